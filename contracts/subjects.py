@@ -1,0 +1,76 @@
+"""Subject names on the broker.
+
+Events travel on ``<namespace>.events.<service>.<side>.<organisation>.<EventType>``, for
+example ``reitti.events.intake.centre.mikkeli.ClientReferred``. The service, the side and
+the organisation are in the subject so NATS permissions can give each reader exactly its
+feed (architecture decision 6). Dead letters travel on ``<namespace>.dlq.<consumer>``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from contracts.base import Side
+
+_TOKEN = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+_TYPE = re.compile(r"^[A-Z][A-Za-z0-9]*$")
+
+
+def _check(token: str, what: str, pattern: re.Pattern[str] = _TOKEN) -> str:
+    if not pattern.match(token):
+        raise ValueError(f"{what} {token!r} is not a valid subject token")
+    return token
+
+
+def organisation_slug(name: str) -> str:
+    """``'Mäntyharju'`` -> ``'mantyharju'``: organisation names as subject tokens."""
+    table = str.maketrans({"ä": "a", "ö": "o", "å": "a", "Ä": "a", "Ö": "o", "Å": "a"})
+    slug = re.sub(r"[^a-z0-9]+", "-", name.translate(table).lower()).strip("-")
+    return _check(slug, "organisation")
+
+
+@dataclass(frozen=True)
+class SubjectName:
+    namespace: str
+    service: str
+    side: Side
+    organisation: str
+    event_type: str
+
+    def __str__(self) -> str:
+        return ".".join(
+            (
+                _check(self.namespace, "namespace"),
+                "events",
+                _check(self.service, "service"),
+                self.side.value,
+                _check(self.organisation, "organisation"),
+                _check(self.event_type, "event type", _TYPE),
+            )
+        )
+
+    @classmethod
+    def parse(cls, subject: str) -> SubjectName:
+        parts = subject.split(".")
+        if len(parts) != 6 or parts[1] != "events":
+            raise ValueError(f"{subject!r} is not an event subject")
+        return cls(parts[0], parts[2], Side(parts[3]), parts[4], parts[5])
+
+
+def event_subject(
+    namespace: str, service: str, side: Side, organisation: str, event_type: str
+) -> str:
+    return str(SubjectName(namespace, service, side, organisation, event_type))
+
+
+def events_wildcard(namespace: str) -> str:
+    return f"{_check(namespace, 'namespace')}.events.>"
+
+
+def dead_letter_subject(namespace: str, consumer: str) -> str:
+    return f"{_check(namespace, 'namespace')}.dlq.{_check(consumer, 'consumer')}"
+
+
+def dead_letter_wildcard(namespace: str) -> str:
+    return f"{_check(namespace, 'namespace')}.dlq.>"

@@ -1,0 +1,64 @@
+"""Pure functions that lift stored event data from an old schema version to the next.
+
+An upcaster takes the ``data`` dict of version N and returns the dict of version N+1. It
+does no I/O and never fails on data that was valid at version N. Events are stored as
+written; upcasting happens on read, so the log is never rewritten.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+Data = dict[str, Any]
+Upcaster = Callable[[Data], Data]
+
+#: (event type, from version) -> function producing version + 1
+UPCASTERS: dict[tuple[str, int], Upcaster] = {}
+
+
+def upcaster(event_type: str, from_version: int) -> Callable[[Upcaster], Upcaster]:
+    def register(fn: Upcaster) -> Upcaster:
+        key = (event_type, from_version)
+        if key in UPCASTERS:
+            raise ValueError(f"two upcasters for {event_type} v{from_version}")
+        UPCASTERS[key] = fn
+        return fn
+
+    return register
+
+
+class MissingUpcaster(LookupError):
+    pass
+
+
+def upcast(event_type: str, version: int, data: Data, *, target: int) -> Data:
+    if version > target:
+        raise ValueError(
+            f"{event_type} v{version} is newer than this code knows (v{target}); upgrade it"
+        )
+    while version < target:
+        try:
+            fn = UPCASTERS[(event_type, version)]
+        except KeyError:
+            raise MissingUpcaster(f"no upcaster for {event_type} v{version}") from None
+        data = fn(data)
+        version += 1
+    return data
+
+
+# --- ClientReferred -------------------------------------------------------------------
+# v1 (the first thin slice) stored the referral source as the Finnish code URA uses on
+# its info list ("TE", "SOS", "OMA", "MUU") and the "other" source's description inside
+# the same string ("MUU:koulu"). v2 uses the English enum plus a separate description.
+
+_V1_SOURCES = {"TE": "te_office", "SOS": "social_services", "OMA": "self_referral", "MUU": "other"}
+
+
+@upcaster("ClientReferred", 1)
+def client_referred_v1_to_v2(data: Data) -> Data:
+    out = dict(data)
+    code, _, description = str(out.pop("referral_source")).partition(":")
+    out["source"] = _V1_SOURCES[code.strip().upper()]
+    out["source_description"] = description.strip() or None
+    return out

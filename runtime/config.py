@@ -1,0 +1,87 @@
+"""Settings, read once in a composition root from the environment and the command line."""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import platformdirs
+
+DEFAULT_NAMESPACE = "reitti"
+#: Ports of the embedded servers: never NATS's 4222 or Postgres's 5432, which a
+#: developer's machine may already use.
+DEFAULT_EMBEDDED_NATS_PORT = 14222
+DEFAULT_EMBEDDED_POSTGRES_PORT = 15432
+SERVICE_PORTS = {"intake": 8001, "guidance": 8002, "reporting": 8003}
+
+
+class ConfigError(ValueError):
+    pass
+
+
+def default_data_dir() -> Path:
+    return Path(platformdirs.user_data_dir("reitti", appauthor=False))
+
+
+@dataclass(frozen=True)
+class Settings:
+    nats_url: str
+    database_url: str
+    #: prefix of every subject and stream name; tests use a fresh one each
+    namespace: str = DEFAULT_NAMESPACE
+    #: redeliveries before a message goes to the dead-letter stream
+    max_deliver: int = 5
+    #: seconds JetStream waits for an ack before redelivering
+    ack_wait: float = 30.0
+    #: JetStream de-duplication window (seconds) for Nats-Msg-Id
+    duplicate_window: float = 24 * 3600.0
+    service_ports: dict[str, int] = field(default_factory=lambda: dict(SERVICE_PORTS))
+
+    def __post_init__(self) -> None:
+        if not re.fullmatch(r"[a-z][a-z0-9_]{0,40}", self.namespace):
+            raise ConfigError(f"namespace {self.namespace!r}: use lower-case letters, digits and _")
+        if self.max_deliver < 1:
+            raise ConfigError("max_deliver must be at least 1")
+
+    @property
+    def events_stream(self) -> str:
+        return f"{self.namespace.upper()}_EVENTS"
+
+    @property
+    def dead_letter_stream(self) -> str:
+        return f"{self.namespace.upper()}_DLQ"
+
+    def with_(self, **changes: object) -> Settings:
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> Settings:
+        env = dict(os.environ if env is None else env)
+        nats_url = env.get("REITTI_NATS_URL")
+        database_url = env.get("REITTI_DATABASE_URL")
+        if not nats_url or not database_url:
+            raise ConfigError(
+                "REITTI_NATS_URL and REITTI_DATABASE_URL must both be set "
+                "(or run `reitti up`, which starts embedded servers and sets them)"
+            )
+        return cls(
+            nats_url=nats_url,
+            database_url=database_url,
+            namespace=env.get("REITTI_NAMESPACE", DEFAULT_NAMESPACE),
+            max_deliver=int(env.get("REITTI_MAX_DELIVER", "5")),
+            ack_wait=float(env.get("REITTI_ACK_WAIT", "30")),
+        )
+
+
+def external_urls(env: dict[str, str] | None = None) -> tuple[str, str] | None:
+    """Both external URLs if both are set, None if neither; an error if only one is."""
+    env = dict(os.environ if env is None else env)
+    nats_url, database_url = env.get("REITTI_NATS_URL"), env.get("REITTI_DATABASE_URL")
+    if nats_url and database_url:
+        return nats_url, database_url
+    if nats_url or database_url:
+        missing = "REITTI_DATABASE_URL" if nats_url else "REITTI_NATS_URL"
+        raise ConfigError(f"{missing} is not set: set both external URLs, or neither")
+    return None

@@ -1,0 +1,109 @@
+"""Postgres connections and idempotent, ordered migrations."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from dataclasses import dataclass
+from importlib import resources
+
+import asyncpg
+
+RUNTIME_MIGRATIONS = "runtime.migrations"
+
+
+@dataclass(frozen=True)
+class Migration:
+    """One migration: a stable name and SQL in which ``{schema}`` is the target schema."""
+
+    name: str
+    sql: str
+
+    @classmethod
+    def from_package(cls, package: str, filename: str) -> Migration:
+        sql = resources.files(package).joinpath(filename).read_text(encoding="utf-8")
+        return cls(name=filename, sql=sql)
+
+
+def event_store_migrations() -> list[Migration]:
+    """The event store, outbox and consumer tracking tables of a write service."""
+    return [
+        Migration.from_package(RUNTIME_MIGRATIONS, "0001_event_store.sql"),
+        Migration.from_package(RUNTIME_MIGRATIONS, "0002_consumer_tracking.sql"),
+    ]
+
+
+def consumer_tracking_migrations() -> list[Migration]:
+    return [Migration.from_package(RUNTIME_MIGRATIONS, "0002_consumer_tracking.sql")]
+
+
+def quote_ident(name: str) -> str:
+    if not name.replace("_", "").isalnum():
+        raise ValueError(f"unsafe identifier {name!r}")
+    return '"' + name + '"'
+
+
+async def create_pool(url: str, *, min_size: int = 1, max_size: int = 10) -> asyncpg.Pool:
+    pool = await asyncpg.create_pool(url, min_size=min_size, max_size=max_size)
+    assert pool is not None
+    return pool
+
+
+async def apply_migrations(
+    conn: asyncpg.Connection, schema: str, migrations: Sequence[Migration]
+) -> list[str]:
+    """Apply the migrations not yet applied to ``schema``; safe to run from many processes.
+
+    Each migration runs in its own transaction under a transaction-level advisory lock on
+    the schema, so two services starting at once apply each migration exactly once.
+    Returns the names applied now.
+    """
+    q = quote_ident(schema)
+    applied_now: list[str] = []
+    for migration in migrations:
+        async with conn.transaction():
+            await conn.execute(
+                "SELECT pg_advisory_xact_lock(hashtext('reitti.migrate'), hashtext($1))", schema
+            )
+            await conn.execute(f"CREATE SCHEMA IF NOT EXISTS {q}")
+            await conn.execute(
+                f"CREATE TABLE IF NOT EXISTS {q}.schema_migrations ("
+                " name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())"
+            )
+            done = await conn.fetchval(
+                f"SELECT 1 FROM {q}.schema_migrations WHERE name = $1", migration.name
+            )
+            if done:
+                continue
+            await conn.execute(migration.sql.replace("{schema}", q))
+            await conn.execute(
+                f"INSERT INTO {q}.schema_migrations (name) VALUES ($1)", migration.name
+            )
+            applied_now.append(migration.name)
+    return applied_now
+
+
+async def wait_for_database(url: str, *, within: float = 30.0) -> None:
+    """Wait until Postgres accepts connections at ``url``; raise with the last error."""
+    deadline = asyncio.get_running_loop().time() + within
+    last: Exception | None = None
+    while asyncio.get_running_loop().time() < deadline:
+        try:
+            conn = await asyncpg.connect(url, timeout=2)
+        except (TimeoutError, OSError, asyncpg.PostgresError) as exc:
+            last = exc
+            await asyncio.sleep(0.2)
+            continue
+        await conn.close()
+        return
+    raise TimeoutError(f"PostgreSQL at {redact(url)} did not answer within {within:.0f}s: {last}")
+
+
+def redact(url: str) -> str:
+    """A URL without its password, for messages."""
+    if "@" not in url or "://" not in url:
+        return url
+    scheme, rest = url.split("://", 1)
+    creds, host = rest.rsplit("@", 1)
+    user = creds.split(":", 1)[0]
+    return f"{scheme}://{user}:***@{host}" if ":" in creds else f"{scheme}://{user}@{host}"

@@ -1,0 +1,48 @@
+"""HTTP pieces every service API shares: the caller's identity and error answers."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import FastAPI, Header, Request
+from fastapi.responses import JSONResponse
+
+from contracts.base import Actor
+from runtime.eventstore import ConcurrencyConflict
+
+
+async def caller(
+    x_reitti_person: Annotated[
+        str, Header(min_length=1, max_length=200, description="Caller's person id")
+    ],
+    x_reitti_role: Annotated[
+        str, Header(min_length=1, max_length=100, description="Caller's role")
+    ],
+    x_reitti_organisation: Annotated[
+        str, Header(min_length=1, max_length=100, description="Caller's organisation")
+    ],
+) -> Actor:
+    """Who is calling. Until signed tokens land (access-control issue) the caller names
+    themselves in ``X-Reitti-Person``, ``X-Reitti-Role`` and ``X-Reitti-Organisation``."""
+    return Actor(person_id=x_reitti_person, role=x_reitti_role, organisation=x_reitti_organisation)
+
+
+def problem(status: int, title: str, detail: str, *, retryable: bool = False) -> JSONResponse:
+    body = {"title": title, "detail": detail, "status": status, "retryable": retryable}
+    headers = {"Retry-After": "0"} if retryable else None
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+def install_error_handlers(app: FastAPI, *, refusals: tuple[type[Exception], ...]) -> None:
+    """Business-rule refusals answer 409 with the rule's message; a concurrent change to
+    the same client answers 409 that says to retry. Nothing was written in either case."""
+
+    async def refused(_: Request, exc: Exception) -> JSONResponse:
+        return problem(409, "refused", str(exc))
+
+    async def conflict(_: Request, exc: Exception) -> JSONResponse:
+        return problem(409, "concurrent change", str(exc), retryable=True)
+
+    for refusal in refusals:
+        app.add_exception_handler(refusal, refused)
+    app.add_exception_handler(ConcurrencyConflict, conflict)

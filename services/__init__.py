@@ -1,0 +1,1 @@
+"""The three Reitti services: intake, guidance and reporting."""

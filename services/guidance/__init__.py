@@ -1,0 +1,1 @@
+"""Guidance: named guide, caseload, plan and measures, transfers out and back, closure."""

@@ -1,0 +1,1 @@
+"""Intake: referral -> info session -> consent -> service-needs assessment -> route."""

@@ -1,0 +1,1 @@
+"""Reporting: side-separated projections, statistics, audit log, replay, dashboard."""
