@@ -65,17 +65,13 @@ class EventBase(BaseModel):
     producer: ClassVar[str]
 
     event_id: UUID = Field(description="Unique id of this event; also the Nats-Msg-Id")
-    stream_id: str = Field(
-        min_length=1, max_length=200, description="The client stream (aggregate) id"
-    )
+    stream_id: str = Field(min_length=1, max_length=200, description="The client stream (aggregate) id")
     stream_version: int = Field(ge=1, description="Position of this event in its stream")
     occurred_at: datetime = Field(description="When it happened in the world")
     recorded_at: datetime = Field(description="When Reitti recorded it")
     actor: Actor
     correlation_id: UUID = Field(description="The request or process this event belongs to")
-    causation_id: UUID | None = Field(
-        default=None, description="The command or event that caused this event"
-    )
+    causation_id: UUID | None = Field(default=None, description="The command or event that caused this event")
 
     def subject_side(self) -> Side:
         """The side whose feed this event belongs to; subclasses refine."""

@@ -58,9 +58,7 @@ class SubjectName:
         return cls(parts[0], parts[2], Side(parts[3]), parts[4], parts[5])
 
 
-def event_subject(
-    namespace: str, service: str, side: Side, organisation: str, event_type: str
-) -> str:
+def event_subject(namespace: str, service: str, side: Side, organisation: str, event_type: str) -> str:
     return str(SubjectName(namespace, service, side, organisation, event_type))
 
 

@@ -34,9 +34,7 @@ class MissingUpcaster(LookupError):
 
 def upcast(event_type: str, version: int, data: Data, *, target: int) -> Data:
     if version > target:
-        raise ValueError(
-            f"{event_type} v{version} is newer than this code knows (v{target}); upgrade it"
-        )
+        raise ValueError(f"{event_type} v{version} is newer than this code knows (v{target}); upgrade it")
     while version < target:
         try:
             fn = UPCASTERS[(event_type, version)]

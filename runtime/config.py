@@ -37,6 +37,8 @@ class Settings:
     ack_wait: float = 30.0
     #: JetStream de-duplication window (seconds) for Nats-Msg-Id
     duplicate_window: float = 24 * 3600.0
+    #: JetStream replicas of the streams: 1 embedded, 3 in the compose cluster
+    stream_replicas: int = 1
     service_ports: dict[str, int] = field(default_factory=lambda: dict(SERVICE_PORTS))
 
     def __post_init__(self) -> None:
@@ -72,6 +74,7 @@ class Settings:
             namespace=env.get("REITTI_NAMESPACE", DEFAULT_NAMESPACE),
             max_deliver=int(env.get("REITTI_MAX_DELIVER", "5")),
             ack_wait=float(env.get("REITTI_ACK_WAIT", "30")),
+            stream_replicas=int(env.get("REITTI_STREAM_REPLICAS", "1")),
         )
 
 

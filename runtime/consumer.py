@@ -171,9 +171,7 @@ class ExactlyOnceConsumer:
             self.stats.duplicates += 1
         await msg.ack()
 
-    async def _dead_letter(
-        self, msg: Delivery, reason: str, stream_seq: int, deliveries: int
-    ) -> None:
+    async def _dead_letter(self, msg: Delivery, reason: str, stream_seq: int, deliveries: int) -> None:
         headers = {
             # One dead letter per original message, however often this is retried.
             "Nats-Msg-Id": f"{self.name}:{stream_seq}",

@@ -70,15 +70,11 @@ async def apply_migrations(
                 f"CREATE TABLE IF NOT EXISTS {q}.schema_migrations ("
                 " name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())"
             )
-            done = await conn.fetchval(
-                f"SELECT 1 FROM {q}.schema_migrations WHERE name = $1", migration.name
-            )
+            done = await conn.fetchval(f"SELECT 1 FROM {q}.schema_migrations WHERE name = $1", migration.name)
             if done:
                 continue
             await conn.execute(migration.sql.replace("{schema}", q))
-            await conn.execute(
-                f"INSERT INTO {q}.schema_migrations (name) VALUES ($1)", migration.name
-            )
+            await conn.execute(f"INSERT INTO {q}.schema_migrations (name) VALUES ($1)", migration.name)
             applied_now.append(migration.name)
     return applied_now
 

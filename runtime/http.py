@@ -12,12 +12,8 @@ from runtime.eventstore import ConcurrencyConflict
 
 
 async def caller(
-    x_reitti_person: Annotated[
-        str, Header(min_length=1, max_length=200, description="Caller's person id")
-    ],
-    x_reitti_role: Annotated[
-        str, Header(min_length=1, max_length=100, description="Caller's role")
-    ],
+    x_reitti_person: Annotated[str, Header(min_length=1, max_length=200, description="Caller's person id")],
+    x_reitti_role: Annotated[str, Header(min_length=1, max_length=100, description="Caller's role")],
     x_reitti_organisation: Annotated[
         str, Header(min_length=1, max_length=100, description="Caller's organisation")
     ],

@@ -140,8 +140,6 @@ def relay_task(schema: str) -> BackgroundTask:
     """The background task that relays ``schema``'s outbox to JetStream."""
 
     async def relay(host: ServiceHost, stop: asyncio.Event) -> None:
-        await OutboxRelay(
-            host.pool, host.js, schema=schema, stream=host.settings.events_stream
-        ).run(stop)
+        await OutboxRelay(host.pool, host.js, schema=schema, stream=host.settings.events_stream).run(stop)
 
     return relay

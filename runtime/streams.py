@@ -12,7 +12,7 @@ from contracts.subjects import dead_letter_wildcard, events_wildcard
 from runtime.config import Settings
 
 
-def events_stream_config(settings: Settings, *, replicas: int = 1) -> StreamConfig:
+def events_stream_config(settings: Settings) -> StreamConfig:
     return StreamConfig(
         name=settings.events_stream,
         description="Reitti events (CloudEvents JSON); Postgres is the system of record",
@@ -20,19 +20,19 @@ def events_stream_config(settings: Settings, *, replicas: int = 1) -> StreamConf
         retention=RetentionPolicy.LIMITS,
         storage=StorageType.FILE,
         discard=DiscardPolicy.OLD,
-        num_replicas=replicas,
+        num_replicas=settings.stream_replicas,
         duplicate_window=settings.duplicate_window,
     )
 
 
-def dead_letter_stream_config(settings: Settings, *, replicas: int = 1) -> StreamConfig:
+def dead_letter_stream_config(settings: Settings) -> StreamConfig:
     return StreamConfig(
         name=settings.dead_letter_stream,
         description="Messages a consumer could not apply, with the reason in headers",
         subjects=[dead_letter_wildcard(settings.namespace)],
         retention=RetentionPolicy.LIMITS,
         storage=StorageType.FILE,
-        num_replicas=replicas,
+        num_replicas=settings.stream_replicas,
         duplicate_window=settings.duplicate_window,
     )
 

@@ -11,6 +11,7 @@ from runtime.db import event_store_migrations
 from runtime.service import ServiceHost, relay_task, service_app
 
 SCHEMA = "guidance"
+MIGRATIONS = event_store_migrations()
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -19,7 +20,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         name="guidance",
         settings=settings,
         schema=SCHEMA,
-        migrations=event_store_migrations(),
+        migrations=MIGRATIONS,
         broker=NatsBroker(settings.nats_url, logger=None),
         background=[relay_task(SCHEMA)],
     )

@@ -50,16 +50,12 @@ def router() -> APIRouter:
         store: EventStore = request.app.state.event_store
         municipalities: tuple[str, ...] = request.app.state.municipalities
         client_id = f"client-{uuid4()}"
-        ctx = domain.Context(
-            actor=actor, now=datetime.now(UTC), correlation_id=uuid4(), new_event_id=uuid4()
-        )
+        ctx = domain.Context(actor=actor, now=datetime.now(UTC), correlation_id=uuid4(), new_event_id=uuid4())
         command = domain.RegisterReferral(**body.model_dump(exclude={"client"}), client=body.client)
         events = domain.register_referral(
             None, command, client_id=client_id, municipalities=municipalities, ctx=ctx
         )
         version = await store.append(client_id, 0, events)
-        return ReferralAccepted(
-            client_id=client_id, event_id=events[0].event_id, stream_version=version
-        )
+        return ReferralAccepted(client_id=client_id, event_id=events[0].event_id, stream_version=version)
 
     return api

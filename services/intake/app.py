@@ -16,6 +16,7 @@ from runtime.service import ServiceHost, relay_task, service_app
 from services.intake import api, domain
 
 SCHEMA = "intake"
+MIGRATIONS = event_store_migrations()
 SOURCE = "/reitti/intake"
 
 
@@ -44,15 +45,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         name="intake",
         settings=settings,
         schema=SCHEMA,
-        migrations=event_store_migrations(),
+        migrations=MIGRATIONS,
         broker=build_broker(settings),
         background=[relay_task(SCHEMA)],
     )
 
     async def wire(h: ServiceHost) -> None:
-        app.state.event_store = EventStore(
-            h.pool, schema=SCHEMA, namespace=settings.namespace, source=SOURCE
-        )
+        app.state.event_store = EventStore(h.pool, schema=SCHEMA, namespace=settings.namespace, source=SOURCE)
 
     host.on_connected = [wire]
     app = service_app(

@@ -96,8 +96,7 @@ def register_referral(
     allowed = tuple(municipalities)
     if command.municipality not in allowed:
         raise UnknownMunicipality(
-            f"municipality {command.municipality!r} is not one of this centre's: "
-            + ", ".join(allowed)
+            f"municipality {command.municipality!r} is not one of this centre's: " + ", ".join(allowed)
         )
     if command.referral_date > ctx.now.date():
         raise DomainError("the referral date is in the future")
@@ -106,9 +105,7 @@ def register_referral(
             event_id=ctx.new_event_id,
             stream_id=client_id,
             stream_version=1,
-            occurred_at=datetime.combine(
-                command.referral_date, datetime.min.time(), ctx.now.tzinfo
-            ),
+            occurred_at=datetime.combine(command.referral_date, datetime.min.time(), ctx.now.tzinfo),
             recorded_at=ctx.now,
             actor=ctx.actor,
             correlation_id=ctx.correlation_id,

@@ -8,17 +8,7 @@ import asyncpg
 from contracts.base import EventBase
 from contracts.envelope import CloudEventEnvelope
 from contracts.intake import ClientReferred
-from runtime.db import quote_ident
-
-_CREATE = """
-CREATE TABLE IF NOT EXISTS {s}.referrals_by_source (
-    year        integer NOT NULL,
-    municipality text   NOT NULL,
-    source      text    NOT NULL,
-    referred    integer NOT NULL,
-    PRIMARY KEY (year, municipality, source)
-);
-"""
+from runtime.db import Migration, apply_migrations, consumer_tracking_migrations, quote_ident
 
 _COUNT_REFERRAL = """
 INSERT INTO {s}.referrals_by_source (year, municipality, source, referred)
@@ -33,9 +23,15 @@ WHERE ($1::int IS NULL OR year = $1) AND ($2::text IS NULL OR municipality = $2)
 GROUP BY source ORDER BY source
 """
 
-_SNAPSHOT = (
-    "SELECT year, municipality, source, referred FROM {s}.referrals_by_source ORDER BY 1, 2, 3"
-)
+_SNAPSHOT = "SELECT year, municipality, source, referred FROM {s}.referrals_by_source ORDER BY 1, 2, 3"
+
+
+#: The projection's tables and the consumer tracking beside them, so a replay target
+#: schema is complete on its own.
+MIGRATIONS = [
+    *consumer_tracking_migrations(),
+    Migration.from_package("services.reporting.migrations", "0001_referral_statistics.sql"),
+]
 
 
 class ReferralStatistics:
@@ -47,21 +43,16 @@ class ReferralStatistics:
     def __init__(self, schema: str = "reporting") -> None:
         self.schema = schema
         s = quote_ident(schema)
-        self._create = _CREATE.format(s=s)
         self._count = _COUNT_REFERRAL.format(s=s)
         self._by_source = _BY_SOURCE.format(s=s)
         self._snapshot = _SNAPSHOT.format(s=s)
 
     async def create(self, conn: asyncpg.Connection) -> None:
-        await conn.execute(self._create)
+        await apply_migrations(conn, self.schema, MIGRATIONS)
 
-    async def apply(
-        self, conn: asyncpg.Connection, event: EventBase, envelope: CloudEventEnvelope
-    ) -> None:
+    async def apply(self, conn: asyncpg.Connection, event: EventBase, envelope: CloudEventEnvelope) -> None:
         if isinstance(event, ClientReferred):
-            await conn.execute(
-                self._count, event.referral_date.year, event.municipality, event.source.value
-            )
+            await conn.execute(self._count, event.referral_date.year, event.municipality, event.source.value)
 
     async def referrals_by_source(
         self, conn: asyncpg.Connection, *, year: int | None = None, municipality: str | None = None

@@ -1,0 +1,38 @@
+"""Everything that must exist before services start: schemas, tables, streams."""
+
+from __future__ import annotations
+
+import importlib
+
+from runtime.config import Settings
+from runtime.db import Migration, apply_migrations, create_pool, wait_for_database
+from runtime.streams import connect_nats, ensure_streams
+
+SERVICE_MODULES = {
+    "intake": "services.intake.app",
+    "guidance": "services.guidance.app",
+    "reporting": "services.reporting.app",
+}
+
+
+def service_migrations(name: str) -> tuple[str, list[Migration]]:
+    module = importlib.import_module(SERVICE_MODULES[name])
+    return module.SCHEMA, list(module.MIGRATIONS)
+
+
+async def prepare_everything(settings: Settings) -> None:
+    """Run every service's migrations and create the streams; idempotent."""
+    await wait_for_database(settings.database_url)
+    pool = await create_pool(settings.database_url, max_size=2)
+    try:
+        async with pool.acquire() as conn:
+            for name in SERVICE_MODULES:
+                schema, migrations = service_migrations(name)
+                await apply_migrations(conn, schema, migrations)
+    finally:
+        await pool.close()
+    nc = await connect_nats(settings.nats_url, name="reitti-migrate")
+    try:
+        await ensure_streams(nc.jetstream(), settings)
+    finally:
+        await nc.close()
