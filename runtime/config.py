@@ -44,8 +44,15 @@ class Settings:
     def __post_init__(self) -> None:
         if not re.fullmatch(r"[a-z][a-z0-9_]{0,40}", self.namespace):
             raise ConfigError(f"namespace {self.namespace!r}: use lower-case letters, digits and _")
+        if self.stream_replicas < 1:
+            raise ConfigError("REITTI_STREAM_REPLICAS must be at least 1")
         if self.max_deliver < 1:
             raise ConfigError("max_deliver must be at least 1")
+
+    @property
+    def nats_servers(self) -> list[str]:
+        """``REITTI_NATS_URL`` may list several servers of a cluster, comma-separated."""
+        return [url.strip() for url in self.nats_url.split(",") if url.strip()]
 
     @property
     def events_stream(self) -> str:

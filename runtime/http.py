@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import FastAPI, Header, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from contracts.base import Actor
@@ -30,8 +31,9 @@ def problem(status: int, title: str, detail: str, *, retryable: bool = False) ->
 
 
 def install_error_handlers(app: FastAPI, *, refusals: tuple[type[Exception], ...]) -> None:
-    """Business-rule refusals answer 409 with the rule's message; a concurrent change to
-    the same client answers 409 that says to retry. Nothing was written in either case."""
+    """Invalid input answers 422 with each field and reason; a business-rule refusal 409
+    with the rule's message; a concurrent change to the same client 409 that says to
+    retry. Nothing was written in any of these cases."""
 
     async def refused(_: Request, exc: Exception) -> JSONResponse:
         return problem(409, "refused", str(exc))
@@ -39,6 +41,13 @@ def install_error_handlers(app: FastAPI, *, refusals: tuple[type[Exception], ...
     async def conflict(_: Request, exc: Exception) -> JSONResponse:
         return problem(409, "concurrent change", str(exc), retryable=True)
 
+    async def invalid(_: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, RequestValidationError)
+        # Field and reason only: the rejected input may be personal data and is not echoed.
+        detail = [{"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]} for e in exc.errors()]
+        return JSONResponse({"detail": detail}, status_code=422)
+
+    app.add_exception_handler(RequestValidationError, invalid)
     for refusal in refusals:
         app.add_exception_handler(refusal, refused)
     app.add_exception_handler(ConcurrencyConflict, conflict)

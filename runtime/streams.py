@@ -49,9 +49,11 @@ async def ensure_streams(js: JetStreamContext, settings: Settings) -> None:
 
 
 async def connect_nats(url: str, *, name: str) -> NatsClient:
-    """A nats-py connection that keeps reconnecting while the server is away."""
+    """A nats-py connection that keeps reconnecting while the server is away.
+
+    ``url`` may list a cluster's servers, comma-separated."""
     return await nats.connect(
-        url,
+        [u.strip() for u in url.split(",") if u.strip()],
         name=name,
         max_reconnect_attempts=-1,
         reconnect_time_wait=0.5,

@@ -21,7 +21,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         settings=settings,
         schema=SCHEMA,
         migrations=MIGRATIONS,
-        broker=NatsBroker(settings.nats_url, logger=None),
+        broker=NatsBroker(settings.nats_servers, logger=None),
         background=[relay_task(SCHEMA)],
     )
     return service_app(

@@ -7,7 +7,8 @@ from typing import Annotated
 from uuid import UUID, uuid4
 
 from fastapi import APIRouter, Depends, Request, status
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic_core import PydanticCustomError
 
 from contracts.base import Actor
 from contracts.intake import ClientDetails, ReferralSource
@@ -26,6 +27,15 @@ class ReferralRequest(BaseModel):
     subsidy_days: int | None = Field(default=None, ge=0, le=10_000)
     unemployment_months: int | None = Field(default=None, ge=0, le=600)
     client: ClientDetails
+
+    @model_validator(mode="after")
+    def _other_needs_description(self) -> ReferralRequest:
+        if self.source is ReferralSource.OTHER and not self.source_description:
+            raise PydanticCustomError(
+                "missing_source_description",
+                "source 'other' needs source_description (for example school or health care)",
+            )
+        return self
 
 
 class ReferralAccepted(BaseModel):

@@ -28,7 +28,7 @@ def municipalities_from_env() -> tuple[str, ...]:
 
 
 def build_broker(settings: Settings) -> NatsBroker:
-    broker = NatsBroker(settings.nats_url, logger=None)
+    broker = NatsBroker(settings.nats_servers, logger=None)
     # Documented publishers (AsyncAPI); the relay publishes with nats-py for speed.
     broker.publisher(
         f"{settings.namespace}.events.intake.centre.{{municipality}}.ClientReferred",

@@ -98,6 +98,8 @@ def register_referral(
         raise UnknownMunicipality(
             f"municipality {command.municipality!r} is not one of this centre's: " + ", ".join(allowed)
         )
+    if command.source is ReferralSource.OTHER and not command.source_description:
+        raise DomainError("a referral from source 'other' needs a description of the source")
     if command.referral_date > ctx.now.date():
         raise DomainError("the referral date is in the future")
     return [

@@ -22,7 +22,7 @@ def build_broker(settings: Settings, consumer: Callable[[], ExactlyOnceConsumer]
     def not_started() -> ExactlyOnceConsumer:
         raise RuntimeError("reporting is not started")
 
-    broker = NatsBroker(settings.nats_url, logger=None)
+    broker = NatsBroker(settings.nats_servers, logger=None)
     subscribe_exactly_once(
         broker,
         settings,

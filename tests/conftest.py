@@ -1,0 +1,110 @@
+"""Fixtures: real servers once per session, a fresh database and namespace per test.
+
+Isolation is cheap: each test's database is cloned from a migrated template
+(``CREATE DATABASE ... TEMPLATE``), and each test's streams and subjects carry a fresh
+namespace, so tests neither see nor clean up after each other.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import asyncpg
+import pytest
+
+from runtime.config import Settings
+from runtime.db import apply_migrations
+from runtime.preparation import SERVICE_MODULES, service_migrations
+from runtime.streams import connect_nats, ensure_streams
+from tests.support.servers import Servers, real_servers
+
+
+def _with_database(url: str, name: str) -> str:
+    base, _, _ = url.rpartition("/")
+    return f"{base}/{name}"
+
+
+@pytest.fixture(scope="session")
+def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
+    base = Path(tmp_path_factory.mktemp("servers"))
+    with real_servers(base) as found:
+        yield found
+
+
+@pytest.fixture(scope="session")
+def template_database(servers: Servers) -> Iterator[str]:
+    name = f"reitti_template_{uuid.uuid4().hex[:8]}"
+
+    async def create() -> None:
+        admin = await asyncpg.connect(servers.database_url)
+        try:
+            await admin.execute(f'CREATE DATABASE "{name}"')
+        finally:
+            await admin.close()
+        conn = await asyncpg.connect(_with_database(servers.database_url, name))
+        try:
+            for service in SERVICE_MODULES:
+                schema, migrations = service_migrations(service)
+                await apply_migrations(conn, schema, migrations)
+        finally:
+            await conn.close()
+
+    async def drop() -> None:
+        admin = await asyncpg.connect(servers.database_url)
+        try:
+            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        finally:
+            await admin.close()
+
+    asyncio.run(create())
+    yield name
+    asyncio.run(drop())
+
+
+@pytest.fixture
+async def database_url(servers: Servers, template_database: str) -> AsyncIterator[str]:
+    name = f"reitti_test_{uuid.uuid4().hex[:12]}"
+    admin = await asyncpg.connect(servers.database_url)
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template_database}"')
+    finally:
+        await admin.close()
+    yield _with_database(servers.database_url, name)
+    admin = await asyncpg.connect(servers.database_url)
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await admin.close()
+
+
+@pytest.fixture
+async def settings(servers: Servers, database_url: str) -> AsyncIterator[Settings]:
+    namespace = f"t{uuid.uuid4().hex[:10]}"
+    settings = Settings(nats_url=servers.nats_url, database_url=database_url, namespace=namespace)
+    nc = await connect_nats(settings.nats_url, name="reitti-tests")
+    js = nc.jetstream()
+    await ensure_streams(js, settings)
+    yield settings
+    for stream in (settings.events_stream, settings.dead_letter_stream):
+        with contextlib.suppress(Exception):
+            await js.delete_stream(stream)
+    await nc.close()
+
+
+@pytest.fixture
+async def pool(database_url: str) -> AsyncIterator[asyncpg.Pool]:
+    pool = await asyncpg.create_pool(database_url, min_size=1, max_size=20)
+    assert pool is not None
+    yield pool
+    await pool.close()
+
+
+@pytest.fixture
+async def nats_client(settings: Settings) -> AsyncIterator[object]:
+    nc = await connect_nats(settings.nats_url, name="reitti-test-client")
+    yield nc
+    await nc.close()

