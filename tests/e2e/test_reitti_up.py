@@ -1,0 +1,127 @@
+"""`reitti up` as a user runs it: embedded NATS and PostgreSQL from the wheels, three
+healthy services, data that survives a restart, Ctrl-C that stops everything."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from runtime.embedded import ensure_port_free, free_port
+from tests.support.factories import HEADERS, referral_request
+
+pytestmark = pytest.mark.integration
+
+
+def ports() -> dict[str, int]:
+    return {name: free_port() for name in ("nats", "postgres", "intake", "guidance", "reporting")}
+
+
+def embedded_env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("REITTI_")}
+    env["PYTHONUNBUFFERED"] = "1"
+    return env
+
+
+def start(data_dir: Path, p: dict[str, int]) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "runtime.cli", "up", "--data-dir", str(data_dir)]
+        + [arg for name, port in p.items() for arg in (f"--{name}-port", str(port))],
+        env=embedded_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
+def wait_for_lines(proc: subprocess.Popen[str], within: float = 180) -> list[str]:
+    lines: list[str] = []
+    deadline = time.monotonic() + within
+    assert proc.stdout is not None
+    while time.monotonic() < deadline:
+        line = proc.stdout.readline()
+        if not line:
+            raise AssertionError(f"reitti up exited ({proc.poll()}):\n{''.join(lines)}")
+        lines.append(line)
+        if "press Ctrl-C to stop" in line:
+            return lines
+    raise AssertionError(f"reitti up did not get ready:\n{''.join(lines)}")
+
+
+def http(method: str, url: str, body: dict | None = None) -> tuple[int, dict]:
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(url, data=data, method=method)
+    request.add_header("content-type", "application/json")
+    for key, value in HEADERS.items():
+        request.add_header(key, value)
+    with urllib.request.urlopen(request, timeout=10) as response:
+        raw = response.read()
+        return response.status, json.loads(raw) if raw.startswith(b"{") else {}
+
+
+def referred_total(port: int, expected: int, within: float = 30) -> int:
+    deadline = time.monotonic() + within
+    while True:
+        _, stats = http("GET", f"http://127.0.0.1:{port}/statistics/referrals-by-source")
+        if stats["total"] == expected or time.monotonic() > deadline:
+            return int(stats["total"])
+        time.sleep(0.2)
+
+
+def stop(proc: subprocess.Popen[str]) -> str:
+    proc.send_signal(signal.SIGINT)
+    out, _ = proc.communicate(timeout=90)
+    return out
+
+
+def test_reitti_up_runs_three_healthy_services_on_embedded_servers_and_keeps_data(tmp_path: Path) -> None:
+    p = ports()
+    proc = start(tmp_path / "data", p)
+    try:
+        lines = wait_for_lines(proc)
+        for name in ("intake", "guidance", "reporting"):
+            url = f"http://127.0.0.1:{p[name]}"
+            assert any(line.startswith(name) and url in line for line in lines), lines
+            status, health = http("GET", f"{url}/healthz")
+            assert status == 200 and health["database"] == "ok" and health["broker"] == "ok"
+            assert http("GET", f"{url}/openapi.json")[0] == 200
+        status, _ = http("POST", f"http://127.0.0.1:{p['intake']}/referrals", referral_request())
+        assert status == 201
+        assert referred_total(p["reporting"], 1) == 1
+    finally:
+        out = stop(proc)
+    assert proc.returncode == 0, out
+    assert "stopped" in out
+    for port in p.values():
+        ensure_port_free(port, "a server", "--port")  # nothing left listening
+
+    proc = start(tmp_path / "data", p)
+    try:
+        wait_for_lines(proc)
+        assert referred_total(p["reporting"], 1) == 1, "data survives a restart"
+    finally:
+        stop(proc)
+    assert proc.returncode == 0
+
+
+def test_reitti_up_names_a_port_that_is_already_taken(tmp_path: Path) -> None:
+    import socket
+
+    p = ports()
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", p["postgres"]))
+        taken.listen()
+        proc = start(tmp_path / "data", p)
+        out, _ = proc.communicate(timeout=60)
+    assert proc.returncode == 1
+    assert f"port {p['postgres']}" in out
+    assert "--postgres-port" in out
+    for name in ("nats", "intake"):
+        ensure_port_free(p[name], name, "--port")  # it started nothing

@@ -1,0 +1,116 @@
+"""Contracts: committed schemas match the models, upcasting, personal-data marks."""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+import pytest
+from pydantic import ValidationError
+
+from contracts.base import Side, personal_fields
+from contracts.envelope import CloudEventEnvelope
+from contracts.intake import ClientReferred, ReferralSource
+from contracts.registry import EVENT_TYPES, UnknownEventType, decode_data, decode_event
+from contracts.schema_export import SCHEMA_DIR, render_schemas
+from contracts.subjects import SubjectName, dead_letter_subject, event_subject, organisation_slug
+from contracts.upcasters import MissingUpcaster, upcast
+from tests.support.factories import client_referred
+
+
+def test_committed_json_schemas_equal_the_models() -> None:
+    rendered = render_schemas()
+    committed = {p.name: p.read_text(encoding="utf-8") for p in SCHEMA_DIR.glob("*.json")}
+    assert set(committed) == set(rendered), "run `reitti schemas` and commit contracts/schemas/"
+    for name, text in rendered.items():
+        assert committed[name] == text, f"{name} is stale: run `reitti schemas` and commit it"
+
+
+def test_every_event_type_has_a_stable_name_version_and_producer() -> None:
+    for name, cls in EVENT_TYPES.items():
+        assert cls.event_type == name
+        assert "." not in name, "a wire name is never a Python class path"
+        assert cls.schema_version >= 1
+        assert cls.producer in {"intake", "guidance", "reporting"}
+
+
+def test_personal_fields_are_marked_in_the_model_and_in_the_schema() -> None:
+    assert personal_fields(ClientReferred) == [
+        "client.first_name",
+        "client.last_name",
+        "client.personal_identity_code",
+    ]
+    schema = json.loads(render_schemas()["ClientReferred.v2.json"])
+    details = schema["$defs"]["ClientDetails"]["properties"]
+    assert all(details[f]["x-personal-data"] for f in ("first_name", "last_name"))
+    assert "x-personal-data" not in schema["properties"]["municipality"]
+
+
+def test_events_are_frozen() -> None:
+    event = client_referred()
+    with pytest.raises(ValidationError):
+        event.municipality = "Puumala"  # type: ignore[misc]
+
+
+def test_the_envelope_round_trips_through_bytes_and_decodes_to_the_event() -> None:
+    event = client_referred()
+    envelope = CloudEventEnvelope.wrap(event, source="/reitti/intake")
+    again = CloudEventEnvelope.from_bytes(envelope.to_bytes())
+    assert again == envelope
+    assert again.specversion == "1.0"
+    assert again.type == "ClientReferred"
+    assert again.subject == event.stream_id
+    assert again.dataschema == "urn:reitti:contracts:ClientReferred:v2"
+    assert decode_event(again) == event
+
+
+def test_an_envelope_whose_id_differs_from_the_events_is_refused() -> None:
+    envelope = CloudEventEnvelope.wrap(client_referred(), source="/x")
+    forged = envelope.model_copy(update={"id": uuid.uuid4()})
+    with pytest.raises(ValueError, match="differ"):
+        decode_event(forged)
+
+
+def test_a_version_1_client_referred_is_upcast_to_version_2() -> None:
+    current = client_referred(source=ReferralSource.OTHER).model_dump(mode="json")
+    v1 = dict(current)
+    del v1["source"], v1["source_description"]
+    v1["referral_source"] = "MUU:koulu"
+    event = decode_data("ClientReferred", 1, v1)
+    assert isinstance(event, ClientReferred)
+    assert event.source is ReferralSource.OTHER
+    assert event.source_description == "koulu"
+
+    v1["referral_source"] = "TE"
+    assert decode_data("ClientReferred", 1, v1).source is ReferralSource.TE_OFFICE  # type: ignore[attr-defined]
+
+
+def test_upcasting_refuses_unknown_paths_and_future_versions() -> None:
+    with pytest.raises(MissingUpcaster):
+        upcast("NoSuchEvent", 1, {}, target=2)
+    with pytest.raises(ValueError, match="newer"):
+        upcast("ClientReferred", 3, {}, target=2)
+    with pytest.raises(UnknownEventType):
+        decode_data("NoSuchEvent", 1, {})
+
+
+def test_subjects_carry_service_side_organisation_and_type() -> None:
+    subject = event_subject(
+        "reitti", "intake", Side.CENTRE, organisation_slug("Mäntyharju"), "ClientReferred"
+    )
+    assert subject == "reitti.events.intake.centre.mantyharju.ClientReferred"
+    parsed = SubjectName.parse(subject)
+    assert (parsed.service, parsed.side, parsed.organisation) == ("intake", Side.CENTRE, "mantyharju")
+    assert dead_letter_subject("reitti", "reporting") == "reitti.dlq.reporting"
+    with pytest.raises(ValueError):
+        event_subject("reitti", "in take", Side.TE, "x", "ClientReferred")
+    with pytest.raises(ValueError):
+        SubjectName.parse("reitti.dlq.reporting")
+
+
+def test_a_referral_from_other_sources_needs_a_description() -> None:
+    data = client_referred().model_dump(mode="json")
+    data["source"] = "other"
+    data["source_description"] = None
+    with pytest.raises(ValidationError, match="source_description"):
+        ClientReferred.model_validate(data)
