@@ -10,11 +10,16 @@ explicit (``AckPolicy.MANUAL`` in FastStream): FastStream's NATS default,
   fields) cannot get better by retrying: it goes straight to the dead-letter stream.
 - An event whose application fails is NAKed with a growing delay; on its
   ``max_deliver``-th delivery it goes to the dead-letter stream with the error.
+- An outage of the database (connection refused, dropped, too many connections, a
+  serialization failure or deadlock) is not the event's fault: the consumer retries in
+  place, telling JetStream it is still working on the message, until the database is
+  back. It pauses instead of burning deliveries and dead-lettering good events.
 - A message is acked only after its effect, or its dead letter, is safely stored.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -38,6 +43,19 @@ log = logging.getLogger(__name__)
 #: dead-letter a message can themselves be retried if the dead-letter publish fails.
 DEAD_LETTER_MARGIN = 3
 MAX_HEADER = 900
+
+#: Errors of the infrastructure, not of the event: retried in place, never dead-lettered.
+TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
+    OSError,
+    asyncio.TimeoutError,
+    asyncpg.InterfaceError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.CannotConnectNowError,
+    asyncpg.TooManyConnectionsError,
+    asyncpg.SerializationError,
+    asyncpg.DeadlockDetectedError,
+    asyncpg.AdminShutdownError,
+)
 
 
 class Projection(Protocol):
@@ -70,6 +88,8 @@ class Delivery(Protocol):
 
     async def nak(self, delay: float | None = None) -> None: ...
 
+    async def in_progress(self) -> None: ...
+
 
 class InvalidEvent(ValueError):
     """The message does not satisfy its contract; retrying cannot help."""
@@ -90,6 +110,7 @@ class ConsumerStats:
     duplicates: int = 0
     retried: int = 0
     dead_lettered: int = 0
+    paused_on_outage: int = 0
 
 
 class ExactlyOnceConsumer:
@@ -118,6 +139,8 @@ class ExactlyOnceConsumer:
             f"greatest({s}.consumer_positions.stream_seq, excluded.stream_seq)"
         )
         self.stats = ConsumerStats()
+        #: seconds between attempts while the database is unreachable (doubles, capped)
+        self.outage_backoff = (0.1, 5.0)
 
     @property
     def name(self) -> str:
@@ -147,8 +170,7 @@ class ExactlyOnceConsumer:
             await self._dead_letter(msg, f"invalid event: {exc}", stream_seq, deliveries)
             return
         try:
-            async with self._pool.acquire() as conn, conn.transaction():
-                applied = await self.apply_in(conn, envelope, event, stream_seq)
+            applied = await self._apply_through_outages(envelope, event, stream_seq, msg)
         except Exception as exc:
             if deliveries >= self._settings.max_deliver:
                 await self._dead_letter(
@@ -170,6 +192,21 @@ class ExactlyOnceConsumer:
         else:
             self.stats.duplicates += 1
         await msg.ack()
+
+    async def _apply_through_outages(
+        self, envelope: CloudEventEnvelope, event: EventBase, stream_seq: int, msg: Delivery
+    ) -> bool:
+        delay, cap = self.outage_backoff
+        while True:
+            try:
+                async with self._pool.acquire() as conn, conn.transaction():
+                    return await self.apply_in(conn, envelope, event, stream_seq)
+            except TRANSIENT_ERRORS as exc:
+                self.stats.paused_on_outage += 1
+                log.warning("%s: database unavailable (%r); retrying in %.1fs", self.name, exc, delay)
+                await msg.in_progress()  # keep the delivery ours while we wait
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, cap)
 
     async def _dead_letter(self, msg: Delivery, reason: str, stream_seq: int, deliveries: int) -> None:
         headers = {

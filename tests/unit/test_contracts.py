@@ -114,3 +114,14 @@ def test_a_referral_from_other_sources_needs_a_description() -> None:
     data["source_description"] = None
     with pytest.raises(ValidationError, match="source_description"):
         ClientReferred.model_validate(data)
+
+
+def test_the_committed_asyncapi_document_is_current() -> None:
+    from pathlib import Path
+
+    from runtime.asyncapi import asyncapi_document
+
+    committed = Path(__file__).resolve().parents[2] / "docs" / "asyncapi.json"
+    current = json.dumps(asyncapi_document(), indent=2, sort_keys=True) + "\n"
+    assert committed.read_text(encoding="utf-8") == current, "run `reitti asyncapi` and commit it"
+    assert "ClientReferred" in current
