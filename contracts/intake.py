@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated, ClassVar
 
@@ -21,6 +21,10 @@ class ReferralSource(StrEnum):
     OTHER = "other"
 
 
+#: DDMMYY, century sign, individual number, check character
+IDENTITY_CODE_PATTERN = r"^\d{6}[-+A-FU-Y]\d{3}[0-9A-Y]$"
+
+
 class ClientDetails(BaseModel):
     """The client's personal details. Every field here is personal data."""
 
@@ -29,13 +33,31 @@ class ClientDetails(BaseModel):
     first_name: Annotated[str, PersonalData()] = Field(min_length=1, max_length=100)
     last_name: Annotated[str, PersonalData()] = Field(min_length=1, max_length=100)
     personal_identity_code: Annotated[str, PersonalData()] = Field(
-        pattern=r"^\d{6}[-+A-FU-Y]\d{3}[0-9A-Y]$",
+        pattern=IDENTITY_CODE_PATTERN,
         description="Finnish personal identity code (henkilötunnus)",
         examples=["010190-123A"],
     )
 
 
-class ClientReferred(EventBase):
+class IntakeClientEvent(EventBase):
+    """An event of one client's intake case (stream ``client-<uuid>``).
+
+    Every such event carries the client's municipality: subjects and per-municipality
+    feeds are routed by it.
+    """
+
+    producer: ClassVar[str] = "intake"
+
+    municipality: str = Field(min_length=1, max_length=100, examples=["Mikkeli"])
+
+    def subject_side(self) -> Side:
+        return Side.CENTRE
+
+    def subject_organisation(self) -> str:
+        return organisation_slug(self.municipality)
+
+
+class ClientReferred(IntakeClientEvent):
     """A client was referred to the centre (*asiakkaaksi ohjautuminen*).
 
     v2: ``source`` is an enum with ``source_description`` beside it (v1 stored URA's
@@ -44,21 +66,24 @@ class ClientReferred(EventBase):
 
     event_type: ClassVar[str] = "ClientReferred"
     schema_version: ClassVar[int] = 2
-    producer: ClassVar[str] = "intake"
-
     source: ReferralSource
     source_description: str | None = Field(
         default=None,
         max_length=200,
         description="Required for source 'other': school, health care, a partner",
     )
-    municipality: str = Field(min_length=1, max_length=100, examples=["Mikkeli"])
     referral_date: date
     subsidy_days: int | None = Field(
         default=None, ge=0, le=10_000, description="Days of labour-market subsidy, if known"
     )
     unemployment_months: int | None = Field(
         default=None, ge=0, le=600, description="Months of unemployment, if known"
+    )
+    need_based_reason: str | None = Field(
+        default=None,
+        max_length=500,
+        description="From 2025: why joint service is needed (limits of work or functional "
+        "capacity, or life-management problems that advice alone cannot solve)",
     )
     client: ClientDetails
 
@@ -68,8 +93,202 @@ class ClientReferred(EventBase):
             raise ValueError("a referral from source 'other' needs source_description")
         return self
 
-    def subject_side(self) -> Side:
-        return Side.CENTRE
 
-    def subject_organisation(self) -> str:
-        return organisation_slug(self.municipality)
+class DuplicateReferralReceived(IntakeClientEvent):
+    """The same client was referred again while their intake case exists: recorded on
+    the existing case, which stays the only one."""
+
+    event_type: ClassVar[str] = "DuplicateReferralReceived"
+
+    source: ReferralSource
+    source_description: str | None = Field(default=None, max_length=200)
+    referral_date: date
+
+
+class ReferralPicked(IntakeClientEvent):
+    """The intake advisor took the client from the queue: they own the case now."""
+
+    event_type: ClassVar[str] = "ReferralPicked"
+
+    owner_person_id: str = Field(min_length=1, max_length=200)
+
+
+class InvitedToInfoSession(IntakeClientEvent):
+    """The client was invited to an info session (*info-tilaisuus*)."""
+
+    event_type: ClassVar[str] = "InvitedToInfoSession"
+
+    session_id: str = Field(min_length=1, max_length=200)
+    starts_at: datetime
+    place: str = Field(min_length=1, max_length=200)
+
+
+class InfoSessionAttended(IntakeClientEvent):
+    """The client came to the info session; what they were handed is recorded."""
+
+    event_type: ClassVar[str] = "InfoSessionAttended"
+
+    session_id: str = Field(min_length=1, max_length=200)
+    initial_survey_form_given: bool = Field(description="Alkukartoituslomake handed out")
+    data_protection_leaflet_given: bool
+
+
+class InfoSessionMissed(IntakeClientEvent):
+    """The client did not come to the info session they were invited to (no-show)."""
+
+    event_type: ClassVar[str] = "InfoSessionMissed"
+
+    session_id: str = Field(min_length=1, max_length=200)
+
+
+class AssessmentAppointmentBooked(IntakeClientEvent):
+    """The personal service-needs assessment appointment was booked."""
+
+    event_type: ClassVar[str] = "AssessmentAppointmentBooked"
+
+    appointment_at: datetime
+    assessor_person_id: str = Field(min_length=1, max_length=200)
+
+
+class ConsentScope(StrEnum):
+    """What the client consented to (*suostumus*)."""
+
+    #: moving to the joint service centre
+    MOVE_TO_CENTRE = "move_to_centre"
+    #: data exchange between the centre's staff of both sides
+    DATA_EXCHANGE_WITHIN_CENTRE = "data_exchange_within_centre"
+    #: disclosure to the named outside organisations
+    DISCLOSURE_TO_ORGANISATIONS = "disclosure_to_organisations"
+
+
+class ConsentGiven(IntakeClientEvent):
+    """The client signed a consent with these scopes."""
+
+    event_type: ClassVar[str] = "ConsentGiven"
+
+    consent_id: str = Field(min_length=1, max_length=200)
+    scopes: tuple[ConsentScope, ...] = Field(min_length=1)
+    organisations: tuple[str, ...] = Field(
+        default=(),
+        description="Named outside organisations, e.g. 'social_services:mikkeli', 'kela'",
+    )
+    given_on: date
+
+    @model_validator(mode="after")
+    def _organisations_need_their_scope(self) -> ConsentGiven:
+        named = ConsentScope.DISCLOSURE_TO_ORGANISATIONS in self.scopes
+        if named != bool(self.organisations):
+            raise ValueError(
+                "disclosure_to_organisations needs the organisations named, and organisations need that scope"
+            )
+        return self
+
+
+class ConsentWithdrawn(IntakeClientEvent):
+    """The client withdrew a consent they had given; it is no longer in force."""
+
+    event_type: ClassVar[str] = "ConsentWithdrawn"
+
+    consent_id: str = Field(min_length=1, max_length=200)
+    withdrawn_on: date
+
+
+class AssessmentArea(StrEnum):
+    """The areas a service-needs assessment (*palvelutarvearvio*) surveys."""
+
+    COMPETENCE = "competence"
+    MOTIVATION = "motivation"
+    WORK_ABILITY = "work_ability"
+    SOCIAL_FUNCTIONING = "social_functioning"
+    MATERIAL_RESOURCES = "material_resources"
+    LABOUR_MARKET_POSITION = "labour_market_position"
+
+
+class SupportNeed(StrEnum):
+    """A structured finding for one area."""
+
+    NONE = "none"
+    SOME = "some"
+    SIGNIFICANT = "significant"
+    NOT_ASSESSED = "not_assessed"
+
+
+class AreaFinding(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    area: AssessmentArea
+    support_need: SupportNeed
+    notes: Annotated[str, PersonalData()] = Field(
+        default="", max_length=4000, description="Free text; personal data"
+    )
+
+
+class ClientProfile(StrEnum):
+    """The client profiles the centre's team agreed on."""
+
+    CENTRE = "centre"
+    INTERMEDIATE_LABOUR_MARKET = "intermediate_labour_market"
+    REHABILITATIVE_WORK_ACTIVITY = "rehabilitative_work_activity"
+
+
+class Route(StrEnum):
+    """Where the assessment sends the client."""
+
+    INDIVIDUAL_SERVICE_GUIDANCE = "individual_service_guidance"
+    HEALTH_CHECK_FIRST = "health_check_first"
+    INTERMEDIATE_LABOUR_MARKET = "intermediate_labour_market"
+    PAID_OR_WAGE_SUBSIDISED_WORK = "paid_or_wage_subsidised_work"
+    JOB_SEARCH_SERVICES = "job_search_services"
+    REHABILITATIVE_WORK_ACTIVITY = "rehabilitative_work_activity"
+    NOT_HELPED_HERE = "not_helped_here"
+
+
+#: Routes that start a client relationship in the centre (guidance opens a case).
+ROUTES_INTO_CENTRE = frozenset(
+    {Route.INDIVIDUAL_SERVICE_GUIDANCE, Route.HEALTH_CHECK_FIRST, Route.REHABILITATIVE_WORK_ACTIVITY}
+)
+
+
+class Assessor(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    person_id: str = Field(min_length=1, max_length=200)
+    role: str = Field(min_length=1, max_length=100, examples=["employment_advisor", "social_worker"])
+    organisation: str = Field(min_length=1, max_length=100)
+
+
+class AssessmentCompleted(IntakeClientEvent):
+    """The service-needs assessment (*palvelutarvearvio*) is done and routes the client.
+
+    From here on the guidance service owns the client relationship when the route is
+    into the centre.
+    """
+
+    event_type: ClassVar[str] = "AssessmentCompleted"
+
+    assessed_on: date
+    assessors: tuple[Assessor, ...] = Field(min_length=1, max_length=2)
+    findings: tuple[AreaFinding, ...] = Field(min_length=1)
+    capacity_allows_rehabilitative_work: bool = Field(
+        description="Functional capacity allows at least rehabilitative work activity (entry rule)"
+    )
+    profile: ClientProfile | None = Field(default=None, description="None when routed elsewhere")
+    ministry_segment: int | None = Field(default=None, ge=1, le=3)
+    route: Route
+    destination: str | None = Field(
+        default=None, max_length=200, description="Where the client goes when not helped here"
+    )
+    rule_set: str = Field(description="The rule set in force on the referral date")
+    summary: Annotated[str, PersonalData()] = Field(default="", max_length=8000)
+
+
+class InfoSessionScheduled(EventBase):
+    """An info session (*info-tilaisuus*) was scheduled (stream ``info-session-<uuid>``)."""
+
+    event_type: ClassVar[str] = "InfoSessionScheduled"
+    producer: ClassVar[str] = "intake"
+
+    starts_at: datetime
+    duration_minutes: int = Field(default=60, ge=15, le=480)
+    place: str = Field(min_length=1, max_length=200)
+    capacity: int = Field(ge=1, le=500)

@@ -11,10 +11,37 @@ from typing import Any
 
 from contracts.base import EventBase
 from contracts.envelope import CloudEventEnvelope
-from contracts.intake import ClientReferred
+from contracts.intake import (
+    AssessmentAppointmentBooked,
+    AssessmentCompleted,
+    ClientReferred,
+    ConsentGiven,
+    ConsentWithdrawn,
+    DuplicateReferralReceived,
+    InfoSessionAttended,
+    InfoSessionMissed,
+    InfoSessionScheduled,
+    InvitedToInfoSession,
+    ReferralPicked,
+)
 from contracts.upcasters import UPCASTERS, upcast
 
-EVENT_TYPES: dict[str, type[EventBase]] = {cls.event_type: cls for cls in (ClientReferred,)}
+EVENT_TYPES: dict[str, type[EventBase]] = {
+    cls.event_type: cls
+    for cls in (
+        ClientReferred,
+        DuplicateReferralReceived,
+        ReferralPicked,
+        InvitedToInfoSession,
+        InfoSessionAttended,
+        InfoSessionMissed,
+        AssessmentAppointmentBooked,
+        ConsentGiven,
+        ConsentWithdrawn,
+        AssessmentCompleted,
+        InfoSessionScheduled,
+    )
+}
 
 
 class UnknownEventType(LookupError):

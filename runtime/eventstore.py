@@ -180,10 +180,21 @@ class EventStore:
             self._channel,
         ]
 
-    async def read_stream(self, stream_id: str, *, after_version: int = 0) -> list[StoredEvent]:
-        async with self._pool.acquire() as conn:
+    async def read_stream(
+        self, stream_id: str, *, after_version: int = 0, conn: asyncpg.Connection | None = None
+    ) -> list[StoredEvent]:
+        if conn is not None:
             rows = await conn.fetch(self._read_stream_sql, stream_id, after_version)
+        else:
+            async with self._pool.acquire() as own:
+                rows = await own.fetch(self._read_stream_sql, stream_id, after_version)
         return [_stored(r) for r in rows]
+
+    async def load_events(self, stream_id: str, *, conn: asyncpg.Connection | None = None) -> list[EventBase]:
+        """The stream's events as current-version contracts (old versions upcast)."""
+        from contracts.registry import decode_event
+
+        return [decode_event(e.envelope) for e in await self.read_stream(stream_id, conn=conn)]
 
     async def read_all(self, *, after_position: int = 0, limit: int = 1000) -> list[StoredEvent]:
         async with self._pool.acquire() as conn:

@@ -30,7 +30,13 @@ def problem(status: int, title: str, detail: str, *, retryable: bool = False) ->
     return JSONResponse(body, status_code=status, headers=headers)
 
 
-def install_error_handlers(app: FastAPI, *, refusals: tuple[type[Exception], ...]) -> None:
+def install_error_handlers(
+    app: FastAPI,
+    *,
+    refusals: tuple[type[Exception], ...],
+    not_found: tuple[type[Exception], ...] = (),
+    invalid: tuple[type[Exception], ...] = (),
+) -> None:
     """Invalid input answers 422 with each field and reason; a business-rule refusal 409
     with the rule's message; a concurrent change to the same client 409 that says to
     retry. Nothing was written in any of these cases."""
@@ -41,13 +47,23 @@ def install_error_handlers(app: FastAPI, *, refusals: tuple[type[Exception], ...
     async def conflict(_: Request, exc: Exception) -> JSONResponse:
         return problem(409, "concurrent change", str(exc), retryable=True)
 
-    async def invalid(_: Request, exc: Exception) -> JSONResponse:
+    async def invalid_request(_: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, RequestValidationError)
         # Field and reason only: the rejected input may be personal data and is not echoed.
         detail = [{"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]} for e in exc.errors()]
         return JSONResponse({"detail": detail}, status_code=422)
 
-    app.add_exception_handler(RequestValidationError, invalid)
+    async def missing(_: Request, exc: Exception) -> JSONResponse:
+        return problem(404, "not found", str(exc))
+
+    async def unprocessable(_: Request, exc: Exception) -> JSONResponse:
+        return problem(422, "invalid input", str(exc))
+
+    app.add_exception_handler(RequestValidationError, invalid_request)
+    for kind in not_found:
+        app.add_exception_handler(kind, missing)
+    for kind in invalid:
+        app.add_exception_handler(kind, unprocessable)
     for refusal in refusals:
         app.add_exception_handler(refusal, refused)
     app.add_exception_handler(ConcurrencyConflict, conflict)

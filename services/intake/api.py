@@ -1,71 +1,617 @@
-"""Intake's HTTP API: every command is an endpoint with a typed request and response."""
+"""Intake's HTTP API: every command is an endpoint with a typed request and response.
+
+Errors: 422 names the field and the reason; 404 an unknown client or session; 409 a
+business-rule refusal with a message a person can act on, or a concurrent change to the
+same client with ``retryable: true``. Nothing is written on any error.
+"""
 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from typing import Annotated
+from typing import Annotated, Any
 from uuid import UUID, uuid4
 
-from fastapi import APIRouter, Depends, Request, status
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from fastapi import APIRouter, Depends, Query, Request, Response, status
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from contracts.base import Actor
-from contracts.intake import ClientDetails, ReferralSource
-from runtime.eventstore import EventStore
+from contracts.intake import (
+    AreaFinding,
+    AssessmentCompleted,
+    Assessor,
+    ClientDetails,
+    ClientProfile,
+    ConsentScope,
+    ReferralSource,
+    Route,
+)
 from runtime.http import caller
-from services.intake import domain
+from services.intake.application import IntakeService, Outcome
+from services.intake.domain import assessment, consent, referral, sessions
+from services.intake.domain.case import IntakeCase, Stage
+from services.intake.domain.shared import Context
+from services.intake.domain.status import deadline_status, eligibility
+from services.intake.identity import check_character_ok
+from services.intake.imports import ImportResult, import_info_list
+from services.intake.info_list import detect_format
+
+Caller = Annotated[Actor, Depends(caller)]
+Responses = dict[int | str, dict[str, Any]]
+CONFLICT: Responses = {409: {"description": "Refused by a rule, or a concurrent change (retryable)"}}
+NOT_FOUND: Responses = {404: {"description": "No such client or session"}}
+
+
+def service(request: Request) -> IntakeService:
+    svc: IntakeService = request.app.state.intake
+    return svc
+
+
+Service = Annotated[IntakeService, Depends(service)]
+
+
+def context(actor: Actor) -> Context:
+    return Context(actor=actor, now=datetime.now(UTC), correlation_id=uuid4())
+
+
+class Written(BaseModel):
+    """What a command wrote."""
+
+    client_id: str
+    stream_version: int
+    event_ids: list[UUID] = Field(description="Events written now; empty when nothing changed")
+
+
+def written(outcome: Outcome) -> Written:
+    return Written(
+        client_id=outcome.state.client_id,
+        stream_version=outcome.state.version,
+        event_ids=[e.event_id for e in outcome.events],
+    )
+
+
+# --- referrals ----------------------------------------------------------------------------
 
 
 class ReferralRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     source: ReferralSource
-    source_description: str | None = Field(default=None, max_length=200)
+    source_description: str | None = Field(default=None, max_length=200, examples=["school"])
     municipality: str = Field(min_length=1, max_length=100, examples=["Mikkeli"])
     referral_date: date
     subsidy_days: int | None = Field(default=None, ge=0, le=10_000)
     unemployment_months: int | None = Field(default=None, ge=0, le=600)
+    need_based_reason: str | None = Field(default=None, max_length=500)
     client: ClientDetails
 
     @model_validator(mode="after")
-    def _other_needs_description(self) -> ReferralRequest:
+    def _checks(self) -> ReferralRequest:
         if self.source is ReferralSource.OTHER and not self.source_description:
             raise PydanticCustomError(
                 "missing_source_description",
                 "source 'other' needs source_description (for example school or health care)",
             )
+        if not check_character_ok(self.client.personal_identity_code):
+            raise PydanticCustomError(
+                "identity_code_check", "client.personal_identity_code: the check character does not match"
+            )
+        return self
+
+    def command(self) -> referral.RegisterReferral:
+        return referral.RegisterReferral(**self.model_dump(exclude={"client"}), client=self.client)
+
+
+class ReferralAccepted(Written):
+    outcome: str = Field(
+        description="new_case; recorded_on_existing_case (a different referral of a known client); "
+        "already_present (the same referral again: nothing written)"
+    )
+
+
+def accepted(outcome: Outcome) -> ReferralAccepted:
+    kind = (
+        "new_case"
+        if outcome.created
+        else "recorded_on_existing_case"
+        if outcome.events
+        else "already_present"
+    )
+    return ReferralAccepted(**written(outcome).model_dump(), outcome=kind)
+
+
+# --- views --------------------------------------------------------------------------------
+
+
+class QueueEntry(BaseModel):
+    client_id: str
+    municipality: str
+    source: ReferralSource
+    referral_date: date
+    received_by: str
+    owner: str | None = Field(description="The intake advisor who picked the client; null if nobody")
+    waiting_for: Stage
+    waiting_since: datetime
+    waiting_days: int
+    rule_set: str
+    assessment_deadline: date | None
+    overdue: bool
+
+
+class ConsentView(BaseModel):
+    consent_id: str
+    scopes: list[ConsentScope]
+    organisations: list[str]
+    given_on: date
+    withdrawn_on: date | None
+    in_force: bool
+
+
+class RulesView(BaseModel):
+    rule_set: str
+    statute: str
+    assessment_indicated: bool
+    reasons: list[str]
+    unknown: list[str]
+    counts_towards_over_500_days: bool | None
+    assessment_deadline: date | None
+    overdue: bool
+    days_left: int | None
+
+
+class CaseView(BaseModel):
+    client_id: str
+    version: int
+    client: ClientDetails
+    municipality: str
+    source: ReferralSource
+    source_description: str | None
+    referral_date: date
+    subsidy_days: int | None
+    unemployment_months: int | None
+    received_by: str
+    owner: str | None
+    waiting_for: Stage
+    waiting_since: datetime | None
+    info_session_id: str | None
+    info_session_starts_at: datetime | None
+    sessions_missed: int
+    initial_survey_form_given: bool
+    data_protection_leaflet_given: bool
+    assessment_appointment_at: datetime | None
+    duplicate_referrals: int
+    consents: list[ConsentView]
+    rules: RulesView
+    assessment: dict[str, Any] | None
+
+
+def case_view(state: IntakeCase, today: date) -> CaseView:
+    finding = eligibility(state)
+    deadline = deadline_status(state, today)
+    return CaseView(
+        client_id=state.client_id,
+        version=state.version,
+        client=state.client,
+        municipality=state.municipality,
+        source=state.source,
+        source_description=state.source_description,
+        referral_date=state.referral_date,
+        subsidy_days=state.subsidy_days,
+        unemployment_months=state.unemployment_months,
+        received_by=state.received_by,
+        owner=state.owner,
+        waiting_for=state.stage,
+        waiting_since=state.stage_since,
+        info_session_id=state.session_id,
+        info_session_starts_at=state.session_starts_at,
+        sessions_missed=state.sessions_missed,
+        initial_survey_form_given=state.handouts_given[0],
+        data_protection_leaflet_given=state.handouts_given[1],
+        assessment_appointment_at=state.appointment_at,
+        duplicate_referrals=state.duplicate_referrals,
+        consents=[
+            ConsentView(
+                consent_id=c.consent_id,
+                scopes=sorted(c.scopes),
+                organisations=sorted(c.organisations),
+                given_on=c.given_on,
+                withdrawn_on=c.withdrawn_on,
+                in_force=c.in_force(today),
+            )
+            for c in state.consents
+        ],
+        rules=RulesView(
+            rule_set=deadline.rule_set,
+            statute=deadline.statute,
+            assessment_indicated=finding.indicated,
+            reasons=list(finding.reasons),
+            unknown=list(finding.unknown),
+            counts_towards_over_500_days=finding.counts_towards_over_500_days,
+            assessment_deadline=deadline.deadline,
+            overdue=deadline.overdue,
+            days_left=deadline.days_left,
+        ),
+        assessment=_assessment_data(state.assessment),
+    )
+
+
+def _assessment_data(event: AssessmentCompleted | None) -> dict[str, Any] | None:
+    if event is None:
+        return None
+    return event.model_dump(
+        mode="json",
+        include={
+            "assessed_on",
+            "assessors",
+            "findings",
+            "capacity_allows_rehabilitative_work",
+            "profile",
+            "ministry_segment",
+            "route",
+            "destination",
+            "rule_set",
+            "summary",
+        },
+    )
+
+
+# --- sessions, consent, assessment requests ----------------------------------------------------
+
+
+class InfoSessionRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    starts_at: AwareDatetime
+    place: str = Field(min_length=1, max_length=200, examples=["TYP Reitti, meeting room 2"])
+    capacity: int = Field(ge=1, le=500)
+
+
+class InfoSessionView(BaseModel):
+    session_id: str
+    starts_at: datetime
+    place: str
+    capacity: int
+    invited: int
+    places_left: int
+
+
+def session_view(s: sessions.InfoSession) -> InfoSessionView:
+    return InfoSessionView(
+        session_id=s.session_id,
+        starts_at=s.starts_at,
+        place=s.place,
+        capacity=s.capacity,
+        invited=s.invited,
+        places_left=max(0, s.capacity - s.invited),
+    )
+
+
+class InvitationRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    client_id: str = Field(min_length=1, max_length=200)
+
+
+class AttendanceRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    session_id: str = Field(min_length=1, max_length=200)
+    attended: bool
+    initial_survey_form_given: bool = False
+    data_protection_leaflet_given: bool = False
+
+
+class AppointmentRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    appointment_at: AwareDatetime
+    assessor_person_id: str = Field(min_length=1, max_length=200)
+
+
+class ConsentRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    scopes: list[ConsentScope] = Field(min_length=1)
+    organisations: list[str] = Field(
+        default_factory=list, examples=[["social_services:mikkeli", "kela"]], max_length=20
+    )
+    given_on: date
+
+    @field_validator("organisations")
+    @classmethod
+    def _organisation_names(cls, value: list[str]) -> list[str]:
+        for name in value:
+            if not name or len(name) > 100 or not all(c.isalnum() or c in "_:-" for c in name):
+                raise ValueError(f"organisation {name!r}: use names like social_services:mikkeli or kela")
+        return value
+
+    @model_validator(mode="after")
+    def _named_scope(self) -> ConsentRequest:
+        if (ConsentScope.DISCLOSURE_TO_ORGANISATIONS in self.scopes) != bool(self.organisations):
+            raise PydanticCustomError(
+                "organisations_scope",
+                "name the organisations exactly when disclosure_to_organisations is among the scopes",
+            )
         return self
 
 
-class ReferralAccepted(BaseModel):
-    client_id: str
-    event_id: UUID
-    stream_version: int
+class ConsentRecorded(Written):
+    consent_id: str
+
+
+class WithdrawalRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    withdrawn_on: date
+
+
+class AssessmentRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    assessed_on: date
+    assessors: list[Assessor] = Field(min_length=1, max_length=2)
+    findings: list[AreaFinding] = Field(min_length=1, max_length=6)
+    capacity_allows_rehabilitative_work: bool
+    profile: ClientProfile | None = None
+    ministry_segment: int | None = Field(default=None, ge=1, le=3)
+    route: Route
+    destination: str | None = Field(default=None, max_length=200)
+    summary: str = Field(default="", max_length=8000)
+
+    def command(self) -> assessment.CompleteAssessment:
+        return assessment.CompleteAssessment(
+            **self.model_dump(exclude={"assessors", "findings"}),
+            assessors=self.assessors,
+            findings=self.findings,
+        )
+
+
+# --- routes -------------------------------------------------------------------------------------
 
 
 def router() -> APIRouter:
-    api = APIRouter(tags=["referrals"])
+    api = APIRouter()
 
     @api.post(
         "/referrals",
-        status_code=status.HTTP_201_CREATED,
         response_model=ReferralAccepted,
-        summary="Register a referral (emits ClientReferred)",
-        responses={409: {"description": "Refused by a rule, or a concurrent change: retry"}},
+        status_code=201,
+        tags=["referrals"],
+        summary="Register a referral (ClientReferred); a known client keeps their one case",
+        responses=CONFLICT,
     )
     async def register_referral(
-        body: ReferralRequest, request: Request, actor: Annotated[Actor, Depends(caller)]
+        body: ReferralRequest, actor: Caller, svc: Service, response: Response
     ) -> ReferralAccepted:
-        store: EventStore = request.app.state.event_store
-        municipalities: tuple[str, ...] = request.app.state.municipalities
-        client_id = f"client-{uuid4()}"
-        ctx = domain.Context(actor=actor, now=datetime.now(UTC), correlation_id=uuid4(), new_event_id=uuid4())
-        command = domain.RegisterReferral(**body.model_dump(exclude={"client"}), client=body.client)
-        events = domain.register_referral(
-            None, command, client_id=client_id, municipalities=municipalities, ctx=ctx
+        outcome = await svc.register_referral(body.command(), context(actor))
+        if not outcome.created:
+            response.status_code = status.HTTP_200_OK
+        return accepted(outcome)
+
+    @api.post(
+        "/referrals/import",
+        response_model=ImportResult,
+        tags=["referrals"],
+        summary="Import the TE-office info list (URA) as CSV or JSON Lines",
+        description="Send the file as the request body with Content-Type text/csv or "
+        "application/x-ndjson. Idempotent: importing the same list again adds nothing. "
+        "Invalid rows are reported with their line numbers; valid rows are imported.",
+        openapi_extra={
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "text/csv": {"schema": {"type": "string"}},
+                    "application/x-ndjson": {"schema": {"type": "string"}},
+                },
+            }
+        },
+    )
+    async def import_list(
+        request: Request,
+        actor: Caller,
+        svc: Service,
+        first_line: Annotated[
+            int, Query(ge=1, description="Line number of the body's first line in the whole file")
+        ] = 1,
+    ) -> ImportResult:
+        fmt = detect_format(request.headers.get("content-type"))
+        return await import_info_list(
+            svc, await request.body(), fmt, context(actor), line_offset=first_line - 1
         )
-        version = await store.append(client_id, 0, events)
-        return ReferralAccepted(client_id=client_id, event_id=events[0].event_id, stream_version=version)
+
+    @api.get(
+        "/queue",
+        response_model=list[QueueEntry],
+        tags=["queue"],
+        summary="The one intake queue: who waits for what, and for how long",
+    )
+    async def queue(
+        svc: Service,
+        request: Request,
+        waiting_for: Stage | None = None,
+        municipality: Annotated[str | None, Query(max_length=100)] = None,
+        limit: Annotated[int, Query(ge=1, le=2000)] = 500,
+    ) -> list[QueueEntry]:
+        now = datetime.now(UTC)
+        pool = request.app.state.host.pool
+        async with pool.acquire() as conn:
+            rows = await request.app.state.repository.queue(
+                conn, stage=waiting_for, municipality=municipality, limit=limit
+            )
+        return [
+            QueueEntry(
+                client_id=r.client_id,
+                municipality=r.municipality,
+                source=ReferralSource(r.source),
+                referral_date=r.referral_date,
+                received_by=r.received_by,
+                owner=r.owner,
+                waiting_for=r.stage,
+                waiting_since=r.stage_since,
+                waiting_days=(now - r.stage_since).days,
+                rule_set=r.rule_set,
+                assessment_deadline=r.assessment_deadline,
+                overdue=r.assessment_deadline is not None and now.date() > r.assessment_deadline,
+            )
+            for r in rows
+        ]
+
+    @api.post(
+        "/queue/{client_id}/pick",
+        response_model=Written,
+        tags=["queue"],
+        summary="Take the client from the queue: the caller owns the case",
+        responses={**NOT_FOUND, **CONFLICT},
+    )
+    async def pick(client_id: str, actor: Caller, svc: Service) -> Written:
+        ctx = context(actor)
+        return written(await svc.execute(client_id, lambda s: referral.pick_referral(s, ctx=ctx)))
+
+    @api.get(
+        "/clients/{client_id}",
+        response_model=CaseView,
+        tags=["clients"],
+        summary="One client's intake case, with the rules that apply and the deadline",
+        responses=NOT_FOUND,
+    )
+    async def get_case(client_id: str, actor: Caller, svc: Service) -> CaseView:
+        return case_view(await svc.get(client_id), datetime.now(UTC).date())
+
+    @api.post(
+        "/info-sessions",
+        response_model=InfoSessionView,
+        status_code=201,
+        tags=["info sessions"],
+        summary="Schedule an info session",
+        responses=CONFLICT,
+    )
+    async def schedule(body: InfoSessionRequest, actor: Caller, svc: Service) -> InfoSessionView:
+        return session_view(
+            await svc.schedule_session(
+                starts_at=body.starts_at, place=body.place, capacity=body.capacity, ctx=context(actor)
+            )
+        )
+
+    @api.get(
+        "/info-sessions",
+        response_model=list[InfoSessionView],
+        tags=["info sessions"],
+        summary="Upcoming info sessions and their free places",
+    )
+    async def list_sessions(request: Request, actor: Caller) -> list[InfoSessionView]:
+        async with request.app.state.host.pool.acquire() as conn:
+            found = await request.app.state.repository.sessions(conn, since=datetime.now(UTC))
+        return [session_view(s) for s in found]
+
+    @api.post(
+        "/info-sessions/{session_id}/invitations",
+        response_model=Written,
+        status_code=201,
+        tags=["info sessions"],
+        summary="Invite a client; a full session refuses",
+        responses={**NOT_FOUND, **CONFLICT},
+    )
+    async def invite(session_id: str, body: InvitationRequest, actor: Caller, svc: Service) -> Written:
+        return written(await svc.invite(session_id, body.client_id, context(actor)))
+
+    @api.post(
+        "/clients/{client_id}/info-session-attendance",
+        response_model=Written,
+        tags=["info sessions"],
+        summary="Record attendance or a no-show, and the handouts",
+        responses={**NOT_FOUND, **CONFLICT},
+    )
+    async def attendance(client_id: str, body: AttendanceRequest, actor: Caller, svc: Service) -> Written:
+        ctx = context(actor)
+        return written(
+            await svc.execute(
+                client_id,
+                lambda s: sessions.record_attendance(
+                    s,
+                    session_id=body.session_id,
+                    attended=body.attended,
+                    initial_survey_form_given=body.initial_survey_form_given,
+                    data_protection_leaflet_given=body.data_protection_leaflet_given,
+                    ctx=ctx,
+                ),
+            )
+        )
+
+    @api.post(
+        "/clients/{client_id}/assessment-appointment",
+        response_model=Written,
+        tags=["assessment"],
+        summary="Book the personal assessment appointment",
+        responses={**NOT_FOUND, **CONFLICT},
+    )
+    async def book(client_id: str, body: AppointmentRequest, actor: Caller, svc: Service) -> Written:
+        ctx = context(actor)
+        return written(
+            await svc.execute(
+                client_id,
+                lambda s: sessions.book_assessment(
+                    s, appointment_at=body.appointment_at, assessor_person_id=body.assessor_person_id, ctx=ctx
+                ),
+            )
+        )
+
+    @api.post(
+        "/clients/{client_id}/consents",
+        response_model=ConsentRecorded,
+        status_code=201,
+        tags=["consent"],
+        summary="Record the client's consent and its scopes",
+        responses={**NOT_FOUND, **CONFLICT},
+    )
+    async def give(client_id: str, body: ConsentRequest, actor: Caller, svc: Service) -> ConsentRecorded:
+        ctx = context(actor)
+        consent_id = f"consent-{uuid4()}"
+        outcome = await svc.execute(
+            client_id,
+            lambda s: consent.give_consent(
+                s,
+                consent_id=consent_id,
+                scopes=body.scopes,
+                organisations=body.organisations,
+                given_on=body.given_on,
+                ctx=ctx,
+            ),
+        )
+        return ConsentRecorded(**written(outcome).model_dump(), consent_id=consent_id)
+
+    @api.post(
+        "/clients/{client_id}/consents/{consent_id}/withdrawal",
+        response_model=Written,
+        tags=["consent"],
+        summary="Record that the client withdrew a consent",
+        responses={**NOT_FOUND, **CONFLICT},
+    )
+    async def withdraw(
+        client_id: str, consent_id: str, body: WithdrawalRequest, actor: Caller, svc: Service
+    ) -> Written:
+        ctx = context(actor)
+        return written(
+            await svc.execute(
+                client_id,
+                lambda s: consent.withdraw_consent(
+                    s, consent_id=consent_id, withdrawn_on=body.withdrawn_on, ctx=ctx
+                ),
+            )
+        )
+
+    @api.post(
+        "/clients/{client_id}/assessment",
+        response_model=Written,
+        status_code=201,
+        tags=["assessment"],
+        summary="Complete the service-needs assessment (AssessmentCompleted)",
+        responses={**NOT_FOUND, **CONFLICT},
+    )
+    async def assess(client_id: str, body: AssessmentRequest, actor: Caller, svc: Service) -> Written:
+        ctx = context(actor)
+        command = body.command()
+        return written(
+            await svc.execute(client_id, lambda s: assessment.complete_assessment(s, command, ctx=ctx))
+        )
 
     return api

@@ -7,39 +7,66 @@ import os
 from fastapi import FastAPI
 from faststream.nats import NatsBroker
 
-from contracts.intake import ClientReferred
+from contracts.intake import (
+    AssessmentCompleted,
+    ClientReferred,
+    ConsentGiven,
+    ConsentWithdrawn,
+    InfoSessionScheduled,
+)
 from runtime.config import Settings
-from runtime.db import event_store_migrations
+from runtime.db import Migration, event_store_migrations
 from runtime.eventstore import EventStore
 from runtime.http import install_error_handlers
 from runtime.service import ServiceHost, relay_task, service_app
-from services.intake import api, domain
+from services.intake import api
+from services.intake.application import ClientNotFound, IntakeService, SessionNotFound
+from services.intake.domain.errors import DomainError
+from services.intake.domain.referral import DEFAULT_MUNICIPALITIES
+from services.intake.info_list import InfoListError
+from services.intake.repository import SCHEMA, IntakeRepository
 
-SCHEMA = "intake"
-MIGRATIONS = event_store_migrations()
 SOURCE = "/reitti/intake"
+MIGRATIONS = [
+    *event_store_migrations(),
+    Migration.from_package("services.intake.migrations", "0101_intake_read_model.sql"),
+]
 
 
 def municipalities_from_env() -> tuple[str, ...]:
     raw = os.environ.get("REITTI_MUNICIPALITIES")
     if not raw:
-        return domain.DEFAULT_MUNICIPALITIES
+        return DEFAULT_MUNICIPALITIES
     return tuple(m.strip() for m in raw.split(",") if m.strip())
 
 
 def build_broker(settings: Settings) -> NatsBroker:
+    """The broker, with intake's published events declared for the AsyncAPI document
+    (the relay itself publishes with nats-py; see runtime/relay.py)."""
     broker = NatsBroker(settings.nats_servers, logger=None)
-    # Documented publishers (AsyncAPI); the relay publishes with nats-py for speed.
+    client_subject = f"{settings.namespace}.events.intake.centre.{{municipality}}"
+    for event, what in (
+        (ClientReferred, "A client was referred to the centre"),
+        (ConsentGiven, "The client gave a consent with its scopes"),
+        (ConsentWithdrawn, "The client withdrew a consent"),
+        (AssessmentCompleted, "The service-needs assessment routed the client"),
+    ):
+        broker.publisher(
+            f"{client_subject}.{event.event_type}",
+            schema=event,
+            title=f"intake:{event.event_type}",
+            description=f"{what} (CloudEvents envelope; the event is its data)",
+        )
     broker.publisher(
-        f"{settings.namespace}.events.intake.centre.{{municipality}}.ClientReferred",
-        schema=ClientReferred,
-        title="intake:ClientReferred",
-        description="A client was referred to the centre (CloudEvents envelope, data below)",
+        f"{settings.namespace}.events.intake.centre.centre.InfoSessionScheduled",
+        schema=InfoSessionScheduled,
+        title="intake:InfoSessionScheduled",
+        description="An info session was scheduled",
     )
     return broker
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, municipalities: tuple[str, ...] | None = None) -> FastAPI:
     settings = settings or Settings.from_env()
     host = ServiceHost(
         name="intake",
@@ -51,16 +78,22 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
 
     async def wire(h: ServiceHost) -> None:
-        app.state.event_store = EventStore(h.pool, schema=SCHEMA, namespace=settings.namespace, source=SOURCE)
+        store = EventStore(h.pool, schema=SCHEMA, namespace=settings.namespace, source=SOURCE)
+        repository = IntakeRepository(store)
+        app.state.event_store = store
+        app.state.repository = repository
+        app.state.intake = IntakeService(h.pool, repository, municipalities or municipalities_from_env())
 
     host.on_connected = [wire]
     app = service_app(
         host,
         title="Reitti intake",
-        description="Referral, info session, consent and service-needs assessment.",
-        version="0.1.0",
+        description="Referral, info session, consent and service-needs assessment: the front "
+        "door of the centre, from the TE-office info list to a routed assessment.",
+        version="0.2.0",
     )
-    app.state.municipalities = municipalities_from_env()
     app.include_router(api.router())
-    install_error_handlers(app, refusals=(domain.DomainError,))
+    install_error_handlers(
+        app, refusals=(DomainError,), not_found=(ClientNotFound, SessionNotFound), invalid=(InfoListError,)
+    )
     return app

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import random
 import uuid
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from contracts.base import Actor
 from contracts.intake import ClientDetails, ClientReferred, ReferralSource
+from services.intake.identity import CHECK_CHARACTERS as CHECK
 
 ADVISOR = Actor(person_id="advisor-1", role="employment_advisor", organisation="te-office")
 HEADERS = {
@@ -41,12 +43,23 @@ def client_referred(
         subsidy_days=520,
         unemployment_months=30,
         client=ClientDetails(
-            first_name="Maija", last_name="Meikäläinen", personal_identity_code="010190-123A"
+            first_name="Maija", last_name="Meikäläinen", personal_identity_code="010190-123M"
         ),
     )
 
 
-def referral_request(source: str = "te_office", municipality: str = "Mikkeli") -> dict[str, Any]:
+def identity_code(born: date | None = None) -> str:
+    """A valid, random personal identity code (for tests; no real person's)."""
+    born = born or date(1960, 1, 1) + timedelta(days=random.randrange(0, 40 * 365))
+    century = {18: "+", 19: "-", 20: "A"}[born.year // 100]
+    number = random.randrange(2, 900)
+    base = f"{born:%d%m}{born.year % 100:02d}"
+    return f"{base}{century}{number:03d}" + CHECK[int(f"{base}{number:03d}") % 31]
+
+
+def referral_request(
+    source: str = "te_office", municipality: str = "Mikkeli", *, code: str | None = None
+) -> dict[str, Any]:
     body: dict[str, Any] = {
         "source": source,
         "municipality": municipality,
@@ -55,7 +68,7 @@ def referral_request(source: str = "te_office", municipality: str = "Mikkeli") -
         "client": {
             "first_name": "Maija",
             "last_name": "Meikäläinen",
-            "personal_identity_code": "010190-123A",
+            "personal_identity_code": code or identity_code(),
         },
     }
     if source == "other":

@@ -1,83 +1,447 @@
-"""Intake's pure domain: no servers."""
+"""Intake's pure domain, rule by rule: no servers."""
 
 from __future__ import annotations
 
+import itertools
 import uuid
-from datetime import UTC, date, datetime
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from contracts.intake import ClientDetails, ClientReferred, ReferralSource
-from services.intake import domain
-from tests.support.factories import ADVISOR
+from contracts.base import Actor
+from contracts.intake import (
+    AreaFinding,
+    AssessmentArea,
+    AssessmentCompleted,
+    Assessor,
+    ClientDetails,
+    ClientProfile,
+    ClientReferred,
+    ConsentScope,
+    DuplicateReferralReceived,
+    ReferralSource,
+    Route,
+    SupportNeed,
+)
+from services.intake.domain import assessment, consent, referral, sessions
+from services.intake.domain.case import IntakeCase, Stage, fold
+from services.intake.domain.errors import (
+    AlreadyAssessed,
+    ConsentMissing,
+    DomainError,
+    NotInvited,
+    SessionFull,
+    UnknownMunicipality,
+)
+from services.intake.domain.shared import Context
+from services.intake.domain.status import deadline_status, eligibility
+from tests.support.factories import ADVISOR, identity_code
 
-NOW = datetime(2010, 6, 1, 9, 30, tzinfo=UTC)
-DETAILS = ClientDetails(first_name="Matti", last_name="Virtanen", personal_identity_code="020285-111B")
+NOW = datetime(2016, 6, 1, 9, 30, tzinfo=UTC)
+SOCIAL_WORKER = Actor(person_id="sw-1", role="social_worker", organisation="mikkeli")
+MUNICIPALITIES = referral.DEFAULT_MUNICIPALITIES
 
 
-def command(**changes: object) -> domain.RegisterReferral:
+def ctx(now: datetime = NOW, actor: Actor = ADVISOR) -> Context:
+    counter = itertools.count(1)
+    return Context(
+        actor=actor, now=now, correlation_id=uuid.uuid4(), new_id=lambda: uuid.UUID(int=next(counter))
+    )
+
+
+def referral_command(**changes: object) -> referral.RegisterReferral:
     values: dict[str, object] = dict(
         source=ReferralSource.SELF_REFERRAL,
         source_description=None,
         municipality="Puumala",
-        referral_date=date(2010, 5, 31),
-        subsidy_days=None,
+        referral_date=date(2016, 5, 2),
+        subsidy_days=320,
         unemployment_months=14,
-        client=DETAILS,
+        client=ClientDetails(first_name="Matti", last_name="Virtanen", personal_identity_code="020285-111D"),
     )
     values.update(changes)
-    return domain.RegisterReferral(**values)  # type: ignore[arg-type]
+    return referral.RegisterReferral(**values)  # type: ignore[arg-type]
 
 
-def ctx() -> domain.Context:
-    return domain.Context(actor=ADVISOR, now=NOW, correlation_id=uuid.uuid4(), new_event_id=uuid.uuid4())
+def referred(**changes: object) -> IntakeCase:
+    command = referral_command(**changes)
+    now = max(NOW, datetime.combine(command.referral_date, NOW.timetz()))
+    events = referral.register_referral(
+        None, command, client_id="client-1", municipalities=MUNICIPALITIES, ctx=ctx(now)
+    )
+    state = fold(events)
+    assert state is not None
+    return state
 
 
-def test_registering_a_referral_emits_client_referred_as_the_first_event_of_the_stream() -> None:
-    c = ctx()
-    [event] = domain.register_referral(
-        None, command(), client_id="client-1", municipalities=domain.DEFAULT_MUNICIPALITIES, ctx=c
+def then(state: IntakeCase, events: list) -> IntakeCase:  # type: ignore[type-arg]
+    new = fold(events, state)
+    assert new is not None
+    return new
+
+
+def with_consent(state: IntakeCase, *scopes: ConsentScope, organisations: tuple[str, ...] = ()) -> IntakeCase:
+    events = consent.give_consent(
+        state,
+        consent_id=f"consent-{len(state.consents) + 1}",
+        scopes=scopes,
+        organisations=organisations,
+        given_on=NOW.date(),
+        ctx=ctx(),
+    )
+    return then(state, events)
+
+
+CENTRE_CONSENT = (ConsentScope.MOVE_TO_CENTRE, ConsentScope.DATA_EXCHANGE_WITHIN_CENTRE)
+
+
+def findings(need: SupportNeed = SupportNeed.SOME) -> list[AreaFinding]:
+    return [AreaFinding(area=area, support_need=need, notes="") for area in AssessmentArea]
+
+
+def assess(**changes: object) -> assessment.CompleteAssessment:
+    values: dict[str, object] = dict(
+        assessed_on=NOW.date(),
+        assessors=[Assessor(person_id="advisor-1", role="employment_advisor", organisation="te-office")],
+        findings=findings(),
+        capacity_allows_rehabilitative_work=True,
+        profile=ClientProfile.CENTRE,
+        ministry_segment=3,
+        route=Route.INDIVIDUAL_SERVICE_GUIDANCE,
+        destination=None,
+        summary="",
+    )
+    values.update(changes)
+    return assessment.CompleteAssessment(**values)  # type: ignore[arg-type]
+
+
+# --- referral ----------------------------------------------------------------------------------
+
+
+def test_a_referral_opens_the_clients_intake_case_waiting_for_an_invitation() -> None:
+    [event] = referral.register_referral(
+        None, referral_command(), client_id="client-1", municipalities=MUNICIPALITIES, ctx=ctx()
     )
     assert isinstance(event, ClientReferred)
-    assert (event.stream_id, event.stream_version, event.event_id) == ("client-1", 1, c.new_event_id)
-    assert event.occurred_at.date() == date(2010, 5, 31)
-    assert event.recorded_at == NOW
-    assert event.actor == ADVISOR
-    assert domain.fold([event]) == domain.IntakeCase("client-1", 1, ReferralSource.SELF_REFERRAL, "Puumala")
+    assert (event.stream_id, event.stream_version) == ("client-1", 1)
+    state = fold([event])
+    assert state is not None
+    assert state.stage is Stage.INVITATION
+    assert state.received_by == ADVISOR.person_id
+    assert state.owner is None
 
 
-def test_a_client_already_referred_is_not_referred_again() -> None:
-    state = domain.IntakeCase("client-1", 1, ReferralSource.TE_OFFICE, "Mikkeli")
-    with pytest.raises(domain.AlreadyReferred):
-        domain.register_referral(
-            state, command(), client_id="client-1", municipalities=["Puumala"], ctx=ctx()
+def test_the_same_referral_again_writes_nothing() -> None:
+    state = referred()
+    assert (
+        referral.register_referral(
+            state, referral_command(), client_id="x", municipalities=MUNICIPALITIES, ctx=ctx()
         )
+        == []
+    )
+
+
+def test_a_different_referral_of_a_known_client_is_recorded_on_their_one_case() -> None:
+    state = referred()
+    [event] = referral.register_referral(
+        state,
+        referral_command(source=ReferralSource.TE_OFFICE, referral_date=date(2016, 5, 20)),
+        client_id="another-id",
+        municipalities=MUNICIPALITIES,
+        ctx=ctx(),
+    )
+    assert isinstance(event, DuplicateReferralReceived)
+    assert (event.stream_id, event.stream_version) == ("client-1", 2)
+    assert then(state, [event]).duplicate_referrals == 1
 
 
 def test_the_municipality_must_be_one_of_the_centres_and_the_set_is_configuration() -> None:
-    with pytest.raises(domain.UnknownMunicipality, match="Helsinki"):
-        domain.register_referral(
-            None, command(municipality="Helsinki"), client_id="c", municipalities=["Puumala"], ctx=ctx()
+    with pytest.raises(UnknownMunicipality, match="Helsinki"):
+        referral.register_referral(
+            None,
+            referral_command(municipality="Helsinki"),
+            client_id="c",
+            municipalities=MUNICIPALITIES,
+            ctx=ctx(),
         )
-    [event] = domain.register_referral(
-        None, command(municipality="Helsinki"), client_id="c", municipalities=["Helsinki"], ctx=ctx()
+    [event] = referral.register_referral(
+        None, referral_command(municipality="Helsinki"), client_id="c", municipalities=["Helsinki"], ctx=ctx()
     )
     assert event.municipality == "Helsinki"  # type: ignore[attr-defined]
 
 
-def test_a_referral_dated_in_the_future_is_refused() -> None:
-    with pytest.raises(domain.DomainError, match="future"):
-        domain.register_referral(
-            None,
-            command(referral_date=date(2010, 6, 2)),
-            client_id="c",
-            municipalities=["Puumala"],
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"referral_date": date(2016, 6, 2)}, "future"),
+        ({"referral_date": date(2009, 12, 31)}, "before 2010"),
+        ({"source": ReferralSource.OTHER}, "description"),
+    ],
+)
+def test_a_referral_that_breaks_a_rule_is_refused(changes: dict[str, object], message: str) -> None:
+    with pytest.raises(DomainError, match=message):
+        referral.register_referral(
+            None, referral_command(**changes), client_id="c", municipalities=MUNICIPALITIES, ctx=ctx()
+        )
+
+
+def test_the_intake_advisor_picks_a_client_from_the_queue_and_owns_the_case() -> None:
+    state = referred()
+    [event] = referral.pick_referral(state, ctx=ctx(actor=SOCIAL_WORKER))
+    state = then(state, [event])
+    assert state.owner == "sw-1"
+    assert referral.pick_referral(state, ctx=ctx(actor=SOCIAL_WORKER)) == []
+
+
+# --- info sessions -----------------------------------------------------------------------------
+
+
+def session(
+    invited: int = 0, capacity: int = 10, starts: timedelta = timedelta(days=3)
+) -> sessions.InfoSession:
+    return sessions.InfoSession("info-session-1", NOW + starts, "TYP Reitti", capacity, invited)
+
+
+def test_an_invited_client_waits_for_the_info_session() -> None:
+    state = then(referred(), sessions.invite(referred(), session(), ctx=ctx()))
+    assert state.stage is Stage.INFO_SESSION
+    assert state.session_id == "info-session-1"
+
+
+def test_a_full_session_refuses_further_invitations() -> None:
+    with pytest.raises(SessionFull, match="10 of 10"):
+        sessions.invite(referred(), session(invited=10), ctx=ctx())
+
+
+def test_a_session_that_has_started_takes_no_invitations() -> None:
+    with pytest.raises(DomainError, match="already started"):
+        sessions.invite(referred(), session(starts=timedelta(minutes=-5)), ctx=ctx())
+
+
+def test_attendance_records_the_handouts_and_the_client_then_waits_for_an_appointment() -> None:
+    state = then(referred(), sessions.invite(referred(), session(), ctx=ctx()))
+    state = then(
+        state,
+        sessions.record_attendance(
+            state,
+            session_id="info-session-1",
+            attended=True,
+            initial_survey_form_given=True,
+            data_protection_leaflet_given=True,
+            ctx=ctx(),
+        ),
+    )
+    assert state.stage is Stage.ASSESSMENT_APPOINTMENT
+    assert state.handouts_given == (True, True)
+    state = then(
+        state,
+        sessions.book_assessment(
+            state, appointment_at=NOW + timedelta(days=7), assessor_person_id="a", ctx=ctx()
+        ),
+    )
+    assert state.stage is Stage.ASSESSMENT
+
+
+def test_a_no_show_sends_the_client_back_to_wait_for_an_invitation() -> None:
+    state = then(referred(), sessions.invite(referred(), session(), ctx=ctx()))
+    state = then(
+        state,
+        sessions.record_attendance(
+            state,
+            session_id="info-session-1",
+            attended=False,
+            initial_survey_form_given=False,
+            data_protection_leaflet_given=False,
+            ctx=ctx(),
+        ),
+    )
+    assert (state.stage, state.sessions_missed) == (Stage.INVITATION, 1)
+
+
+def test_attendance_at_a_session_the_client_was_not_invited_to_is_refused() -> None:
+    with pytest.raises(NotInvited):
+        sessions.record_attendance(
+            referred(),
+            session_id="info-session-9",
+            attended=True,
+            initial_survey_form_given=True,
+            data_protection_leaflet_given=True,
             ctx=ctx(),
         )
 
 
-def test_a_referral_from_another_source_needs_its_description() -> None:
-    with pytest.raises(domain.DomainError, match="description"):
-        domain.register_referral(
-            None, command(source=ReferralSource.OTHER), client_id="c", municipalities=["Puumala"], ctx=ctx()
+# --- consent -----------------------------------------------------------------------------------
+
+
+def test_a_withdrawn_consent_is_no_longer_in_force() -> None:
+    state = with_consent(referred(), *CENTRE_CONSENT)
+    assert len(state.consents_in_force(NOW.date())) == 1
+    state = then(
+        state, consent.withdraw_consent(state, consent_id="consent-1", withdrawn_on=NOW.date(), ctx=ctx())
+    )
+    assert state.consents_in_force(NOW.date()) == []
+    assert consent.withdraw_consent(state, consent_id="consent-1", withdrawn_on=NOW.date(), ctx=ctx()) == []
+
+
+def test_withdrawing_an_unknown_consent_is_refused() -> None:
+    with pytest.raises(DomainError, match="no consent"):
+        consent.withdraw_consent(referred(), consent_id="consent-9", withdrawn_on=NOW.date(), ctx=ctx())
+
+
+# --- assessment --------------------------------------------------------------------------------
+
+
+def test_routing_into_the_centre_without_consent_names_the_missing_consent() -> None:
+    with pytest.raises(ConsentMissing) as refused:
+        assessment.complete_assessment(referred(), assess(), ctx=ctx())
+    assert refused.value.missing == ["move_to_centre", "data_exchange_within_centre"]
+    partial = with_consent(referred(), ConsentScope.MOVE_TO_CENTRE)
+    with pytest.raises(ConsentMissing) as refused:
+        assessment.complete_assessment(partial, assess(), ctx=ctx())
+    assert refused.value.missing == ["data_exchange_within_centre"]
+
+
+def test_a_consent_in_force_lets_the_assessment_route_the_client_into_the_centre() -> None:
+    state = with_consent(referred(), *CENTRE_CONSENT)
+    [event] = assessment.complete_assessment(state, assess(), ctx=ctx())
+    assert isinstance(event, AssessmentCompleted)
+    assert event.route is Route.INDIVIDUAL_SERVICE_GUIDANCE
+    assert event.rule_set == "Act 1369/2014 on multi-sectoral joint service"
+    assert then(state, [event]).stage is Stage.ROUTED
+
+
+def test_a_withdrawn_consent_no_longer_allows_routing_into_the_centre() -> None:
+    state = with_consent(referred(), *CENTRE_CONSENT)
+    state = then(
+        state, consent.withdraw_consent(state, consent_id="consent-1", withdrawn_on=NOW.date(), ctx=ctx())
+    )
+    with pytest.raises(ConsentMissing):
+        assessment.complete_assessment(state, assess(), ctx=ctx())
+
+
+def test_rehabilitative_work_activity_also_needs_disclosure_to_the_municipalitys_social_services() -> None:
+    state = with_consent(referred(), *CENTRE_CONSENT)
+    command = assess(
+        route=Route.REHABILITATIVE_WORK_ACTIVITY, profile=ClientProfile.REHABILITATIVE_WORK_ACTIVITY
+    )
+    with pytest.raises(ConsentMissing) as refused:
+        assessment.complete_assessment(state, command, ctx=ctx())
+    assert refused.value.missing == ["disclosure_to_organisations:social_services:puumala"]
+    state = with_consent(
+        state, ConsentScope.DISCLOSURE_TO_ORGANISATIONS, organisations=("social_services:puumala",)
+    )
+    assert len(assessment.complete_assessment(state, command, ctx=ctx())) == 1
+
+
+def test_routes_that_leave_the_centre_need_no_consent() -> None:
+    for route in (
+        Route.INTERMEDIATE_LABOUR_MARKET,
+        Route.JOB_SEARCH_SERVICES,
+        Route.PAID_OR_WAGE_SUBSIDISED_WORK,
+    ):
+        [event] = assessment.complete_assessment(referred(), assess(route=route), ctx=ctx())
+        assert event.route is route  # type: ignore[attr-defined]
+
+
+def test_the_entry_rule_routes_a_client_whose_capacity_does_not_allow_rehabilitative_work_elsewhere() -> None:
+    state = with_consent(referred(), *CENTRE_CONSENT)
+    with pytest.raises(DomainError, match="entry rule"):
+        assessment.complete_assessment(state, assess(capacity_allows_rehabilitative_work=False), ctx=ctx())
+    with pytest.raises(DomainError, match="destination"):
+        assessment.complete_assessment(
+            state, assess(capacity_allows_rehabilitative_work=False, route=Route.NOT_HELPED_HERE), ctx=ctx()
         )
+    [event] = assessment.complete_assessment(
+        state,
+        assess(
+            capacity_allows_rehabilitative_work=False,
+            route=Route.NOT_HELPED_HERE,
+            destination="pension inquiry through occupational health",
+            profile=None,
+            ministry_segment=None,
+        ),
+        ctx=ctx(),
+    )
+    assert event.destination == "pension inquiry through occupational health"  # type: ignore[attr-defined]
+
+
+def test_an_assessment_records_every_area_and_one_or_two_distinct_assessors() -> None:
+    state = with_consent(referred(), *CENTRE_CONSENT)
+    with pytest.raises(DomainError, match="work_ability"):
+        assessment.complete_assessment(
+            state,
+            assess(findings=[f for f in findings() if f.area is not AssessmentArea.WORK_ABILITY]),
+            ctx=ctx(),
+        )
+    pair = [
+        Assessor(person_id="advisor-1", role="employment_advisor", organisation="te-office"),
+        Assessor(person_id="sw-1", role="social_worker", organisation="puumala"),
+    ]
+    [event] = assessment.complete_assessment(state, assess(assessors=pair), ctx=ctx())
+    assert len(event.assessors) == 2  # type: ignore[attr-defined]
+    with pytest.raises(DomainError, match="different people"):
+        assessment.complete_assessment(state, assess(assessors=[pair[0], pair[0]]), ctx=ctx())
+
+
+def test_a_client_is_assessed_once_in_intake() -> None:
+    state = with_consent(referred(), *CENTRE_CONSENT)
+    state = then(state, assessment.complete_assessment(state, assess(), ctx=ctx()))
+    with pytest.raises(AlreadyAssessed):
+        assessment.complete_assessment(state, assess(), ctx=ctx())
+    with pytest.raises(AlreadyAssessed):
+        sessions.invite(state, session(), ctx=ctx())
+
+
+def test_routes_into_the_centre_need_a_profile_and_a_segment() -> None:
+    state = with_consent(referred(), *CENTRE_CONSENT)
+    with pytest.raises(DomainError, match="profile"):
+        assessment.complete_assessment(state, assess(profile=None), ctx=ctx())
+
+
+# --- effective-dated rules -----------------------------------------------------------------------
+
+
+def test_the_rules_of_the_referral_date_apply() -> None:
+    assert deadline_status(referred(referral_date=date(2014, 12, 31)), NOW.date()).rule_set.startswith("Seed")
+    assert "1369/2014" in deadline_status(referred(referral_date=date(2015, 1, 1)), NOW.date()).statute
+
+
+def test_the_2010_rules_mark_clients_over_500_subsidy_days_and_set_no_deadline() -> None:
+    state = referred(referral_date=date(2010, 3, 1), subsidy_days=501)
+    assert eligibility(state).counts_towards_over_500_days is True
+    assert eligibility(replace(state, subsidy_days=500)).counts_towards_over_500_days is False
+    status = deadline_status(state, date(2016, 1, 1))
+    assert (status.deadline, status.overdue) == (None, False)
+
+
+def test_the_2015_triggers_use_subsidy_days_and_age_from_the_identity_code() -> None:
+    born_1990 = identity_code(date(1990, 5, 1))
+    young = referred(
+        subsidy_days=0,
+        unemployment_months=6,
+        client=ClientDetails(
+            first_name="A", last_name="B", personal_identity_code=identity_code(date(1995, 1, 1))
+        ),
+    )
+    assert eligibility(young).indicated is True
+    adult = replace(young, client=young.client.model_copy(update={"personal_identity_code": born_1990}))
+    assert eligibility(adult).indicated is False
+    assert eligibility(replace(adult, unemployment_months=12)).indicated is True
+    assert eligibility(replace(adult, subsidy_days=300, unemployment_months=0)).indicated is True
+
+
+def test_the_2025_rules_are_need_based_and_ignore_day_counts() -> None:
+    state = referred(referral_date=date(2025, 2, 1), subsidy_days=900)
+    status = deadline_status(state, date(2025, 6, 1))
+    assert status.statute == "Act 381/2023"
+    assert (status.deadline, status.overdue) == (None, False)
+    assert eligibility(state).indicated is False
+    assert eligibility(replace(state, need_based_reason="limits of work or functional capacity")).indicated
+
+
+def test_a_case_not_assessed_within_three_months_under_the_2015_act_is_overdue() -> None:
+    state = referred(referral_date=date(2016, 2, 29))
+    assert deadline_status(state, date(2016, 5, 29)).deadline == date(2016, 5, 29)
+    assert deadline_status(state, date(2016, 5, 29)).overdue is False
+    assert deadline_status(state, date(2016, 5, 30)).overdue is True

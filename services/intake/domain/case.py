@@ -1,0 +1,156 @@
+"""The state of one client's intake case, folded from its events."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
+from enum import StrEnum
+
+from contracts.base import EventBase
+from contracts.intake import (
+    AssessmentAppointmentBooked,
+    AssessmentCompleted,
+    ClientDetails,
+    ClientReferred,
+    ConsentGiven,
+    ConsentScope,
+    ConsentWithdrawn,
+    DuplicateReferralReceived,
+    InfoSessionAttended,
+    InfoSessionMissed,
+    InvitedToInfoSession,
+    ReferralPicked,
+    ReferralSource,
+)
+
+
+class Stage(StrEnum):
+    """What the client waits for in the intake queue."""
+
+    INVITATION = "invitation"
+    INFO_SESSION = "info_session"
+    ASSESSMENT_APPOINTMENT = "assessment_appointment"
+    ASSESSMENT = "assessment"
+    ROUTED = "routed"
+
+
+@dataclass(frozen=True)
+class Consent:
+    consent_id: str
+    scopes: frozenset[ConsentScope]
+    organisations: frozenset[str]
+    given_on: date
+    withdrawn_on: date | None = None
+
+    def in_force(self, on: date) -> bool:
+        return self.given_on <= on and (self.withdrawn_on is None or on < self.withdrawn_on)
+
+
+@dataclass(frozen=True)
+class IntakeCase:
+    client_id: str
+    version: int
+    municipality: str
+    source: ReferralSource
+    source_description: str | None
+    referral_date: date
+    subsidy_days: int | None
+    unemployment_months: int | None
+    need_based_reason: str | None
+    client: ClientDetails
+    received_by: str
+    received_at: datetime
+    owner: str | None = None
+    stage: Stage = Stage.INVITATION
+    stage_since: datetime | None = None
+    session_id: str | None = None
+    session_starts_at: datetime | None = None
+    sessions_missed: int = 0
+    handouts_given: tuple[bool, bool] = (False, False)
+    appointment_at: datetime | None = None
+    consents: tuple[Consent, ...] = ()
+    duplicate_referrals: int = 0
+    assessment: AssessmentCompleted | None = None
+    history: tuple[tuple[str, datetime], ...] = field(default=(), repr=False)
+
+    def consents_in_force(self, on: date) -> list[Consent]:
+        return [c for c in self.consents if c.in_force(on)]
+
+    def consent(self, consent_id: str) -> Consent | None:
+        return next((c for c in self.consents if c.consent_id == consent_id), None)
+
+
+def evolve(state: IntakeCase | None, event: EventBase) -> IntakeCase | None:
+    """The state after ``event``. Unknown events leave it as it was."""
+    if isinstance(event, ClientReferred):
+        return IntakeCase(
+            client_id=event.stream_id,
+            version=event.stream_version,
+            municipality=event.municipality,
+            source=event.source,
+            source_description=event.source_description,
+            referral_date=event.referral_date,
+            subsidy_days=event.subsidy_days,
+            unemployment_months=event.unemployment_months,
+            need_based_reason=event.need_based_reason,
+            client=event.client,
+            received_by=event.actor.person_id,
+            received_at=event.recorded_at,
+            stage_since=event.recorded_at,
+        )
+    if state is None:
+        return None
+    state = replace(state, version=event.stream_version)
+    at = event.recorded_at
+    match event:
+        case DuplicateReferralReceived():
+            return replace(state, duplicate_referrals=state.duplicate_referrals + 1)
+        case ReferralPicked(owner_person_id=owner):
+            return replace(state, owner=owner)
+        case InvitedToInfoSession():
+            return replace(
+                state,
+                stage=Stage.INFO_SESSION,
+                stage_since=at,
+                session_id=event.session_id,
+                session_starts_at=event.starts_at,
+            )
+        case InfoSessionAttended():
+            return replace(
+                state,
+                stage=Stage.ASSESSMENT_APPOINTMENT,
+                stage_since=at,
+                handouts_given=(event.initial_survey_form_given, event.data_protection_leaflet_given),
+            )
+        case InfoSessionMissed():
+            return replace(
+                state,
+                stage=Stage.INVITATION,
+                stage_since=at,
+                session_id=None,
+                session_starts_at=None,
+                sessions_missed=state.sessions_missed + 1,
+            )
+        case AssessmentAppointmentBooked():
+            return replace(state, stage=Stage.ASSESSMENT, stage_since=at, appointment_at=event.appointment_at)
+        case ConsentGiven():
+            consent = Consent(
+                event.consent_id, frozenset(event.scopes), frozenset(event.organisations), event.given_on
+            )
+            return replace(state, consents=(*state.consents, consent))
+        case ConsentWithdrawn():
+            consents = tuple(
+                replace(c, withdrawn_on=event.withdrawn_on) if c.consent_id == event.consent_id else c
+                for c in state.consents
+            )
+            return replace(state, consents=consents)
+        case AssessmentCompleted():
+            return replace(state, stage=Stage.ROUTED, stage_since=at, assessment=event)
+    return state
+
+
+def fold(events: Iterable[EventBase], state: IntakeCase | None = None) -> IntakeCase | None:
+    for event in events:
+        state = evolve(state, event)
+    return state

@@ -1,0 +1,60 @@
+"""Importing the TE-office info list: each valid row is one referral, in its own
+transaction, so one bad or refused row never undoes the others."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+from runtime.eventstore import ConcurrencyConflict
+from services.intake.application import IntakeService
+from services.intake.domain.errors import DomainError
+from services.intake.domain.shared import Context
+from services.intake.info_list import ListFormat, parse
+
+
+class ImportError_(BaseModel):
+    line: int
+    field: str
+    reason: str
+
+
+class ImportResult(BaseModel):
+    rows: int = Field(description="Data rows read")
+    new_cases: int
+    recorded_on_existing: int = Field(description="A different referral of a client already known")
+    already_present: int = Field(description="The same referral imported before: nothing written")
+    errors: list[ImportError_] = Field(description="Rows not imported, with their line numbers")
+
+
+async def import_info_list(
+    svc: IntakeService, data: bytes, fmt: ListFormat, ctx: Context, *, line_offset: int = 0
+) -> ImportResult:
+    result = ImportResult(rows=0, new_cases=0, recorded_on_existing=0, already_present=0, errors=[])
+    for parsed in parse(data, fmt):
+        result.rows += 1
+        line = parsed.line + line_offset
+        if parsed.row is None:
+            result.errors.extend(
+                ImportError_(line=line, field=e.field, reason=e.reason) for e in parsed.errors
+            )
+            continue
+        for attempt in range(3):
+            try:
+                outcome = await svc.register_referral(parsed.row.command(), ctx)
+            except ConcurrencyConflict:
+                if attempt == 2:
+                    result.errors.append(
+                        ImportError_(line=line, field="-", reason="changed concurrently; retry")
+                    )
+                continue
+            except DomainError as exc:
+                result.errors.append(ImportError_(line=line, field="-", reason=str(exc)))
+            else:
+                if outcome.created:
+                    result.new_cases += 1
+                elif outcome.events:
+                    result.recorded_on_existing += 1
+                else:
+                    result.already_present += 1
+            break
+    return result

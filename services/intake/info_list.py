@@ -1,0 +1,170 @@
+"""Parsing the TE-office's info list (URA's *infolista*) of referrals, CSV or JSON Lines.
+
+Pure: bytes in, rows out. Every row is either a valid referral or the line number with
+each field's reason; one bad row never stops the others.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from contracts.intake import IDENTITY_CODE_PATTERN, ClientDetails, ReferralSource
+from services.intake.domain.referral import RegisterReferral
+from services.intake.identity import check_character_ok
+
+COLUMNS = (
+    "personal_identity_code",
+    "first_name",
+    "last_name",
+    "municipality",
+    "referral_date",
+    "subsidy_days",
+    "unemployment_months",
+)
+REQUIRED = COLUMNS[:5]
+IDENTITY_CODE = re.compile(IDENTITY_CODE_PATTERN)
+
+
+class ListFormat(StrEnum):
+    CSV = "csv"
+    JSON_LINES = "jsonl"
+
+
+class InfoListRow(BaseModel):
+    """One referral on the info list; the source is always the TE-office."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    personal_identity_code: str
+    first_name: str = Field(min_length=1, max_length=100)
+    last_name: str = Field(min_length=1, max_length=100)
+    municipality: str = Field(min_length=1, max_length=100)
+    referral_date: date
+    subsidy_days: int | None = Field(default=None, ge=0, le=10_000)
+    unemployment_months: int | None = Field(default=None, ge=0, le=600)
+
+    @field_validator("personal_identity_code")
+    @classmethod
+    def _valid_code(cls, value: str) -> str:
+        code = value.upper()
+        if not IDENTITY_CODE.fullmatch(code):
+            raise ValueError("not a personal identity code (DDMMYYCNNNT)")
+        if not check_character_ok(code):
+            raise ValueError("the check character does not match")
+        return code
+
+    @field_validator("subsidy_days", "unemployment_months", mode="before")
+    @classmethod
+    def _blank_is_unknown(cls, value: Any) -> Any:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    def command(self) -> RegisterReferral:
+        return RegisterReferral(
+            source=ReferralSource.TE_OFFICE,
+            source_description=None,
+            municipality=self.municipality,
+            referral_date=self.referral_date,
+            subsidy_days=self.subsidy_days,
+            unemployment_months=self.unemployment_months,
+            client=ClientDetails(
+                first_name=self.first_name,
+                last_name=self.last_name,
+                personal_identity_code=self.personal_identity_code,
+            ),
+        )
+
+
+@dataclass(frozen=True)
+class RowError:
+    line: int
+    field: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class ParsedRow:
+    line: int
+    row: InfoListRow | None
+    errors: tuple[RowError, ...] = ()
+
+
+class InfoListError(ValueError):
+    """The file as a whole cannot be read (not a row-level problem)."""
+
+
+def detect_format(content_type: str | None, filename: str | None = None) -> ListFormat:
+    text = f"{content_type or ''} {filename or ''}".lower()
+    if "json" in text or text.rstrip().endswith((".jsonl", ".ndjson")):
+        return ListFormat.JSON_LINES
+    if "csv" in text or text.rstrip().endswith(".csv"):
+        return ListFormat.CSV
+    raise InfoListError("send the info list as text/csv or application/x-ndjson (JSON Lines)")
+
+
+def parse(data: bytes, fmt: ListFormat) -> Iterator[ParsedRow]:
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InfoListError(f"the file is not UTF-8 (byte {exc.start})") from None
+    if fmt is ListFormat.CSV:
+        yield from _parse_csv(text)
+    else:
+        yield from _parse_json_lines(text)
+
+
+def _parse_csv(text: str) -> Iterator[ParsedRow]:
+    first = text.split("\n", 1)[0]
+    delimiter = ";" if first.count(";") > first.count(",") else ","
+    reader = csv.DictReader(io.StringIO(text), delimiter=delimiter)
+    header = [h.strip() for h in (reader.fieldnames or [])]
+    missing = [c for c in REQUIRED if c not in header]
+    if missing:
+        raise InfoListError("the header lacks the columns: " + ", ".join(missing))
+    unknown = [h for h in header if h not in COLUMNS]
+    if unknown:
+        raise InfoListError("unknown columns: " + ", ".join(unknown))
+    reader.fieldnames = header
+    for record in reader:
+        line = reader.line_num
+        if not any((v or "").strip() for v in record.values() if isinstance(v, str)):
+            continue
+        if None in record:
+            yield ParsedRow(line, None, (RowError(line, "-", "more values than columns"),))
+            continue
+        values = {k: (v if v is None else v.strip()) for k, v in record.items() if v not in (None, "")}
+        yield _validate(line, values)
+
+
+def _parse_json_lines(text: str) -> Iterator[ParsedRow]:
+    for line, raw in enumerate(text.splitlines(), start=1):
+        if not raw.strip():
+            continue
+        try:
+            values = json.loads(raw)
+        except json.JSONDecodeError as exc:
+            yield ParsedRow(line, None, (RowError(line, "-", f"not JSON: {exc.msg}"),))
+            continue
+        if not isinstance(values, dict):
+            yield ParsedRow(line, None, (RowError(line, "-", "each line must be a JSON object"),))
+            continue
+        yield _validate(line, values)
+
+
+def _validate(line: int, values: dict[str, Any]) -> ParsedRow:
+    try:
+        return ParsedRow(line, InfoListRow.model_validate(values))
+    except ValidationError as exc:
+        errors = tuple(
+            RowError(line, ".".join(str(p) for p in e["loc"]) or "-", e["msg"]) for e in exc.errors()
+        )
+        return ParsedRow(line, None, errors)

@@ -1,0 +1,136 @@
+"""Intake's persistence: the case folded from the event store, and the read model
+written in the same transaction as the events. SQL in plain sight."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import date, datetime
+
+import asyncpg
+
+from runtime.eventstore import EventStore
+from services.intake.domain.case import IntakeCase, Stage, fold
+from services.intake.domain.sessions import InfoSession
+from services.intake.domain.status import deadline_status
+
+SCHEMA = "intake"
+
+_FIND_IDENTITY = "SELECT client_id FROM intake.client_identities WHERE identity_key = $1"
+_REMEMBER_IDENTITY = "INSERT INTO intake.client_identities (identity_key, client_id) VALUES ($1, $2)"
+_SECRET = "SELECT value FROM intake.secrets WHERE name = $1"
+_NEW_SECRET = "INSERT INTO intake.secrets (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING"
+
+_SAVE_OVERVIEW = """
+INSERT INTO intake.case_overview (client_id, version, municipality, source, referral_date, received_by,
+    received_at, owner, stage, stage_since, rule_set, assessment_deadline, route)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+ON CONFLICT (client_id) DO UPDATE SET version = excluded.version, owner = excluded.owner,
+    stage = excluded.stage, stage_since = excluded.stage_since, route = excluded.route
+"""
+
+_QUEUE = """
+SELECT client_id, municipality, source, referral_date, received_by, received_at, owner, stage,
+       stage_since, rule_set, assessment_deadline
+FROM intake.case_overview
+WHERE stage <> 'routed' AND ($1::text IS NULL OR stage = $1) AND ($2::text IS NULL OR municipality = $2)
+ORDER BY received_at
+LIMIT $3
+"""
+
+_INSERT_SESSION = """
+INSERT INTO intake.info_sessions (session_id, starts_at, place, capacity) VALUES ($1, $2, $3, $4)
+"""
+_LOCK_SESSION = """
+SELECT session_id, starts_at, place, capacity, invited FROM intake.info_sessions
+WHERE session_id = $1 FOR UPDATE
+"""
+_TAKE_PLACE = "UPDATE intake.info_sessions SET invited = invited + 1 WHERE session_id = $1"
+_SESSIONS = """
+SELECT session_id, starts_at, place, capacity, invited FROM intake.info_sessions
+WHERE starts_at >= $1 ORDER BY starts_at LIMIT $2
+"""
+
+
+@dataclass(frozen=True)
+class QueueRow:
+    client_id: str
+    municipality: str
+    source: str
+    referral_date: date
+    received_by: str
+    received_at: datetime
+    owner: str | None
+    stage: Stage
+    stage_since: datetime
+    rule_set: str
+    assessment_deadline: date | None
+
+
+class IntakeRepository:
+    def __init__(self, store: EventStore) -> None:
+        self.store = store
+
+    async def load(self, conn: asyncpg.Connection, client_id: str) -> IntakeCase | None:
+        return fold(await self.store.load_events(client_id, conn=conn))
+
+    async def identity_secret(self, conn: asyncpg.Connection) -> bytes:
+        secret = await conn.fetchval(_SECRET, "identity_key")
+        if secret is None:
+            await conn.execute(_NEW_SECRET, "identity_key", os.urandom(32))
+            secret = await conn.fetchval(_SECRET, "identity_key")
+        return bytes(secret)
+
+    async def find_client(self, conn: asyncpg.Connection, identity_key: str) -> str | None:
+        found: str | None = await conn.fetchval(_FIND_IDENTITY, identity_key)
+        return found
+
+    async def remember_client(self, conn: asyncpg.Connection, identity_key: str, client_id: str) -> None:
+        await conn.execute(_REMEMBER_IDENTITY, identity_key, client_id)
+
+    async def save_overview(self, conn: asyncpg.Connection, state: IntakeCase) -> None:
+        status = deadline_status(state, state.referral_date)
+        await conn.execute(
+            _SAVE_OVERVIEW,
+            state.client_id,
+            state.version,
+            state.municipality,
+            state.source.value,
+            state.referral_date,
+            state.received_by,
+            state.received_at,
+            state.owner,
+            state.stage.value,
+            state.stage_since or state.received_at,
+            status.rule_set,
+            status.deadline,
+            state.assessment.route.value if state.assessment else None,
+        )
+
+    async def queue(
+        self,
+        conn: asyncpg.Connection,
+        *,
+        stage: Stage | None = None,
+        municipality: str | None = None,
+        limit: int = 500,
+    ) -> list[QueueRow]:
+        rows = await conn.fetch(_QUEUE, stage.value if stage else None, municipality, limit)
+        return [QueueRow(**{**dict(r), "stage": Stage(r["stage"])}) for r in rows]
+
+    async def add_session(self, conn: asyncpg.Connection, session: InfoSession) -> None:
+        await conn.execute(
+            _INSERT_SESSION, session.session_id, session.starts_at, session.place, session.capacity
+        )
+
+    async def lock_session(self, conn: asyncpg.Connection, session_id: str) -> InfoSession | None:
+        row = await conn.fetchrow(_LOCK_SESSION, session_id)
+        return InfoSession(**dict(row)) if row else None
+
+    async def take_place(self, conn: asyncpg.Connection, session_id: str) -> None:
+        await conn.execute(_TAKE_PLACE, session_id)
+
+    async def sessions(
+        self, conn: asyncpg.Connection, *, since: datetime, limit: int = 100
+    ) -> list[InfoSession]:
+        return [InfoSession(**dict(r)) for r in await conn.fetch(_SESSIONS, since, limit)]
