@@ -76,6 +76,14 @@ def build_parser() -> argparse.ArgumentParser:
     replay = sub.add_parser("replay", help="rebuild a projection from the start of the log")
     replay.add_argument("service", choices=("reporting",))
 
+    info = sub.add_parser("import-info-list", help="import the TE-office info list (CSV or JSON Lines)")
+    info.add_argument("file", type=Path)
+    info.add_argument("--url", default=f"http://127.0.0.1:{SERVICE_PORTS['intake']}", help="intake's URL")
+    info.add_argument("--person", required=True, help="your person id (who registers the referrals)")
+    info.add_argument("--role", default="employment_advisor")
+    info.add_argument("--organisation", default="te-office")
+    info.add_argument("--chunk", type=int, default=200, help="rows per request (default: %(default)s)")
+
     dlq = sub.add_parser("dead-letters", help="list messages in the dead-letter stream")
     dlq.add_argument("--limit", type=int, default=20)
     return parser
@@ -243,6 +251,25 @@ def cmd_dead_letters(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_import_info_list(args: argparse.Namespace) -> int:
+    from runtime.info_list_cli import import_file
+
+    headers = {
+        "X-Reitti-Person": args.person,
+        "X-Reitti-Role": args.role,
+        "X-Reitti-Organisation": args.organisation,
+    }
+    summary = import_file(args.file, url=args.url, headers=headers, chunk_size=max(1, args.chunk))
+    print(
+        f"{summary['rows']} rows: {summary['new_cases']} new cases, "
+        f"{summary['recorded_on_existing']} recorded on existing cases, "
+        f"{summary['already_present']} already present, {len(summary['errors'])} errors"
+    )
+    for error in summary["errors"]:
+        print(f"  line {error['line']}: {error['field']}: {error['reason']}", file=sys.stderr)
+    return 1 if summary["errors"] else 0
+
+
 COMMANDS = {
     "up": cmd_up,
     "serve": cmd_serve,
@@ -252,6 +279,7 @@ COMMANDS = {
     "asyncapi": cmd_asyncapi,
     "replay": cmd_replay,
     "dead-letters": cmd_dead_letters,
+    "import-info-list": cmd_import_info_list,
 }
 
 if __name__ == "__main__":

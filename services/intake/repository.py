@@ -34,7 +34,7 @@ SELECT client_id, municipality, source, referral_date, received_by, received_at,
        stage_since, rule_set, assessment_deadline
 FROM intake.case_overview
 WHERE stage <> 'routed' AND ($1::text IS NULL OR stage = $1) AND ($2::text IS NULL OR municipality = $2)
-ORDER BY received_at
+ORDER BY received_at, client_id
 LIMIT $3
 """
 
