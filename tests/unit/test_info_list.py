@@ -1,0 +1,85 @@
+"""Parsing URA's info list: every row valid or reported with its line, never all-or-nothing."""
+
+from __future__ import annotations
+
+import pytest
+
+from contracts.intake import ReferralSource
+from services.intake.info_list import InfoListError, ListFormat, detect_format, parse
+from tests.support.factories import identity_code
+
+HEADER = (
+    "personal_identity_code,first_name,last_name,municipality,referral_date,subsidy_days,unemployment_months"
+)
+
+
+def csv(*rows: str, header: str = HEADER) -> bytes:
+    return ("\n".join([header, *rows]) + "\n").encode()
+
+
+def test_valid_csv_rows_become_te_office_referrals() -> None:
+    code = identity_code()
+    [row] = parse(csv(f"{code},Maija,Meikäläinen,Mikkeli,2010-03-01,520,"), ListFormat.CSV)
+    assert row.errors == () and row.line == 2 and row.row is not None
+    command = row.row.command()
+    assert command.source is ReferralSource.TE_OFFICE
+    assert (command.subsidy_days, command.unemployment_months) == (520, None)
+    assert command.client.personal_identity_code == code
+
+
+def test_a_semicolon_separated_file_with_a_byte_order_mark_is_read() -> None:
+    data = "\ufeff" + HEADER.replace(",", ";") + "\n" + f"{identity_code()};A;B;Puumala;2011-01-03;;\n"
+    [row] = parse(data.encode(), ListFormat.CSV)
+    assert row.row is not None and row.row.municipality == "Puumala"
+
+
+def test_bad_rows_are_reported_by_line_and_field_while_good_rows_pass() -> None:
+    rows = list(
+        parse(
+            csv(
+                f"{identity_code()},A,B,Mikkeli,2010-03-01,1,2",
+                "",
+                "010190-123A,A,B,Mikkeli,2010-03-01,1,2",
+                f"{identity_code()},,B,Mikkeli,2010-02-30,x,2",
+                f"{identity_code()},A,B,Mikkeli,2010-03-01,1,2,extra",
+            ),
+            ListFormat.CSV,
+        )
+    )
+    assert [r.line for r in rows] == [2, 4, 5, 6]
+    assert rows[0].row is not None
+    assert [(e.field, "check character" in e.reason) for e in rows[1].errors] == [
+        ("personal_identity_code", True)
+    ]
+    assert {e.field for e in rows[2].errors} == {"first_name", "referral_date", "subsidy_days"}
+    assert rows[3].errors[0].reason == "more values than columns"
+
+
+def test_a_header_without_the_required_columns_rejects_the_file() -> None:
+    with pytest.raises(InfoListError, match="municipality"):
+        list(parse(csv(header="personal_identity_code,first_name,last_name,referral_date"), ListFormat.CSV))
+    with pytest.raises(InfoListError, match="unknown columns: shoe_size"):
+        list(parse(csv(header=HEADER + ",shoe_size"), ListFormat.CSV))
+
+
+def test_json_lines_report_broken_lines_and_keep_the_rest() -> None:
+    good = (
+        f'{{"personal_identity_code": "{identity_code()}", "first_name": "A", "last_name": "B", '
+        '"municipality": "Mikkeli", "referral_date": "2010-01-04"}'
+    )
+    rows = list(parse(f"{good}\n[1, 2]\n{{oops\n\n{good}\n".encode(), ListFormat.JSON_LINES))
+    assert [(r.line, r.row is not None) for r in rows] == [(1, True), (2, False), (3, False), (5, True)]
+    assert rows[1].errors[0].reason == "each line must be a JSON object"
+
+
+def test_a_file_that_is_not_utf8_is_refused_whole() -> None:
+    with pytest.raises(InfoListError, match="UTF-8"):
+        list(parse(HEADER.encode() + b"\n\xff\xfe", ListFormat.CSV))
+
+
+def test_the_format_comes_from_the_content_type_or_the_file_name() -> None:
+    assert detect_format("text/csv; charset=utf-8") is ListFormat.CSV
+    assert detect_format("application/x-ndjson") is ListFormat.JSON_LINES
+    assert detect_format(None, "list.jsonl") is ListFormat.JSON_LINES
+    with pytest.raises(InfoListError):
+        detect_format("application/pdf")
