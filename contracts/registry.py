@@ -11,6 +11,20 @@ from typing import Any
 
 from contracts.base import EventBase
 from contracts.envelope import CloudEventEnvelope
+from contracts.guidance import (
+    ClientRelationshipClosed,
+    FinalAssessmentIssued,
+    GuidanceCaseOpened,
+    GuideAssigned,
+    HealthCheckDetailsRecorded,
+    HealthCheckSummaryRecorded,
+    PhaseChanged,
+    PlanRevised,
+    ReassessmentCompleted,
+    ReturnedFromSocialServices,
+    TransferAcknowledged,
+    TransferredToSocialServices,
+)
 from contracts.intake import (
     AssessmentAppointmentBooked,
     AssessmentCompleted,
@@ -40,6 +54,18 @@ EVENT_TYPES: dict[str, type[EventBase]] = {
         ConsentWithdrawn,
         AssessmentCompleted,
         InfoSessionScheduled,
+        GuidanceCaseOpened,
+        GuideAssigned,
+        PhaseChanged,
+        PlanRevised,
+        HealthCheckSummaryRecorded,
+        HealthCheckDetailsRecorded,
+        TransferredToSocialServices,
+        TransferAcknowledged,
+        ReturnedFromSocialServices,
+        ReassessmentCompleted,
+        ClientRelationshipClosed,
+        FinalAssessmentIssued,
     )
 }
 

@@ -1,0 +1,283 @@
+"""Events emitted by the guidance service: the client relationship from route to
+closure (*palveluohjaus*), with transfers to municipal social services and back.
+
+Guidance streams use the client's id from intake (``client-<uuid>``) in guidance's own
+event store.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from enum import StrEnum
+from typing import Annotated, ClassVar
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from contracts.base import EventBase, PersonalData, Side
+from contracts.intake import Assessor, ClientProfile, Route
+from contracts.subjects import organisation_slug
+
+TE_OFFICE = "te-office"
+
+
+class GuidanceClientEvent(EventBase):
+    """An event of one client's guidance case; routed by the client's municipality."""
+
+    producer: ClassVar[str] = "guidance"
+
+    municipality: str = Field(min_length=1, max_length=100)
+
+    def subject_side(self) -> Side:
+        return Side.CENTRE
+
+    def subject_organisation(self) -> str:
+        return organisation_slug(self.municipality)
+
+
+class Phase(StrEnum):
+    """The five phases of service guidance."""
+
+    REFERRAL = "referral"
+    SURVEY_AND_RESEARCH = "survey_and_research"
+    REHABILITATION_AND_GUIDANCE = "rehabilitation_and_guidance"
+    COACHING_AND_EMPLOYMENT = "coaching_and_employment"
+    CLOSURE = "closure"
+
+
+class GuidanceCaseOpened(GuidanceClientEvent):
+    """An assessment routed the client into the centre: the relationship starts here."""
+
+    event_type: ClassVar[str] = "GuidanceCaseOpened"
+
+    opened_on: date
+    route: Route
+    profile: ClientProfile | None
+    ministry_segment: int | None = Field(default=None, ge=1, le=3)
+    handed_to_social_services: bool = Field(
+        description="Route rehabilitative_work_activity: opened already handed to social services"
+    )
+    rule_set: str = Field(description="The rule set in force on the opening date")
+
+
+class GuideAssigned(GuidanceClientEvent):
+    """A named guide (*nimetty palveluohjaaja*) now coordinates the client's process."""
+
+    event_type: ClassVar[str] = "GuideAssigned"
+
+    guide_person_id: str = Field(min_length=1, max_length=200)
+    guide_role: str = Field(min_length=1, max_length=100, examples=["service_guide", "employment_advisor"])
+    previous_guide_person_id: str | None = None
+    assigned_on: date
+    over_limit_override_reason: str | None = Field(
+        default=None, max_length=500, description="A coordinator's reason for exceeding the caseload limit"
+    )
+
+
+class PhaseChanged(GuidanceClientEvent):
+    event_type: ClassVar[str] = "PhaseChanged"
+
+    phase: Phase
+    changed_on: date
+
+
+class MeasureStatus(StrEnum):
+    PLANNED = "planned"
+    ONGOING = "ongoing"
+    COMPLETED = "completed"
+    INTERRUPTED = "interrupted"
+    CANCELLED = "cancelled"
+
+
+class Measure(BaseModel):
+    """One measure of the employment plan; ``kind`` is a code from the measure catalogue."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    measure_id: str = Field(min_length=1, max_length=100)
+    kind: str = Field(min_length=1, max_length=100, examples=["work_try_out"])
+    provider: str = Field(min_length=1, max_length=200)
+    start: date
+    end: date | None = None
+    status: MeasureStatus = MeasureStatus.PLANNED
+
+    @model_validator(mode="after")
+    def _ends_after_start(self) -> Measure:
+        if self.end is not None and self.end < self.start:
+            raise ValueError("a measure cannot end before it starts")
+        return self
+
+
+class PlanRevised(GuidanceClientEvent):
+    """A new revision of the (multi-sectoral) employment plan; earlier ones stay in the log."""
+
+    event_type: ClassVar[str] = "PlanRevised"
+
+    revision: int = Field(ge=1)
+    revised_on: date
+    measures: tuple[Measure, ...]
+    review: bool = Field(description="True when this revision is the plan's periodic review")
+
+
+class HealthCheckSummaryRecorded(GuidanceClientEvent):
+    """What the team may know of the nurse's health check."""
+
+    event_type: ClassVar[str] = "HealthCheckSummaryRecorded"
+
+    checked_on: date
+    work_restrictions_found: bool
+    recommended_next_step: Annotated[str, PersonalData()] = Field(min_length=1, max_length=1000)
+
+
+class HealthCheckDetailsRecorded(GuidanceClientEvent):
+    """The health check's details: the health partition only (side ``health``)."""
+
+    event_type: ClassVar[str] = "HealthCheckDetailsRecorded"
+
+    checked_on: date
+    details: Annotated[str, PersonalData()] = Field(min_length=1, max_length=20_000)
+
+    def subject_side(self) -> Side:
+        return Side.HEALTH
+
+
+class ActivationPlan(BaseModel):
+    """Terms of the activation plan for rehabilitative work activity (Act 189/2001)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    start: date
+    months: int = Field(ge=1, le=60)
+    days_per_week: int = Field(ge=1, le=7)
+    hours_per_day: Decimal = Field(gt=0, le=24)
+    place: str = Field(min_length=1, max_length=200)
+
+
+class TransferredToSocialServices(GuidanceClientEvent):
+    """Responsibility moves to the municipality's rehabilitative work activity
+    (*kuntouttava työtoiminta*); the centre's relationship may stay open."""
+
+    event_type: ClassVar[str] = "TransferredToSocialServices"
+
+    transfer_id: str = Field(min_length=1, max_length=100)
+    receiving_municipality: str = Field(min_length=1, max_length=100)
+    transferred_on: date
+    activation_plan: ActivationPlan
+    relationship_stays_open: bool
+
+
+class TransferAcknowledged(GuidanceClientEvent):
+    """The receiving social services accepted or declined the hand-over."""
+
+    event_type: ClassVar[str] = "TransferAcknowledged"
+
+    transfer_id: str = Field(min_length=1, max_length=100)
+    accepted: bool
+    reason: str | None = Field(default=None, max_length=1000)
+    acknowledged_on: date
+
+
+class ReturnedFromSocialServices(GuidanceClientEvent):
+    """The client comes back from social services to a guide."""
+
+    event_type: ClassVar[str] = "ReturnedFromSocialServices"
+
+    transfer_id: str = Field(min_length=1, max_length=100)
+    returned_on: date
+
+
+class ReassessmentCompleted(GuidanceClientEvent):
+    """A stalled case re-assessed with the client's own social worker; the route may change."""
+
+    event_type: ClassVar[str] = "ReassessmentCompleted"
+
+    reassessed_on: date
+    assessors: tuple[Assessor, ...] = Field(min_length=2, max_length=2)
+    previous_route: Route
+    route: Route
+    reason: Annotated[str, PersonalData()] = Field(min_length=1, max_length=4000)
+
+
+class Outcome(StrEnum):
+    """How a client relationship ended (the seed's categories)."""
+
+    OPEN_LABOUR_MARKET = "open_labour_market"
+    EDUCATION = "education"
+    WAGE_SUBSIDISED_WORK = "wage_subsidised_work"
+    OUTSIDE_LABOUR_FORCE = "outside_labour_force"
+    UNEMPLOYED = "unemployed"
+    INTERRUPTED = "interrupted"
+
+
+class OutsideLabourForceReason(StrEnum):
+    PENSION = "pension"
+    LONG_REHABILITATION = "long_rehabilitation"
+    CARER = "carer"
+    PARENTAL_LEAVE = "parental_leave"
+
+
+class Continuation(StrEnum):
+    """Where services continue after closure."""
+
+    VAAKSA = "vaaksa"
+    TE_OFFICE = "te_office"
+    LIGHT_FOLLOW_UP = "light_follow_up"
+    NONE = "none"
+
+
+class JointDecision(BaseModel):
+    """The three authorities' joint assessment that the need has ended (2015 and 2025 acts)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    decided_on: date
+    te_office_person_id: str = Field(min_length=1, max_length=200)
+    municipality_person_id: str = Field(min_length=1, max_length=200)
+    kela_person_id: str = Field(min_length=1, max_length=200)
+
+
+class FinalAssessment(BaseModel):
+    """The final assessment (*loppuarvio*): text plus structured fields."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    text: Annotated[str, PersonalData()] = Field(min_length=1, max_length=20_000)
+    work_ability_clarified: bool
+    competence_improved: bool
+    recommended_services: tuple[str, ...] = Field(default=(), max_length=20)
+
+
+class ClientRelationshipClosed(GuidanceClientEvent):
+    """The client relationship ended, with its final assessment and outcome."""
+
+    event_type: ClassVar[str] = "ClientRelationshipClosed"
+
+    closed_on: date
+    outcome: Outcome
+    outside_labour_force_reason: OutsideLabourForceReason | None = None
+    services_continue: Continuation
+    follow_up_advisor_person_id: str | None = None
+    final_assessment: FinalAssessment
+    joint_decision: JointDecision | None = None
+    rule_set: str
+    months_in_relationship: int = Field(ge=0)
+
+
+class FinalAssessmentIssued(GuidanceClientEvent):
+    """The final assessment for the TE-office's URA, on the TE-office's feed (side ``te``)."""
+
+    event_type: ClassVar[str] = "FinalAssessmentIssued"
+
+    personal_identity_code: Annotated[str, PersonalData()]
+    closed_on: date
+    outcome: Outcome
+    outside_labour_force_reason: OutsideLabourForceReason | None = None
+    services_continue: Continuation
+    follow_up_advisor_person_id: str | None = None
+    final_assessment: FinalAssessment
+
+    def subject_side(self) -> Side:
+        return Side.TE
+
+    def subject_organisation(self) -> str:
+        return TE_OFFICE
