@@ -12,12 +12,14 @@ from runtime.config import Settings
 
 def asyncapi_document(settings: Settings | None = None) -> dict[str, Any]:
     """Declare each service's broker (no connection is made) and render AsyncAPI 3.0."""
+    from services.guidance.app import build_broker as guidance_broker
     from services.intake.app import build_broker as intake_broker
     from services.reporting.app import build_broker as reporting_broker
 
     settings = settings or Settings(nats_url="nats://127.0.0.1:4222", database_url="postgresql://")
     spec = AsyncAPI(
         intake_broker(settings),
+        guidance_broker(settings),
         reporting_broker(settings),
         title="Reitti events",
         version="0.1.0",

@@ -67,3 +67,13 @@ def install_error_handlers(
     for refusal in refusals:
         app.add_exception_handler(refusal, refused)
     app.add_exception_handler(ConcurrencyConflict, conflict)
+
+
+def install_forbidden(app: FastAPI, kinds: tuple[type[Exception], ...]) -> None:
+    """The caller's role or organisation may not do this: 403 saying what is missing."""
+
+    async def forbidden(_: Request, exc: Exception) -> JSONResponse:
+        return problem(403, "forbidden", str(exc))
+
+    for kind in kinds:
+        app.add_exception_handler(kind, forbidden)

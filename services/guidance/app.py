@@ -1,32 +1,144 @@
-"""Guidance's composition root. The guidance domain is its own issue; today the service
-owns its event store (and relays it) and answers health checks."""
+"""Guidance's composition root."""
 
 from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Mapping
+from pathlib import Path
 
 from fastapi import FastAPI
 from faststream.nats import NatsBroker
 
-from runtime.config import Settings
-from runtime.db import event_store_migrations
+from contracts.guidance import (
+    ClientRelationshipClosed,
+    FinalAssessmentIssued,
+    GuidanceCaseOpened,
+    GuideAssigned,
+    HealthCheckDetailsRecorded,
+    HealthCheckSummaryRecorded,
+    PlanRevised,
+    ReturnedFromSocialServices,
+    TransferAcknowledged,
+    TransferredToSocialServices,
+)
+from runtime.config import ConfigError, Settings
+from runtime.consumer import ExactlyOnceConsumer
+from runtime.db import Migration, event_store_migrations
+from runtime.eventstore import EventStore
+from runtime.http import install_error_handlers, install_forbidden
 from runtime.service import ServiceHost, relay_task, service_app
+from runtime.subscribers import subscribe_exactly_once
+from services.guidance import api
+from services.guidance.application import CaseNotFound, GuidanceService, GuideNotFound, IntakeEventsConsumer
+from services.guidance.domain.errors import DomainError, NotPermitted
+from services.guidance.domain.guides import DEFAULT_CASELOAD_LIMIT
+from services.guidance.domain.plan import DEFAULT_MEASURE_CATALOGUE
+from services.guidance.domain.transfer import DEFAULT_ACKNOWLEDGEMENT_DAYS
+from services.guidance.repository import SCHEMA, GuidanceRepository
 
-SCHEMA = "guidance"
-MIGRATIONS = event_store_migrations()
+SOURCE = "/reitti/guidance"
+MIGRATIONS = [
+    *event_store_migrations(),
+    Migration.from_package("services.guidance.migrations", "0101_guidance_read_model.sql"),
+]
+CONSUMER = IntakeEventsConsumer.name
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def measure_catalogue_from_env() -> Mapping[str, str]:
+    path = os.environ.get("REITTI_MEASURE_CATALOGUE")
+    if not path:
+        return DEFAULT_MEASURE_CATALOGUE
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"REITTI_MEASURE_CATALOGUE {path}: {exc}") from None
+    if not isinstance(data, dict) or not all(isinstance(v, str) for v in data.values()):
+        raise ConfigError("REITTI_MEASURE_CATALOGUE must be a JSON object of code -> name")
+    return data
+
+
+def build_broker(settings: Settings, consumer: Callable[[], ExactlyOnceConsumer] | None = None) -> NatsBroker:
+    """The broker with guidance's subscriber and its published events declared (the
+    relay publishes with nats-py; the declarations feed the AsyncAPI document)."""
+
+    def not_started() -> ExactlyOnceConsumer:
+        raise RuntimeError("guidance is not started")
+
+    broker = NatsBroker(settings.nats_servers, logger=None)
+    subscribe_exactly_once(
+        broker,
+        settings,
+        CONSUMER,
+        consumer or not_started,
+        subject=f"{settings.namespace}.events.intake.>",
+        description="Intake's events: referrals fill the client directory, assessments open cases",
+    )
+    client_subject = f"{settings.namespace}.events.guidance.centre.{{municipality}}"
+    for event in (
+        GuidanceCaseOpened,
+        GuideAssigned,
+        PlanRevised,
+        HealthCheckSummaryRecorded,
+        TransferredToSocialServices,
+        TransferAcknowledged,
+        ReturnedFromSocialServices,
+        ClientRelationshipClosed,
+    ):
+        broker.publisher(
+            f"{client_subject}.{event.event_type}",
+            schema=event,
+            title=f"guidance:{event.event_type}",
+            description=(event.__doc__ or "").strip(),
+        )
+    broker.publisher(
+        f"{settings.namespace}.events.guidance.health.{{municipality}}.HealthCheckDetailsRecorded",
+        schema=HealthCheckDetailsRecorded,
+        title="guidance:HealthCheckDetailsRecorded",
+        description="Health check details: the health partition only",
+    )
+    broker.publisher(
+        f"{settings.namespace}.events.guidance.te.te-office.FinalAssessmentIssued",
+        schema=FinalAssessmentIssued,
+        title="guidance:FinalAssessmentIssued",
+        description="The final assessment for URA, on the TE-office's feed",
+    )
+    return broker
+
+
+def create_app(settings: Settings | None = None, *, caseload_limit: int | None = None) -> FastAPI:
     settings = settings or Settings.from_env()
+    limit = caseload_limit or int(os.environ.get("REITTI_CASELOAD_LIMIT", DEFAULT_CASELOAD_LIMIT))
+    ack_days = int(os.environ.get("REITTI_TRANSFER_ACK_DAYS", DEFAULT_ACKNOWLEDGEMENT_DAYS))
+    catalogue = measure_catalogue_from_env()
+    holder: list[ExactlyOnceConsumer] = []
+    broker = build_broker(settings, lambda: holder[0])
+
+    async def wire(h: ServiceHost) -> None:
+        store = EventStore(h.pool, schema=SCHEMA, namespace=settings.namespace, source=SOURCE)
+        svc = GuidanceService(h.pool, GuidanceRepository(store), caseload_limit=limit)
+        app.state.guidance = svc
+        holder[:] = [
+            ExactlyOnceConsumer(pool=h.pool, js=h.js, settings=settings, projection=IntakeEventsConsumer(svc))
+        ]
+
     host = ServiceHost(
         name="guidance",
         settings=settings,
         schema=SCHEMA,
         migrations=MIGRATIONS,
-        broker=NatsBroker(settings.nats_servers, logger=None),
+        broker=broker,
         background=[relay_task(SCHEMA)],
+        on_connected=[wire],
     )
-    return service_app(
+    app = service_app(
         host,
         title="Reitti guidance",
-        description="The client relationship from route to closure.",
-        version="0.1.0",
+        description="The client relationship from route to closure: named guide and caseload, plan and "
+        "measures, health check, transfer to social services and back, re-assessment, closure.",
+        version="0.2.0",
     )
+    app.include_router(api.router(catalogue=catalogue, acknowledgement_days=ack_days))
+    install_error_handlers(app, refusals=(DomainError,), not_found=(CaseNotFound, GuideNotFound))
+    install_forbidden(app, (NotPermitted,))
+    return app

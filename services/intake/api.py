@@ -26,11 +26,11 @@ from contracts.intake import (
     ReferralSource,
     Route,
 )
+from runtime.decision import Context
 from runtime.http import caller
 from services.intake.application import IntakeService, Outcome
 from services.intake.domain import assessment, consent, referral, sessions
 from services.intake.domain.case import IntakeCase, Stage
-from services.intake.domain.shared import Context
 from services.intake.domain.status import deadline_status, eligibility
 from services.intake.identity import check_character_ok
 from services.intake.imports import ImportResult, import_info_list

@@ -11,11 +11,11 @@ from uuid import uuid4
 import asyncpg
 
 from contracts.base import EventBase
+from runtime.decision import Context
 from runtime.eventstore import ConcurrencyConflict
 from services.intake.domain import referral, sessions
 from services.intake.domain.case import IntakeCase, fold
 from services.intake.domain.errors import DomainError
-from services.intake.domain.shared import Context
 from services.intake.identity import identity_key
 from services.intake.repository import IntakeRepository
 

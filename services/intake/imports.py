@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
+from runtime.decision import Context
 from runtime.eventstore import ConcurrencyConflict
 from services.intake.application import IntakeService
 from services.intake.domain.errors import DomainError
-from services.intake.domain.shared import Context
 from services.intake.info_list import ListFormat, parse
 
 

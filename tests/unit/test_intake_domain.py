@@ -24,6 +24,7 @@ from contracts.intake import (
     Route,
     SupportNeed,
 )
+from runtime.decision import Context
 from services.intake.domain import assessment, consent, referral, sessions
 from services.intake.domain.case import IntakeCase, Stage, fold
 from services.intake.domain.errors import (
@@ -34,7 +35,6 @@ from services.intake.domain.errors import (
     SessionFull,
     UnknownMunicipality,
 )
-from services.intake.domain.shared import Context
 from services.intake.domain.status import deadline_status, eligibility
 from tests.support.factories import ADVISOR, identity_code
 

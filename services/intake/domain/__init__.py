@@ -2,6 +2,7 @@
 command and return new events. No I/O: the clock, new ids and the actor come in as a
 :class:`Context`."""
 
+from runtime.decision import Context
 from services.intake.domain.case import Consent, IntakeCase, Stage, evolve, fold
 from services.intake.domain.errors import (
     AlreadyAssessed,
@@ -11,7 +12,6 @@ from services.intake.domain.errors import (
     SessionFull,
     UnknownMunicipality,
 )
-from services.intake.domain.shared import Context
 
 __all__ = [
     "AlreadyAssessed",

@@ -15,10 +15,10 @@ from contracts.intake import (
     ClientProfile,
     Route,
 )
+from runtime.decision import Context
 from services.intake.domain.case import IntakeCase
 from services.intake.domain.consent import check_consent_for
 from services.intake.domain.errors import AlreadyAssessed, DomainError
-from services.intake.domain.shared import Context
 from services.intake.domain.status import rule_set_for
 
 

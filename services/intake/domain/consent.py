@@ -8,9 +8,9 @@ from datetime import date
 from contracts.base import EventBase
 from contracts.intake import ConsentGiven, ConsentScope, ConsentWithdrawn, Route
 from contracts.subjects import organisation_slug
+from runtime.decision import Context
 from services.intake.domain.case import IntakeCase
 from services.intake.domain.errors import ConsentMissing, DomainError
-from services.intake.domain.shared import Context
 
 
 def give_consent(

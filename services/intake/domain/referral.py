@@ -14,9 +14,9 @@ from contracts.intake import (
     ReferralPicked,
     ReferralSource,
 )
+from runtime.decision import Context
 from services.intake.domain.case import IntakeCase
 from services.intake.domain.errors import DomainError, UnknownMunicipality
-from services.intake.domain.shared import Context
 from services.intake.domain.status import rules_cover
 
 #: The seven municipalities of the seed's centre; configuration may replace them.

@@ -14,9 +14,9 @@ from contracts.intake import (
     InfoSessionScheduled,
     InvitedToInfoSession,
 )
+from runtime.decision import Context
 from services.intake.domain.case import IntakeCase, Stage
 from services.intake.domain.errors import AlreadyAssessed, DomainError, NotInvited, SessionFull
-from services.intake.domain.shared import Context
 
 
 @dataclass(frozen=True)

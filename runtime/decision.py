@@ -1,4 +1,5 @@
-"""What every decision needs from outside."""
+"""What every domain decision needs from outside: who acts, when, in which request, and
+fresh ids. Pure: imports only contracts."""
 
 from __future__ import annotations
 
@@ -18,6 +19,8 @@ class Context:
     now: datetime
     correlation_id: UUID
     new_id: Callable[[], UUID] = field(default=uuid4)
+    #: the command or event that caused the decision, when it was an event
+    causation_id: UUID | None = None
 
     def envelope(self, stream_id: str, version: int) -> dict[str, object]:
         """The fields every event of a decision shares."""
@@ -29,4 +32,5 @@ class Context:
             "recorded_at": self.now,
             "actor": self.actor,
             "correlation_id": self.correlation_id,
+            "causation_id": self.causation_id,
         }

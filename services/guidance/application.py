@@ -1,0 +1,136 @@
+"""Guidance's use cases: load the case, let the domain decide, append the events and
+update the read model in one transaction; and open cases from intake's events, exactly
+once, inside the consumer's transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from uuid import uuid4
+
+import asyncpg
+
+from contracts.base import Actor, EventBase
+from contracts.envelope import CloudEventEnvelope
+from contracts.intake import AssessmentCompleted, ClientReferred
+from runtime.decision import Context
+from services.guidance.domain import guides, opening
+from services.guidance.domain.case import GuidanceCase, fold
+from services.guidance.domain.closure import CloseRelationship, close
+from services.guidance.domain.errors import DomainError
+from services.guidance.repository import SCHEMA, GuidanceRepository
+
+#: Who acts when guidance reacts to another service's event.
+GUIDANCE_SYSTEM = Actor(person_id="system:guidance", role="system", organisation="centre")
+
+
+class CaseNotFound(LookupError):
+    pass
+
+
+class GuideNotFound(LookupError):
+    pass
+
+
+@dataclass(frozen=True)
+class Outcome:
+    state: GuidanceCase
+    events: list[EventBase]
+
+
+class GuidanceService:
+    def __init__(self, pool: asyncpg.Pool, repository: GuidanceRepository, *, caseload_limit: int) -> None:
+        self._pool = pool
+        self.repo = repository
+        self.caseload_limit = caseload_limit
+
+    async def execute(self, client_id: str, decide: Callable[[GuidanceCase], list[EventBase]]) -> Outcome:
+        async with self._pool.acquire() as conn, conn.transaction():
+            state = await self._existing(conn, client_id)
+            events = decide(state)
+            return Outcome(await self.commit(conn, client_id, state, events), events)
+
+    async def get(self, client_id: str) -> GuidanceCase:
+        async with self._pool.acquire() as conn:
+            return await self._existing(conn, client_id)
+
+    async def assign(
+        self, client_id: str, guide_id: str, *, assigned_on: date, override_reason: str | None, ctx: Context
+    ) -> Outcome:
+        """The guide's row is locked while deciding, so two assignments cannot both take
+        the last place under the caseload limit."""
+        async with self._pool.acquire() as conn, conn.transaction():
+            guide = await self.repo.lock_guide(conn, guide_id)
+            if guide is None:
+                raise GuideNotFound(f"no guide {guide_id}; add them with POST /guides")
+            state = await self._existing(conn, client_id)
+            events = guides.assign_guide(
+                state,
+                guide,
+                limit=self.caseload_limit,
+                assigned_on=assigned_on,
+                override_reason=override_reason,
+                ctx=ctx,
+            )
+            return Outcome(await self.commit(conn, client_id, state, events), events)
+
+    async def close(self, client_id: str, command: CloseRelationship, ctx: Context) -> Outcome:
+        async with self._pool.acquire() as conn, conn.transaction():
+            state = await self._existing(conn, client_id)
+            identity = await self.repo.client(conn, client_id)
+            if identity is None:
+                raise DomainError(
+                    f"guidance has not received {client_id}'s referral from intake, so the final "
+                    "assessment cannot name the client for URA; try again shortly"
+                )
+            events = close(state, command, personal_identity_code=identity.personal_identity_code, ctx=ctx)
+            return Outcome(await self.commit(conn, client_id, state, events), events)
+
+    async def _existing(self, conn: asyncpg.Connection, client_id: str) -> GuidanceCase:
+        state = await self.repo.load(conn, client_id)
+        if state is None:
+            raise CaseNotFound(f"no guidance case {client_id}")
+        return state
+
+    async def commit(
+        self, conn: asyncpg.Connection, client_id: str, state: GuidanceCase | None, events: list[EventBase]
+    ) -> GuidanceCase:
+        if not events:
+            assert state is not None
+            return state
+        await self.repo.store.append(client_id, state.version if state else 0, events, conn=conn)
+        new_state = fold(events, state)
+        assert new_state is not None
+        await self.repo.save(conn, state, new_state)
+        return new_state
+
+
+class IntakeEventsConsumer:
+    """Guidance's consumer of intake's events (a :class:`runtime.consumer.Projection`):
+    ``ClientReferred`` fills the client directory; ``AssessmentCompleted`` opens a case.
+    Runs inside the exactly-once consumer's transaction, so each happens once."""
+
+    name = "guidance-intake"
+    schema = SCHEMA
+
+    def __init__(self, service: GuidanceService) -> None:
+        self._service = service
+
+    async def create(self, conn: asyncpg.Connection) -> None:
+        return None
+
+    async def apply(self, conn: asyncpg.Connection, event: EventBase, envelope: CloudEventEnvelope) -> None:
+        if isinstance(event, ClientReferred):
+            await self._service.repo.remember_client(conn, event)
+        elif isinstance(event, AssessmentCompleted):
+            state = await self._service.repo.load(conn, event.stream_id)
+            ctx = Context(
+                actor=GUIDANCE_SYSTEM,
+                now=datetime.now(UTC),
+                correlation_id=event.correlation_id,
+                causation_id=event.event_id,
+                new_id=uuid4,
+            )
+            events = opening.open_case(state, event, ctx=ctx)
+            await self._service.commit(conn, event.stream_id, state, events)

@@ -1,0 +1,1 @@
+"""Guidance's pure domain: the client relationship from route to closure."""

@@ -1,0 +1,176 @@
+"""The state of one client's guidance case, folded from its events."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from datetime import date
+from enum import StrEnum
+
+from contracts.base import EventBase
+from contracts.guidance import (
+    ClientRelationshipClosed,
+    GuidanceCaseOpened,
+    GuideAssigned,
+    HealthCheckSummaryRecorded,
+    Measure,
+    Outcome,
+    Phase,
+    PhaseChanged,
+    PlanRevised,
+    ReassessmentCompleted,
+    ReturnedFromSocialServices,
+    TransferAcknowledged,
+    TransferredToSocialServices,
+)
+from contracts.intake import ClientProfile, Route
+
+
+class Status(StrEnum):
+    WAITING_FOR_GUIDE = "waiting_for_guide"
+    ACTIVE = "active"
+    WITH_SOCIAL_SERVICES = "with_social_services"
+    TRANSFERRED_OUT = "transferred_out"
+    CLOSED = "closed"
+
+
+@dataclass(frozen=True)
+class Transfer:
+    transfer_id: str
+    receiving_municipality: str
+    transferred_on: date
+    stays_open: bool
+    accepted: bool | None = None
+    acknowledged_on: date | None = None
+    returned_on: date | None = None
+
+
+@dataclass(frozen=True)
+class HealthSummary:
+    checked_on: date
+    work_restrictions_found: bool
+    recommended_next_step: str
+
+
+@dataclass(frozen=True)
+class GuidanceCase:
+    client_id: str
+    version: int
+    municipality: str
+    opened_on: date
+    route: Route
+    profile: ClientProfile | None
+    ministry_segment: int | None
+    rule_set: str
+    status: Status
+    waiting_since: date
+    guide: str | None = None
+    guide_role: str | None = None
+    guides_before: tuple[str, ...] = ()
+    phase: Phase = Phase.REFERRAL
+    plan_revision: int = 0
+    measures: tuple[Measure, ...] = ()
+    plan_drawn_on: date | None = None
+    last_review_on: date | None = None
+    health: HealthSummary | None = None
+    transfers: tuple[Transfer, ...] = ()
+    reassessments: int = 0
+    closed_on: date | None = None
+    outcome: Outcome | None = None
+
+    @property
+    def open(self) -> bool:
+        return self.status not in (Status.CLOSED, Status.TRANSFERRED_OUT)
+
+    @property
+    def transfer(self) -> Transfer | None:
+        """The latest transfer, if any."""
+        return self.transfers[-1] if self.transfers else None
+
+    def _with_transfer(self, transfer_id: str, **changes: object) -> tuple[Transfer, ...]:
+        return tuple(replace(t, **changes) if t.transfer_id == transfer_id else t for t in self.transfers)  # type: ignore[arg-type]
+
+
+def evolve(state: GuidanceCase | None, event: EventBase) -> GuidanceCase | None:
+    if isinstance(event, GuidanceCaseOpened):
+        return GuidanceCase(
+            client_id=event.stream_id,
+            version=event.stream_version,
+            municipality=event.municipality,
+            opened_on=event.opened_on,
+            route=event.route,
+            profile=event.profile,
+            ministry_segment=event.ministry_segment,
+            rule_set=event.rule_set,
+            status=Status.WITH_SOCIAL_SERVICES
+            if event.handed_to_social_services
+            else Status.WAITING_FOR_GUIDE,
+            waiting_since=event.opened_on,
+        )
+    if state is None:
+        return None
+    state = replace(state, version=event.stream_version)
+    match event:
+        case GuideAssigned():
+            before = (*state.guides_before, state.guide) if state.guide else state.guides_before
+            status: Status = Status.ACTIVE if state.status is Status.WAITING_FOR_GUIDE else state.status
+            return replace(
+                state,
+                guide=event.guide_person_id,
+                guide_role=event.guide_role,
+                guides_before=before,
+                status=status,
+            )
+        case PhaseChanged():
+            return replace(state, phase=event.phase)
+        case PlanRevised():
+            return replace(
+                state,
+                plan_revision=event.revision,
+                measures=event.measures,
+                plan_drawn_on=state.plan_drawn_on or event.revised_on,
+                last_review_on=event.revised_on,
+            )
+        case HealthCheckSummaryRecorded():
+            summary = HealthSummary(
+                event.checked_on, event.work_restrictions_found, event.recommended_next_step
+            )
+            return replace(state, health=summary)
+        case TransferredToSocialServices():
+            transfer = Transfer(
+                event.transfer_id,
+                event.receiving_municipality,
+                event.transferred_on,
+                event.relationship_stays_open,
+            )
+            status = Status.WITH_SOCIAL_SERVICES if event.relationship_stays_open else Status.TRANSFERRED_OUT
+            return replace(state, transfers=(*state.transfers, transfer), status=status)
+        case TransferAcknowledged():
+            transfers = state._with_transfer(
+                event.transfer_id, accepted=event.accepted, acknowledged_on=event.acknowledged_on
+            )
+            status = state.status
+            if not event.accepted:
+                status = Status.ACTIVE if state.guide else Status.WAITING_FOR_GUIDE
+            return replace(state, transfers=transfers, status=status)
+        case ReturnedFromSocialServices():
+            transfers = state._with_transfer(event.transfer_id, returned_on=event.returned_on)
+            status = Status.ACTIVE if state.guide else Status.WAITING_FOR_GUIDE
+            return replace(state, transfers=transfers, status=status, waiting_since=event.returned_on)
+        case ReassessmentCompleted():
+            return replace(state, route=event.route, reassessments=state.reassessments + 1)
+        case ClientRelationshipClosed():
+            return replace(
+                state,
+                status=Status.CLOSED,
+                closed_on=event.closed_on,
+                outcome=event.outcome,
+                phase=Phase.CLOSURE,
+            )
+    return state
+
+
+def fold(events: Iterable[EventBase], state: GuidanceCase | None = None) -> GuidanceCase | None:
+    for event in events:
+        state = evolve(state, event)
+    return state

@@ -1,0 +1,134 @@
+"""Transfer to the municipality's rehabilitative work activity, its acknowledgement by
+the receiving side, and the return."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from contracts.base import EventBase
+from contracts.guidance import (
+    ActivationPlan,
+    ReturnedFromSocialServices,
+    TransferAcknowledged,
+    TransferredToSocialServices,
+)
+from contracts.subjects import organisation_slug
+from runtime.decision import Context
+from services.guidance.domain.case import GuidanceCase, Status, Transfer
+from services.guidance.domain.errors import CaseClosed, DomainError, NotPermitted
+from services.rules import ActivationPlanTerms, rules_in_force, validate_activation_plan
+
+DEFAULT_ACKNOWLEDGEMENT_DAYS = 14
+
+
+def social_services(municipality: str) -> str:
+    """The organisation name of a municipality's social services."""
+    return f"social_services:{organisation_slug(municipality)}"
+
+
+def transfer(
+    state: GuidanceCase,
+    *,
+    transfer_id: str,
+    receiving_municipality: str,
+    transferred_on: date,
+    plan: ActivationPlan,
+    stays_open: bool,
+    ctx: Context,
+) -> list[EventBase]:
+    if not state.open:
+        raise CaseClosed(f"the guidance case of {state.client_id} is {state.status.value}")
+    if state.status is Status.WITH_SOCIAL_SERVICES:
+        raise DomainError("the client is already with social services; record their return first")
+    problems = validate_activation_plan(
+        rules_in_force(transferred_on),
+        ActivationPlanTerms(
+            months=plan.months, days_per_week=plan.days_per_week, hours_per_day=plan.hours_per_day
+        ),
+    )
+    if problems:
+        raise DomainError("the activation plan breaks the rules in force: " + "; ".join(problems))
+    if plan.start < transferred_on:
+        raise DomainError("the activation plan cannot start before the transfer")
+    return [
+        TransferredToSocialServices(
+            **ctx.envelope(state.client_id, state.version + 1),
+            municipality=state.municipality,
+            transfer_id=transfer_id,
+            receiving_municipality=receiving_municipality,
+            transferred_on=transferred_on,
+            activation_plan=plan,
+            relationship_stays_open=stays_open,
+        )
+    ]
+
+
+def _pending(state: GuidanceCase, transfer_id: str) -> Transfer:
+    found = next((t for t in state.transfers if t.transfer_id == transfer_id), None)
+    if found is None:
+        raise DomainError(f"client {state.client_id} has no transfer {transfer_id}")
+    return found
+
+
+def acknowledge(
+    state: GuidanceCase,
+    *,
+    transfer_id: str,
+    accepted: bool,
+    reason: str | None,
+    acknowledged_on: date,
+    ctx: Context,
+) -> list[EventBase]:
+    """Only the receiving municipality's social services acknowledge a hand-over; a
+    declined one needs its reason and brings the client back to the centre."""
+    handover = _pending(state, transfer_id)
+    if ctx.actor.organisation != social_services(handover.receiving_municipality):
+        raise NotPermitted(
+            f"only {social_services(handover.receiving_municipality)} acknowledges this transfer"
+        )
+    if handover.accepted is not None:
+        raise DomainError(
+            f"transfer {transfer_id} was already {'accepted' if handover.accepted else 'declined'}"
+        )
+    if not accepted and not reason:
+        raise DomainError("a declined hand-over needs the reason")
+    if acknowledged_on < handover.transferred_on:
+        raise DomainError("a transfer cannot be acknowledged before it was made")
+    return [
+        TransferAcknowledged(
+            **ctx.envelope(state.client_id, state.version + 1),
+            municipality=state.municipality,
+            transfer_id=transfer_id,
+            accepted=accepted,
+            reason=reason,
+            acknowledged_on=acknowledged_on,
+        )
+    ]
+
+
+def return_from_social_services(
+    state: GuidanceCase, *, transfer_id: str, returned_on: date, ctx: Context
+) -> list[EventBase]:
+    handover = _pending(state, transfer_id)
+    if state.status is not Status.WITH_SOCIAL_SERVICES or handover.returned_on is not None:
+        raise DomainError(
+            f"client {state.client_id} is not with social services under transfer {transfer_id}"
+        )
+    if returned_on < handover.transferred_on:
+        raise DomainError("a client cannot return before the transfer")
+    return [
+        ReturnedFromSocialServices(
+            **ctx.envelope(state.client_id, state.version + 1),
+            municipality=state.municipality,
+            transfer_id=transfer_id,
+            returned_on=returned_on,
+        )
+    ]
+
+
+def unacknowledged(state: GuidanceCase, today: date, *, within_days: int) -> Transfer | None:
+    """The latest transfer if nobody acknowledged it within ``within_days``."""
+    latest = state.transfer
+    if latest is None or latest.accepted is not None:
+        return None
+    return latest if today > latest.transferred_on + timedelta(days=within_days) else None

@@ -1,0 +1,146 @@
+"""Guidance's persistence: cases folded from its event store, and the read model (client
+directory, guides and caseloads, case overview) written in the same transaction."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import asyncpg
+
+from contracts.guidance import HealthCheckDetailsRecorded
+from contracts.intake import ClientReferred
+from runtime.eventstore import EventStore
+from services.guidance.domain.case import GuidanceCase, fold
+from services.guidance.domain.guides import Guide
+
+SCHEMA = "guidance"
+
+_UPSERT_CLIENT = """
+INSERT INTO guidance.client_directory
+    (client_id, personal_identity_code, first_name, last_name, municipality, referral_date)
+VALUES ($1, $2, $3, $4, $5, $6)
+ON CONFLICT (client_id) DO NOTHING
+"""
+_CLIENT = "SELECT * FROM guidance.client_directory WHERE client_id = $1"
+_ADD_GUIDE = """
+INSERT INTO guidance.guides (person_id, name, role, areas) VALUES ($1, $2, $3, $4)
+ON CONFLICT (person_id) DO UPDATE SET name = excluded.name, role = excluded.role, areas = excluded.areas
+RETURNING person_id, name, role, areas, active_cases
+"""
+_GUIDES = "SELECT person_id, name, role, areas, active_cases FROM guidance.guides ORDER BY name"
+_LOCK_GUIDE = """
+SELECT person_id, name, role, areas, active_cases FROM guidance.guides WHERE person_id = $1 FOR UPDATE
+"""
+_CASELOAD = "UPDATE guidance.guides SET active_cases = active_cases + $2 WHERE person_id = $1"
+_SAVE_OVERVIEW = """
+INSERT INTO guidance.case_overview
+    (client_id, version, municipality, status, guide, phase, opened_on, waiting_since, rule_set)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+ON CONFLICT (client_id) DO UPDATE SET version = excluded.version, status = excluded.status,
+    guide = excluded.guide, phase = excluded.phase, waiting_since = excluded.waiting_since,
+    opened_on = excluded.opened_on, rule_set = excluded.rule_set
+"""
+_OPEN_CASES = """
+SELECT client_id FROM guidance.case_overview
+WHERE status NOT IN ('closed', 'transferred_out') AND ($1::text IS NULL OR guide = $1)
+  AND ($2::text IS NULL OR status = $2)
+ORDER BY waiting_since, client_id LIMIT $3
+"""
+
+
+@dataclass(frozen=True)
+class ClientIdentity:
+    client_id: str
+    personal_identity_code: str
+    first_name: str
+    last_name: str
+    municipality: str
+
+
+def _guide(row: asyncpg.Record) -> Guide:
+    return Guide(row["person_id"], row["name"], row["role"], tuple(row["areas"]), row["active_cases"])
+
+
+def counted_guide(state: GuidanceCase | None) -> str | None:
+    """The guide whose caseload this case counts towards: its guide while the case is open."""
+    return state.guide if state is not None and state.open else None
+
+
+class GuidanceRepository:
+    def __init__(self, store: EventStore) -> None:
+        self.store = store
+
+    async def load(self, conn: asyncpg.Connection, client_id: str) -> GuidanceCase | None:
+        return fold(await self.store.load_events(client_id, conn=conn))
+
+    async def remember_client(self, conn: asyncpg.Connection, event: ClientReferred) -> None:
+        await conn.execute(
+            _UPSERT_CLIENT,
+            event.stream_id,
+            event.client.personal_identity_code,
+            event.client.first_name,
+            event.client.last_name,
+            event.municipality,
+            event.referral_date,
+        )
+
+    async def client(self, conn: asyncpg.Connection, client_id: str) -> ClientIdentity | None:
+        row = await conn.fetchrow(_CLIENT, client_id)
+        if row is None:
+            return None
+        return ClientIdentity(
+            row["client_id"],
+            row["personal_identity_code"],
+            row["first_name"],
+            row["last_name"],
+            row["municipality"],
+        )
+
+    async def add_guide(
+        self, conn: asyncpg.Connection, *, person_id: str, name: str, role: str, areas: list[str]
+    ) -> Guide:
+        return _guide(await conn.fetchrow(_ADD_GUIDE, person_id, name, role, areas))
+
+    async def guides(self, conn: asyncpg.Connection) -> list[Guide]:
+        return [_guide(r) for r in await conn.fetch(_GUIDES)]
+
+    async def lock_guide(self, conn: asyncpg.Connection, person_id: str) -> Guide | None:
+        row = await conn.fetchrow(_LOCK_GUIDE, person_id)
+        return _guide(row) if row else None
+
+    async def save(self, conn: asyncpg.Connection, before: GuidanceCase | None, after: GuidanceCase) -> None:
+        """Update the overview and move the case between guides' caseloads."""
+        old, new = counted_guide(before), counted_guide(after)
+        if old != new:
+            if old:
+                await conn.execute(_CASELOAD, old, -1)
+            if new:
+                await conn.execute(_CASELOAD, new, 1)
+        await conn.execute(
+            _SAVE_OVERVIEW,
+            after.client_id,
+            after.version,
+            after.municipality,
+            after.status.value,
+            after.guide,
+            after.phase.value,
+            after.opened_on,
+            after.waiting_since,
+            after.rule_set,
+        )
+
+    async def open_case_ids(
+        self,
+        conn: asyncpg.Connection,
+        *,
+        guide: str | None = None,
+        status: str | None = None,
+        limit: int = 1000,
+    ) -> list[str]:
+        return [r["client_id"] for r in await conn.fetch(_OPEN_CASES, guide, status, limit)]
+
+    async def health_details(
+        self, conn: asyncpg.Connection, client_id: str
+    ) -> list[HealthCheckDetailsRecorded]:
+        events = await self.store.load_events(client_id, conn=conn)
+        return [e for e in events if isinstance(e, HealthCheckDetailsRecorded)]

@@ -1,0 +1,575 @@
+"""Guidance's pure domain, rule by rule: no servers."""
+
+from __future__ import annotations
+
+import itertools
+import uuid
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
+import pytest
+
+from contracts.base import Actor
+from contracts.guidance import (
+    ActivationPlan,
+    ClientRelationshipClosed,
+    Continuation,
+    FinalAssessment,
+    FinalAssessmentIssued,
+    JointDecision,
+    Measure,
+    Outcome,
+    OutsideLabourForceReason,
+    Phase,
+)
+from contracts.intake import AreaFinding, AssessmentArea, AssessmentCompleted, Assessor, ClientProfile, Route
+from runtime.decision import Context
+from services.guidance.domain import closure, guides, health, opening, plan, transfer
+from services.guidance.domain.case import GuidanceCase, Status, fold
+from services.guidance.domain.errors import CaseClosed, CaseloadFull, DomainError, NotPermitted
+from tests.support.factories import ADVISOR
+
+GUIDE = Actor(person_id="guide-1", role="service_guide", organisation="mikkeli")
+COORDINATOR = Actor(person_id="coord-1", role="service_coordinator", organisation="mikkeli")
+NURSE = Actor(person_id="nurse-1", role="nurse", organisation="mikkeli")
+SOCIAL = Actor(person_id="sw-1", role="social_worker", organisation="social_services:mikkeli")
+
+
+def ctx(actor: Actor = GUIDE, now: date = date(2016, 6, 1)) -> Context:
+    counter = itertools.count(1)
+    return Context(
+        actor=actor,
+        now=datetime.combine(now, datetime.min.time(), UTC),
+        correlation_id=uuid.uuid4(),
+        new_id=lambda: uuid.UUID(int=next(counter)),
+    )
+
+
+def assessment(
+    route: Route = Route.INDIVIDUAL_SERVICE_GUIDANCE, on: date = date(2016, 1, 15)
+) -> AssessmentCompleted:
+    now = datetime.combine(on, datetime.min.time(), UTC)
+    return AssessmentCompleted(
+        event_id=uuid.uuid4(),
+        stream_id="client-1",
+        stream_version=5,
+        occurred_at=now,
+        recorded_at=now,
+        actor=ADVISOR,
+        correlation_id=uuid.uuid4(),
+        municipality="Mikkeli",
+        assessed_on=on,
+        assessors=(Assessor(person_id="a", role="employment_advisor", organisation="te-office"),),
+        findings=tuple(AreaFinding(area=a, support_need="some") for a in AssessmentArea),
+        capacity_allows_rehabilitative_work=True,
+        profile=ClientProfile.CENTRE,
+        ministry_segment=3,
+        route=route,
+        rule_set="x",
+    )
+
+
+def opened(route: Route = Route.INDIVIDUAL_SERVICE_GUIDANCE, on: date = date(2016, 1, 15)) -> GuidanceCase:
+    state = fold(opening.open_case(None, assessment(route, on), ctx=ctx(now=on)))
+    assert state is not None
+    return state
+
+
+def then(state: GuidanceCase, events: list) -> GuidanceCase:  # type: ignore[type-arg]
+    new = fold(events, state)
+    assert new is not None
+    return new
+
+
+def guide(caseload: int = 0, areas: tuple[str, ...] = ("Mikkeli",), person: str = "guide-1") -> guides.Guide:
+    return guides.Guide(person, f"Guide {person}", "service_guide", areas, caseload)
+
+
+def active(on: date = date(2016, 1, 15)) -> GuidanceCase:
+    state = opened(on=on)
+    return then(
+        state,
+        guides.assign_guide(state, guide(), limit=60, assigned_on=on, override_reason=None, ctx=ctx(now=on)),
+    )
+
+
+# --- opening --------------------------------------------------------------------------------------
+
+
+def test_routes_into_the_centre_open_a_case_waiting_for_a_guide() -> None:
+    for route in (Route.INDIVIDUAL_SERVICE_GUIDANCE, Route.HEALTH_CHECK_FIRST):
+        state = opened(route)
+        assert (state.status, state.waiting_since, state.route) == (
+            Status.WAITING_FOR_GUIDE,
+            date(2016, 1, 15),
+            route,
+        )
+
+
+def test_rehabilitative_work_activity_opens_a_case_already_with_social_services() -> None:
+    assert opened(Route.REHABILITATIVE_WORK_ACTIVITY).status is Status.WITH_SOCIAL_SERVICES
+
+
+def test_routes_that_leave_the_centre_open_no_case_and_an_open_case_is_not_opened_twice() -> None:
+    for route in (Route.JOB_SEARCH_SERVICES, Route.INTERMEDIATE_LABOUR_MARKET, Route.NOT_HELPED_HERE):
+        assert opening.open_case(None, assessment(route), ctx=ctx()) == []
+    assert opening.open_case(opened(), assessment(), ctx=ctx()) == []
+
+
+def test_the_opening_records_the_rules_in_force_on_the_assessment_date() -> None:
+    assert opened(on=date(2014, 12, 31)).rule_set.startswith("Seed")
+    assert opened(on=date(2025, 1, 1)).rule_set.startswith("Act 381/2023")
+
+
+# --- guides and caseload ----------------------------------------------------------------------------
+
+
+def test_assigning_a_guide_makes_the_case_active_and_reassignment_keeps_history() -> None:
+    state = active()
+    assert (state.status, state.guide) == (Status.ACTIVE, "guide-1")
+    other = guide(person="guide-2")
+    state = then(
+        state,
+        guides.assign_guide(
+            state, other, limit=60, assigned_on=date(2016, 2, 1), override_reason=None, ctx=ctx()
+        ),
+    )
+    assert (state.guide, state.guides_before) == ("guide-2", ("guide-1",))
+
+
+def test_the_caseload_limit_refuses_an_assignment_with_a_clear_error() -> None:
+    with pytest.raises(CaseloadFull, match="60 active clients"):
+        guides.assign_guide(
+            opened(),
+            guide(caseload=60),
+            limit=60,
+            assigned_on=date(2016, 2, 1),
+            override_reason=None,
+            ctx=ctx(),
+        )
+
+
+def test_only_a_coordinator_overrides_the_limit_and_the_reason_is_recorded() -> None:
+    with pytest.raises(NotPermitted):
+        guides.assign_guide(
+            opened(),
+            guide(caseload=60),
+            limit=60,
+            assigned_on=date(2016, 2, 1),
+            override_reason="pair covers",
+            ctx=ctx(GUIDE),
+        )
+    [event] = guides.assign_guide(
+        opened(),
+        guide(caseload=60),
+        limit=60,
+        assigned_on=date(2016, 2, 1),
+        override_reason="pair covers",
+        ctx=ctx(COORDINATOR),
+    )
+    assert event.over_limit_override_reason == "pair covers"  # type: ignore[attr-defined]
+
+
+def test_suggestions_put_the_area_first_then_the_lightest_caseload_and_skip_full_guides() -> None:
+    found = guides.suggest_guides(
+        [
+            guide(10, ("Puumala",), "a"),
+            guide(30, ("Mikkeli",), "b"),
+            guide(5, ("Mikkeli",), "c"),
+            guide(60, ("Mikkeli",), "d"),
+        ],
+        "Mikkeli",
+        limit=60,
+    )
+    assert [s.guide.person_id for s in found] == ["c", "b", "a"]
+    assert [s.free_places for s in found] == [55, 30, 50]
+
+
+# --- phases, plan, deadlines -----------------------------------------------------------------------------
+
+
+def measure(kind: str = "work_try_out", measure_id: str = "m1") -> Measure:
+    return Measure(measure_id=measure_id, kind=kind, provider="Vartti", start=date(2016, 2, 1))
+
+
+def test_a_plan_takes_measures_from_the_catalogue_and_revisions_keep_history() -> None:
+    state = active()
+    state = then(
+        state,
+        plan.revise_plan(
+            state,
+            [measure()],
+            revised_on=date(2016, 2, 1),
+            review=False,
+            catalogue=plan.DEFAULT_MEASURE_CATALOGUE,
+            ctx=ctx(),
+        ),
+    )
+    state = then(
+        state,
+        plan.revise_plan(
+            state,
+            [measure(), measure("job_coach", "m2")],
+            revised_on=date(2016, 5, 1),
+            review=True,
+            catalogue=plan.DEFAULT_MEASURE_CATALOGUE,
+            ctx=ctx(),
+        ),
+    )
+    assert (state.plan_revision, len(state.measures), state.plan_drawn_on) == (2, 2, date(2016, 2, 1))
+
+
+@pytest.mark.parametrize(
+    ("measures", "review", "message"),
+    [
+        ([measure("skydiving")], False, "skydiving"),
+        ([measure(), measure()], False, "own measure_id"),
+        ([measure()], True, "no plan to review"),
+    ],
+)
+def test_a_plan_that_breaks_a_rule_is_refused(measures: list[Measure], review: bool, message: str) -> None:
+    with pytest.raises(DomainError, match=message):
+        plan.revise_plan(
+            active(),
+            measures,
+            revised_on=date(2016, 2, 1),
+            review=review,
+            catalogue=plan.DEFAULT_MEASURE_CATALOGUE,
+            ctx=ctx(),
+        )
+
+
+def test_the_closure_phase_starts_only_by_closing() -> None:
+    with pytest.raises(DomainError, match="closure"):
+        plan.change_phase(active(), Phase.CLOSURE, changed_on=date(2016, 2, 1), ctx=ctx())
+    [event] = plan.change_phase(active(), Phase.SURVEY_AND_RESEARCH, changed_on=date(2016, 2, 1), ctx=ctx())
+    assert event.phase is Phase.SURVEY_AND_RESEARCH  # type: ignore[attr-defined]
+
+
+def test_the_plan_is_due_three_months_after_opening_under_the_2015_act_and_never_under_the_seed() -> None:
+    state = active(date(2016, 1, 15))
+    assert plan.deadlines(state, date(2016, 4, 15)) == plan.Deadlines(date(2016, 4, 15), False, None, False)
+    assert plan.deadlines(state, date(2016, 4, 16)).plan_overdue
+    assert plan.deadlines(active(date(2014, 6, 1)), date(2016, 1, 1)).plan_due is None
+
+
+@pytest.mark.parametrize(
+    ("reviewed_on", "due"),
+    [
+        (date(2016, 3, 1), date(2016, 9, 1)),
+        (date(2022, 5, 2), date(2022, 8, 2)),
+        (date(2025, 3, 1), date(2025, 6, 1)),
+    ],
+)
+def test_the_plan_review_interval_follows_the_rules_in_force(reviewed_on: date, due: date) -> None:
+    state = active(date(2016, 1, 15))
+    state = then(
+        state,
+        plan.revise_plan(
+            state,
+            [measure()],
+            revised_on=reviewed_on,
+            review=False,
+            catalogue=plan.DEFAULT_MEASURE_CATALOGUE,
+            ctx=ctx(),
+        ),
+    )
+    found = plan.deadlines(state, due)
+    assert (found.review_due, found.review_overdue) == (due, False)
+    assert plan.deadlines(state, date.fromordinal(due.toordinal() + 1)).review_overdue
+
+
+# --- health check ------------------------------------------------------------------------------------------
+
+
+def test_the_health_check_splits_a_shareable_summary_from_health_only_details() -> None:
+    summary, details = health.record_health_check(
+        active(),
+        checked_on=date(2016, 2, 1),
+        work_restrictions_found=False,
+        recommended_next_step="work try-out",
+        details="no findings",
+        ctx=ctx(NURSE),
+    )
+    assert summary.subject_side().value == "centre"
+    assert details.subject_side().value == "health"
+    assert "details" not in type(summary).model_fields
+    with pytest.raises(NotPermitted):
+        health.record_health_check(
+            active(),
+            checked_on=date(2016, 2, 1),
+            work_restrictions_found=False,
+            recommended_next_step="x",
+            details="y",
+            ctx=ctx(GUIDE),
+        )
+
+
+# --- transfer and return ------------------------------------------------------------------------------------
+
+
+def activation(**changes: object) -> ActivationPlan:
+    values: dict[str, object] = dict(
+        start=date(2016, 3, 1), months=6, days_per_week=3, hours_per_day=Decimal(6), place="Vartti"
+    )
+    values.update(changes)
+    return ActivationPlan(**values)  # type: ignore[arg-type]
+
+
+def transferred(stays_open: bool = True) -> GuidanceCase:
+    state = active()
+    return then(
+        state,
+        transfer.transfer(
+            state,
+            transfer_id="t1",
+            receiving_municipality="Mikkeli",
+            transferred_on=date(2016, 3, 1),
+            plan=activation(),
+            stays_open=stays_open,
+            ctx=ctx(),
+        ),
+    )
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"months": 2}, "months"),
+        ({"days_per_week": 5}, "days per week"),
+        ({"hours_per_day": Decimal("8.5"), "days_per_week": 4}, "hours"),
+    ],
+)
+def test_activation_plan_terms_are_validated_by_the_rules_in_force(
+    changes: dict[str, object], message: str
+) -> None:
+    with pytest.raises(DomainError, match=message):
+        transfer.transfer(
+            active(),
+            transfer_id="t1",
+            receiving_municipality="Mikkeli",
+            transferred_on=date(2016, 3, 1),
+            plan=activation(**changes),
+            stays_open=True,
+            ctx=ctx(),
+        )
+
+
+def test_a_transfer_keeps_the_relationship_open_or_ends_it_as_chosen() -> None:
+    assert transferred(True).status is Status.WITH_SOCIAL_SERVICES
+    ended = transferred(False)
+    assert ended.status is Status.TRANSFERRED_OUT and not ended.open
+
+
+def test_only_the_receiving_social_services_acknowledge_and_a_decline_needs_a_reason() -> None:
+    state = transferred()
+    with pytest.raises(NotPermitted, match="social_services:mikkeli"):
+        transfer.acknowledge(
+            state,
+            transfer_id="t1",
+            accepted=True,
+            reason=None,
+            acknowledged_on=date(2016, 3, 2),
+            ctx=ctx(GUIDE),
+        )
+    with pytest.raises(DomainError, match="reason"):
+        transfer.acknowledge(
+            state,
+            transfer_id="t1",
+            accepted=False,
+            reason=None,
+            acknowledged_on=date(2016, 3, 2),
+            ctx=ctx(SOCIAL),
+        )
+    declined = then(
+        state,
+        transfer.acknowledge(
+            state,
+            transfer_id="t1",
+            accepted=False,
+            reason="no places",
+            acknowledged_on=date(2016, 3, 2),
+            ctx=ctx(SOCIAL),
+        ),
+    )
+    assert declined.status is Status.ACTIVE
+    with pytest.raises(DomainError, match="already"):
+        transfer.acknowledge(
+            declined,
+            transfer_id="t1",
+            accepted=True,
+            reason=None,
+            acknowledged_on=date(2016, 3, 3),
+            ctx=ctx(SOCIAL),
+        )
+
+
+def test_a_transfer_not_acknowledged_in_time_is_flagged() -> None:
+    state = transferred()
+    assert transfer.unacknowledged(state, date(2016, 3, 15), within_days=14) is None
+    assert transfer.unacknowledged(state, date(2016, 3, 16), within_days=14) is not None
+    acknowledged = then(
+        state,
+        transfer.acknowledge(
+            state,
+            transfer_id="t1",
+            accepted=True,
+            reason=None,
+            acknowledged_on=date(2016, 3, 20),
+            ctx=ctx(SOCIAL),
+        ),
+    )
+    assert transfer.unacknowledged(acknowledged, date(2016, 6, 1), within_days=14) is None
+
+
+def test_a_return_brings_the_client_back_to_their_guide() -> None:
+    state = transferred()
+    back = then(
+        state,
+        transfer.return_from_social_services(
+            state, transfer_id="t1", returned_on=date(2016, 9, 1), ctx=ctx()
+        ),
+    )
+    assert (back.status, back.guide, back.waiting_since) == (Status.ACTIVE, "guide-1", date(2016, 9, 1))
+    with pytest.raises(DomainError):
+        transfer.return_from_social_services(back, transfer_id="t1", returned_on=date(2016, 9, 2), ctx=ctx())
+    waiting = then(opened(), [])
+    with pytest.raises(DomainError, match="no transfer"):
+        transfer.return_from_social_services(
+            waiting, transfer_id="t1", returned_on=date(2016, 9, 2), ctx=ctx()
+        )
+
+
+# --- re-assessment and closure -------------------------------------------------------------
+
+
+PAIR = [
+    Assessor(person_id="guide-1", role="service_guide", organisation="mikkeli"),
+    Assessor(person_id="sw-1", role="social_worker", organisation="social_services:mikkeli"),
+]
+
+
+def test_a_reassessment_with_the_clients_social_worker_may_change_the_route() -> None:
+    state = active()
+    state = then(
+        state,
+        closure.reassess(
+            state,
+            reassessed_on=date(2016, 5, 1),
+            assessors=PAIR,
+            route=Route.REHABILITATIVE_WORK_ACTIVITY,
+            reason="stalled",
+            ctx=ctx(),
+        ),
+    )
+    assert (state.route, state.reassessments) == (Route.REHABILITATIVE_WORK_ACTIVITY, 1)
+    with pytest.raises(DomainError, match="social worker"):
+        closure.reassess(
+            state,
+            reassessed_on=date(2016, 5, 1),
+            assessors=[PAIR[0], PAIR[0].model_copy(update={"person_id": "x"})],
+            route=Route.INDIVIDUAL_SERVICE_GUIDANCE,
+            reason="stalled",
+            ctx=ctx(),
+        )
+
+
+def closing(outcome: Outcome = Outcome.OPEN_LABOUR_MARKET, **changes: object) -> closure.CloseRelationship:
+    values: dict[str, object] = dict(
+        closed_on=date(2016, 6, 1),
+        outcome=outcome,
+        outside_labour_force_reason=None,
+        services_continue=Continuation.TE_OFFICE,
+        follow_up_advisor_person_id=None,
+        final_assessment=FinalAssessment(
+            text="Employed.", work_ability_clarified=True, competence_improved=True
+        ),
+        joint_decision=JointDecision(
+            decided_on=date(2016, 6, 1),
+            te_office_person_id="a",
+            municipality_person_id="b",
+            kela_person_id="c",
+        ),
+    )
+    values.update(changes)
+    return closure.CloseRelationship(**values)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("outcome", [o for o in Outcome if o is not Outcome.OUTSIDE_LABOUR_FORCE])
+def test_closing_with_each_outcome_issues_the_final_assessment_to_the_te_office(outcome: Outcome) -> None:
+    closed, issued = closure.close(
+        active(), closing(outcome), personal_identity_code="010190-123M", ctx=ctx()
+    )
+    assert isinstance(closed, ClientRelationshipClosed) and isinstance(issued, FinalAssessmentIssued)
+    assert (closed.outcome, closed.months_in_relationship) == (outcome, 4)
+    assert (issued.subject_side().value, issued.subject_organisation()) == ("te", "te-office")
+    assert then(active(), [closed, issued]).status is Status.CLOSED
+
+
+def test_outside_the_labour_force_needs_its_reason() -> None:
+    with pytest.raises(DomainError, match="pension"):
+        closure.close(active(), closing(Outcome.OUTSIDE_LABOUR_FORCE), personal_identity_code="x", ctx=ctx())
+    for reason in OutsideLabourForceReason:
+        events = closure.close(
+            active(),
+            closing(Outcome.OUTSIDE_LABOUR_FORCE, outside_labour_force_reason=reason),
+            personal_identity_code="x",
+            ctx=ctx(),
+        )
+        assert events[0].outside_labour_force_reason is reason  # type: ignore[attr-defined]
+    with pytest.raises(DomainError):
+        closure.close(
+            active(),
+            closing(outside_labour_force_reason=OutsideLabourForceReason.CARER),
+            personal_identity_code="x",
+            ctx=ctx(),
+        )
+
+
+def test_lighter_follow_up_needs_the_named_employment_advisor() -> None:
+    with pytest.raises(DomainError, match="named employment advisor"):
+        closure.close(
+            active(),
+            closing(services_continue=Continuation.LIGHT_FOLLOW_UP),
+            personal_identity_code="x",
+            ctx=ctx(),
+        )
+    [closed, _] = closure.close(
+        active(),
+        closing(services_continue=Continuation.LIGHT_FOLLOW_UP, follow_up_advisor_person_id="advisor-3"),
+        personal_identity_code="x",
+        ctx=ctx(),
+    )
+    assert closed.follow_up_advisor_person_id == "advisor-3"  # type: ignore[attr-defined]
+
+
+def test_the_joint_decision_is_required_from_2015_but_not_under_the_seed() -> None:
+    with pytest.raises(DomainError, match="joint decision"):
+        closure.close(active(), closing(joint_decision=None), personal_identity_code="x", ctx=ctx())
+    seed_case = active(date(2013, 1, 10))
+    events = closure.close(
+        seed_case,
+        closing(joint_decision=None, closed_on=date(2014, 12, 31)),
+        personal_identity_code="x",
+        ctx=ctx(),
+    )
+    assert events[0].rule_set.startswith("Seed")  # type: ignore[attr-defined]
+    assert events[0].months_in_relationship == 23  # type: ignore[attr-defined]
+
+
+def test_a_closed_case_takes_no_further_commands() -> None:
+    state = then(active(), closure.close(active(), closing(), personal_identity_code="x", ctx=ctx()))
+    with pytest.raises(CaseClosed):
+        closure.close(state, closing(), personal_identity_code="x", ctx=ctx())
+    with pytest.raises(CaseClosed):
+        guides.assign_guide(
+            state, guide(), limit=60, assigned_on=date(2016, 7, 1), override_reason=None, ctx=ctx()
+        )
+    with pytest.raises(CaseClosed):
+        plan.change_phase(state, Phase.SURVEY_AND_RESEARCH, changed_on=date(2016, 7, 1), ctx=ctx())
+
+
+def test_months_in_the_relationship_count_whole_calendar_months() -> None:
+    assert closure.months_between(date(2016, 1, 31), date(2016, 2, 29)) == 1
+    assert closure.months_between(date(2016, 1, 31), date(2016, 2, 28)) == 0
+    assert closure.months_between(date(2013, 1, 10), date(2016, 1, 10)) == 36
