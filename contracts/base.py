@@ -23,6 +23,8 @@ class Side(StrEnum):
     MUNICIPAL = "municipal"
     HEALTH = "health"
     CENTRE = "centre"
+    #: the access log: who read whose data; readable by auditors only
+    AUDIT = "audit"
 
 
 class PersonalData:

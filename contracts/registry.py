@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from contracts.audit import ClientDataAccessed
 from contracts.base import EventBase
 from contracts.envelope import CloudEventEnvelope
 from contracts.guidance import (
@@ -66,6 +67,7 @@ EVENT_TYPES: dict[str, type[EventBase]] = {
         ReassessmentCompleted,
         ClientRelationshipClosed,
         FinalAssessmentIssued,
+        ClientDataAccessed,
     )
 }
 

@@ -32,9 +32,17 @@ class MissingUpcaster(LookupError):
     pass
 
 
+class NewerSchemaVersion(ValueError):
+    """The event was written by a newer version of its producer than this code knows:
+    upgrade the consumer, then re-drive the dead letter (``reitti dead-letters --redrive``)."""
+
+
 def upcast(event_type: str, version: int, data: Data, *, target: int) -> Data:
     if version > target:
-        raise ValueError(f"{event_type} v{version} is newer than this code knows (v{target}); upgrade it")
+        raise NewerSchemaVersion(
+            f"{event_type} v{version} is newer than this code knows (v{target}): upgrade this service, "
+            "then re-drive the dead letter"
+        )
     while version < target:
         try:
             fn = UPCASTERS[(event_type, version)]

@@ -5,10 +5,15 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import logging
+import os
+import re
 import signal
 import sys
+from datetime import datetime
 from pathlib import Path
 
+from runtime.access import Role
 from runtime.config import (
     DEFAULT_EMBEDDED_NATS_PORT,
     DEFAULT_EMBEDDED_POSTGRES_PORT,
@@ -79,14 +84,52 @@ def build_parser() -> argparse.ArgumentParser:
     info = sub.add_parser("import-info-list", help="import the TE-office info list (CSV or JSON Lines)")
     info.add_argument("file", type=Path)
     info.add_argument("--url", default=f"http://127.0.0.1:{SERVICE_PORTS['intake']}", help="intake's URL")
-    info.add_argument("--person", required=True, help="your person id (who registers the referrals)")
-    info.add_argument("--role", default="employment_advisor")
-    info.add_argument("--organisation", default="te-office")
+    info.add_argument("--token", default=None, help="your bearer token (default: $REITTI_TOKEN)")
     info.add_argument("--chunk", type=int, default=200, help="rows per request (default: %(default)s)")
+
+    token = sub.add_parser("token", help="sign a development token with the embedded mode's key")
+    token.add_argument("--role", required=True, choices=[r.value for r in Role])
+    token.add_argument("--person", required=True, help="the person's (or machine client's) id")
+    token.add_argument("--organisation", default=None, help="default: te-office, or the centre for others")
+    token.add_argument("--hours", type=float, default=12.0, help="validity (default: %(default)s)")
+    token.add_argument("--data-dir", type=Path, default=None, help="where `reitti up` keeps its data")
+
+    feed = sub.add_parser("feed-credentials", help="a partner organisation's credentials for its broker feed")
+    feed.add_argument("organisation", help="te-office, or a municipality (mikkeli, social_services:mikkeli)")
+    feed.add_argument("--data-dir", type=Path, default=None, help="where `reitti up` keeps its data")
+    feed.add_argument("--url", action="store_true", help="also print the URL with the password in it")
+
+    perms = sub.add_parser("permissions", help="write the endpoint x role permission matrix (Markdown)")
+    perms.add_argument("--output", type=Path, default=Path("docs/permissions.md"))
 
     dlq = sub.add_parser("dead-letters", help="list messages in the dead-letter stream")
     dlq.add_argument("--limit", type=int, default=20)
+
+    verify = sub.add_parser(
+        "audit-verify",
+        help="verify every audit hash chain against the events in JetStream, or against an export",
+    )
+    verify.add_argument("file", type=Path, nargs="?", default=None, help="an audit-export file (JSON Lines)")
+
+    export = sub.add_parser("audit-export", help="export a range of the audit log as CloudEvents JSON Lines")
+    export.add_argument("--from-seq", type=int, default=None, help="first stream sequence")
+    export.add_argument("--to-seq", type=int, default=None, help="last stream sequence")
+    export.add_argument(
+        "--since", type=_aware_time, default=None, help="events that occurred at or after (ISO)"
+    )
+    export.add_argument("--until", type=_aware_time, default=None, help="events before (ISO time)")
+    export.add_argument("--output", type=Path, default=None, help="file to write (default: standard output)")
     return parser
+
+
+def _aware_time(text: str) -> datetime:
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an ISO time: {text!r}") from None
+    if value.tzinfo is None:
+        raise argparse.ArgumentTypeError("give a time zone, for example 2010-01-01T00:00:00+02:00")
+    return value
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -116,10 +159,25 @@ def cmd_up(args: argparse.Namespace) -> int:
         return 1
 
 
+class RedactTokens(logging.Filter):
+    """Keeps ``?token=...`` (the dashboard's) out of the HTTP access log."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(
+                TOKEN_IN_URL.sub(r"\1token=***", a) if isinstance(a, str) else a for a in record.args
+            )
+        return True
+
+
+TOKEN_IN_URL = re.compile(r"([?&])token=[^&\s]*")
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     Settings.from_env()  # fail early, with a clear message, if the URLs are missing
+    logging.getLogger("uvicorn.access").addFilter(RedactTokens())
     uvicorn.run(
         f"services.{args.service}.app:create_app",
         factory=True,
@@ -184,12 +242,16 @@ def cmd_asyncapi(args: argparse.Namespace) -> int:
 
 
 def cmd_replay(args: argparse.Namespace) -> int:
+    """Rebuild every reporting projection (referral counts, side partitions, audit log)
+    into a fresh schema and switch over once it has caught up."""
+    import time
+
     from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
     from runtime.db import create_pool
     from runtime.replay import rebuild_and_switch
     from runtime.streams import connect_nats
-    from services.reporting.projections import MIGRATIONS, ReferralStatistics
+    from services.reporting.projections import MIGRATIONS, ReportingProjection
 
     settings = Settings.from_env()
 
@@ -201,12 +263,15 @@ def cmd_replay(args: argparse.Namespace) -> int:
                 TextColumn("replaying reporting"),
                 BarColumn(),
                 TextColumn("{task.completed}/{task.total} events"),
+                TextColumn("{task.fields[rate]}"),
                 TimeRemainingColumn(),
             ) as bar:
-                task = bar.add_task("replay", total=None)
+                task = bar.add_task("replay", total=None, rate="")
+                started = time.perf_counter()
 
                 def progress(done: int, total: int) -> None:
-                    bar.update(task, completed=done, total=total)
+                    rate = done / max(time.perf_counter() - started, 1e-6)
+                    bar.update(task, completed=done, total=total, rate=f"{rate:,.0f} events/s")
 
                 report = await rebuild_and_switch(
                     pool,
@@ -214,7 +279,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
                     settings,
                     live_schema="reporting",
                     migrations=MIGRATIONS,
-                    projection=ReferralStatistics,
+                    projection=ReportingProjection,
                     progress=progress,
                 )
             print(
@@ -254,11 +319,10 @@ def cmd_dead_letters(args: argparse.Namespace) -> int:
 def cmd_import_info_list(args: argparse.Namespace) -> int:
     from runtime.info_list_cli import import_file
 
-    headers = {
-        "X-Reitti-Person": args.person,
-        "X-Reitti-Role": args.role,
-        "X-Reitti-Organisation": args.organisation,
-    }
+    token = args.token or os.environ.get("REITTI_TOKEN")
+    if not token:
+        raise ConfigError("give your token with --token or REITTI_TOKEN (`reitti token` makes one)")
+    headers = {"Authorization": f"Bearer {token}"}
     summary = import_file(args.file, url=args.url, headers=headers, chunk_size=max(1, args.chunk))
     print(
         f"{summary['rows']} rows: {summary['new_cases']} new cases, "
@@ -268,6 +332,142 @@ def cmd_import_info_list(args: argparse.Namespace) -> int:
     for error in summary["errors"]:
         print(f"  line {error['line']}: {error['field']}: {error['reason']}", file=sys.stderr)
     return 1 if summary["errors"] else 0
+
+
+def cmd_token(args: argparse.Namespace) -> int:
+    from datetime import timedelta
+
+    from runtime.auth import TokenIssuer
+
+    key = os.environ.get("REITTI_JWT_PRIVATE_KEY") or str(
+        (args.data_dir or default_data_dir()).expanduser() / "keys" / "token-signing.key"
+    )
+    if not Path(key).is_file():
+        raise ConfigError(f"no signing key at {key}: run `reitti up` first, or set REITTI_JWT_PRIVATE_KEY")
+    te_side = args.role in {"employment_advisor", "lead_employment_advisor", "psychologist"}
+    organisation = args.organisation or ("te-office" if te_side else "centre")
+    issuer = TokenIssuer.load(Path(key), issuer=os.environ.get("REITTI_JWT_ISSUER", "reitti-embedded"))
+    print(
+        issuer.issue(
+            person_id=args.person, role=args.role, organisation=organisation, ttl=timedelta(hours=args.hours)
+        )
+    )
+    return 0
+
+
+def cmd_feed_credentials(args: argparse.Namespace) -> int:
+    from runtime.broker_access import BrokerAccessError, read_feed_access
+
+    nats_dir = (args.data_dir or default_data_dir()).expanduser() / "nats"
+    try:
+        access = read_feed_access(nats_dir, args.organisation)
+    except (BrokerAccessError, OSError) as exc:
+        print(f"reitti feed-credentials: {exc}", file=sys.stderr)
+        return 2
+    print(f"organisation: {access.organisation}")
+    print(f"user:         {access.user}")
+    print(f"password:     {access.password}")
+    print(f"servers:      {access.servers}")
+    print(f"stream:       {access.stream}")
+    print(f"consumer:     {access.consumer} (bind to it: pull_subscribe_bind)")
+    print(f"subjects:     {access.filter_subject}")
+    if args.url:
+        print(f"url:          {access.url}")
+    return 0
+
+
+def cmd_permissions(args: argparse.Namespace) -> int:
+    from runtime.permission_docs import render_permission_matrix
+
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(render_permission_matrix(), encoding="utf-8")
+    print(args.output)
+    return 0
+
+
+def cmd_audit_verify(args: argparse.Namespace) -> int:
+    """Recompute every audit hash chain; exit 1 naming the first broken link."""
+    import asyncpg
+
+    from runtime.streams import connect_nats
+    from services.reporting.app import SCHEMA
+    from services.reporting.audit import VerifyReport, verify_against_file, verify_against_log
+    from services.reporting.projections import ReportingProjection
+
+    settings = Settings.from_env()
+    if args.file is not None and not args.file.is_file():
+        print(f"reitti audit-verify: no such file: {args.file}", file=sys.stderr)
+        return 2
+    trail = ReportingProjection(SCHEMA).audit
+
+    async def run() -> VerifyReport:
+        conn = await asyncpg.connect(settings.database_url)
+        try:
+            if args.file is not None:
+                return await verify_against_file(conn, trail, args.file)
+            nc = await connect_nats(settings.nats_url, name="reitti-audit-verify")
+            try:
+                return await verify_against_log(conn, trail, nc.jetstream(), settings)
+            finally:
+                await nc.close()
+        finally:
+            await conn.close()
+
+    report = asyncio.run(run())
+    against = args.file or "the events in JetStream"
+    if report.ok:
+        print(
+            f"audit log verified: {report.chains} chains, {report.entries} entries; "
+            f"{report.events_checked} events checked against {against}"
+        )
+        return 0
+    print(f"broken link: {report.first_broken}", file=sys.stderr)
+    for more in report.broken[1:20]:
+        print(f"  also: {more}", file=sys.stderr)
+    if len(report.broken) > 20:
+        print(f"  and {len(report.broken) - 20} more", file=sys.stderr)
+    return 1
+
+
+def cmd_audit_export(args: argparse.Namespace) -> int:
+    """Write a range of the audit log as JSON Lines: each event's CloudEvents envelope,
+    read back from JetStream, with the audit chain's extension attributes."""
+    import asyncpg
+
+    from runtime.streams import connect_nats
+    from services.reporting.app import SCHEMA
+    from services.reporting.audit import export_lines
+    from services.reporting.projections import ReportingProjection
+
+    settings = Settings.from_env()
+    trail = ReportingProjection(SCHEMA).audit
+
+    async def run() -> int:
+        conn = await asyncpg.connect(settings.database_url)
+        try:
+            entries = await trail.entries(
+                conn, from_seq=args.from_seq, to_seq=args.to_seq, since=args.since, until=args.until
+            )
+        finally:
+            await conn.close()
+        nc = await connect_nats(settings.nats_url, name="reitti-audit-export")
+        written = 0
+        out = args.output.open("wb") if args.output is not None else sys.stdout.buffer
+        try:
+            async for line in export_lines(nc.jetstream(), settings, entries):
+                out.write(line)
+                written += 1
+        finally:
+            if args.output is not None:
+                out.close()
+            else:
+                out.flush()
+            await nc.close()
+        return written
+
+    written = asyncio.run(run())
+    print(f"exported {written} events", file=sys.stderr)
+    return 0
 
 
 COMMANDS = {
@@ -280,6 +480,11 @@ COMMANDS = {
     "replay": cmd_replay,
     "dead-letters": cmd_dead_letters,
     "import-info-list": cmd_import_info_list,
+    "token": cmd_token,
+    "permissions": cmd_permissions,
+    "feed-credentials": cmd_feed_credentials,
+    "audit-verify": cmd_audit_verify,
+    "audit-export": cmd_audit_export,
 }
 
 if __name__ == "__main__":

@@ -15,6 +15,17 @@ DEFAULT_NAMESPACE = "reitti"
 DEFAULT_EMBEDDED_NATS_PORT = 14222
 DEFAULT_EMBEDDED_POSTGRES_PORT = 15432
 SERVICE_PORTS = {"intake": 8001, "guidance": 8002, "reporting": 8003}
+#: The centre's seven municipalities (the seed); ``REITTI_MUNICIPALITIES`` replaces them.
+#: Each municipality's social services gets a feed on the broker (docs/adr/0009).
+DEFAULT_MUNICIPALITIES = (
+    "Mikkeli",
+    "Hirvensalmi",
+    "Kangasniemi",
+    "Mäntyharju",
+    "Pertunmaa",
+    "Puumala",
+    "Ristiina",
+)
 
 
 class ConfigError(ValueError):
@@ -27,7 +38,8 @@ def default_data_dir() -> Path:
 
 @dataclass(frozen=True)
 class Settings:
-    nats_url: str
+    #: may carry a password (nats://internal:...@host): kept out of repr
+    nats_url: str = field(repr=False)
     database_url: str
     #: prefix of every subject and stream name; tests use a fresh one each
     namespace: str = DEFAULT_NAMESPACE
@@ -40,6 +52,12 @@ class Settings:
     #: JetStream replicas of the streams: 1 embedded, 3 in the compose cluster
     stream_replicas: int = 1
     service_ports: dict[str, int] = field(default_factory=lambda: dict(SERVICE_PORTS))
+    #: the centre's municipalities: each one's social services has a feed on the broker
+    municipalities: tuple[str, ...] = DEFAULT_MUNICIPALITIES
+    #: PEM public key(s) of the token issuer; services verify tokens with it
+    jwt_public_key: str | None = field(default=None, repr=False)
+    jwt_issuer: str = "reitti-embedded"
+    jwt_audience: str = "reitti"
 
     def __post_init__(self) -> None:
         if not re.fullmatch(r"[a-z][a-z0-9_]{0,40}", self.namespace):
@@ -62,6 +80,11 @@ class Settings:
     def dead_letter_stream(self) -> str:
         return f"{self.namespace.upper()}_DLQ"
 
+    @property
+    def feeds_stream(self) -> str:
+        """The partner organisations' feeds (docs/adr/0009)."""
+        return f"{self.namespace.upper()}_FEEDS"
+
     def with_(self, **changes: object) -> Settings:
         return replace(self, **changes)  # type: ignore[arg-type]
 
@@ -82,6 +105,10 @@ class Settings:
             max_deliver=int(env.get("REITTI_MAX_DELIVER", "5")),
             ack_wait=float(env.get("REITTI_ACK_WAIT", "30")),
             stream_replicas=int(env.get("REITTI_STREAM_REPLICAS", "1")),
+            municipalities=municipalities_from_env(env),
+            jwt_public_key=_read_key(env.get("REITTI_JWT_PUBLIC_KEY")),
+            jwt_issuer=env.get("REITTI_JWT_ISSUER", "reitti-embedded"),
+            jwt_audience=env.get("REITTI_JWT_AUDIENCE", "reitti"),
         )
 
 
@@ -95,3 +122,20 @@ def external_urls(env: dict[str, str] | None = None) -> tuple[str, str] | None:
         missing = "REITTI_DATABASE_URL" if nats_url else "REITTI_NATS_URL"
         raise ConfigError(f"{missing} is not set: set both external URLs, or neither")
     return None
+
+
+def _read_key(path: str | None) -> str | None:
+    if not path:
+        return None
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"REITTI_JWT_PUBLIC_KEY {path}: {exc.strerror}") from None
+
+
+def municipalities_from_env(env: dict[str, str] | None = None) -> tuple[str, ...]:
+    """``REITTI_MUNICIPALITIES`` (comma-separated), else the seven of the seed."""
+    raw = (os.environ if env is None else env).get("REITTI_MUNICIPALITIES")
+    if not raw:
+        return DEFAULT_MUNICIPALITIES
+    return tuple(m.strip() for m in raw.split(",") if m.strip())

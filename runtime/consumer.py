@@ -1,20 +1,26 @@
-"""The base of every durable JetStream consumer: exactly-once effect, bounded retries,
-dead letters with a reason, and no stop on bad input (architecture decision 4).
+"""The base of every durable JetStream consumer: exactly-once effect, per-stream order,
+bounded retries, dead letters with a reason, and no stop on bad input (architecture
+decision 4).
 
-A delivery is applied and its event id recorded in one Postgres transaction. The event
-id's primary key makes a redelivered or replayed event a no-op. Acknowledgement is
-explicit (``AckPolicy.MANUAL`` in FastStream): FastStream's NATS default,
-``REJECT_ON_ERROR``, would drop a failing event.
-
-- An event that does not validate against its contract (bad JSON, unknown type, wrong
-  fields) cannot get better by retrying: it goes straight to the dead-letter stream.
-- An event whose application fails is NAKed with a growing delay; on its
-  ``max_deliver``-th delivery it goes to the dead-letter stream with the error.
-- An outage of the database (connection refused, dropped, too many connections, a
-  serialization failure or deadlock) is not the event's fault: the consumer retries in
-  place, telling JetStream it is still working on the message, until the database is
-  back. It pauses instead of burning deliveries and dead-lettering good events.
-- A message is acked only after its effect, or its dead letter, is safely stored.
+- **Exactly once.** A delivery is applied and its event id recorded in one Postgres
+  transaction; the event id's primary key makes a redelivered or replayed event a no-op.
+- **In order, per stream.** ``stream_positions`` keeps the last version applied of each
+  producer's stream (one client's case). Version *n* is applied only after *n-1*: an
+  event that arrives early (a redelivery overtaken by its successor) is NAKed and comes
+  back after its predecessor. Different clients' events need no order between them.
+- **Explicit acknowledgement** (FastStream ``AckPolicy.MANUAL``): FastStream's NATS
+  default, ``REJECT_ON_ERROR``, would drop a failing event.
+- **Bad input never stops the consumer.** An event that does not validate against its
+  contract (bad JSON, unknown type, wrong fields) cannot get better by retrying: it goes
+  straight to the dead-letter stream. An event whose application fails is NAKed with a
+  growing delay, and dead-lettered on its ``max_deliver``-th delivery. A dead-lettered
+  event counts as passed for its stream's order, so the stream's later events go on.
+- **Outages pause, they do not condemn.** When the database cannot be reached (connection
+  refused or dropped, too many connections, shutting down) the consumer retries in place,
+  telling JetStream it is still working, until the database is back. Serialization
+  failures and deadlocks are retried in place a few times, then treated as failures.
+- **No personal data in reasons or logs**: validation errors are reported by field and
+  message, never with the rejected value.
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ import asyncio
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
+from enum import Enum
 from typing import Any, Protocol
 
 import asyncpg
@@ -33,7 +40,7 @@ from contracts.base import EventBase
 from contracts.envelope import CloudEventEnvelope
 from contracts.registry import UnknownEventType, decode_event
 from contracts.subjects import dead_letter_subject
-from contracts.upcasters import MissingUpcaster
+from contracts.upcasters import MissingUpcaster, NewerSchemaVersion
 from runtime.config import Settings
 from runtime.db import quote_ident
 
@@ -42,19 +49,34 @@ log = logging.getLogger(__name__)
 #: JetStream's own redelivery bound is ours plus this margin, so the deliveries that
 #: dead-letter a message can themselves be retried if the dead-letter publish fails.
 DEAD_LETTER_MARGIN = 3
-MAX_HEADER = 900
+#: An event that came before its predecessor is redelivered every EARLY_DELAY seconds,
+#: up to EARLY_DELIVERIES times (a minute of patience) before it is dead-lettered.
+EARLY_DELIVERIES = 300
+EARLY_DELAY = 0.2
 
-#: Errors of the infrastructure, not of the event: retried in place, never dead-lettered.
-TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
-    OSError,
-    asyncio.TimeoutError,
-    asyncpg.InterfaceError,
+
+def jetstream_max_deliver(settings_max_deliver: int) -> int:
+    """JetStream's bound: above both of ours, so we always decide first."""
+    return max(settings_max_deliver, EARLY_DELIVERIES) + DEAD_LETTER_MARGIN
+
+
+MAX_HEADER = 900
+#: Retries in place of a serialization failure or deadlock before it counts as a failure.
+CONTENTION_RETRIES = 5
+
+#: The database is unreachable: not the event's fault, retried in place until it is back.
+OUTAGE_ERRORS: tuple[type[BaseException], ...] = (
+    ConnectionError,
+    TimeoutError,
     asyncpg.PostgresConnectionError,
     asyncpg.CannotConnectNowError,
     asyncpg.TooManyConnectionsError,
+    asyncpg.AdminShutdownError,
+    asyncpg.ConnectionDoesNotExistError,
+)
+CONTENTION_ERRORS: tuple[type[BaseException], ...] = (
     asyncpg.SerializationError,
     asyncpg.DeadlockDetectedError,
-    asyncpg.AdminShutdownError,
 )
 
 
@@ -94,14 +116,35 @@ class Delivery(Protocol):
 class InvalidEvent(ValueError):
     """The message does not satisfy its contract; retrying cannot help."""
 
+    def __init__(self, reason: str, envelope: CloudEventEnvelope | None = None) -> None:
+        super().__init__(reason)
+        #: the envelope, when it parsed and only the event inside did not
+        self.envelope = envelope
+
 
 def parse_delivery(data: bytes) -> tuple[CloudEventEnvelope, EventBase]:
     try:
         envelope = CloudEventEnvelope.from_bytes(data)
+    except (ValidationError, ValueError) as exc:
+        raise InvalidEvent(describe(exc)) from exc
+    try:
         event = decode_event(envelope)
-    except (ValidationError, UnknownEventType, MissingUpcaster, ValueError, KeyError) as exc:
-        raise InvalidEvent(_one_line(exc)) from exc
+    except (
+        ValidationError,
+        UnknownEventType,
+        MissingUpcaster,
+        NewerSchemaVersion,
+        ValueError,
+        KeyError,
+    ) as exc:
+        raise InvalidEvent(describe(exc), envelope) from exc
     return envelope, event
+
+
+class Applied(Enum):
+    APPLIED = "applied"
+    DUPLICATE = "duplicate"
+    EARLY = "early"
 
 
 @dataclass
@@ -109,20 +152,16 @@ class ConsumerStats:
     applied: int = 0
     duplicates: int = 0
     retried: int = 0
+    early: int = 0
     dead_lettered: int = 0
     paused_on_outage: int = 0
 
 
 class ExactlyOnceConsumer:
-    """Applies deliveries to a projection exactly once; see the module docstring."""
+    """Applies deliveries to a projection exactly once and in stream order."""
 
     def __init__(
-        self,
-        *,
-        pool: asyncpg.Pool,
-        js: JetStreamContext,
-        settings: Settings,
-        projection: Projection,
+        self, *, pool: asyncpg.Pool, js: JetStreamContext, settings: Settings, projection: Projection
     ) -> None:
         self._pool = pool
         self._js = js
@@ -138,6 +177,16 @@ class ExactlyOnceConsumer:
             "ON CONFLICT (consumer) DO UPDATE SET stream_seq = "
             f"greatest({s}.consumer_positions.stream_seq, excluded.stream_seq)"
         )
+        self._stream_version_sql = (
+            f"SELECT version FROM {s}.stream_positions "
+            "WHERE consumer = $1 AND source = $2 AND stream_id = $3 FOR UPDATE"
+        )
+        self._advance_sql = (
+            f"INSERT INTO {s}.stream_positions (consumer, source, stream_id, version) "
+            "VALUES ($1, $2, $3, $4) "
+            f"ON CONFLICT (consumer, source, stream_id) DO UPDATE SET version = excluded.version "
+            f"WHERE {s}.stream_positions.version < excluded.version"
+        )
         self.stats = ConsumerStats()
         #: seconds between attempts while the database is unreachable (doubles, capped)
         self.outage_backoff = (0.1, 5.0)
@@ -152,13 +201,28 @@ class ExactlyOnceConsumer:
         envelope: CloudEventEnvelope,
         event: EventBase,
         stream_seq: int,
-    ) -> bool:
-        """Inside a transaction: apply unless already applied. True if applied now."""
+        *,
+        strict_order: bool = True,
+    ) -> Applied:
+        """Inside a transaction: apply unless already applied, or not yet due.
+
+        ``strict_order=False`` (replay, which reads the log in order) applies past a gap
+        left by an event that was never valid."""
+        last = (
+            await conn.fetchval(self._stream_version_sql, self.name, envelope.source, envelope.subject) or 0
+        )
+        if event.stream_version <= last:
+            return Applied.DUPLICATE
+        if strict_order and event.stream_version != last + 1:
+            return Applied.EARLY
         claimed = await conn.fetchval(self._claim_sql, self.name, event.event_id, stream_seq)
         if claimed:
             await self.projection.apply(conn, event, envelope)
+        await conn.execute(
+            self._advance_sql, self.name, envelope.source, envelope.subject, event.stream_version
+        )
         await conn.execute(self._position_sql, self.name, stream_seq)
-        return bool(claimed)
+        return Applied.APPLIED if claimed else Applied.DUPLICATE
 
     async def handle(self, msg: Delivery) -> None:
         meta = msg.metadata
@@ -167,27 +231,37 @@ class ExactlyOnceConsumer:
         try:
             envelope, event = parse_delivery(msg.data)
         except InvalidEvent as exc:
-            await self._dead_letter(msg, f"invalid event: {exc}", stream_seq, deliveries)
+            await self._dead_letter(msg, f"invalid event: {exc}", stream_seq, deliveries, exc.envelope)
             return
         try:
-            applied = await self._apply_through_outages(envelope, event, stream_seq, msg)
+            result = await self._apply_through_outages(envelope, event, stream_seq, msg)
         except Exception as exc:
             if deliveries >= self._settings.max_deliver:
                 await self._dead_letter(
-                    msg, f"failed {deliveries} times: {_one_line(exc)}", stream_seq, deliveries
+                    msg, f"failed {deliveries} times: {describe(exc)}", stream_seq, deliveries, envelope
                 )
                 return
             self.stats.retried += 1
             log.warning(
-                "%s: event %s failed (delivery %d), will retry: %r",
+                "%s: event %s failed (delivery %d), will retry: %s",
                 self.name,
                 event.event_id,
                 deliveries,
-                exc,
+                type(exc).__name__,
             )
             await msg.nak(delay=min(0.2 * 2 ** (deliveries - 1), 10.0))
             return
-        if applied:
+        if result is Applied.EARLY:
+            self.stats.early += 1
+            if deliveries >= EARLY_DELIVERIES:
+                reason = (
+                    f"version {event.stream_version} of {envelope.subject} came, its predecessor never did"
+                )
+                await self._dead_letter(msg, reason, stream_seq, deliveries, None)
+                return
+            await msg.nak(delay=EARLY_DELAY)
+            return
+        if result is Applied.APPLIED:
             self.stats.applied += 1
         else:
             self.stats.duplicates += 1
@@ -195,20 +269,35 @@ class ExactlyOnceConsumer:
 
     async def _apply_through_outages(
         self, envelope: CloudEventEnvelope, event: EventBase, stream_seq: int, msg: Delivery
-    ) -> bool:
+    ) -> Applied:
         delay, cap = self.outage_backoff
+        contention = 0
         while True:
             try:
                 async with self._pool.acquire() as conn, conn.transaction():
                     return await self.apply_in(conn, envelope, event, stream_seq)
-            except TRANSIENT_ERRORS as exc:
+            except CONTENTION_ERRORS:
+                contention += 1
+                if contention > CONTENTION_RETRIES:
+                    raise
+                await asyncio.sleep(0.01 * contention)
+            except OUTAGE_ERRORS as exc:
                 self.stats.paused_on_outage += 1
-                log.warning("%s: database unavailable (%r); retrying in %.1fs", self.name, exc, delay)
+                log.warning(
+                    "%s: database unavailable (%s); retrying in %.1fs", self.name, type(exc).__name__, delay
+                )
                 await msg.in_progress()  # keep the delivery ours while we wait
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, cap)
 
-    async def _dead_letter(self, msg: Delivery, reason: str, stream_seq: int, deliveries: int) -> None:
+    async def _dead_letter(
+        self,
+        msg: Delivery,
+        reason: str,
+        stream_seq: int,
+        deliveries: int,
+        envelope: CloudEventEnvelope | None,
+    ) -> None:
         headers = {
             # One dead letter per original message, however often this is retried.
             "Nats-Msg-Id": f"{self.name}:{stream_seq}",
@@ -225,16 +314,40 @@ class ExactlyOnceConsumer:
                 stream=self._settings.dead_letter_stream,
                 headers=headers,
             )
+            if envelope is not None:
+                await self._pass_over(envelope)
         except Exception as exc:
             # Not acked: JetStream redelivers (within DEAD_LETTER_MARGIN) and we try again.
-            log.error("%s: could not dead-letter stream seq %d: %r", self.name, stream_seq, exc)
+            log.error(
+                "%s: could not dead-letter stream seq %d: %s", self.name, stream_seq, type(exc).__name__
+            )
             await msg.nak(delay=1.0)
             return
         self.stats.dead_lettered += 1
         log.error("%s: dead-lettered stream seq %d: %s", self.name, stream_seq, reason)
         await msg.ack()
 
+    async def _pass_over(self, envelope: CloudEventEnvelope) -> None:
+        """A dead-lettered event counts as passed for its stream's order (if it was next),
+        so the stream's later events are not held back behind it."""
+        async with self._pool.acquire() as conn, conn.transaction():
+            last = (
+                await conn.fetchval(self._stream_version_sql, self.name, envelope.source, envelope.subject)
+                or 0
+            )
+            if envelope.streamversion == last + 1:
+                await conn.execute(
+                    self._advance_sql, self.name, envelope.source, envelope.subject, envelope.streamversion
+                )
 
-def _one_line(exc: BaseException) -> str:
+
+def describe(exc: BaseException) -> str:
+    """One line naming what is wrong, without the rejected values (they may be personal data)."""
+    if isinstance(exc, ValidationError):
+        parts = [
+            f"{'.'.join(str(p) for p in e['loc']) or '-'}: {e['msg']}"
+            for e in exc.errors(include_input=False, include_url=False)
+        ]
+        return f"{exc.title}: " + "; ".join(parts)
     text = f"{type(exc).__name__}: {exc}"
     return " ".join(text.split())

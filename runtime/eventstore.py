@@ -93,9 +93,13 @@ def outbox_channel(schema: str) -> str:
 class EventStore:
     """Append and read the client streams of one service."""
 
-    def __init__(self, pool: asyncpg.Pool, *, schema: str, namespace: str, source: str) -> None:
+    def __init__(
+        self, pool: asyncpg.Pool, *, schema: str, namespace: str, source: str, service: str | None = None
+    ) -> None:
         self._pool = pool
         self.schema = schema
+        #: the producing service, named in every subject (the schema's name by default)
+        self.service = service or schema
         self._namespace = namespace
         self._source = source
         s = quote_ident(schema)
@@ -107,7 +111,7 @@ class EventStore:
     def subject_for(self, event: EventBase) -> str:
         return event_subject(
             self._namespace,
-            event.producer,
+            self.service,
             event.subject_side(),
             event.subject_organisation(),
             event.event_type,

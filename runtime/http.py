@@ -8,20 +8,23 @@ from fastapi import FastAPI, Header, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from contracts.base import Actor
+from runtime.access import Forbidden
+from runtime.auth import Unauthenticated
 from runtime.eventstore import ConcurrencyConflict
 
 
-async def caller(
-    x_reitti_person: Annotated[str, Header(min_length=1, max_length=200, description="Caller's person id")],
-    x_reitti_role: Annotated[str, Header(min_length=1, max_length=100, description="Caller's role")],
-    x_reitti_organisation: Annotated[
-        str, Header(min_length=1, max_length=100, description="Caller's organisation")
+async def purpose(
+    x_reitti_purpose: Annotated[
+        str,
+        Header(
+            min_length=3,
+            max_length=200,
+            description="Why you read this client's data (kept in the access log)",
+        ),
     ],
-) -> Actor:
-    """Who is calling. Until signed tokens land (access-control issue) the caller names
-    themselves in ``X-Reitti-Person``, ``X-Reitti-Role`` and ``X-Reitti-Organisation``."""
-    return Actor(person_id=x_reitti_person, role=x_reitti_role, organisation=x_reitti_organisation)
+) -> str:
+    """The purpose of reading client data: required, recorded in the access log."""
+    return x_reitti_purpose
 
 
 def problem(status: int, title: str, detail: str, *, retryable: bool = False) -> JSONResponse:
@@ -59,6 +62,16 @@ def install_error_handlers(
     async def unprocessable(_: Request, exc: Exception) -> JSONResponse:
         return problem(422, "invalid input", str(exc))
 
+    async def unauthenticated(_: Request, exc: Exception) -> JSONResponse:
+        response = problem(401, "unauthenticated", str(exc))
+        response.headers["WWW-Authenticate"] = "Bearer"
+        return response
+
+    async def forbidden(_: Request, exc: Exception) -> JSONResponse:
+        return problem(403, "forbidden", str(exc))
+
+    app.add_exception_handler(Unauthenticated, unauthenticated)
+    app.add_exception_handler(Forbidden, forbidden)
     app.add_exception_handler(RequestValidationError, invalid_request)
     for kind in not_found:
         app.add_exception_handler(kind, missing)

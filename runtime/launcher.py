@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
 
-from runtime.config import Settings, external_urls
+from runtime.auth import ensure_dev_keys
+from runtime.config import Settings, external_urls, municipalities_from_env
 from runtime.embedded import (
     EmbeddedNats,
     EmbeddedPostgres,
@@ -59,6 +60,9 @@ class Launcher:
             for name in SERVICES:
                 url = f"http://{self.host}:{self.service_ports[name]}"
                 self.say(f"{name:<10} {url}   API docs: {url}/docs")
+            self.say(
+                f"get a token: reitti token --data-dir {self.data_dir} --role employment_advisor --person you"
+            )
             self.say(f"data and logs in {self.data_dir}; press Ctrl-C to stop")
             return self._watch()
         except KeyboardInterrupt:
@@ -77,7 +81,9 @@ class Launcher:
         if external_urls() is not None:
             self.say("using external NATS and PostgreSQL from REITTI_NATS_URL / REITTI_DATABASE_URL")
             return Settings.from_env()
-        nats = EmbeddedNats(self.data_dir / "nats", self.nats_port)
+        # One NATS user per partner feed: the TE-office and each configured municipality.
+        municipalities = municipalities_from_env()
+        nats = EmbeddedNats(self.data_dir / "nats", self.nats_port, municipalities=municipalities)
         postgres = EmbeddedPostgres(self.data_dir / "postgres", self.postgres_port)
         # Check both ports before starting either, so a clash leaves nothing behind.
         ensure_port_free(nats.port, "the embedded NATS server", "--nats-port")
@@ -88,7 +94,8 @@ class Launcher:
         self.say(f"starting PostgreSQL on 127.0.0.1:{postgres.port} ...")
         self.servers.append(postgres)
         postgres.start()
-        return Settings(nats_url=nats.url, database_url=postgres.url())
+        # nats.url carries the internal user's password: never print it unredacted.
+        return Settings(nats_url=nats.url, database_url=postgres.url(), municipalities=municipalities)
 
     def _start_services(self, settings: Settings) -> None:
         logs = self.data_dir / "logs"
@@ -99,6 +106,10 @@ class Launcher:
             REITTI_DATABASE_URL=settings.database_url,
             REITTI_NAMESPACE=settings.namespace,
         )
+        if not env.get("REITTI_JWT_PUBLIC_KEY"):
+            # No identity provider configured: sign development tokens with our own key.
+            _, public = ensure_dev_keys(self.data_dir / "keys")
+            env["REITTI_JWT_PUBLIC_KEY"] = str(public)
         for name in SERVICES:
             log = (logs / f"{name}.log").open("ab")
             self.children[name] = subprocess.Popen(

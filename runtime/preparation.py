@@ -16,8 +16,16 @@ SERVICE_MODULES = {
 
 
 def service_migrations(name: str) -> tuple[str, list[Migration]]:
+    """A service's main schema and its migrations."""
     module = importlib.import_module(SERVICE_MODULES[name])
     return module.SCHEMA, list(module.MIGRATIONS)
+
+
+def all_service_schemas(name: str) -> list[tuple[str, list[Migration]]]:
+    """Every schema a service owns: its main one and any others (``OTHER_SCHEMAS``)."""
+    module = importlib.import_module(SERVICE_MODULES[name])
+    others = getattr(module, "OTHER_SCHEMAS", {})
+    return [service_migrations(name), *((schema, list(m)) for schema, m in others.items())]
 
 
 async def prepare_everything(settings: Settings) -> None:
@@ -27,8 +35,8 @@ async def prepare_everything(settings: Settings) -> None:
     try:
         async with pool.acquire() as conn:
             for name in SERVICE_MODULES:
-                schema, migrations = service_migrations(name)
-                await apply_migrations(conn, schema, migrations)
+                for schema, migrations in all_service_schemas(name):
+                    await apply_migrations(conn, schema, migrations)
     finally:
         await pool.close()
     nc = await connect_nats(settings.nats_url, name="reitti-migrate")

@@ -20,7 +20,7 @@ from nats.js.api import ConsumerConfig, DeliverPolicy
 
 from contracts.subjects import events_wildcard
 from runtime.config import Settings
-from runtime.consumer import ExactlyOnceConsumer, InvalidEvent, Projection, parse_delivery
+from runtime.consumer import Applied, ExactlyOnceConsumer, InvalidEvent, Projection, parse_delivery
 from runtime.db import Migration, apply_migrations, quote_ident
 
 Progress = Callable[[int, int], None]
@@ -79,11 +79,13 @@ async def replay_range(
         if isinstance(conn_or_pool, asyncpg.Connection):
             async with conn_or_pool.transaction():
                 for envelope, event, seq in batch:
-                    applied += await consumer.apply_in(conn_or_pool, envelope, event, seq)  # type: ignore[arg-type]
+                    result = await consumer.apply_in(conn_or_pool, envelope, event, seq, strict_order=False)  # type: ignore[arg-type]
+                    applied += result is Applied.APPLIED
         else:
             async with conn_or_pool.acquire() as conn, conn.transaction():
                 for envelope, event, seq in batch:
-                    applied += await consumer.apply_in(conn, envelope, event, seq)  # type: ignore[arg-type]
+                    result = await consumer.apply_in(conn, envelope, event, seq, strict_order=False)  # type: ignore[arg-type]
+                    applied += result is Applied.APPLIED
         batch.clear()
 
     try:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,7 +18,8 @@ from faststream.nats import NatsBroker
 from nats.aio.client import Client as NatsClient
 from nats.js import JetStreamContext
 
-from runtime.config import Settings
+from runtime.auth import TokenVerifier
+from runtime.config import ConfigError, Settings
 from runtime.db import Migration, apply_migrations, create_pool, wait_for_database
 from runtime.relay import OutboxRelay
 from runtime.streams import connect_nats, ensure_streams
@@ -38,6 +39,8 @@ class ServiceHost:
     migrations: Sequence[Migration]
     broker: NatsBroker
     background: Sequence[BackgroundTask] = ()
+    #: further schemas this service owns (schema -> migrations), migrated at start
+    other_schemas: Mapping[str, Sequence[Migration]] = field(default_factory=dict)
     #: run after connecting and before the broker starts consuming
     on_connected: Sequence[Callable[[ServiceHost], Awaitable[None]]] = ()
     _pool: asyncpg.Pool | None = None
@@ -66,6 +69,8 @@ class ServiceHost:
         self._pool = await create_pool(self.settings.database_url)
         async with self._pool.acquire() as conn:
             await apply_migrations(conn, self.schema, self.migrations)
+            for schema, migrations in self.other_schemas.items():
+                await apply_migrations(conn, schema, migrations)
         self._nc = await connect_nats(self.settings.nats_url, name=f"reitti-{self.name}")
         await ensure_streams(self.js, self.settings)
         for hook in self.on_connected:
@@ -125,8 +130,16 @@ def service_app(host: ServiceHost, *, title: str, description: str, version: str
         finally:
             await host.stop()
 
+    if not host.settings.jwt_public_key:
+        raise ConfigError(
+            "REITTI_JWT_PUBLIC_KEY is not set: services verify callers' tokens with the issuer's public "
+            "key (`reitti up` makes a development key pair under its data directory)"
+        )
     app = FastAPI(title=title, description=description, version=version, lifespan=lifespan)
     app.state.host = host
+    app.state.verifier = TokenVerifier.from_pem(
+        host.settings.jwt_public_key, issuer=host.settings.jwt_issuer, audience=host.settings.jwt_audience
+    )
 
     @app.get("/healthz", tags=["operations"], summary="Broker and database reachable?")
     async def healthz(request: Request) -> JSONResponse:

@@ -1,17 +1,30 @@
-"""FastStream wiring of exactly-once consumers: a durable JetStream pull subscriber
-with explicit acknowledgement, handing every delivery to :class:`ExactlyOnceConsumer`."""
+"""FastStream wiring of exactly-once consumers: a durable JetStream push subscriber in a
+queue group, with explicit acknowledgement, handing each delivery to
+:class:`ExactlyOnceConsumer`.
+
+Why push and not pull: FastStream's pull subscriber either runs every message of a fetch
+as its own concurrent task (one client's events would apply in any order) or, with
+``batch=True``, holds a partial batch until its timeout (latency on every event). A push
+subscription's callbacks run one at a time in delivery order (nats-py awaits each), and
+the queue group lets replicas of a service share the durable consumer. Redeliveries can
+still arrive late; the consumer's per-stream version check puts them back in order.
+"""
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 
 from faststream import AckPolicy
-from faststream.nats import ConsumerConfig, DeliverPolicy, JStream, NatsBroker, PullSub
+from faststream.nats import ConsumerConfig, DeliverPolicy, JStream, NatsBroker
 from faststream.nats.annotations import NatsMessage
 
 from contracts.subjects import events_wildcard
 from runtime.config import Settings
-from runtime.consumer import DEAD_LETTER_MARGIN, ExactlyOnceConsumer
+from runtime.consumer import ExactlyOnceConsumer, jetstream_max_deliver
+
+#: deliveries in flight per consumer: bounds what waits for ack_wait after a crash
+MAX_ACK_PENDING = 256
 
 
 def subscribe_exactly_once(
@@ -23,29 +36,35 @@ def subscribe_exactly_once(
     description: str,
     subject: str | None = None,
 ) -> None:
-    """Register a durable pull subscriber ``name`` that feeds ``consumer()``.
+    """Register the durable subscriber ``name`` that feeds ``consumer()``.
 
     ``consumer`` is called per message so the consumer object (which needs the started
     pool) can be built after the broker is declared, in the lifespan.
     """
-    subscriber = broker.subscriber(
-        subject or events_wildcard(settings.namespace),
-        stream=JStream(settings.events_stream, declare=False),
-        durable=name,
-        pull_sub=PullSub(batch_size=200, timeout=1.0),
-        config=ConsumerConfig(
-            durable_name=name,
+    with warnings.catch_warnings():
+        # FastStream warns that a durable push consumer cannot scale out; ours has a
+        # deliver group (queue=name), which is exactly what lets replicas share it.
+        warnings.filterwarnings("ignore", message="The JetStream Push consumer", category=RuntimeWarning)
+        subscriber = broker.subscriber(
+            subject or events_wildcard(settings.namespace),
+            queue=name,
+            stream=JStream(settings.events_stream, declare=False),
+            durable=name,
             deliver_policy=DeliverPolicy.ALL,
-            ack_wait=settings.ack_wait,
-            # our own bound (settings.max_deliver) dead-letters first; see DEAD_LETTER_MARGIN
-            max_deliver=settings.max_deliver + DEAD_LETTER_MARGIN,
-            max_ack_pending=1000,
-        ),
-        # Never REJECT_ON_ERROR (FastStream's NATS default): that drops failing events.
-        ack_policy=AckPolicy.MANUAL,
-        title=f"{name}:events",
-        description=description,
-    )
+            config=ConsumerConfig(
+                durable_name=name,
+                deliver_group=name,
+                deliver_policy=DeliverPolicy.ALL,
+                ack_wait=settings.ack_wait,
+                # our own bounds dead-letter first; see runtime/consumer.py
+                max_deliver=jetstream_max_deliver(settings.max_deliver),
+                max_ack_pending=MAX_ACK_PENDING,
+            ),
+            # Never REJECT_ON_ERROR (FastStream's NATS default): that drops failing events.
+            ack_policy=AckPolicy.MANUAL,
+            title=f"{name}:events",
+            description=description,
+        )
 
     @subscriber
     async def on_event(msg: NatsMessage) -> None:

@@ -18,8 +18,9 @@ import pytest
 
 from runtime.config import Settings
 from runtime.db import apply_migrations
-from runtime.preparation import SERVICE_MODULES, service_migrations
+from runtime.preparation import SERVICE_MODULES, all_service_schemas
 from runtime.streams import connect_nats, ensure_streams
+from tests.support.auth import ISSUER
 from tests.support.servers import Servers, real_servers
 
 
@@ -48,8 +49,8 @@ def template_database(servers: Servers) -> Iterator[str]:
         conn = await asyncpg.connect(_with_database(servers.database_url, name))
         try:
             for service in SERVICE_MODULES:
-                schema, migrations = service_migrations(service)
-                await apply_migrations(conn, schema, migrations)
+                for schema, migrations in all_service_schemas(service):
+                    await apply_migrations(conn, schema, migrations)
         finally:
             await conn.close()
 
@@ -84,12 +85,17 @@ async def database_url(servers: Servers, template_database: str) -> AsyncIterato
 @pytest.fixture
 async def settings(servers: Servers, database_url: str) -> AsyncIterator[Settings]:
     namespace = f"t{uuid.uuid4().hex[:10]}"
-    settings = Settings(nats_url=servers.nats_url, database_url=database_url, namespace=namespace)
+    settings = Settings(
+        nats_url=servers.nats_url,
+        database_url=database_url,
+        namespace=namespace,
+        jwt_public_key=ISSUER.public_pem(),
+    )
     nc = await connect_nats(settings.nats_url, name="reitti-tests")
     js = nc.jetstream()
     await ensure_streams(js, settings)
     yield settings
-    for stream in (settings.events_stream, settings.dead_letter_stream):
+    for stream in (settings.events_stream, settings.dead_letter_stream, settings.feeds_stream):
         with contextlib.suppress(Exception):
             await js.delete_stream(stream)
     await nc.close()

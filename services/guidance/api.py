@@ -24,15 +24,27 @@ from contracts.guidance import (
     Phase,
 )
 from contracts.intake import Assessor, ClientProfile, Route
+from runtime.access import Permission, require
+from runtime.access_log import AccessLog
 from runtime.decision import Context
-from runtime.http import caller
+from runtime.http import purpose
 from services.guidance.application import GuidanceService
 from services.guidance.application import Outcome as Written_
 from services.guidance.domain import closure, guides, health, plan, transfer
 from services.guidance.domain.case import GuidanceCase, Status
-from services.guidance.domain.errors import NotPermitted
 
-Caller = Annotated[Actor, Depends(caller)]
+Reads = Annotated[Actor, Depends(require(Permission.GUIDANCE_READ))]
+ManagesGuides = Annotated[Actor, Depends(require(Permission.GUIDES_MANAGE))]
+Assigns = Annotated[Actor, Depends(require(Permission.GUIDE_ASSIGN))]
+Plans = Annotated[Actor, Depends(require(Permission.PLAN_REVISE))]
+RecordsHealth = Annotated[Actor, Depends(require(Permission.HEALTH_RECORD))]
+ReadsHealth = Annotated[Actor, Depends(require(Permission.HEALTH_READ))]
+Transfers = Annotated[Actor, Depends(require(Permission.TRANSFER_MAKE))]
+Acknowledges = Annotated[Actor, Depends(require(Permission.TRANSFER_ACKNOWLEDGE))]
+Returns = Annotated[Actor, Depends(require(Permission.TRANSFER_RETURN))]
+Reassesses = Annotated[Actor, Depends(require(Permission.REASSESSMENT_RECORD))]
+Closes = Annotated[Actor, Depends(require(Permission.CLOSURE_RECORD))]
+Purpose = Annotated[str, Depends(purpose)]
 Responses = dict[int | str, dict[str, Any]]
 ERRORS: Responses = {
     403: {"description": "The caller's role or organisation may not do this"},
@@ -47,6 +59,11 @@ def service(request: Request) -> GuidanceService:
 
 
 Service = Annotated[GuidanceService, Depends(service)]
+
+
+def access_log(request: Request) -> AccessLog:
+    log: AccessLog = request.app.state.access_log
+    return log
 
 
 def context(actor: Actor) -> Context:
@@ -294,11 +311,15 @@ def router(*, catalogue: Mapping[str, str], acknowledgement_days: int) -> APIRou
     def today() -> date:
         return datetime.now(UTC).date()
 
-    async def cases(request: Request, svc: GuidanceService, **filters: Any) -> list[GuidanceCase]:
+    async def cases(
+        request: Request, svc: GuidanceService, actor: Actor, why: str, what: str, **filters: Any
+    ) -> list[GuidanceCase]:
         async with request.app.state.host.pool.acquire() as conn:
             ids = await svc.repo.open_case_ids(conn, **filters)
             loaded = [await svc.repo.load(conn, i) for i in ids]
-        return [c for c in loaded if c is not None]
+        found = [c for c in loaded if c is not None]
+        await access_log(request).record(actor, [c.client_id for c in found], what=what, purpose=why)
+        return found
 
     @api.get(
         "/waiting",
@@ -306,7 +327,7 @@ def router(*, catalogue: Mapping[str, str], acknowledgement_days: int) -> APIRou
         tags=["guides"],
         summary="Clients waiting for a named guide, longest first",
     )
-    async def waiting(request: Request, actor: Caller, svc: Service) -> list[WaitingEntry]:
+    async def waiting(request: Request, actor: Reads, why: Purpose, svc: Service) -> list[WaitingEntry]:
         now = today()
         return [
             WaitingEntry(
@@ -316,7 +337,9 @@ def router(*, catalogue: Mapping[str, str], acknowledgement_days: int) -> APIRou
                 waiting_since=c.waiting_since,
                 waiting_days=(now - c.waiting_since).days,
             )
-            for c in await cases(request, svc, status=Status.WAITING_FOR_GUIDE.value)
+            for c in await cases(
+                request, svc, actor, why, "guidance waiting list", status=Status.WAITING_FOR_GUIDE.value
+            )
         ]
 
     @api.get(
@@ -327,13 +350,14 @@ def router(*, catalogue: Mapping[str, str], acknowledgement_days: int) -> APIRou
     )
     async def worklist(
         request: Request,
-        actor: Caller,
+        actor: Reads,
+        why: Purpose,
         svc: Service,
         guide: Annotated[str | None, Query(max_length=200)] = None,
     ) -> list[WorklistEntry]:
         now = today()
         entries = []
-        for c in await cases(request, svc, guide=guide):
+        for c in await cases(request, svc, actor, why, "guidance worklist", guide=guide):
             flags = case_view(c, now, acknowledgement_days=acknowledgement_days).flags
             entries.append(
                 WorklistEntry(
@@ -354,7 +378,9 @@ def router(*, catalogue: Mapping[str, str], acknowledgement_days: int) -> APIRou
         tags=["guides"],
         summary="Add or update a named guide and the municipality areas they cover",
     )
-    async def add_guide(body: GuideRequest, request: Request, actor: Caller, svc: Service) -> GuideView:
+    async def add_guide(
+        body: GuideRequest, request: Request, actor: ManagesGuides, svc: Service
+    ) -> GuideView:
         async with request.app.state.host.pool.acquire() as conn:
             g = await svc.repo.add_guide(
                 conn, person_id=body.person_id, name=body.name, role=body.role, areas=body.areas
@@ -362,7 +388,7 @@ def router(*, catalogue: Mapping[str, str], acknowledgement_days: int) -> APIRou
         return guide_view(g, svc.caseload_limit)
 
     @api.get("/guides", response_model=list[GuideView], tags=["guides"], summary="Guides and their caseloads")
-    async def list_guides(request: Request, actor: Caller, svc: Service) -> list[GuideView]:
+    async def list_guides(request: Request, actor: Reads, svc: Service) -> list[GuideView]:
         async with request.app.state.host.pool.acquire() as conn:
             return [guide_view(g, svc.caseload_limit) for g in await svc.repo.guides(conn)]
 
@@ -372,7 +398,7 @@ def router(*, catalogue: Mapping[str, str], acknowledgement_days: int) -> APIRou
         tags=["plan"],
         summary="The measures a plan may contain (configuration)",
     )
-    async def measure_catalogue(actor: Caller) -> dict[str, str]:
+    async def measure_catalogue(actor: Reads) -> dict[str, str]:
         return dict(catalogue)
 
     @api.get(
@@ -382,8 +408,12 @@ def router(*, catalogue: Mapping[str, str], acknowledgement_days: int) -> APIRou
         responses=ERRORS,
         summary="One guidance case with its deadlines and flags",
     )
-    async def get_case(client_id: str, actor: Caller, svc: Service) -> CaseView:
-        return case_view(await svc.get(client_id), today(), acknowledgement_days=acknowledgement_days)
+    async def get_case(
+        client_id: str, actor: Reads, why: Purpose, svc: Service, request: Request
+    ) -> CaseView:
+        state = await svc.get(client_id)
+        await access_log(request).record(actor, [client_id], what="guidance case", purpose=why)
+        return case_view(state, today(), acknowledgement_days=acknowledgement_days)
 
     @api.get(
         "/cases/{client_id}/guide-suggestions",
@@ -393,9 +423,10 @@ def router(*, catalogue: Mapping[str, str], acknowledgement_days: int) -> APIRou
         summary="Guides for this client: their area first, lightest caseload next",
     )
     async def suggestions(
-        client_id: str, request: Request, actor: Caller, svc: Service
+        client_id: str, request: Request, actor: Reads, why: Purpose, svc: Service
     ) -> list[SuggestionView]:
         case = await svc.get(client_id)
+        await access_log(request).record(actor, [client_id], what="client's municipality", purpose=why)
         async with request.app.state.host.pool.acquire() as conn:
             all_guides = await svc.repo.guides(conn)
         return [
@@ -414,7 +445,7 @@ def router(*, catalogue: Mapping[str, str], acknowledgement_days: int) -> APIRou
         responses=ERRORS,
         summary="Assign (or reassign) the named guide; the caseload limit holds unless overridden",
     )
-    async def assign(client_id: str, body: AssignRequest, actor: Caller, svc: Service) -> Written:
+    async def assign(client_id: str, body: AssignRequest, actor: Assigns, svc: Service) -> Written:
         return written(
             await svc.assign(
                 client_id,
@@ -432,7 +463,7 @@ def router(*, catalogue: Mapping[str, str], acknowledgement_days: int) -> APIRou
         responses=ERRORS,
         summary="Move the case to another phase",
     )
-    async def phase(client_id: str, body: PhaseRequest, actor: Caller, svc: Service) -> Written:
+    async def phase(client_id: str, body: PhaseRequest, actor: Plans, svc: Service) -> Written:
         ctx = context(actor)
         return written(
             await svc.execute(
@@ -447,7 +478,7 @@ def router(*, catalogue: Mapping[str, str], acknowledgement_days: int) -> APIRou
         responses=ERRORS,
         summary="Draw up or revise (review) the employment plan; revisions keep history",
     )
-    async def revise(client_id: str, body: PlanRequest, actor: Caller, svc: Service) -> Written:
+    async def revise(client_id: str, body: PlanRequest, actor: Plans, svc: Service) -> Written:
         ctx = context(actor)
         return written(
             await svc.execute(
@@ -470,7 +501,9 @@ def router(*, catalogue: Mapping[str, str], acknowledgement_days: int) -> APIRou
         responses=ERRORS,
         summary="The nurse records a health check: a summary for the team, details for health staff",
     )
-    async def health_check(client_id: str, body: HealthCheckRequest, actor: Caller, svc: Service) -> Written:
+    async def health_check(
+        client_id: str, body: HealthCheckRequest, actor: RecordsHealth, svc: Service
+    ) -> Written:
         ctx = context(actor)
         return written(
             await svc.execute(
@@ -494,11 +527,10 @@ def router(*, catalogue: Mapping[str, str], acknowledgement_days: int) -> APIRou
         summary="Health check details: health staff only",
     )
     async def health_details(
-        client_id: str, request: Request, actor: Caller, svc: Service
+        client_id: str, request: Request, actor: ReadsHealth, why: Purpose, svc: Service
     ) -> list[dict[str, Any]]:
-        if actor.role not in health.HEALTH_ROLES:
-            raise NotPermitted("health check details are for health staff only (role nurse)")
         await svc.get(client_id)
+        await access_log(request).record(actor, [client_id], what="health check details", purpose=why)
         async with request.app.state.host.pool.acquire() as conn:
             found = await svc.repo.health_details(conn, client_id)
         return [{"checked_on": e.checked_on, "details": e.details} for e in found]
@@ -512,7 +544,7 @@ def router(*, catalogue: Mapping[str, str], acknowledgement_days: int) -> APIRou
         summary="Transfer to the municipality's rehabilitative work activity",
     )
     async def transfer_out(
-        client_id: str, body: TransferRequest, actor: Caller, svc: Service
+        client_id: str, body: TransferRequest, actor: Transfers, svc: Service
     ) -> TransferCreated:
         ctx = context(actor)
         transfer_id = f"transfer-{uuid4()}"
@@ -538,7 +570,7 @@ def router(*, catalogue: Mapping[str, str], acknowledgement_days: int) -> APIRou
         summary="The receiving social services accept or decline the hand-over",
     )
     async def acknowledge(
-        client_id: str, transfer_id: str, body: AcknowledgementRequest, actor: Caller, svc: Service
+        client_id: str, transfer_id: str, body: AcknowledgementRequest, actor: Acknowledges, svc: Service
     ) -> Written:
         ctx = context(actor)
         return written(
@@ -563,7 +595,7 @@ def router(*, catalogue: Mapping[str, str], acknowledgement_days: int) -> APIRou
         summary="The client returns from social services",
     )
     async def return_back(
-        client_id: str, transfer_id: str, body: ReturnRequest, actor: Caller, svc: Service
+        client_id: str, transfer_id: str, body: ReturnRequest, actor: Returns, svc: Service
     ) -> Written:
         ctx = context(actor)
         return written(
@@ -582,7 +614,7 @@ def router(*, catalogue: Mapping[str, str], acknowledgement_days: int) -> APIRou
         responses=ERRORS,
         summary="Re-assess a stalled case with the client's own social worker",
     )
-    async def reassess(client_id: str, body: ReassessmentRequest, actor: Caller, svc: Service) -> Written:
+    async def reassess(client_id: str, body: ReassessmentRequest, actor: Reassesses, svc: Service) -> Written:
         ctx = context(actor)
         return written(
             await svc.execute(
@@ -605,7 +637,7 @@ def router(*, catalogue: Mapping[str, str], acknowledgement_days: int) -> APIRou
         responses=ERRORS,
         summary="Close the relationship with the final assessment (also issued to the TE-office)",
     )
-    async def close(client_id: str, body: ClosureRequest, actor: Caller, svc: Service) -> Written:
+    async def close(client_id: str, body: ClosureRequest, actor: Closes, svc: Service) -> Written:
         command = closure.CloseRelationship(
             **body.model_dump(exclude={"final_assessment", "joint_decision"}),
             final_assessment=body.final_assessment,

@@ -22,6 +22,7 @@ from contracts.guidance import (
     TransferAcknowledged,
     TransferredToSocialServices,
 )
+from runtime.access_log import AccessLog
 from runtime.config import ConfigError, Settings
 from runtime.consumer import ExactlyOnceConsumer
 from runtime.db import Migration, event_store_migrations
@@ -118,6 +119,7 @@ def create_app(settings: Settings | None = None, *, caseload_limit: int | None =
         store = EventStore(h.pool, schema=SCHEMA, namespace=settings.namespace, source=SOURCE)
         svc = GuidanceService(h.pool, GuidanceRepository(store), caseload_limit=limit)
         app.state.guidance = svc
+        app.state.access_log = AccessLog(store)
         holder[:] = [
             ExactlyOnceConsumer(pool=h.pool, js=h.js, settings=settings, projection=IntakeEventsConsumer(svc))
         ]

@@ -26,8 +26,10 @@ from contracts.intake import (
     ReferralSource,
     Route,
 )
+from runtime.access import Permission, require
+from runtime.access_log import AccessLog
 from runtime.decision import Context
-from runtime.http import caller
+from runtime.http import purpose
 from services.intake.application import IntakeService, Outcome
 from services.intake.domain import assessment, consent, referral, sessions
 from services.intake.domain.case import IntakeCase, Stage
@@ -36,7 +38,16 @@ from services.intake.identity import check_character_ok
 from services.intake.imports import ImportResult, import_info_list
 from services.intake.info_list import detect_format
 
-Caller = Annotated[Actor, Depends(caller)]
+Registers = Annotated[Actor, Depends(require(Permission.REFERRAL_REGISTER))]
+Imports = Annotated[Actor, Depends(require(Permission.REFERRAL_IMPORT))]
+ReadsQueue = Annotated[Actor, Depends(require(Permission.QUEUE_READ))]
+Picks = Annotated[Actor, Depends(require(Permission.QUEUE_PICK))]
+ReadsCase = Annotated[Actor, Depends(require(Permission.INTAKE_CASE_READ))]
+ManagesSessions = Annotated[Actor, Depends(require(Permission.SESSION_MANAGE))]
+ReadsSessions = Annotated[Actor, Depends(require(Permission.SESSION_READ))]
+RecordsConsent = Annotated[Actor, Depends(require(Permission.CONSENT_RECORD))]
+Assesses = Annotated[Actor, Depends(require(Permission.ASSESSMENT_COMPLETE))]
+Purpose = Annotated[str, Depends(purpose)]
 Responses = dict[int | str, dict[str, Any]]
 CONFLICT: Responses = {409: {"description": "Refused by a rule, or a concurrent change (retryable)"}}
 NOT_FOUND: Responses = {404: {"description": "No such client or session"}}
@@ -48,6 +59,11 @@ def service(request: Request) -> IntakeService:
 
 
 Service = Annotated[IntakeService, Depends(service)]
+
+
+def access_log(request: Request) -> AccessLog:
+    log: AccessLog = request.app.state.access_log
+    return log
 
 
 def context(actor: Actor) -> Context:
@@ -381,7 +397,7 @@ def router() -> APIRouter:
         responses=CONFLICT,
     )
     async def register_referral(
-        body: ReferralRequest, actor: Caller, svc: Service, response: Response
+        body: ReferralRequest, actor: Registers, svc: Service, response: Response
     ) -> ReferralAccepted:
         outcome = await svc.register_referral(body.command(), context(actor))
         if not outcome.created:
@@ -408,7 +424,7 @@ def router() -> APIRouter:
     )
     async def import_list(
         request: Request,
-        actor: Caller,
+        actor: Imports,
         svc: Service,
         first_line: Annotated[
             int, Query(ge=1, description="Line number of the body's first line in the whole file")
@@ -426,6 +442,8 @@ def router() -> APIRouter:
         summary="The one intake queue: who waits for what, and for how long",
     )
     async def queue(
+        actor: ReadsQueue,
+        why: Purpose,
         svc: Service,
         request: Request,
         waiting_for: Stage | None = None,
@@ -438,6 +456,7 @@ def router() -> APIRouter:
             rows = await request.app.state.repository.queue(
                 conn, stage=waiting_for, municipality=municipality, limit=limit
             )
+        await access_log(request).record(actor, [r.client_id for r in rows], what="intake queue", purpose=why)
         return [
             QueueEntry(
                 client_id=r.client_id,
@@ -463,7 +482,7 @@ def router() -> APIRouter:
         summary="Take the client from the queue: the caller owns the case",
         responses={**NOT_FOUND, **CONFLICT},
     )
-    async def pick(client_id: str, actor: Caller, svc: Service) -> Written:
+    async def pick(client_id: str, actor: Picks, svc: Service) -> Written:
         ctx = context(actor)
         return written(await svc.execute(client_id, lambda s: referral.pick_referral(s, ctx=ctx)))
 
@@ -474,8 +493,12 @@ def router() -> APIRouter:
         summary="One client's intake case, with the rules that apply and the deadline",
         responses=NOT_FOUND,
     )
-    async def get_case(client_id: str, actor: Caller, svc: Service) -> CaseView:
-        return case_view(await svc.get(client_id), datetime.now(UTC).date())
+    async def get_case(
+        client_id: str, actor: ReadsCase, why: Purpose, svc: Service, request: Request
+    ) -> CaseView:
+        state = await svc.get(client_id)
+        await access_log(request).record(actor, [client_id], what="intake case", purpose=why)
+        return case_view(state, datetime.now(UTC).date())
 
     @api.post(
         "/info-sessions",
@@ -485,7 +508,7 @@ def router() -> APIRouter:
         summary="Schedule an info session",
         responses=CONFLICT,
     )
-    async def schedule(body: InfoSessionRequest, actor: Caller, svc: Service) -> InfoSessionView:
+    async def schedule(body: InfoSessionRequest, actor: ManagesSessions, svc: Service) -> InfoSessionView:
         return session_view(
             await svc.schedule_session(
                 starts_at=body.starts_at, place=body.place, capacity=body.capacity, ctx=context(actor)
@@ -498,7 +521,7 @@ def router() -> APIRouter:
         tags=["info sessions"],
         summary="Upcoming info sessions and their free places",
     )
-    async def list_sessions(request: Request, actor: Caller) -> list[InfoSessionView]:
+    async def list_sessions(request: Request, actor: ReadsSessions) -> list[InfoSessionView]:
         async with request.app.state.host.pool.acquire() as conn:
             found = await request.app.state.repository.sessions(conn, since=datetime.now(UTC))
         return [session_view(s) for s in found]
@@ -511,7 +534,9 @@ def router() -> APIRouter:
         summary="Invite a client; a full session refuses",
         responses={**NOT_FOUND, **CONFLICT},
     )
-    async def invite(session_id: str, body: InvitationRequest, actor: Caller, svc: Service) -> Written:
+    async def invite(
+        session_id: str, body: InvitationRequest, actor: ManagesSessions, svc: Service
+    ) -> Written:
         return written(await svc.invite(session_id, body.client_id, context(actor)))
 
     @api.post(
@@ -521,7 +546,9 @@ def router() -> APIRouter:
         summary="Record attendance or a no-show, and the handouts",
         responses={**NOT_FOUND, **CONFLICT},
     )
-    async def attendance(client_id: str, body: AttendanceRequest, actor: Caller, svc: Service) -> Written:
+    async def attendance(
+        client_id: str, body: AttendanceRequest, actor: ManagesSessions, svc: Service
+    ) -> Written:
         ctx = context(actor)
         return written(
             await svc.execute(
@@ -544,7 +571,7 @@ def router() -> APIRouter:
         summary="Book the personal assessment appointment",
         responses={**NOT_FOUND, **CONFLICT},
     )
-    async def book(client_id: str, body: AppointmentRequest, actor: Caller, svc: Service) -> Written:
+    async def book(client_id: str, body: AppointmentRequest, actor: ManagesSessions, svc: Service) -> Written:
         ctx = context(actor)
         return written(
             await svc.execute(
@@ -563,7 +590,9 @@ def router() -> APIRouter:
         summary="Record the client's consent and its scopes",
         responses={**NOT_FOUND, **CONFLICT},
     )
-    async def give(client_id: str, body: ConsentRequest, actor: Caller, svc: Service) -> ConsentRecorded:
+    async def give(
+        client_id: str, body: ConsentRequest, actor: RecordsConsent, svc: Service
+    ) -> ConsentRecorded:
         ctx = context(actor)
         consent_id = f"consent-{uuid4()}"
         outcome = await svc.execute(
@@ -587,7 +616,7 @@ def router() -> APIRouter:
         responses={**NOT_FOUND, **CONFLICT},
     )
     async def withdraw(
-        client_id: str, consent_id: str, body: WithdrawalRequest, actor: Caller, svc: Service
+        client_id: str, consent_id: str, body: WithdrawalRequest, actor: RecordsConsent, svc: Service
     ) -> Written:
         ctx = context(actor)
         return written(
@@ -607,7 +636,7 @@ def router() -> APIRouter:
         summary="Complete the service-needs assessment (AssessmentCompleted)",
         responses={**NOT_FOUND, **CONFLICT},
     )
-    async def assess(client_id: str, body: AssessmentRequest, actor: Caller, svc: Service) -> Written:
+    async def assess(client_id: str, body: AssessmentRequest, actor: Assesses, svc: Service) -> Written:
         ctx = context(actor)
         command = body.command()
         return written(

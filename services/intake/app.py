@@ -14,6 +14,7 @@ from contracts.intake import (
     ConsentWithdrawn,
     InfoSessionScheduled,
 )
+from runtime.access_log import AccessLog
 from runtime.config import Settings
 from runtime.db import Migration, event_store_migrations
 from runtime.eventstore import EventStore
@@ -81,6 +82,7 @@ def create_app(settings: Settings | None = None, municipalities: tuple[str, ...]
         store = EventStore(h.pool, schema=SCHEMA, namespace=settings.namespace, source=SOURCE)
         repository = IntakeRepository(store)
         app.state.event_store = store
+        app.state.access_log = AccessLog(store)
         app.state.repository = repository
         app.state.intake = IntakeService(h.pool, repository, municipalities or municipalities_from_env())
 

@@ -1,14 +1,76 @@
-"""Reporting's HTTP API."""
+"""Reporting's HTTP API: the steering group's statistics, the side views, the audit log
+and the dashboard. Every input is validated: a bad year, day, range or an unknown
+municipality answers 422 naming the field."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import AsyncIterator
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, StreamingResponse
 from pydantic import BaseModel, Field
 
+from contracts.base import Actor
 from contracts.intake import ReferralSource
-from services.reporting.projections import ReferralStatistics
+from contracts.subjects import organisation_slug
+from runtime.access import Forbidden, Permission, require
+from runtime.access_log import AccessLog
+from runtime.http import purpose
+from services.reporting import dashboard
+from services.reporting.audit import AuditEntry, export_lines
+from services.reporting.config import ReportingConfig
+from services.reporting.projections import ReportingProjection
+from services.reporting.statistics import (
+    Caseloads,
+    Deadlines,
+    Durations,
+    IntakeAgainstTarget,
+    MunicipalCost,
+    ServicesUsed,
+    Shares,
+    Statistics,
+    SubsidyDays,
+    Transfers,
+    WaitingTimes,
+)
+from services.reporting.views import HealthCheck, MunicipalRecord, SideViews, TeClient, TeClientRecord
+
+Year = Annotated[int | None, Query(ge=2000, le=2100, description="Calendar year; all years when left out")]
+RequiredYear = Annotated[int, Query(ge=2000, le=2100, description="Calendar year")]
+Municipality = Annotated[str | None, Query(min_length=1, max_length=100, description="One of the centre's")]
+AsOf = Annotated[date | None, Query(description="The day to count as of (default: today)")]
+ClientId = Annotated[str, Path(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9_.:-]+$")]
+JSON_LINES = "application/x-ndjson"
+
+Stats = Annotated[Actor, Depends(require(Permission.STATISTICS_READ))]
+DashboardViewer = Annotated[Actor, Depends(require(Permission.STATISTICS_READ, query_token=True))]
+TeView = Annotated[Actor, Depends(require(Permission.TE_VIEW_READ))]
+MunicipalView = Annotated[Actor, Depends(require(Permission.MUNICIPAL_VIEW_READ))]
+HealthView = Annotated[Actor, Depends(require(Permission.HEALTH_VIEW_READ))]
+Auditor = Annotated[Actor, Depends(require(Permission.AUDIT_READ))]
+Purpose = Annotated[str, Depends(purpose)]
+
+
+def own_municipality(actor: Actor, municipality: str) -> None:
+    """A municipality's social workers see only their own municipality's view."""
+    if (
+        actor.role == "social_worker"
+        and actor.organisation != f"social_services:{organisation_slug(municipality)}"
+    ):
+        raise Forbidden(Permission.MUNICIPAL_VIEW_READ, actor, f"only {municipality}'s own social services")
+
+
+def municipal_client_ids(record: MunicipalRecord) -> list[str]:
+    return [c.client_id for c in record.clients] + [t.client_id for t in record.transfers]
+
+
+def access_log(request: Request) -> AccessLog:
+    log: AccessLog = request.app.state.access_log
+    return log
 
 
 class ReferralsBySource(BaseModel):
@@ -20,25 +82,342 @@ class ReferralsBySource(BaseModel):
     )
 
 
+def _invalid(field: str, message: str, where: str = "query") -> RequestValidationError:
+    return RequestValidationError([{"loc": (where, field), "msg": message, "type": "value_error"}])
+
+
+def _municipality(config: ReportingConfig, name: str | None, where: str = "query") -> str | None:
+    if name is None:
+        return None
+    known = config.municipality(name)
+    if known is None:
+        raise _invalid(
+            "municipality",
+            f"unknown municipality; the centre's are: {', '.join(config.municipalities)}",
+            where,
+        )
+    return known
+
+
+def _today(as_of: date | None) -> date:
+    return as_of or date.today()
+
+
 def router() -> APIRouter:
-    api = APIRouter(tags=["statistics"])
+    api = APIRouter()
+
+    def parts(request: Request) -> tuple[Statistics, ReportingConfig]:
+        return request.app.state.statistics_queries, request.app.state.reporting_config
+
+    def pool(request: Request) -> Any:
+        return request.app.state.host.pool
+
+    def views(request: Request) -> SideViews:
+        found: SideViews = request.app.state.views
+        return found
+
+    # --- steering group's statistics ---------------------------------------------------
 
     @api.get(
         "/statistics/referrals-by-source",
         response_model=ReferralsBySource,
+        tags=["statistics"],
         summary="Referred clients by referral source (aggregates, no personal data)",
     )
     async def referrals_by_source(
-        request: Request,
-        year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
-        municipality: Annotated[str | None, Query(max_length=100)] = None,
+        actor: Stats, request: Request, year: Year = None, municipality: Municipality = None
     ) -> ReferralsBySource:
-        stats: ReferralStatistics = request.app.state.statistics
-        async with request.app.state.host.pool.acquire() as conn:
-            counts = await stats.referrals_by_source(conn, year=year, municipality=municipality)
-        by_source = {source: counts.get(source.value, 0) for source in ReferralSource}
+        stats, config = parts(request)
+        municipality = _municipality(config, municipality)
+        async with pool(request).acquire() as conn:
+            shares = await stats.referral_sources(conn, year=year, municipality=municipality)
+        by_source = {source: shares.counts.get(source.value, 0) for source in ReferralSource}
         return ReferralsBySource(
             year=year, municipality=municipality, total=sum(by_source.values()), by_source=by_source
         )
+
+    @api.get(
+        "/statistics/intake", tags=["statistics"], summary="New clients against the yearly intake target"
+    )
+    async def intake(actor: Stats, request: Request, year: RequiredYear) -> IntakeAgainstTarget:
+        stats, _ = parts(request)
+        async with pool(request).acquire() as conn:
+            return await stats.intake(conn, year=year)
+
+    @api.get("/statistics/referral-sources", tags=["statistics"], summary="Shares of referral sources")
+    async def referral_sources(
+        actor: Stats, request: Request, year: Year = None, municipality: Municipality = None
+    ) -> Shares:
+        stats, config = parts(request)
+        async with pool(request).acquire() as conn:
+            return await stats.referral_sources(
+                conn, year=year, municipality=_municipality(config, municipality)
+            )
+
+    @api.get(
+        "/statistics/outcomes",
+        tags=["statistics"],
+        summary="Outcome shares of closed relationships (year closed)",
+    )
+    async def outcomes(
+        actor: Stats, request: Request, year: Year = None, municipality: Municipality = None
+    ) -> Shares:
+        stats, config = parts(request)
+        async with pool(request).acquire() as conn:
+            return await stats.outcomes(conn, year=year, municipality=_municipality(config, municipality))
+
+    @api.get(
+        "/statistics/subsidy-days",
+        tags=["statistics"],
+        summary="Share of new clients with over 500 days of labour-market subsidy",
+    )
+    async def subsidy_days(
+        actor: Stats, request: Request, year: Year = None, municipality: Municipality = None
+    ) -> SubsidyDays:
+        stats, config = parts(request)
+        async with pool(request).acquire() as conn:
+            return await stats.subsidy_days(conn, year=year, municipality=_municipality(config, municipality))
+
+    @api.get(
+        "/statistics/caseloads",
+        tags=["statistics"],
+        summary="Clients in active guidance per guide vs the limit",
+    )
+    async def caseloads(actor: Stats, request: Request, municipality: Municipality = None) -> Caseloads:
+        stats, config = parts(request)
+        async with pool(request).acquire() as conn:
+            return await stats.caseloads(conn, municipality=_municipality(config, municipality))
+
+    @api.get(
+        "/statistics/waiting-times",
+        tags=["statistics"],
+        summary="Referral to assessment and assessment to named guide: median and mean days",
+    )
+    async def waiting_times(
+        actor: Stats, request: Request, year: Year = None, municipality: Municipality = None
+    ) -> WaitingTimes:
+        stats, config = parts(request)
+        async with pool(request).acquire() as conn:
+            return await stats.waiting_times(
+                conn, year=year, municipality=_municipality(config, municipality)
+            )
+
+    @api.get(
+        "/statistics/durations",
+        tags=["statistics"],
+        summary="Closed relationships that lasted over three years",
+    )
+    async def durations(
+        actor: Stats, request: Request, year: Year = None, municipality: Municipality = None
+    ) -> Durations:
+        stats, config = parts(request)
+        async with pool(request).acquire() as conn:
+            return await stats.durations(conn, year=year, municipality=_municipality(config, municipality))
+
+    @api.get(
+        "/statistics/transfers", tags=["statistics"], summary="Transfers to and returns from social services"
+    )
+    async def transfers(
+        actor: Stats, request: Request, year: Year = None, municipality: Municipality = None
+    ) -> Transfers:
+        stats, config = parts(request)
+        async with pool(request).acquire() as conn:
+            return await stats.transfers(conn, year=year, municipality=_municipality(config, municipality))
+
+    @api.get(
+        "/statistics/deadlines",
+        tags=["statistics"],
+        summary="Assessment and plan deadlines (rules of the referral and opening dates): met, late, overdue",
+    )
+    async def deadlines(
+        actor: Stats,
+        request: Request,
+        year: Year = None,
+        municipality: Municipality = None,
+        as_of: AsOf = None,
+    ) -> Deadlines:
+        stats, config = parts(request)
+        async with pool(request).acquire() as conn:
+            return await stats.deadlines(
+                conn, year=year, municipality=_municipality(config, municipality), as_of=_today(as_of)
+            )
+
+    @api.get(
+        "/statistics/municipal-cost",
+        tags=["statistics"],
+        summary="Municipalities' estimated share of labour-market subsidy cost, by the rules of each day",
+    )
+    async def municipal_cost(
+        actor: Stats,
+        request: Request,
+        year: RequiredYear,
+        municipality: Municipality = None,
+        as_of: AsOf = None,
+        daily_amount: Annotated[
+            Decimal | None, Query(ge=0, le=1000, description="Euros per paid day (default: configured)")
+        ] = None,
+    ) -> MunicipalCost:
+        stats, config = parts(request)
+        async with pool(request).acquire() as conn:
+            return await stats.municipal_cost(
+                conn,
+                year=year,
+                municipality=_municipality(config, municipality),
+                as_of=_today(as_of),
+                daily_amount=daily_amount,
+            )
+
+    # --- side views ----------------------------------------------------------------------
+
+    @api.get(
+        "/views/te/clients",
+        tags=["views"],
+        summary="TE side: clients whose consent to data exchange within the centre is in force",
+    )
+    async def te_clients(
+        actor: TeView, why: Purpose, request: Request, municipality: Municipality = None
+    ) -> list[TeClient]:
+        _, config = parts(request)
+        async with pool(request).acquire() as conn:
+            found = await views(request).te_clients(conn, municipality=_municipality(config, municipality))
+        await access_log(request).record(actor, [c.client_id for c in found], what="TE view", purpose=why)
+        return found
+
+    @api.get(
+        "/views/te/clients/{client_id}",
+        tags=["views"],
+        summary="TE side: one client's record (centre data under consent; final assessments)",
+    )
+    async def te_client(actor: TeView, why: Purpose, request: Request, client_id: ClientId) -> TeClientRecord:
+        async with pool(request).acquire() as conn:
+            record = await views(request).te_client(conn, client_id)
+        if record.client is None and not record.final_assessments:
+            raise HTTPException(404, "the TE side holds nothing of this client")
+        await access_log(request).record(actor, [client_id], what="TE view of a client", purpose=why)
+        return record
+
+    @api.get(
+        "/views/municipalities/{municipality}/clients",
+        tags=["views"],
+        summary="A municipality's social services: residents and transfers disclosed to it by consent",
+    )
+    async def municipal_clients(
+        actor: MunicipalView,
+        why: Purpose,
+        request: Request,
+        municipality: Annotated[str, Path(min_length=1, max_length=100)],
+    ) -> MunicipalRecord:
+        _, config = parts(request)
+        name = _municipality(config, municipality, "path")
+        assert name is not None
+        own_municipality(actor, name)
+        async with pool(request).acquire() as conn:
+            record = await views(request).municipality(conn, name)
+        await access_log(request).record(
+            actor, municipal_client_ids(record), what=f"{name} social services view", purpose=why
+        )
+        return record
+
+    @api.get(
+        "/views/municipalities/{municipality}/services",
+        tags=["views"],
+        summary="Services a municipality's residents used (measures by kind): aggregates",
+    )
+    async def municipal_services(
+        actor: MunicipalView,
+        request: Request,
+        municipality: Annotated[str, Path(min_length=1, max_length=100)],
+        year: Year = None,
+    ) -> ServicesUsed:
+        stats, config = parts(request)
+        name = _municipality(config, municipality, "path")
+        assert name is not None
+        own_municipality(actor, name)
+        async with pool(request).acquire() as conn:
+            return await stats.services_used(conn, year=year, municipality=name)
+
+    @api.get(
+        "/views/health/clients/{client_id}",
+        tags=["views"],
+        summary="Health partition: the health check details of one client",
+    )
+    async def health_checks(
+        actor: HealthView, why: Purpose, request: Request, client_id: ClientId
+    ) -> list[HealthCheck]:
+        async with pool(request).acquire() as conn:
+            found = await views(request).health_checks(conn, client_id)
+        await access_log(request).record(actor, [client_id], what="health partition", purpose=why)
+        return found
+
+    # --- audit log -----------------------------------------------------------------------
+
+    @api.get(
+        "/audit/clients/{client_id}/timeline",
+        tags=["audit"],
+        summary="Every event of a client stream: type, time, actor, correlation and causation, chain hashes",
+    )
+    async def timeline(
+        actor: Auditor, why: Purpose, request: Request, client_id: ClientId
+    ) -> list[AuditEntry]:
+        projection: ReportingProjection = request.app.state.projection
+        async with pool(request).acquire() as conn:
+            entries = await projection.audit.timeline(conn, client_id)
+        if not entries:
+            raise HTTPException(404, "no events for this stream")
+        await access_log(request).record(actor, [client_id], what="audit timeline", purpose=why)
+        return entries
+
+    @api.get(
+        "/audit/export",
+        tags=["audit"],
+        summary="Export a range as JSON Lines of CloudEvents envelopes with the audit chain attributes",
+        response_class=StreamingResponse,
+        responses={200: {"content": {JSON_LINES: {}}}},
+    )
+    async def export(
+        actor: Auditor,
+        why: Purpose,
+        request: Request,
+        from_seq: Annotated[int | None, Query(ge=1, description="First stream sequence")] = None,
+        to_seq: Annotated[int | None, Query(ge=1, description="Last stream sequence")] = None,
+        since: Annotated[datetime | None, Query(description="Events that occurred at or after")] = None,
+        until: Annotated[datetime | None, Query(description="Events that occurred before")] = None,
+    ) -> StreamingResponse:
+        if from_seq is not None and to_seq is not None and to_seq < from_seq:
+            raise _invalid("to_seq", "must not be before from_seq")
+        for name, value in (("since", since), ("until", until)):
+            if value is not None and value.tzinfo is None:
+                raise _invalid(name, "give a time zone (for example Z)")
+        if since is not None and until is not None and until <= since:
+            raise _invalid("until", "must be after since")
+        projection: ReportingProjection = request.app.state.projection
+        host = request.app.state.host
+        async with host.pool.acquire() as conn:
+            entries = await projection.audit.entries(
+                conn, from_seq=from_seq, to_seq=to_seq, since=since, until=until
+            )
+
+        streams = sorted({e.stream_id for e in entries if e.stream_id.startswith("client-")})
+        await access_log(request).record(actor, streams, what="audit export", purpose=why)
+
+        async def lines() -> AsyncIterator[bytes]:
+            async for line in export_lines(host.js, host.settings, entries):
+                yield line
+
+        return StreamingResponse(lines(), media_type=JSON_LINES)
+
+    # --- dashboard -----------------------------------------------------------------------
+
+    @api.get("/dashboard", response_class=HTMLResponse, tags=["dashboard"], summary="The dashboard page")
+    async def show_dashboard(
+        actor: DashboardViewer, request: Request, year: Year = None, as_of: AsOf = None
+    ) -> HTMLResponse:
+        stats, _ = parts(request)
+        async with pool(request).acquire() as conn:
+            if year is None:
+                years = await stats.referral_years(conn)
+                year = years[-1] if years else date.today().year
+            data = await dashboard.collect(stats, conn, year=year, as_of=_today(as_of))
+        return HTMLResponse(dashboard.render(data))
 
     return api

@@ -7,15 +7,28 @@ from collections.abc import Callable
 from fastapi import FastAPI
 from faststream.nats import NatsBroker
 
+from runtime.access_log import AccessLog
 from runtime.config import Settings
 from runtime.consumer import ExactlyOnceConsumer
-from runtime.service import ServiceHost, service_app
+from runtime.db import event_store_migrations
+from runtime.eventstore import EventStore
+from runtime.http import install_error_handlers
+from runtime.service import ServiceHost, relay_task, service_app
 from runtime.subscribers import subscribe_exactly_once
 from services.reporting import api
-from services.reporting.projections import MIGRATIONS, ReferralStatistics
+from services.reporting.config import ReportingConfig
+from services.reporting.projections import MIGRATIONS, ReferralStatistics, ReportingProjection
+from services.reporting.statistics import Statistics
+from services.reporting.views import SideViews
 
 SCHEMA = "reporting"
-CONSUMER = ReferralStatistics.name
+#: Reporting's own events (the access log of its reads) live apart from the projections,
+#: which replay rebuilds and swaps.
+EVENTS_SCHEMA = "reporting_events"
+OTHER_SCHEMAS = {EVENTS_SCHEMA: event_store_migrations()}
+CONSUMER = ReportingProjection.name
+
+__all__ = ["CONSUMER", "MIGRATIONS", "SCHEMA", "build_broker", "create_app"]
 
 
 def build_broker(settings: Settings, consumer: Callable[[], ExactlyOnceConsumer] | None = None) -> NatsBroker:
@@ -28,18 +41,27 @@ def build_broker(settings: Settings, consumer: Callable[[], ExactlyOnceConsumer]
         settings,
         CONSUMER,
         consumer or not_started,
-        description="Every event, applied exactly once to reporting's projections",
+        description="Every event, applied exactly once to reporting's projections and audit log",
     )
     return broker
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, config: ReportingConfig | None = None) -> FastAPI:
     settings = settings or Settings.from_env()
-    statistics = ReferralStatistics(SCHEMA)
+    config = config or ReportingConfig.from_env()
+    projection = ReportingProjection(SCHEMA)
     consumers: list[ExactlyOnceConsumer] = []
 
     async def wire(h: ServiceHost) -> None:
-        consumers[:] = [ExactlyOnceConsumer(pool=h.pool, js=h.js, settings=settings, projection=statistics)]
+        consumers[:] = [ExactlyOnceConsumer(pool=h.pool, js=h.js, settings=settings, projection=projection)]
+        store = EventStore(
+            h.pool,
+            schema=EVENTS_SCHEMA,
+            namespace=settings.namespace,
+            source="/reitti/reporting",
+            service="reporting",
+        )
+        app.state.access_log = AccessLog(store)
 
     host = ServiceHost(
         name="reporting",
@@ -48,14 +70,22 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         migrations=MIGRATIONS,
         broker=build_broker(settings, lambda: consumers[0]),
         on_connected=[wire],
+        other_schemas=OTHER_SCHEMAS,
+        background=[relay_task(EVENTS_SCHEMA)],
     )
     app = service_app(
         host,
         title="Reitti reporting",
-        description="Statistics and side-separated projections built from the event log.",
-        version="0.1.0",
+        description="Side-separated projections, the steering group's statistics, the audit log "
+        "and the dashboard, built from the event log.",
+        version="0.2.0",
     )
-    app.state.statistics = statistics
+    app.state.projection = projection
+    app.state.statistics = ReferralStatistics(SCHEMA)
+    app.state.statistics_queries = Statistics(SCHEMA, config)
+    app.state.views = SideViews(SCHEMA)
+    app.state.reporting_config = config
     app.state.consumers = consumers
     app.include_router(api.router())
+    install_error_handlers(app, refusals=())
     return app

@@ -13,6 +13,7 @@ from contracts.envelope import CloudEventEnvelope
 from services.guidance.app import create_app as guidance_app
 from services.intake.app import create_app as intake_app
 from tests.support.apps import eventually, running
+from tests.support.auth import headers
 from tests.support.factories import HEADERS, identity_code, referral_request
 
 pytestmark = pytest.mark.integration
@@ -26,24 +27,9 @@ AREAS = [
     "material_resources",
     "labour_market_position",
 ]
-COORDINATOR = {
-    **HEADERS,
-    "X-Reitti-Person": "coord-1",
-    "X-Reitti-Role": "service_coordinator",
-    "X-Reitti-Organisation": "mikkeli",
-}
-NURSE = {
-    **HEADERS,
-    "X-Reitti-Person": "nurse-1",
-    "X-Reitti-Role": "nurse",
-    "X-Reitti-Organisation": "mikkeli",
-}
-SOCIAL_SERVICES = {
-    **HEADERS,
-    "X-Reitti-Person": "sw-1",
-    "X-Reitti-Role": "social_worker",
-    "X-Reitti-Organisation": "social_services:mikkeli",
-}
+COORDINATOR = headers("service_coordinator", "coord-1", "mikkeli")
+NURSE = headers("nurse", "nurse-1", "mikkeli")
+SOCIAL_SERVICES = headers("social_worker", "sw-1", "social_services:mikkeli")
 JOINT = {
     "decided_on": str(TODAY),
     "te_office_person_id": "advisor-1",

@@ -9,13 +9,14 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
 import pytest
 
 from runtime.embedded import ensure_port_free, free_port
-from tests.support.factories import HEADERS, referral_request
+from tests.support.factories import referral_request
 
 pytestmark = pytest.mark.integration
 
@@ -55,21 +56,44 @@ def wait_for_lines(proc: subprocess.Popen[str], within: float = 180) -> list[str
     raise AssertionError(f"reitti up did not get ready:\n{''.join(lines)}")
 
 
-def http(method: str, url: str, body: dict | None = None) -> tuple[int, dict]:
+def token(data_dir: Path, role: str) -> str:
+    """A token from `reitti token`, signed with the key `reitti up` made in the data dir."""
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "runtime.cli",
+            "token",
+            "--data-dir",
+            str(data_dir),
+            "--role",
+            role,
+            "--person",
+            f"{role}-1",
+        ],
+        env=embedded_env(),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return result.stdout.strip()
+
+
+def http(method: str, url: str, body: dict | None = None, *, bearer: str | None = None) -> tuple[int, dict]:
     data = json.dumps(body).encode() if body is not None else None
     request = urllib.request.Request(url, data=data, method=method)
     request.add_header("content-type", "application/json")
-    for key, value in HEADERS.items():
-        request.add_header(key, value)
+    if bearer:
+        request.add_header("Authorization", f"Bearer {bearer}")
     with urllib.request.urlopen(request, timeout=10) as response:
         raw = response.read()
         return response.status, json.loads(raw) if raw.startswith(b"{") else {}
 
 
-def referred_total(port: int, expected: int, within: float = 30) -> int:
+def referred_total(port: int, expected: int, bearer: str, within: float = 30) -> int:
     deadline = time.monotonic() + within
     while True:
-        _, stats = http("GET", f"http://127.0.0.1:{port}/statistics/referrals-by-source")
+        _, stats = http("GET", f"http://127.0.0.1:{port}/statistics/referrals-by-source", bearer=bearer)
         if stats["total"] == expected or time.monotonic() > deadline:
             return int(stats["total"])
         time.sleep(0.2)
@@ -92,9 +116,19 @@ def test_reitti_up_runs_three_healthy_services_on_embedded_servers_and_keeps_dat
             status, health = http("GET", f"{url}/healthz")
             assert status == 200 and health["database"] == "ok" and health["broker"] == "ok"
             assert http("GET", f"{url}/openapi.json")[0] == 200
-        status, _ = http("POST", f"http://127.0.0.1:{p['intake']}/referrals", referral_request())
+        advisor = token(tmp_path / "data", "employment_advisor")
+        steering = token(tmp_path / "data", "steering_group_member")
+        status, _ = http(
+            "POST", f"http://127.0.0.1:{p['intake']}/referrals", referral_request(), bearer=advisor
+        )
         assert status == 201
-        assert referred_total(p["reporting"], 1) == 1
+        assert referred_total(p["reporting"], 1, steering) == 1
+        try:
+            http("POST", f"http://127.0.0.1:{p['intake']}/referrals", referral_request())
+        except urllib.error.HTTPError as refused:
+            assert refused.code == 401
+        else:
+            raise AssertionError("a call without a token must be refused")
     finally:
         out = stop(proc)
     assert proc.returncode == 0, out
@@ -105,7 +139,8 @@ def test_reitti_up_runs_three_healthy_services_on_embedded_servers_and_keeps_dat
     proc = start(tmp_path / "data", p)
     try:
         wait_for_lines(proc)
-        assert referred_total(p["reporting"], 1) == 1, "data survives a restart"
+        steering = token(tmp_path / "data", "steering_group_member")
+        assert referred_total(p["reporting"], 1, steering) == 1, "data survives a restart"
     finally:
         stop(proc)
     assert proc.returncode == 0

@@ -147,3 +147,85 @@ async def test_the_consumer_resumes_where_it_left_off_after_a_restart(settings, 
         await asyncio.sleep(0.3)
     assert await counts(pool) == {"client-r1": 1, "client-r2": 1}
     assert consumer.stats.applied == 1
+
+
+class OrderProjection:
+    """Records the order in which one stream's versions were applied."""
+
+    name = "ordering"
+
+    def __init__(self, schema: str) -> None:
+        self.schema = schema
+        self.fail_once = True
+
+    async def create(self, conn: asyncpg.Connection) -> None:
+        await apply_migrations(conn, self.schema, consumer_tracking_migrations())
+        await conn.execute(
+            f"CREATE TABLE IF NOT EXISTS {quote_ident(self.schema)}.applied "
+            "(n bigint GENERATED ALWAYS AS IDENTITY, stream_id text, version int)"
+        )
+
+    async def apply(self, conn: asyncpg.Connection, event: EventBase, envelope: CloudEventEnvelope) -> None:
+        if event.stream_id == "flaky" and event.stream_version == 3 and self.fail_once:
+            self.fail_once = False
+            raise RuntimeError("version 3 fails once")
+        await conn.execute(
+            f"INSERT INTO {quote_ident(self.schema)}.applied (stream_id, version) VALUES ($1, $2)",
+            event.stream_id,
+            event.stream_version,
+        )
+
+
+async def test_one_streams_events_apply_in_version_order_even_when_published_out_of_order(
+    settings, pool, nats_client
+) -> None:
+    import random
+
+    js = nats_client.jetstream()
+    projection = OrderProjection("ordering")
+    async with pool.acquire() as conn:
+        await projection.create(conn)
+    consumer = ExactlyOnceConsumer(pool=pool, js=js, settings=settings, projection=projection)
+    events = [client_referred("shuffled", v) for v in range(1, 31)] + [
+        client_referred("flaky", v) for v in range(1, 8)
+    ]
+    shuffled = events[:30]
+    random.Random(7).shuffle(shuffled)
+    broker = NatsBroker(settings.nats_url, logger=None)
+    subscribe_exactly_once(broker, settings, projection.name, lambda: consumer, description="test")
+    await broker.start()
+    try:
+        for event in shuffled + events[30:]:
+            await publish(js, settings, event)
+
+        async def applied() -> dict[str, list[int]]:
+            async with pool.acquire() as conn:
+                rows = await conn.fetch("SELECT stream_id, version FROM ordering.applied ORDER BY n")
+            out: dict[str, list[int]] = {}
+            for r in rows:
+                out.setdefault(r["stream_id"], []).append(r["version"])
+            return out
+
+        found = await eventually(
+            applied, lambda a: len(a.get("shuffled", [])) == 30 and len(a.get("flaky", [])) == 7, within=60
+        )
+    finally:
+        await broker.stop()
+    assert found["shuffled"] == list(range(1, 31))
+    assert found["flaky"] == list(range(1, 8)), "a failed event is not overtaken by its successors"
+    assert consumer.stats.retried == 1
+    assert consumer.stats.early > 0
+
+
+async def test_dead_letter_reasons_name_the_field_but_not_the_personal_data(
+    settings, pool, nats_client
+) -> None:
+    js = nats_client.jetstream()
+    async with consuming(settings, pool, js):
+        wrong = CloudEventEnvelope.wrap(client_referred("client-pii"), source="/test").model_dump(mode="json")
+        wrong["data"]["client"]["personal_identity_code"] = "311299-999Q-SECRET"
+        await js.publish(subject(settings), CloudEventEnvelope.model_validate(wrong).to_bytes())
+        letters = await eventually(lambda: list_dead_letters(js, settings, limit=5), lambda ls: len(ls) == 1)
+    reason = letters[0]["reason"]
+    assert "client.personal_identity_code" in reason
+    assert "SECRET" not in reason and "311299" not in reason

@@ -10,13 +10,10 @@ from typing import Any
 from contracts.base import Actor
 from contracts.intake import ClientDetails, ClientReferred, ReferralSource
 from services.intake.identity import CHECK_CHARACTERS as CHECK
+from tests.support.auth import headers
 
 ADVISOR = Actor(person_id="advisor-1", role="employment_advisor", organisation="te-office")
-HEADERS = {
-    "X-Reitti-Person": "advisor-1",
-    "X-Reitti-Role": "employment_advisor",
-    "X-Reitti-Organisation": "te-office",
-}
+HEADERS = headers("employment_advisor", "advisor-1", "te-office")
 
 
 def client_referred(

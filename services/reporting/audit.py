@@ -1,0 +1,487 @@
+"""The audit log: every event's timeline entry in a hash chain per client stream, the
+export of any range as JSON Lines in the CloudEvents envelope, and the verification of
+every chain against the log (JetStream) or against an exported file.
+
+Each entry's ``hash`` is ``sha256(previous hash || canonical envelope bytes)`` (hex; the
+first entry's previous hash is 32 zero bytes). The canonical bytes are the envelope as
+JSON with sorted keys, no whitespace and UTF-8 text (:func:`canonical_bytes`), so an
+auditor can recompute them from an exported line with any JSON library. An entry links
+to the head of its chain when it is applied, so the chain's order is the order in which
+reporting applied the stream's events (the log's order, barring redeliveries).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+from nats.errors import TimeoutError as NatsTimeout
+from nats.js import JetStreamContext
+from nats.js.api import ConsumerConfig, DeliverPolicy
+from pydantic import BaseModel, ValidationError
+
+from contracts.base import EventBase
+from contracts.envelope import CloudEventEnvelope
+from contracts.subjects import events_wildcard
+from runtime.config import Settings
+from runtime.consumer import InvalidEvent, parse_delivery
+from runtime.db import quote_ident
+
+GENESIS = "0" * 64
+#: CloudEvents extension attributes an exported line carries besides the envelope.
+EXPORT_ATTRIBUTES = ("streamseq", "auditposition", "auditprevhash", "audithash")
+
+_LOCK_HEAD = """
+INSERT INTO {s}.audit_chain_heads (source, stream_id, position, hash) VALUES ($1, $2, 0, $3)
+ON CONFLICT (source, stream_id) DO UPDATE SET position = {s}.audit_chain_heads.position
+RETURNING position, hash
+"""
+# The entry's stream sequence is the one the exactly-once consumer recorded for this
+# event a moment earlier, in the same transaction (runtime/consumer.py); 0 only when
+# the projection is applied outside a consumer.
+_APPEND = """
+WITH head AS (
+    UPDATE {s}.audit_chain_heads SET position = $3, hash = $13 WHERE source = $1 AND stream_id = $2
+)
+INSERT INTO {s}.audit_log (
+    source, stream_id, position, event_id, stream_seq, event_type, stream_version, occurred_at,
+    actor_person_id, actor_role, actor_organisation, correlation_id, causation_id, prev_hash, hash
+)
+VALUES (
+    $1, $2, $3, $4,
+    coalesce((SELECT stream_seq FROM {s}.consumed_events WHERE consumer = $14 AND event_id = $4), 0),
+    $5, $15, $6, $7, $8, $9, $10, $11, $12, $13
+)
+"""
+_ENTRY_COLUMNS = """
+source, stream_id, position, event_id, stream_seq, event_type, stream_version, occurred_at,
+actor_person_id, actor_role, actor_organisation, correlation_id, causation_id, prev_hash, hash
+"""
+_TIMELINE = (
+    "SELECT "
+    + _ENTRY_COLUMNS
+    + " FROM {s}.audit_log WHERE stream_id = $1 ORDER BY occurred_at, stream_seq, source, position"
+)
+_ALL_ENTRIES = "SELECT " + _ENTRY_COLUMNS + " FROM {s}.audit_log ORDER BY source, stream_id, position"
+_HEADS = "SELECT source, stream_id, position, hash FROM {s}.audit_chain_heads"
+_RANGE = (
+    "SELECT "
+    + _ENTRY_COLUMNS
+    + """ FROM {s}.audit_log
+WHERE ($1::bigint IS NULL OR stream_seq >= $1) AND ($2::bigint IS NULL OR stream_seq <= $2)
+  AND ($3::timestamptz IS NULL OR occurred_at >= $3) AND ($4::timestamptz IS NULL OR occurred_at < $4)
+ORDER BY stream_seq, source, stream_id, position
+"""
+)
+_POSITION = "SELECT stream_seq FROM {s}.consumer_positions WHERE consumer = $1"
+
+ChainId = tuple[str, str]
+"""(source, stream id): one stream of one event store."""
+
+
+def canonical_bytes(envelope: CloudEventEnvelope) -> bytes:
+    """The envelope as canonical JSON: sorted keys, no whitespace, UTF-8, nulls omitted at
+    the top level exactly as the envelope travels (``to_bytes``)."""
+    data = envelope.model_dump(mode="json", exclude_none=True)
+    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def link_hash(prev_hash: str, canonical: bytes) -> str:
+    return hashlib.sha256(bytes.fromhex(prev_hash) + canonical).hexdigest()
+
+
+class AuditEntry(BaseModel):
+    """One event in a client's timeline: what, when, who, and why (correlation, causation),
+    and its link in the chain of its stream (``source``, ``stream_id``)."""
+
+    source: str
+    stream_id: str
+    position: int
+    event_id: UUID
+    stream_seq: int
+    event_type: str
+    stream_version: int
+    occurred_at: datetime
+    actor_person_id: str
+    actor_role: str
+    actor_organisation: str
+    correlation_id: UUID
+    causation_id: UUID | None
+    prev_hash: str
+    hash: str
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any]) -> AuditEntry:
+        return cls.model_validate(dict(row))
+
+
+@dataclass(frozen=True)
+class Head:
+    position: int
+    hash: str
+
+
+class AuditTrail:
+    """The audit log's part of the reporting projection."""
+
+    def __init__(self, schema: str, consumer: str) -> None:
+        s = quote_ident(schema)
+        self._consumer = consumer
+        self._append = _APPEND.format(s=s)
+        self._lock_head = _LOCK_HEAD.format(s=s)
+        self._timeline = _TIMELINE.format(s=s)
+        self._all = _ALL_ENTRIES.format(s=s)
+        self._heads = _HEADS.format(s=s)
+        self._range = _RANGE.format(s=s)
+        self._position = _POSITION.format(s=s)
+
+    async def lock_head(self, conn: asyncpg.Connection, source: str, stream_id: str) -> Head:
+        """The stream's chain head, locked until the transaction ends."""
+        row = await conn.fetchrow(self._lock_head, source, stream_id, GENESIS)
+        return Head(row["position"], row["hash"])
+
+    async def append(
+        self, conn: asyncpg.Connection, event: EventBase, envelope: CloudEventEnvelope, head: Head
+    ) -> Head:
+        """Add the event as the chain's next entry; the new head."""
+        new = Head(head.position + 1, link_hash(head.hash, canonical_bytes(envelope)))
+        actor = event.actor
+        await conn.execute(
+            self._append,
+            envelope.source,
+            event.stream_id,
+            new.position,
+            event.event_id,
+            event.event_type,
+            event.occurred_at,
+            actor.person_id,
+            actor.role,
+            actor.organisation,
+            event.correlation_id,
+            event.causation_id,
+            head.hash,
+            new.hash,
+            self._consumer,
+            event.stream_version,
+        )
+        return new
+
+    async def timeline(self, conn: asyncpg.Connection, stream_id: str) -> list[AuditEntry]:
+        return [AuditEntry.from_row(r) for r in await conn.fetch(self._timeline, stream_id)]
+
+    async def entries(
+        self,
+        conn: asyncpg.Connection,
+        *,
+        from_seq: int | None = None,
+        to_seq: int | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> list[AuditEntry]:
+        rows = await conn.fetch(self._range, from_seq, to_seq, since, until)
+        return [AuditEntry.from_row(r) for r in rows]
+
+    async def all_entries(self, conn: asyncpg.Connection) -> list[AuditEntry]:
+        return [AuditEntry.from_row(r) for r in await conn.fetch(self._all)]
+
+    async def heads(self, conn: asyncpg.Connection) -> dict[ChainId, tuple[int, str]]:
+        return {
+            (r["source"], r["stream_id"]): (r["position"], r["hash"]) for r in await conn.fetch(self._heads)
+        }
+
+    async def consumed_up_to(self, conn: asyncpg.Connection) -> int:
+        return int(await conn.fetchval(self._position, self._consumer) or 0)
+
+
+# --- reading the log --------------------------------------------------------------------
+
+
+async def read_log(
+    js: JetStreamContext, settings: Settings, *, first_seq: int, last_seq: int
+) -> AsyncIterator[tuple[int, bytes]]:
+    """The log's messages with ``first_seq <= seq <= last_seq``, in order, as (seq, bytes)."""
+    if last_seq < first_seq:
+        return
+    sub = await js.subscribe(
+        events_wildcard(settings.namespace),
+        stream=settings.events_stream,
+        ordered_consumer=True,
+        config=ConsumerConfig(deliver_policy=DeliverPolicy.BY_START_SEQUENCE, opt_start_seq=first_seq),
+        pending_msgs_limit=50_000,
+    )
+    try:
+        while True:
+            try:
+                msg = await sub.next_msg(timeout=10)
+            except NatsTimeout:
+                return  # the rest was deleted from the stream
+            seq = int(msg.metadata.sequence.stream)
+            if seq > last_seq:
+                return
+            yield seq, msg.data
+            if seq == last_seq:
+                return
+    finally:
+        await sub.unsubscribe()
+
+
+async def last_sequence(js: JetStreamContext, settings: Settings) -> int:
+    info = await js.stream_info(settings.events_stream)
+    return int(info.state.last_seq)
+
+
+# --- export -----------------------------------------------------------------------------
+
+
+def export_line(envelope: CloudEventEnvelope, entry: AuditEntry) -> bytes:
+    """One JSON Lines record: the CloudEvents envelope with the audit chain's extension
+    attributes (``streamseq``, ``auditposition``, ``auditprevhash``, ``audithash``)."""
+    data = envelope.model_dump(mode="json", exclude_none=True)
+    data.update(
+        streamseq=entry.stream_seq,
+        auditposition=entry.position,
+        auditprevhash=entry.prev_hash,
+        audithash=entry.hash,
+    )
+    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode() + b"\n"
+
+
+async def export_lines(
+    js: JetStreamContext, settings: Settings, entries: Sequence[AuditEntry]
+) -> AsyncIterator[bytes]:
+    """The export of ``entries`` (ordered by stream sequence): each event read back from the log."""
+    if not entries:
+        return
+    wanted = {e.event_id: e for e in entries}
+    first = min(e.stream_seq for e in entries)
+    last = max(e.stream_seq for e in entries)
+    async for _, raw in read_log(js, settings, first_seq=first, last_seq=last):
+        try:
+            envelope = CloudEventEnvelope.from_bytes(raw)
+        except ValidationError:
+            continue
+        entry = wanted.get(envelope.id)
+        if entry is not None:
+            yield export_line(envelope, entry)
+
+
+# --- verification -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BrokenLink:
+    source: str
+    stream_id: str
+    position: int | None
+    event_id: UUID | None
+    event_type: str | None
+    stream_seq: int | None
+    reason: str
+
+    def __str__(self) -> str:
+        where = f"stream {self.stream_id} of {self.source}"
+        if self.position is not None:
+            where += f" position {self.position}"
+        what = []
+        if self.event_id is not None:
+            what.append(f"event {self.event_id}")
+        if self.event_type:
+            what.append(self.event_type)
+        if self.stream_seq:
+            what.append(f"stream seq {self.stream_seq}")
+        return f"{where} ({', '.join(what)}): {self.reason}" if what else f"{where}: {self.reason}"
+
+    @classmethod
+    def at(cls, entry: AuditEntry, reason: str) -> BrokenLink:
+        return cls(
+            entry.source,
+            entry.stream_id,
+            entry.position,
+            entry.event_id,
+            entry.event_type,
+            entry.stream_seq,
+            reason,
+        )
+
+
+@dataclass(frozen=True)
+class VerifyReport:
+    chains: int
+    entries: int
+    events_checked: int
+    broken: tuple[BrokenLink, ...]
+
+    @property
+    def ok(self) -> bool:
+        return not self.broken
+
+    @property
+    def first_broken(self) -> BrokenLink | None:
+        return self.broken[0] if self.broken else None
+
+
+def check_links(entries: Iterable[AuditEntry], heads: Mapping[ChainId, tuple[int, str]]) -> list[BrokenLink]:
+    """Each chain (``entries`` ordered by source, stream and position) links entry to entry
+    from the genesis to its head: positions 1, 2, ... and each previous hash the hash before."""
+    broken: list[BrokenLink] = []
+    current: ChainId | None = None
+    expected_position, expected_prev = 1, GENESIS
+    last: AuditEntry | None = None
+
+    def close_chain(entry: AuditEntry | None) -> None:
+        if entry is None:
+            return
+        head = heads.get((entry.source, entry.stream_id))
+        if head != (entry.position, entry.hash):
+            broken.append(BrokenLink.at(entry, "the chain's head does not point at its last entry"))
+
+    for entry in entries:
+        if (entry.source, entry.stream_id) != current:
+            close_chain(last)
+            current, expected_position, expected_prev = (entry.source, entry.stream_id), 1, GENESIS
+        if entry.position != expected_position:
+            broken.append(BrokenLink.at(entry, f"expected position {expected_position}: an entry is missing"))
+        elif entry.prev_hash != expected_prev:
+            broken.append(BrokenLink.at(entry, "its previous hash is not the hash of the entry before"))
+        expected_position, expected_prev, last = entry.position + 1, entry.hash, entry
+    close_chain(last)
+    return broken
+
+
+def check_entry(entry: AuditEntry, envelope: CloudEventEnvelope) -> str | None:
+    """Why ``entry`` does not match ``envelope`` (its event as the log holds it), or None."""
+    recomputed = link_hash(entry.prev_hash, canonical_bytes(envelope))
+    if recomputed != entry.hash:
+        return f"stored hash {entry.hash[:16]}... differs from the recomputed {recomputed[:16]}..."
+    actor = envelope.data.get("actor") or {}
+    differs = [
+        name
+        for name, stored, actual in (
+            ("type", entry.event_type, envelope.type),
+            ("source", entry.source, envelope.source),
+            ("stream", entry.stream_id, envelope.subject),
+            ("stream version", entry.stream_version, envelope.streamversion),
+            ("time", entry.occurred_at, envelope.time),
+            ("actor", entry.actor_person_id, actor.get("person_id")),
+            ("actor's role", entry.actor_role, actor.get("role")),
+            ("actor's organisation", entry.actor_organisation, actor.get("organisation")),
+            ("correlation id", entry.correlation_id, envelope.correlationid),
+            ("causation id", entry.causation_id, envelope.causationid),
+        )
+        if stored != actual
+    ]
+    return f"stored {', '.join(differs)} differ from the event" if differs else None
+
+
+def _ordered(broken: Iterable[BrokenLink]) -> tuple[BrokenLink, ...]:
+    return tuple(sorted(broken, key=lambda b: (b.stream_seq or 0, b.source, b.stream_id, b.position or 0)))
+
+
+async def verify_against_log(
+    conn: asyncpg.Connection, trail: AuditTrail, js: JetStreamContext, settings: Settings
+) -> VerifyReport:
+    """Recompute every stored chain from the events in JetStream."""
+    entries = await trail.all_entries(conn)
+    heads = await trail.heads(conn)
+    applied_up_to = await trail.consumed_up_to(conn)
+    broken = check_links(entries, heads)
+    by_id = {e.event_id: e for e in entries}
+    seen: set[UUID] = set()
+    checked = 0
+    async for seq, raw in read_log(js, settings, first_seq=1, last_seq=await last_sequence(js, settings)):
+        try:
+            envelope, _ = parse_delivery(raw)
+        except InvalidEvent:
+            continue  # dead-lettered by the consumer, never applied
+        checked += 1
+        entry = by_id.get(envelope.id)
+        if entry is None:
+            if seq <= applied_up_to and envelope.id not in seen:
+                broken.append(
+                    BrokenLink(
+                        envelope.source,
+                        envelope.subject,
+                        None,
+                        envelope.id,
+                        envelope.type,
+                        seq,
+                        "no audit entry",
+                    )
+                )
+            continue
+        seen.add(envelope.id)
+        if (reason := check_entry(entry, envelope)) is not None:
+            broken.append(BrokenLink.at(entry, reason))
+    broken.extend(BrokenLink.at(e, "its event is not in the log") for e in entries if e.event_id not in seen)
+    return VerifyReport(len(heads), len(entries), checked, _ordered(broken))
+
+
+async def verify_against_file(conn: asyncpg.Connection, trail: AuditTrail, path: Path) -> VerifyReport:
+    """Recompute the chain links in an export (JSON Lines) and compare them with the stored chains."""
+    entries = await trail.all_entries(conn)
+    heads = await trail.heads(conn)
+    broken = check_links(entries, heads)
+    by_id = {e.event_id: e for e in entries}
+    last_in_file: dict[ChainId, tuple[int, str]] = {}
+    checked = 0
+    with path.open("rb") as lines:
+        for number, raw in enumerate(lines, start=1):
+            if not raw.strip():
+                continue
+            checked += 1
+            problem, link = _check_line(raw, number, by_id, last_in_file)
+            if problem is not None:
+                broken.append(problem)
+            if link is not None:
+                chain, position, digest = link
+                last_in_file[chain] = (position, digest)
+    return VerifyReport(len(heads), len(entries), checked, _ordered(broken))
+
+
+def _check_line(
+    raw: bytes,
+    number: int,
+    by_id: Mapping[UUID, AuditEntry],
+    last_in_file: Mapping[ChainId, tuple[int, str]],
+) -> tuple[BrokenLink | None, tuple[ChainId, int, str] | None]:
+    try:
+        record = json.loads(raw)
+        attributes = {name: record.pop(name) for name in EXPORT_ATTRIBUTES}
+        envelope = CloudEventEnvelope.model_validate(record)
+        position, prev_hash, declared = (
+            int(attributes["auditposition"]),
+            str(attributes["auditprevhash"]),
+            str(attributes["audithash"]),
+        )
+        recomputed = link_hash(prev_hash, canonical_bytes(envelope))
+    except (ValueError, KeyError, TypeError, ValidationError) as exc:
+        reason = f"line {number} is not an exported audit record: {type(exc).__name__}"
+        return BrokenLink("?", "?", None, None, None, None, reason), None
+    seq = int(attributes["streamseq"])
+    chain = (envelope.source, envelope.subject)
+    here = BrokenLink(envelope.source, envelope.subject, position, envelope.id, envelope.type, seq, "")
+    link = (chain, position, declared)
+
+    def broken(reason: str) -> tuple[BrokenLink, tuple[ChainId, int, str]]:
+        return BrokenLink(**{**here.__dict__, "reason": f"line {number}: {reason}"}), link
+
+    if recomputed != declared:
+        return broken("the envelope does not hash to its audithash (the line was changed)")
+    before = last_in_file.get(chain)
+    if before is not None and before[0] + 1 == position and before[1] != prev_hash:
+        return broken("its auditprevhash is not the hash of the stream's line before")
+    entry = by_id.get(envelope.id)
+    if entry is None:
+        return broken("no stored audit entry for this event")
+    if (entry.position, entry.prev_hash, entry.hash) != (position, prev_hash, declared):
+        return broken(f"differs from the stored chain (stored hash {entry.hash[:16]}...)")
+    if (mismatch := check_entry(entry, envelope)) is not None:
+        return broken(mismatch)
+    return None, link

@@ -1,0 +1,302 @@
+"""What reporting knows of one client's case, folded from the events by a pure function.
+
+:class:`CaseFacts` is the centre partition's record of a client (the joint workspace's
+working copy): dates, codes, the current plan's measures, transfers and the consents in
+force. It holds no name and no identity code, and never the health check's details
+(those go to the health partition only). The side views and the steering aggregates are
+cut from it by the pure functions in :mod:`services.reporting.partitions`.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from pydantic import BaseModel, ConfigDict
+
+from contracts.base import EventBase
+from contracts.guidance import (
+    ClientRelationshipClosed,
+    GuidanceCaseOpened,
+    GuidanceClientEvent,
+    GuideAssigned,
+    HealthCheckSummaryRecorded,
+    PhaseChanged,
+    PlanRevised,
+    ReassessmentCompleted,
+    ReturnedFromSocialServices,
+    TransferAcknowledged,
+    TransferredToSocialServices,
+)
+from contracts.intake import (
+    AssessmentCompleted,
+    ClientReferred,
+    ConsentGiven,
+    ConsentScope,
+    ConsentWithdrawn,
+    DuplicateReferralReceived,
+    IntakeClientEvent,
+)
+from contracts.subjects import organisation_slug
+
+ClientEvent = IntakeClientEvent | GuidanceClientEvent
+
+
+class _Fact(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class ConsentFact(_Fact):
+    consent_id: str
+    scopes: tuple[str, ...]
+    organisations: tuple[str, ...] = ()
+    given_on: date
+    withdrawn_on: date | None = None
+
+    @property
+    def in_force(self) -> bool:
+        return self.withdrawn_on is None
+
+
+class MeasureFact(_Fact):
+    measure_id: str
+    kind: str
+    provider: str
+    start: date
+    end: date | None
+    status: str
+
+
+class TransferFact(_Fact):
+    transfer_id: str
+    receiving_municipality: str
+    transferred_on: date
+    plan_start: date
+    plan_months: int
+    days_per_week: int
+    hours_per_day: Decimal
+    place: str
+    relationship_stays_open: bool
+    acknowledged_on: date | None = None
+    accepted: bool | None = None
+    returned_on: date | None = None
+
+    @property
+    def at_social_services(self) -> bool:
+        """The client is with social services: transferred, not declined, not returned."""
+        return self.returned_on is None and self.accepted is not False
+
+
+class HealthSummaryFact(_Fact):
+    checked_on: date
+    work_restrictions_found: bool
+    recommended_next_step: str
+
+
+class CaseFacts(_Fact):
+    client_id: str
+    municipality: str
+    referral_source: str | None = None
+    referral_date: date | None = None
+    subsidy_days: int | None = None
+    unemployment_months: int | None = None
+    duplicate_referrals: int = 0
+    assessed_on: date | None = None
+    #: route, profile and segment as intake's assessment gave them ...
+    assessment_route: str | None = None
+    assessment_profile: str | None = None
+    assessment_segment: int | None = None
+    assessment_rule_set: str | None = None
+    #: ... and as guidance opened (or re-assessed) the case; guidance's win
+    guidance_route: str | None = None
+    guidance_profile: str | None = None
+    guidance_segment: int | None = None
+    opened_on: date | None = None
+    handed_to_social_services: bool = False
+    opening_rule_set: str | None = None
+    guide_person_id: str | None = None
+    guide_first_assigned_on: date | None = None
+    phase: str | None = None
+    plan_revision: int = 0
+    first_plan_on: date | None = None
+    measures: tuple[MeasureFact, ...] = ()
+    health_summaries: tuple[HealthSummaryFact, ...] = ()
+    transfers: tuple[TransferFact, ...] = ()
+    reassessments: int = 0
+    closed_on: date | None = None
+    outcome: str | None = None
+    services_continue: str | None = None
+    months_in_relationship: int | None = None
+    closing_rule_set: str | None = None
+    consents: tuple[ConsentFact, ...] = ()
+
+    @classmethod
+    def new(cls, event: ClientEvent) -> CaseFacts:
+        return cls(client_id=event.stream_id, municipality=event.municipality)
+
+    # --- consent -----------------------------------------------------------------------
+
+    @property
+    def exchange_within_centre(self) -> bool:
+        """A consent in force covers data exchange between the centre's staff of both sides."""
+        scope = ConsentScope.DATA_EXCHANGE_WITHIN_CENTRE.value
+        return any(c.in_force and scope in c.scopes for c in self.consents)
+
+    def disclosed_to(self, organisation: str) -> bool:
+        """A consent in force names ``organisation`` for disclosure (e.g. ``social_services:mikkeli``)."""
+        scope = ConsentScope.DISCLOSURE_TO_ORGANISATIONS.value
+        return any(
+            c.in_force and scope in c.scopes and organisation in c.organisations for c in self.consents
+        )
+
+    # --- state -------------------------------------------------------------------------
+    # Intake's and guidance's events are each applied in their own stream's order, but
+    # not in order with each other; fields both set are kept apart and merged here.
+
+    @property
+    def route(self) -> str | None:
+        return self.guidance_route or self.assessment_route
+
+    @property
+    def profile(self) -> str | None:
+        return self.guidance_profile or self.assessment_profile
+
+    @property
+    def ministry_segment(self) -> int | None:
+        return self.guidance_segment or self.assessment_segment
+
+    @property
+    def at_social_services(self) -> bool:
+        return any(t.at_social_services for t in self.transfers)
+
+    @property
+    def in_active_guidance(self) -> bool:
+        """Counts in the named guide's caseload: open, with a guide, not with social services."""
+        return (
+            self.guide_person_id is not None
+            and self.closed_on is None
+            and not self.at_social_services
+            and not (self.handed_to_social_services and not self.transfers)
+        )
+
+
+def social_services(municipality: str) -> str:
+    """The organisation a consent names for a municipality's social services."""
+    return f"social_services:{organisation_slug(municipality)}"
+
+
+def evolve(facts: CaseFacts, event: EventBase) -> CaseFacts:
+    """The case after ``event``. Pure: the same events give the same facts, whenever."""
+    update: dict[str, object] = {}
+    if isinstance(event, ClientReferred):
+        update = {
+            "referral_source": event.source.value,
+            "referral_date": event.referral_date,
+            "subsidy_days": event.subsidy_days,
+            "unemployment_months": event.unemployment_months,
+        }
+    elif isinstance(event, DuplicateReferralReceived):
+        update = {"duplicate_referrals": facts.duplicate_referrals + 1}
+    elif isinstance(event, ConsentGiven):
+        consent = ConsentFact(
+            consent_id=event.consent_id,
+            scopes=tuple(s.value for s in event.scopes),
+            organisations=event.organisations,
+            given_on=event.given_on,
+        )
+        others = tuple(c for c in facts.consents if c.consent_id != event.consent_id)
+        update = {"consents": (*others, consent)}
+    elif isinstance(event, ConsentWithdrawn):
+        update = {
+            "consents": tuple(
+                c.model_copy(update={"withdrawn_on": event.withdrawn_on})
+                if c.consent_id == event.consent_id
+                else c
+                for c in facts.consents
+            )
+        }
+    elif isinstance(event, AssessmentCompleted):
+        update = {
+            "assessed_on": event.assessed_on,
+            "assessment_route": event.route.value,
+            "assessment_profile": event.profile.value if event.profile else None,
+            "assessment_segment": event.ministry_segment,
+            "assessment_rule_set": event.rule_set,
+        }
+    elif isinstance(event, GuidanceCaseOpened):
+        update = {
+            "opened_on": event.opened_on,
+            "guidance_route": event.route.value,
+            "guidance_profile": event.profile.value if event.profile else None,
+            "guidance_segment": event.ministry_segment,
+            "handed_to_social_services": event.handed_to_social_services,
+            "opening_rule_set": event.rule_set,
+        }
+    elif isinstance(event, GuideAssigned):
+        update = {
+            "guide_person_id": event.guide_person_id,
+            "guide_first_assigned_on": facts.guide_first_assigned_on or event.assigned_on,
+        }
+    elif isinstance(event, PhaseChanged):
+        update = {"phase": event.phase.value}
+    elif isinstance(event, PlanRevised):
+        update = {
+            "plan_revision": event.revision,
+            "first_plan_on": facts.first_plan_on or event.revised_on,
+            "measures": tuple(
+                MeasureFact(
+                    measure_id=m.measure_id,
+                    kind=m.kind,
+                    provider=m.provider,
+                    start=m.start,
+                    end=m.end,
+                    status=m.status.value,
+                )
+                for m in event.measures
+            ),
+        }
+    elif isinstance(event, HealthCheckSummaryRecorded):
+        summary = HealthSummaryFact(
+            checked_on=event.checked_on,
+            work_restrictions_found=event.work_restrictions_found,
+            recommended_next_step=event.recommended_next_step,
+        )
+        update = {"health_summaries": (*facts.health_summaries, summary)}
+    elif isinstance(event, TransferredToSocialServices):
+        plan = event.activation_plan
+        transfer = TransferFact(
+            transfer_id=event.transfer_id,
+            receiving_municipality=event.receiving_municipality,
+            transferred_on=event.transferred_on,
+            plan_start=plan.start,
+            plan_months=plan.months,
+            days_per_week=plan.days_per_week,
+            hours_per_day=plan.hours_per_day,
+            place=plan.place,
+            relationship_stays_open=event.relationship_stays_open,
+        )
+        earlier = tuple(t for t in facts.transfers if t.transfer_id != event.transfer_id)
+        update = {"transfers": (*earlier, transfer)}
+    elif isinstance(event, TransferAcknowledged):
+        update = {
+            "transfers": _update_transfer(
+                facts, event.transfer_id, acknowledged_on=event.acknowledged_on, accepted=event.accepted
+            )
+        }
+    elif isinstance(event, ReturnedFromSocialServices):
+        update = {"transfers": _update_transfer(facts, event.transfer_id, returned_on=event.returned_on)}
+    elif isinstance(event, ReassessmentCompleted):
+        update = {"reassessments": facts.reassessments + 1, "guidance_route": event.route.value}
+    elif isinstance(event, ClientRelationshipClosed):
+        update = {
+            "closed_on": event.closed_on,
+            "outcome": event.outcome.value,
+            "services_continue": event.services_continue.value,
+            "months_in_relationship": event.months_in_relationship,
+            "closing_rule_set": event.rule_set,
+        }
+    return facts.model_copy(update=update) if update else facts
+
+
+def _update_transfer(facts: CaseFacts, transfer_id: str, **changes: object) -> tuple[TransferFact, ...]:
+    return tuple(t.model_copy(update=changes) if t.transfer_id == transfer_id else t for t in facts.transfers)

@@ -1,0 +1,149 @@
+"""The dashboard in a real headless browser (Debian's chromium driven by Playwright):
+reporting serves it over HTTP, fed a year like the seed's 2010 through JetStream; the
+page shows the numbers the API returns, and a screenshot is saved."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import socket
+from pathlib import Path
+
+import httpx
+import pytest
+
+from services.reporting.app import create_app as reporting_app
+from tests.support.apps import eventually
+from tests.support.auth import ISSUER, reader_for
+from tests.support.reporting_events import interleaved, publish, seed_year
+
+pytestmark = pytest.mark.integration
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+DOCS_SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "dashboard.png"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+async def applied(pool) -> int:
+    async with pool.acquire() as conn:
+        return int(await conn.fetchval("SELECT count(*) FROM reporting.consumed_events"))
+
+
+@pytest.mark.skipif(
+    not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium (apt-get install chromium)"
+)
+async def test_the_dashboard_shows_in_a_real_browser_the_numbers_the_api_returns(
+    settings, pool, nats_client, tmp_path: Path
+) -> None:
+    import uvicorn
+    from playwright.async_api import async_playwright
+
+    events = interleaved(seed_year())
+    await publish(nats_client.jetstream(), settings, events)
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(reporting_app(settings), host="127.0.0.1", port=port, log_level="warning")
+    )
+    serving = asyncio.create_task(server.serve())
+    base = f"http://127.0.0.1:{port}"
+    try:
+        await eventually(lambda: asyncio.sleep(0, server.started), bool)
+        await eventually(lambda: applied(pool), lambda n: n == len(events), within=60)
+        async with httpx.AsyncClient(base_url=base) as api:
+            outcomes = (
+                await api.get(
+                    "/statistics/outcomes", params={"year": 2010}, headers=reader_for("/statistics/outcomes")
+                )
+            ).json()
+            sources = (
+                await api.get(
+                    "/statistics/referral-sources",
+                    params={"year": 2010},
+                    headers=reader_for("/statistics/referral-sources"),
+                )
+            ).json()
+            intake = (
+                await api.get(
+                    "/statistics/intake", params={"year": 2010}, headers=reader_for("/statistics/intake")
+                )
+            ).json()
+            caseloads = (
+                await api.get("/statistics/caseloads", headers=reader_for("/statistics/caseloads"))
+            ).json()
+            waiting = (
+                await api.get(
+                    "/statistics/waiting-times",
+                    params={"year": 2010},
+                    headers=reader_for("/statistics/waiting-times"),
+                )
+            ).json()
+
+        async with async_playwright() as p:
+            browser = await p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+            try:
+                page = await browser.new_page(viewport={"width": 1600, "height": 1000})
+                requests: list[str] = []
+                page.on("request", lambda request: requests.append(request.url))
+                response = await page.goto(
+                    f"{base}/dashboard?year=2010&as_of=2010-12-31&token={steering_token()}"
+                )
+                assert response is not None and response.status == 200
+
+                async def shown(testid: str) -> tuple[str, str | None]:
+                    element = page.get_by_test_id(testid)
+                    return (await element.text_content() or ""), await element.get_attribute("data-value")
+
+                for outcome, value in outcomes["shares"].items():
+                    text, exact = await shown(f"outcome-share-{outcome}")
+                    assert exact == f"{value:.4f}" and text.startswith(f"{round(value * 100)} %")
+                assert [
+                    round(outcomes["shares"][o] * 100) for o in ("open_labour_market", "outside_labour_force")
+                ] == [
+                    13,
+                    28,
+                ]
+                for source, value in sources["shares"].items():
+                    text, exact = await shown(f"source-share-{source}")
+                    assert exact == f"{value:.4f}" and text.startswith(f"{round(value * 100)} %")
+                assert await shown("new-clients") == (str(intake["new_clients"]), str(intake["new_clients"]))
+                assert (await shown("intake-target"))[0] == "350"
+                mikkeli = next(r for r in intake["municipalities"] if r["municipality"] == "Mikkeli")
+                assert (await shown("intake-mikkeli"))[
+                    0
+                ] == f"{mikkeli['new_clients']} (target {mikkeli['target']})"
+                for guide in caseloads["guides"]:
+                    text, _ = await shown(f"caseload-{guide['guide_person_id']}")
+                    assert text.startswith(str(guide["active_clients"]))
+                median = waiting["referral_to_assessment"]["median_days"]
+                assert (await shown("wait-assessment-median"))[0] == f"{median:g} days"
+                assert await page.locator("svg").count() >= 5, "the charts are inline SVG"
+                assert all(url.startswith(base) for url in requests), "nothing is fetched from elsewhere"
+
+                screenshot = tmp_path / "dashboard.png"
+                await page.screenshot(path=str(screenshot), full_page=True)
+            finally:
+                await browser.close()
+    finally:
+        server.should_exit = True
+        await serving
+    assert screenshot.stat().st_size > 10_000
+    shutil.copyfile(screenshot, DOCS_SCREENSHOT)
+
+
+def steering_token() -> str:
+    return ISSUER.issue(person_id="steering-1", role="steering_group_member", organisation="centre")

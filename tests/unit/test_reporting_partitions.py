@@ -1,0 +1,162 @@
+"""How a client's case is cut into the side partitions: pure functions, no servers."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from contracts.guidance import Outcome
+from contracts.intake import ConsentScope, ReferralSource, Route
+from services.reporting.facts import CaseFacts, evolve
+from services.reporting.partitions import (
+    Metric,
+    municipal_view,
+    steering_changes,
+    steering_counts,
+    te_view,
+)
+from tests.support.reporting_events import Story
+
+DISCLOSE_TO_MIKKELI = (ConsentScope.DISCLOSURE_TO_ORGANISATIONS,)
+
+
+def fold(story: Story) -> CaseFacts:
+    facts = CaseFacts.new(story.events[0])  # type: ignore[arg-type]
+    for event in story.events:
+        facts = evolve(facts, event)
+    return facts
+
+
+def guided_story() -> Story:
+    story = Story("Mikkeli")
+    story.referred(date(2010, 3, 1))
+    story.consent(date(2010, 3, 10))
+    story.assessed(date(2010, 3, 20))
+    story.opened(date(2010, 3, 20))
+    story.guide(date(2010, 4, 1))
+    story.plan(date(2010, 4, 10), "work_try_out", "job_coach")
+    return story
+
+
+def test_the_te_side_sees_centre_data_only_while_the_exchange_consent_is_in_force() -> None:
+    story = guided_story()
+    view = te_view(fold(story))
+    assert view is not None
+    assert view.client[0] == story.client_id and view.client[4] == "individual_service_guidance"
+    assert {m[2] for m in view.measures} == {"work_try_out", "job_coach"}
+
+    story.withdraw(date(2010, 5, 1))
+    assert te_view(fold(story)) is None
+
+
+def test_a_consent_without_the_exchange_scope_shows_the_te_side_nothing() -> None:
+    story = Story()
+    story.referred(date(2010, 3, 1))
+    story.consent(date(2010, 3, 10), scopes=(ConsentScope.MOVE_TO_CENTRE,))
+    assert te_view(fold(story)) is None
+
+
+def test_a_municipality_sees_a_transfer_only_while_a_consent_names_its_social_services() -> None:
+    story = guided_story()
+    story.transferred(date(2010, 6, 1), receiving="Mikkeli")
+    assert municipal_view(fold(story)).transfers == (), "no disclosure consent yet"
+
+    story.consent(
+        date(2010, 6, 1), "consent-2", DISCLOSE_TO_MIKKELI, organisations=("social_services:puumala", "kela")
+    )
+    assert municipal_view(fold(story)).transfers == (), "the consent names another municipality"
+
+    story.consent(
+        date(2010, 6, 2), "consent-3", DISCLOSE_TO_MIKKELI, organisations=("social_services:mikkeli",)
+    )
+    view = municipal_view(fold(story))
+    assert [(t[0], t[1], t[2]) for t in view.transfers] == [("Mikkeli", "t1", story.client_id)]
+    assert [(c[0], c[1], c[6]) for c in view.clients] == [("Mikkeli", story.client_id, True)]
+
+    story.withdraw(date(2010, 7, 1), "consent-3")
+    assert municipal_view(fold(story)) == type(view)(clients=(), transfers=())
+
+
+def test_the_health_check_details_never_enter_the_case_facts() -> None:
+    story = guided_story()
+    story.health_summary(date(2010, 5, 1))
+    story.health_details(date(2010, 5, 1), "diagnosis: confidential")
+    facts = fold(story)
+    assert "confidential" not in facts.model_dump_json()
+    view = te_view(facts)
+    assert view is not None and view.health_summaries[0][4] == "work try-out, light duties"
+
+
+def test_steering_counts_name_no_client() -> None:
+    story = guided_story()
+    story.closed(date(2010, 12, 1), Outcome.EDUCATION)
+    counts = steering_counts(fold(story))
+    assert counts
+    assert all(story.client_id not in str(key) for key in counts)
+    assert counts[(Metric.CLOSED, 2010, "Mikkeli", "education")] == 1
+    assert counts[(Metric.WAIT_REFERRAL_TO_ASSESSMENT, 2010, "Mikkeli", "19")] == 1
+    assert counts[(Metric.WAIT_ASSESSMENT_TO_GUIDE, 2010, "Mikkeli", "12")] == 1
+    assert counts[(Metric.OVER_500_DAYS, 2010, "Mikkeli", "")] == 1
+    assert counts[(Metric.MEASURES, 2010, "Mikkeli", "job_coach")] == 1
+
+
+def test_a_guide_change_moves_the_client_between_caseloads() -> None:
+    story = guided_story()
+    before = fold(story)
+    story.guide(date(2010, 5, 1), guide="guide-2")
+    changes = steering_changes(before, fold(story))
+    assert changes == {
+        (Metric.ACTIVE_CASELOAD, 0, "Mikkeli", "guide-1"): -1,
+        (Metric.ACTIVE_CASELOAD, 0, "Mikkeli", "guide-2"): 1,
+    }
+
+
+def test_a_client_with_social_services_leaves_the_guides_active_caseload_until_returning() -> None:
+    story = guided_story()
+    story.transferred(date(2010, 6, 1))
+    assert not fold(story).in_active_guidance
+    story.acknowledged(date(2010, 6, 2))
+    assert not fold(story).in_active_guidance
+    story.returned(date(2010, 9, 1))
+    facts = fold(story)
+    assert facts.in_active_guidance
+    counts = steering_counts(facts)
+    assert counts[(Metric.TRANSFERRED, 2010, "Mikkeli", "")] == 1
+    assert counts[(Metric.RETURNED, 2010, "Mikkeli", "")] == 1
+
+
+def test_deadlines_follow_the_rules_of_the_referral_and_opening_dates() -> None:
+    old = Story()
+    old.referred(date(2014, 12, 30))
+    old.assessed(date(2015, 5, 1))
+    assert not any(k[0] == Metric.ASSESSMENT_DEADLINE for k in steering_counts(fold(old))), "seed rules: none"
+
+    new = Story()
+    new.referred(date(2015, 1, 2), ReferralSource.SELF_REFERRAL)
+    new.assessed(date(2015, 5, 1))
+    new.opened(date(2015, 5, 1))
+    counts = steering_counts(fold(new))
+    assert counts[(Metric.ASSESSMENT_DEADLINE, 2015, "Mikkeli", "2015-04-02|2015-05-01")] == 1
+    assert counts[(Metric.PLAN_DEADLINE, 2015, "Mikkeli", "2015-08-01|")] == 1
+
+
+def test_a_rehabilitative_work_activity_route_is_on_the_home_municipality_view_with_consent() -> None:
+    story = Story("Puumala")
+    story.referred(date(2010, 3, 1))
+    story.consent(
+        date(2010, 3, 1),
+        scopes=(ConsentScope.MOVE_TO_CENTRE, ConsentScope.DISCLOSURE_TO_ORGANISATIONS),
+        organisations=("social_services:puumala",),
+    )
+    story.assessed(date(2010, 3, 20), Route.REHABILITATIVE_WORK_ACTIVITY)
+    story.opened(date(2010, 3, 20), Route.REHABILITATIVE_WORK_ACTIVITY)
+    clients = municipal_view(fold(story)).clients
+    assert [(c[0], c[3]) for c in clients] == [("Puumala", "rehabilitative_work_activity")]
+    assert te_view(fold(story)) is None, "no exchange consent: nothing on the TE side"
+
+
+def test_replaying_the_same_events_gives_the_same_facts() -> None:
+    story = guided_story()
+    story.closed(date(2010, 12, 1), Outcome.UNEMPLOYED)
+    assert fold(story) == fold(story)
+    facts = fold(story)
+    assert CaseFacts.model_validate_json(facts.model_dump_json()) == facts
