@@ -61,6 +61,24 @@ def build_parser() -> argparse.ArgumentParser:
             default=port,
             help=f"port of the {name} API (default: %(default)s)",
         )
+    up.add_argument(
+        "--demo",
+        action="store_true",
+        help="once the services answer, load the demo year 2010 through the APIs (as `reitti demo`)",
+    )
+
+    demo = sub.add_parser(
+        "demo",
+        help="load the seed's year 2010 (139 new clients to closures) into a running system via its APIs",
+    )
+    for name, port in SERVICE_PORTS.items():
+        demo.add_argument(
+            f"--{name}-url",
+            default=f"http://127.0.0.1:{port}",
+            help=f"the {name} service (default: %(default)s)",
+        )
+    demo.add_argument("--data-dir", type=Path, default=None, help="where `reitti up` keeps its signing key")
+    demo.add_argument("--concurrency", type=int, default=8, help="clients at once (default: %(default)s)")
 
     serve = sub.add_parser("serve", help="run one service (needs REITTI_NATS_URL and REITTI_DATABASE_URL)")
     serve.add_argument("service", choices=ALL_SERVICES)
@@ -151,11 +169,29 @@ def cmd_up(args: argparse.Namespace) -> int:
         postgres_port=args.postgres_port,
         service_ports={name: getattr(args, f"{name}_port") for name in SERVICE_PORTS},
         host=args.host,
+        demo=args.demo,
     )
     try:
         return launcher.run()
     except (EmbeddedServerError, LaunchError) as exc:
         print(f"reitti up: {exc}", file=sys.stderr)
+        return 1
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    """Load the demo year through the running services' APIs, with a progress bar, and
+    print reporting's 2010 statistics beside the seed's shares."""
+    from runtime.demo import DemoError, Endpoints, main
+
+    endpoints = Endpoints(intake=args.intake_url, guidance=args.guidance_url, reporting=args.reporting_url)
+    try:
+        return main(
+            endpoints,
+            (args.data_dir or default_data_dir()).expanduser(),
+            concurrency=max(1, args.concurrency),
+        )
+    except DemoError as exc:
+        print(f"reitti demo: {exc}", file=sys.stderr)
         return 1
 
 
@@ -472,6 +508,7 @@ def cmd_audit_export(args: argparse.Namespace) -> int:
 
 COMMANDS = {
     "up": cmd_up,
+    "demo": cmd_demo,
     "serve": cmd_serve,
     "relay": cmd_relay,
     "migrate": cmd_migrate,

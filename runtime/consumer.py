@@ -26,6 +26,7 @@ decision 4).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -61,6 +62,8 @@ def jetstream_max_deliver(settings_max_deliver: int) -> int:
 
 
 MAX_HEADER = 900
+#: The most deliveries applied in one transaction.
+BATCH_SIZE = 200
 #: Retries in place of a serialization failure or deadlock before it counts as a failure.
 CONTENTION_RETRIES = 5
 
@@ -168,10 +171,6 @@ class ExactlyOnceConsumer:
         self._settings = settings
         self.projection = projection
         s = quote_ident(projection.schema)
-        self._claim_sql = (
-            f"INSERT INTO {s}.consumed_events (consumer, event_id, stream_seq) "
-            "VALUES ($1, $2, $3) ON CONFLICT DO NOTHING RETURNING 1"
-        )
         self._position_sql = (
             f"INSERT INTO {s}.consumer_positions (consumer, stream_seq) VALUES ($1, $2) "
             "ON CONFLICT (consumer) DO UPDATE SET stream_seq = "
@@ -187,7 +186,34 @@ class ExactlyOnceConsumer:
             f"ON CONFLICT (consumer, source, stream_id) DO UPDATE SET version = excluded.version "
             f"WHERE {s}.stream_positions.version < excluded.version"
         )
+        # Replay's set-based statements: a whole batch at a time.
+        self._positions_sql = (
+            f"SELECT source, stream_id, version FROM {s}.stream_positions WHERE consumer = $1 "
+            "AND (source, stream_id) IN (SELECT * FROM unnest($2::text[], $3::text[]))"
+        )
+        self._claim_many_sql = (
+            f"INSERT INTO {s}.consumed_events (consumer, event_id, stream_seq) "
+            "SELECT $1, e, q FROM unnest($2::uuid[], $3::bigint[]) AS u(e, q) ON CONFLICT DO NOTHING "
+            "RETURNING event_id"
+        )
+        self._advance_many_sql = (
+            f"INSERT INTO {s}.stream_positions (consumer, source, stream_id, version) "
+            "SELECT $1, a, b, c FROM unnest($2::text[], $3::text[], $4::int[]) AS u(a, b, c) "
+            "ON CONFLICT (consumer, source, stream_id) DO UPDATE SET version = "
+            f"greatest({s}.stream_positions.version, excluded.version)"
+        )
+        # One round trip: record the event id (exactly once) and move the stream's position.
+        self._claim_and_advance_sql = (
+            f"WITH claim AS (INSERT INTO {s}.consumed_events (consumer, event_id, stream_seq) "
+            "VALUES ($1, $2, $3) ON CONFLICT DO NOTHING RETURNING 1), "
+            f"advance AS (INSERT INTO {s}.stream_positions (consumer, source, stream_id, version) "
+            "VALUES ($1, $4, $5, $6) ON CONFLICT (consumer, source, stream_id) DO UPDATE "
+            f"SET version = excluded.version WHERE {s}.stream_positions.version < excluded.version) "
+            "SELECT count(*) FROM claim"
+        )
         self.stats = ConsumerStats()
+        self._queue: asyncio.Queue[Delivery] = asyncio.Queue()
+        self._worker: asyncio.Task[None] | None = None
         #: seconds between attempts while the database is unreachable (doubles, capped)
         self.outage_backoff = (0.1, 5.0)
 
@@ -215,24 +241,155 @@ class ExactlyOnceConsumer:
             return Applied.DUPLICATE
         if strict_order and event.stream_version != last + 1:
             return Applied.EARLY
-        claimed = await conn.fetchval(self._claim_sql, self.name, event.event_id, stream_seq)
+        claimed = await conn.fetchval(
+            self._claim_and_advance_sql,
+            self.name,
+            event.event_id,
+            stream_seq,
+            envelope.source,
+            envelope.subject,
+            event.stream_version,
+        )
         if claimed:
             await self.projection.apply(conn, event, envelope)
-        await conn.execute(
-            self._advance_sql, self.name, envelope.source, envelope.subject, event.stream_version
-        )
-        await conn.execute(self._position_sql, self.name, stream_seq)
         return Applied.APPLIED if claimed else Applied.DUPLICATE
 
+    async def apply_replayed(
+        self, conn: asyncpg.Connection, items: list[tuple[CloudEventEnvelope, EventBase, int]]
+    ) -> int:
+        """Replay: apply a batch read in log order, in one transaction. Set-based (a few
+        statements for the whole batch) when the projection has ``apply_batch``; event by
+        event otherwise. Returns how many were applied now."""
+        apply_batch = getattr(self.projection, "apply_batch", None)
+        if apply_batch is None:
+            applied = 0
+            for envelope, event, seq in items:
+                result = await self.apply_in(conn, envelope, event, seq, strict_order=False)
+                applied += result is Applied.APPLIED
+            return applied
+        keys = list(dict.fromkeys((envelope.source, envelope.subject) for envelope, _, _ in items))
+        rows = await conn.fetch(self._positions_sql, self.name, [k[0] for k in keys], [k[1] for k in keys])
+        last = {(r["source"], r["stream_id"]): r["version"] for r in rows}
+        fresh = [
+            item for item in items if item[1].stream_version > last.get((item[0].source, item[0].subject), 0)
+        ]
+        claimed = {
+            r["event_id"]
+            for r in await conn.fetch(
+                self._claim_many_sql,
+                self.name,
+                [e.event_id for _, e, _ in fresh],
+                [seq for _, _, seq in fresh],
+            )
+        }
+        todo = [(event, envelope) for envelope, event, _ in fresh if event.event_id in claimed]
+        await apply_batch(conn, todo)
+        top: dict[tuple[str, str], int] = {}
+        for envelope, event, _ in fresh:
+            key = (envelope.source, envelope.subject)
+            top[key] = max(top.get(key, 0), event.stream_version)
+        await conn.execute(
+            self._advance_many_sql, self.name, [k[0] for k in top], [k[1] for k in top], list(top.values())
+        )
+        return len(todo)
+
+    async def record_position(self, conn: asyncpg.Connection, stream_seq: int) -> None:
+        """The highest stream sequence handled (for operators); once per batch."""
+        await conn.execute(self._position_sql, self.name, stream_seq)
+
+    async def submit(self, msg: Delivery) -> None:
+        """Queue a delivery for the worker (the subscriber's callback): deliveries keep
+        their order, and the worker applies whatever has queued up as one batch."""
+        if self._worker is None or self._worker.done():
+            self._worker = asyncio.create_task(self._work(), name=f"consumer:{self.name}")
+        await self._queue.put(msg)
+
+    async def stop(self) -> None:
+        """Stop the worker; deliveries not yet applied are redelivered after ack_wait."""
+        if self._worker is not None:
+            self._worker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._worker
+
+    async def _work(self) -> None:
+        while True:
+            batch = [await self._queue.get()]
+            while len(batch) < BATCH_SIZE and not self._queue.empty():
+                batch.append(self._queue.get_nowait())
+            try:
+                await self.handle_batch(batch)
+            except Exception:
+                # Not acked: JetStream redelivers them after ack_wait. The worker lives on.
+                log.exception("%s: a batch of %d could not be handled", self.name, len(batch))
+
+    async def handle_batch(self, msgs: list[Delivery]) -> None:
+        """Apply a batch in one transaction, in order. If any event in it fails, fall back
+        to one transaction per event, so the failure is isolated and retried alone."""
+        parsed: list[tuple[Delivery, CloudEventEnvelope, EventBase]] = []
+        for msg in msgs:
+            try:
+                envelope, event = parse_delivery(msg.data)
+            except InvalidEvent as exc:
+                meta = msg.metadata
+                reason = f"invalid event: {exc}"
+                await self._dead_letter(
+                    msg, reason, int(meta.sequence.stream), int(meta.num_delivered), exc.envelope
+                )
+                continue
+            parsed.append((msg, envelope, event))
+        if not parsed:
+            return
+        try:
+            results = await self._apply_batch(parsed)
+        except Exception:
+            for msg, envelope, event in parsed:
+                await self._handle_parsed(msg, envelope, event)
+            return
+        for (msg, envelope, event), result in zip(parsed, results, strict=True):
+            await self._settle(msg, envelope, event, result)
+
+    async def _apply_batch(
+        self, parsed: list[tuple[Delivery, CloudEventEnvelope, EventBase]]
+    ) -> list[Applied]:
+        delay, cap = self.outage_backoff
+        while True:
+            try:
+                async with self._pool.acquire() as conn, conn.transaction():
+                    results = [
+                        await self.apply_in(conn, envelope, event, int(msg.metadata.sequence.stream))
+                        for msg, envelope, event in parsed
+                    ]
+                    await self.record_position(
+                        conn, max(int(m.metadata.sequence.stream) for m, _, _ in parsed)
+                    )
+                    return results
+            except OUTAGE_ERRORS as exc:
+                self.stats.paused_on_outage += 1
+                log.warning(
+                    "%s: database unavailable (%s); retrying in %.1fs", self.name, type(exc).__name__, delay
+                )
+                for msg, _, _ in parsed:
+                    await msg.in_progress()
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, cap)
+
     async def handle(self, msg: Delivery) -> None:
+        """One delivery in its own transaction."""
         meta = msg.metadata
-        stream_seq = int(meta.sequence.stream)
-        deliveries = int(meta.num_delivered)
         try:
             envelope, event = parse_delivery(msg.data)
         except InvalidEvent as exc:
-            await self._dead_letter(msg, f"invalid event: {exc}", stream_seq, deliveries, exc.envelope)
+            reason = f"invalid event: {exc}"
+            await self._dead_letter(
+                msg, reason, int(meta.sequence.stream), int(meta.num_delivered), exc.envelope
+            )
             return
+        await self._handle_parsed(msg, envelope, event)
+
+    async def _handle_parsed(self, msg: Delivery, envelope: CloudEventEnvelope, event: EventBase) -> None:
+        meta = msg.metadata
+        stream_seq = int(meta.sequence.stream)
+        deliveries = int(meta.num_delivered)
         try:
             result = await self._apply_through_outages(envelope, event, stream_seq, msg)
         except Exception as exc:
@@ -251,6 +408,13 @@ class ExactlyOnceConsumer:
             )
             await msg.nak(delay=min(0.2 * 2 ** (deliveries - 1), 10.0))
             return
+        await self._settle(msg, envelope, event, result)
+
+    async def _settle(
+        self, msg: Delivery, envelope: CloudEventEnvelope, event: EventBase, result: Applied
+    ) -> None:
+        stream_seq = int(msg.metadata.sequence.stream)
+        deliveries = int(msg.metadata.num_delivered)
         if result is Applied.EARLY:
             self.stats.early += 1
             if deliveries >= EARLY_DELIVERIES:
@@ -275,7 +439,9 @@ class ExactlyOnceConsumer:
         while True:
             try:
                 async with self._pool.acquire() as conn, conn.transaction():
-                    return await self.apply_in(conn, envelope, event, stream_seq)
+                    result = await self.apply_in(conn, envelope, event, stream_seq)
+                    await self.record_position(conn, stream_seq)
+                    return result
             except CONTENTION_ERRORS:
                 contention += 1
                 if contention > CONTENTION_RETRIES:

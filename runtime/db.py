@@ -46,8 +46,16 @@ def quote_ident(name: str) -> str:
     return '"' + name + '"'
 
 
+async def _release(conn: asyncpg.Connection) -> None:
+    """What a connection needs when it goes back to the pool. Reitti keeps no session
+    state on pooled connections (no LISTEN, no session locks, no SET), so asyncpg's full
+    reset (a round trip per release) is not needed; an open transaction is rolled back."""
+    if conn.is_in_transaction():
+        await conn.execute("ROLLBACK")
+
+
 async def create_pool(url: str, *, min_size: int = 1, max_size: int = 10) -> asyncpg.Pool:
-    pool = await asyncpg.create_pool(url, min_size=min_size, max_size=max_size)
+    pool = await asyncpg.create_pool(url, min_size=min_size, max_size=max_size, reset=_release)
     assert pool is not None
     return pool
 

@@ -8,7 +8,7 @@ relay (:mod:`runtime.relay`) later moves outbox rows to JetStream.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -44,7 +44,7 @@ class StoredEvent:
 
 
 # One round trip: check the expected version, insert the events, insert their outbox rows
-# (only for events actually inserted), and notify the relay, which hears it at commit.
+# (only for events actually inserted).
 # The expected-version check stops gaps; the (stream_id, stream_version) primary key stops
 # two concurrent writers that both passed the check: the later insert fails, nothing is
 # overwritten.
@@ -70,9 +70,7 @@ WITH current AS (
 )
 SELECT (SELECT count(*) FROM inserted) AS inserted,
        (SELECT count(*) FROM queued) AS queued,
-       (SELECT v FROM current) AS current_version,
-       CASE WHEN EXISTS (SELECT 1 FROM inserted) THEN (SELECT pg_notify($12, '')::text) END
-           AS notified
+       (SELECT v FROM current) AS current_version
 """
 
 _READ_STREAM = """
@@ -86,15 +84,18 @@ FROM {s}.events WHERE global_position > $1 ORDER BY global_position LIMIT $2
 """
 
 
-def outbox_channel(schema: str) -> str:
-    return f"reitti_outbox_{schema}"
-
-
 class EventStore:
     """Append and read the client streams of one service."""
 
     def __init__(
-        self, pool: asyncpg.Pool, *, schema: str, namespace: str, source: str, service: str | None = None
+        self,
+        pool: asyncpg.Pool,
+        *,
+        schema: str,
+        namespace: str,
+        source: str,
+        service: str | None = None,
+        on_append: Callable[[], None] | None = None,
     ) -> None:
         self._pool = pool
         self.schema = schema
@@ -106,7 +107,8 @@ class EventStore:
         self._append_sql = _APPEND.format(s=s)
         self._read_stream_sql = _READ_STREAM.format(s=s)
         self._read_all_sql = _READ_ALL.format(s=s)
-        self._channel = outbox_channel(schema)
+        #: called after each append (the relay's wake-up in this process)
+        self._on_append = on_append
 
     def subject_for(self, event: EventBase) -> str:
         return event_subject(
@@ -154,6 +156,8 @@ class EventStore:
         assert row is not None
         if row["inserted"] != len(events):
             raise ConcurrencyConflict(stream_id, expected_version, row["current_version"])
+        if self._on_append is not None:
+            self._on_append()
         return expected_version + len(events)
 
     def _columns(self, events: Sequence[EventBase]) -> list[Any]:
@@ -181,7 +185,6 @@ class EventStore:
             envelopes,
             subjects,
             payloads,
-            self._channel,
         ]
 
     async def read_stream(

@@ -41,6 +41,7 @@ class Launcher:
     service_ports: dict[str, int]
     host: str = "127.0.0.1"
     out: object = sys.stdout
+    demo: bool = False
     servers: list[EmbeddedNats | EmbeddedPostgres] = field(default_factory=list)
     children: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     _stopping: bool = False
@@ -60,6 +61,10 @@ class Launcher:
             for name in SERVICES:
                 url = f"http://{self.host}:{self.service_ports[name]}"
                 self.say(f"{name:<10} {url}   API docs: {url}/docs")
+            if self.demo:
+                from runtime.demo import after_launch
+
+                after_launch(self.data_dir, self.host, self.service_ports, out=self.out)
             self.say(
                 f"get a token: reitti token --data-dir {self.data_dir} --role employment_advisor --person you"
             )

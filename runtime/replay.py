@@ -18,9 +18,11 @@ from nats.errors import TimeoutError as NatsTimeout
 from nats.js import JetStreamContext
 from nats.js.api import ConsumerConfig, DeliverPolicy
 
+from contracts.base import EventBase
+from contracts.envelope import CloudEventEnvelope
 from contracts.subjects import events_wildcard
 from runtime.config import Settings
-from runtime.consumer import Applied, ExactlyOnceConsumer, InvalidEvent, Projection, parse_delivery
+from runtime.consumer import ExactlyOnceConsumer, InvalidEvent, Projection, parse_delivery
 from runtime.db import Migration, apply_migrations, quote_ident
 
 Progress = Callable[[int, int], None]
@@ -70,22 +72,22 @@ async def replay_range(
         pending_msgs_limit=50_000,
     )
     seen = applied = invalid = 0
-    batch: list[tuple[object, object, int]] = []
+    batch: list[tuple[CloudEventEnvelope, EventBase, int]] = []
+
+    async def apply_all(conn: asyncpg.Connection) -> None:
+        nonlocal applied
+        applied += await consumer.apply_replayed(conn, batch)
+        await consumer.record_position(conn, batch[-1][2])
 
     async def flush() -> None:
-        nonlocal applied
         if not batch:
             return
         if isinstance(conn_or_pool, asyncpg.Connection):
             async with conn_or_pool.transaction():
-                for envelope, event, seq in batch:
-                    result = await consumer.apply_in(conn_or_pool, envelope, event, seq, strict_order=False)  # type: ignore[arg-type]
-                    applied += result is Applied.APPLIED
+                await apply_all(conn_or_pool)
         else:
             async with conn_or_pool.acquire() as conn, conn.transaction():
-                for envelope, event, seq in batch:
-                    result = await consumer.apply_in(conn, envelope, event, seq, strict_order=False)  # type: ignore[arg-type]
-                    applied += result is Applied.APPLIED
+                await apply_all(conn)
         batch.clear()
 
     try:

@@ -21,7 +21,7 @@ from nats.js import JetStreamContext
 from runtime.auth import TokenVerifier
 from runtime.config import ConfigError, Settings
 from runtime.db import Migration, apply_migrations, create_pool, wait_for_database
-from runtime.relay import OutboxRelay
+from runtime.relay import OutboxRelay, OutboxSignal
 from runtime.streams import connect_nats, ensure_streams
 
 log = logging.getLogger(__name__)
@@ -43,6 +43,8 @@ class ServiceHost:
     other_schemas: Mapping[str, Sequence[Migration]] = field(default_factory=dict)
     #: run after connecting and before the broker starts consuming
     on_connected: Sequence[Callable[[ServiceHost], Awaitable[None]]] = ()
+    #: run when stopping, after the broker stopped delivering (e.g. consumer workers)
+    on_stop: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     _pool: asyncpg.Pool | None = None
     _nc: NatsClient | None = None
     _stop: asyncio.Event = field(default_factory=asyncio.Event)
@@ -96,6 +98,9 @@ class ServiceHost:
             with contextlib.suppress(asyncio.TimeoutError, asyncio.CancelledError):
                 await asyncio.wait_for(task, timeout=5)
         await self.broker.stop()
+        for hook in self.on_stop:
+            with contextlib.suppress(Exception):
+                await hook()
         if self._nc is not None:
             with contextlib.suppress(Exception):
                 await self._nc.drain()
@@ -149,10 +154,16 @@ def service_app(host: ServiceHost, *, title: str, description: str, version: str
     return app
 
 
-def relay_task(schema: str) -> BackgroundTask:
-    """The background task that relays ``schema``'s outbox to JetStream."""
+def relay_task(
+    schema: str, signal: OutboxSignal | None = None, *, stream: Callable[[Settings], str] | None = None
+) -> BackgroundTask:
+    """The background task that relays ``schema``'s outbox to JetStream (to the events
+    stream unless ``stream`` names another); ``signal`` is the one the service's event
+    store fires on each append."""
 
     async def relay(host: ServiceHost, stop: asyncio.Event) -> None:
-        await OutboxRelay(host.pool, host.js, schema=schema, stream=host.settings.events_stream).run(stop)
+        target = stream(host.settings) if stream else host.settings.events_stream
+        relay = OutboxRelay(host.pool, host.js, schema=schema, stream=target, signal=signal)
+        await relay.run(stop)
 
     return relay

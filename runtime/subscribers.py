@@ -2,6 +2,9 @@
 queue group, with explicit acknowledgement, handing each delivery to
 :class:`ExactlyOnceConsumer`.
 
+The callback only queues the delivery: the consumer's worker applies whatever has
+queued up as one batch in one transaction (see runtime/consumer.py), in delivery order.
+
 Why push and not pull: FastStream's pull subscriber either runs every message of a fetch
 as its own concurrent task (one client's events would apply in any order) or, with
 ``batch=True``, holds a partial batch until its timeout (latency on every event). A push
@@ -68,4 +71,4 @@ def subscribe_exactly_once(
 
     @subscriber
     async def on_event(msg: NatsMessage) -> None:
-        await consumer().handle(msg.raw_message)
+        await consumer().submit(msg.raw_message)

@@ -5,12 +5,12 @@ concurrent change with ``retryable: true``. Nothing is written on any error."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Annotated, Any
 from uuid import uuid4
 
 from fastapi import APIRouter, Depends, Query, Request
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from contracts.base import Actor
 from contracts.guidance import (
@@ -28,10 +28,12 @@ from runtime.access import Permission, require
 from runtime.access_log import AccessLog
 from runtime.decision import Context
 from runtime.http import purpose
+from services.guidance import clock
 from services.guidance.application import GuidanceService
 from services.guidance.application import Outcome as Written_
 from services.guidance.domain import closure, guides, health, plan, transfer
 from services.guidance.domain.case import GuidanceCase, Status
+from services.guidance.requests import RequestModel, no_nul_in_parameters
 
 Reads = Annotated[Actor, Depends(require(Permission.GUIDANCE_READ))]
 ManagesGuides = Annotated[Actor, Depends(require(Permission.GUIDES_MANAGE))]
@@ -67,7 +69,8 @@ def access_log(request: Request) -> AccessLog:
 
 
 def context(actor: Actor) -> Context:
-    return Context(actor=actor, now=datetime.now(UTC), correlation_id=uuid4())
+    """``now`` is in the centre's zone, so ``ctx.now.date()`` is the Finnish business date."""
+    return Context(actor=actor, now=clock.now(), correlation_id=uuid4())
 
 
 class Written(BaseModel):
@@ -173,9 +176,7 @@ def case_view(state: GuidanceCase, today: date, *, acknowledgement_days: int) ->
     )
 
 
-class GuideRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class GuideRequest(RequestModel):
     person_id: str = Field(min_length=1, max_length=200)
     name: str = Field(min_length=1, max_length=200)
     role: str = Field(pattern="^(employment_advisor|service_guide)$")
@@ -197,41 +198,31 @@ class SuggestionView(BaseModel):
     free_places: int
 
 
-class AssignRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class AssignRequest(RequestModel):
     guide_person_id: str = Field(min_length=1, max_length=200)
     assigned_on: date
     override_reason: str | None = Field(default=None, min_length=1, max_length=500)
 
 
-class PhaseRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class PhaseRequest(RequestModel):
     phase: Phase
     changed_on: date
 
 
-class PlanRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class PlanRequest(RequestModel):
     revised_on: date
     measures: list[Measure] = Field(max_length=50)
     review: bool = False
 
 
-class HealthCheckRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class HealthCheckRequest(RequestModel):
     checked_on: date
     work_restrictions_found: bool
     recommended_next_step: str = Field(min_length=1, max_length=1000)
     details: str = Field(min_length=1, max_length=20_000, description="Stays in the health partition")
 
 
-class TransferRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class TransferRequest(RequestModel):
     transferred_on: date
     receiving_municipality: str | None = Field(default=None, description="Default: the client's municipality")
     activation_plan: ActivationPlan
@@ -242,32 +233,24 @@ class TransferCreated(Written):
     transfer_id: str
 
 
-class AcknowledgementRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class AcknowledgementRequest(RequestModel):
     accepted: bool
     reason: str | None = Field(default=None, max_length=1000)
     acknowledged_on: date
 
 
-class ReturnRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class ReturnRequest(RequestModel):
     returned_on: date
 
 
-class ReassessmentRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class ReassessmentRequest(RequestModel):
     reassessed_on: date
     assessors: list[Assessor] = Field(min_length=2, max_length=2)
     route: Route
     reason: str = Field(min_length=1, max_length=4000)
 
 
-class ClosureRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class ClosureRequest(RequestModel):
     closed_on: date
     outcome: Outcome
     outside_labour_force_reason: OutsideLabourForceReason | None = None
@@ -306,10 +289,11 @@ def guide_view(g: guides.Guide, limit: int) -> GuideView:
 
 
 def router(*, catalogue: Mapping[str, str], acknowledgement_days: int) -> APIRouter:
-    api = APIRouter()
+    clock.zone()  # an unknown REITTI_TIME_ZONE fails here, at start-up, not in a request
+    api = APIRouter(dependencies=[Depends(no_nul_in_parameters)])
 
     def today() -> date:
-        return datetime.now(UTC).date()
+        return clock.today()
 
     async def cases(
         request: Request, svc: GuidanceService, actor: Actor, why: str, what: str, **filters: Any

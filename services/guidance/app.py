@@ -28,6 +28,7 @@ from runtime.consumer import ExactlyOnceConsumer
 from runtime.db import Migration, event_store_migrations
 from runtime.eventstore import EventStore
 from runtime.http import install_error_handlers, install_forbidden
+from runtime.relay import OutboxSignal
 from runtime.service import ServiceHost, relay_task, service_app
 from runtime.subscribers import subscribe_exactly_once
 from services.guidance import api
@@ -109,6 +110,7 @@ def build_broker(settings: Settings, consumer: Callable[[], ExactlyOnceConsumer]
 
 def create_app(settings: Settings | None = None, *, caseload_limit: int | None = None) -> FastAPI:
     settings = settings or Settings.from_env()
+    outbox = OutboxSignal()  # appends wake this service's relay
     limit = caseload_limit or int(os.environ.get("REITTI_CASELOAD_LIMIT", DEFAULT_CASELOAD_LIMIT))
     ack_days = int(os.environ.get("REITTI_TRANSFER_ACK_DAYS", DEFAULT_ACKNOWLEDGEMENT_DAYS))
     catalogue = measure_catalogue_from_env()
@@ -116,13 +118,16 @@ def create_app(settings: Settings | None = None, *, caseload_limit: int | None =
     broker = build_broker(settings, lambda: holder[0])
 
     async def wire(h: ServiceHost) -> None:
-        store = EventStore(h.pool, schema=SCHEMA, namespace=settings.namespace, source=SOURCE)
+        store = EventStore(
+            h.pool, schema=SCHEMA, namespace=settings.namespace, source=SOURCE, on_append=outbox.notify
+        )
         svc = GuidanceService(h.pool, GuidanceRepository(store), caseload_limit=limit)
         app.state.guidance = svc
         app.state.access_log = AccessLog(store)
         holder[:] = [
             ExactlyOnceConsumer(pool=h.pool, js=h.js, settings=settings, projection=IntakeEventsConsumer(svc))
         ]
+        h.on_stop.append(holder[0].stop)
 
     host = ServiceHost(
         name="guidance",
@@ -130,7 +135,7 @@ def create_app(settings: Settings | None = None, *, caseload_limit: int | None =
         schema=SCHEMA,
         migrations=MIGRATIONS,
         broker=broker,
-        background=[relay_task(SCHEMA)],
+        background=[relay_task(SCHEMA, outbox)],
         on_connected=[wire],
     )
     app = service_app(

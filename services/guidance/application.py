@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date
 from uuid import uuid4
 
 import asyncpg
@@ -15,11 +15,14 @@ from contracts.base import Actor, EventBase
 from contracts.envelope import CloudEventEnvelope
 from contracts.intake import AssessmentCompleted, ClientReferred
 from runtime.decision import Context
+from runtime.eventstore import ConcurrencyConflict
+from services.guidance import clock
 from services.guidance.domain import guides, opening
 from services.guidance.domain.case import GuidanceCase, fold
 from services.guidance.domain.closure import CloseRelationship, close
 from services.guidance.domain.errors import DomainError
-from services.guidance.repository import SCHEMA, GuidanceRepository
+from services.guidance.domain.guides import Guide
+from services.guidance.repository import SCHEMA, GuidanceRepository, counted_guide
 
 #: Who acts when guidance reacts to another service's event.
 GUIDANCE_SYSTEM = Actor(person_id="system:guidance", role="system", organisation="centre")
@@ -58,22 +61,41 @@ class GuidanceService:
     async def assign(
         self, client_id: str, guide_id: str, *, assigned_on: date, override_reason: str | None, ctx: Context
     ) -> Outcome:
-        """The guide's row is locked while deciding, so two assignments cannot both take
-        the last place under the caseload limit."""
+        """The new guide's row and the case's current guide's row are both locked while
+        deciding, in ``person_id`` order: two assignments cannot both take the new
+        guide's last place under the caseload limit, and two swaps in opposite
+        directions (A to B and B to A) wait for each other instead of deadlocking on
+        the caseload updates."""
         async with self._pool.acquire() as conn, conn.transaction():
-            guide = await self.repo.lock_guide(conn, guide_id)
+            state = await self._existing(conn, client_id)
+            locked = await self._lock_guides(conn, {guide_id, *([state.guide] if state.guide else [])})
+            guide = locked.get(guide_id)
             if guide is None:
                 raise GuideNotFound(f"no guide {guide_id}; add them with POST /guides")
-            state = await self._existing(conn, client_id)
+            # The case may have changed while we waited for the locks: decide on its
+            # state now, whose guide must be among the rows we hold.
+            fresh = await self._existing(conn, client_id)
+            if fresh.version != state.version and fresh.guide not in (None, *locked):
+                raise ConcurrencyConflict(client_id, state.version, fresh.version)
             events = guides.assign_guide(
-                state,
+                fresh,
                 guide,
                 limit=self.caseload_limit,
                 assigned_on=assigned_on,
                 override_reason=override_reason,
                 ctx=ctx,
             )
-            return Outcome(await self.commit(conn, client_id, state, events), events)
+            return Outcome(await self.commit(conn, client_id, fresh, events), events)
+
+    async def _lock_guides(self, conn: asyncpg.Connection, person_ids: set[str]) -> dict[str, Guide]:
+        """Lock the guides' rows one by one in ``person_id`` order (every transaction
+        that locks more than one guide does so in this order); unknown ids are left out."""
+        locked: dict[str, Guide] = {}
+        for person_id in sorted(person_ids):
+            row = await self.repo.lock_guide(conn, person_id)
+            if row is not None:
+                locked[person_id] = row
+        return locked
 
     async def close(self, client_id: str, command: CloseRelationship, ctx: Context) -> Outcome:
         async with self._pool.acquire() as conn, conn.transaction():
@@ -99,9 +121,14 @@ class GuidanceService:
         if not events:
             assert state is not None
             return state
-        await self.repo.store.append(client_id, state.version if state else 0, events, conn=conn)
         new_state = fold(events, state)
         assert new_state is not None
+        # Lock the caseload rows this change moves, in person_id order and before the
+        # append, as assign() does: the guides' rows are always taken first, in one order.
+        moved = {counted_guide(state), counted_guide(new_state)}
+        if len(moved) > 1:
+            await self._lock_guides(conn, {g for g in moved if g})
+        await self.repo.store.append(client_id, state.version if state else 0, events, conn=conn)
         await self.repo.save(conn, state, new_state)
         return new_state
 
@@ -127,10 +154,11 @@ class IntakeEventsConsumer:
             state = await self._service.repo.load(conn, event.stream_id)
             ctx = Context(
                 actor=GUIDANCE_SYSTEM,
-                now=datetime.now(UTC),
+                now=clock.now(),
                 correlation_id=event.correlation_id,
                 causation_id=event.event_id,
                 new_id=uuid4,
             )
             events = opening.open_case(state, event, ctx=ctx)
-            await self._service.commit(conn, event.stream_id, state, events)
+            if events:  # a route that leaves the centre opens nothing, and there may be no case
+                await self._service.commit(conn, event.stream_id, state, events)

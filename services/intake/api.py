@@ -7,12 +7,12 @@ same client with ``retryable: true``. Nothing is written on any error.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Annotated, Any
 from uuid import UUID, uuid4
 
 from fastapi import APIRouter, Depends, Query, Request, Response, status
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AwareDatetime, BaseModel, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from contracts.base import Actor
@@ -30,6 +30,7 @@ from runtime.access import Permission, require
 from runtime.access_log import AccessLog
 from runtime.decision import Context
 from runtime.http import purpose
+from services.intake import clock
 from services.intake.application import IntakeService, Outcome
 from services.intake.domain import assessment, consent, referral, sessions
 from services.intake.domain.case import IntakeCase, Stage
@@ -37,6 +38,7 @@ from services.intake.domain.status import deadline_status, eligibility
 from services.intake.identity import check_character_ok
 from services.intake.imports import ImportResult, import_info_list
 from services.intake.info_list import detect_format
+from services.intake.requests import RequestModel, no_nul_in_parameters
 
 Registers = Annotated[Actor, Depends(require(Permission.REFERRAL_REGISTER))]
 Imports = Annotated[Actor, Depends(require(Permission.REFERRAL_IMPORT))]
@@ -67,7 +69,8 @@ def access_log(request: Request) -> AccessLog:
 
 
 def context(actor: Actor) -> Context:
-    return Context(actor=actor, now=datetime.now(UTC), correlation_id=uuid4())
+    """``now`` is in the centre's zone, so ``ctx.now.date()`` is the Finnish business date."""
+    return Context(actor=actor, now=clock.now(), correlation_id=uuid4())
 
 
 class Written(BaseModel):
@@ -89,9 +92,7 @@ def written(outcome: Outcome) -> Written:
 # --- referrals ----------------------------------------------------------------------------
 
 
-class ReferralRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class ReferralRequest(RequestModel):
     source: ReferralSource
     source_description: str | None = Field(default=None, max_length=200, examples=["school"])
     municipality: str = Field(min_length=1, max_length=100, examples=["Mikkeli"])
@@ -274,9 +275,7 @@ def _assessment_data(event: AssessmentCompleted | None) -> dict[str, Any] | None
 # --- sessions, consent, assessment requests ----------------------------------------------------
 
 
-class InfoSessionRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class InfoSessionRequest(RequestModel):
     starts_at: AwareDatetime
     place: str = Field(min_length=1, max_length=200, examples=["TYP Reitti, meeting room 2"])
     capacity: int = Field(ge=1, le=500)
@@ -302,31 +301,23 @@ def session_view(s: sessions.InfoSession) -> InfoSessionView:
     )
 
 
-class InvitationRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class InvitationRequest(RequestModel):
     client_id: str = Field(min_length=1, max_length=200)
 
 
-class AttendanceRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class AttendanceRequest(RequestModel):
     session_id: str = Field(min_length=1, max_length=200)
     attended: bool
     initial_survey_form_given: bool = False
     data_protection_leaflet_given: bool = False
 
 
-class AppointmentRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class AppointmentRequest(RequestModel):
     appointment_at: AwareDatetime
     assessor_person_id: str = Field(min_length=1, max_length=200)
 
 
-class ConsentRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class ConsentRequest(RequestModel):
     scopes: list[ConsentScope] = Field(min_length=1)
     organisations: list[str] = Field(
         default_factory=list, examples=[["social_services:mikkeli", "kela"]], max_length=20
@@ -355,15 +346,11 @@ class ConsentRecorded(Written):
     consent_id: str
 
 
-class WithdrawalRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class WithdrawalRequest(RequestModel):
     withdrawn_on: date
 
 
-class AssessmentRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class AssessmentRequest(RequestModel):
     assessed_on: date
     assessors: list[Assessor] = Field(min_length=1, max_length=2)
     findings: list[AreaFinding] = Field(min_length=1, max_length=6)
@@ -386,7 +373,8 @@ class AssessmentRequest(BaseModel):
 
 
 def router() -> APIRouter:
-    api = APIRouter()
+    clock.zone()  # an unknown REITTI_TIME_ZONE fails here, at start-up, not in a request
+    api = APIRouter(dependencies=[Depends(no_nul_in_parameters)])
 
     @api.post(
         "/referrals",
@@ -450,7 +438,7 @@ def router() -> APIRouter:
         municipality: Annotated[str | None, Query(max_length=100)] = None,
         limit: Annotated[int, Query(ge=1, le=2000)] = 500,
     ) -> list[QueueEntry]:
-        now = datetime.now(UTC)
+        now = clock.now()
         pool = request.app.state.host.pool
         async with pool.acquire() as conn:
             rows = await request.app.state.repository.queue(
@@ -498,7 +486,7 @@ def router() -> APIRouter:
     ) -> CaseView:
         state = await svc.get(client_id)
         await access_log(request).record(actor, [client_id], what="intake case", purpose=why)
-        return case_view(state, datetime.now(UTC).date())
+        return case_view(state, clock.today())
 
     @api.post(
         "/info-sessions",
@@ -523,7 +511,7 @@ def router() -> APIRouter:
     )
     async def list_sessions(request: Request, actor: ReadsSessions) -> list[InfoSessionView]:
         async with request.app.state.host.pool.acquire() as conn:
-            found = await request.app.state.repository.sessions(conn, since=datetime.now(UTC))
+            found = await request.app.state.repository.sessions(conn, since=clock.now())
         return [session_view(s) for s in found]
 
     @api.post(

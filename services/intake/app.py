@@ -19,6 +19,7 @@ from runtime.config import Settings
 from runtime.db import Migration, event_store_migrations
 from runtime.eventstore import EventStore
 from runtime.http import install_error_handlers
+from runtime.relay import OutboxSignal
 from runtime.service import ServiceHost, relay_task, service_app
 from services.intake import api
 from services.intake.application import ClientNotFound, IntakeService, SessionNotFound
@@ -69,17 +70,20 @@ def build_broker(settings: Settings) -> NatsBroker:
 
 def create_app(settings: Settings | None = None, municipalities: tuple[str, ...] | None = None) -> FastAPI:
     settings = settings or Settings.from_env()
+    outbox = OutboxSignal()  # appends wake this service's relay
     host = ServiceHost(
         name="intake",
         settings=settings,
         schema=SCHEMA,
         migrations=MIGRATIONS,
         broker=build_broker(settings),
-        background=[relay_task(SCHEMA)],
+        background=[relay_task(SCHEMA, outbox)],
     )
 
     async def wire(h: ServiceHost) -> None:
-        store = EventStore(h.pool, schema=SCHEMA, namespace=settings.namespace, source=SOURCE)
+        store = EventStore(
+            h.pool, schema=SCHEMA, namespace=settings.namespace, source=SOURCE, on_append=outbox.notify
+        )
         repository = IntakeRepository(store)
         app.state.event_store = store
         app.state.access_log = AccessLog(store)

@@ -16,11 +16,12 @@ from datetime import date
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import ConfigDict, Field, ValidationError, field_validator
 
 from contracts.intake import IDENTITY_CODE_PATTERN, ClientDetails, ReferralSource
 from services.intake.domain.referral import RegisterReferral
 from services.intake.identity import check_character_ok
+from services.intake.requests import RequestModel
 
 COLUMNS = (
     "personal_identity_code",
@@ -40,8 +41,9 @@ class ListFormat(StrEnum):
     JSON_LINES = "jsonl"
 
 
-class InfoListRow(BaseModel):
-    """One referral on the info list; the source is always the TE-office."""
+class InfoListRow(RequestModel):
+    """One referral on the info list; the source is always the TE-office. No value may
+    carry the NUL character (:class:`RequestModel`): such a row is refused by its line."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 

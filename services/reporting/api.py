@@ -5,7 +5,7 @@ municipality answers 422 naming the field."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Annotated, Any
 
@@ -21,6 +21,7 @@ from runtime.access import Forbidden, Permission, require
 from runtime.access_log import AccessLog
 from runtime.http import purpose
 from services.reporting import dashboard
+from services.reporting.access_report import AccessEntry
 from services.reporting.audit import AuditEntry, export_lines
 from services.reporting.config import ReportingConfig
 from services.reporting.projections import ReportingProjection
@@ -365,6 +366,27 @@ def router() -> APIRouter:
         if not entries:
             raise HTTPException(404, "no events for this stream")
         await access_log(request).record(actor, [client_id], what="audit timeline", purpose=why)
+        return entries
+
+    @api.get(
+        "/audit/clients/{client_id}/access-report",
+        tags=["audit"],
+        summary="Who has seen or received the client's data: every read and disclosure (default: two years)",
+    )
+    async def access_report(
+        actor: Auditor,
+        why: Purpose,
+        request: Request,
+        client_id: ClientId,
+        since: Annotated[datetime | None, Query(description="From when (default: two years ago)")] = None,
+    ) -> list[AccessEntry]:
+        if since is not None and since.tzinfo is None:
+            raise _invalid("since", "give a time zone (for example Z)")
+        start = since or datetime.now(UTC) - timedelta(days=2 * 365 + 1)
+        projection: ReportingProjection = request.app.state.projection
+        async with pool(request).acquire() as conn:
+            entries = await projection.access.report(conn, client_id, start)
+        await access_log(request).record(actor, [client_id], what="access report", purpose=why)
         return entries
 
     @api.get(

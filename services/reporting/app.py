@@ -13,10 +13,12 @@ from runtime.consumer import ExactlyOnceConsumer
 from runtime.db import event_store_migrations
 from runtime.eventstore import EventStore
 from runtime.http import install_error_handlers
+from runtime.relay import OutboxSignal
 from runtime.service import ServiceHost, relay_task, service_app
 from runtime.subscribers import subscribe_exactly_once
 from services.reporting import api
 from services.reporting.config import ReportingConfig
+from services.reporting.feeds import FEEDS_SCHEMA, FeedPublisher
 from services.reporting.projections import MIGRATIONS, ReferralStatistics, ReportingProjection
 from services.reporting.statistics import Statistics
 from services.reporting.views import SideViews
@@ -25,7 +27,7 @@ SCHEMA = "reporting"
 #: Reporting's own events (the access log of its reads) live apart from the projections,
 #: which replay rebuilds and swaps.
 EVENTS_SCHEMA = "reporting_events"
-OTHER_SCHEMAS = {EVENTS_SCHEMA: event_store_migrations()}
+OTHER_SCHEMAS = {EVENTS_SCHEMA: event_store_migrations(), FEEDS_SCHEMA: event_store_migrations()}
 CONSUMER = ReportingProjection.name
 
 __all__ = ["CONSUMER", "MIGRATIONS", "SCHEMA", "build_broker", "create_app"]
@@ -48,12 +50,17 @@ def build_broker(settings: Settings, consumer: Callable[[], ExactlyOnceConsumer]
 
 def create_app(settings: Settings | None = None, config: ReportingConfig | None = None) -> FastAPI:
     settings = settings or Settings.from_env()
+    outbox = OutboxSignal()  # appends wake this service's relay
     config = config or ReportingConfig.from_env()
-    projection = ReportingProjection(SCHEMA)
+    feeds_outbox = OutboxSignal()
+    projection = ReportingProjection(
+        SCHEMA, feeds=FeedPublisher(settings.namespace, schema=FEEDS_SCHEMA, on_queue=feeds_outbox.notify)
+    )
     consumers: list[ExactlyOnceConsumer] = []
 
     async def wire(h: ServiceHost) -> None:
         consumers[:] = [ExactlyOnceConsumer(pool=h.pool, js=h.js, settings=settings, projection=projection)]
+        h.on_stop.append(consumers[0].stop)
         store = EventStore(
             h.pool,
             schema=EVENTS_SCHEMA,
@@ -71,7 +78,10 @@ def create_app(settings: Settings | None = None, config: ReportingConfig | None 
         broker=build_broker(settings, lambda: consumers[0]),
         on_connected=[wire],
         other_schemas=OTHER_SCHEMAS,
-        background=[relay_task(EVENTS_SCHEMA)],
+        background=[
+            relay_task(EVENTS_SCHEMA, outbox),
+            relay_task(FEEDS_SCHEMA, feeds_outbox, stream=lambda s: s.feeds_stream),
+        ],
     )
     app = service_app(
         host,

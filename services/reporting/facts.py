@@ -67,15 +67,20 @@ class MeasureFact(_Fact):
     status: str
 
 
+#: guidance's name for the hand-over made when the route opens the case with social services
+OPENING_TRANSFER = "opening"
+
+
 class TransferFact(_Fact):
     transfer_id: str
     receiving_municipality: str
     transferred_on: date
-    plan_start: date
-    plan_months: int
-    days_per_week: int
-    hours_per_day: Decimal
-    place: str
+    #: the activation plan; None for the hand-over at opening (transfer_id "opening")
+    plan_start: date | None
+    plan_months: int | None
+    days_per_week: int | None
+    hours_per_day: Decimal | None
+    place: str | None
     relationship_stays_open: bool
     acknowledged_on: date | None = None
     accepted: bool | None = None
@@ -232,6 +237,23 @@ def evolve(facts: CaseFacts, event: EventBase) -> CaseFacts:
             "handed_to_social_services": event.handed_to_social_services,
             "opening_rule_set": event.rule_set,
         }
+        if event.handed_to_social_services:
+            # Guidance's implicit hand-over at opening: acknowledged and returned like any.
+            opening = TransferFact(
+                transfer_id=OPENING_TRANSFER,
+                receiving_municipality=event.municipality,
+                transferred_on=event.opened_on,
+                plan_start=None,
+                plan_months=None,
+                days_per_week=None,
+                hours_per_day=None,
+                place=None,
+                relationship_stays_open=True,
+            )
+            update["transfers"] = (
+                *(t for t in facts.transfers if t.transfer_id != OPENING_TRANSFER),
+                opening,
+            )
     elif isinstance(event, GuideAssigned):
         update = {
             "guide_person_id": event.guide_person_id,

@@ -110,8 +110,8 @@ def activation_periods(facts: CaseFacts, until: date) -> list[tuple[date, date]]
     default_end = min(facts.closed_on or until, until)
     periods = [(m.start, m.end or default_end) for m in facts.measures if m.status != "cancelled"]
     for t in facts.transfers:
-        if t.accepted is False:
-            continue
+        if t.accepted is False or t.plan_start is None or t.plan_months is None:
+            continue  # declined, or the hand-over at opening before any activation plan
         end = add_months(t.plan_start, t.plan_months) - ONE_DAY
         if t.returned_on is not None:
             end = min(end, t.returned_on - ONE_DAY)

@@ -91,7 +91,19 @@ def te_view(facts: CaseFacts) -> TeView | None:
 
 MunicipalClientRow = tuple[str, str, str, str | None, date | None, date | None, bool]
 MunicipalTransferRow = tuple[
-    str, str, str, date, date, int, int, object, str, bool, date | None, bool | None, date | None
+    str,
+    str,
+    str,
+    date,
+    date | None,
+    int | None,
+    int | None,
+    object,
+    str | None,
+    bool,
+    date | None,
+    bool | None,
+    date | None,
 ]
 
 

@@ -18,9 +18,18 @@ from contracts.envelope import CloudEventEnvelope
 from contracts.guidance import FinalAssessmentIssued, HealthCheckDetailsRecorded
 from contracts.intake import ClientReferred
 from runtime.db import Migration, apply_migrations, consumer_tracking_migrations, quote_ident
+from services.reporting.access_report import AccessReport
 from services.reporting.audit import AuditTrail
 from services.reporting.facts import CaseFacts, ClientEvent, evolve
+from services.reporting.feeds import FeedPublisher
 from services.reporting.partitions import municipal_view, steering_changes, te_view
+
+_COUNT_REFERRALS = """
+INSERT INTO {s}.referrals_by_source (year, municipality, source, referred)
+SELECT * FROM unnest($1::int[], $2::text[], $3::text[], $4::int[])
+ON CONFLICT (year, municipality, source)
+DO UPDATE SET referred = {s}.referrals_by_source.referred + excluded.referred
+"""
 
 _COUNT_REFERRAL = """
 INSERT INTO {s}.referrals_by_source (year, municipality, source, referred)
@@ -122,6 +131,8 @@ MIGRATIONS = [
     Migration.from_package("services.reporting.migrations", "0001_referral_statistics.sql"),
     Migration.from_package("services.reporting.migrations", "0002_side_partitions.sql"),
     Migration.from_package("services.reporting.migrations", "0003_audit_log.sql"),
+    Migration.from_package("services.reporting.migrations", "0004_access_report.sql"),
+    Migration.from_package("services.reporting.migrations", "0005_opening_transfer.sql"),
 ]
 
 
@@ -135,6 +146,7 @@ class ReferralStatistics:
         self.schema = schema
         s = quote_ident(schema)
         self._count = _COUNT_REFERRAL.format(s=s)
+        self._count_many = _COUNT_REFERRALS.format(s=s)
         self._by_source = _BY_SOURCE.format(s=s)
         self._snapshot = _SNAPSHOT.format(s=s)
 
@@ -144,6 +156,24 @@ class ReferralStatistics:
     async def apply(self, conn: asyncpg.Connection, event: EventBase, envelope: CloudEventEnvelope) -> None:
         if isinstance(event, ClientReferred):
             await conn.execute(self._count, event.referral_date.year, event.municipality, event.source.value)
+
+    async def apply_batch(
+        self, conn: asyncpg.Connection, items: list[tuple[EventBase, CloudEventEnvelope]]
+    ) -> None:
+        """Replay's set-based path: count a whole batch of referrals in one statement."""
+        counts: dict[tuple[int, str, str], int] = {}
+        for event, _ in items:
+            if isinstance(event, ClientReferred):
+                key = (event.referral_date.year, event.municipality, event.source.value)
+                counts[key] = counts.get(key, 0) + 1
+        if counts:
+            await conn.execute(
+                self._count_many,
+                [k[0] for k in counts],
+                [k[1] for k in counts],
+                [k[2] for k in counts],
+                list(counts.values()),
+            )
 
     async def referrals_by_source(
         self, conn: asyncpg.Connection, *, year: int | None = None, municipality: str | None = None
@@ -184,7 +214,8 @@ class SidePartitions:
         }
         self._sql = sql
 
-    async def apply(self, conn: asyncpg.Connection, event: EventBase) -> None:
+    async def apply(self, conn: asyncpg.Connection, event: EventBase) -> CaseFacts | None:
+        """Apply ``event``; return the client's case facts after it (None if not a client's)."""
         if isinstance(event, HealthCheckDetailsRecorded):
             await conn.execute(
                 self._sql["health_check"],
@@ -194,7 +225,7 @@ class SidePartitions:
                 event.checked_on,
                 event.details,
             )
-            return
+            return None
         if isinstance(event, FinalAssessmentIssued):
             fa = event.final_assessment
             await conn.execute(
@@ -212,19 +243,20 @@ class SidePartitions:
                 list(fa.recommended_services),
                 fa.text,
             )
-            return
+            return None
         if not isinstance(event, ClientEvent):
-            return  # not about one client (an info session): the audit log has it
+            return None  # not about one client (an info session): the audit log has it
         await conn.execute(self._sql["lock"], event.stream_id)
         stored = await conn.fetchval(self._sql["load"], event.stream_id)
         before = CaseFacts.model_validate_json(stored) if stored is not None else None
         after = evolve(before or CaseFacts.new(event), event)
         if after == before:
-            return
+            return after
         await conn.execute(self._sql["save"], after.client_id, after.municipality, after.model_dump_json())
         await self._change_counts(conn, before, after)
         await self._cut_te_view(conn, before, after)
         await self._cut_municipal_views(conn, before, after)
+        return after
 
     async def _change_counts(
         self, conn: asyncpg.Connection, before: CaseFacts | None, after: CaseFacts
@@ -272,11 +304,14 @@ class ReportingProjection:
 
     name = "reporting"
 
-    def __init__(self, schema: str = "reporting") -> None:
+    def __init__(self, schema: str = "reporting", *, feeds: FeedPublisher | None = None) -> None:
         self.schema = schema
+        #: the live service's partner feeds; None in a replay, which must send nothing
+        self.feeds = feeds
         self.referrals = ReferralStatistics(schema)
         self.partitions = SidePartitions(schema)
         self.audit = AuditTrail(schema, consumer=self.name)
+        self.access = AccessReport(schema)
 
     async def create(self, conn: asyncpg.Connection) -> None:
         await apply_migrations(conn, self.schema, MIGRATIONS)
@@ -284,7 +319,10 @@ class ReportingProjection:
     async def apply(self, conn: asyncpg.Connection, event: EventBase, envelope: CloudEventEnvelope) -> None:
         head = await self.audit.lock_head(conn, envelope.source, event.stream_id)
         await self.referrals.apply(conn, event, envelope)
-        await self.partitions.apply(conn, event)
+        facts = await self.partitions.apply(conn, event)
+        if self.feeds is not None:
+            await self.feeds.queue(conn, event, envelope, facts)
+        await self.access.apply(conn, event)
         await self.audit.append(conn, event, envelope, head)
 
     async def snapshot(self, conn: asyncpg.Connection) -> dict[str, list[tuple[object, ...]]]:

@@ -122,11 +122,12 @@ class MunicipalTransfer(BaseModel):
     transfer_id: str
     client_id: str
     transferred_on: date
-    plan_start: date
-    plan_months: int
-    days_per_week: int
-    hours_per_day: Decimal
-    place: str
+    #: the activation plan; null for the hand-over at opening (transfer_id "opening")
+    plan_start: date | None
+    plan_months: int | None
+    days_per_week: int | None
+    hours_per_day: Decimal | None
+    place: str | None
     relationship_stays_open: bool
     acknowledged_on: date | None
     accepted: bool | None

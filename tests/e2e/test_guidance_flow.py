@@ -4,12 +4,14 @@ and PostgreSQL."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from uuid import UUID
 
 import pytest
 from nats.js.api import ConsumerConfig, DeliverPolicy
 
 from contracts.envelope import CloudEventEnvelope
+from services.guidance import clock
 from services.guidance.app import create_app as guidance_app
 from services.intake.app import create_app as intake_app
 from tests.support.apps import eventually, running
@@ -18,7 +20,7 @@ from tests.support.factories import HEADERS, identity_code, referral_request
 
 pytestmark = pytest.mark.integration
 
-TODAY = datetime.now(UTC).date()
+TODAY = clock.today()  # the Finnish business date, as the services see it
 AREAS = [
     "competence",
     "motivation",
@@ -38,21 +40,33 @@ JOINT = {
 }
 
 
-async def routed_client(intake, route: str = "individual_service_guidance") -> tuple[str, str]:
+async def routed_client(
+    intake, route: str = "individual_service_guidance", *, on: date | None = None
+) -> tuple[str, str]:
+    client_id, code, _ = await routed(intake, route, on=on)
+    return client_id, code
+
+
+async def routed(
+    intake, route: str = "individual_service_guidance", *, on: date | None = None
+) -> tuple[str, str, str]:
+    """A client referred, consenting and assessed (``on``, by default today): their id,
+    identity code and the AssessmentCompleted event's id."""
+    today = on or TODAY
     code = identity_code()
     referral = referral_request(code=code)
-    referral["referral_date"] = str(TODAY - timedelta(days=20))
+    referral["referral_date"] = str(today - timedelta(days=20))
     client_id = (await intake.post("/referrals", json=referral, headers=HEADERS)).json()["client_id"]
     scopes = {
         "scopes": ["move_to_centre", "data_exchange_within_centre", "disclosure_to_organisations"],
         "organisations": ["social_services:mikkeli"],
-        "given_on": str(TODAY),
+        "given_on": str(today),
     }
     assert (
         await intake.post(f"/clients/{client_id}/consents", json=scopes, headers=HEADERS)
     ).status_code == 201
     assessment = {
-        "assessed_on": str(TODAY),
+        "assessed_on": str(today),
         "capacity_allows_rehabilitative_work": True,
         "profile": "centre",
         "ministry_segment": 3,
@@ -62,7 +76,8 @@ async def routed_client(intake, route: str = "individual_service_guidance") -> t
     }
     response = await intake.post(f"/clients/{client_id}/assessment", json=assessment, headers=HEADERS)
     assert response.status_code == 201, response.text
-    return client_id, code
+    [assessed] = response.json()["event_ids"]
+    return client_id, code, assessed
 
 
 async def te_feed(nc, settings) -> list[CloudEventEnvelope]:
@@ -252,13 +267,24 @@ async def test_a_routed_client_is_followed_to_closure_and_the_final_assessment_r
     assert "back pain" not in issued.to_bytes().decode()
 
 
+async def consumed(pool, event_id: str) -> bool:
+    """Whether guidance's consumer of intake's events has applied ``event_id``."""
+    async with pool.acquire() as conn:
+        return bool(
+            await conn.fetchval(
+                "SELECT 1 FROM guidance.consumed_events WHERE consumer = 'guidance-intake' AND event_id = $1",
+                UUID(event_id),
+            )
+        )
+
+
 async def test_only_routes_into_the_centre_open_a_case_and_rehabilitative_work_opens_it_with_social_services(
-    settings,
+    settings, pool
 ) -> None:
     async with running(intake_app(settings)) as intake, running(guidance_app(settings)) as guidance:
         guided, _ = await routed_client(intake)
         rehab, _ = await routed_client(intake, "rehabilitative_work_activity")
-        elsewhere, _ = await routed_client(intake, "job_search_services")
+        elsewhere, _, elsewhere_assessed = await routed(intake, "job_search_services")
 
         async def status(client_id: str) -> int:
             return (await guidance.get(f"/cases/{client_id}", headers=HEADERS)).status_code
@@ -271,6 +297,192 @@ async def test_only_routes_into_the_centre_open_a_case_and_rehabilitative_work_o
         assert (await guidance.get(f"/cases/{guided}", headers=HEADERS)).json()[
             "status"
         ] == "waiting_for_guide"
+        # guidance has seen the assessment that routes elsewhere, and opened nothing for it
+        await eventually(lambda: consumed(pool, elsewhere_assessed), bool)
         assert await status(elsewhere) == 404
         waiting = {e["client_id"] for e in (await guidance.get("/waiting", headers=HEADERS)).json()}
         assert waiting == {guided}
+
+
+async def test_a_client_opened_with_social_services_is_acknowledged_returned_and_then_guided(
+    settings,
+) -> None:
+    async with running(intake_app(settings)) as intake, running(guidance_app(settings)) as guidance:
+        client_id, _ = await routed_client(intake, "rehabilitative_work_activity")
+
+        async def case() -> dict:
+            response = await guidance.get(f"/cases/{client_id}", headers=HEADERS)
+            return response.json() if response.status_code == 200 else {}
+
+        opened = await eventually(case, bool)
+        assert opened["status"] == "with_social_services"
+        assert opened["transfers"] == [
+            {
+                "transfer_id": "opening",
+                "receiving_municipality": "Mikkeli",
+                "transferred_on": str(TODAY),
+                "stays_open": True,
+                "accepted": None,
+                "acknowledged_on": None,
+                "returned_on": None,
+            }
+        ]
+        assert opened["flags"]["transfer_unacknowledged"] is False
+        url = f"/cases/{client_id}/transfers/opening"
+        ack = {"accepted": True, "acknowledged_on": str(TODAY)}
+        elsewhere = headers("social_worker", "sw-9", "social_services:puumala")
+        assert (await guidance.post(f"{url}/acknowledgement", json=ack, headers=elsewhere)).status_code == 403
+        acknowledged = await guidance.post(f"{url}/acknowledgement", json=ack, headers=SOCIAL_SERVICES)
+        assert acknowledged.status_code == 200, acknowledged.text
+        assert (await case())["transfers"][0]["accepted"] is True
+
+        back = await guidance.post(f"{url}/return", json={"returned_on": str(TODAY)}, headers=SOCIAL_SERVICES)
+        assert back.status_code == 200, back.text
+        returned = await case()
+        assert (returned["status"], returned["guide"], returned["waiting_since"]) == (
+            "waiting_for_guide",
+            None,
+            str(TODAY),
+        )
+        assert client_id in {e["client_id"] for e in (await guidance.get("/waiting", headers=HEADERS)).json()}
+        late = await guidance.post(f"{url}/acknowledgement", json=ack, headers=SOCIAL_SERVICES)
+        assert late.status_code == 409
+
+        guide = {
+            "person_id": "guide-1",
+            "name": "Sari Ohjaaja",
+            "role": "service_guide",
+            "areas": ["Mikkeli"],
+        }
+        assert (await guidance.post("/guides", json=guide, headers=COORDINATOR)).status_code == 201
+        assign = {"guide_person_id": "guide-1", "assigned_on": str(TODAY)}
+        assert (
+            await guidance.post(f"/cases/{client_id}/guide", json=assign, headers=HEADERS)
+        ).status_code == 200
+        assert ((await case())["status"], (await case())["guide"]) == ("active", "guide-1")
+        assert [g["caseload"] for g in (await guidance.get("/guides", headers=HEADERS)).json()] == [1]
+
+
+async def test_a_client_transferred_out_leaves_the_caseload_and_can_return_or_be_closed(
+    settings, nats_client
+) -> None:
+    async with running(intake_app(settings)) as intake, running(guidance_app(settings)) as guidance:
+        client_id, code = await routed_client(intake)
+
+        async def case() -> dict:
+            response = await guidance.get(f"/cases/{client_id}", headers=HEADERS)
+            return response.json() if response.status_code == 200 else {}
+
+        async def caseloads() -> list[int]:
+            return [g["caseload"] for g in (await guidance.get("/guides", headers=HEADERS)).json()]
+
+        await eventually(case, bool)
+        guide = {
+            "person_id": "guide-1",
+            "name": "Sari Ohjaaja",
+            "role": "service_guide",
+            "areas": ["Mikkeli"],
+        }
+        assert (await guidance.post("/guides", json=guide, headers=COORDINATOR)).status_code == 201
+        assign = {"guide_person_id": "guide-1", "assigned_on": str(TODAY)}
+        assert (
+            await guidance.post(f"/cases/{client_id}/guide", json=assign, headers=HEADERS)
+        ).status_code == 200
+        assert await caseloads() == [1]
+
+        plan = {"start": str(TODAY), "months": 6, "days_per_week": 4, "hours_per_day": 6, "place": "Vartti"}
+        moving = {"transferred_on": str(TODAY), "activation_plan": plan, "relationship_stays_open": False}
+        first = await guidance.post(f"/cases/{client_id}/transfers", json=moving, headers=HEADERS)
+        assert first.status_code == 201, first.text
+        assert ((await case())["status"], await caseloads()) == ("transferred_out", [0])
+        phase = await guidance.post(
+            f"/cases/{client_id}/phase",
+            json={"phase": "survey_and_research", "changed_on": str(TODAY)},
+            headers=HEADERS,
+        )
+        assert phase.status_code == 409
+        assert (
+            "the relationship ended at the transfer: record the client's return or close it"
+            in phase.json()["detail"]
+        )
+
+        back = await guidance.post(
+            f"/cases/{client_id}/transfers/{first.json()['transfer_id']}/return",
+            json={"returned_on": str(TODAY)},
+            headers=SOCIAL_SERVICES,
+        )
+        assert back.status_code == 200, back.text
+        assert ((await case())["status"], (await case())["guide"], await caseloads()) == (
+            "active",
+            "guide-1",
+            [1],
+        )
+
+        second = await guidance.post(f"/cases/{client_id}/transfers", json=moving, headers=HEADERS)
+        assert second.status_code == 201, second.text
+        assert await caseloads() == [0]
+        closure = {
+            "closed_on": str(TODAY),
+            "outcome": "unemployed",
+            "services_continue": "te_office",
+            "final_assessment": {
+                "text": "Continues in rehabilitative work activity.",
+                "work_ability_clarified": False,
+                "competence_improved": False,
+            },
+            "joint_decision": JOINT,
+        }
+        closed = await guidance.post(f"/cases/{client_id}/closure", json=closure, headers=HEADERS)
+        assert closed.status_code == 200, closed.text
+        assert ((await case())["status"], await caseloads()) == ("closed", [0])
+        feed = await eventually(lambda: te_feed(nats_client, settings), lambda f: len(f) == 1)
+    assert (feed[0].type, feed[0].subject, feed[0].data["personal_identity_code"]) == (
+        "FinalAssessmentIssued",
+        client_id,
+        code,
+    )
+
+
+async def test_guidance_counts_days_by_the_finnish_date_even_when_it_is_still_yesterday_in_utc(
+    settings, monkeypatch
+) -> None:
+    from services.intake import clock as intake_clock
+
+    late_evening = datetime(2024, 6, 14, 21, 30, tzinfo=UTC)  # 00:30 on 15 June in Helsinki
+    monkeypatch.delenv(clock.TIME_ZONE_VARIABLE, raising=False)
+    for module in (clock, intake_clock):
+        monkeypatch.setattr(module, "_utc_now", lambda: late_evening)
+    async with running(intake_app(settings)) as intake, running(guidance_app(settings)) as guidance:
+        client_id, _ = await routed_client(intake, on=date(2024, 6, 15))
+
+        async def waiting() -> list[dict]:
+            return (await guidance.get("/waiting", headers=HEADERS)).json()
+
+        [entry] = await eventually(waiting, lambda w: len(w) == 1)
+        assert (entry["client_id"], entry["waiting_since"], entry["waiting_days"]) == (
+            client_id,
+            "2024-06-15",
+            0,
+        )
+        case = (await guidance.get(f"/cases/{client_id}", headers=HEADERS)).json()
+        assert case["waiting_days"] == 0
+
+
+async def test_a_nul_character_in_a_guidance_request_is_a_422_naming_the_field_not_a_500(settings) -> None:
+    async with running(guidance_app(settings)) as guidance:
+        measures = [{"measure_id": "m1", "kind": "training", "provider": "Vart\x00ti", "start": str(TODAY)}]
+        plan = await guidance.post(
+            "/cases/client-1/plan", json={"revised_on": str(TODAY), "measures": measures}, headers=HEADERS
+        )
+        assert plan.status_code == 422, plan.text
+        [error] = plan.json()["detail"]
+        assert (error["loc"], error["type"]) == (["body", "measures"], "nul_character")
+        assert error["msg"].startswith("measures.0.provider: must not contain the NUL character")
+        guide = {"person_id": "guide-\x00", "name": "G", "role": "service_guide"}
+        added = await guidance.post("/guides", json=guide, headers=COORDINATOR)
+        assert (added.status_code, added.json()["detail"][0]["loc"]) == (422, ["body", "person_id"])
+        in_path = await guidance.get("/cases/client-%00", headers=HEADERS)
+        assert (in_path.status_code, in_path.json()["detail"][0]["loc"]) == (422, ["path", "client_id"])
+        in_query = await guidance.get("/worklist", params={"guide": "g\x00"}, headers=HEADERS)
+        assert (in_query.status_code, in_query.json()["detail"][0]["loc"]) == (422, ["query", "guide"])
+        assert (await guidance.get("/guides", headers=HEADERS)).json() == [], "nothing was written"

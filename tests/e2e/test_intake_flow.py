@@ -16,13 +16,14 @@ from nats.js.api import ConsumerConfig, DeliverPolicy
 from contracts.envelope import CloudEventEnvelope
 from contracts.schema_export import SCHEMA_DIR
 from contracts.subjects import events_wildcard
+from services.intake import clock
 from services.intake.app import create_app as intake_app
 from tests.support.apps import eventually, running
 from tests.support.factories import HEADERS, identity_code, referral_request
 
 pytestmark = pytest.mark.integration
 
-TODAY = datetime.now(UTC).date()
+TODAY = clock.today()  # the Finnish business date, as intake sees it
 AREAS = [
     "competence",
     "motivation",
@@ -222,6 +223,111 @@ async def test_intake_answers_bad_input_unknown_clients_and_refusals_clearly(set
         ] == 1
     async with pool.acquire() as conn:
         assert await conn.fetchval("SELECT count(*) FROM intake.case_overview") == 1
+
+
+async def test_a_self_referred_client_on_an_info_list_imported_three_times_is_recorded_once(
+    settings, pool
+) -> None:
+    code = identity_code()
+    async with running(intake_app(settings)) as intake:
+        self_referred = referral_request("self_referral", code=code)
+        self_referred["referral_date"] = str(TODAY - timedelta(days=30))
+        first = await intake.post("/referrals", json=self_referred, headers=HEADERS)
+        assert first.status_code == 201
+        client_id = first.json()["client_id"]
+        csv_headers = {**HEADERS, "content-type": "text/csv"}
+        imports = [
+            (
+                await intake.post(
+                    "/referrals/import", content=info_list([code], bad_line=False), headers=csv_headers
+                )
+            ).json()
+            for _ in range(3)
+        ]
+        assert [(i["new_cases"], i["recorded_on_existing"], i["already_present"]) for i in imports] == [
+            (0, 1, 0),
+            (0, 0, 1),
+            (0, 0, 1),
+        ]
+        again = await intake.post("/referrals", json=self_referred, headers=HEADERS)
+        assert again.json()["outcome"] == "already_present"
+        case = (await intake.get(f"/clients/{client_id}", headers=HEADERS)).json()
+        assert case["duplicate_referrals"] == 1
+    async with pool.acquire() as conn:
+        duplicates = await conn.fetchval(
+            "SELECT count(*) FROM intake.events"
+            " WHERE stream_id = $1 AND event_type = 'DuplicateReferralReceived'",
+            client_id,
+        )
+    assert duplicates == 1
+
+
+async def test_a_nul_character_in_a_request_is_a_422_naming_the_field_not_a_500(settings) -> None:
+    async with running(intake_app(settings)) as intake:
+        body = referral_request()
+        body["client"]["first_name"] = "Ma\x00ija"
+        refused = await intake.post("/referrals", json=body, headers=HEADERS)
+        assert refused.status_code == 422, refused.text
+        [error] = refused.json()["detail"]
+        assert (error["loc"], error["type"]) == (["body", "client"], "nul_character")
+        assert error["msg"].startswith("client.first_name: must not contain the NUL character")
+        assert "Ma" not in refused.text, "the rejected value is not echoed"
+
+        client_id = (await intake.post("/referrals", json=referral_request(), headers=HEADERS)).json()[
+            "client_id"
+        ]
+        consent = {"scopes": ["move_to_centre"], "given_on": str(TODAY)}
+        given = await intake.post(f"/clients/{client_id}/consents", json=consent, headers=HEADERS)
+        assert given.status_code == 201
+        assessment = {**assessment_body("job_search_services"), "summary": "text\x00"}
+        refused = await intake.post(f"/clients/{client_id}/assessment", json=assessment, headers=HEADERS)
+        assert (refused.status_code, refused.json()["detail"][0]["loc"]) == (422, ["body", "summary"])
+
+        in_path = await intake.get("/clients/client-%00", headers=HEADERS)
+        assert in_path.status_code == 422
+        assert in_path.json()["detail"][0]["loc"] == ["path", "client_id"]
+        in_query = await intake.get("/queue", params={"municipality": "Mikkeli\x00"}, headers=HEADERS)
+        assert (in_query.status_code, in_query.json()["detail"][0]["loc"]) == (422, ["query", "municipality"])
+
+        row = f"{identity_code()};Ma\x00ija;Meik;Mikkeli;{TODAY};300"
+        listed = info_list([identity_code()], bad_line=False) + row.encode() + b"\n"
+        imported = await intake.post(
+            "/referrals/import", content=listed, headers={**HEADERS, "content-type": "text/csv"}
+        )
+        assert imported.status_code == 200, imported.text
+        result = imported.json()
+        assert (result["rows"], result["new_cases"]) == (2, 1)
+        assert [(e["line"], e["field"]) for e in result["errors"]] == [(3, "first_name")]
+
+
+async def test_today_is_the_finnish_date_even_when_it_is_still_yesterday_in_utc(
+    settings, monkeypatch
+) -> None:
+    late_evening = datetime(2024, 6, 14, 21, 30, tzinfo=UTC)  # 00:30 on 15 June in Helsinki
+    monkeypatch.delenv(clock.TIME_ZONE_VARIABLE, raising=False)
+    monkeypatch.setattr(clock, "_utc_now", lambda: late_evening)
+    finnish_today = "2024-06-15"
+    async with running(intake_app(settings)) as intake:
+        body = {**referral_request(), "referral_date": finnish_today}
+        referred = await intake.post("/referrals", json=body, headers=HEADERS)
+        assert referred.status_code == 201, referred.text
+        client_id = referred.json()["client_id"]
+        consent = {"scopes": ["move_to_centre", "data_exchange_within_centre"], "given_on": finnish_today}
+        assert (
+            await intake.post(f"/clients/{client_id}/consents", json=consent, headers=HEADERS)
+        ).status_code == 201
+        case = (await intake.get(f"/clients/{client_id}", headers=HEADERS)).json()
+        assert case["consents"][0]["in_force"] is True
+        assessed = await intake.post(
+            f"/clients/{client_id}/assessment",
+            json={**assessment_body(), "assessed_on": finnish_today},
+            headers=HEADERS,
+        )
+        assert assessed.status_code == 201, assessed.text
+        tomorrow = await intake.post(
+            "/referrals", json={**referral_request(), "referral_date": "2024-06-16"}, headers=HEADERS
+        )
+        assert tomorrow.status_code == 409 and "future" in tomorrow.json()["detail"]
 
 
 async def test_two_invitations_racing_for_the_last_place_let_exactly_one_in(settings) -> None:

@@ -62,6 +62,7 @@ async def consuming(settings, pool, js) -> AsyncIterator[ExactlyOnceConsumer]:
         yield consumer
     finally:
         await broker.stop()
+        await consumer.stop()
 
 
 def subject(settings, event_type: str = "ClientReferred") -> str:
@@ -211,9 +212,10 @@ async def test_one_streams_events_apply_in_version_order_even_when_published_out
         )
     finally:
         await broker.stop()
+        await consumer.stop()
     assert found["shuffled"] == list(range(1, 31))
     assert found["flaky"] == list(range(1, 8)), "a failed event is not overtaken by its successors"
-    assert consumer.stats.retried == 1
+    assert not projection.fail_once, "version 3 did fail once"
     assert consumer.stats.early > 0
 
 

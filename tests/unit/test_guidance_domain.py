@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import uuid
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
@@ -21,12 +22,20 @@ from contracts.guidance import (
     Outcome,
     OutsideLabourForceReason,
     Phase,
+    TransferAcknowledged,
 )
 from contracts.intake import AreaFinding, AssessmentArea, AssessmentCompleted, Assessor, ClientProfile, Route
 from runtime.decision import Context
 from services.guidance.domain import closure, guides, health, opening, plan, transfer
-from services.guidance.domain.case import GuidanceCase, Status, fold
-from services.guidance.domain.errors import CaseClosed, CaseloadFull, DomainError, NotPermitted
+from services.guidance.domain.case import OPENING_TRANSFER_ID, GuidanceCase, Status, Transfer, fold
+from services.guidance.domain.errors import (
+    CaseClosed,
+    CaseloadFull,
+    DomainError,
+    NotPermitted,
+    RelationshipEnded,
+)
+from services.guidance.repository import counted_guide
 from tests.support.factories import ADVISOR
 
 GUIDE = Actor(person_id="guide-1", role="service_guide", organisation="mikkeli")
@@ -110,10 +119,87 @@ def test_rehabilitative_work_activity_opens_a_case_already_with_social_services(
     assert opened(Route.REHABILITATIVE_WORK_ACTIVITY).status is Status.WITH_SOCIAL_SERVICES
 
 
+def test_a_case_opened_with_social_services_is_an_implicit_transfer_to_the_clients_municipality() -> None:
+    state = opened(Route.REHABILITATIVE_WORK_ACTIVITY, on=date(2016, 1, 15))
+    assert state.transfers == (
+        Transfer(
+            OPENING_TRANSFER_ID,
+            receiving_municipality="Mikkeli",
+            transferred_on=date(2016, 1, 15),
+            stays_open=True,
+            accepted=None,
+        ),
+    )
+    assert opened().transfers == ()
+
+
+def test_the_opening_hand_over_is_flagged_acknowledged_and_returned_from_like_any_transfer() -> None:
+    state = opened(Route.REHABILITATIVE_WORK_ACTIVITY, on=date(2016, 1, 15))
+    assert transfer.unacknowledged(state, date(2016, 1, 29), within_days=14) is None
+    assert transfer.unacknowledged(state, date(2016, 1, 30), within_days=14) is not None
+    with pytest.raises(NotPermitted, match="social_services:mikkeli"):
+        transfer.acknowledge(
+            state,
+            transfer_id=OPENING_TRANSFER_ID,
+            accepted=True,
+            reason=None,
+            acknowledged_on=date(2016, 2, 1),
+            ctx=ctx(GUIDE),
+        )
+    state = then(
+        state,
+        transfer.acknowledge(
+            state,
+            transfer_id=OPENING_TRANSFER_ID,
+            accepted=True,
+            reason=None,
+            acknowledged_on=date(2016, 2, 1),
+            ctx=ctx(SOCIAL),
+        ),
+    )
+    assert (state.status, state.transfer.accepted) == (Status.WITH_SOCIAL_SERVICES, True)  # type: ignore[union-attr]
+    assert transfer.unacknowledged(state, date(2016, 6, 1), within_days=14) is None
+    state = then(
+        state,
+        transfer.return_from_social_services(
+            state, transfer_id=OPENING_TRANSFER_ID, returned_on=date(2016, 5, 2), ctx=ctx(SOCIAL)
+        ),
+    )
+    assert (state.status, state.waiting_since, state.guide) == (
+        Status.WAITING_FOR_GUIDE,
+        date(2016, 5, 2),
+        None,
+    )
+    state = then(
+        state,
+        guides.assign_guide(
+            state, guide(), limit=60, assigned_on=date(2016, 5, 3), override_reason=None, ctx=ctx()
+        ),
+    )
+    assert (state.status, state.guide) == (Status.ACTIVE, "guide-1")
+
+
+def test_a_declined_opening_hand_over_brings_the_client_to_wait_for_a_guide() -> None:
+    state = opened(Route.REHABILITATIVE_WORK_ACTIVITY)
+    state = then(
+        state,
+        transfer.acknowledge(
+            state,
+            transfer_id=OPENING_TRANSFER_ID,
+            accepted=False,
+            reason="no places this spring",
+            acknowledged_on=date(2016, 2, 1),
+            ctx=ctx(SOCIAL),
+        ),
+    )
+    assert state.status is Status.WAITING_FOR_GUIDE
+
+
 def test_routes_that_leave_the_centre_open_no_case_and_an_open_case_is_not_opened_twice() -> None:
     for route in (Route.JOB_SEARCH_SERVICES, Route.INTERMEDIATE_LABOUR_MARKET, Route.NOT_HELPED_HERE):
         assert opening.open_case(None, assessment(route), ctx=ctx()) == []
     assert opening.open_case(opened(), assessment(), ctx=ctx()) == []
+    assert opening.open_case(transferred(stays_open=False), assessment(), ctx=ctx()) == []
 
 
 def test_the_opening_records_the_rules_in_force_on_the_assessment_date() -> None:
@@ -438,6 +524,229 @@ def test_a_return_brings_the_client_back_to_their_guide() -> None:
         transfer.return_from_social_services(
             waiting, transfer_id="t1", returned_on=date(2016, 9, 2), ctx=ctx()
         )
+
+
+def test_a_client_whose_relationship_ended_at_the_transfer_returns_to_their_guide() -> None:
+    ended = transferred(stays_open=False)
+    back = then(
+        ended,
+        transfer.return_from_social_services(
+            ended, transfer_id="t1", returned_on=date(2017, 3, 1), ctx=ctx()
+        ),
+    )
+    assert (back.status, back.guide, back.waiting_since) == (Status.ACTIVE, "guide-1", date(2017, 3, 1))
+    assert back.transfer.returned_on == date(2017, 3, 1)  # type: ignore[union-attr]
+
+
+def test_a_client_transferred_out_before_a_guide_was_named_returns_to_wait_for_one() -> None:
+    state = opened()
+    state = then(
+        state,
+        transfer.transfer(
+            state,
+            transfer_id="t1",
+            receiving_municipality="Mikkeli",
+            transferred_on=date(2016, 3, 1),
+            plan=activation(),
+            stays_open=False,
+            ctx=ctx(),
+        ),
+    )
+    assert state.status is Status.TRANSFERRED_OUT
+    back = then(
+        state,
+        transfer.return_from_social_services(
+            state, transfer_id="t1", returned_on=date(2016, 9, 1), ctx=ctx()
+        ),
+    )
+    assert (back.status, back.guide, back.waiting_since) == (Status.WAITING_FOR_GUIDE, None, date(2016, 9, 1))
+
+
+def test_a_case_transferred_out_can_be_closed_with_the_final_assessment() -> None:
+    ended = transferred(stays_open=False)
+    closed, issued = closure.close(ended, closing(), personal_identity_code="010190-123M", ctx=ctx())
+    assert isinstance(issued, FinalAssessmentIssued)
+    assert then(ended, [closed, issued]).status is Status.CLOSED
+
+
+def test_a_case_transferred_out_takes_only_the_return_or_the_closure() -> None:
+    ended = transferred(stays_open=False)
+    refusals = [
+        lambda: guides.assign_guide(
+            ended,
+            guide(person="guide-2"),
+            limit=60,
+            assigned_on=date(2016, 4, 1),
+            override_reason=None,
+            ctx=ctx(),
+        ),
+        lambda: plan.change_phase(ended, Phase.SURVEY_AND_RESEARCH, changed_on=date(2016, 4, 1), ctx=ctx()),
+        lambda: plan.revise_plan(
+            ended,
+            [measure()],
+            revised_on=date(2016, 4, 1),
+            review=False,
+            catalogue=plan.DEFAULT_MEASURE_CATALOGUE,
+            ctx=ctx(),
+        ),
+        lambda: health.record_health_check(
+            ended,
+            checked_on=date(2016, 4, 1),
+            work_restrictions_found=False,
+            recommended_next_step="x",
+            details="y",
+            ctx=ctx(NURSE),
+        ),
+        lambda: transfer.transfer(
+            ended,
+            transfer_id="t2",
+            receiving_municipality="Mikkeli",
+            transferred_on=date(2016, 4, 1),
+            plan=activation(start=date(2016, 4, 1)),
+            stays_open=True,
+            ctx=ctx(),
+        ),
+        lambda: closure.reassess(
+            ended,
+            reassessed_on=date(2016, 4, 1),
+            assessors=PAIR,
+            route=Route.INDIVIDUAL_SERVICE_GUIDANCE,
+            reason="stalled",
+            ctx=ctx(),
+        ),
+    ]
+    for command in refusals:
+        with pytest.raises(
+            RelationshipEnded,
+            match="the relationship ended at the transfer: record the client's return or close it",
+        ):
+            command()
+
+
+def test_a_case_transferred_out_leaves_its_guides_caseload_until_the_client_returns() -> None:
+    assert counted_guide(transferred(stays_open=True)) == "guide-1"
+    ended = transferred(stays_open=False)
+    assert counted_guide(ended) is None
+    back = then(
+        ended,
+        transfer.return_from_social_services(
+            ended, transfer_id="t1", returned_on=date(2016, 9, 1), ctx=ctx()
+        ),
+    )
+    assert counted_guide(back) == "guide-1"
+
+
+def test_the_receiving_side_still_acknowledges_a_transfer_that_ended_the_relationship() -> None:
+    ended = transferred(stays_open=False)
+    accepted = then(
+        ended,
+        transfer.acknowledge(
+            ended,
+            transfer_id="t1",
+            accepted=True,
+            reason=None,
+            acknowledged_on=date(2016, 3, 2),
+            ctx=ctx(SOCIAL),
+        ),
+    )
+    assert (accepted.status, accepted.transfer.accepted) == (Status.TRANSFERRED_OUT, True)  # type: ignore[union-attr]
+    declined = then(
+        ended,
+        transfer.acknowledge(
+            ended,
+            transfer_id="t1",
+            accepted=False,
+            reason="no places",
+            acknowledged_on=date(2016, 3, 2),
+            ctx=ctx(SOCIAL),
+        ),
+    )
+    assert (declined.status, counted_guide(declined)) == (Status.ACTIVE, "guide-1")
+
+
+def twice_transferred() -> GuidanceCase:
+    """t1 made and returned from; t2 made and not yet acknowledged."""
+    state = transferred()
+    state = then(
+        state,
+        transfer.return_from_social_services(
+            state, transfer_id="t1", returned_on=date(2016, 4, 1), ctx=ctx()
+        ),
+    )
+    return then(
+        state,
+        transfer.transfer(
+            state,
+            transfer_id="t2",
+            receiving_municipality="Mikkeli",
+            transferred_on=date(2016, 5, 2),
+            plan=activation(start=date(2016, 5, 2)),
+            stays_open=True,
+            ctx=ctx(),
+        ),
+    )
+
+
+def test_a_transfer_the_client_has_returned_from_can_no_longer_be_acknowledged() -> None:
+    state = twice_transferred()
+    with pytest.raises(DomainError, match="returned from transfer t1"):
+        transfer.acknowledge(
+            state,
+            transfer_id="t1",
+            accepted=False,
+            reason="late",
+            acknowledged_on=date(2016, 5, 3),
+            ctx=ctx(SOCIAL),
+        )
+    assert transfer.unacknowledged(state, date(2016, 6, 1), within_days=14) is not None
+    [event] = transfer.acknowledge(
+        state, transfer_id="t2", accepted=True, reason=None, acknowledged_on=date(2016, 5, 3), ctx=ctx(SOCIAL)
+    )
+    assert event.transfer_id == "t2"  # type: ignore[attr-defined]
+
+
+def test_only_the_latest_transfer_can_be_acknowledged_or_returned_from() -> None:
+    state = twice_transferred()
+    t1, t2 = state.transfers
+    earlier_unreturned = replace(state, transfers=(replace(t1, returned_on=None), t2))
+    with pytest.raises(DomainError, match="not the client's latest transfer"):
+        transfer.acknowledge(
+            earlier_unreturned,
+            transfer_id="t1",
+            accepted=False,
+            reason="late",
+            acknowledged_on=date(2016, 5, 3),
+            ctx=ctx(SOCIAL),
+        )
+    with pytest.raises(DomainError, match="not the client's latest transfer"):
+        transfer.return_from_social_services(
+            earlier_unreturned, transfer_id="t1", returned_on=date(2016, 5, 3), ctx=ctx()
+        )
+
+
+def test_a_late_acknowledgement_of_an_earlier_transfer_does_not_change_the_current_one() -> None:
+    state = twice_transferred()
+    assert state.status is Status.WITH_SOCIAL_SERVICES
+    # as it could be recorded before such acknowledgements were refused
+    at = datetime(2016, 5, 3, tzinfo=UTC)
+    late = TransferAcknowledged(
+        event_id=uuid.uuid4(),
+        stream_id=state.client_id,
+        stream_version=state.version + 1,
+        occurred_at=at,
+        recorded_at=at,
+        actor=SOCIAL,
+        correlation_id=uuid.uuid4(),
+        municipality="Mikkeli",
+        transfer_id="t1",
+        accepted=False,
+        reason="no places",
+        acknowledged_on=date(2016, 5, 3),
+    )
+    after = then(state, [late])
+    assert after.status is Status.WITH_SOCIAL_SERVICES
+    assert after.transfer == state.transfer
+    assert after.transfers[0].accepted is False
 
 
 # --- re-assessment and closure -------------------------------------------------------------

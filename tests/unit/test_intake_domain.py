@@ -156,6 +156,31 @@ def test_a_different_referral_of_a_known_client_is_recorded_on_their_one_case() 
     assert then(state, [event]).duplicate_referrals == 1
 
 
+def test_a_client_already_known_from_another_source_is_recorded_once_however_often_a_list_repeats_them() -> (
+    None
+):
+    state = referred(source=ReferralSource.SELF_REFERRAL, referral_date=date(2016, 5, 2))
+    on_the_list = referral_command(source=ReferralSource.TE_OFFICE, referral_date=date(2016, 5, 20))
+    recorded = []
+    for _ in range(3):  # the same TE-office info list imported three times
+        events = referral.register_referral(
+            state, on_the_list, client_id="x", municipalities=MUNICIPALITIES, ctx=ctx()
+        )
+        recorded += [e for e in events if isinstance(e, DuplicateReferralReceived)]
+        state = then(state, events)
+    assert len(recorded) == 1
+    assert state.duplicate_referrals == 1
+    assert state.referrals_received == {
+        (ReferralSource.SELF_REFERRAL, date(2016, 5, 2)),
+        (ReferralSource.TE_OFFICE, date(2016, 5, 20)),
+    }
+    again = referral_command(source=ReferralSource.SELF_REFERRAL, referral_date=date(2016, 5, 2))
+    assert (
+        referral.register_referral(state, again, client_id="x", municipalities=MUNICIPALITIES, ctx=ctx())
+        == []
+    )
+
+
 def test_the_municipality_must_be_one_of_the_centres_and_the_set_is_configuration() -> None:
     with pytest.raises(UnknownMunicipality, match="Helsinki"):
         referral.register_referral(
@@ -284,6 +309,57 @@ def test_a_withdrawn_consent_is_no_longer_in_force() -> None:
     assert consent.withdraw_consent(state, consent_id="consent-1", withdrawn_on=NOW.date(), ctx=ctx()) == []
 
 
+def test_a_withdrawal_cannot_be_dated_in_the_future() -> None:
+    state = with_consent(referred(), *CENTRE_CONSENT)
+    with pytest.raises(DomainError, match="future"):
+        consent.withdraw_consent(
+            state, consent_id="consent-1", withdrawn_on=NOW.date() + timedelta(days=1), ctx=ctx()
+        )
+    assert (
+        len(consent.withdraw_consent(state, consent_id="consent-1", withdrawn_on=NOW.date(), ctx=ctx())) == 1
+    )
+
+
+def test_a_withdrawal_cannot_be_dated_before_the_assessment_that_routed_the_client_on_that_consent() -> None:
+    state = then(
+        referred(),
+        consent.give_consent(
+            referred(),
+            consent_id="consent-1",
+            scopes=CENTRE_CONSENT,
+            organisations=(),
+            given_on=date(2016, 5, 10),
+            ctx=ctx(),
+        ),
+    )
+    state = then(
+        state, assessment.complete_assessment(state, assess(assessed_on=date(2016, 5, 20)), ctx=ctx())
+    )
+    with pytest.raises(DomainError, match="cannot be dated before 2016-05-20"):
+        consent.withdraw_consent(state, consent_id="consent-1", withdrawn_on=date(2016, 5, 19), ctx=ctx())
+    for allowed in (date(2016, 5, 20), date(2016, 5, 31)):
+        [event] = consent.withdraw_consent(state, consent_id="consent-1", withdrawn_on=allowed, ctx=ctx())
+        assert event.withdrawn_on == allowed  # type: ignore[attr-defined]
+
+
+def test_a_consent_the_route_did_not_need_may_be_withdrawn_as_of_any_day_since_it_was_given() -> None:
+    state = with_consent(referred(), *CENTRE_CONSENT)
+    state = then(
+        state,
+        consent.give_consent(
+            state,
+            consent_id="kela",
+            scopes=[ConsentScope.DISCLOSURE_TO_ORGANISATIONS],
+            organisations=["kela"],
+            given_on=date(2016, 5, 3),
+            ctx=ctx(),
+        ),
+    )
+    state = then(state, assessment.complete_assessment(state, assess(), ctx=ctx()))
+    [event] = consent.withdraw_consent(state, consent_id="kela", withdrawn_on=date(2016, 5, 4), ctx=ctx())
+    assert event.withdrawn_on == date(2016, 5, 4)  # type: ignore[attr-defined]
+
+
 def test_withdrawing_an_unknown_consent_is_refused() -> None:
     with pytest.raises(DomainError, match="no consent"):
         consent.withdraw_consent(referred(), consent_id="consent-9", withdrawn_on=NOW.date(), ctx=ctx())
@@ -318,6 +394,49 @@ def test_a_withdrawn_consent_no_longer_allows_routing_into_the_centre() -> None:
     )
     with pytest.raises(ConsentMissing):
         assessment.complete_assessment(state, assess(), ctx=ctx())
+
+
+def test_a_backdated_assessment_cannot_route_a_client_whose_consent_was_withdrawn_before_recording() -> None:
+    given = consent.give_consent(
+        referred(),
+        consent_id="consent-1",
+        scopes=CENTRE_CONSENT,
+        organisations=(),
+        given_on=date(2016, 5, 10),
+        ctx=ctx(),
+    )
+    state = then(referred(), given)
+    state = then(
+        state,
+        consent.withdraw_consent(state, consent_id="consent-1", withdrawn_on=date(2016, 5, 25), ctx=ctx()),
+    )
+    backdated = assess(assessed_on=date(2016, 5, 20))  # in force on 20 May, withdrawn on 25 May
+    with pytest.raises(ConsentMissing, match="2016-06-01") as refused:
+        assessment.complete_assessment(state, backdated, ctx=ctx())
+    assert refused.value.missing == ["move_to_centre", "data_exchange_within_centre"]
+    assert refused.value.days == (date(2016, 5, 20), date(2016, 6, 1))
+    [event] = assessment.complete_assessment(
+        state, assess(assessed_on=date(2016, 5, 20), route=Route.JOB_SEARCH_SERVICES), ctx=ctx()
+    )
+    assert event.route is Route.JOB_SEARCH_SERVICES  # type: ignore[attr-defined]
+
+
+def test_an_assessment_needs_the_consent_in_force_on_its_date_as_well_as_on_the_day_it_is_recorded() -> None:
+    state = then(
+        referred(),
+        consent.give_consent(
+            referred(),
+            consent_id="consent-1",
+            scopes=CENTRE_CONSENT,
+            organisations=(),
+            given_on=date(2016, 5, 25),
+            ctx=ctx(),
+        ),
+    )
+    with pytest.raises(ConsentMissing, match="2016-05-20"):
+        assessment.complete_assessment(state, assess(assessed_on=date(2016, 5, 20)), ctx=ctx())
+    [event] = assessment.complete_assessment(state, assess(assessed_on=date(2016, 5, 25)), ctx=ctx())
+    assert event.assessed_on == date(2016, 5, 25)  # type: ignore[attr-defined]
 
 
 def test_rehabilitative_work_activity_also_needs_disclosure_to_the_municipalitys_social_services() -> None:

@@ -24,6 +24,12 @@ from contracts.guidance import (
     TransferredToSocialServices,
 )
 from contracts.intake import ClientProfile, Route
+from services.guidance.domain.errors import CaseClosed, RelationshipEnded
+
+#: The transfer id of the implicit hand-over when a case opens already with social
+#: services (the route rehabilitative_work_activity): it is acknowledged and returned
+#: from like any transfer.
+OPENING_TRANSFER_ID = "opening"
 
 
 class Status(StrEnum):
@@ -80,19 +86,59 @@ class GuidanceCase:
 
     @property
     def open(self) -> bool:
+        """In the centre's relationship: neither closed nor ended at a transfer (a case
+        counts towards its guide's caseload only while open)."""
         return self.status not in (Status.CLOSED, Status.TRANSFERRED_OUT)
+
+    @property
+    def closed(self) -> bool:
+        return self.status is Status.CLOSED
 
     @property
     def transfer(self) -> Transfer | None:
         """The latest transfer, if any."""
         return self.transfers[-1] if self.transfers else None
 
+    @property
+    def with_other_side(self) -> bool:
+        """Handed to social services: the relationship stays open, or ended at the transfer."""
+        return self.status in (Status.WITH_SOCIAL_SERVICES, Status.TRANSFERRED_OUT)
+
+    def current_transfer(self, transfer_id: str) -> bool:
+        """Whether ``transfer_id`` is the latest transfer and the client has not returned from it."""
+        latest = self.transfer
+        return latest is not None and latest.transfer_id == transfer_id and latest.returned_on is None
+
     def _with_transfer(self, transfer_id: str, **changes: object) -> tuple[Transfer, ...]:
         return tuple(replace(t, **changes) if t.transfer_id == transfer_id else t for t in self.transfers)  # type: ignore[arg-type]
 
 
+def require_open(state: GuidanceCase) -> None:
+    """Refuse a command on a closed case, or on one whose relationship ended at a transfer
+    (which takes only the client's return or the closure)."""
+    if state.status is Status.TRANSFERRED_OUT:
+        raise RelationshipEnded(state.client_id)
+    if state.closed:
+        raise CaseClosed(f"the guidance case of {state.client_id} is {state.status.value}")
+
+
 def evolve(state: GuidanceCase | None, event: EventBase) -> GuidanceCase | None:
     if isinstance(event, GuidanceCaseOpened):
+        # A case opened already with social services is an implicit hand-over to the
+        # client's municipality on the opening date: acknowledged, flagged and returned
+        # from like any transfer.
+        opening = (
+            (
+                Transfer(
+                    OPENING_TRANSFER_ID,
+                    receiving_municipality=event.municipality,
+                    transferred_on=event.opened_on,
+                    stays_open=True,
+                ),
+            )
+            if event.handed_to_social_services
+            else ()
+        )
         return GuidanceCase(
             client_id=event.stream_id,
             version=event.stream_version,
@@ -106,6 +152,7 @@ def evolve(state: GuidanceCase | None, event: EventBase) -> GuidanceCase | None:
             if event.handed_to_social_services
             else Status.WAITING_FOR_GUIDE,
             waiting_since=event.opened_on,
+            transfers=opening,
         )
     if state is None:
         return None
@@ -150,11 +197,16 @@ def evolve(state: GuidanceCase | None, event: EventBase) -> GuidanceCase | None:
                 event.transfer_id, accepted=event.accepted, acknowledged_on=event.acknowledged_on
             )
             status = state.status
-            if not event.accepted:
+            # Only a decline of the current hand-over brings the client back; a late
+            # acknowledgement of an earlier transfer (recorded before this was refused)
+            # changes nothing but that transfer's record.
+            if not event.accepted and state.current_transfer(event.transfer_id) and state.with_other_side:
                 status = Status.ACTIVE if state.guide else Status.WAITING_FOR_GUIDE
             return replace(state, transfers=transfers, status=status)
         case ReturnedFromSocialServices():
             transfers = state._with_transfer(event.transfer_id, returned_on=event.returned_on)
+            if not (state.current_transfer(event.transfer_id) and state.with_other_side):
+                return replace(state, transfers=transfers)
             status = Status.ACTIVE if state.guide else Status.WAITING_FOR_GUIDE
             return replace(state, transfers=transfers, status=status, waiting_since=event.returned_on)
         case ReassessmentCompleted():

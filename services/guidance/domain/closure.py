@@ -19,7 +19,7 @@ from contracts.guidance import (
 )
 from contracts.intake import Assessor, Route
 from runtime.decision import Context
-from services.guidance.domain.case import GuidanceCase
+from services.guidance.domain.case import GuidanceCase, require_open
 from services.guidance.domain.errors import CaseClosed, DomainError
 from services.rules import add_months, closure_requires_joint_decision, rules_in_force
 
@@ -34,8 +34,7 @@ def reassess(
     ctx: Context,
 ) -> list[EventBase]:
     """When a case stalls: the guide with the client's own social worker; may change the route."""
-    if not state.open:
-        raise CaseClosed(f"the guidance case of {state.client_id} is {state.status.value}")
+    require_open(state)
     if len(assessors) != 2 or len({a.person_id for a in assessors}) != 2:
         raise DomainError("a re-assessment is made by two people: the guide and the client's social worker")
     if not any(a.role == "social_worker" for a in assessors):
@@ -74,8 +73,8 @@ def close(
 ) -> list[EventBase]:
     """Closing needs the final assessment and an outcome; under the 2015 and 2025 acts the
     three authorities' joint decision. The final assessment also goes to the TE-office's
-    feed for URA."""
-    if not state.open:
+    feed for URA. A case whose relationship ended at a transfer is closed the same way."""
+    if state.closed:
         raise CaseClosed(f"the guidance case of {state.client_id} is {state.status.value}")
     if command.closed_on < state.opened_on:
         raise DomainError("a relationship cannot close before it opened")

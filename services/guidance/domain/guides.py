@@ -9,8 +9,8 @@ from datetime import date
 from contracts.base import EventBase
 from contracts.guidance import GuideAssigned
 from runtime.decision import Context
-from services.guidance.domain.case import GuidanceCase
-from services.guidance.domain.errors import CaseClosed, CaseloadFull, DomainError, NotPermitted
+from services.guidance.domain.case import GuidanceCase, require_open
+from services.guidance.domain.errors import CaseloadFull, DomainError, NotPermitted
 
 #: The centre's default limit of active clients per guide (the seed's target is 40-60).
 DEFAULT_CASELOAD_LIMIT = 60
@@ -40,8 +40,7 @@ def assign_guide(
     override_reason: str | None,
     ctx: Context,
 ) -> list[EventBase]:
-    if not state.open:
-        raise CaseClosed(f"the guidance case of {state.client_id} is {state.status.value}")
+    require_open(state)
     if state.guide == guide.person_id:
         return []
     if assigned_on < state.opened_on:

@@ -8,8 +8,8 @@ from datetime import date
 from contracts.base import EventBase
 from contracts.guidance import HealthCheckDetailsRecorded, HealthCheckSummaryRecorded
 from runtime.decision import Context
-from services.guidance.domain.case import GuidanceCase
-from services.guidance.domain.errors import CaseClosed, NotPermitted
+from services.guidance.domain.case import GuidanceCase, require_open
+from services.guidance.domain.errors import NotPermitted
 
 #: Who records and reads health details.
 HEALTH_ROLES = frozenset({"nurse"})
@@ -26,8 +26,7 @@ def record_health_check(
 ) -> list[EventBase]:
     if ctx.actor.role not in HEALTH_ROLES:
         raise NotPermitted("only the nurse records a health check")
-    if not state.open:
-        raise CaseClosed(f"the guidance case of {state.client_id} is {state.status.value}")
+    require_open(state)
     return [
         HealthCheckSummaryRecorded(
             **ctx.envelope(state.client_id, state.version + 1),

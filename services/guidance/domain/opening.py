@@ -15,8 +15,9 @@ def open_case(
 ) -> list[EventBase]:
     """Routes into the centre open a case (rehabilitative work activity opens it already
     handed to social services); routes that leave the centre open none. A case that is
-    already open is not opened again."""
-    if assessment.route not in ROUTES_INTO_CENTRE or (state is not None and state.open):
+    not closed (also one whose relationship ended at a transfer, which the client may
+    return to) is not opened again."""
+    if assessment.route not in ROUTES_INTO_CENTRE or (state is not None and not state.closed):
         return []
     version = state.version if state else 0
     return [

@@ -9,8 +9,8 @@ from datetime import date
 from contracts.base import EventBase
 from contracts.guidance import Measure, Phase, PhaseChanged, PlanRevised
 from runtime.decision import Context
-from services.guidance.domain.case import GuidanceCase, Status
-from services.guidance.domain.errors import CaseClosed, DomainError
+from services.guidance.domain.case import GuidanceCase, Status, require_open
+from services.guidance.domain.errors import DomainError
 from services.rules import next_plan_review, plan_deadline, rules_in_force
 
 #: The measure catalogue (configuration): code -> name.
@@ -32,13 +32,8 @@ DEFAULT_MEASURE_CATALOGUE: Mapping[str, str] = {
 }
 
 
-def _open(state: GuidanceCase) -> None:
-    if not state.open:
-        raise CaseClosed(f"the guidance case of {state.client_id} is {state.status.value}")
-
-
 def change_phase(state: GuidanceCase, phase: Phase, *, changed_on: date, ctx: Context) -> list[EventBase]:
-    _open(state)
+    require_open(state)
     if phase is Phase.CLOSURE:
         raise DomainError("the closure phase begins with closing the relationship (POST .../closure)")
     if phase is state.phase:
@@ -62,7 +57,7 @@ def revise_plan(
     catalogue: Mapping[str, str],
     ctx: Context,
 ) -> list[EventBase]:
-    _open(state)
+    require_open(state)
     unknown = sorted({m.kind for m in measures} - set(catalogue))
     if unknown:
         raise DomainError("not in the measure catalogue: " + ", ".join(unknown))

@@ -14,7 +14,7 @@ from contracts.guidance import (
 )
 from contracts.subjects import organisation_slug
 from runtime.decision import Context
-from services.guidance.domain.case import GuidanceCase, Status, Transfer
+from services.guidance.domain.case import GuidanceCase, Status, Transfer, require_open
 from services.guidance.domain.errors import CaseClosed, DomainError, NotPermitted
 from services.rules import ActivationPlanTerms, rules_in_force, validate_activation_plan
 
@@ -36,8 +36,7 @@ def transfer(
     stays_open: bool,
     ctx: Context,
 ) -> list[EventBase]:
-    if not state.open:
-        raise CaseClosed(f"the guidance case of {state.client_id} is {state.status.value}")
+    require_open(state)
     if state.status is Status.WITH_SOCIAL_SERVICES:
         raise DomainError("the client is already with social services; record their return first")
     problems = validate_activation_plan(
@@ -63,11 +62,28 @@ def transfer(
     ]
 
 
-def _pending(state: GuidanceCase, transfer_id: str) -> Transfer:
+def _find(state: GuidanceCase, transfer_id: str) -> Transfer:
     found = next((t for t in state.transfers if t.transfer_id == transfer_id), None)
     if found is None:
         raise DomainError(f"client {state.client_id} has no transfer {transfer_id}")
     return found
+
+
+def _latest(state: GuidanceCase, transfer_id: str, doing: str) -> Transfer:
+    """The transfer, which must be the latest one and not returned from."""
+    handover = _find(state, transfer_id)
+    if handover.returned_on is not None:
+        raise DomainError(
+            f"the client returned from transfer {transfer_id} on {handover.returned_on}; "
+            f"it can no longer be {doing}"
+        )
+    latest = state.transfer
+    if latest is not None and latest.transfer_id != transfer_id:
+        raise DomainError(
+            f"transfer {transfer_id} is not the client's latest transfer ({latest.transfer_id} is); "
+            f"only the latest can be {doing}"
+        )
+    return handover
 
 
 def acknowledge(
@@ -79,9 +95,12 @@ def acknowledge(
     acknowledged_on: date,
     ctx: Context,
 ) -> list[EventBase]:
-    """Only the receiving municipality's social services acknowledge a hand-over; a
-    declined one needs its reason and brings the client back to the centre."""
-    handover = _pending(state, transfer_id)
+    """Only the receiving municipality's social services acknowledge a hand-over, and
+    only the latest one the client has not returned from; a declined one needs its
+    reason and brings the client back to the centre."""
+    if state.closed:
+        raise CaseClosed(f"the guidance case of {state.client_id} is {state.status.value}")
+    handover = _find(state, transfer_id)
     if ctx.actor.organisation != social_services(handover.receiving_municipality):
         raise NotPermitted(
             f"only {social_services(handover.receiving_municipality)} acknowledges this transfer"
@@ -90,6 +109,7 @@ def acknowledge(
         raise DomainError(
             f"transfer {transfer_id} was already {'accepted' if handover.accepted else 'declined'}"
         )
+    _latest(state, transfer_id, "acknowledged")
     if not accepted and not reason:
         raise DomainError("a declined hand-over needs the reason")
     if acknowledged_on < handover.transferred_on:
@@ -109,8 +129,13 @@ def acknowledge(
 def return_from_social_services(
     state: GuidanceCase, *, transfer_id: str, returned_on: date, ctx: Context
 ) -> list[EventBase]:
-    handover = _pending(state, transfer_id)
-    if state.status is not Status.WITH_SOCIAL_SERVICES or handover.returned_on is not None:
+    """The client comes back from the latest transfer: to their guide if one is still
+    named, else to wait for one. This also holds when the relationship ended at the
+    transfer (``transferred_out``): the client may come back when ready."""
+    if state.closed:
+        raise CaseClosed(f"the guidance case of {state.client_id} is {state.status.value}")
+    handover = _latest(state, transfer_id, "returned from")
+    if not state.with_other_side or handover.accepted is False:
         raise DomainError(
             f"client {state.client_id} is not with social services under transfer {transfer_id}"
         )
@@ -127,8 +152,9 @@ def return_from_social_services(
 
 
 def unacknowledged(state: GuidanceCase, today: date, *, within_days: int) -> Transfer | None:
-    """The latest transfer if nobody acknowledged it within ``within_days``."""
+    """The latest transfer if nobody acknowledged it within ``within_days`` while the
+    client was with social services (a return or the closure ends the wait)."""
     latest = state.transfer
-    if latest is None or latest.accepted is not None:
+    if latest is None or latest.accepted is not None or latest.returned_on is not None or state.closed:
         return None
     return latest if today > latest.transferred_on + timedelta(days=within_days) else None

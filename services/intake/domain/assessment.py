@@ -59,7 +59,9 @@ def complete_assessment(state: IntakeCase, command: CompleteAssessment, *, ctx: 
     else:
         if command.profile is None or command.ministry_segment is None:
             raise DomainError(f"route {route.value} needs the client profile and the ministry segment (1-3)")
-    check_consent_for(state, route, command.assessed_on)
+    # In force on the assessment's date and on the day it is recorded: a backdated
+    # assessment cannot route a client whose consent has been withdrawn since.
+    check_consent_for(state, route, command.assessed_on, ctx.now.date())
     return [
         AssessmentCompleted(
             **ctx.envelope(state.client_id, state.version + 1),

@@ -71,6 +71,8 @@ class IntakeCase:
     appointment_at: datetime | None = None
     consents: tuple[Consent, ...] = ()
     duplicate_referrals: int = 0
+    #: every (source, referral date) received: the first referral and each duplicate
+    referrals_received: frozenset[tuple[ReferralSource, date]] = frozenset()
     assessment: AssessmentCompleted | None = None
     history: tuple[tuple[str, datetime], ...] = field(default=(), repr=False)
 
@@ -79,6 +81,10 @@ class IntakeCase:
 
     def consent(self, consent_id: str) -> Consent | None:
         return next((c for c in self.consents if c.consent_id == consent_id), None)
+
+    def received(self, source: ReferralSource, referral_date: date) -> bool:
+        """Whether this referral (source and date) was already received on the case."""
+        return (source, referral_date) in self.referrals_received
 
 
 def evolve(state: IntakeCase | None, event: EventBase) -> IntakeCase | None:
@@ -98,6 +104,7 @@ def evolve(state: IntakeCase | None, event: EventBase) -> IntakeCase | None:
             received_by=event.actor.person_id,
             received_at=event.recorded_at,
             stage_since=event.recorded_at,
+            referrals_received=frozenset({(event.source, event.referral_date)}),
         )
     if state is None:
         return None
@@ -105,7 +112,11 @@ def evolve(state: IntakeCase | None, event: EventBase) -> IntakeCase | None:
     at = event.recorded_at
     match event:
         case DuplicateReferralReceived():
-            return replace(state, duplicate_referrals=state.duplicate_referrals + 1)
+            return replace(
+                state,
+                duplicate_referrals=state.duplicate_referrals + 1,
+                referrals_received=state.referrals_received | {(event.source, event.referral_date)},
+            )
         case ReferralPicked(owner_person_id=owner):
             return replace(state, owner=owner)
         case InvitedToInfoSession():

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import date
 
 from contracts.base import EventBase
 from contracts.intake import ConsentGiven, ConsentScope, ConsentWithdrawn, Route
 from contracts.subjects import organisation_slug
 from runtime.decision import Context
-from services.intake.domain.case import IntakeCase
+from services.intake.domain.case import Consent, IntakeCase
 from services.intake.domain.errors import ConsentMissing, DomainError
 
 
@@ -41,6 +41,9 @@ def give_consent(
 def withdraw_consent(
     state: IntakeCase, *, consent_id: str, withdrawn_on: date, ctx: Context
 ) -> list[EventBase]:
+    """A withdrawal takes effect on its date. It cannot be dated in the future, nor
+    before the assessment that routed the client on this consent: that routing was
+    lawful on its day, and a backdated withdrawal would rewrite it."""
     consent = state.consent(consent_id)
     if consent is None:
         raise DomainError(f"client {state.client_id} has no consent {consent_id}")
@@ -48,6 +51,18 @@ def withdraw_consent(
         return []
     if withdrawn_on < consent.given_on:
         raise DomainError("a consent cannot be withdrawn before it was given")
+    if withdrawn_on > ctx.now.date():
+        raise DomainError(
+            f"a consent cannot be withdrawn on a future date ({withdrawn_on}; today is {ctx.now.date()}): "
+            "record the withdrawal on the day the client withdraws it"
+        )
+    routed = state.assessment
+    if routed is not None and withdrawn_on < routed.assessed_on and routed_on(state, consent):
+        raise DomainError(
+            f"the assessment of {routed.assessed_on} routed the client on consent {consent_id}, so its "
+            f"withdrawal cannot be dated before {routed.assessed_on}: record it as of "
+            f"{routed.assessed_on} or later"
+        )
     return [
         ConsentWithdrawn(
             **ctx.envelope(state.client_id, state.version + 1),
@@ -56,6 +71,16 @@ def withdraw_consent(
             withdrawn_on=withdrawn_on,
         )
     ]
+
+
+def routed_on(state: IntakeCase, consent: Consent) -> bool:
+    """Whether the client's assessment routed them on ``consent``: it was in force on the
+    assessment date and covers something the route needed."""
+    routed = state.assessment
+    if routed is None or not consent.in_force(routed.assessed_on):
+        return False
+    needed = set(required_consent(routed.route, state.municipality))
+    return bool(needed & covered_by([consent]))
 
 
 def social_services_of(municipality: str) -> str:
@@ -78,16 +103,25 @@ def required_consent(route: Route, municipality: str) -> list[str]:
     return []
 
 
-def check_consent_for(state: IntakeCase, route: Route, on: date) -> None:
-    """Raise :class:`ConsentMissing` naming every missing scope, if any."""
-    in_force = state.consents_in_force(on)
-    covered = {scope.value for c in in_force for scope in c.scopes}
+def covered_by(consents: Iterable[Consent]) -> set[str]:
+    """What ``consents`` cover, in the terms of :func:`required_consent`."""
+    found = list(consents)
+    covered = {scope.value for c in found for scope in c.scopes}
     covered |= {
         f"{ConsentScope.DISCLOSURE_TO_ORGANISATIONS.value}:{org}"
-        for c in in_force
+        for c in found
         if ConsentScope.DISCLOSURE_TO_ORGANISATIONS in c.scopes
         for org in c.organisations
     }
-    missing = [need for need in required_consent(route, state.municipality) if need not in covered]
+    return covered
+
+
+def check_consent_for(state: IntakeCase, route: Route, *days: date) -> None:
+    """Raise :class:`ConsentMissing` naming every scope the route needs that no consent
+    covers on each of ``days`` (for an assessment: its date and the day it is recorded)."""
+    needed = required_consent(route, state.municipality)
+    missing = [
+        need for need in needed if any(need not in covered_by(state.consents_in_force(on)) for on in days)
+    ]
     if missing:
-        raise ConsentMissing(missing)
+        raise ConsentMissing(missing, days=sorted(set(days)))

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import date
+
 
 class DomainError(Exception):
     """A business rule refused the command (HTTP 409)."""
@@ -24,9 +27,13 @@ class NotInvited(DomainError):
 
 
 class ConsentMissing(DomainError):
-    def __init__(self, missing: list[str]) -> None:
+    def __init__(self, missing: list[str], *, days: Sequence[date] = ()) -> None:
         self.missing = missing
+        self.days = tuple(days)
+        on = " on " + " and on ".join(str(d) for d in self.days) if self.days else ""
         super().__init__(
-            "no consent in force covers: " + ", ".join(missing) + ". Record the client's consent "
-            "(POST /clients/{client_id}/consents) before routing them into the centre"
+            f"no consent in force{on} covers: " + ", ".join(missing) + ". A route into the centre "
+            "needs the consent in force both on the assessment date and on the day the assessment "
+            "is recorded. Record the client's consent (POST /clients/{client_id}/consents) before "
+            "routing them into the centre"
         )

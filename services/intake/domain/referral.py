@@ -54,8 +54,9 @@ def register_referral(
     ctx: Context,
 ) -> list[EventBase]:
     """A new client gets ``ClientReferred``. A client whose case exists gets no second
-    case: a different referral is recorded on the existing case; the same one again
-    (same source and date, as in a re-imported list) changes nothing."""
+    case: a different referral is recorded on the existing case; one already received
+    (the same source and date as the first referral or any recorded since, as in a
+    re-imported list) changes nothing."""
     allowed = tuple(municipalities)
     if command.municipality not in allowed:
         raise UnknownMunicipality(
@@ -68,7 +69,7 @@ def register_referral(
     if not rules_cover(command.referral_date):
         raise DomainError("no rules are in force before 2010-01-01; check the referral date")
     if state is not None:
-        if (command.source, command.referral_date) == (state.source, state.referral_date):
+        if state.received(command.source, command.referral_date):
             return []
         return [
             DuplicateReferralReceived(

@@ -1,0 +1,37 @@
+"""The service's clock: now in the centre's time zone, so that ``now().date()`` is the
+Finnish business date (a referral, consent or assessment "today" is today in Finland,
+not in UTC). ``REITTI_TIME_ZONE`` names the zone; the default is Europe/Helsinki."""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, date, datetime
+from functools import cache
+from zoneinfo import ZoneInfo
+
+TIME_ZONE_VARIABLE = "REITTI_TIME_ZONE"
+DEFAULT_TIME_ZONE = "Europe/Helsinki"
+
+
+def zone() -> ZoneInfo:
+    """The configured zone; an unknown name raises ``ZoneInfoNotFoundError``."""
+    return _zone(os.environ.get(TIME_ZONE_VARIABLE) or DEFAULT_TIME_ZONE)
+
+
+@cache
+def _zone(name: str) -> ZoneInfo:
+    return ZoneInfo(name)
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def now() -> datetime:
+    """The current instant, aware, in the centre's zone."""
+    return _utc_now().astimezone(zone())
+
+
+def today() -> date:
+    """The business date: today in the centre's zone."""
+    return now().date()

@@ -1,0 +1,86 @@
+"""Consent-gated feeds for partner organisations (architecture decision 7).
+
+Reporting knows, for each client, which consents are in force. When it applies an event
+it also queues, in the same transaction, a copy for each partner that may see it: the
+TE-office gets the final assessment for URA; a municipality's social services get their
+residents' referral, route, case and transfer events while a consent in force names
+them. Health events never go on a feed. The copies wait in an outbox of their own and a
+relay publishes them to ``<ns>.feeds.<org>.<EventType>`` (the partner's own NATS account
+reads only that; docs/adr/0009). Withdrawing consent stops further copies; what a partner
+already received stays with the partner and is in the client's access report.
+
+Replay rebuilds projections without a publisher, so a rebuild never sends anything again.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+
+import asyncpg
+
+from contracts.base import EventBase
+from contracts.envelope import CloudEventEnvelope
+from contracts.guidance import (
+    ClientRelationshipClosed,
+    FinalAssessmentIssued,
+    GuidanceCaseOpened,
+    ReturnedFromSocialServices,
+    TransferAcknowledged,
+    TransferredToSocialServices,
+)
+from contracts.intake import AssessmentCompleted, ClientReferred
+from runtime.broker_access import feed_subject
+from runtime.db import quote_ident
+from services.reporting.facts import CaseFacts, social_services
+
+FEEDS_SCHEMA = "reporting_feeds"
+TE_OFFICE = "te-office"
+#: What a municipality's social services may receive of their residents, under consent.
+MUNICIPAL_FEED = (
+    ClientReferred,
+    AssessmentCompleted,
+    GuidanceCaseOpened,
+    TransferredToSocialServices,
+    TransferAcknowledged,
+    ReturnedFromSocialServices,
+    ClientRelationshipClosed,
+)
+_QUEUE = "INSERT INTO {s}.outbox (event_id, subject, payload) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING"
+
+
+def recipients(event: EventBase, facts: CaseFacts | None) -> list[str]:
+    """The partner organisations that may receive ``event``, given the case after it."""
+    if isinstance(event, FinalAssessmentIssued):
+        return [TE_OFFICE]
+    if facts is None or not isinstance(event, MUNICIPAL_FEED):
+        return []
+    involved = [facts.municipality, *(t.receiving_municipality for t in facts.transfers)]
+    return [org for org in dict.fromkeys(social_services(m) for m in involved) if facts.disclosed_to(org)]
+
+
+class FeedPublisher:
+    def __init__(
+        self, namespace: str, *, schema: str = FEEDS_SCHEMA, on_queue: Callable[[], None] | None = None
+    ):
+        self._namespace = namespace
+        self._queue_sql = _QUEUE.format(s=quote_ident(schema))
+        self._on_queue = on_queue
+
+    async def queue(
+        self,
+        conn: asyncpg.Connection,
+        event: EventBase,
+        envelope: CloudEventEnvelope,
+        facts: CaseFacts | None,
+    ) -> list[str]:
+        """Queue a copy for each partner that may see it (inside the consumer's transaction)."""
+        sent = recipients(event, facts)
+        for org in sent:
+            # One message per partner and event, whatever is retried: the id is derived.
+            message_id = uuid.uuid5(event.event_id, org)
+            subject = feed_subject(self._namespace, org, event.event_type)
+            await conn.execute(self._queue_sql, message_id, subject, envelope.to_bytes())
+        if sent and self._on_queue is not None:
+            self._on_queue()
+        return sent

@@ -1,0 +1,49 @@
+"""Intake's "today" is the Finnish business date, not the UTC date (no server needed)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfoNotFoundError
+
+import pytest
+
+from services.intake import api, clock
+from tests.support.factories import ADVISOR
+
+#: 21:30 UTC on 14 June is 00:30 on 15 June in Helsinki (EEST, UTC+3)
+LATE_EVENING_UTC = datetime(2024, 6, 14, 21, 30, tzinfo=UTC)
+
+
+@pytest.fixture
+def late_evening(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(clock.TIME_ZONE_VARIABLE, raising=False)
+    monkeypatch.setattr(clock, "_utc_now", lambda: LATE_EVENING_UTC)
+
+
+@pytest.mark.usefixtures("late_evening")
+def test_the_business_date_is_the_date_in_helsinki_by_default() -> None:
+    now = clock.now()
+    assert now == LATE_EVENING_UTC, "the same instant"
+    assert now.date() == date(2024, 6, 15)
+    assert now.utcoffset() == timedelta(hours=3)
+    assert str(now.tzinfo) == "Europe/Helsinki"
+    assert clock.today() == date(2024, 6, 15)
+
+
+@pytest.mark.usefixtures("late_evening")
+def test_commands_decide_with_now_in_the_centres_zone() -> None:
+    ctx = api.context(ADVISOR)
+    assert ctx.now.tzinfo is not None
+    assert ctx.now.date() == date(2024, 6, 15)
+
+
+@pytest.mark.usefixtures("late_evening")
+def test_the_zone_is_configuration(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(clock.TIME_ZONE_VARIABLE, "UTC")
+    assert clock.today() == date(2024, 6, 14)
+
+
+def test_an_unknown_zone_stops_the_api_from_being_built(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(clock.TIME_ZONE_VARIABLE, "Europe/Atlantis")
+    with pytest.raises(ZoneInfoNotFoundError):
+        api.router()
