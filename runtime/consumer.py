@@ -42,6 +42,7 @@ from contracts.envelope import CloudEventEnvelope
 from contracts.registry import UnknownEventType, decode_event
 from contracts.subjects import dead_letter_subject
 from contracts.upcasters import MissingUpcaster, NewerSchemaVersion
+from runtime import erasure
 from runtime.config import Settings
 from runtime.db import quote_ident
 
@@ -125,13 +126,19 @@ class InvalidEvent(ValueError):
         self.envelope = envelope
 
 
-def parse_delivery(data: bytes) -> tuple[CloudEventEnvelope, EventBase]:
+def read_envelope(data: bytes) -> CloudEventEnvelope:
+    """The delivery's envelope; :class:`InvalidEvent` if it is not one."""
     try:
-        envelope = CloudEventEnvelope.from_bytes(data)
+        return CloudEventEnvelope.from_bytes(data)
     except (ValidationError, ValueError) as exc:
         raise InvalidEvent(describe(exc)) from exc
+
+
+def decode_delivery(envelope: CloudEventEnvelope, keys: erasure.Keys) -> EventBase:
+    """The event inside ``envelope``, its personal fields revealed with ``keys`` (the
+    clients' keys read for this batch; a client missing from them reads as erased)."""
     try:
-        event = decode_event(envelope)
+        return decode_event(erasure.reveal(envelope, keys))
     except (
         ValidationError,
         UnknownEventType,
@@ -141,7 +148,20 @@ def parse_delivery(data: bytes) -> tuple[CloudEventEnvelope, EventBase]:
         KeyError,
     ) as exc:
         raise InvalidEvent(describe(exc), envelope) from exc
-    return envelope, event
+
+
+def parse_delivery(data: bytes, keys: erasure.Keys | None = None) -> tuple[CloudEventEnvelope, EventBase]:
+    """Envelope and event of a delivery. Without ``keys`` personal fields read as erased."""
+    envelope = read_envelope(data)
+    return envelope, decode_delivery(envelope, keys or {})
+
+
+async def keys_for(
+    conn: asyncpg.Connection | asyncpg.Pool, envelopes: list[CloudEventEnvelope]
+) -> dict[str, bytes | None]:
+    """The keys the sealed ``envelopes`` need, read now (never kept across batches)."""
+    sealed = [e.subject for e in envelopes if erasure.is_sealed(e.data)]
+    return await erasure.fetch_keys(conn, sealed) if sealed else {}
 
 
 class Applied(Enum):
@@ -186,10 +206,10 @@ class ExactlyOnceConsumer:
             f"ON CONFLICT (consumer, source, stream_id) DO UPDATE SET version = excluded.version "
             f"WHERE {s}.stream_positions.version < excluded.version"
         )
-        # Replay's set-based statements: a whole batch at a time.
+        # Set-based statements: a whole batch at a time (live batches and replay).
         self._positions_sql = (
             f"SELECT source, stream_id, version FROM {s}.stream_positions WHERE consumer = $1 "
-            "AND (source, stream_id) IN (SELECT * FROM unnest($2::text[], $3::text[]))"
+            "AND (source, stream_id) IN (SELECT * FROM unnest($2::text[], $3::text[])) FOR UPDATE"
         )
         self._claim_many_sql = (
             f"INSERT INTO {s}.consumed_events (consumer, event_id, stream_seq) "
@@ -254,44 +274,72 @@ class ExactlyOnceConsumer:
             await self.projection.apply(conn, event, envelope)
         return Applied.APPLIED if claimed else Applied.DUPLICATE
 
-    async def apply_replayed(
-        self, conn: asyncpg.Connection, items: list[tuple[CloudEventEnvelope, EventBase, int]]
-    ) -> int:
-        """Replay: apply a batch read in log order, in one transaction. Set-based (a few
-        statements for the whole batch) when the projection has ``apply_batch``; event by
-        event otherwise. Returns how many were applied now."""
-        apply_batch = getattr(self.projection, "apply_batch", None)
-        if apply_batch is None:
-            applied = 0
-            for envelope, event, seq in items:
-                result = await self.apply_in(conn, envelope, event, seq, strict_order=False)
-                applied += result is Applied.APPLIED
-            return applied
+    async def apply_many(
+        self,
+        conn: asyncpg.Connection,
+        items: list[tuple[CloudEventEnvelope, EventBase, int]],
+        *,
+        strict_order: bool = True,
+    ) -> list[Applied]:
+        """Inside a transaction: apply a batch in order, set-based. One statement reads
+        (and locks) the batch's stream positions, the order rules are decided here, one
+        statement claims the event ids, one moves the positions; the projection applies
+        the batch in one call when it has ``apply_batch``, else event by event.
+        ``strict_order=False`` is replay's (the log's order is final)."""
         keys = list(dict.fromkeys((envelope.source, envelope.subject) for envelope, _, _ in items))
         rows = await conn.fetch(self._positions_sql, self.name, [k[0] for k in keys], [k[1] for k in keys])
         last = {(r["source"], r["stream_id"]): r["version"] for r in rows}
-        fresh = [
-            item for item in items if item[1].stream_version > last.get((item[0].source, item[0].subject), 0)
-        ]
+        results: list[Applied] = []
+        due: list[int] = []
+        for index, (envelope, event, _) in enumerate(items):
+            key = (envelope.source, envelope.subject)
+            version = last.get(key, 0)
+            if event.stream_version <= version:
+                results.append(Applied.DUPLICATE)
+            elif strict_order and event.stream_version != version + 1:
+                results.append(Applied.EARLY)
+            else:
+                last[key] = event.stream_version
+                results.append(Applied.APPLIED)
+                due.append(index)
+        if not due:
+            return results
         claimed = {
             r["event_id"]
             for r in await conn.fetch(
                 self._claim_many_sql,
                 self.name,
-                [e.event_id for _, e, _ in fresh],
-                [seq for _, _, seq in fresh],
+                [items[i][1].event_id for i in due],
+                [items[i][2] for i in due],
             )
         }
-        todo = [(event, envelope) for envelope, event, _ in fresh if event.event_id in claimed]
-        await apply_batch(conn, todo)
+        todo: list[tuple[EventBase, CloudEventEnvelope]] = []
         top: dict[tuple[str, str], int] = {}
-        for envelope, event, _ in fresh:
+        for i in due:
+            envelope, event, _ = items[i]
             key = (envelope.source, envelope.subject)
             top[key] = max(top.get(key, 0), event.stream_version)
+            if event.event_id in claimed:
+                todo.append((event, envelope))
+            else:
+                results[i] = Applied.DUPLICATE
+        apply_batch = getattr(self.projection, "apply_batch", None)
+        if apply_batch is not None:
+            await apply_batch(conn, todo)
+        else:
+            for event, envelope in todo:
+                await self.projection.apply(conn, event, envelope)
         await conn.execute(
             self._advance_many_sql, self.name, [k[0] for k in top], [k[1] for k in top], list(top.values())
         )
-        return len(todo)
+        return results
+
+    async def apply_replayed(
+        self, conn: asyncpg.Connection, items: list[tuple[CloudEventEnvelope, EventBase, int]]
+    ) -> int:
+        """Replay: apply a batch read in log order; returns how many were applied now."""
+        results = await self.apply_many(conn, items, strict_order=False)
+        return sum(r is Applied.APPLIED for r in results)
 
     async def record_position(self, conn: asyncpg.Connection, stream_seq: int) -> None:
         """The highest stream sequence handled (for operators); once per batch."""
@@ -326,15 +374,18 @@ class ExactlyOnceConsumer:
         """Apply a batch in one transaction, in order. If any event in it fails, fall back
         to one transaction per event, so the failure is isolated and retried alone."""
         parsed: list[tuple[Delivery, CloudEventEnvelope, EventBase]] = []
+        envelopes: list[tuple[Delivery, CloudEventEnvelope]] = []
         for msg in msgs:
             try:
-                envelope, event = parse_delivery(msg.data)
+                envelopes.append((msg, read_envelope(msg.data)))
             except InvalidEvent as exc:
-                meta = msg.metadata
-                reason = f"invalid event: {exc}"
-                await self._dead_letter(
-                    msg, reason, int(meta.sequence.stream), int(meta.num_delivered), exc.envelope
-                )
+                await self._invalid(msg, exc)
+        keys = await self._keys(envelopes)
+        for msg, envelope in envelopes:
+            try:
+                event = decode_delivery(envelope, keys)
+            except InvalidEvent as exc:
+                await self._invalid(msg, exc)
                 continue
             parsed.append((msg, envelope, event))
         if not parsed:
@@ -355,13 +406,12 @@ class ExactlyOnceConsumer:
         while True:
             try:
                 async with self._pool.acquire() as conn, conn.transaction():
-                    results = [
-                        await self.apply_in(conn, envelope, event, int(msg.metadata.sequence.stream))
+                    items = [
+                        (envelope, event, int(msg.metadata.sequence.stream))
                         for msg, envelope, event in parsed
                     ]
-                    await self.record_position(
-                        conn, max(int(m.metadata.sequence.stream) for m, _, _ in parsed)
-                    )
+                    results = await self.apply_many(conn, items)
+                    await self.record_position(conn, max(seq for _, _, seq in items))
                     return results
             except OUTAGE_ERRORS as exc:
                 self.stats.paused_on_outage += 1
@@ -375,16 +425,36 @@ class ExactlyOnceConsumer:
 
     async def handle(self, msg: Delivery) -> None:
         """One delivery in its own transaction."""
-        meta = msg.metadata
         try:
-            envelope, event = parse_delivery(msg.data)
+            envelope = read_envelope(msg.data)
+            event = decode_delivery(envelope, await self._keys([(msg, envelope)]))
         except InvalidEvent as exc:
-            reason = f"invalid event: {exc}"
-            await self._dead_letter(
-                msg, reason, int(meta.sequence.stream), int(meta.num_delivered), exc.envelope
-            )
+            await self._invalid(msg, exc)
             return
         await self._handle_parsed(msg, envelope, event)
+
+    async def _invalid(self, msg: Delivery, exc: InvalidEvent) -> None:
+        meta = msg.metadata
+        reason = f"invalid event: {exc}"
+        await self._dead_letter(msg, reason, int(meta.sequence.stream), int(meta.num_delivered), exc.envelope)
+
+    async def _keys(self, envelopes: list[tuple[Delivery, CloudEventEnvelope]]) -> erasure.Keys:
+        """The clients' keys for one batch, read through database outages like the rest."""
+        if not any(erasure.is_sealed(e.data) for _, e in envelopes):
+            return {}
+        delay, cap = self.outage_backoff
+        while True:
+            try:
+                return await keys_for(self._pool, [e for _, e in envelopes])
+            except OUTAGE_ERRORS as exc:
+                self.stats.paused_on_outage += 1
+                log.warning(
+                    "%s: database unavailable (%s); retrying in %.1fs", self.name, type(exc).__name__, delay
+                )
+                for msg, _ in envelopes:
+                    await msg.in_progress()
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, cap)
 
     async def _handle_parsed(self, msg: Delivery, envelope: CloudEventEnvelope, event: EventBase) -> None:
         meta = msg.metadata
