@@ -34,14 +34,15 @@ class MissingUpcaster(LookupError):
 
 class NewerSchemaVersion(ValueError):
     """The event was written by a newer version of its producer than this code knows:
-    upgrade the consumer, then re-drive the dead letter (``reitti dead-letters --redrive``)."""
+    upgrade the consumer. The event waits in the dead-letter stream (``reitti dead-letters``);
+    re-driving it is not built yet (its stream's later events have gone on without it)."""
 
 
 def upcast(event_type: str, version: int, data: Data, *, target: int) -> Data:
     if version > target:
         raise NewerSchemaVersion(
             f"{event_type} v{version} is newer than this code knows (v{target}): upgrade this service, "
-            "then re-drive the dead letter"
+            "then see the dead letter (reitti dead-letters)"
         )
     while version < target:
         try:
