@@ -466,24 +466,20 @@ class ThinSliceProjection(ReferralStatistics):
 @contextlib.asynccontextmanager
 async def thin_slice_running(settings: Settings) -> AsyncIterator[None]:
     """An exactly-once consumer of the thin slice, wired as the services wire theirs."""
-    from faststream.nats import NatsBroker
-
     from runtime.consumer import ExactlyOnceConsumer
-    from runtime.subscribers import subscribe_exactly_once
+    from runtime.subscribers import DurableSubscription
 
     pool = await create_pool(settings.database_url, max_size=4)
     nc = await connect_nats(settings.nats_url, name="reitti-bench-thin")
     consumer = ExactlyOnceConsumer(
         pool=pool, js=nc.jetstream(), settings=settings, projection=ThinSliceProjection(REPORTING_SCHEMA)
     )
-    broker = NatsBroker(settings.nats_servers, logger=None)
-    subscribe_exactly_once(broker, settings, ThinSliceProjection.name, lambda: consumer, description="bench")
-    await broker.start()
+    subscription = DurableSubscription(settings, ThinSliceProjection.name, lambda: consumer)
+    await subscription.start(nc.jetstream())
     try:
         yield
     finally:
-        await broker.stop()
-        await consumer.stop()
+        await subscription.stop()
         await nc.close()
         await pool.close()
 

@@ -27,6 +27,10 @@ class Side(StrEnum):
     AUDIT = "audit"
 
 
+#: What a personal field reads as once the client's key is deleted (docs/adr/0011).
+ERASED = "[erased]"
+
+
 class PersonalData:
     """Marks a field as personal data: ``Annotated[str, PersonalData()]``.
 

@@ -33,8 +33,10 @@ class ClientDetails(BaseModel):
     first_name: Annotated[str, PersonalData()] = Field(min_length=1, max_length=100)
     last_name: Annotated[str, PersonalData()] = Field(min_length=1, max_length=100)
     personal_identity_code: Annotated[str, PersonalData()] = Field(
-        pattern=IDENTITY_CODE_PATTERN,
-        description="Finnish personal identity code (henkilötunnus)",
+        min_length=1,
+        max_length=11,
+        description="Finnish personal identity code (henkilötunnus); `[erased]` once the client's "
+        "key is deleted. The form (IDENTITY_CODE_PATTERN) is checked where it is entered.",
         examples=["010190-123A"],
     )
 
@@ -292,3 +294,21 @@ class InfoSessionScheduled(EventBase):
     duration_minutes: int = Field(default=60, ge=15, le=480)
     place: str = Field(min_length=1, max_length=200)
     capacity: int = Field(ge=1, le=500)
+
+
+class ErasureReason(StrEnum):
+    #: the client (or another lawful ground) asked for erasure
+    LAWFUL_REQUEST = "lawful_request"
+    #: four years passed since the relationship closed, with no legal hold
+    RETENTION_EXPIRED = "retention_expired"
+
+
+class ClientDataErased(IntakeClientEvent):
+    """The client's key was deleted: every personal field of their events now reads
+    ``[erased]`` (docs/adr/0011). Carries no personal data; tells the other services to
+    erase their own copies (guidance's client directory, reporting's personal text)."""
+
+    event_type: ClassVar[str] = "ClientDataErased"
+
+    reason: ErasureReason
+    erased_on: date

@@ -29,6 +29,7 @@ from contracts.guidance import (
 from contracts.intake import (
     AssessmentAppointmentBooked,
     AssessmentCompleted,
+    ClientDataErased,
     ClientReferred,
     ConsentGiven,
     ConsentWithdrawn,
@@ -68,6 +69,7 @@ EVENT_TYPES: dict[str, type[EventBase]] = {
         ClientRelationshipClosed,
         FinalAssessmentIssued,
         ClientDataAccessed,
+        ClientDataErased,
     )
 }
 

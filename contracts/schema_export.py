@@ -21,10 +21,34 @@ def render_schemas() -> dict[str, str]:
         schema["x-event-type"] = event_type
         schema["x-schema-version"] = cls.schema_version
         schema["x-producer"] = cls.producer
+        schema = _sealable(schema)
         out[f"{event_type}.v{cls.schema_version}.json"] = _dump(schema)
     envelope = CloudEventEnvelope.model_json_schema(mode="serialization")
     out["CloudEventEnvelope.json"] = _dump(envelope)
     return out
+
+
+#: How a personal field travels and rests: sealed with the client's key (docs/adr/0011).
+SEALED: dict[str, Any] = {
+    "type": "string",
+    "pattern": "^enc:v1:[A-Za-z0-9+/=]+$",
+    "description": "The value encrypted with the client's key (AES-GCM, base64 of nonce and "
+    "ciphertext); reads `[erased]` once the key is deleted",
+}
+
+
+def _sealable(node: Any) -> Any:
+    """The schema as the events travel: every personal field is the plain value (in the
+    service's memory, after decryption) or its sealed form (on the wire and at rest)."""
+    if isinstance(node, list):
+        return [_sealable(n) for n in node]
+    if not isinstance(node, dict):
+        return node
+    if node.get("x-personal-data") is True:
+        plain = {k: v for k, v in node.items() if k not in ("title", "description", "x-personal-data")}
+        out = {k: node[k] for k in ("title", "description") if k in node}
+        return {**out, "x-personal-data": True, "anyOf": [plain, SEALED]}
+    return {k: _sealable(v) for k, v in node.items()}
 
 
 def _dump(schema: dict[str, Any]) -> str:

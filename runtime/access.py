@@ -63,6 +63,8 @@ class Permission(StrEnum):
     SESSION_READ = "info-session:read"
     CONSENT_RECORD = "consent:record"
     ASSESSMENT_COMPLETE = "assessment:complete"
+    #: erase a client's personal data (key deletion) and set or clear a legal hold
+    CLIENT_ERASE = "client:erase"
     # guidance
     GUIDANCE_READ = "guidance:read"
     GUIDES_MANAGE = "guides:manage"
@@ -108,6 +110,7 @@ MATRIX: dict[Permission, frozenset[Role]] = {
     Permission.SESSION_MANAGE: GUIDES | {R.OFFICE_SECRETARY},
     Permission.SESSION_READ: CENTRE_STAFF,
     Permission.CONSENT_RECORD: GUIDES,
+    Permission.CLIENT_ERASE: frozenset({R.LEAD_EMPLOYMENT_ADVISOR, R.SERVICE_COORDINATOR}),
     Permission.ASSESSMENT_COMPLETE: ADVISORS,
     Permission.GUIDANCE_READ: CENTRE_STAFF,
     Permission.GUIDES_MANAGE: frozenset({R.SERVICE_COORDINATOR, R.LEAD_EMPLOYMENT_ADVISOR}),

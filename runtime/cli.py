@@ -10,7 +10,7 @@ import os
 import re
 import signal
 import sys
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 from runtime.access import Role
@@ -98,6 +98,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     replay = sub.add_parser("replay", help="rebuild a projection from the start of the log")
     replay.add_argument("service", choices=("reporting",))
+
+    expire = sub.add_parser(
+        "erase-expired",
+        help="erase the personal data of clients whose relationship closed over four years ago "
+        "(unless under a legal hold)",
+    )
+    expire.add_argument(
+        "--today", type=date.fromisoformat, default=None, help="the day to count from (default: today)"
+    )
 
     info = sub.add_parser("import-info-list", help="import the TE-office info list (CSV or JSON Lines)")
     info.add_argument("file", type=Path)
@@ -352,6 +361,49 @@ def cmd_dead_letters(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_erase_expired(args: argparse.Namespace) -> int:
+    """Key deletion when the retention period ends (docs/adr/0011). Writes through intake's
+    event store; intake's relay publishes the ``ClientDataErased`` events."""
+    from uuid import uuid4
+
+    from contracts.base import Actor
+    from runtime import clock
+    from runtime.db import apply_migrations, create_pool
+    from runtime.decision import Context
+    from runtime.erasure import KEYS_SCHEMA, RETENTION_YEARS, key_vault_migrations
+    from runtime.eventstore import EventStore
+    from services.intake.app import SOURCE
+    from services.intake.application import erase_expired
+    from services.intake.repository import SCHEMA, IntakeRepository
+
+    settings = Settings.from_env()
+    today = args.today or clock.today()
+
+    async def run() -> list[str]:
+        pool = await create_pool(settings.database_url, max_size=2)
+        try:
+            store = EventStore(pool, schema=SCHEMA, namespace=settings.namespace, source=SOURCE)
+            ctx = Context(
+                actor=Actor(person_id="system:erasure", role="system", organisation="centre"),
+                now=clock.now(),
+                correlation_id=uuid4(),
+            )
+            async with pool.acquire() as conn:
+                await apply_migrations(conn, KEYS_SCHEMA, key_vault_migrations())
+                return await erase_expired(conn, IntakeRepository(store), today, ctx=ctx)
+        finally:
+            await pool.close()
+
+    erased = asyncio.run(run())
+    print(
+        f"erased the personal data of {len(erased)} clients "
+        f"({RETENTION_YEARS} years after closure, counted to {today})"
+    )
+    for client_id in erased:
+        print(f"  {client_id}")
+    return 0
+
+
 def cmd_import_info_list(args: argparse.Namespace) -> int:
     from runtime.info_list_cli import import_file
 
@@ -515,6 +567,7 @@ COMMANDS = {
     "schemas": cmd_schemas,
     "asyncapi": cmd_asyncapi,
     "replay": cmd_replay,
+    "erase-expired": cmd_erase_expired,
     "dead-letters": cmd_dead_letters,
     "import-info-list": cmd_import_info_list,
     "token": cmd_token,

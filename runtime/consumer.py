@@ -42,6 +42,7 @@ from contracts.envelope import CloudEventEnvelope
 from contracts.registry import UnknownEventType, decode_event
 from contracts.subjects import dead_letter_subject
 from contracts.upcasters import MissingUpcaster, NewerSchemaVersion
+from runtime import erasure
 from runtime.config import Settings
 from runtime.db import quote_ident
 
@@ -125,13 +126,19 @@ class InvalidEvent(ValueError):
         self.envelope = envelope
 
 
-def parse_delivery(data: bytes) -> tuple[CloudEventEnvelope, EventBase]:
+def read_envelope(data: bytes) -> CloudEventEnvelope:
+    """The delivery's envelope; :class:`InvalidEvent` if it is not one."""
     try:
-        envelope = CloudEventEnvelope.from_bytes(data)
+        return CloudEventEnvelope.from_bytes(data)
     except (ValidationError, ValueError) as exc:
         raise InvalidEvent(describe(exc)) from exc
+
+
+def decode_delivery(envelope: CloudEventEnvelope, keys: erasure.Keys) -> EventBase:
+    """The event inside ``envelope``, its personal fields revealed with ``keys`` (the
+    clients' keys read for this batch; a client missing from them reads as erased)."""
     try:
-        event = decode_event(envelope)
+        return decode_event(erasure.reveal(envelope, keys))
     except (
         ValidationError,
         UnknownEventType,
@@ -141,7 +148,20 @@ def parse_delivery(data: bytes) -> tuple[CloudEventEnvelope, EventBase]:
         KeyError,
     ) as exc:
         raise InvalidEvent(describe(exc), envelope) from exc
-    return envelope, event
+
+
+def parse_delivery(data: bytes, keys: erasure.Keys | None = None) -> tuple[CloudEventEnvelope, EventBase]:
+    """Envelope and event of a delivery. Without ``keys`` personal fields read as erased."""
+    envelope = read_envelope(data)
+    return envelope, decode_delivery(envelope, keys or {})
+
+
+async def keys_for(
+    conn: asyncpg.Connection | asyncpg.Pool, envelopes: list[CloudEventEnvelope]
+) -> dict[str, bytes | None]:
+    """The keys the sealed ``envelopes`` need, read now (never kept across batches)."""
+    sealed = [e.subject for e in envelopes if erasure.is_sealed(e.data)]
+    return await erasure.fetch_keys(conn, sealed) if sealed else {}
 
 
 class Applied(Enum):
@@ -354,15 +374,18 @@ class ExactlyOnceConsumer:
         """Apply a batch in one transaction, in order. If any event in it fails, fall back
         to one transaction per event, so the failure is isolated and retried alone."""
         parsed: list[tuple[Delivery, CloudEventEnvelope, EventBase]] = []
+        envelopes: list[tuple[Delivery, CloudEventEnvelope]] = []
         for msg in msgs:
             try:
-                envelope, event = parse_delivery(msg.data)
+                envelopes.append((msg, read_envelope(msg.data)))
             except InvalidEvent as exc:
-                meta = msg.metadata
-                reason = f"invalid event: {exc}"
-                await self._dead_letter(
-                    msg, reason, int(meta.sequence.stream), int(meta.num_delivered), exc.envelope
-                )
+                await self._invalid(msg, exc)
+        keys = await self._keys(envelopes)
+        for msg, envelope in envelopes:
+            try:
+                event = decode_delivery(envelope, keys)
+            except InvalidEvent as exc:
+                await self._invalid(msg, exc)
                 continue
             parsed.append((msg, envelope, event))
         if not parsed:
@@ -402,16 +425,36 @@ class ExactlyOnceConsumer:
 
     async def handle(self, msg: Delivery) -> None:
         """One delivery in its own transaction."""
-        meta = msg.metadata
         try:
-            envelope, event = parse_delivery(msg.data)
+            envelope = read_envelope(msg.data)
+            event = decode_delivery(envelope, await self._keys([(msg, envelope)]))
         except InvalidEvent as exc:
-            reason = f"invalid event: {exc}"
-            await self._dead_letter(
-                msg, reason, int(meta.sequence.stream), int(meta.num_delivered), exc.envelope
-            )
+            await self._invalid(msg, exc)
             return
         await self._handle_parsed(msg, envelope, event)
+
+    async def _invalid(self, msg: Delivery, exc: InvalidEvent) -> None:
+        meta = msg.metadata
+        reason = f"invalid event: {exc}"
+        await self._dead_letter(msg, reason, int(meta.sequence.stream), int(meta.num_delivered), exc.envelope)
+
+    async def _keys(self, envelopes: list[tuple[Delivery, CloudEventEnvelope]]) -> erasure.Keys:
+        """The clients' keys for one batch, read through database outages like the rest."""
+        if not any(erasure.is_sealed(e.data) for _, e in envelopes):
+            return {}
+        delay, cap = self.outage_backoff
+        while True:
+            try:
+                return await keys_for(self._pool, [e for _, e in envelopes])
+            except OUTAGE_ERRORS as exc:
+                self.stats.paused_on_outage += 1
+                log.warning(
+                    "%s: database unavailable (%s); retrying in %.1fs", self.name, type(exc).__name__, delay
+                )
+                for msg, _ in envelopes:
+                    await msg.in_progress()
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, cap)
 
     async def _handle_parsed(self, msg: Delivery, envelope: CloudEventEnvelope, event: EventBase) -> None:
         meta = msg.metadata

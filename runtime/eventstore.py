@@ -17,6 +17,7 @@ import asyncpg
 from contracts.base import EventBase
 from contracts.envelope import CloudEventEnvelope
 from contracts.subjects import event_subject
+from runtime import erasure
 from runtime.db import quote_ident
 
 
@@ -142,12 +143,13 @@ class EventStore:
                     f"event {event.event_id} has version {event.stream_version}, "
                     f"expected {expected_version + offset}"
                 )
-        args = self._columns(events)
         try:
             if conn is None:
                 async with self._pool.acquire() as own:
+                    args = await self._columns(own, stream_id, events)
                     row = await own.fetchrow(self._append_sql, stream_id, expected_version, *args)
             else:
+                args = await self._columns(conn, stream_id, events)
                 row = await conn.fetchrow(self._append_sql, stream_id, expected_version, *args)
         except asyncpg.UniqueViolationError as exc:
             if exc.constraint_name and exc.constraint_name.endswith("event_id_key"):
@@ -160,11 +162,21 @@ class EventStore:
             self._on_append()
         return expected_version + len(events)
 
-    def _columns(self, events: Sequence[EventBase]) -> list[Any]:
+    async def _columns(
+        self, conn: asyncpg.Connection, stream_id: str, events: Sequence[EventBase]
+    ) -> list[Any]:
         versions, ids, types, schema_versions, occurred, recorded = [], [], [], [], [], []
         envelopes, subjects, payloads = [], [], []
+        key: bytes | None = None
+        key_read = False
         for event in events:
             envelope = CloudEventEnvelope.wrap(event, source=self._source)
+            data = dict(envelope.data)
+            if erasure.has_personal_data(event, data):
+                # Personal fields travel and rest encrypted with the client's key (ADR 11).
+                if not key_read:
+                    key, key_read = await erasure.key_for_writing(conn, stream_id), True
+                envelope = envelope.model_copy(update={"data": erasure.seal(event, data, key)})
             payload = envelope.to_bytes()
             versions.append(event.stream_version)
             ids.append(event.event_id)
@@ -201,7 +213,12 @@ class EventStore:
         """The stream's events as current-version contracts (old versions upcast)."""
         from contracts.registry import decode_event
 
-        return [decode_event(e.envelope) for e in await self.read_stream(stream_id, conn=conn)]
+        stored = await self.read_stream(stream_id, conn=conn)
+        keys: erasure.Keys = {}
+        if any(erasure.is_sealed(e.envelope.data) for e in stored):
+            # Read now, for this call only: an erased key stops working at once.
+            keys = await erasure.fetch_keys(conn if conn is not None else self._pool, [stream_id])
+        return [decode_event(erasure.reveal(e.envelope, keys)) for e in stored]
 
     async def read_all(self, *, after_position: int = 0, limit: int = 1000) -> list[StoredEvent]:
         async with self._pool.acquire() as conn:

@@ -25,7 +25,14 @@ def all_service_schemas(name: str) -> list[tuple[str, list[Migration]]]:
     """Every schema a service owns: its main one and any others (``OTHER_SCHEMAS``)."""
     module = importlib.import_module(SERVICE_MODULES[name])
     others = getattr(module, "OTHER_SCHEMAS", {})
-    return [service_migrations(name), *((schema, list(m)) for schema, m in others.items())]
+    from runtime.erasure import KEYS_SCHEMA, key_vault_migrations
+
+    return [
+        service_migrations(name),
+        *((schema, list(m)) for schema, m in others.items()),
+        # the key vault, shared by every service (docs/adr/0011)
+        (KEYS_SCHEMA, key_vault_migrations()),
+    ]
 
 
 async def prepare_everything(settings: Settings) -> None:

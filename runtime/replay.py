@@ -22,7 +22,14 @@ from contracts.base import EventBase
 from contracts.envelope import CloudEventEnvelope
 from contracts.subjects import events_wildcard
 from runtime.config import Settings
-from runtime.consumer import ExactlyOnceConsumer, InvalidEvent, Projection, parse_delivery
+from runtime.consumer import (
+    ExactlyOnceConsumer,
+    InvalidEvent,
+    Projection,
+    decode_delivery,
+    keys_for,
+    read_envelope,
+)
 from runtime.db import Migration, apply_migrations, quote_ident
 
 Progress = Callable[[int, int], None]
@@ -72,15 +79,24 @@ async def replay_range(
         pending_msgs_limit=50_000,
     )
     seen = applied = invalid = 0
+    pending: list[tuple[CloudEventEnvelope, int]] = []
     batch: list[tuple[CloudEventEnvelope, EventBase, int]] = []
 
     async def apply_all(conn: asyncpg.Connection) -> None:
-        nonlocal applied
-        applied += await consumer.apply_replayed(conn, batch)
-        await consumer.record_position(conn, batch[-1][2])
+        nonlocal applied, invalid
+        # The clients' keys are read for this batch only: an erased client reads as erased.
+        keys = await keys_for(conn, [envelope for envelope, _ in pending])
+        for envelope, seq in pending:
+            try:
+                batch.append((envelope, decode_delivery(envelope, keys), seq))
+            except InvalidEvent:
+                invalid += 1
+        if batch:
+            applied += await consumer.apply_replayed(conn, batch)
+        await consumer.record_position(conn, pending[-1][1])
 
     async def flush() -> None:
-        if not batch:
+        if not pending:
             return
         if isinstance(conn_or_pool, asyncpg.Connection):
             async with conn_or_pool.transaction():
@@ -89,6 +105,7 @@ async def replay_range(
             async with conn_or_pool.acquire() as conn, conn.transaction():
                 await apply_all(conn)
         batch.clear()
+        pending.clear()
 
     try:
         seq = after_seq
@@ -102,12 +119,10 @@ async def replay_range(
                 break
             seen += 1
             try:
-                envelope, event = parse_delivery(msg.data)
+                pending.append((read_envelope(msg.data), seq))
             except InvalidEvent:
                 invalid += 1
-            else:
-                batch.append((envelope, event, seq))
-            if len(batch) >= batch_size:
+            if len(pending) >= batch_size:
                 await flush()
                 if progress is not None:
                     progress(seq - after_seq, until_seq - after_seq)

@@ -21,8 +21,10 @@ from nats.js import JetStreamContext
 from runtime.auth import TokenVerifier
 from runtime.config import ConfigError, Settings
 from runtime.db import Migration, apply_migrations, create_pool, wait_for_database
+from runtime.erasure import KEYS_SCHEMA, key_vault_migrations
 from runtime.relay import OutboxRelay, OutboxSignal
 from runtime.streams import connect_nats, ensure_streams
+from runtime.subscribers import DurableSubscription
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +47,8 @@ class ServiceHost:
     on_connected: Sequence[Callable[[ServiceHost], Awaitable[None]]] = ()
     #: run when stopping, after the broker stopped delivering (e.g. consumer workers)
     on_stop: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    #: the service's durable consumers, started after ``on_connected`` (runtime/subscribers.py)
+    subscriptions: Sequence[DurableSubscription] = ()
     _pool: asyncpg.Pool | None = None
     _nc: NatsClient | None = None
     _stop: asyncio.Event = field(default_factory=asyncio.Event)
@@ -73,11 +77,15 @@ class ServiceHost:
             await apply_migrations(conn, self.schema, self.migrations)
             for schema, migrations in self.other_schemas.items():
                 await apply_migrations(conn, schema, migrations)
+            # Every service reads (and writers create) clients' keys (docs/adr/0011).
+            await apply_migrations(conn, KEYS_SCHEMA, key_vault_migrations())
         self._nc = await connect_nats(self.settings.nats_url, name=f"reitti-{self.name}")
         await ensure_streams(self.js, self.settings)
         for hook in self.on_connected:
             await hook(self)
         await self.broker.start()
+        for subscription in self.subscriptions:
+            await subscription.start(self.js)
         for task in self.background:
             self._tasks.append(asyncio.create_task(self._supervise(task)))
 
@@ -97,6 +105,9 @@ class ServiceHost:
         for task in self._tasks:
             with contextlib.suppress(asyncio.TimeoutError, asyncio.CancelledError):
                 await asyncio.wait_for(task, timeout=5)
+        for subscription in self.subscriptions:
+            with contextlib.suppress(Exception):
+                await subscription.stop()
         await self.broker.stop()
         for hook in self.on_stop:
             with contextlib.suppress(Exception):

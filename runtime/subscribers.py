@@ -1,15 +1,18 @@
-"""FastStream wiring of exactly-once consumers: a durable JetStream push subscriber in a
-queue group, with explicit acknowledgement, handing each delivery to
-:class:`ExactlyOnceConsumer`.
+"""Durable JetStream subscriptions feeding exactly-once consumers.
 
-The callback only queues the delivery: the consumer's worker applies whatever has
-queued up as one batch in one transaction (see runtime/consumer.py), in delivery order.
+The consumers' delivery path is nats-py, not FastStream: a durable push subscription in
+a queue group, with explicit acknowledgement. Measured here on one backlog of 5,000
+events, the same consumer applied 992 events/s behind FastStream's subscriber and 5,324
+events/s behind nats-py's callback: FastStream's per-message handling was the ceiling,
+and this is a hot path (see docs/benchmarks.md). FastStream still declares each
+consumer for the AsyncAPI document (:func:`document_exactly_once`), on the brokers that
+``reitti asyncapi`` builds and never starts.
 
-Why push and not pull: FastStream's pull subscriber either runs every message of a fetch
-as its own concurrent task (one client's events would apply in any order) or, with
-``batch=True``, holds a partial batch until its timeout (latency on every event). A push
-subscription's callbacks run one at a time in delivery order (nats-py awaits each), and
-the queue group lets replicas of a service share the durable consumer. Redeliveries can
+Why push and not pull: a pull subscription's fetch either runs its messages
+concurrently (FastStream) or must be looped by hand; a push subscription's callbacks run
+one at a time in delivery order, and the queue group lets replicas of a service share
+the durable consumer. The callback only queues the delivery; the consumer's worker
+applies whatever has queued up as one batch (runtime/consumer.py). Redeliveries can
 still arrive late; the consumer's per-stream version check puts them back in order.
 """
 
@@ -21,6 +24,9 @@ from collections.abc import Callable
 from faststream import AckPolicy
 from faststream.nats import ConsumerConfig, DeliverPolicy, JStream, NatsBroker
 from faststream.nats.annotations import NatsMessage
+from nats.aio.msg import Msg
+from nats.aio.subscription import Subscription
+from nats.js import JetStreamContext
 
 from contracts.subjects import events_wildcard
 from runtime.config import Settings
@@ -30,20 +36,64 @@ from runtime.consumer import ExactlyOnceConsumer, jetstream_max_deliver
 MAX_ACK_PENDING = 256
 
 
-def subscribe_exactly_once(
-    broker: NatsBroker,
-    settings: Settings,
-    name: str,
-    consumer: Callable[[], ExactlyOnceConsumer],
-    *,
-    description: str,
-    subject: str | None = None,
-) -> None:
-    """Register the durable subscriber ``name`` that feeds ``consumer()``.
+def consumer_config(settings: Settings, name: str) -> ConsumerConfig:
+    return ConsumerConfig(
+        durable_name=name,
+        deliver_group=name,
+        deliver_policy=DeliverPolicy.ALL,
+        ack_wait=settings.ack_wait,
+        # our own bounds dead-letter first; see runtime/consumer.py
+        max_deliver=jetstream_max_deliver(settings.max_deliver),
+        max_ack_pending=MAX_ACK_PENDING,
+    )
 
-    ``consumer`` is called per message so the consumer object (which needs the started
-    pool) can be built after the broker is declared, in the lifespan.
-    """
+
+class DurableSubscription:
+    """A durable push subscription (queue group ``name``) whose deliveries go, in order,
+    to ``consumer()``; started and stopped by the service host."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        name: str,
+        consumer: Callable[[], ExactlyOnceConsumer],
+        *,
+        subject: str | None = None,
+    ) -> None:
+        self.settings = settings
+        self.name = name
+        self.subject = subject or events_wildcard(settings.namespace)
+        self._consumer = consumer
+        self._sub: Subscription | None = None
+
+    async def _deliver(self, msg: Msg) -> None:
+        await self._consumer().submit(msg)
+
+    async def start(self, js: JetStreamContext) -> None:
+        self._sub = await js.subscribe(
+            self.subject,
+            queue=self.name,
+            durable=self.name,
+            stream=self.settings.events_stream,
+            cb=self._deliver,
+            manual_ack=True,
+            config=consumer_config(self.settings, self.name),
+            pending_msgs_limit=MAX_ACK_PENDING * 4,
+        )
+
+    async def stop(self) -> None:
+        """Stop receiving; deliveries not yet applied are redelivered after ack_wait."""
+        if self._sub is not None:
+            await self._sub.unsubscribe()
+            self._sub = None
+        await self._consumer().stop()
+
+
+def document_exactly_once(
+    broker: NatsBroker, settings: Settings, name: str, *, description: str, subject: str | None = None
+) -> None:
+    """Declare the consumer on a FastStream broker, for the AsyncAPI document only: such
+    a broker is built by ``reitti asyncapi`` and never started."""
     with warnings.catch_warnings():
         # FastStream warns that a durable push consumer cannot scale out; ours has a
         # deliver group (queue=name), which is exactly what lets replicas share it.
@@ -54,21 +104,12 @@ def subscribe_exactly_once(
             stream=JStream(settings.events_stream, declare=False),
             durable=name,
             deliver_policy=DeliverPolicy.ALL,
-            config=ConsumerConfig(
-                durable_name=name,
-                deliver_group=name,
-                deliver_policy=DeliverPolicy.ALL,
-                ack_wait=settings.ack_wait,
-                # our own bounds dead-letter first; see runtime/consumer.py
-                max_deliver=jetstream_max_deliver(settings.max_deliver),
-                max_ack_pending=MAX_ACK_PENDING,
-            ),
-            # Never REJECT_ON_ERROR (FastStream's NATS default): that drops failing events.
+            config=consumer_config(settings, name),
             ack_policy=AckPolicy.MANUAL,
             title=f"{name}:events",
             description=description,
         )
 
     @subscriber
-    async def on_event(msg: NatsMessage) -> None:
-        await consumer().submit(msg.raw_message)
+    async def documented(msg: NatsMessage) -> None:
+        raise RuntimeError("a documentation broker is never started")

@@ -24,16 +24,16 @@ from contracts.guidance import (
     Phase,
 )
 from contracts.intake import Assessor, ClientProfile, Route
+from runtime import clock
 from runtime.access import Permission, require
 from runtime.access_log import AccessLog
 from runtime.decision import Context
 from runtime.http import purpose
-from services.guidance import clock
+from runtime.requests import RequestModel, no_nul_in_parameters
 from services.guidance.application import GuidanceService
 from services.guidance.application import Outcome as Written_
 from services.guidance.domain import closure, guides, health, plan, transfer
 from services.guidance.domain.case import GuidanceCase, Status
-from services.guidance.requests import RequestModel, no_nul_in_parameters
 
 Reads = Annotated[Actor, Depends(require(Permission.GUIDANCE_READ))]
 ManagesGuides = Annotated[Actor, Depends(require(Permission.GUIDES_MANAGE))]

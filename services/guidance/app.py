@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -30,7 +30,7 @@ from runtime.eventstore import EventStore
 from runtime.http import install_error_handlers, install_forbidden
 from runtime.relay import OutboxSignal
 from runtime.service import ServiceHost, relay_task, service_app
-from runtime.subscribers import subscribe_exactly_once
+from runtime.subscribers import DurableSubscription, document_exactly_once
 from services.guidance import api
 from services.guidance.application import CaseNotFound, GuidanceService, GuideNotFound, IntakeEventsConsumer
 from services.guidance.domain.errors import DomainError, NotPermitted
@@ -60,22 +60,19 @@ def measure_catalogue_from_env() -> Mapping[str, str]:
     return data
 
 
-def build_broker(settings: Settings, consumer: Callable[[], ExactlyOnceConsumer] | None = None) -> NatsBroker:
+def build_broker(settings: Settings, *, documenting: bool = True) -> NatsBroker:
     """The broker with guidance's subscriber and its published events declared (the
     relay publishes with nats-py; the declarations feed the AsyncAPI document)."""
 
-    def not_started() -> ExactlyOnceConsumer:
-        raise RuntimeError("guidance is not started")
-
     broker = NatsBroker(settings.nats_servers, logger=None)
-    subscribe_exactly_once(
-        broker,
-        settings,
-        CONSUMER,
-        consumer or not_started,
-        subject=f"{settings.namespace}.events.intake.>",
-        description="Intake's events: referrals fill the client directory, assessments open cases",
-    )
+    if documenting:  # the consumer itself runs on a nats-py subscription (runtime/subscribers.py)
+        document_exactly_once(
+            broker,
+            settings,
+            CONSUMER,
+            subject=f"{settings.namespace}.events.intake.>",
+            description="Intake's events: referrals fill the client directory, assessments open cases",
+        )
     client_subject = f"{settings.namespace}.events.guidance.centre.{{municipality}}"
     for event in (
         GuidanceCaseOpened,
@@ -115,7 +112,10 @@ def create_app(settings: Settings | None = None, *, caseload_limit: int | None =
     ack_days = int(os.environ.get("REITTI_TRANSFER_ACK_DAYS", DEFAULT_ACKNOWLEDGEMENT_DAYS))
     catalogue = measure_catalogue_from_env()
     holder: list[ExactlyOnceConsumer] = []
-    broker = build_broker(settings, lambda: holder[0])
+    broker = build_broker(settings, documenting=False)
+    intake_events = DurableSubscription(
+        settings, CONSUMER, lambda: holder[0], subject=f"{settings.namespace}.events.intake.>"
+    )
 
     async def wire(h: ServiceHost) -> None:
         store = EventStore(
@@ -137,6 +137,7 @@ def create_app(settings: Settings | None = None, *, caseload_limit: int | None =
         broker=broker,
         background=[relay_task(SCHEMA, outbox)],
         on_connected=[wire],
+        subscriptions=[intake_events],
     )
     app = service_app(
         host,

@@ -13,10 +13,11 @@ import asyncpg
 
 from contracts.base import Actor, EventBase
 from contracts.envelope import CloudEventEnvelope
-from contracts.intake import AssessmentCompleted, ClientReferred
+from contracts.guidance import ClientRelationshipClosed
+from contracts.intake import AssessmentCompleted, ClientDataErased, ClientReferred
+from runtime import clock, erasure
 from runtime.decision import Context
 from runtime.eventstore import ConcurrencyConflict
-from services.guidance import clock
 from services.guidance.domain import guides, opening
 from services.guidance.domain.case import GuidanceCase, fold
 from services.guidance.domain.closure import CloseRelationship, close
@@ -101,6 +102,11 @@ class GuidanceService:
         async with self._pool.acquire() as conn, conn.transaction():
             state = await self._existing(conn, client_id)
             identity = await self.repo.client(conn, client_id)
+            vault = await erasure.vault_status(conn, client_id) if identity is None else None
+            if vault is not None and vault["erased_at"] is not None:
+                # Erased: the final assessment names nobody (ADR 11).
+                events = close(state, command, personal_identity_code=erasure.ERASED, ctx=ctx)
+                return Outcome(await self.commit(conn, client_id, state, events), events)
             if identity is None:
                 raise DomainError(
                     f"guidance has not received {client_id}'s referral from intake, so the final "
@@ -130,6 +136,10 @@ class GuidanceService:
             await self._lock_guides(conn, {g for g in moved if g})
         await self.repo.store.append(client_id, state.version if state else 0, events, conn=conn)
         await self.repo.save(conn, state, new_state)
+        for event in events:
+            if isinstance(event, ClientRelationshipClosed):
+                # The retention period of the client's personal data runs from here.
+                await erasure.record_closure(conn, client_id, event.closed_on)
         return new_state
 
 
@@ -150,6 +160,8 @@ class IntakeEventsConsumer:
     async def apply(self, conn: asyncpg.Connection, event: EventBase, envelope: CloudEventEnvelope) -> None:
         if isinstance(event, ClientReferred):
             await self._service.repo.remember_client(conn, event)
+        elif isinstance(event, ClientDataErased):
+            await self._service.repo.forget_client(conn, event.stream_id)
         elif isinstance(event, AssessmentCompleted):
             state = await self._service.repo.load(conn, event.stream_id)
             ctx = Context(

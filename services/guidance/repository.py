@@ -22,6 +22,7 @@ VALUES ($1, $2, $3, $4, $5, $6)
 ON CONFLICT (client_id) DO NOTHING
 """
 _CLIENT = "SELECT * FROM guidance.client_directory WHERE client_id = $1"
+_FORGET_CLIENT = "DELETE FROM guidance.client_directory WHERE client_id = $1"
 _ADD_GUIDE = """
 INSERT INTO guidance.guides (person_id, name, role, areas) VALUES ($1, $2, $3, $4)
 ON CONFLICT (person_id) DO UPDATE SET name = excluded.name, role = excluded.role, areas = excluded.areas
@@ -85,6 +86,10 @@ class GuidanceRepository:
             event.municipality,
             event.referral_date,
         )
+
+    async def forget_client(self, conn: asyncpg.Connection, client_id: str) -> None:
+        """Erasure: the client's names and identity code leave the directory (ADR 11)."""
+        await conn.execute(_FORGET_CLIENT, client_id)
 
     async def client(self, conn: asyncpg.Connection, client_id: str) -> ClientIdentity | None:
         row = await conn.fetchrow(_CLIENT, client_id)

@@ -15,22 +15,25 @@ from fastapi import APIRouter, Depends, Query, Request, Response, status
 from pydantic import AwareDatetime, BaseModel, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
-from contracts.base import Actor
+from contracts.base import Actor, PersonalData
 from contracts.intake import (
+    IDENTITY_CODE_PATTERN,
     AreaFinding,
     AssessmentCompleted,
     Assessor,
     ClientDetails,
     ClientProfile,
     ConsentScope,
+    ErasureReason,
     ReferralSource,
     Route,
 )
+from runtime import clock
 from runtime.access import Permission, require
 from runtime.access_log import AccessLog
 from runtime.decision import Context
 from runtime.http import purpose
-from services.intake import clock
+from runtime.requests import RequestModel, no_nul_in_parameters
 from services.intake.application import IntakeService, Outcome
 from services.intake.domain import assessment, consent, referral, sessions
 from services.intake.domain.case import IntakeCase, Stage
@@ -38,7 +41,6 @@ from services.intake.domain.status import deadline_status, eligibility
 from services.intake.identity import check_character_ok
 from services.intake.imports import ImportResult, import_info_list
 from services.intake.info_list import detect_format
-from services.intake.requests import RequestModel, no_nul_in_parameters
 
 Registers = Annotated[Actor, Depends(require(Permission.REFERRAL_REGISTER))]
 Imports = Annotated[Actor, Depends(require(Permission.REFERRAL_IMPORT))]
@@ -49,6 +51,7 @@ ManagesSessions = Annotated[Actor, Depends(require(Permission.SESSION_MANAGE))]
 ReadsSessions = Annotated[Actor, Depends(require(Permission.SESSION_READ))]
 RecordsConsent = Annotated[Actor, Depends(require(Permission.CONSENT_RECORD))]
 Assesses = Annotated[Actor, Depends(require(Permission.ASSESSMENT_COMPLETE))]
+Erases = Annotated[Actor, Depends(require(Permission.CLIENT_ERASE))]
 Purpose = Annotated[str, Depends(purpose)]
 Responses = dict[int | str, dict[str, Any]]
 CONFLICT: Responses = {409: {"description": "Refused by a rule, or a concurrent change (retryable)"}}
@@ -92,6 +95,18 @@ def written(outcome: Outcome) -> Written:
 # --- referrals ----------------------------------------------------------------------------
 
 
+class ClientDetailsRequest(ClientDetails):
+    """The client's details as entered: the identity code must have its form (the event
+    contract accepts `[erased]` too, so the form is checked here)."""
+
+    personal_identity_code: Annotated[str, PersonalData()] = Field(
+        pattern=IDENTITY_CODE_PATTERN,
+        max_length=11,
+        description="Finnish personal identity code (henkilötunnus)",
+        examples=["010190-123A"],
+    )
+
+
 class ReferralRequest(RequestModel):
     source: ReferralSource
     source_description: str | None = Field(default=None, max_length=200, examples=["school"])
@@ -100,7 +115,7 @@ class ReferralRequest(RequestModel):
     subsidy_days: int | None = Field(default=None, ge=0, le=10_000)
     unemployment_months: int | None = Field(default=None, ge=0, le=600)
     need_based_reason: str | None = Field(default=None, max_length=500)
-    client: ClientDetails
+    client: ClientDetailsRequest
 
     @model_validator(mode="after")
     def _checks(self) -> ReferralRequest:
@@ -116,7 +131,9 @@ class ReferralRequest(RequestModel):
         return self
 
     def command(self) -> referral.RegisterReferral:
-        return referral.RegisterReferral(**self.model_dump(exclude={"client"}), client=self.client)
+        return referral.RegisterReferral(
+            **self.model_dump(exclude={"client"}), client=ClientDetails(**self.client.model_dump())
+        )
 
 
 class ReferralAccepted(Written):
@@ -367,6 +384,26 @@ class AssessmentRequest(RequestModel):
             assessors=self.assessors,
             findings=self.findings,
         )
+
+
+class ErasureRequest(RequestModel):
+    """A lawful request to erase the client's personal data."""
+
+    reference: str = Field(
+        min_length=1,
+        max_length=200,
+        description="Where the request is recorded (a register or case number); no personal data",
+        examples=["DPO-2026-17"],
+    )
+
+
+class LegalHoldRequest(RequestModel):
+    hold: bool = Field(description="true sets a legal hold (no automatic erasure); false clears it")
+
+
+class LegalHoldView(BaseModel):
+    client_id: str
+    legal_hold: bool
 
 
 # --- routes -------------------------------------------------------------------------------------
@@ -630,5 +667,38 @@ def router() -> APIRouter:
         return written(
             await svc.execute(client_id, lambda s: assessment.complete_assessment(s, command, ctx=ctx))
         )
+
+    @api.post(
+        "/clients/{client_id}/erasure",
+        response_model=Written,
+        tags=["erasure"],
+        summary="Erase the client's personal data on a lawful request (deletes their key)",
+        description="Every personal field of the client's events then reads `[erased]` in every "
+        "service, store and replay; statistics and the audit trail are kept. Cannot be undone.",
+        responses={**NOT_FOUND, **CONFLICT},
+    )
+    async def erase(client_id: str, body: ErasureRequest, actor: Erases, svc: Service) -> Written:
+        return written(
+            await svc.erase(
+                client_id,
+                reason=ErasureReason.LAWFUL_REQUEST,
+                note=body.reference,
+                ctx=context(actor),
+                erased_on=clock.today(),
+            )
+        )
+
+    @api.post(
+        "/clients/{client_id}/legal-hold",
+        response_model=LegalHoldView,
+        tags=["erasure"],
+        summary="Set or clear a legal hold: a held client is not erased when retention ends",
+        responses=NOT_FOUND,
+    )
+    async def legal_hold(
+        client_id: str, body: LegalHoldRequest, actor: Erases, svc: Service
+    ) -> LegalHoldView:
+        await svc.set_legal_hold(client_id, body.hold)
+        return LegalHoldView(client_id=client_id, legal_hold=body.hold)
 
     return api

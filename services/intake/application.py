@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from uuid import uuid4
 
 import asyncpg
 
 from contracts.base import EventBase
+from contracts.intake import ClientDataErased, ErasureReason
+from runtime import erasure
 from runtime.decision import Context
 from runtime.eventstore import ConcurrencyConflict
 from services.intake.domain import referral, sessions
@@ -79,6 +81,27 @@ class IntakeService:
             raise ClientNotFound(f"no intake case {client_id}")
         return state
 
+    async def erase(
+        self, client_id: str, *, reason: ErasureReason, note: str, ctx: Context, erased_on: date
+    ) -> Outcome:
+        """Erase the client's personal data: delete their key (the vault row stays as a
+        tombstone), delete the pseudonym of their identity code, and record
+        ``ClientDataErased`` so the other services erase their copies. One transaction."""
+        async with self._pool.acquire() as conn, conn.transaction():
+            return await erase_client(
+                conn, self._repo, client_id, reason=reason, note=note, ctx=ctx, erased_on=erased_on
+            )
+
+    async def set_legal_hold(self, client_id: str, hold: bool) -> None:
+        async with self._pool.acquire() as conn, conn.transaction():
+            if await self._repo.load(conn, client_id) is None:
+                raise ClientNotFound(f"no intake case {client_id}")
+            await erasure.set_legal_hold(conn, client_id, hold)
+
+    async def erase_expired(self, today: date, ctx: Context) -> list[str]:
+        async with self._pool.acquire() as conn:
+            return await erase_expired(conn, self._repo, today, ctx=ctx)
+
     async def schedule_session(
         self, *, starts_at: datetime, place: str, capacity: int, ctx: Context
     ) -> sessions.InfoSession:
@@ -124,3 +147,61 @@ class IntakeService:
             raise DomainError("the events did not open an intake case")
         await self._repo.save_overview(conn, new_state)
         return new_state
+
+
+async def erase_client(
+    conn: asyncpg.Connection,
+    repo: IntakeRepository,
+    client_id: str,
+    *,
+    reason: ErasureReason,
+    note: str,
+    ctx: Context,
+    erased_on: date,
+) -> Outcome:
+    """Inside a transaction: erase one client (see :meth:`IntakeService.erase`)."""
+    state = await repo.load(conn, client_id)
+    if state is None:
+        raise ClientNotFound(f"no intake case {client_id}")
+    if not await erasure.delete_key(conn, client_id, f"{reason.value}: {note}" if note else reason.value):
+        raise DomainError(f"the personal data of {client_id} is already erased")
+    await repo.forget_client(conn, client_id)
+    events: list[EventBase] = [
+        ClientDataErased(
+            **ctx.envelope(client_id, state.version + 1),
+            municipality=state.municipality,
+            reason=reason,
+            erased_on=erased_on,
+        )
+    ]
+    await repo.store.append(client_id, state.version, events, conn=conn)
+    new_state = fold(events, state)
+    assert new_state is not None
+    await repo.save_overview(conn, new_state)
+    return Outcome(new_state, events)
+
+
+async def erase_expired(
+    conn: asyncpg.Connection, repo: IntakeRepository, today: date, *, ctx: Context
+) -> list[str]:
+    """Erase every client whose relationship closed more than four years before
+    ``today`` and who is not under a legal hold; one transaction per client. Returns
+    the clients erased now."""
+    erased: list[str] = []
+    for client_id in await erasure.expired_clients(conn, today):
+        async with conn.transaction():
+            try:
+                await erase_client(
+                    conn,
+                    repo,
+                    client_id,
+                    reason=ErasureReason.RETENTION_EXPIRED,
+                    note=f"relationship closed more than {erasure.RETENTION_YEARS} years before {today}",
+                    ctx=ctx,
+                    erased_on=today,
+                )
+            except ClientNotFound:
+                # No intake case here (not this installation's client): the key still goes.
+                await erasure.delete_key(conn, client_id, ErasureReason.RETENTION_EXPIRED.value)
+        erased.append(client_id)
+    return erased

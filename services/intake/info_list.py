@@ -19,9 +19,9 @@ from typing import Any
 from pydantic import ConfigDict, Field, ValidationError, field_validator
 
 from contracts.intake import IDENTITY_CODE_PATTERN, ClientDetails, ReferralSource
+from runtime.requests import RequestModel
 from services.intake.domain.referral import RegisterReferral
 from services.intake.identity import check_character_ok
-from services.intake.requests import RequestModel
 
 COLUMNS = (
     "personal_identity_code",

@@ -18,6 +18,7 @@ SCHEMA = "intake"
 
 _FIND_IDENTITY = "SELECT client_id FROM intake.client_identities WHERE identity_key = $1"
 _REMEMBER_IDENTITY = "INSERT INTO intake.client_identities (identity_key, client_id) VALUES ($1, $2)"
+_FORGET_IDENTITY = "DELETE FROM intake.client_identities WHERE client_id = $1"
 _SECRET = "SELECT value FROM intake.secrets WHERE name = $1"
 _NEW_SECRET = "INSERT INTO intake.secrets (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING"
 
@@ -87,6 +88,10 @@ class IntakeRepository:
 
     async def remember_client(self, conn: asyncpg.Connection, identity_key: str, client_id: str) -> None:
         await conn.execute(_REMEMBER_IDENTITY, identity_key, client_id)
+
+    async def forget_client(self, conn: asyncpg.Connection, client_id: str) -> None:
+        """Erasure: the pseudonym of the identity code goes with the key (ADR 6, ADR 11)."""
+        await conn.execute(_FORGET_IDENTITY, client_id)
 
     async def save_overview(self, conn: asyncpg.Connection, state: IntakeCase) -> None:
         status = deadline_status(state, state.referral_date)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from fastapi import FastAPI
 from faststream.nats import NatsBroker
 
@@ -15,7 +13,7 @@ from runtime.eventstore import EventStore
 from runtime.http import install_error_handlers
 from runtime.relay import OutboxSignal
 from runtime.service import ServiceHost, relay_task, service_app
-from runtime.subscribers import subscribe_exactly_once
+from runtime.subscribers import DurableSubscription, document_exactly_once
 from services.reporting import api
 from services.reporting.config import ReportingConfig
 from services.reporting.feeds import FEEDS_SCHEMA, FeedPublisher
@@ -33,18 +31,15 @@ CONSUMER = ReportingProjection.name
 __all__ = ["CONSUMER", "MIGRATIONS", "SCHEMA", "build_broker", "create_app"]
 
 
-def build_broker(settings: Settings, consumer: Callable[[], ExactlyOnceConsumer] | None = None) -> NatsBroker:
-    def not_started() -> ExactlyOnceConsumer:
-        raise RuntimeError("reporting is not started")
-
+def build_broker(settings: Settings, *, documenting: bool = True) -> NatsBroker:
     broker = NatsBroker(settings.nats_servers, logger=None)
-    subscribe_exactly_once(
-        broker,
-        settings,
-        CONSUMER,
-        consumer or not_started,
-        description="Every event, applied exactly once to reporting's projections and audit log",
-    )
+    if documenting:  # the consumer itself runs on a nats-py subscription (runtime/subscribers.py)
+        document_exactly_once(
+            broker,
+            settings,
+            CONSUMER,
+            description="Every event, applied exactly once to reporting's projections and audit log",
+        )
     return broker
 
 
@@ -75,7 +70,8 @@ def create_app(settings: Settings | None = None, config: ReportingConfig | None 
         settings=settings,
         schema=SCHEMA,
         migrations=MIGRATIONS,
-        broker=build_broker(settings, lambda: consumers[0]),
+        broker=build_broker(settings, documenting=False),
+        subscriptions=[DurableSubscription(settings, CONSUMER, lambda: consumers[0])],
         on_connected=[wire],
         other_schemas=OTHER_SCHEMAS,
         background=[

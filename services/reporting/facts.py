@@ -14,7 +14,7 @@ from decimal import Decimal
 
 from pydantic import BaseModel, ConfigDict
 
-from contracts.base import EventBase
+from contracts.base import ERASED, EventBase
 from contracts.guidance import (
     ClientRelationshipClosed,
     GuidanceCaseOpened,
@@ -30,6 +30,7 @@ from contracts.guidance import (
 )
 from contracts.intake import (
     AssessmentCompleted,
+    ClientDataErased,
     ClientReferred,
     ConsentGiven,
     ConsentScope,
@@ -309,6 +310,13 @@ def evolve(facts: CaseFacts, event: EventBase) -> CaseFacts:
         update = {"transfers": _update_transfer(facts, event.transfer_id, returned_on=event.returned_on)}
     elif isinstance(event, ReassessmentCompleted):
         update = {"reassessments": facts.reassessments + 1, "guidance_route": event.route.value}
+    elif isinstance(event, ClientDataErased):
+        # The key is gone: a replay reads these as erased already; live, they go now.
+        update = {
+            "health_summaries": tuple(
+                h.model_copy(update={"recommended_next_step": ERASED}) for h in facts.health_summaries
+            )
+        }
     elif isinstance(event, ClientRelationshipClosed):
         update = {
             "closed_on": event.closed_on,

@@ -76,11 +76,14 @@ class FeedPublisher:
     ) -> list[str]:
         """Queue a copy for each partner that may see it (inside the consumer's transaction)."""
         sent = recipients(event, facts)
+        # The partner gets the event readable: it cannot hold our clients' keys. What a
+        # partner received stays with the partner (docs/adr/0010, 0011).
+        payload = CloudEventEnvelope.wrap(event, source=envelope.source).to_bytes() if sent else b""
         for org in sent:
             # One message per partner and event, whatever is retried: the id is derived.
             message_id = uuid.uuid5(event.event_id, org)
             subject = feed_subject(self._namespace, org, event.event_type)
-            await conn.execute(self._queue_sql, message_id, subject, envelope.to_bytes())
+            await conn.execute(self._queue_sql, message_id, subject, payload)
         if sent and self._on_queue is not None:
             self._on_queue()
         return sent

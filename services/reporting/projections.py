@@ -13,10 +13,10 @@ from typing import Any
 
 import asyncpg
 
-from contracts.base import EventBase
+from contracts.base import ERASED, EventBase
 from contracts.envelope import CloudEventEnvelope
 from contracts.guidance import FinalAssessmentIssued, HealthCheckDetailsRecorded
-from contracts.intake import ClientReferred
+from contracts.intake import ClientDataErased, ClientReferred
 from runtime.db import Migration, apply_migrations, consumer_tracking_migrations, quote_ident
 from services.reporting.access_report import AccessReport
 from services.reporting.audit import AuditTrail
@@ -110,6 +110,8 @@ INSERT INTO {s}.te_final_assessments (event_id, client_id, municipality, closed_
     work_ability_clarified, competence_improved, recommended_services, assessment_text)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
 """
+_ERASE_HEALTH_CHECKS = "UPDATE {s}.health_checks SET details = $2 WHERE client_id = $1"
+_ERASE_FINAL_ASSESSMENTS = "UPDATE {s}.te_final_assessments SET assessment_text = $2 WHERE client_id = $1"
 _TABLES = """
 SELECT table_name FROM information_schema.tables
 WHERE table_schema = $1 AND table_type = 'BASE TABLE' AND table_name <> 'schema_migrations'
@@ -210,6 +212,8 @@ class SidePartitions:
                 "municipal_transfer": _INSERT_MUNICIPAL_TRANSFER,
                 "health_check": _INSERT_HEALTH_CHECK,
                 "final_assessment": _INSERT_FINAL_ASSESSMENT,
+                "erase_health_checks": _ERASE_HEALTH_CHECKS,
+                "erase_final_assessments": _ERASE_FINAL_ASSESSMENTS,
             }.items()
         }
         self._sql = sql
@@ -244,6 +248,10 @@ class SidePartitions:
                 fa.text,
             )
             return None
+        if isinstance(event, ClientDataErased):
+            # The client's personal text outside the case facts goes too (ADR 11).
+            await conn.execute(self._sql["erase_health_checks"], event.stream_id, ERASED)
+            await conn.execute(self._sql["erase_final_assessments"], event.stream_id, ERASED)
         if not isinstance(event, ClientEvent):
             return None  # not about one client (an info session): the audit log has it
         await conn.execute(self._sql["lock"], event.stream_id)

@@ -11,7 +11,7 @@ import pytest
 from nats.js.api import ConsumerConfig, DeliverPolicy
 
 from contracts.envelope import CloudEventEnvelope
-from services.guidance import clock
+from runtime import clock, erasure
 from services.guidance.app import create_app as guidance_app
 from services.intake.app import create_app as intake_app
 from tests.support.apps import eventually, running
@@ -105,8 +105,15 @@ async def te_feed(nc, settings) -> list[CloudEventEnvelope]:
     return out
 
 
+async def revealed(pool, envelope: CloudEventEnvelope) -> CloudEventEnvelope:
+    """The envelope as Reitti reads it: on the wire its personal fields are sealed with the
+    client's key (docs/adr/0011); partners get them readable on their own feeds."""
+    assert erasure.is_sealed(envelope.data), "personal fields travel encrypted"
+    return erasure.reveal(envelope, await erasure.fetch_keys(pool, [envelope.subject]))
+
+
 async def test_a_routed_client_is_followed_to_closure_and_the_final_assessment_reaches_the_te_office(
-    settings, nats_client
+    settings, nats_client, pool
 ) -> None:
     async with (
         running(intake_app(settings)) as intake,
@@ -258,7 +265,8 @@ async def test_a_routed_client_is_followed_to_closure_and_the_final_assessment_r
         assert [g["caseload"] for g in (await guidance.get("/guides", headers=HEADERS)).json()] == [1]
 
         feed = await eventually(lambda: te_feed(nats_client, settings), lambda f: len(f) == 1)
-    issued = feed[0]
+        assert code not in feed[0].to_bytes().decode()
+        issued = await revealed(pool, feed[0])
     assert issued.type == "FinalAssessmentIssued"
     assert issued.subject == client_id
     assert issued.data["personal_identity_code"] == code
@@ -364,7 +372,7 @@ async def test_a_client_opened_with_social_services_is_acknowledged_returned_and
 
 
 async def test_a_client_transferred_out_leaves_the_caseload_and_can_return_or_be_closed(
-    settings, nats_client
+    settings, nats_client, pool
 ) -> None:
     async with running(intake_app(settings)) as intake, running(guidance_app(settings)) as guidance:
         client_id, code = await routed_client(intake)
@@ -436,7 +444,8 @@ async def test_a_client_transferred_out_leaves_the_caseload_and_can_return_or_be
         assert closed.status_code == 200, closed.text
         assert ((await case())["status"], await caseloads()) == ("closed", [0])
         feed = await eventually(lambda: te_feed(nats_client, settings), lambda f: len(f) == 1)
-    assert (feed[0].type, feed[0].subject, feed[0].data["personal_identity_code"]) == (
+        issued = await revealed(pool, feed[0])
+    assert (issued.type, issued.subject, issued.data["personal_identity_code"]) == (
         "FinalAssessmentIssued",
         client_id,
         code,
@@ -446,7 +455,7 @@ async def test_a_client_transferred_out_leaves_the_caseload_and_can_return_or_be
 async def test_guidance_counts_days_by_the_finnish_date_even_when_it_is_still_yesterday_in_utc(
     settings, monkeypatch
 ) -> None:
-    from services.intake import clock as intake_clock
+    from runtime import clock as intake_clock
 
     late_evening = datetime(2024, 6, 14, 21, 30, tzinfo=UTC)  # 00:30 on 15 June in Helsinki
     monkeypatch.delenv(clock.TIME_ZONE_VARIABLE, raising=False)

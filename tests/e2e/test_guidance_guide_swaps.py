@@ -9,7 +9,7 @@ from collections import Counter
 import httpx
 import pytest
 
-from services.guidance import clock
+from runtime import clock
 from services.guidance.app import create_app as guidance_app
 from services.intake.app import create_app as intake_app
 from tests.support.apps import eventually, running

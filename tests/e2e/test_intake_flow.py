@@ -16,7 +16,7 @@ from nats.js.api import ConsumerConfig, DeliverPolicy
 from contracts.envelope import CloudEventEnvelope
 from contracts.schema_export import SCHEMA_DIR
 from contracts.subjects import events_wildcard
-from services.intake import clock
+from runtime import clock
 from services.intake.app import create_app as intake_app
 from tests.support.apps import eventually, running
 from tests.support.factories import HEADERS, identity_code, referral_request

@@ -1,5 +1,5 @@
-"""The exactly-once consumer against real JetStream and PostgreSQL, wired through
-FastStream exactly as the services wire it."""
+"""The exactly-once consumer against real JetStream and PostgreSQL, on the durable
+subscription the services use."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ from collections.abc import AsyncIterator
 
 import asyncpg
 import pytest
-from faststream.nats import NatsBroker
 
 from contracts.base import EventBase
 from contracts.envelope import CloudEventEnvelope
@@ -17,7 +16,7 @@ from contracts.subjects import event_subject
 from runtime.consumer import ExactlyOnceConsumer
 from runtime.db import apply_migrations, consumer_tracking_migrations, quote_ident
 from runtime.deadletters import list_dead_letters
-from runtime.subscribers import subscribe_exactly_once
+from runtime.subscribers import DurableSubscription
 from tests.support.apps import eventually
 from tests.support.factories import client_referred
 
@@ -55,14 +54,12 @@ async def consuming(settings, pool, js) -> AsyncIterator[ExactlyOnceConsumer]:
     async with pool.acquire() as conn:
         await projection.create(conn)
     consumer = ExactlyOnceConsumer(pool=pool, js=js, settings=settings, projection=projection)
-    broker = NatsBroker(settings.nats_url, logger=None)
-    subscribe_exactly_once(broker, settings, projection.name, lambda: consumer, description="test")
-    await broker.start()
+    subscription = DurableSubscription(settings, projection.name, lambda: consumer)
+    await subscription.start(js)
     try:
         yield consumer
     finally:
-        await broker.stop()
-        await consumer.stop()
+        await subscription.stop()
 
 
 def subject(settings, event_type: str = "ClientReferred") -> str:
@@ -192,9 +189,8 @@ async def test_one_streams_events_apply_in_version_order_even_when_published_out
     ]
     shuffled = events[:30]
     random.Random(7).shuffle(shuffled)
-    broker = NatsBroker(settings.nats_url, logger=None)
-    subscribe_exactly_once(broker, settings, projection.name, lambda: consumer, description="test")
-    await broker.start()
+    subscription = DurableSubscription(settings, projection.name, lambda: consumer)
+    await subscription.start(js)
     try:
         for event in shuffled + events[30:]:
             await publish(js, settings, event)
@@ -211,8 +207,7 @@ async def test_one_streams_events_apply_in_version_order_even_when_published_out
             applied, lambda a: len(a.get("shuffled", [])) == 30 and len(a.get("flaky", [])) == 7, within=60
         )
     finally:
-        await broker.stop()
-        await consumer.stop()
+        await subscription.stop()
     assert found["shuffled"] == list(range(1, 31))
     assert found["flaky"] == list(range(1, 8)), "a failed event is not overtaken by its successors"
     assert not projection.fail_once, "version 3 did fail once"

@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
+from runtime.requests import nul_path
 from services.intake.api import AssessmentRequest, ConsentRequest, InvitationRequest, ReferralRequest
 from services.intake.info_list import ListFormat, parse
-from services.intake.requests import nul_path
 from tests.support.factories import referral_request
 
 AREAS = [

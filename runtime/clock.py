@@ -1,4 +1,4 @@
-"""The service's clock: now in the centre's time zone, so that ``now().date()`` is the
+"""Reitti's clock: now in the centre's time zone, so that ``now().date()`` is the
 Finnish business date (a referral, consent or assessment "today" is today in Finland,
 not in UTC). ``REITTI_TIME_ZONE`` names the zone; the default is Europe/Helsinki."""
 

@@ -1,17 +1,26 @@
-"""Intake's "today" is the Finnish business date, not the UTC date (no server needed)."""
+"""The services' "today" is the Finnish business date, not the UTC date (no server needed)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
+from types import ModuleType
+from typing import Any
 from zoneinfo import ZoneInfoNotFoundError
 
 import pytest
 
-from services.intake import api, clock
+from runtime import clock
+from services.guidance import api as guidance_api
+from services.intake import api as intake_api
 from tests.support.factories import ADVISOR
 
 #: 21:30 UTC on 14 June is 00:30 on 15 June in Helsinki (EEST, UTC+3)
 LATE_EVENING_UTC = datetime(2024, 6, 14, 21, 30, tzinfo=UTC)
+ROUTERS: list[tuple[ModuleType, Callable[[], Any]]] = [
+    (intake_api, intake_api.router),
+    (guidance_api, lambda: guidance_api.router(catalogue={}, acknowledgement_days=14)),
+]
 
 
 @pytest.fixture
@@ -31,7 +40,8 @@ def test_the_business_date_is_the_date_in_helsinki_by_default() -> None:
 
 
 @pytest.mark.usefixtures("late_evening")
-def test_commands_decide_with_now_in_the_centres_zone() -> None:
+@pytest.mark.parametrize(("api", "router"), ROUTERS)
+def test_commands_decide_with_now_in_the_centres_zone(api: ModuleType, router: Callable[[], Any]) -> None:
     ctx = api.context(ADVISOR)
     assert ctx.now.tzinfo is not None
     assert ctx.now.date() == date(2024, 6, 15)
@@ -43,7 +53,10 @@ def test_the_zone_is_configuration(monkeypatch: pytest.MonkeyPatch) -> None:
     assert clock.today() == date(2024, 6, 14)
 
 
-def test_an_unknown_zone_stops_the_api_from_being_built(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize(("api", "router"), ROUTERS)
+def test_an_unknown_zone_stops_the_api_from_being_built(
+    monkeypatch: pytest.MonkeyPatch, api: ModuleType, router: Callable[[], Any]
+) -> None:
     monkeypatch.setenv(clock.TIME_ZONE_VARIABLE, "Europe/Atlantis")
     with pytest.raises(ZoneInfoNotFoundError):
-        api.router()
+        router()

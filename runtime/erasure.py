@@ -1,0 +1,256 @@
+"""Erasure by key deletion (architecture decision 8, docs/adr/0011).
+
+Every field a contract marks :class:`contracts.base.PersonalData` is encrypted inside the
+event, with one random 256-bit key per client kept here, in the key vault
+(``keys.client_keys``), outside the event log. Deleting the key erases the fields
+everywhere at once: in the event store, in JetStream, in every replay. The rest of the
+event (types, dates, routes, outcomes) stays readable, so statistics, ordering and the
+audit trail survive.
+
+- **Sealing** (:func:`seal`): each non-empty personal value becomes
+  ``"enc:v1:" + base64(nonce || AES-GCM ciphertext)``. The associated data is the event
+  id and the field's path, so a ciphertext cannot be moved to another event or field.
+- **Revealing** (:func:`reveal`): every ``enc:v1:`` string is replaced by its plaintext,
+  or by :data:`ERASED` when the client's key is gone.
+- **Keys are read per call**, never cached across calls: an erased key stops working
+  everywhere at once.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+from collections.abc import Iterable, Mapping
+from datetime import date
+from functools import cache
+from typing import Any
+
+import asyncpg
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from contracts.base import ERASED, EventBase, personal_fields
+from contracts.envelope import CloudEventEnvelope
+from runtime.db import Migration
+
+__all__ = ["ERASED"]
+
+PREFIX = "enc:v1:"
+KEYS_SCHEMA = "keys"
+#: Client streams are the only ones with personal data.
+CLIENT_STREAM_PREFIX = "client-"
+#: How long after the relationship closed a client's personal data is kept.
+RETENTION_YEARS = 4
+_NONCE = 12
+
+Keys = Mapping[str, bytes | None]
+
+_KEYS = "SELECT client_id, key FROM keys.client_keys WHERE client_id = ANY($1::text[])"
+_KEY = "SELECT key, erased_at FROM keys.client_keys WHERE client_id = $1"
+_NEW_KEY = """
+INSERT INTO keys.client_keys (client_id, key) VALUES ($1, $2)
+ON CONFLICT (client_id) DO NOTHING RETURNING key
+"""
+_ERASE = """
+UPDATE keys.client_keys SET key = NULL, erased_at = now(), reason = $2
+WHERE client_id = $1 AND erased_at IS NULL RETURNING client_id
+"""
+_TOMBSTONE = """
+INSERT INTO keys.client_keys (client_id, key, erased_at, reason) VALUES ($1, NULL, now(), $2)
+ON CONFLICT (client_id) DO NOTHING RETURNING client_id
+"""
+_HOLD = """
+INSERT INTO keys.client_keys (client_id, key, legal_hold) VALUES ($1, $2, $3)
+ON CONFLICT (client_id) DO UPDATE SET legal_hold = excluded.legal_hold
+"""
+_CLOSED = """
+INSERT INTO keys.client_keys (client_id, key, relationship_closed_on) VALUES ($1, $2, $3)
+ON CONFLICT (client_id) DO UPDATE SET relationship_closed_on = excluded.relationship_closed_on
+"""
+_EXPIRED = """
+SELECT client_id FROM keys.client_keys
+WHERE erased_at IS NULL AND NOT legal_hold AND relationship_closed_on IS NOT NULL
+  AND relationship_closed_on + make_interval(years => $2) < $1
+ORDER BY relationship_closed_on, client_id
+"""
+_STATUS = """
+SELECT client_id, key IS NOT NULL AS has_key, created_at, erased_at, reason, legal_hold,
+       relationship_closed_on
+FROM keys.client_keys WHERE client_id = $1
+"""
+
+
+def key_vault_migrations() -> list[Migration]:
+    """The vault's table; applied (idempotently) by every service and by ``reitti migrate``."""
+    return [Migration.from_package("runtime.migrations", "0004_key_vault.sql")]
+
+
+class ClientErased(Exception):
+    """The client's key was deleted; their personal data cannot be written again."""
+
+
+# --- sealing and revealing ----------------------------------------------------------
+
+
+@cache
+def _paths(event_type: type[EventBase]) -> tuple[tuple[str, ...], ...]:
+    return tuple(tuple(p.split(".")) for p in personal_fields(event_type))
+
+
+def has_personal_data(event: EventBase, data: dict[str, Any]) -> bool:
+    """Whether ``data`` (the event's JSON) holds a non-empty personal value of a client."""
+    if not event.stream_id.startswith(CLIENT_STREAM_PREFIX):
+        return False
+    found: list[str] = []
+
+    def note(path: str, value: str) -> str:
+        found.append(path)
+        return value
+
+    for parts in _paths(type(event)):
+        _walk(data, parts, "", note)
+    return bool(found)
+
+
+def seal(event: EventBase, data: dict[str, Any], key: bytes | None) -> dict[str, Any]:
+    """``data`` (the event's JSON, changed in place and returned) with every non-empty
+    personal value encrypted under ``key``; with :data:`ERASED` instead when the client
+    was erased (``key`` None)."""
+    event_id = str(event.event_id)
+
+    def encrypt(path: str, value: str) -> str:
+        if key is None:
+            return ERASED
+        nonce = os.urandom(_NONCE)
+        sealed = AESGCM(key).encrypt(nonce, value.encode(), _aad(event_id, path))
+        return PREFIX + base64.b64encode(nonce + sealed).decode()
+
+    for parts in _paths(type(event)):
+        _walk(data, parts, "", encrypt)
+    return data
+
+
+def _walk(node: Any, parts: tuple[str, ...], prefix: str, change: Any) -> None:
+    """Apply ``change(path, value)`` to every non-empty string at ``parts`` under
+    ``node``, through lists and tuples of models."""
+    if isinstance(node, list):
+        for i, item in enumerate(node):
+            _walk(item, parts, f"{prefix}{i}.", change)
+        return
+    if not isinstance(node, dict) or parts[0] not in node:
+        return
+    name = parts[0]
+    if len(parts) == 1:
+        value = node[name]
+        if isinstance(value, str) and value and value != ERASED:
+            node[name] = change(f"{prefix}{name}", value)
+        return
+    _walk(node[name], parts[1:], f"{prefix}{name}.", change)
+
+
+def _aad(event_id: str, path: str) -> bytes:
+    return f"{event_id}:{path}".encode()
+
+
+def is_sealed(data: Any) -> bool:
+    """Whether any value inside ``data`` is an ``enc:v1:`` ciphertext."""
+    if isinstance(data, str):
+        return data.startswith(PREFIX)
+    if isinstance(data, dict):
+        return any(is_sealed(v) for v in data.values())
+    if isinstance(data, list):
+        return any(is_sealed(v) for v in data)
+    return False
+
+
+def reveal_data(data: dict[str, Any], event_id: str, key: bytes | None) -> dict[str, Any]:
+    """A copy of ``data`` with every ``enc:v1:`` string decrypted, or :data:`ERASED`
+    when ``key`` is None (erased) or the ciphertext does not open under it."""
+    aead = AESGCM(key) if key is not None else None
+
+    def open_(value: Any, path: str) -> Any:
+        if isinstance(value, str):
+            if not value.startswith(PREFIX):
+                return value
+            if aead is None:
+                return ERASED
+            try:
+                raw = base64.b64decode(value[len(PREFIX) :], validate=True)
+                return aead.decrypt(raw[:_NONCE], raw[_NONCE:], _aad(event_id, path)).decode()
+            except (InvalidTag, ValueError):
+                return ERASED
+        if isinstance(value, dict):
+            return {k: open_(v, f"{path}.{k}" if path else k) for k, v in value.items()}
+        if isinstance(value, list):
+            return [open_(v, f"{path}.{i}") for i, v in enumerate(value)]
+        return value
+
+    revealed: dict[str, Any] = open_(data, "")
+    return revealed
+
+
+def reveal(envelope: CloudEventEnvelope, keys: Keys) -> CloudEventEnvelope:
+    """``envelope`` with its personal fields readable (or :data:`ERASED`), using the
+    client's key from ``keys`` (as fetched by :func:`fetch_keys` for this call)."""
+    if not is_sealed(envelope.data):
+        return envelope
+    data = reveal_data(envelope.data, str(envelope.id), keys.get(envelope.subject))
+    return envelope.model_copy(update={"data": data})
+
+
+# --- the vault ----------------------------------------------------------------------
+
+
+async def fetch_keys(
+    conn: asyncpg.Connection | asyncpg.Pool, client_ids: Iterable[str]
+) -> dict[str, bytes | None]:
+    """The current keys of ``client_ids`` (None for an erased or unknown client). Read
+    once per call or batch; never keep them."""
+    wanted = sorted({c for c in client_ids if c.startswith(CLIENT_STREAM_PREFIX)})
+    if not wanted:
+        return {}
+    rows = await conn.fetch(_KEYS, wanted)
+    found = {r["client_id"]: (bytes(r["key"]) if r["key"] is not None else None) for r in rows}
+    return {c: found.get(c) for c in wanted}
+
+
+async def key_for_writing(conn: asyncpg.Connection, client_id: str) -> bytes | None:
+    """The client's key, made on first need; None if the client was erased (a new key
+    is never made for an erased client)."""
+    row = await conn.fetchrow(_KEY, client_id)
+    if row is None:
+        made = await conn.fetchval(_NEW_KEY, client_id, AESGCM.generate_key(bit_length=256))
+        if made is not None:
+            return bytes(made)
+        row = await conn.fetchrow(_KEY, client_id)  # another writer made it first
+        assert row is not None
+    return bytes(row["key"]) if row["key"] is not None else None
+
+
+async def delete_key(conn: asyncpg.Connection, client_id: str, reason: str) -> bool:
+    """Erase: delete the client's key, keeping the row as a tombstone. False if the
+    client was already erased."""
+    if await conn.fetchval(_ERASE, client_id, reason) is not None:
+        return True
+    return await conn.fetchval(_TOMBSTONE, client_id, reason) is not None
+
+
+async def set_legal_hold(conn: asyncpg.Connection, client_id: str, hold: bool) -> None:
+    await conn.execute(_HOLD, client_id, AESGCM.generate_key(bit_length=256), hold)
+
+
+async def record_closure(conn: asyncpg.Connection, client_id: str, closed_on: date) -> None:
+    """The relationship closed on ``closed_on``: the retention period runs from then."""
+    await conn.execute(_CLOSED, client_id, AESGCM.generate_key(bit_length=256), closed_on)
+
+
+async def expired_clients(conn: asyncpg.Connection, today: date) -> list[str]:
+    """Clients whose relationship closed more than four years before ``today``, not yet
+    erased and not under a legal hold."""
+    return [r["client_id"] for r in await conn.fetch(_EXPIRED, today, RETENTION_YEARS)]
+
+
+async def vault_status(conn: asyncpg.Connection, client_id: str) -> dict[str, Any] | None:
+    """The vault's row of a client, without the key."""
+    row = await conn.fetchrow(_STATUS, client_id)
+    return dict(row) if row is not None else None
