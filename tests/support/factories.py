@@ -45,13 +45,21 @@ def client_referred(
     )
 
 
+_ISSUED: set[str] = set()
+
+
 def identity_code(born: date | None = None) -> str:
-    """A valid, random personal identity code (for tests; no real person's)."""
-    born = born or date(1960, 1, 1) + timedelta(days=random.randrange(0, 40 * 365))
-    century = {18: "+", 19: "-", 20: "A"}[born.year // 100]
-    number = random.randrange(2, 900)
-    base = f"{born:%d%m}{born.year % 100:02d}"
-    return f"{base}{century}{number:03d}" + CHECK[int(f"{base}{number:03d}") % 31]
+    """A valid, random personal identity code (for tests; no real person's), never the same
+    twice in a test run: two clients who happened to share one would be one client."""
+    while True:
+        day = born or date(1960, 1, 1) + timedelta(days=random.randrange(0, 40 * 365))
+        century = {18: "+", 19: "-", 20: "A"}[day.year // 100]
+        number = random.randrange(2, 900)
+        base = f"{day:%d%m}{day.year % 100:02d}"
+        code = f"{base}{century}{number:03d}" + CHECK[int(f"{base}{number:03d}") % 31]
+        if code not in _ISSUED:
+            _ISSUED.add(code)
+            return code
 
 
 def referral_request(
