@@ -47,9 +47,14 @@ Keys = Mapping[str, bytes | None]
 
 _KEYS = "SELECT client_id, key FROM keys.client_keys WHERE client_id = ANY($1::text[])"
 _KEY = "SELECT key, erased_at FROM keys.client_keys WHERE client_id = $1"
-_NEW_KEY = """
-INSERT INTO keys.client_keys (client_id, key) VALUES ($1, $2)
-ON CONFLICT (client_id) DO NOTHING RETURNING key
+_KEY_OR_NEW = """
+WITH made AS (
+    INSERT INTO keys.client_keys (client_id, key) VALUES ($1, $2)
+    ON CONFLICT (client_id) DO NOTHING RETURNING key
+)
+SELECT key FROM made
+UNION ALL
+SELECT key FROM keys.client_keys WHERE client_id = $1 AND NOT EXISTS (SELECT 1 FROM made)
 """
 _ERASE = """
 UPDATE keys.client_keys SET key = NULL, erased_at = now(), reason = $2
@@ -216,13 +221,12 @@ async def fetch_keys(
 
 async def key_for_writing(conn: asyncpg.Connection, client_id: str) -> bytes | None:
     """The client's key, made on first need; None if the client was erased (a new key
-    is never made for an erased client)."""
-    row = await conn.fetchrow(_KEY, client_id)
+    is never made for an erased client). One round trip: the insert makes the key, or
+    the existing row answers."""
+    row = await conn.fetchrow(_KEY_OR_NEW, client_id, AESGCM.generate_key(bit_length=256))
     if row is None:
-        made = await conn.fetchval(_NEW_KEY, client_id, AESGCM.generate_key(bit_length=256))
-        if made is not None:
-            return bytes(made)
-        row = await conn.fetchrow(_KEY, client_id)  # another writer made it first
+        # Another writer made the key after this statement's snapshot was taken.
+        row = await conn.fetchrow(_KEY, client_id)
         assert row is not None
     return bytes(row["key"]) if row["key"] is not None else None
 
