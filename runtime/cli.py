@@ -21,6 +21,7 @@ from runtime.config import (
     ConfigError,
     Settings,
     default_data_dir,
+    load_connection,
 )
 
 WRITE_SERVICES = ("intake", "guidance")
@@ -159,8 +160,24 @@ def _aware_time(text: str) -> datetime:
     return value
 
 
+#: commands that work on a running system: without external URLs they use the
+#: connection `reitti up` recorded in its data directory (REITTI_DATA_DIR, or the default)
+OPERATOR_COMMANDS = {
+    "migrate",
+    "relay",
+    "replay",
+    "dead-letters",
+    "audit-verify",
+    "audit-export",
+    "erase-expired",
+}
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.command in OPERATOR_COMMANDS:
+        data_dir = Path(os.environ.get("REITTI_DATA_DIR") or default_data_dir()).expanduser()
+        load_connection(data_dir)
     try:
         return int(COMMANDS[args.command](args) or 0)
     except ConfigError as exc:

@@ -96,7 +96,8 @@ class Settings:
         if not nats_url or not database_url:
             raise ConfigError(
                 "REITTI_NATS_URL and REITTI_DATABASE_URL must both be set "
-                "(or run `reitti up`, which starts embedded servers and sets them)"
+                "(or start `reitti up`: the operator commands then find its servers through "
+                "<data-dir>/connection.env; set REITTI_DATA_DIR if it is not the default)"
             )
         return cls(
             nats_url=nats_url,
@@ -139,3 +140,33 @@ def municipalities_from_env(env: dict[str, str] | None = None) -> tuple[str, ...
     if not raw:
         return DEFAULT_MUNICIPALITIES
     return tuple(m.strip() for m in raw.split(",") if m.strip())
+
+
+#: what `reitti up` records for the operator commands in ``<data-dir>/connection.env``
+CONNECTION_VARIABLES = ("REITTI_NATS_URL", "REITTI_DATABASE_URL", "REITTI_NAMESPACE", "REITTI_JWT_PUBLIC_KEY")
+CONNECTION_FILE = "connection.env"
+
+
+def write_connection(data_dir: Path, values: dict[str, str]) -> Path:
+    path = data_dir / CONNECTION_FILE
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        out.write("# Written by `reitti up`: how the operator commands reach its embedded servers.\n")
+        out.writelines(f"{key}={value}\n" for key, value in values.items())
+    return path
+
+
+def load_connection(data_dir: Path, env: dict[str, str] | None = None) -> bool:
+    """Fill the environment from the connection `reitti up` recorded in ``data_dir`` when no
+    external URLs are set; True if it did."""
+    target = os.environ if env is None else env
+    if target.get("REITTI_NATS_URL") or target.get("REITTI_DATABASE_URL"):
+        return False
+    path = data_dir / CONNECTION_FILE
+    if not path.is_file():
+        return False
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line and not line.startswith("#") and "=" in line:
+            key, _, value = line.partition("=")
+            target.setdefault(key, value)
+    return True

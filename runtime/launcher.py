@@ -16,7 +16,13 @@ from pathlib import Path
 from types import FrameType
 
 from runtime.auth import ensure_dev_keys
-from runtime.config import Settings, external_urls, municipalities_from_env
+from runtime.config import (
+    CONNECTION_VARIABLES,
+    Settings,
+    external_urls,
+    municipalities_from_env,
+    write_connection,
+)
 from runtime.embedded import (
     EmbeddedNats,
     EmbeddedPostgres,
@@ -115,6 +121,10 @@ class Launcher:
             # No identity provider configured: sign development tokens with our own key.
             _, public = ensure_dev_keys(self.data_dir / "keys")
             env["REITTI_JWT_PUBLIC_KEY"] = str(public)
+        if self.servers:
+            # The operator commands (replay, audit-verify, dead-letters, ...) find the
+            # embedded servers here; it holds the broker's internal password: owner only.
+            write_connection(self.data_dir, {k: env[k] for k in CONNECTION_VARIABLES if k in env})
         for name in SERVICES:
             log = (logs / f"{name}.log").open("ab")
             self.children[name] = subprocess.Popen(

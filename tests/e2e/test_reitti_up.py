@@ -123,6 +123,18 @@ def test_reitti_up_runs_three_healthy_services_on_embedded_servers_and_keeps_dat
         )
         assert status == 201
         assert referred_total(p["reporting"], 1, steering) == 1
+        # The operator commands find the embedded servers through the data directory.
+        listed = subprocess.run(
+            [sys.executable, "-m", "runtime.cli", "dead-letters"],
+            env={**embedded_env(), "REITTI_DATA_DIR": str(tmp_path / "data")},
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert listed.returncode == 0, listed.stderr
+        assert "no dead letters" in listed.stdout
+        connection = (tmp_path / "data" / "connection.env").stat().st_mode & 0o777
+        assert connection == 0o600, "it holds the broker's internal password"
         try:
             http("POST", f"http://127.0.0.1:{p['intake']}/referrals", referral_request())
         except urllib.error.HTTPError as refused:
