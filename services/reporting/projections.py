@@ -135,6 +135,7 @@ MIGRATIONS = [
     Migration.from_package("services.reporting.migrations", "0003_audit_log.sql"),
     Migration.from_package("services.reporting.migrations", "0004_access_report.sql"),
     Migration.from_package("services.reporting.migrations", "0005_opening_transfer.sql"),
+    Migration.from_package("services.reporting.migrations", "0006_transfer_key_per_client.sql"),
 ]
 
 

@@ -19,7 +19,9 @@ import pytest
 import uvicorn
 from cryptography.hazmat.primitives import serialization
 
+from runtime.deadletters import list_dead_letters
 from runtime.demo import Endpoints, plan_year, run_demo
+from runtime.streams import connect_nats
 from services.guidance.app import create_app as guidance_app
 from services.intake.app import create_app as intake_app
 from services.intake.identity import check_character_ok
@@ -156,3 +158,10 @@ async def test_the_demo_year_goes_through_the_apis_and_reporting_shows_the_seed_
         assert "0 new, 139 already present" in text and "0 closed now (100 were closed before)" in text
         assert "new clients in 2010: 139" in text, "the second run added no client"
         assert "(total 100)" in text and "28.0 %" in text, "nor a closure"
+
+    # Every event of the year was applied: no consumer dead-lettered anything.
+    nc = await connect_nats(settings.nats_url, name="test-demo")
+    try:
+        assert await list_dead_letters(nc.jetstream(), settings, limit=50) == []
+    finally:
+        await nc.close()
