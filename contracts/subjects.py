@@ -30,6 +30,12 @@ def organisation_slug(name: str) -> str:
     return _check(slug, "organisation")
 
 
+def social_services(municipality: str) -> str:
+    """The organisation name of a municipality's social services, as consents, tokens and
+    transfers name it: ``'Mäntyharju'`` -> ``'social_services:mantyharju'``."""
+    return f"social_services:{organisation_slug(municipality)}"
+
+
 @dataclass(frozen=True)
 class SubjectName:
     namespace: str

@@ -1,16 +1,36 @@
-"""HTTP pieces every service API shares: the caller's identity and error answers."""
+"""HTTP pieces every service API shares: the caller's purpose, the access log, a
+command's context, and the error answers."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
+from uuid import uuid4
 
-from fastapi import FastAPI, Header, Request
+from fastapi import Depends, FastAPI, Header, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
+from contracts.base import Actor
+from runtime import clock
 from runtime.access import Forbidden
+from runtime.access_log import AccessLog
 from runtime.auth import Unauthenticated
+from runtime.decision import Context
 from runtime.eventstore import ConcurrencyConflict
+
+Responses = dict[int | str, dict[str, Any]]
+
+
+def access_log(request: Request) -> AccessLog:
+    """The service's access log (every read of client data is recorded through it)."""
+    log: AccessLog = request.app.state.access_log
+    return log
+
+
+def context(actor: Actor) -> Context:
+    """A command's context; ``now`` is in the centre's zone, so ``ctx.now.date()`` is the
+    Finnish business date."""
+    return Context(actor=actor, now=clock.now(), correlation_id=uuid4())
 
 
 async def purpose(
@@ -90,3 +110,7 @@ def install_forbidden(app: FastAPI, kinds: tuple[type[Exception], ...]) -> None:
 
     for kind in kinds:
         app.add_exception_handler(kind, forbidden)
+
+
+#: the purpose of a read of client data, as an endpoint parameter
+Purpose = Annotated[str, Depends(purpose)]

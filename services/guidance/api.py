@@ -26,9 +26,7 @@ from contracts.guidance import (
 from contracts.intake import Assessor, ClientProfile, Route
 from runtime import clock
 from runtime.access import Permission, require
-from runtime.access_log import AccessLog
-from runtime.decision import Context
-from runtime.http import purpose
+from runtime.http import Purpose, Responses, access_log, context
 from runtime.requests import RequestModel, no_nul_in_parameters
 from services.guidance.application import GuidanceService
 from services.guidance.application import Outcome as Written_
@@ -46,8 +44,6 @@ Acknowledges = Annotated[Actor, Depends(require(Permission.TRANSFER_ACKNOWLEDGE)
 Returns = Annotated[Actor, Depends(require(Permission.TRANSFER_RETURN))]
 Reassesses = Annotated[Actor, Depends(require(Permission.REASSESSMENT_RECORD))]
 Closes = Annotated[Actor, Depends(require(Permission.CLOSURE_RECORD))]
-Purpose = Annotated[str, Depends(purpose)]
-Responses = dict[int | str, dict[str, Any]]
 ERRORS: Responses = {
     403: {"description": "The caller's role or organisation may not do this"},
     404: {"description": "No such case or guide"},
@@ -61,16 +57,6 @@ def service(request: Request) -> GuidanceService:
 
 
 Service = Annotated[GuidanceService, Depends(service)]
-
-
-def access_log(request: Request) -> AccessLog:
-    log: AccessLog = request.app.state.access_log
-    return log
-
-
-def context(actor: Actor) -> Context:
-    """``now`` is in the centre's zone, so ``ctx.now.date()`` is the Finnish business date."""
-    return Context(actor=actor, now=clock.now(), correlation_id=uuid4())
 
 
 class Written(BaseModel):

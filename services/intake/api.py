@@ -30,9 +30,7 @@ from contracts.intake import (
 )
 from runtime import clock
 from runtime.access import Permission, require
-from runtime.access_log import AccessLog
-from runtime.decision import Context
-from runtime.http import purpose
+from runtime.http import Purpose, Responses, access_log, context
 from runtime.requests import RequestModel, no_nul_in_parameters
 from services.intake.application import IntakeService, Outcome
 from services.intake.domain import assessment, consent, referral, sessions
@@ -52,8 +50,6 @@ ReadsSessions = Annotated[Actor, Depends(require(Permission.SESSION_READ))]
 RecordsConsent = Annotated[Actor, Depends(require(Permission.CONSENT_RECORD))]
 Assesses = Annotated[Actor, Depends(require(Permission.ASSESSMENT_COMPLETE))]
 Erases = Annotated[Actor, Depends(require(Permission.CLIENT_ERASE))]
-Purpose = Annotated[str, Depends(purpose)]
-Responses = dict[int | str, dict[str, Any]]
 CONFLICT: Responses = {409: {"description": "Refused by a rule, or a concurrent change (retryable)"}}
 NOT_FOUND: Responses = {404: {"description": "No such client or session"}}
 
@@ -64,16 +60,6 @@ def service(request: Request) -> IntakeService:
 
 
 Service = Annotated[IntakeService, Depends(service)]
-
-
-def access_log(request: Request) -> AccessLog:
-    log: AccessLog = request.app.state.access_log
-    return log
-
-
-def context(actor: Actor) -> Context:
-    """``now`` is in the centre's zone, so ``ctx.now.date()`` is the Finnish business date."""
-    return Context(actor=actor, now=clock.now(), correlation_id=uuid4())
 
 
 class Written(BaseModel):

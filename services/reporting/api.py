@@ -18,8 +18,7 @@ from contracts.base import Actor
 from contracts.intake import ReferralSource
 from contracts.subjects import organisation_slug
 from runtime.access import Forbidden, Permission, require
-from runtime.access_log import AccessLog
-from runtime.http import purpose
+from runtime.http import Purpose, access_log
 from services.reporting import dashboard
 from services.reporting.access_report import AccessEntry
 from services.reporting.audit import AuditEntry, export_lines
@@ -53,7 +52,6 @@ TeView = Annotated[Actor, Depends(require(Permission.TE_VIEW_READ))]
 MunicipalView = Annotated[Actor, Depends(require(Permission.MUNICIPAL_VIEW_READ))]
 HealthView = Annotated[Actor, Depends(require(Permission.HEALTH_VIEW_READ))]
 Auditor = Annotated[Actor, Depends(require(Permission.AUDIT_READ))]
-Purpose = Annotated[str, Depends(purpose)]
 
 
 def own_municipality(actor: Actor, municipality: str) -> None:
@@ -67,11 +65,6 @@ def own_municipality(actor: Actor, municipality: str) -> None:
 
 def municipal_client_ids(record: MunicipalRecord) -> list[str]:
     return [c.client_id for c in record.clients] + [t.client_id for t in record.transfers]
-
-
-def access_log(request: Request) -> AccessLog:
-    log: AccessLog = request.app.state.access_log
-    return log
 
 
 class ReferralsBySource(BaseModel):

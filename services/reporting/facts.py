@@ -38,7 +38,6 @@ from contracts.intake import (
     DuplicateReferralReceived,
     IntakeClientEvent,
 )
-from contracts.subjects import organisation_slug
 
 ClientEvent = IntakeClientEvent | GuidanceClientEvent
 
@@ -184,11 +183,6 @@ class CaseFacts(_Fact):
             and not self.at_social_services
             and not (self.handed_to_social_services and not self.transfers)
         )
-
-
-def social_services(municipality: str) -> str:
-    """The organisation a consent names for a municipality's social services."""
-    return f"social_services:{organisation_slug(municipality)}"
 
 
 def evolve(facts: CaseFacts, event: EventBase) -> CaseFacts:

@@ -30,9 +30,10 @@ from contracts.guidance import (
     TransferredToSocialServices,
 )
 from contracts.intake import AssessmentCompleted, ClientReferred
+from contracts.subjects import social_services
 from runtime.broker_access import feed_subject
 from runtime.db import quote_ident
-from services.reporting.facts import CaseFacts, social_services
+from services.reporting.facts import CaseFacts
 
 FEEDS_SCHEMA = "reporting_feeds"
 TE_OFFICE = "te-office"

@@ -26,8 +26,9 @@ from datetime import date
 from enum import StrEnum
 
 from contracts.intake import Route
+from contracts.subjects import social_services
 from services.reporting.config import OVER_DAYS
-from services.reporting.facts import CaseFacts, social_services
+from services.reporting.facts import CaseFacts
 from services.rules import NoRulesInForce, RuleSet, assessment_deadline, plan_deadline, rules_in_force
 
 # --- TE side ----------------------------------------------------------------------------

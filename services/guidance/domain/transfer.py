@@ -12,18 +12,13 @@ from contracts.guidance import (
     TransferAcknowledged,
     TransferredToSocialServices,
 )
-from contracts.subjects import organisation_slug
+from contracts.subjects import social_services
 from runtime.decision import Context
 from services.guidance.domain.case import GuidanceCase, Status, Transfer, require_open
 from services.guidance.domain.errors import CaseClosed, DomainError, NotPermitted
 from services.rules import ActivationPlanTerms, rules_in_force, validate_activation_plan
 
 DEFAULT_ACKNOWLEDGEMENT_DAYS = 14
-
-
-def social_services(municipality: str) -> str:
-    """The organisation name of a municipality's social services."""
-    return f"social_services:{organisation_slug(municipality)}"
 
 
 def transfer(

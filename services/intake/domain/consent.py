@@ -7,7 +7,7 @@ from datetime import date
 
 from contracts.base import EventBase
 from contracts.intake import ConsentGiven, ConsentScope, ConsentWithdrawn, Route
-from contracts.subjects import organisation_slug
+from contracts.subjects import social_services
 from runtime.decision import Context
 from services.intake.domain.case import Consent, IntakeCase
 from services.intake.domain.errors import ConsentMissing, DomainError
@@ -83,11 +83,6 @@ def routed_on(state: IntakeCase, consent: Consent) -> bool:
     return bool(needed & covered_by([consent]))
 
 
-def social_services_of(municipality: str) -> str:
-    """The organisation name of a municipality's social services in consents."""
-    return f"social_services:{organisation_slug(municipality)}"
-
-
 def required_consent(route: Route, municipality: str) -> list[str]:
     """What must be in force to route a client: routes into the centre need the move and
     the centre's data exchange; rehabilitative work activity also needs disclosure to
@@ -98,7 +93,7 @@ def required_consent(route: Route, municipality: str) -> list[str]:
         return [
             ConsentScope.MOVE_TO_CENTRE.value,
             ConsentScope.DATA_EXCHANGE_WITHIN_CENTRE.value,
-            f"{ConsentScope.DISCLOSURE_TO_ORGANISATIONS.value}:{social_services_of(municipality)}",
+            f"{ConsentScope.DISCLOSURE_TO_ORGANISATIONS.value}:{social_services(municipality)}",
         ]
     return []
 
