@@ -222,15 +222,6 @@ class ExactlyOnceConsumer:
             "ON CONFLICT (consumer, source, stream_id) DO UPDATE SET version = "
             f"greatest({s}.stream_positions.version, excluded.version)"
         )
-        # One round trip: record the event id (exactly once) and move the stream's position.
-        self._claim_and_advance_sql = (
-            f"WITH claim AS (INSERT INTO {s}.consumed_events (consumer, event_id, stream_seq) "
-            "VALUES ($1, $2, $3) ON CONFLICT DO NOTHING RETURNING 1), "
-            f"advance AS (INSERT INTO {s}.stream_positions (consumer, source, stream_id, version) "
-            "VALUES ($1, $4, $5, $6) ON CONFLICT (consumer, source, stream_id) DO UPDATE "
-            f"SET version = excluded.version WHERE {s}.stream_positions.version < excluded.version) "
-            "SELECT count(*) FROM claim"
-        )
         self.stats = ConsumerStats()
         self._queue: asyncio.Queue[Delivery] = asyncio.Queue()
         self._worker: asyncio.Task[None] | None = None
@@ -254,25 +245,8 @@ class ExactlyOnceConsumer:
 
         ``strict_order=False`` (replay, which reads the log in order) applies past a gap
         left by an event that was never valid."""
-        last = (
-            await conn.fetchval(self._stream_version_sql, self.name, envelope.source, envelope.subject) or 0
-        )
-        if event.stream_version <= last:
-            return Applied.DUPLICATE
-        if strict_order and event.stream_version != last + 1:
-            return Applied.EARLY
-        claimed = await conn.fetchval(
-            self._claim_and_advance_sql,
-            self.name,
-            event.event_id,
-            stream_seq,
-            envelope.source,
-            envelope.subject,
-            event.stream_version,
-        )
-        if claimed:
-            await self.projection.apply(conn, event, envelope)
-        return Applied.APPLIED if claimed else Applied.DUPLICATE
+        [result] = await self.apply_many(conn, [(envelope, event, stream_seq)], strict_order=strict_order)
+        return result
 
     async def apply_many(
         self,

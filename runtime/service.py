@@ -45,8 +45,6 @@ class ServiceHost:
     other_schemas: Mapping[str, Sequence[Migration]] = field(default_factory=dict)
     #: run after connecting and before the broker starts consuming
     on_connected: Sequence[Callable[[ServiceHost], Awaitable[None]]] = ()
-    #: run when stopping, after the broker stopped delivering (e.g. consumer workers)
-    on_stop: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     #: the service's durable consumers, started after ``on_connected`` (runtime/subscribers.py)
     subscriptions: Sequence[DurableSubscription] = ()
     _pool: asyncpg.Pool | None = None
@@ -109,9 +107,6 @@ class ServiceHost:
             with contextlib.suppress(Exception):
                 await subscription.stop()
         await self.broker.stop()
-        for hook in self.on_stop:
-            with contextlib.suppress(Exception):
-                await hook()
         if self._nc is not None:
             with contextlib.suppress(Exception):
                 await self._nc.drain()

@@ -127,7 +127,6 @@ def create_app(settings: Settings | None = None, *, caseload_limit: int | None =
         holder[:] = [
             ExactlyOnceConsumer(pool=h.pool, js=h.js, settings=settings, projection=IntakeEventsConsumer(svc))
         ]
-        h.on_stop.append(holder[0].stop)
 
     host = ServiceHost(
         name="guidance",

@@ -55,7 +55,6 @@ def create_app(settings: Settings | None = None, config: ReportingConfig | None 
 
     async def wire(h: ServiceHost) -> None:
         consumers[:] = [ExactlyOnceConsumer(pool=h.pool, js=h.js, settings=settings, projection=projection)]
-        h.on_stop.append(consumers[0].stop)
         store = EventStore(
             h.pool,
             schema=EVENTS_SCHEMA,
