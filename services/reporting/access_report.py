@@ -3,6 +3,7 @@ access log events (every read through any API) and from the disclosures Reitti m
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 import asyncpg
@@ -13,11 +14,13 @@ from contracts.base import EventBase
 from contracts.guidance import FinalAssessmentIssued, TransferredToSocialServices
 from contracts.subjects import organisation_slug
 from runtime.db import quote_ident
+from services.reporting.columns import columns_of
 
 _INSERT = """
 INSERT INTO {s}.access_report
     (event_id, client_id, kind, at, person_id, role, organisation, recipient, what, purpose)
-SELECT $1, unnest($2::text[]), $3, $4, $5, $6, $7, $8, $9, $10
+SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::timestamptz[], $5::text[], $6::text[],
+                     $7::text[], $8::text[], $9::text[], $10::text[])
 ON CONFLICT DO NOTHING
 """
 _REPORT = """
@@ -43,44 +46,57 @@ class AccessReport:
         self._insert = _INSERT.format(s=s)
         self._report = _REPORT.format(s=s)
 
-    async def apply(self, conn: asyncpg.Connection, event: EventBase) -> None:
-        actor = event.actor
-        row: tuple[list[str], str, str | None, str, str] | None = None  # ids, kind, recipient, what, purpose
-        if isinstance(event, ClientDataAccessed):
-            row = (list(event.client_ids), "read", None, f"{event.what} ({event.service})", event.purpose)
-        elif isinstance(event, FinalAssessmentIssued):
-            row = (
-                [event.stream_id],
-                "disclosure",
-                "te-office",
-                "final assessment for URA",
-                "closure of the client relationship (Act 1369/2014 / Act 381/2023)",
+    async def apply_batch(self, conn: asyncpg.Connection, events: Sequence[EventBase]) -> None:
+        """Record the reads and disclosures among ``events``, in one statement."""
+        rows: list[tuple[object, ...]] = []
+        for event in events:
+            entry = _entry(event)
+            if entry is None:
+                continue
+            client_ids, kind, recipient, what, purpose = entry
+            actor = event.actor
+            rows.extend(
+                (
+                    event.event_id,
+                    client_id,
+                    kind,
+                    event.occurred_at,
+                    actor.person_id,
+                    actor.role,
+                    actor.organisation,
+                    recipient,
+                    what,
+                    purpose,
+                )
+                for client_id in client_ids
             )
-        elif isinstance(event, TransferredToSocialServices):
-            receiver = f"social_services:{organisation_slug(event.receiving_municipality)}"
-            row = (
-                [event.stream_id],
-                "disclosure",
-                receiver,
-                "transfer to rehabilitative work activity",
-                "transfer under the client's consent (Act 189/2001)",
-            )
-        if row is None:
-            return
-        ids, kind, recipient, what, purpose = row
-        await conn.execute(
-            self._insert,
-            event.event_id,
-            ids,
-            kind,
-            event.occurred_at,
-            actor.person_id,
-            actor.role,
-            actor.organisation,
-            recipient,
-            what,
-            purpose,
-        )
+        if rows:
+            await conn.execute(self._insert, *columns_of(rows))
 
     async def report(self, conn: asyncpg.Connection, client_id: str, since: datetime) -> list[AccessEntry]:
         return [AccessEntry.model_validate(dict(r)) for r in await conn.fetch(self._report, client_id, since)]
+
+
+def _entry(event: EventBase) -> tuple[Sequence[str], str, str | None, str, str] | None:
+    """What ``event`` adds to its clients' reports: (client ids, kind, recipient, what,
+    purpose), or None."""
+    if isinstance(event, ClientDataAccessed):
+        return event.client_ids, "read", None, f"{event.what} ({event.service})", event.purpose
+    if isinstance(event, FinalAssessmentIssued):
+        return (
+            [event.stream_id],
+            "disclosure",
+            "te-office",
+            "final assessment for URA",
+            "closure of the client relationship (Act 1369/2014 / Act 381/2023)",
+        )
+    if isinstance(event, TransferredToSocialServices):
+        receiver = f"social_services:{organisation_slug(event.receiving_municipality)}"
+        return (
+            [event.stream_id],
+            "disclosure",
+            receiver,
+            "transfer to rehabilitative work activity",
+            "transfer under the client's consent (Act 189/2001)",
+        )
+    return None

@@ -33,32 +33,43 @@ from contracts.subjects import events_wildcard
 from runtime.config import Settings
 from runtime.consumer import InvalidEvent, parse_delivery
 from runtime.db import quote_ident
+from services.reporting.columns import columns_of
 
 GENESIS = "0" * 64
 #: CloudEvents extension attributes an exported line carries besides the envelope.
 EXPORT_ATTRIBUTES = ("streamseq", "auditposition", "auditprevhash", "audithash")
 
-_LOCK_HEAD = """
-INSERT INTO {s}.audit_chain_heads (source, stream_id, position, hash) VALUES ($1, $2, 0, $3)
+# A batch locks its chains' heads in one statement, in one order (by chain), so two
+# batches never wait on each other in a circle.
+_LOCK_HEADS = """
+INSERT INTO {s}.audit_chain_heads (source, stream_id, position, hash)
+SELECT source, stream_id, 0, $3 FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS u(source, stream_id, n)
+ORDER BY n
 ON CONFLICT (source, stream_id) DO UPDATE SET position = {s}.audit_chain_heads.position
-RETURNING position, hash
+RETURNING source, stream_id, position, hash
 """
-# The entry's stream sequence is the one the exactly-once consumer recorded for this
-# event a moment earlier, in the same transaction (runtime/consumer.py); 0 only when
-# the projection is applied outside a consumer.
+# An entry's stream sequence is the one the exactly-once consumer recorded for its event
+# a moment earlier, in the same transaction (runtime/consumer.py); 0 only when the
+# projection is applied outside a consumer.
 _APPEND = """
-WITH head AS (
-    UPDATE {s}.audit_chain_heads SET position = $3, hash = $13 WHERE source = $1 AND stream_id = $2
-)
 INSERT INTO {s}.audit_log (
     source, stream_id, position, event_id, stream_seq, event_type, stream_version, occurred_at,
     actor_person_id, actor_role, actor_organisation, correlation_id, causation_id, prev_hash, hash
 )
-VALUES (
-    $1, $2, $3, $4,
-    coalesce((SELECT stream_seq FROM {s}.consumed_events WHERE consumer = $14 AND event_id = $4), 0),
-    $5, $15, $6, $7, $8, $9, $10, $11, $12, $13
-)
+SELECT source, stream_id, position, event_id,
+       coalesce((SELECT stream_seq FROM {s}.consumed_events AS c
+                 WHERE c.consumer = $15 AND c.event_id = u.event_id), 0),
+       event_type, stream_version, occurred_at, actor_person_id, actor_role, actor_organisation,
+       correlation_id, causation_id, prev_hash, hash
+FROM unnest($1::text[], $2::text[], $3::int[], $4::uuid[], $5::text[], $6::int[], $7::timestamptz[],
+            $8::text[], $9::text[], $10::text[], $11::uuid[], $12::uuid[], $13::text[], $14::text[])
+    AS u(source, stream_id, position, event_id, event_type, stream_version, occurred_at,
+         actor_person_id, actor_role, actor_organisation, correlation_id, causation_id, prev_hash, hash)
+"""
+_MOVE_HEADS = """
+UPDATE {s}.audit_chain_heads AS h SET position = u.position, hash = u.hash
+FROM unnest($1::text[], $2::text[], $3::int[], $4::text[]) AS u(source, stream_id, position, hash)
+WHERE h.source = u.source AND h.stream_id = u.stream_id
 """
 _ENTRY_COLUMNS = """
 source, stream_id, position, event_id, stream_seq, event_type, stream_version, occurred_at,
@@ -134,44 +145,66 @@ class AuditTrail:
     def __init__(self, schema: str, consumer: str) -> None:
         s = quote_ident(schema)
         self._consumer = consumer
+        self._lock_heads = _LOCK_HEADS.format(s=s)
         self._append = _APPEND.format(s=s)
-        self._lock_head = _LOCK_HEAD.format(s=s)
+        self._move_heads = _MOVE_HEADS.format(s=s)
         self._timeline = _TIMELINE.format(s=s)
         self._all = _ALL_ENTRIES.format(s=s)
         self._heads = _HEADS.format(s=s)
         self._range = _RANGE.format(s=s)
         self._position = _POSITION.format(s=s)
 
-    async def lock_head(self, conn: asyncpg.Connection, source: str, stream_id: str) -> Head:
-        """The stream's chain head, locked until the transaction ends."""
-        row = await conn.fetchrow(self._lock_head, source, stream_id, GENESIS)
-        return Head(row["position"], row["hash"])
+    async def lock_heads(
+        self, conn: asyncpg.Connection, items: Sequence[tuple[EventBase, CloudEventEnvelope]]
+    ) -> dict[ChainId, Head]:
+        """The heads of the chains of ``items``' events, locked until the transaction ends."""
+        chains = sorted({(envelope.source, event.stream_id) for event, envelope in items})
+        rows = await conn.fetch(self._lock_heads, [c[0] for c in chains], [c[1] for c in chains], GENESIS)
+        return {(r["source"], r["stream_id"]): Head(r["position"], r["hash"]) for r in rows}
 
     async def append(
-        self, conn: asyncpg.Connection, event: EventBase, envelope: CloudEventEnvelope, head: Head
-    ) -> Head:
-        """Add the event as the chain's next entry; the new head."""
-        new = Head(head.position + 1, link_hash(head.hash, canonical_bytes(envelope)))
-        actor = event.actor
+        self,
+        conn: asyncpg.Connection,
+        items: Sequence[tuple[EventBase, CloudEventEnvelope]],
+        heads: Mapping[ChainId, Head],
+    ) -> None:
+        """Add the events, in order, as their chains' next entries after ``heads``
+        (from :meth:`lock_heads`), and move the heads."""
+        moved = dict(heads)
+        entries: list[tuple[Any, ...]] = []
+        for event, envelope in items:
+            chain = (envelope.source, event.stream_id)
+            head = moved[chain]
+            new = Head(head.position + 1, link_hash(head.hash, canonical_bytes(envelope)))
+            actor = event.actor
+            entries.append(
+                (
+                    envelope.source,
+                    event.stream_id,
+                    new.position,
+                    event.event_id,
+                    event.event_type,
+                    event.stream_version,
+                    event.occurred_at,
+                    actor.person_id,
+                    actor.role,
+                    actor.organisation,
+                    event.correlation_id,
+                    event.causation_id,
+                    head.hash,
+                    new.hash,
+                )
+            )
+            moved[chain] = new
+        if not entries:
+            return
+        await conn.execute(self._append, *columns_of(entries), self._consumer)
         await conn.execute(
-            self._append,
-            envelope.source,
-            event.stream_id,
-            new.position,
-            event.event_id,
-            event.event_type,
-            event.occurred_at,
-            actor.person_id,
-            actor.role,
-            actor.organisation,
-            event.correlation_id,
-            event.causation_id,
-            head.hash,
-            new.hash,
-            self._consumer,
-            event.stream_version,
+            self._move_heads,
+            *columns_of(
+                [(source, stream_id, h.position, h.hash) for (source, stream_id), h in moved.items()]
+            ),
         )
-        return new
 
     async def timeline(self, conn: asyncpg.Connection, stream_id: str) -> list[AuditEntry]:
         return [AuditEntry.from_row(r) for r in await conn.fetch(self._timeline, stream_id)]

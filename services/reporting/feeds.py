@@ -15,7 +15,7 @@ Replay rebuilds projections without a publisher, so a rebuild never sends anythi
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import asyncpg
 
@@ -33,6 +33,7 @@ from contracts.intake import AssessmentCompleted, ClientReferred
 from contracts.subjects import social_services
 from runtime.broker_access import feed_subject
 from runtime.db import quote_ident
+from services.reporting.columns import columns_of
 from services.reporting.facts import CaseFacts
 
 FEEDS_SCHEMA = "reporting_feeds"
@@ -47,7 +48,12 @@ MUNICIPAL_FEED = (
     ReturnedFromSocialServices,
     ClientRelationshipClosed,
 )
-_QUEUE = "INSERT INTO {s}.outbox (event_id, subject, payload) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING"
+# One message per partner and event, whatever is retried: the message id is derived.
+_QUEUE = """
+INSERT INTO {s}.outbox (event_id, subject, payload)
+SELECT * FROM unnest($1::uuid[], $2::text[], $3::bytea[])
+ON CONFLICT DO NOTHING
+"""
 
 
 def recipients(event: EventBase, facts: CaseFacts | None) -> list[str]:
@@ -71,20 +77,28 @@ class FeedPublisher:
     async def queue(
         self,
         conn: asyncpg.Connection,
-        event: EventBase,
-        envelope: CloudEventEnvelope,
-        facts: CaseFacts | None,
-    ) -> list[str]:
-        """Queue a copy for each partner that may see it (inside the consumer's transaction)."""
-        sent = recipients(event, facts)
-        # The partner gets the event readable: it cannot hold our clients' keys. What a
-        # partner received stays with the partner (docs/adr/0010, 0011).
-        payload = CloudEventEnvelope.wrap(event, source=envelope.source).to_bytes() if sent else b""
-        for org in sent:
-            # One message per partner and event, whatever is retried: the id is derived.
-            message_id = uuid.uuid5(event.event_id, org)
-            subject = feed_subject(self._namespace, org, event.event_type)
-            await conn.execute(self._queue_sql, message_id, subject, payload)
-        if sent and self._on_queue is not None:
+        items: Sequence[tuple[EventBase, CloudEventEnvelope, CaseFacts | None]],
+    ) -> None:
+        """Queue, in one statement inside the consumer's transaction, a copy of each event
+        for each partner that may see it, given its client's case after it (``facts``)."""
+        messages: list[tuple[uuid.UUID, str, bytes]] = []
+        for event, envelope, facts in items:
+            sent = recipients(event, facts)
+            if not sent:
+                continue
+            # The partner gets the event readable: it cannot hold our clients' keys. What a
+            # partner received stays with the partner (docs/adr/0010, 0011).
+            payload = CloudEventEnvelope.wrap(event, source=envelope.source).to_bytes()
+            messages.extend(
+                (
+                    uuid.uuid5(event.event_id, org),
+                    feed_subject(self._namespace, org, event.event_type),
+                    payload,
+                )
+                for org in sent
+            )
+        if not messages:
+            return
+        await conn.execute(self._queue_sql, *columns_of(messages))
+        if self._on_queue is not None:
             self._on_queue()
-        return sent

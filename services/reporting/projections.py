@@ -9,7 +9,10 @@ every part for that schema).
 
 from __future__ import annotations
 
-from typing import Any
+import json
+from collections import Counter
+from collections.abc import Sequence
+from typing import Any, TypeGuard
 
 import asyncpg
 
@@ -20,22 +23,16 @@ from contracts.intake import ClientDataErased, ClientReferred
 from runtime.db import Migration, apply_migrations, consumer_tracking_migrations, quote_ident
 from services.reporting.access_report import AccessReport
 from services.reporting.audit import AuditTrail
+from services.reporting.columns import columns_of
 from services.reporting.facts import CaseFacts, ClientEvent, evolve
 from services.reporting.feeds import FeedPublisher
-from services.reporting.partitions import municipal_view, steering_changes, te_view
+from services.reporting.partitions import SteeringKey, municipal_view, steering_changes, te_view
 
 _COUNT_REFERRALS = """
 INSERT INTO {s}.referrals_by_source (year, municipality, source, referred)
 SELECT * FROM unnest($1::int[], $2::text[], $3::text[], $4::int[])
 ON CONFLICT (year, municipality, source)
 DO UPDATE SET referred = {s}.referrals_by_source.referred + excluded.referred
-"""
-
-_COUNT_REFERRAL = """
-INSERT INTO {s}.referrals_by_source (year, municipality, source, referred)
-VALUES ($1, $2, $3, 1)
-ON CONFLICT (year, municipality, source)
-DO UPDATE SET referred = {s}.referrals_by_source.referred + 1
 """
 
 _BY_SOURCE = """
@@ -49,11 +46,18 @@ _SNAPSHOT = "SELECT year, municipality, source, referred FROM {s}.referrals_by_s
 # --- centre partition and the cuts from it ----------------------------------------------
 
 # Intake's and guidance's events of one client may be applied at once (each holds only
-# its own stream's head): the client's lock makes them take turns on the case.
-_LOCK_CASE = "SELECT pg_advisory_xact_lock(hashtext('reitti.reporting.case'), hashtext($1))"
-_LOAD_CASE = "SELECT facts::text FROM {s}.centre_cases WHERE client_id = $1"
-_SAVE_CASE = """
-INSERT INTO {s}.centre_cases (client_id, municipality, facts) VALUES ($1, $2, $3::jsonb)
+# its own stream's head): the client's lock makes them take turns on the case. A batch
+# takes its clients' locks in one order (by key), so two batches never wait on each other
+# in a circle.
+_LOCK_CASES = """
+SELECT pg_advisory_xact_lock(hashtext('reitti.reporting.case'), key)
+FROM (SELECT DISTINCT hashtext(client_id) AS key FROM unnest($1::text[]) AS u(client_id) ORDER BY key) AS keys
+"""
+_LOAD_CASES = "SELECT client_id, facts::text AS facts FROM {s}.centre_cases WHERE client_id = ANY($1::text[])"
+_SAVE_CASES = """
+INSERT INTO {s}.centre_cases (client_id, municipality, facts)
+SELECT client_id, municipality, facts::jsonb FROM unnest($1::text[], $2::text[], $3::text[])
+    AS u(client_id, municipality, facts)
 ON CONFLICT (client_id) DO UPDATE SET municipality = excluded.municipality, facts = excluded.facts
 """
 _CHANGE_COUNTS = """
@@ -67,51 +71,64 @@ WHERE n = 0 AND (metric, year, municipality, bucket) IN (
     SELECT * FROM unnest($1::text[], $2::int[], $3::text[], $4::text[]))
 """
 _CLEAR_TE = """
-WITH measures AS (DELETE FROM {s}.te_measures WHERE client_id = $1),
-     summaries AS (DELETE FROM {s}.te_health_summaries WHERE client_id = $1)
-DELETE FROM {s}.te_clients WHERE client_id = $1
+WITH measures AS (DELETE FROM {s}.te_measures WHERE client_id = ANY($1::text[])),
+     summaries AS (DELETE FROM {s}.te_health_summaries WHERE client_id = ANY($1::text[]))
+DELETE FROM {s}.te_clients WHERE client_id = ANY($1::text[])
 """
-_INSERT_TE_CLIENT = """
+_INSERT_TE_CLIENTS = """
 INSERT INTO {s}.te_clients (client_id, municipality, referral_source, referral_date, route, profile,
                             ministry_segment, opened_on, guide_person_id, phase, closed_on, outcome)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::date[], $5::text[], $6::text[], $7::int[],
+                     $8::date[], $9::text[], $10::text[], $11::date[], $12::text[])
 """
-_INSERT_TE_MEASURE = """
+_INSERT_TE_MEASURES = """
 INSERT INTO {s}.te_measures (client_id, measure_id, kind, provider, start_on, end_on, status)
-VALUES ($1, $2, $3, $4, $5, $6, $7)
+SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::date[], $6::date[], $7::text[])
 """
-_INSERT_TE_HEALTH_SUMMARY = """
+_INSERT_TE_HEALTH_SUMMARIES = """
 INSERT INTO {s}.te_health_summaries (client_id, n, checked_on, work_restrictions_found,
                                      recommended_next_step)
-VALUES ($1, $2, $3, $4, $5)
+SELECT * FROM unnest($1::text[], $2::int[], $3::date[], $4::bool[], $5::text[])
 """
 _CLEAR_MUNICIPAL = """
-WITH transfers AS (DELETE FROM {s}.municipal_transfers WHERE client_id = $1)
-DELETE FROM {s}.municipal_clients WHERE client_id = $1
+WITH transfers AS (DELETE FROM {s}.municipal_transfers WHERE client_id = ANY($1::text[]))
+DELETE FROM {s}.municipal_clients WHERE client_id = ANY($1::text[])
 """
-_INSERT_MUNICIPAL_CLIENT = """
+_INSERT_MUNICIPAL_CLIENTS = """
 INSERT INTO {s}.municipal_clients (municipality, client_id, home_municipality, route, opened_on,
                                    closed_on, at_social_services)
-VALUES ($1, $2, $3, $4, $5, $6, $7)
+SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::date[], $6::date[], $7::bool[])
 """
-_INSERT_MUNICIPAL_TRANSFER = """
+_INSERT_MUNICIPAL_TRANSFERS = """
 INSERT INTO {s}.municipal_transfers (municipality, transfer_id, client_id, transferred_on, plan_start,
     plan_months, days_per_week, hours_per_day, place, relationship_stays_open, acknowledged_on,
     accepted, returned_on)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::date[], $5::date[], $6::int[], $7::int[],
+                     $8::numeric[], $9::text[], $10::bool[], $11::date[], $12::bool[], $13::date[])
 """
-_INSERT_HEALTH_CHECK = """
+_INSERT_HEALTH_CHECKS = """
 INSERT INTO {s}.health_checks (event_id, client_id, municipality, checked_on, details)
-VALUES ($1, $2, $3, $4, $5)
+SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::date[], $5::text[])
 """
-_INSERT_FINAL_ASSESSMENT = """
+# An array column cannot ride in unnest (arrays of arrays are flattened): the recommended
+# services travel as a JSON array each.
+_INSERT_FINAL_ASSESSMENTS = """
 INSERT INTO {s}.te_final_assessments (event_id, client_id, municipality, closed_on, outcome,
     outside_labour_force_reason, services_continue, follow_up_advisor_person_id,
     work_ability_clarified, competence_improved, recommended_services, assessment_text)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+SELECT event_id, client_id, municipality, closed_on, outcome, outside_labour_force_reason,
+       services_continue, follow_up_advisor_person_id, work_ability_clarified, competence_improved,
+       ARRAY(SELECT jsonb_array_elements_text(recommended_services::jsonb)), assessment_text
+FROM unnest($1::uuid[], $2::text[], $3::text[], $4::date[], $5::text[], $6::text[], $7::text[],
+            $8::text[], $9::bool[], $10::bool[], $11::text[], $12::text[])
+    AS u(event_id, client_id, municipality, closed_on, outcome, outside_labour_force_reason,
+         services_continue, follow_up_advisor_person_id, work_ability_clarified, competence_improved,
+         recommended_services, assessment_text)
 """
-_ERASE_HEALTH_CHECKS = "UPDATE {s}.health_checks SET details = $2 WHERE client_id = $1"
-_ERASE_FINAL_ASSESSMENTS = "UPDATE {s}.te_final_assessments SET assessment_text = $2 WHERE client_id = $1"
+_ERASE = """
+WITH health_checks AS (UPDATE {s}.health_checks SET details = $2 WHERE client_id = ANY($1::text[]))
+UPDATE {s}.te_final_assessments SET assessment_text = $2 WHERE client_id = ANY($1::text[])
+"""
 _TABLES = """
 SELECT table_name FROM information_schema.tables
 WHERE table_schema = $1 AND table_type = 'BASE TABLE' AND table_name <> 'schema_migrations'
@@ -148,8 +165,7 @@ class ReferralStatistics:
     def __init__(self, schema: str = "reporting") -> None:
         self.schema = schema
         s = quote_ident(schema)
-        self._count = _COUNT_REFERRAL.format(s=s)
-        self._count_many = _COUNT_REFERRALS.format(s=s)
+        self._count = _COUNT_REFERRALS.format(s=s)
         self._by_source = _BY_SOURCE.format(s=s)
         self._snapshot = _SNAPSHOT.format(s=s)
 
@@ -157,26 +173,19 @@ class ReferralStatistics:
         await apply_migrations(conn, self.schema, MIGRATIONS)
 
     async def apply(self, conn: asyncpg.Connection, event: EventBase, envelope: CloudEventEnvelope) -> None:
-        if isinstance(event, ClientReferred):
-            await conn.execute(self._count, event.referral_date.year, event.municipality, event.source.value)
+        await self.apply_batch(conn, [(event, envelope)])
 
     async def apply_batch(
-        self, conn: asyncpg.Connection, items: list[tuple[EventBase, CloudEventEnvelope]]
+        self, conn: asyncpg.Connection, items: Sequence[tuple[EventBase, CloudEventEnvelope]]
     ) -> None:
-        """Replay's set-based path: count a whole batch of referrals in one statement."""
-        counts: dict[tuple[int, str, str], int] = {}
-        for event, _ in items:
-            if isinstance(event, ClientReferred):
-                key = (event.referral_date.year, event.municipality, event.source.value)
-                counts[key] = counts.get(key, 0) + 1
+        """Count a whole batch of referrals in one statement."""
+        counts = Counter(
+            (event.referral_date.year, event.municipality, event.source.value)
+            for event, _ in items
+            if isinstance(event, ClientReferred)
+        )
         if counts:
-            await conn.execute(
-                self._count_many,
-                [k[0] for k in counts],
-                [k[1] for k in counts],
-                [k[2] for k in counts],
-                list(counts.values()),
-            )
+            await conn.execute(self._count, *columns_of([(*key, n) for key, n in counts.items()]))
 
     async def referrals_by_source(
         self, conn: asyncpg.Connection, *, year: int | None = None, municipality: str | None = None
@@ -189,123 +198,167 @@ class ReferralStatistics:
         return [tuple(r) for r in await conn.fetch(self._snapshot)]
 
 
+#: a client's case before a batch (None if new) and after it
+CaseChange = tuple[CaseFacts | None, CaseFacts]
+
+
+def _folded(event: EventBase) -> TypeGuard[ClientEvent]:
+    """Whether ``event`` is folded into its client's case facts. The health check's
+    details and the final assessment are a client's, but go around the case."""
+    return isinstance(event, ClientEvent) and not isinstance(
+        event, HealthCheckDetailsRecorded | FinalAssessmentIssued
+    )
+
+
 class SidePartitions:
     """Folds each client event into the centre partition's :class:`CaseFacts` and writes
     what changed in the TE, municipal and steering partitions; routes the health check's
-    details to the health partition and the final assessment to the TE side, untouched."""
+    details to the health partition and the final assessment to the TE side, untouched.
+
+    A batch costs a fixed number of statements, whatever its size: its clients' cases are
+    locked and loaded at once, every event is folded in Python in order, and what changed
+    is written set-based (each client's cut once, from its case after the batch)."""
 
     def __init__(self, schema: str) -> None:
         s = quote_ident(schema)
         sql = {
             name: text.format(s=s)
             for name, text in {
-                "lock": _LOCK_CASE,
-                "load": _LOAD_CASE,
-                "save": _SAVE_CASE,
+                "lock": _LOCK_CASES,
+                "load": _LOAD_CASES,
+                "save": _SAVE_CASES,
                 "change_counts": _CHANGE_COUNTS,
                 "drop_zero": _DROP_ZERO_COUNTS,
                 "clear_te": _CLEAR_TE,
-                "te_client": _INSERT_TE_CLIENT,
-                "te_measure": _INSERT_TE_MEASURE,
-                "te_health_summary": _INSERT_TE_HEALTH_SUMMARY,
+                "te_clients": _INSERT_TE_CLIENTS,
+                "te_measures": _INSERT_TE_MEASURES,
+                "te_health_summaries": _INSERT_TE_HEALTH_SUMMARIES,
                 "clear_municipal": _CLEAR_MUNICIPAL,
-                "municipal_client": _INSERT_MUNICIPAL_CLIENT,
-                "municipal_transfer": _INSERT_MUNICIPAL_TRANSFER,
-                "health_check": _INSERT_HEALTH_CHECK,
-                "final_assessment": _INSERT_FINAL_ASSESSMENT,
-                "erase_health_checks": _ERASE_HEALTH_CHECKS,
-                "erase_final_assessments": _ERASE_FINAL_ASSESSMENTS,
+                "municipal_clients": _INSERT_MUNICIPAL_CLIENTS,
+                "municipal_transfers": _INSERT_MUNICIPAL_TRANSFERS,
+                "health_checks": _INSERT_HEALTH_CHECKS,
+                "final_assessments": _INSERT_FINAL_ASSESSMENTS,
+                "erase": _ERASE,
             }.items()
         }
         self._sql = sql
 
-    async def apply(self, conn: asyncpg.Connection, event: EventBase) -> CaseFacts | None:
-        """Apply ``event``; return the client's case facts after it (None if not a client's)."""
-        if isinstance(event, HealthCheckDetailsRecorded):
-            await conn.execute(
-                self._sql["health_check"],
-                event.event_id,
-                event.stream_id,
-                event.municipality,
-                event.checked_on,
-                event.details,
-            )
-            return None
-        if isinstance(event, FinalAssessmentIssued):
-            fa = event.final_assessment
-            await conn.execute(
-                self._sql["final_assessment"],
-                event.event_id,
-                event.stream_id,
-                event.municipality,
-                event.closed_on,
-                event.outcome.value,
-                event.outside_labour_force_reason.value if event.outside_labour_force_reason else None,
-                event.services_continue.value,
-                event.follow_up_advisor_person_id,
-                fa.work_ability_clarified,
-                fa.competence_improved,
-                list(fa.recommended_services),
-                fa.text,
-            )
-            return None
-        if isinstance(event, ClientDataErased):
-            # The client's personal text outside the case facts goes too (ADR 11).
-            await conn.execute(self._sql["erase_health_checks"], event.stream_id, ERASED)
-            await conn.execute(self._sql["erase_final_assessments"], event.stream_id, ERASED)
-        if not isinstance(event, ClientEvent):
-            return None  # not about one client (an info session): the audit log has it
-        await conn.execute(self._sql["lock"], event.stream_id)
-        stored = await conn.fetchval(self._sql["load"], event.stream_id)
-        before = CaseFacts.model_validate_json(stored) if stored is not None else None
-        after = evolve(before or CaseFacts.new(event), event)
-        if after == before:
-            return after
-        await conn.execute(self._sql["save"], after.client_id, after.municipality, after.model_dump_json())
-        await self._change_counts(conn, before, after)
-        await self._cut_te_view(conn, before, after)
-        await self._cut_municipal_views(conn, before, after)
+    async def apply_batch(
+        self, conn: asyncpg.Connection, events: Sequence[EventBase]
+    ) -> list[CaseFacts | None]:
+        """Apply ``events`` in order; for each, its client's case facts after it (None if
+        it is not folded into a case)."""
+        clients = sorted({e.stream_id for e in events if _folded(e)})
+        stored: dict[str, CaseFacts] = {}
+        if clients:
+            await conn.execute(self._sql["lock"], clients)
+            stored = {
+                r["client_id"]: CaseFacts.model_validate_json(r["facts"])
+                for r in await conn.fetch(self._sql["load"], clients)
+            }
+        cases = dict(stored)
+        after: list[CaseFacts | None] = []
+        for event in events:
+            if not _folded(event):
+                after.append(None)  # not folded (health details, final assessment, an info session)
+                continue
+            facts = evolve(cases.get(event.stream_id) or CaseFacts.new(event), event)
+            cases[event.stream_id] = facts
+            after.append(facts)
+        await self._write_apart(conn, events)
+        changes = [(stored.get(c), cases[c]) for c in clients if cases[c] != stored.get(c)]
+        if changes:
+            rows = [(new.client_id, new.municipality, new.model_dump_json()) for _, new in changes]
+            await self._insert(conn, "save", rows)
+            await self._change_counts(conn, changes)
+            await self._cut_te_views(conn, changes)
+            await self._cut_municipal_views(conn, changes)
         return after
 
-    async def _change_counts(
-        self, conn: asyncpg.Connection, before: CaseFacts | None, after: CaseFacts
-    ) -> None:
-        changes = sorted(steering_changes(before, after).items())
-        if not changes:
-            return
-        columns: list[list[Any]] = [[], [], [], [], []]
-        for (metric, year, municipality, bucket), delta in changes:
-            for column, value in zip(columns, (str(metric), year, municipality, bucket, delta), strict=True):
-                column.append(value)
-        await conn.execute(self._sql["change_counts"], *columns)
-        await conn.execute(self._sql["drop_zero"], *columns[:4])
+    async def _insert(self, conn: asyncpg.Connection, name: str, rows: Sequence[tuple[Any, ...]]) -> None:
+        if rows:
+            await conn.execute(self._sql[name], *columns_of(rows))
 
-    async def _cut_te_view(
-        self, conn: asyncpg.Connection, before: CaseFacts | None, after: CaseFacts
-    ) -> None:
-        view = te_view(after)
-        if before is not None and te_view(before) == view:
-            return
-        await conn.execute(self._sql["clear_te"], after.client_id)
-        if view is None:
-            return
-        await conn.execute(self._sql["te_client"], *view.client)
-        if view.measures:
-            await conn.executemany(self._sql["te_measure"], view.measures)
-        if view.health_summaries:
-            await conn.executemany(self._sql["te_health_summary"], view.health_summaries)
+    async def _write_apart(self, conn: asyncpg.Connection, events: Sequence[EventBase]) -> None:
+        """The health check's details and the final assessments, and their erasure: the
+        client's personal text outside the case facts goes too (ADR 11), in the rows stored
+        before the batch and in those of the batch that came before the erasure."""
+        erased_at = {e.stream_id: i for i, e in enumerate(events) if isinstance(e, ClientDataErased)}
 
-    async def _cut_municipal_views(
-        self, conn: asyncpg.Connection, before: CaseFacts | None, after: CaseFacts
-    ) -> None:
-        view = municipal_view(after)
-        if before is not None and municipal_view(before) == view:
+        def erased(index: int, event: EventBase) -> bool:
+            return erased_at.get(event.stream_id, -1) > index
+
+        if erased_at:
+            await conn.execute(self._sql["erase"], sorted(erased_at), ERASED)
+        health_checks = [
+            (e.event_id, e.stream_id, e.municipality, e.checked_on, ERASED if erased(i, e) else e.details)
+            for i, e in enumerate(events)
+            if isinstance(e, HealthCheckDetailsRecorded)
+        ]
+        await self._insert(conn, "health_checks", health_checks)
+        final_assessments = [
+            (
+                e.event_id,
+                e.stream_id,
+                e.municipality,
+                e.closed_on,
+                e.outcome.value,
+                e.outside_labour_force_reason.value if e.outside_labour_force_reason else None,
+                e.services_continue.value,
+                e.follow_up_advisor_person_id,
+                e.final_assessment.work_ability_clarified,
+                e.final_assessment.competence_improved,
+                json.dumps(list(e.final_assessment.recommended_services)),
+                ERASED if erased(i, e) else e.final_assessment.text,
+            )
+            for i, e in enumerate(events)
+            if isinstance(e, FinalAssessmentIssued)
+        ]
+        await self._insert(conn, "final_assessments", final_assessments)
+
+    async def _change_counts(self, conn: asyncpg.Connection, changes: Sequence[CaseChange]) -> None:
+        """Change the steering counts by the batch's differences, summed; drop the zeros."""
+        deltas: Counter[SteeringKey] = Counter()
+        for before, after in changes:
+            deltas.update(steering_changes(before, after))
+        rows = sorted(
+            (str(m), year, municipality, bucket, n)
+            for (m, year, municipality, bucket), n in deltas.items()
+            if n
+        )
+        if rows:
+            counts = columns_of(rows)
+            await conn.execute(self._sql["change_counts"], *counts)
+            await conn.execute(self._sql["drop_zero"], *counts[:4])
+
+    # A client's rows on a side are replaced when its cut changed: a withdrawal deletes
+    # them, and a new consent brings them back from the case.
+
+    async def _cut_te_views(self, conn: asyncpg.Connection, changes: Sequence[CaseChange]) -> None:
+        cut = [
+            (after.client_id, te_view(after))
+            for before, after in changes
+            if before is None or te_view(before) != te_view(after)
+        ]
+        if not cut:
             return
-        await conn.execute(self._sql["clear_municipal"], after.client_id)
-        if view.clients:
-            await conn.executemany(self._sql["municipal_client"], view.clients)
-        if view.transfers:
-            await conn.executemany(self._sql["municipal_transfer"], view.transfers)
+        await conn.execute(self._sql["clear_te"], [client for client, _ in cut])
+        views = [view for _, view in cut if view is not None]
+        await self._insert(conn, "te_clients", [v.client for v in views])
+        await self._insert(conn, "te_measures", [m for v in views for m in v.measures])
+        await self._insert(conn, "te_health_summaries", [h for v in views for h in v.health_summaries])
+
+    async def _cut_municipal_views(self, conn: asyncpg.Connection, changes: Sequence[CaseChange]) -> None:
+        cut = [
+            (after.client_id, municipal_view(after))
+            for before, after in changes
+            if before is None or municipal_view(before) != municipal_view(after)
+        ]
+        if not cut:
+            return
+        await conn.execute(self._sql["clear_municipal"], [client for client, _ in cut])
+        await self._insert(conn, "municipal_clients", [c for _, v in cut for c in v.clients])
+        await self._insert(conn, "municipal_transfers", [t for _, v in cut for t in v.transfers])
 
 
 class ReportingProjection:
@@ -326,13 +379,24 @@ class ReportingProjection:
         await apply_migrations(conn, self.schema, MIGRATIONS)
 
     async def apply(self, conn: asyncpg.Connection, event: EventBase, envelope: CloudEventEnvelope) -> None:
-        head = await self.audit.lock_head(conn, envelope.source, event.stream_id)
-        await self.referrals.apply(conn, event, envelope)
-        facts = await self.partitions.apply(conn, event)
+        await self.apply_batch(conn, [(event, envelope)])
+
+    async def apply_batch(
+        self, conn: asyncpg.Connection, items: Sequence[tuple[EventBase, CloudEventEnvelope]]
+    ) -> None:
+        """Apply a batch in order, in the caller's transaction, in a fixed number of
+        statements: the same rows as applying its events one at a time."""
+        if not items:
+            return
+        heads = await self.audit.lock_heads(conn, items)
+        await self.referrals.apply_batch(conn, items)
+        facts = await self.partitions.apply_batch(conn, [event for event, _ in items])
         if self.feeds is not None:
-            await self.feeds.queue(conn, event, envelope, facts)
-        await self.access.apply(conn, event)
-        await self.audit.append(conn, event, envelope, head)
+            await self.feeds.queue(
+                conn, [(event, envelope, f) for (event, envelope), f in zip(items, facts, strict=True)]
+            )
+        await self.access.apply_batch(conn, [event for event, _ in items])
+        await self.audit.append(conn, items, heads)
 
     async def snapshot(self, conn: asyncpg.Connection) -> dict[str, list[tuple[object, ...]]]:
         """Every row of every table in the schema, ordered, without write times: two

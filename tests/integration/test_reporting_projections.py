@@ -3,18 +3,38 @@ consumer's exactly-once path (no broker needed for these)."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import date
 from decimal import Decimal
 
+import asyncpg
 import pytest
 
-from contracts.guidance import Outcome
-from contracts.intake import ConsentScope, ReferralSource
+from contracts.audit import ClientDataAccessed
+from contracts.base import EventBase
+from contracts.envelope import CloudEventEnvelope
+from contracts.guidance import FinalAssessment, Outcome, Phase
+from contracts.intake import ConsentScope, ReferralSource, Route
+from runtime.config import Settings
+from runtime.consumer import Applied, ExactlyOnceConsumer
+from runtime.db import apply_migrations, event_store_migrations, quote_ident
+from services.reporting.audit import ChainId
 from services.reporting.config import ReportingConfig
+from services.reporting.feeds import FeedPublisher
 from services.reporting.projections import ReportingProjection
 from services.reporting.statistics import Statistics
 from services.reporting.views import SideViews
-from tests.support.reporting_events import Story, apply_all, interleaved, seed_year
+from tests.support.reporting_events import (
+    ADVISOR,
+    MUNICIPALITIES,
+    SOURCES,
+    Story,
+    apply_all,
+    at,
+    interleaved,
+    seed_year,
+    slug,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -174,3 +194,139 @@ async def test_a_redelivered_event_changes_no_table(settings, pool) -> None:
     assert {t: rows for t, rows in after.items() if t != "consumer_positions"} == {
         t: rows for t, rows in before.items() if t != "consumer_positions"
     }
+
+
+# --- a batch is its events one at a time ------------------------------------------------
+
+RECOMMENDING = FinalAssessment(
+    text="Continues in vocational training.",
+    work_ability_clarified=True,
+    competence_improved=True,
+    recommended_services=("vocational training", "työkokeilu, 3 kk", 'a "quoted" {brace}'),
+)
+FEEDS_OUTBOX = "SELECT event_id, subject, payload FROM {s}.outbox ORDER BY outbox_id"
+
+
+def varied_stories() -> list[Story]:
+    """Clients whose stories touch every table: consents withdrawn and given again (one
+    the same day as a copy for a partner), transfers to another municipality, acknowledged
+    and returned, the route that opens the case with social services, a re-assessment,
+    duplicate referrals, and an erasure between two health checks of one day."""
+    day = date(2010, 3, 1)
+    stories = []
+    for n, municipality in enumerate(MUNICIPALITIES):
+        story = Story(municipality)
+        receiving = MUNICIPALITIES[(n + 1) % len(MUNICIPALITIES)]
+        disclosed = [municipality, receiving] if n % 2 == 0 else [municipality]
+        story.referred(day, subsidy_days=400 + 50 * n)
+        story.consent(day)
+        story.consent(
+            day,
+            "consent-2",
+            (ConsentScope.DISCLOSURE_TO_ORGANISATIONS,),
+            organisations=tuple(f"social_services:{slug(m)}" for m in disclosed),
+        )
+        story.referred_again(day)
+        opening = n % 3 == 0  # the route opens the case with social services
+        route = Route.REHABILITATIVE_WORK_ACTIVITY if opening else Route.INDIVIDUAL_SERVICE_GUIDANCE
+        story.assessed(date(2010, 3, 15), route)
+        story.opened(date(2010, 3, 15), route)
+        if opening:
+            story.acknowledged(date(2010, 3, 16), "opening")
+        story.guide(date(2010, 3, 20), guide=f"guide-{n % 2 + 1}")
+        story.phase(date(2010, 3, 20), Phase.SURVEY_AND_RESEARCH)
+        story.plan(date(2010, 4, 1), "work_try_out", "coaching")
+        story.health_summary(date(2010, 4, 5))
+        story.health_details(date(2010, 4, 5), f"details {n}")
+        story.withdraw(date(2010, 4, 10))
+        story.consent(date(2010, 4, 11), "consent-3")
+        story.plan(date(2010, 4, 12), "work_try_out", revision=2)
+        if opening:
+            story.returned(date(2010, 4, 20), "opening")
+        story.transferred(date(2010, 5, 3), receiving=receiving)
+        story.acknowledged(date(2010, 5, 4), accepted=n % 2 == 0)
+        if n % 3 == 2:  # on the day of a copy for the partners
+            story.withdraw(date(2010, 5, 4), "consent-2")
+        story.returned(date(2010, 8, 1))
+        story.reassessed(date(2010, 8, 2), Route.INDIVIDUAL_SERVICE_GUIDANCE, Route.HEALTH_CHECK_FIRST)
+        if n % 2 == 0:
+            story.closed(date(2010, 11, 1), Outcome.EDUCATION)
+            story.final_assessment(date(2010, 11, 1), Outcome.EDUCATION, RECOMMENDING)
+        if n % 3 == 1:  # erased between two health checks of one day
+            story.health_details(date(2010, 12, 1), "before the erasure")
+            story.erased(date(2010, 12, 1))
+            story.health_details(date(2010, 12, 1), "after the erasure")
+        stories.append(story)
+    return stories
+
+
+def reads(clients: list[str]) -> list[ClientDataAccessed]:
+    """An access log stream: reads of a few clients' data each."""
+    stream = f"access-{uuid.uuid4()}"
+    return [
+        ClientDataAccessed(
+            event_id=uuid.uuid4(),
+            stream_id=stream,
+            stream_version=n,
+            occurred_at=at(date(2010, 6, n)),
+            recorded_at=at(date(2010, 6, n)),
+            actor=ADVISOR,
+            correlation_id=uuid.uuid4(),
+            service="intake",
+            client_ids=tuple(clients[n - 1 :: 5]),
+            what="intake case",
+            purpose="service guidance",
+        )
+        for n in range(1, 6)
+    ]
+
+
+async def project(
+    pool: asyncpg.Pool, settings: Settings, events: list[EventBase], schema: str, batch_size: int
+) -> tuple[dict[str, list[tuple[object, ...]]], dict[ChainId, tuple[int, str]], list[tuple[object, ...]]]:
+    """Apply ``events`` through the exactly-once path, ``batch_size`` per transaction, into
+    a fresh reporting schema with partner feeds; its snapshot, audit heads and feed messages."""
+    feeds_schema = f"{schema}_feeds"
+    projection = ReportingProjection(schema, feeds=FeedPublisher(settings.namespace, schema=feeds_schema))
+    consumer = ExactlyOnceConsumer(pool=pool, js=None, settings=settings, projection=projection)
+    async with pool.acquire() as conn:
+        await projection.create(conn)
+        await apply_migrations(conn, feeds_schema, event_store_migrations())
+        items = [
+            (CloudEventEnvelope.wrap(e, source=SOURCES.get(e.producer, SOURCES["intake"])), e, seq)
+            for seq, e in enumerate(events, start=1)
+        ]
+        for start in range(0, len(items), batch_size):
+            batch = items[start : start + batch_size]
+            async with conn.transaction():
+                results = await consumer.apply_many(conn, batch)
+                await consumer.record_position(conn, batch[-1][2])
+            assert set(results) == {Applied.APPLIED}
+        return (
+            await projection.snapshot(conn),
+            await projection.audit.heads(conn),
+            [tuple(r) for r in await conn.fetch(FEEDS_OUTBOX.format(s=quote_ident(feeds_schema)))],
+        )
+
+
+async def test_a_batch_projects_exactly_what_its_events_do_one_at_a_time(settings, pool) -> None:
+    stories = [*seed_year()[:60], *varied_stories()]
+    events = interleaved(stories)
+    events += reads([s.client_id for s in stories])
+    # Batches of 200 hold several events of one client, from intake and from guidance.
+    batches = [events[start : start + 200] for start in range(0, len(events), 200)]
+    assert any(
+        len({e.producer for e in batch if e.stream_id == s.client_id}) == 2
+        and sum(e.stream_id == s.client_id for e in batch) >= 3
+        for batch in batches
+        for s in stories
+    )
+
+    one_by_one = await project(pool, settings, events, "one_by_one", batch_size=1)
+    snapshot, heads, feeds = one_by_one
+    assert all(snapshot.values()), [table for table, rows in snapshot.items() if not rows]
+    assert len(heads) == 2 * len(stories) + 1, "intake's and guidance's chains, and the reads'"
+    assert feeds, "partners were sent copies"
+
+    assert await project(pool, settings, events, "batched", batch_size=200) == one_by_one
+    assert await project(pool, settings, events, "all_at_once", batch_size=len(events)) == one_by_one

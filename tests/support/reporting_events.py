@@ -28,7 +28,10 @@ from contracts.guidance import (
     Measure,
     MeasureStatus,
     Outcome,
+    Phase,
+    PhaseChanged,
     PlanRevised,
+    ReassessmentCompleted,
     ReturnedFromSocialServices,
     TransferAcknowledged,
     TransferredToSocialServices,
@@ -38,12 +41,15 @@ from contracts.intake import (
     AssessmentArea,
     AssessmentCompleted,
     Assessor,
+    ClientDataErased,
     ClientDetails,
     ClientProfile,
     ClientReferred,
     ConsentGiven,
     ConsentScope,
     ConsentWithdrawn,
+    DuplicateReferralReceived,
+    ErasureReason,
     ReferralSource,
     Route,
     SupportNeed,
@@ -126,6 +132,18 @@ class Story:
         )
         return event
 
+    def referred_again(self, on: date) -> DuplicateReferralReceived:
+        event: DuplicateReferralReceived = self._add(
+            DuplicateReferralReceived, on, source=ReferralSource.SELF_REFERRAL, referral_date=on
+        )
+        return event
+
+    def erased(self, on: date) -> ClientDataErased:
+        event: ClientDataErased = self._add(
+            ClientDataErased, on, reason=ErasureReason.LAWFUL_REQUEST, erased_on=on
+        )
+        return event
+
     def withdraw(self, on: date, consent_id: str = "consent-1") -> ConsentWithdrawn:
         event: ConsentWithdrawn = self._add(ConsentWithdrawn, on, consent_id=consent_id, withdrawn_on=on)
         return event
@@ -165,6 +183,26 @@ class Story:
     def guide(self, on: date, guide: str = "guide-1") -> GuideAssigned:
         event: GuideAssigned = self._add(
             GuideAssigned, on, GUIDE_ACTOR, guide_person_id=guide, guide_role="service_guide", assigned_on=on
+        )
+        return event
+
+    def phase(self, on: date, phase: Phase) -> PhaseChanged:
+        event: PhaseChanged = self._add(PhaseChanged, on, GUIDE_ACTOR, phase=phase, changed_on=on)
+        return event
+
+    def reassessed(self, on: date, previous: Route, route: Route) -> ReassessmentCompleted:
+        event: ReassessmentCompleted = self._add(
+            ReassessmentCompleted,
+            on,
+            GUIDE_ACTOR,
+            reassessed_on=on,
+            assessors=(
+                Assessor(person_id="guide-1", role="service_guide", organisation="mikkeli"),
+                Assessor(person_id="social-worker-1", role="social_worker", organisation="mikkeli"),
+            ),
+            previous_route=previous,
+            route=route,
+            reason="stalled at the work try-out",
         )
         return event
 
@@ -247,7 +285,9 @@ class Story:
         )
         return event
 
-    def final_assessment(self, on: date, outcome: Outcome) -> FinalAssessmentIssued:
+    def final_assessment(
+        self, on: date, outcome: Outcome, assessment: FinalAssessment | None = None
+    ) -> FinalAssessmentIssued:
         event: FinalAssessmentIssued = self._add(
             FinalAssessmentIssued,
             on,
@@ -256,7 +296,7 @@ class Story:
             closed_on=on,
             outcome=outcome,
             services_continue=Continuation.TE_OFFICE,
-            final_assessment=FINAL_ASSESSMENT,
+            final_assessment=assessment or FINAL_ASSESSMENT,
         )
         return event
 
