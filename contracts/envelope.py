@@ -54,8 +54,11 @@ class CloudEventEnvelope(BaseModel):
             data=event.data(),
         )
 
+    def to_text(self) -> str:
+        return self.model_dump_json(exclude_none=True)
+
     def to_bytes(self) -> bytes:
-        return self.model_dump_json(exclude_none=True).encode()
+        return self.to_text().encode()
 
     @classmethod
     def from_bytes(cls, raw: bytes) -> CloudEventEnvelope:

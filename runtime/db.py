@@ -30,6 +30,7 @@ def event_store_migrations() -> list[Migration]:
     return [
         Migration.from_package(RUNTIME_MIGRATIONS, "0001_event_store.sql"),
         *consumer_tracking_migrations(),
+        Migration.from_package(RUNTIME_MIGRATIONS, "0005_envelope_written_once.sql"),
     ]
 
 

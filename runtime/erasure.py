@@ -46,16 +46,6 @@ _NONCE = 12
 Keys = Mapping[str, bytes | None]
 
 _KEYS = "SELECT client_id, key FROM keys.client_keys WHERE client_id = ANY($1::text[])"
-_KEY = "SELECT key, erased_at FROM keys.client_keys WHERE client_id = $1"
-_KEY_OR_NEW = """
-WITH made AS (
-    INSERT INTO keys.client_keys (client_id, key) VALUES ($1, $2)
-    ON CONFLICT (client_id) DO NOTHING RETURNING key
-)
-SELECT key FROM made
-UNION ALL
-SELECT key FROM keys.client_keys WHERE client_id = $1 AND NOT EXISTS (SELECT 1 FROM made)
-"""
 _ERASE = """
 UPDATE keys.client_keys SET key = NULL, erased_at = now(), reason = $2
 WHERE client_id = $1 AND erased_at IS NULL RETURNING client_id
@@ -219,16 +209,9 @@ async def fetch_keys(
     return {c: found.get(c) for c in wanted}
 
 
-async def key_for_writing(conn: asyncpg.Connection, client_id: str) -> bytes | None:
-    """The client's key, made on first need; None if the client was erased (a new key
-    is never made for an erased client). One round trip: the insert makes the key, or
-    the existing row answers."""
-    row = await conn.fetchrow(_KEY_OR_NEW, client_id, AESGCM.generate_key(bit_length=256))
-    if row is None:
-        # Another writer made the key after this statement's snapshot was taken.
-        row = await conn.fetchrow(_KEY, client_id)
-        assert row is not None
-    return bytes(row["key"]) if row["key"] is not None else None
+def new_key() -> bytes:
+    """A new client key (random, 256 bits)."""
+    return AESGCM.generate_key(bit_length=256)
 
 
 async def delete_key(conn: asyncpg.Connection, client_id: str, reason: str) -> bool:
@@ -240,12 +223,12 @@ async def delete_key(conn: asyncpg.Connection, client_id: str, reason: str) -> b
 
 
 async def set_legal_hold(conn: asyncpg.Connection, client_id: str, hold: bool) -> None:
-    await conn.execute(_HOLD, client_id, AESGCM.generate_key(bit_length=256), hold)
+    await conn.execute(_HOLD, client_id, new_key(), hold)
 
 
 async def record_closure(conn: asyncpg.Connection, client_id: str, closed_on: date) -> None:
     """The relationship closed on ``closed_on``: the retention period runs from then."""
-    await conn.execute(_CLOSED, client_id, AESGCM.generate_key(bit_length=256), closed_on)
+    await conn.execute(_CLOSED, client_id, new_key(), closed_on)
 
 
 async def expired_clients(conn: asyncpg.Connection, today: date) -> list[str]:

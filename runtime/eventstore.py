@@ -7,9 +7,10 @@ relay (:mod:`runtime.relay`) later moves outbox rows to JetStream.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import asyncpg
@@ -35,6 +36,16 @@ class ConcurrencyConflict(Exception):
 
 
 @dataclass(frozen=True)
+class _Sealed:
+    """An append ready for the statement: its envelopes sealed under ``key``."""
+
+    request: _Append
+    envelopes: list[tuple[CloudEventEnvelope, dict[str, Any]]]
+    key: bytes | None
+    new: bool
+
+
+@dataclass(frozen=True)
 class StoredEvent:
     global_position: int
     stream_id: str
@@ -44,35 +55,79 @@ class StoredEvent:
     envelope: CloudEventEnvelope
 
 
-# One round trip: check the expected version, insert the events, insert their outbox rows
-# (only for events actually inserted).
-# The expected-version check stops gaps; the (stream_id, stream_version) primary key stops
-# two concurrent writers that both passed the check: the later insert fails, nothing is
-# overwritten.
+# One statement, so one round trip and one commit, appends to one or more streams: it
+# checks each stream's expected version, makes or checks each client's key (below),
+# inserts the events of the streams that passed, and their outbox rows. An outbox row
+# names its event; the relay reads the envelope from ``events``, so it is written once.
+#
+# The expected-version check stops gaps; the (stream_id, stream_version) primary key
+# stops two concurrent writers that both passed the check: the later insert fails and
+# nothing is overwritten.
+#
+# Keys (runtime/erasure.py, docs/adr/0011): a stream whose events were sealed with a key
+# proposed for a new client (``new``) makes that key here; one sealed with the client's
+# existing key checks that it is still the key, holding the key's row until commit so an
+# erasure cannot slip in between. Either way, if the key is not the one the events were
+# sealed with (another writer made the client's key first, or the client was just
+# erased), the stream's events are not inserted and ``key_current`` is false: the writer
+# seals them again with the current key and retries.
 _APPEND = """
-WITH current AS (
-    SELECT coalesce(max(stream_version), 0) AS v FROM {s}.events WHERE stream_id = $1
+WITH req AS (
+    SELECT * FROM unnest($1::text[], $2::int[], $3::bytea[], $4::bool[])
+        AS r(stream_id, expected, key, new)
+), made AS (
+    INSERT INTO keys.client_keys (client_id, key)
+    SELECT stream_id, key FROM req WHERE new
+    ON CONFLICT (client_id) DO NOTHING RETURNING client_id
+), kept AS (
+    SELECT k.client_id FROM keys.client_keys k JOIN req r ON k.client_id = r.stream_id
+    WHERE NOT r.new AND k.key = r.key FOR SHARE OF k
+), checked AS (
+    SELECT r.stream_id, r.expected,
+           coalesce((SELECT max(e.stream_version) FROM {s}.events e WHERE e.stream_id = r.stream_id), 0)
+               AS current_version,
+           (r.key IS NULL OR r.stream_id IN (SELECT client_id FROM made)
+                          OR r.stream_id IN (SELECT client_id FROM kept)) AS key_current
+    FROM req r
 ), new AS (
-    SELECT * FROM unnest($3::int[], $4::uuid[], $5::text[], $6::int[], $7::timestamptz[],
-                         $8::timestamptz[], $9::text[], $10::text[], $11::bytea[])
-        AS u(stream_version, event_id, event_type, schema_version, occurred_at, recorded_at,
-             envelope, subject, payload)
+    SELECT * FROM unnest($5::text[], $6::int[], $7::uuid[], $8::text[], $9::int[],
+                         $10::timestamptz[], $11::timestamptz[], $12::text[], $13::text[])
+        WITH ORDINALITY AS u(stream_id, stream_version, event_id, event_type, schema_version,
+                             occurred_at, recorded_at, envelope, subject, ord)
 ), inserted AS (
     INSERT INTO {s}.events (stream_id, stream_version, event_id, event_type, schema_version,
                             occurred_at, recorded_at, envelope)
-    SELECT $1, stream_version, event_id, event_type, schema_version, occurred_at, recorded_at,
-           envelope::jsonb
-    FROM new WHERE (SELECT v FROM current) = $2
-    RETURNING event_id
+    SELECT n.stream_id, n.stream_version, n.event_id, n.event_type, n.schema_version,
+           n.occurred_at, n.recorded_at, n.envelope::json
+    FROM new n JOIN checked c USING (stream_id)
+    WHERE c.current_version = c.expected AND c.key_current
+    ORDER BY n.ord
+    RETURNING stream_id, event_id
 ), queued AS (
-    INSERT INTO {s}.outbox (event_id, subject, payload)
-    SELECT new.event_id, new.subject, new.payload FROM new JOIN inserted USING (event_id)
-    RETURNING 1
+    INSERT INTO {s}.outbox (event_id, subject)
+    SELECT n.event_id, n.subject FROM new n JOIN inserted i USING (event_id) ORDER BY n.ord
 )
-SELECT (SELECT count(*) FROM inserted) AS inserted,
-       (SELECT count(*) FROM queued) AS queued,
-       (SELECT v FROM current) AS current_version
+SELECT c.stream_id, c.current_version, c.key_current,
+       (SELECT count(*) FROM inserted i WHERE i.stream_id = c.stream_id) AS inserted
+FROM checked c
 """
+_KEYS = "SELECT client_id, key FROM keys.client_keys WHERE client_id = ANY($1::text[])"
+#: attempts at sealing with the client's current key before giving up
+_SEAL_ATTEMPTS = 3
+#: appends to different streams that one statement may carry
+MAX_GROUP = 64
+
+
+@dataclass
+class _Append:
+    """One caller's append, waiting for a statement."""
+
+    stream_id: str
+    expected_version: int
+    events: Sequence[EventBase]
+    done: asyncio.Future[int] = field(default_factory=lambda: asyncio.get_running_loop().create_future())
+    taken: bool = False
+
 
 _READ_STREAM = """
 SELECT global_position, stream_id, stream_version, event_id::text, event_type, envelope::text
@@ -97,6 +152,7 @@ class EventStore:
         source: str,
         service: str | None = None,
         on_append: Callable[[], None] | None = None,
+        max_writers: int = 4,
     ) -> None:
         self._pool = pool
         self.schema = schema
@@ -110,6 +166,10 @@ class EventStore:
         self._read_all_sql = _READ_ALL.format(s=s)
         #: called after each append (the relay's wake-up in this process)
         self._on_append = on_append
+        #: appends without a caller's transaction, waiting for a statement
+        self._waiting: list[_Append] = []
+        #: statements of waiting appends in flight at once (group commit)
+        self._writers = asyncio.Semaphore(max_writers)
 
     def subject_for(self, event: EventBase) -> str:
         return event_subject(
@@ -131,7 +191,9 @@ class EventStore:
         """Append ``events`` after ``expected_version``; return the new stream version.
 
         Raises :class:`ConcurrencyConflict` if the stream is not at ``expected_version``.
-        Pass ``conn`` to append inside a transaction of your own.
+        Pass ``conn`` to append inside a transaction of your own. Without one, the append
+        is committed on its own, and may share its statement and commit with appends to
+        other streams made at the same moment (group commit, docs/adr/0012).
         """
         if not events:
             return expected_version
@@ -143,61 +205,165 @@ class EventStore:
                     f"event {event.event_id} has version {event.stream_version}, "
                     f"expected {expected_version + offset}"
                 )
-        try:
-            if conn is None:
-                async with self._pool.acquire() as own:
-                    args = await self._columns(own, stream_id, events)
-                    row = await own.fetchrow(self._append_sql, stream_id, expected_version, *args)
-            else:
-                args = await self._columns(conn, stream_id, events)
-                row = await conn.fetchrow(self._append_sql, stream_id, expected_version, *args)
-        except asyncpg.UniqueViolationError as exc:
-            if exc.constraint_name and exc.constraint_name.endswith("event_id_key"):
-                raise ValueError("an event with this event_id is already stored") from exc
-            raise ConcurrencyConflict(stream_id, expected_version, None) from exc
-        assert row is not None
-        if row["inserted"] != len(events):
-            raise ConcurrencyConflict(stream_id, expected_version, row["current_version"])
-        if self._on_append is not None:
-            self._on_append()
-        return expected_version + len(events)
+        request = _Append(stream_id, expected_version, events)
+        if conn is not None:
+            request.taken = True
+            await self._write_alone(conn, request)
+        else:
+            await self._write_grouped(request)
+        return await request.done
 
-    async def _columns(
-        self, conn: asyncpg.Connection, stream_id: str, events: Sequence[EventBase]
-    ) -> list[Any]:
-        versions, ids, types, schema_versions, occurred, recorded = [], [], [], [], [], []
-        envelopes, subjects, payloads = [], [], []
-        key: bytes | None = None
-        key_read = False
+    async def _write_grouped(self, request: _Append) -> None:
+        """Group commit: at most ``max_writers`` statements are in flight; whoever gets
+        a turn writes every waiting append (one per stream, up to :data:`MAX_GROUP`) in
+        one statement. Alone, an append goes straight through; under load, appends share
+        a commit instead of queueing for one each."""
+        self._waiting.append(request)
+        while not request.taken:
+            async with self._writers:
+                if not request.taken:
+                    # Shielded: a caller cancelled meanwhile must not cut short a statement
+                    # that carries other callers' appends.
+                    await asyncio.shield(self._write_group(self._take_group()))
+        await asyncio.wait([request.done])
+
+    def _take_group(self) -> list[_Append]:
+        group: list[_Append] = []
+        streams: set[str] = set()
+        rest: list[_Append] = []
+        for r in self._waiting:
+            if r.stream_id in streams or len(group) >= MAX_GROUP:
+                rest.append(r)  # a stream's second append waits for the next statement
+            else:
+                r.taken = True
+                streams.add(r.stream_id)
+                group.append(r)
+        self._waiting = rest
+        return group
+
+    async def _write_group(self, group: list[_Append]) -> None:
+        """One statement for the group. If a unique key stops it (a concurrent writer of
+        one of its streams), each append again on its own, to find whose it was. Every
+        append's future is settled, with its error if it failed."""
+        try:
+            async with self._pool.acquire() as conn:
+                try:
+                    await self._write(conn, group)
+                except asyncpg.UniqueViolationError:
+                    if len(group) == 1:
+                        raise
+                    for request in group:
+                        if not request.done.done():
+                            try:
+                                await self._write_alone(conn, request)
+                            except Exception as exc:
+                                _settle(request, exc)
+        except Exception as exc:
+            for request in group:
+                _settle(request, _typed(exc, request))
+
+    async def _write_alone(self, conn: asyncpg.Connection, request: _Append) -> None:
+        try:
+            await self._write(conn, [request])
+        except asyncpg.UniqueViolationError as exc:
+            raise _typed(exc, request) from exc
+
+    async def _write(self, conn: asyncpg.Connection, group: list[_Append]) -> None:
+        """Seal, run the append statement, and settle each append's future; appends
+        whose key was not current are sealed again with the current key and retried."""
+        todo = group
+        for attempt in range(_SEAL_ATTEMPTS):
+            sealed = await self._seal(conn, todo, read_every_key=attempt > 0)
+            rows = await conn.fetch(self._append_sql, *self._columns(sealed))
+            by_stream = {row["stream_id"]: row for row in rows}
+            retry: list[_Append] = []
+            for request in todo:
+                row = by_stream[request.stream_id]
+                expected, current = request.expected_version, row["current_version"]
+                if current != expected or (row["key_current"] and row["inserted"] != len(request.events)):
+                    _settle(request, ConcurrencyConflict(request.stream_id, expected, current))
+                elif not row["key_current"]:
+                    retry.append(request)
+                else:
+                    request.done.set_result(expected + len(request.events))
+            if len(retry) < len(todo) and self._on_append is not None:
+                self._on_append()
+            if not retry:
+                return
+            todo = retry
+        for request in todo:
+            _settle(
+                request,
+                RuntimeError(f"the key of {request.stream_id!r} kept changing while appending; retry"),
+            )
+
+    async def _seal(
+        self, conn: asyncpg.Connection, group: list[_Append], *, read_every_key: bool = False
+    ) -> list[_Sealed]:
+        """Each append's envelopes, with personal fields sealed under the client's key: a
+        new key for a new stream (made by the append statement), else the current one
+        (read here; a client without one gets a new one). ``read_every_key``: read new
+        streams' keys too (a retry, after another writer made one first)."""
+        wrapped = [self._wrap(request.events) for request in group]
+        personal = [
+            any(erasure.has_personal_data(event, data) for event, (_, data) in zip(r.events, w, strict=True))
+            for r, w in zip(group, wrapped, strict=True)
+        ]
+        existing = [
+            r.stream_id
+            for r, p in zip(group, personal, strict=True)
+            if p and (r.expected_version > 0 or read_every_key)
+        ]
+        stored: dict[str, bytes | None] = {}
+        if existing:
+            rows = await conn.fetch(_KEYS, existing)
+            stored = {r["client_id"]: (bytes(r["key"]) if r["key"] is not None else None) for r in rows}
+        out: list[_Sealed] = []
+        for request, envelopes, has_personal in zip(group, wrapped, personal, strict=True):
+            key: bytes | None = None
+            new = False
+            if has_personal:
+                if request.stream_id in stored:
+                    key = stored[request.stream_id]  # None: erased, and sealed as ERASED
+                else:
+                    key, new = erasure.new_key(), True
+                for event, (_, data) in zip(request.events, envelopes, strict=True):
+                    erasure.seal(event, data, key)
+            out.append(_Sealed(request, envelopes, key, new))
+        return out
+
+    def _wrap(self, events: Sequence[EventBase]) -> list[tuple[CloudEventEnvelope, dict[str, Any]]]:
+        """Each event's envelope and its data, for sealing in place."""
+        out = []
         for event in events:
             envelope = CloudEventEnvelope.wrap(event, source=self._source)
-            data = dict(envelope.data)
-            if erasure.has_personal_data(event, data):
-                # Personal fields travel and rest encrypted with the client's key (ADR 11).
-                if not key_read:
-                    key, key_read = await erasure.key_for_writing(conn, stream_id), True
-                envelope = envelope.model_copy(update={"data": erasure.seal(event, data, key)})
-            payload = envelope.to_bytes()
-            versions.append(event.stream_version)
-            ids.append(event.event_id)
-            types.append(event.event_type)
-            schema_versions.append(event.schema_version)
-            occurred.append(event.occurred_at)
-            recorded.append(event.recorded_at)
-            envelopes.append(payload.decode())
-            subjects.append(self.subject_for(event))
-            payloads.append(payload)
-        return [
-            versions,
-            ids,
-            types,
-            schema_versions,
-            occurred,
-            recorded,
-            envelopes,
-            subjects,
-            payloads,
-        ]
+            out.append((envelope, dict(envelope.data)))
+        return out
+
+    def _columns(self, sealed: list[_Sealed]) -> list[Any]:
+        columns: list[list[Any]] = [[] for _ in range(13)]
+        for item in sealed:
+            request = item.request
+            columns[0].append(request.stream_id)
+            columns[1].append(request.expected_version)
+            columns[2].append(item.key)
+            columns[3].append(item.new)
+            for event, (envelope, data) in zip(request.events, item.envelopes, strict=True):
+                text = envelope.model_copy(update={"data": data}).to_text()
+                row = (
+                    request.stream_id,
+                    event.stream_version,
+                    event.event_id,
+                    event.event_type,
+                    event.schema_version,
+                    event.occurred_at,
+                    event.recorded_at,
+                    text,
+                    self.subject_for(event),
+                )
+                for column, value in zip(columns[4:], row, strict=True):
+                    column.append(value)
+        return columns
 
     async def read_stream(
         self, stream_id: str, *, after_version: int = 0, conn: asyncpg.Connection | None = None
@@ -224,6 +390,21 @@ class EventStore:
         async with self._pool.acquire() as conn:
             rows = await conn.fetch(self._read_all_sql, after_position, limit)
         return [_stored(r) for r in rows]
+
+
+def _settle(request: _Append, exc: Exception) -> None:
+    if not request.done.done():
+        request.done.set_exception(exc)
+
+
+def _typed(exc: Exception, request: _Append) -> Exception:
+    """A unique key's error as the caller's: a duplicate event id, or a stream that
+    another writer appended to first."""
+    if not isinstance(exc, asyncpg.UniqueViolationError):
+        return exc
+    if exc.constraint_name and exc.constraint_name.endswith("event_id_key"):
+        return ValueError("an event with this event_id is already stored")
+    return ConcurrencyConflict(request.stream_id, request.expected_version, None)
 
 
 def _stored(row: asyncpg.Record) -> StoredEvent:

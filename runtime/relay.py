@@ -43,9 +43,15 @@ from runtime.db import quote_ident
 log = logging.getLogger(__name__)
 
 _LEADER = "SELECT pg_try_advisory_xact_lock(hashtext('reitti.relay'), hashtext($1))"
+# An event's envelope is stored once, in ``events`` (docs/adr/0012), and looked up by its
+# unique event id for each claimed row (a join could scan the whole store); a row with a
+# payload of its own (a partner feed's copy) carries it.
 _CLAIM = """
-SELECT outbox_id, event_id::text, subject, payload FROM {s}.outbox
-ORDER BY outbox_id LIMIT $1 FOR UPDATE SKIP LOCKED
+SELECT o.outbox_id, o.event_id::text, o.subject,
+       coalesce(o.payload, (SELECT convert_to(e.envelope::text, 'UTF8') FROM {s}.events e
+                            WHERE e.event_id = o.event_id)) AS payload
+FROM {s}.outbox o
+ORDER BY o.outbox_id LIMIT $1 FOR UPDATE SKIP LOCKED
 """
 _RELEASE = "DELETE FROM {s}.outbox WHERE outbox_id = ANY($1::bigint[])"
 
