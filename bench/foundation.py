@@ -49,7 +49,7 @@ from runtime.db import create_pool
 from runtime.embedded import EmbeddedNats, EmbeddedPostgres, free_port
 from runtime.eventstore import EventStore
 from runtime.preparation import prepare_everything, service_migrations
-from runtime.relay import OutboxRelay
+from runtime.relay import OutboxRelay, OutboxSignal
 from runtime.replay import last_sequence, rebuild
 from runtime.streams import connect_nats, events_stream_config
 from services.intake.app import SOURCE as INTAKE_SOURCE
@@ -314,8 +314,15 @@ async def raw_callback_read(js: JetStreamContext, settings: Settings) -> tuple[i
 # --------------------------------------------------------------------------- Reitti
 
 
-def intake_store(pool: asyncpg.Pool, settings: Settings) -> EventStore:
-    return EventStore(pool, schema=INTAKE_SCHEMA, namespace=settings.namespace, source=INTAKE_SOURCE)
+def intake_store(pool: asyncpg.Pool, settings: Settings, signal: OutboxSignal | None = None) -> EventStore:
+    """Intake's event store; with ``signal``, appends wake the relay as in the service."""
+    return EventStore(
+        pool,
+        schema=INTAKE_SCHEMA,
+        namespace=settings.namespace,
+        source=INTAKE_SOURCE,
+        on_append=signal.notify if signal is not None else None,
+    )
 
 
 async def appends(store: EventStore, events: Sequence[EventBase], concurrency: int) -> float:
@@ -329,8 +336,10 @@ async def appends(store: EventStore, events: Sequence[EventBase], concurrency: i
     return await timed(asyncio.gather(*(worker() for _ in range(concurrency))))
 
 
-def relay(pool: asyncpg.Pool, js: JetStreamContext, settings: Settings) -> OutboxRelay:
-    return OutboxRelay(pool, js, schema=INTAKE_SCHEMA, stream=settings.events_stream)
+def relay(
+    pool: asyncpg.Pool, js: JetStreamContext, settings: Settings, signal: OutboxSignal | None = None
+) -> OutboxRelay:
+    return OutboxRelay(pool, js, schema=INTAKE_SCHEMA, stream=settings.events_stream, signal=signal)
 
 
 async def outbox_size(pool: asyncpg.Pool) -> int:
@@ -433,12 +442,13 @@ async def poll_consumed(
 
 
 @contextlib.asynccontextmanager
-async def intake_relay_running(settings: Settings) -> AsyncIterator[None]:
-    """The intake relay as a service runs it: own pool, own NATS connection, ``run``."""
+async def intake_relay_running(settings: Settings, signal: OutboxSignal) -> AsyncIterator[None]:
+    """The intake relay as the service runs it: own pool, own NATS connection, ``run``,
+    woken by the appends of this process (``signal``)."""
     pool = await create_pool(settings.database_url)
     nc = await connect_nats(settings.nats_url, name="reitti-bench-relay")
     stop = asyncio.Event()
-    task = asyncio.create_task(relay(pool, nc.jetstream(), settings).run(stop))
+    task = asyncio.create_task(relay(pool, nc.jetstream(), settings, signal).run(stop))
     try:
         yield
     finally:
@@ -492,12 +502,13 @@ async def end_to_end(
     thin slice's consumer alone instead of the whole reporting service."""
     await js.purge_stream(settings.events_stream)  # reporting starts from an empty log
     start = await last_sequence(js, settings)
-    store = intake_store(pool, settings)
+    signal = OutboxSignal()
+    store = intake_store(pool, settings, signal)
     measured = sample_events(round(opts.e2e_rate * opts.e2e_seconds))
     warmup = sample_events(max(20, int(opts.e2e_rate // 10)))
     result = EndToEnd()
     consumer = thin_slice_running(settings) if thin else reporting_running(settings)
-    async with intake_relay_running(settings), consumer:
+    async with intake_relay_running(settings, signal), consumer:
         await paced_appends(store, warmup, opts.e2e_rate, None)
         name = ThinSliceProjection.name if thin else REPORTING_CONSUMER
         await wait_until_consumed(pool, start, len(warmup), consumer=name)
@@ -719,7 +730,9 @@ def evaluate(figures: dict[str, Figure], e2e: dict[str, Any]) -> dict[str, dict[
     for name, num, den, threshold in TARGETS:
         ratio = figures[num].median / figures[den].median if figures[den].median else 0.0
         checks[name] = {"value": ratio, "target": f">= {threshold:.2f}", "met": ratio >= threshold}
-    p99 = e2e["latency_ms"]["p99"]
+    # Judged on when the poller saw the row, after the consumer's commit: an upper bound
+    # (it includes the poll interval), stricter than the consumer's transaction start.
+    p99 = e2e["latency_seen_by_poller_ms"]["p99"]
     met = (
         p99 < E2E_P99_TARGET_MS and e2e["missing"] == 0 and e2e["achieved_rate"] >= 0.95 * e2e["target_rate"]
     )
