@@ -39,7 +39,9 @@ class CloudEventEnvelope(BaseModel):
     data: dict[str, Any]
 
     @classmethod
-    def wrap(cls, event: EventBase, *, source: str) -> CloudEventEnvelope:
+    def wrap(cls, event: EventBase, *, source: str, data: dict[str, Any] | None = None) -> CloudEventEnvelope:
+        """``event`` in its envelope; ``data``: the event's JSON as already prepared
+        (sealed, by the event store) instead of ``event.data()``."""
         return cls(
             id=event.event_id,
             source=source,
@@ -51,7 +53,7 @@ class CloudEventEnvelope(BaseModel):
             streamversion=event.stream_version,
             correlationid=event.correlation_id,
             causationid=event.causation_id,
-            data=event.data(),
+            data=event.data() if data is None else data,
         )
 
     def to_text(self) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cache
 
 from contracts.base import Side
 
@@ -23,6 +24,7 @@ def _check(token: str, what: str, pattern: re.Pattern[str] = _TOKEN) -> str:
     return token
 
 
+@cache
 def organisation_slug(name: str) -> str:
     """``'Mäntyharju'`` -> ``'mantyharju'``: organisation names as subject tokens."""
     table = str.maketrans({"ä": "a", "ö": "o", "å": "a", "Ä": "a", "Ö": "o", "Å": "a"})

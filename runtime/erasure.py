@@ -92,37 +92,40 @@ def _paths(event_type: type[EventBase]) -> tuple[tuple[str, ...], ...]:
     return tuple(tuple(p.split(".")) for p in personal_fields(event_type))
 
 
-def has_personal_data(event: EventBase, data: dict[str, Any]) -> bool:
-    """Whether ``data`` (the event's JSON) holds a non-empty personal value of a client."""
-    if not event.stream_id.startswith(CLIENT_STREAM_PREFIX):
-        return False
-    found: list[str] = []
-
-    def note(path: str, value: str) -> str:
-        found.append(path)
-        return value
-
-    for parts in _paths(type(event)):
-        _walk(data, parts, "", note)
-    return bool(found)
+def may_hold_personal_data(event: EventBase) -> bool:
+    """Whether ``event`` is a client's and its type has personal fields (which may be
+    empty): a cheap test, on the type, before the key is looked up."""
+    return event.stream_id.startswith(CLIENT_STREAM_PREFIX) and bool(_paths(type(event)))
 
 
 def seal(event: EventBase, data: dict[str, Any], key: bytes | None) -> dict[str, Any]:
     """``data`` (the event's JSON, changed in place and returned) with every non-empty
     personal value encrypted under ``key``; with :data:`ERASED` instead when the client
     was erased (``key`` None)."""
+    seal_in_place(event, data, key)
+    return data
+
+
+def seal_in_place(event: EventBase, data: dict[str, Any], key: bytes | None) -> int:
+    """As :func:`seal`; returns how many values it sealed (0: nothing personal in it)."""
     event_id = str(event.event_id)
+    aead = AESGCM(key) if key is not None else None
+    sealed = 0
 
     def encrypt(path: str, value: str) -> str:
-        if key is None:
+        nonlocal sealed
+        sealed += 1
+        if aead is None:
             return ERASED
         nonce = os.urandom(_NONCE)
-        sealed = AESGCM(key).encrypt(nonce, value.encode(), _aad(event_id, path))
-        return PREFIX + base64.b64encode(nonce + sealed).decode()
+        return (
+            PREFIX
+            + base64.b64encode(nonce + aead.encrypt(nonce, value.encode(), _aad(event_id, path))).decode()
+        )
 
     for parts in _paths(type(event)):
         _walk(data, parts, "", encrypt)
-    return data
+    return sealed
 
 
 def _walk(node: Any, parts: tuple[str, ...], prefix: str, change: Any) -> None:

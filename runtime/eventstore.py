@@ -37,10 +37,10 @@ class ConcurrencyConflict(Exception):
 
 @dataclass(frozen=True)
 class _Sealed:
-    """An append ready for the statement: its envelopes sealed under ``key``."""
+    """An append ready for the statement: its events' data sealed under ``key``."""
 
     request: _Append
-    envelopes: list[tuple[CloudEventEnvelope, dict[str, Any]]]
+    data: list[dict[str, Any]]
     key: bytes | None
     new: bool
 
@@ -126,7 +126,6 @@ class _Append:
     expected_version: int
     events: Sequence[EventBase]
     done: asyncio.Future[int] = field(default_factory=lambda: asyncio.get_running_loop().create_future())
-    taken: bool = False
 
 
 _READ_STREAM = """
@@ -168,8 +167,10 @@ class EventStore:
         self._on_append = on_append
         #: appends without a caller's transaction, waiting for a statement
         self._waiting: list[_Append] = []
-        #: statements of waiting appends in flight at once (group commit)
-        self._writers = asyncio.Semaphore(max_writers)
+        #: writer tasks, and so statements of waiting appends, in flight at once
+        self._max_writers = max_writers
+        self._active_writers = 0
+        self._writer_tasks: set[asyncio.Task[None]] = set()
 
     def subject_for(self, event: EventBase) -> str:
         return event_subject(
@@ -207,25 +208,31 @@ class EventStore:
                 )
         request = _Append(stream_id, expected_version, events)
         if conn is not None:
-            request.taken = True
             await self._write_alone(conn, request)
         else:
-            await self._write_grouped(request)
+            self._enqueue(request)
         return await request.done
 
-    async def _write_grouped(self, request: _Append) -> None:
-        """Group commit: at most ``max_writers`` statements are in flight; whoever gets
-        a turn writes every waiting append (one per stream, up to :data:`MAX_GROUP`) in
-        one statement. Alone, an append goes straight through; under load, appends share
-        a commit instead of queueing for one each."""
+    def _enqueue(self, request: _Append) -> None:
+        """Group commit: the append waits in a queue that at most ``max_writers`` writer
+        tasks empty, each writing every waiting append (one per stream, up to
+        :data:`MAX_GROUP`) in one statement. Alone, an append goes straight through;
+        under load, appends share a commit instead of queueing for one each. The writers
+        are tasks of their own, so a caller cancelled meanwhile cannot cut short a
+        statement that carries other callers' appends."""
         self._waiting.append(request)
-        while not request.taken:
-            async with self._writers:
-                if not request.taken:
-                    # Shielded: a caller cancelled meanwhile must not cut short a statement
-                    # that carries other callers' appends.
-                    await asyncio.shield(self._write_group(self._take_group()))
-        await asyncio.wait([request.done])
+        if self._active_writers < self._max_writers:
+            self._active_writers += 1
+            writer = asyncio.create_task(self._writer())
+            self._writer_tasks.add(writer)
+            writer.add_done_callback(self._writer_tasks.discard)
+
+    async def _writer(self) -> None:
+        try:
+            while self._waiting:
+                await self._write_group(self._take_group())
+        finally:
+            self._active_writers -= 1
 
     def _take_group(self) -> list[_Append]:
         group: list[_Append] = []
@@ -235,7 +242,6 @@ class EventStore:
             if r.stream_id in streams or len(group) >= MAX_GROUP:
                 rest.append(r)  # a stream's second append waits for the next statement
             else:
-                r.taken = True
                 streams.add(r.stream_id)
                 group.append(r)
         self._waiting = rest
@@ -284,7 +290,7 @@ class EventStore:
                     _settle(request, ConcurrencyConflict(request.stream_id, expected, current))
                 elif not row["key_current"]:
                     retry.append(request)
-                else:
+                elif not request.done.done():  # (done: its caller was cancelled meanwhile)
                     request.done.set_result(expected + len(request.events))
             if len(retry) < len(todo) and self._on_append is not None:
                 self._on_append()
@@ -300,15 +306,12 @@ class EventStore:
     async def _seal(
         self, conn: asyncpg.Connection, group: list[_Append], *, read_every_key: bool = False
     ) -> list[_Sealed]:
-        """Each append's envelopes, with personal fields sealed under the client's key: a
-        new key for a new stream (made by the append statement), else the current one
+        """Each append's event data, with personal fields sealed under the client's key:
+        a new key for a new stream (made by the append statement), else the current one
         (read here; a client without one gets a new one). ``read_every_key``: read new
-        streams' keys too (a retry, after another writer made one first)."""
-        wrapped = [self._wrap(request.events) for request in group]
-        personal = [
-            any(erasure.has_personal_data(event, data) for event, (_, data) in zip(r.events, w, strict=True))
-            for r, w in zip(group, wrapped, strict=True)
-        ]
+        streams' keys too (a retry, after another writer made one first). An append with
+        nothing personal in it involves no key."""
+        personal = [any(erasure.may_hold_personal_data(e) for e in r.events) for r in group]
         existing = [
             r.stream_id
             for r, p in zip(group, personal, strict=True)
@@ -319,25 +322,22 @@ class EventStore:
             rows = await conn.fetch(_KEYS, existing)
             stored = {r["client_id"]: (bytes(r["key"]) if r["key"] is not None else None) for r in rows}
         out: list[_Sealed] = []
-        for request, envelopes, has_personal in zip(group, wrapped, personal, strict=True):
+        for request, may_be_personal in zip(group, personal, strict=True):
+            data = [event.data() for event in request.events]
             key: bytes | None = None
             new = False
-            if has_personal:
+            if may_be_personal:
                 if request.stream_id in stored:
                     key = stored[request.stream_id]  # None: erased, and sealed as ERASED
                 else:
                     key, new = erasure.new_key(), True
-                for event, (_, data) in zip(request.events, envelopes, strict=True):
-                    erasure.seal(event, data, key)
-            out.append(_Sealed(request, envelopes, key, new))
-        return out
-
-    def _wrap(self, events: Sequence[EventBase]) -> list[tuple[CloudEventEnvelope, dict[str, Any]]]:
-        """Each event's envelope and its data, for sealing in place."""
-        out = []
-        for event in events:
-            envelope = CloudEventEnvelope.wrap(event, source=self._source)
-            out.append((envelope, dict(envelope.data)))
+                sealed = sum(
+                    erasure.seal_in_place(event, d, key)
+                    for event, d in zip(request.events, data, strict=True)
+                )
+                if not sealed:
+                    key, new = None, False  # every personal field empty: no key needed
+            out.append(_Sealed(request, data, key, new))
         return out
 
     def _columns(self, sealed: list[_Sealed]) -> list[Any]:
@@ -348,8 +348,8 @@ class EventStore:
             columns[1].append(request.expected_version)
             columns[2].append(item.key)
             columns[3].append(item.new)
-            for event, (envelope, data) in zip(request.events, item.envelopes, strict=True):
-                text = envelope.model_copy(update={"data": data}).to_text()
+            for event, data in zip(request.events, item.data, strict=True):
+                text = CloudEventEnvelope.wrap(event, source=self._source, data=data).to_text()
                 row = (
                     request.stream_id,
                     event.stream_version,

@@ -175,3 +175,27 @@ async def test_an_erasure_between_reading_the_key_and_appending_is_not_missed(po
     first, second = await stored_data(pool, client)
     assert str(first["client"]["personal_identity_code"]).startswith(erasure.PREFIX)  # type: ignore[index]
     assert second["client"]["personal_identity_code"] == erasure.ERASED  # type: ignore[index]
+
+
+async def test_a_caller_cancelled_mid_statement_does_not_cut_short_the_others(pool, settings) -> None:
+    """The statement carrying a group runs in a writer task of its own: cancelling one of
+    its callers leaves the statement, and so the other callers' appends, to finish."""
+    es = store(pool, settings, max_writers=1)
+    contested, cancelled, kept = new_client(), new_client(), new_client()
+    async with pool.acquire() as blocker:
+        tx = blocker.transaction()
+        await tx.start()
+        await es.append(contested, 0, [client_referred(contested, 1)], conn=blocker)
+        calls = [
+            asyncio.ensure_future(es.append(c, 0, [client_referred(c, 1)]))
+            for c in (contested, cancelled, kept)
+        ]
+        await asyncio.sleep(0.3)  # the group's statement waits on the blocker's row
+        calls[1].cancel()
+        await tx.commit()
+        results = await asyncio.gather(*calls, return_exceptions=True)
+    assert isinstance(results[0], ConcurrencyConflict)
+    assert isinstance(results[1], asyncio.CancelledError)
+    assert results[2] == 1
+    stored = {r["stream_id"] for r in await pool.fetch("SELECT stream_id FROM intake.events")}
+    assert stored == {contested, cancelled, kept}, "the cancelled caller's append was not cut short"

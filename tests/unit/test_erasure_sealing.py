@@ -7,7 +7,7 @@ import os
 from contracts.envelope import CloudEventEnvelope
 from contracts.intake import AreaFinding, AssessmentArea
 from contracts.registry import decode_event
-from runtime.erasure import ERASED, PREFIX, has_personal_data, reveal, seal
+from runtime.erasure import ERASED, PREFIX, may_hold_personal_data, reveal, seal, seal_in_place
 from tests.support.factories import client_referred
 from tests.unit.test_guidance_domain import assessment
 
@@ -76,4 +76,14 @@ def test_an_erased_clients_new_events_carry_the_marker_and_non_client_streams_ca
     envelope = sealed(event, key=None)
     assert set(envelope.data["client"].values()) == {ERASED}
     session = client_referred("info-session-1")
-    assert not has_personal_data(session, session.data())
+    assert not may_hold_personal_data(session)
+    assert may_hold_personal_data(event)
+
+
+def test_sealing_counts_only_non_empty_personal_values() -> None:
+    event = client_referred()
+    data = event.data()
+    assert seal_in_place(event, data, KEY) == 3  # first name, last name, identity code
+    nothing = event.model_copy(update={"client": event.client.model_copy(update={"first_name": ""})})
+    empty = nothing.data()
+    assert seal_in_place(nothing, empty, KEY) == 2 and empty["client"]["first_name"] == ""
