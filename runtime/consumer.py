@@ -85,7 +85,11 @@ CONTENTION_ERRORS: tuple[type[BaseException], ...] = (
 
 
 class Projection(Protocol):
-    """A read model fed by events. ``apply`` runs inside the consumer's transaction."""
+    """A read model fed by events. ``apply`` runs inside the consumer's transaction.
+
+    A projection that keeps no personal data says so with a class attribute
+    ``reads_personal_data = False`` (see :func:`reads_personal_data`): it is then never
+    given the clients' keys, and every personal field reaches it as ``[erased]``."""
 
     #: the consumer (durable) name, also the row key in consumer tracking
     name: str
@@ -96,6 +100,13 @@ class Projection(Protocol):
     async def apply(
         self, conn: asyncpg.Connection, event: EventBase, envelope: CloudEventEnvelope
     ) -> None: ...
+
+
+def reads_personal_data(projection: object) -> bool:
+    """Whether ``projection`` is given personal fields readable (the default), or, having
+    declared ``reads_personal_data = False``, only ever sees them as ``[erased]``: data
+    minimisation, and no key read for it."""
+    return bool(getattr(projection, "reads_personal_data", True))
 
 
 class Delivery(Protocol):
@@ -160,7 +171,7 @@ async def keys_for(
     conn: asyncpg.Connection | asyncpg.Pool, envelopes: list[CloudEventEnvelope]
 ) -> dict[str, bytes | None]:
     """The keys the sealed ``envelopes`` need, read now (never kept across batches)."""
-    sealed = [e.subject for e in envelopes if erasure.is_sealed(e.data)]
+    sealed = [e.subject for e in envelopes if erasure.envelope_sealed(e)]
     return await erasure.fetch_keys(conn, sealed) if sealed else {}
 
 
@@ -231,6 +242,10 @@ class ExactlyOnceConsumer:
     @property
     def name(self) -> str:
         return self.projection.name
+
+    @property
+    def reads_personal_data(self) -> bool:
+        return reads_personal_data(self.projection)
 
     async def apply_in(
         self,
@@ -413,8 +428,9 @@ class ExactlyOnceConsumer:
         await self._dead_letter(msg, reason, int(meta.sequence.stream), int(meta.num_delivered), exc.envelope)
 
     async def _keys(self, envelopes: list[tuple[Delivery, CloudEventEnvelope]]) -> erasure.Keys:
-        """The clients' keys for one batch, read through database outages like the rest."""
-        if not any(erasure.is_sealed(e.data) for _, e in envelopes):
+        """The clients' keys for one batch, read through database outages like the rest;
+        none for a projection that reads no personal data."""
+        if not self.reads_personal_data or not any(erasure.envelope_sealed(e) for _, e in envelopes):
             return {}
         delay, cap = self.outage_backoff
         while True:

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import base64
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import date
 from functools import cache
 from typing import Any
@@ -161,22 +161,31 @@ def is_sealed(data: Any) -> bool:
     return False
 
 
-def reveal_data(data: dict[str, Any], event_id: str, key: bytes | None) -> dict[str, Any]:
-    """A copy of ``data`` with every ``enc:v1:`` string decrypted, or :data:`ERASED`
-    when ``key`` is None (erased) or the ciphertext does not open under it."""
+def _opener(event_id: str, key: bytes | None) -> Callable[[str, str], str]:
+    """``open(path, ciphertext)``: the plaintext, or :data:`ERASED` when ``key`` is None
+    (erased) or the ciphertext does not open under it."""
     aead = AESGCM(key) if key is not None else None
+
+    def open_value(path: str, value: str) -> str:
+        if aead is None:
+            return ERASED
+        try:
+            raw = base64.b64decode(value[len(PREFIX) :], validate=True)
+            return aead.decrypt(raw[:_NONCE], raw[_NONCE:], _aad(event_id, path)).decode()
+        except (InvalidTag, ValueError):
+            return ERASED
+
+    return open_value
+
+
+def reveal_data(data: dict[str, Any], event_id: str, key: bytes | None) -> dict[str, Any]:
+    """A copy of ``data`` with every ``enc:v1:`` string anywhere in it decrypted, or
+    :data:`ERASED` when ``key`` is None (erased) or the ciphertext does not open under it."""
+    open_value = _opener(event_id, key)
 
     def open_(value: Any, path: str) -> Any:
         if isinstance(value, str):
-            if not value.startswith(PREFIX):
-                return value
-            if aead is None:
-                return ERASED
-            try:
-                raw = base64.b64decode(value[len(PREFIX) :], validate=True)
-                return aead.decrypt(raw[:_NONCE], raw[_NONCE:], _aad(event_id, path)).decode()
-            except (InvalidTag, ValueError):
-                return ERASED
+            return open_value(path, value) if value.startswith(PREFIX) else value
         if isinstance(value, dict):
             return {k: open_(v, f"{path}.{k}" if path else k) for k, v in value.items()}
         if isinstance(value, list):
@@ -187,12 +196,71 @@ def reveal_data(data: dict[str, Any], event_id: str, key: bytes | None) -> dict[
     return revealed
 
 
+@cache
+def _sealed_at(event_type: str, schema_version: int) -> tuple[tuple[str, ...], ...] | None:
+    """Where an envelope's personal fields can be: the personal paths of its contract when
+    the envelope is of the current schema version (sealing wrote exactly those); None for
+    an older version or an unknown type, which are searched whole. (So marking a field
+    personal, or no longer personal, is a new schema version of the event.)"""
+    from contracts.registry import EVENT_TYPES
+
+    cls = EVENT_TYPES.get(event_type)
+    if cls is None or cls.schema_version != schema_version:
+        return None
+    return _paths(cls)
+
+
+def envelope_sealed(envelope: CloudEventEnvelope) -> bool:
+    """Whether the envelope holds a ciphertext (looking only where its contract puts
+    personal fields, when it can)."""
+    paths = _sealed_at(envelope.type, envelope.schemaversion)
+    if paths is None:
+        return is_sealed(envelope.data)
+    found: list[str] = []
+
+    def note(path: str, value: str) -> str:
+        if value.startswith(PREFIX):
+            found.append(path)
+        return value
+
+    for parts in paths:
+        _walk(envelope.data, parts, "", note)
+    return bool(found)
+
+
+def _open_at(node: Any, parts: tuple[str, ...], prefix: str, open_value: Callable[[str, str], str]) -> Any:
+    """``node`` with the ciphertexts at ``parts`` opened: a copy of what changed, the same
+    objects where nothing did."""
+    if isinstance(node, list):
+        items = [_open_at(item, parts, f"{prefix}{i}.", open_value) for i, item in enumerate(node)]
+        return node if all(a is b for a, b in zip(items, node, strict=True)) else items
+    if not isinstance(node, dict) or parts[0] not in node:
+        return node
+    name, value = parts[0], node[parts[0]]
+    if len(parts) > 1:
+        changed = _open_at(value, parts[1:], f"{prefix}{name}.", open_value)
+    elif isinstance(value, str) and value.startswith(PREFIX):
+        changed = open_value(f"{prefix}{name}", value)
+    else:
+        return node
+    return node if changed is value else {**node, name: changed}
+
+
 def reveal(envelope: CloudEventEnvelope, keys: Keys) -> CloudEventEnvelope:
     """``envelope`` with its personal fields readable (or :data:`ERASED`), using the
     client's key from ``keys`` (as fetched by :func:`fetch_keys` for this call)."""
-    if not is_sealed(envelope.data):
-        return envelope
-    data = reveal_data(envelope.data, str(envelope.id), keys.get(envelope.subject))
+    paths = _sealed_at(envelope.type, envelope.schemaversion)
+    if paths is None:
+        if not is_sealed(envelope.data):
+            return envelope
+        data = reveal_data(envelope.data, str(envelope.id), keys.get(envelope.subject))
+    else:
+        open_value = _opener(str(envelope.id), keys.get(envelope.subject))
+        data = envelope.data
+        for parts in paths:
+            data = _open_at(data, parts, "", open_value)
+        if data is envelope.data:
+            return envelope
     return envelope.model_copy(update={"data": data})
 
 

@@ -381,7 +381,7 @@ class EventStore:
 
         stored = await self.read_stream(stream_id, conn=conn)
         keys: erasure.Keys = {}
-        if any(erasure.is_sealed(e.envelope.data) for e in stored):
+        if any(erasure.envelope_sealed(e.envelope) for e in stored):
             # Read now, for this call only: an erased key stops working at once.
             keys = await erasure.fetch_keys(conn if conn is not None else self._pool, [stream_id])
         return [decode_event(erasure.reveal(e.envelope, keys)) for e in stored]

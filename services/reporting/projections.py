@@ -158,9 +158,12 @@ MIGRATIONS = [
 
 class ReferralStatistics:
     """Referred clients by year, municipality and referral source: aggregates only, no
-    personal data (the steering group's view)."""
+    personal data (the steering group's view). Standing alone (the thin slice, or a
+    replay of the counts), it is never given the clients' keys."""
 
     name = "reporting"
+    #: data minimisation: personal fields reach it as [erased] (runtime/consumer.py)
+    reads_personal_data = False
 
     def __init__(self, schema: str = "reporting") -> None:
         self.schema = schema

@@ -226,3 +226,57 @@ async def test_dead_letter_reasons_name_the_field_but_not_the_personal_data(
     reason = letters[0]["reason"]
     assert "client.personal_identity_code" in reason
     assert "SECRET" not in reason and "311299" not in reason
+
+
+class FirstNames:
+    """Records the first name each referral reaches it with."""
+
+    def __init__(self, name: str, *, reads_personal_data: bool) -> None:
+        self.name = name
+        self.schema = name
+        self.reads_personal_data = reads_personal_data
+
+    async def create(self, conn: asyncpg.Connection) -> None:
+        await apply_migrations(conn, self.schema, consumer_tracking_migrations())
+        await conn.execute(f"CREATE TABLE {quote_ident(self.schema)}.names (stream_id text, first_name text)")
+
+    async def apply(self, conn: asyncpg.Connection, event: EventBase, envelope: CloudEventEnvelope) -> None:
+        first_name = event.client.first_name  # type: ignore[attr-defined]
+        await conn.execute(
+            f"INSERT INTO {quote_ident(self.schema)}.names VALUES ($1, $2)", event.stream_id, first_name
+        )
+
+
+async def test_a_projection_that_reads_no_personal_data_gets_every_personal_field_as_erased(
+    settings, pool, nats_client
+) -> None:
+    """Data minimisation: the event is sealed in the log; the projection that declares it
+    keeps no personal data is given no key and sees [erased], the other one the name."""
+    from runtime.erasure import ERASED
+    from runtime.eventstore import EventStore
+    from runtime.relay import OutboxRelay
+
+    js = nats_client.jetstream()
+    store = EventStore(pool, schema="intake", namespace=settings.namespace, source="/test", service="intake")
+    event = client_referred()
+    await store.append(event.stream_id, 0, [event])
+    assert await OutboxRelay(pool, js, schema="intake", stream=settings.events_stream).drain() == 1
+    found: dict[str, str] = {}
+    for projection in (
+        FirstNames("reads", reads_personal_data=True),
+        FirstNames("minimal", reads_personal_data=False),
+    ):
+        async with pool.acquire() as conn:
+            await projection.create(conn)
+        consumer = ExactlyOnceConsumer(pool=pool, js=js, settings=settings, projection=projection)
+        subscription = DurableSubscription(settings, projection.name, lambda c=consumer: c)
+        await subscription.start(js)
+        try:
+            row = await eventually(
+                lambda p=projection: pool.fetchrow(f"SELECT first_name FROM {p.schema}.names"),
+                lambda r: r is not None,
+            )
+        finally:
+            await subscription.stop()
+        found[projection.name] = row["first_name"]
+    assert found == {"reads": event.client.first_name, "minimal": ERASED}

@@ -7,7 +7,16 @@ import os
 from contracts.envelope import CloudEventEnvelope
 from contracts.intake import AreaFinding, AssessmentArea
 from contracts.registry import decode_event
-from runtime.erasure import ERASED, PREFIX, may_hold_personal_data, reveal, seal, seal_in_place
+from runtime.erasure import (
+    ERASED,
+    PREFIX,
+    envelope_sealed,
+    may_hold_personal_data,
+    reveal,
+    reveal_data,
+    seal,
+    seal_in_place,
+)
 from tests.support.factories import client_referred
 from tests.unit.test_guidance_domain import assessment
 
@@ -87,3 +96,25 @@ def test_sealing_counts_only_non_empty_personal_values() -> None:
     nothing = event.model_copy(update={"client": event.client.model_copy(update={"first_name": ""})})
     empty = nothing.data()
     assert seal_in_place(nothing, empty, KEY) == 2 and empty["client"]["first_name"] == ""
+
+
+def test_revealing_where_the_contract_puts_personal_fields_equals_searching_the_whole_event() -> None:
+    """Reveal looks only at the contract's personal paths when the envelope is of the
+    current schema version; an older version is searched whole. Both must agree, and the
+    sealed envelope itself must stay sealed (the projection gets it as the log holds it)."""
+    base = assessment()
+    findings = tuple(AreaFinding(area=a, support_need="some", notes=f"n-{a.value}") for a in AssessmentArea)
+    events = [client_referred(), base.model_copy(update={"findings": findings, "summary": "yhteenveto"})]
+    for event in events:
+        envelope = sealed(event)
+        before = envelope.model_dump()
+        for key in (KEY, None, os.urandom(32)):
+            fast = reveal(envelope, {event.stream_id: key})
+            whole = reveal_data(envelope.data, str(envelope.id), key)
+            assert fast.data == whole
+            older = envelope.model_copy(update={"schemaversion": envelope.schemaversion + 1})
+            assert reveal(older, {event.stream_id: key}).data == whole, "the whole-event search"
+        assert envelope.model_dump() == before
+        assert envelope_sealed(envelope)
+        assert not envelope_sealed(CloudEventEnvelope.wrap(event, source="/test"))
+    assert decode_event(reveal(sealed(events[1]), {events[1].stream_id: KEY})) == events[1]
