@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,12 +37,17 @@ class ConcurrencyConflict(Exception):
 
 @dataclass(frozen=True)
 class _Sealed:
-    """An append ready for the statement: its events' data sealed under ``key``."""
+    """An append ready for the statement: its events' rows, their envelopes sealed under
+    ``key`` (made by the statement when ``new``)."""
 
     request: _Append
-    data: list[dict[str, Any]]
+    rows: list[tuple[Any, ...]]
     key: bytes | None
     new: bool
+
+    @property
+    def parameters(self) -> tuple[Any, ...]:
+        return (self.request.stream_id, self.request.expected_version, self.key, self.new)
 
 
 @dataclass(frozen=True)
@@ -118,6 +123,14 @@ _SEAL_ATTEMPTS = 3
 MAX_GROUP = 64
 
 
+#: a statement of several appends that two transactions can stop: each append again alone
+_GROUP_STOPPERS: tuple[type[Exception], ...] = (
+    asyncpg.UniqueViolationError,
+    asyncpg.DeadlockDetectedError,
+    asyncpg.SerializationError,
+)
+
+
 @dataclass
 class _Append:
     """One caller's append, waiting for a statement."""
@@ -126,6 +139,18 @@ class _Append:
     expected_version: int
     events: Sequence[EventBase]
     done: asyncio.Future[int] = field(default_factory=lambda: asyncio.get_running_loop().create_future())
+    #: its outcome is decided (committed, or refused): a retry of the group skips it
+    finished: bool = False
+
+    def succeed(self) -> None:
+        self.finished = True
+        if not self.done.done():  # (done: its caller was cancelled meanwhile)
+            self.done.set_result(self.expected_version + len(self.events))
+
+    def fail(self, exc: BaseException) -> None:
+        self.finished = True
+        if not self.done.done():
+            self.done.set_exception(exc)
 
 
 _READ_STREAM = """
@@ -171,6 +196,8 @@ class EventStore:
         self._max_writers = max_writers
         self._active_writers = 0
         self._writer_tasks: set[asyncio.Task[None]] = set()
+        #: streams with an append in a statement right now
+        self._in_flight: set[str] = set()
 
     def subject_for(self, event: EventBase) -> str:
         return event_subject(
@@ -228,45 +255,57 @@ class EventStore:
             writer.add_done_callback(self._writer_tasks.discard)
 
     async def _writer(self) -> None:
+        """Write groups while any append can go. One whose stream is in another writer's
+        statement is left to that writer, which takes it next."""
         try:
-            while self._waiting:
-                await self._write_group(self._take_group())
+            while group := self._take_group():
+                try:
+                    await self._write_group(group)
+                except BaseException as exc:  # stopped (the loop is closing): tell the callers
+                    for request in group:
+                        request.fail(RuntimeError(f"the append was stopped: {type(exc).__name__}"))
+                    raise
+                finally:
+                    self._in_flight.difference_update(r.stream_id for r in group)
         finally:
             self._active_writers -= 1
 
     def _take_group(self) -> list[_Append]:
+        """The waiting appends that can go now: one per stream, none of a stream already
+        in a statement (so a stream's appends go in the order made), in stream order (so
+        two statements lock shared streams in one order)."""
         group: list[_Append] = []
-        streams: set[str] = set()
         rest: list[_Append] = []
         for r in self._waiting:
-            if r.stream_id in streams or len(group) >= MAX_GROUP:
-                rest.append(r)  # a stream's second append waits for the next statement
+            if r.stream_id in self._in_flight or len(group) >= MAX_GROUP:
+                rest.append(r)
             else:
-                streams.add(r.stream_id)
+                self._in_flight.add(r.stream_id)
                 group.append(r)
         self._waiting = rest
-        return group
+        return sorted(group, key=lambda r: r.stream_id)
 
     async def _write_group(self, group: list[_Append]) -> None:
-        """One statement for the group. If a unique key stops it (a concurrent writer of
-        one of its streams), each append again on its own, to find whose it was. Every
-        append's future is settled, with its error if it failed."""
+        """One statement for the group. If two transactions stop it (a concurrent writer
+        of one of its streams), each append again on its own, to find whose it was. Every
+        append is settled, with its own error if it failed."""
         try:
             async with self._pool.acquire() as conn:
                 try:
                     await self._write(conn, group)
-                except asyncpg.UniqueViolationError:
+                except _GROUP_STOPPERS:
                     if len(group) == 1:
                         raise
                     for request in group:
-                        if not request.done.done():
+                        if not request.finished:
                             try:
                                 await self._write_alone(conn, request)
                             except Exception as exc:
-                                _settle(request, exc)
+                                request.fail(exc)
         except Exception as exc:
             for request in group:
-                _settle(request, _typed(exc, request))
+                if not request.finished:
+                    request.fail(_typed(exc, request))
 
     async def _write_alone(self, conn: asyncpg.Connection, request: _Append) -> None:
         try:
@@ -275,95 +314,93 @@ class EventStore:
             raise _typed(exc, request) from exc
 
     async def _write(self, conn: asyncpg.Connection, group: list[_Append]) -> None:
-        """Seal, run the append statement, and settle each append's future; appends
-        whose key was not current are sealed again with the current key and retried."""
+        """Seal, run the append statement, and settle each append; appends whose key was
+        not current are sealed again with the current key and retried. An append that
+        cannot even be prepared fails alone."""
         todo = group
         for attempt in range(_SEAL_ATTEMPTS):
             sealed = await self._seal(conn, todo, read_every_key=attempt > 0)
-            rows = await conn.fetch(self._append_sql, *self._columns(sealed))
+            if not sealed:
+                return
+            rows = await conn.fetch(self._append_sql, *_columns(sealed))
             by_stream = {row["stream_id"]: row for row in rows}
             retry: list[_Append] = []
-            for request in todo:
+            for item in sealed:
+                request = item.request
                 row = by_stream[request.stream_id]
                 expected, current = request.expected_version, row["current_version"]
                 if current != expected or (row["key_current"] and row["inserted"] != len(request.events)):
-                    _settle(request, ConcurrencyConflict(request.stream_id, expected, current))
+                    request.fail(ConcurrencyConflict(request.stream_id, expected, current))
                 elif not row["key_current"]:
                     retry.append(request)
-                elif not request.done.done():  # (done: its caller was cancelled meanwhile)
-                    request.done.set_result(expected + len(request.events))
-            if len(retry) < len(todo) and self._on_append is not None:
+                else:
+                    request.succeed()
+            if len(retry) < len(sealed) and self._on_append is not None:
                 self._on_append()
             if not retry:
                 return
             todo = retry
         for request in todo:
-            _settle(
-                request,
-                RuntimeError(f"the key of {request.stream_id!r} kept changing while appending; retry"),
+            request.fail(
+                RuntimeError(f"the key of {request.stream_id!r} kept changing while appending; retry")
             )
 
     async def _seal(
         self, conn: asyncpg.Connection, group: list[_Append], *, read_every_key: bool = False
     ) -> list[_Sealed]:
-        """Each append's event data, with personal fields sealed under the client's key:
-        a new key for a new stream (made by the append statement), else the current one
-        (read here; a client without one gets a new one). ``read_every_key``: read new
-        streams' keys too (a retry, after another writer made one first). An append with
-        nothing personal in it involves no key."""
-        personal = [any(erasure.may_hold_personal_data(e) for e in r.events) for r in group]
+        """Each append ready for the statement: its envelopes as text, with personal fields
+        sealed under the client's key. That is a new key for a new stream (made by the
+        append statement), else the current one (read here; a client without one gets a
+        new one). ``read_every_key``: read new streams' keys too (a retry, after another
+        writer made one first). An append with nothing personal in it involves no key;
+        one that cannot be prepared fails alone and is left out."""
+        personal = {r.stream_id for r in group if any(erasure.may_hold_personal_data(e) for e in r.events)}
         existing = [
             r.stream_id
-            for r, p in zip(group, personal, strict=True)
-            if p and (r.expected_version > 0 or read_every_key)
+            for r in group
+            if r.stream_id in personal and (r.expected_version > 0 or read_every_key)
         ]
         stored: dict[str, bytes | None] = {}
         if existing:
             rows = await conn.fetch(_KEYS, existing)
             stored = {r["client_id"]: (bytes(r["key"]) if r["key"] is not None else None) for r in rows}
         out: list[_Sealed] = []
-        for request, may_be_personal in zip(group, personal, strict=True):
-            data = [event.data() for event in request.events]
-            key: bytes | None = None
-            new = False
-            if may_be_personal:
-                if request.stream_id in stored:
-                    key = stored[request.stream_id]  # None: erased, and sealed as ERASED
-                else:
-                    key, new = erasure.new_key(), True
-                sealed = sum(
-                    erasure.seal_in_place(event, d, key)
-                    for event, d in zip(request.events, data, strict=True)
-                )
-                if not sealed:
-                    key, new = None, False  # every personal field empty: no key needed
-            out.append(_Sealed(request, data, key, new))
+        for request in group:
+            try:
+                out.append(self._prepare(request, request.stream_id in personal, stored))
+            except Exception as exc:
+                request.fail(exc)
         return out
 
-    def _columns(self, sealed: list[_Sealed]) -> list[Any]:
-        columns: list[list[Any]] = [[] for _ in range(13)]
-        for item in sealed:
-            request = item.request
-            columns[0].append(request.stream_id)
-            columns[1].append(request.expected_version)
-            columns[2].append(item.key)
-            columns[3].append(item.new)
-            for event, data in zip(request.events, item.data, strict=True):
-                text = CloudEventEnvelope.wrap(event, source=self._source, data=data).to_text()
-                row = (
-                    request.stream_id,
-                    event.stream_version,
-                    event.event_id,
-                    event.event_type,
-                    event.schema_version,
-                    event.occurred_at,
-                    event.recorded_at,
-                    text,
-                    self.subject_for(event),
-                )
-                for column, value in zip(columns[4:], row, strict=True):
-                    column.append(value)
-        return columns
+    def _prepare(
+        self, request: _Append, may_be_personal: bool, stored: Mapping[str, bytes | None]
+    ) -> _Sealed:
+        data = [event.data() for event in request.events]
+        key: bytes | None = None
+        new = False
+        if may_be_personal:
+            if request.stream_id in stored:
+                key = stored[request.stream_id]  # None: erased, and sealed as ERASED
+            else:
+                key, new = erasure.new_key(), True
+            pairs = zip(request.events, data, strict=True)
+            if not sum(erasure.seal_in_place(event, d, key) for event, d in pairs):
+                key, new = None, False  # every personal field empty: no key needed
+        rows = [
+            (
+                request.stream_id,
+                event.stream_version,
+                event.event_id,
+                event.event_type,
+                event.schema_version,
+                event.occurred_at,
+                event.recorded_at,
+                CloudEventEnvelope.wrap(event, source=self._source, data=d).to_text(),
+                self.subject_for(event),
+            )
+            for event, d in zip(request.events, data, strict=True)
+        ]
+        return _Sealed(request, rows, key, new)
 
     async def read_stream(
         self, stream_id: str, *, after_version: int = 0, conn: asyncpg.Connection | None = None
@@ -392,9 +429,16 @@ class EventStore:
         return [_stored(r) for r in rows]
 
 
-def _settle(request: _Append, exc: Exception) -> None:
-    if not request.done.done():
-        request.done.set_exception(exc)
+def _columns(sealed: list[_Sealed]) -> list[list[Any]]:
+    """The append statement's parameters: four per append, nine per event."""
+    columns: list[list[Any]] = [[] for _ in range(13)]
+    for item in sealed:
+        for column, value in zip(columns[:4], item.parameters, strict=True):
+            column.append(value)
+        for row in item.rows:
+            for column, value in zip(columns[4:], row, strict=True):
+                column.append(value)
+    return columns
 
 
 def _typed(exc: Exception, request: _Append) -> Exception:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 from uuid import uuid4
 
+import asyncpg
 from fastapi import Depends, FastAPI, Header, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -100,6 +101,16 @@ def install_error_handlers(
     for refusal in refusals:
         app.add_exception_handler(refusal, refused)
     app.add_exception_handler(ConcurrencyConflict, conflict)
+
+    # Two transactions that wait on each other: PostgreSQL cancels one, nothing of it is
+    # written, and a retry succeeds.
+    async def contended(_: Request, exc: Exception) -> JSONResponse:
+        return problem(
+            409, "concurrent change", "another change was made at the same moment; retry", retryable=True
+        )
+
+    for contention in (asyncpg.DeadlockDetectedError, asyncpg.SerializationError):
+        app.add_exception_handler(contention, contended)
 
 
 def install_forbidden(app: FastAPI, kinds: tuple[type[Exception], ...]) -> None:

@@ -134,12 +134,15 @@ class GuidanceService:
         moved = {counted_guide(state), counted_guide(new_state)}
         if len(moved) > 1:
             await self._lock_guides(conn, {g for g in moved if g})
-        await self.repo.store.append(client_id, state.version if state else 0, events, conn=conn)
-        await self.repo.save(conn, state, new_state)
         for event in events:
             if isinstance(event, ClientRelationshipClosed):
-                # The retention period of the client's personal data runs from here.
+                # The retention period of the client's personal data runs from here. Before
+                # the append: the append holds the client's key row shared (ADR 12), and a
+                # transaction that then updates that row would deadlock with another one
+                # appending to the same client.
                 await erasure.record_closure(conn, client_id, event.closed_on)
+        await self.repo.store.append(client_id, state.version if state else 0, events, conn=conn)
+        await self.repo.save(conn, state, new_state)
         return new_state
 
 

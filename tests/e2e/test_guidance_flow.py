@@ -4,6 +4,7 @@ and PostgreSQL."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, date, datetime, timedelta
 from uuid import UUID
 
@@ -495,3 +496,59 @@ async def test_a_nul_character_in_a_guidance_request_is_a_422_naming_the_field_n
         in_query = await guidance.get("/worklist", params={"guide": "g\x00"}, headers=HEADERS)
         assert (in_query.status_code, in_query.json()["detail"][0]["loc"]) == (422, ["query", "guide"])
         assert (await guidance.get("/guides", headers=HEADERS)).json() == [], "nothing was written"
+
+
+async def test_two_closures_at_once_give_one_closure_and_one_clear_refusal_not_a_server_error(
+    settings,
+) -> None:
+    """Closing records the retention date on the client's key row and appends; the append
+    holds that row shared (ADR 12). Two closures at once: one closes, the other is refused
+    with a 409 that says why, never a server error."""
+    async with (
+        running(intake_app(settings)) as intake,
+        running(guidance_app(settings)) as guidance,
+    ):
+        client_id, _ = await routed_client(intake)
+
+        async def case_status() -> int:
+            return (await guidance.get(f"/cases/{client_id}", headers=HEADERS)).status_code
+
+        await eventually(case_status, lambda s: s == 200)
+        guide = {
+            "person_id": "guide-1",
+            "name": "Sari Ohjaaja",
+            "role": "service_guide",
+            "areas": ["Mikkeli"],
+        }
+        assert (await guidance.post("/guides", json=guide, headers=COORDINATOR)).status_code == 201
+        assign = {"guide_person_id": "guide-1", "assigned_on": str(TODAY)}
+        assert (
+            await guidance.post(f"/cases/{client_id}/guide", json=assign, headers=HEADERS)
+        ).status_code == 200
+        closure = {
+            "closed_on": str(TODAY),
+            "outcome": "unemployed",
+            "services_continue": "te_office",
+            "final_assessment": {
+                "text": "Jatkaa TE-palveluissa.",
+                "work_ability_clarified": False,
+                "competence_improved": False,
+            },
+            "joint_decision": JOINT,
+        }
+        for _ in range(3):  # the race is narrow: try it a few times on fresh clients
+            responses = await asyncio.gather(
+                *(
+                    guidance.post(f"/cases/{client_id}/closure", json=closure, headers=HEADERS)
+                    for _ in range(2)
+                )
+            )
+            statuses = sorted(r.status_code for r in responses)
+            assert statuses == [200, 409], [r.text for r in responses]
+            refusal = next(r.json() for r in responses if r.status_code == 409)
+            assert refusal["detail"], refusal
+            client_id, _ = await routed_client(intake)
+            await eventually(case_status, lambda s: s == 200)
+            assert (
+                await guidance.post(f"/cases/{client_id}/guide", json=assign, headers=HEADERS)
+            ).status_code == 200

@@ -72,19 +72,84 @@ async def test_a_conflict_in_a_group_fails_only_its_own_append(pool, settings) -
 
 
 async def test_two_appends_to_one_stream_at_once_are_ordered_by_their_versions(pool, settings) -> None:
-    es = store(pool, settings, max_writers=1)
-    client = new_client()
-    first, second = client_referred(client, 1), client_referred(client, 2)
-    results = await asyncio.gather(es.append(client, 0, [first]), es.append(client, 1, [second]))
-    assert results == [1, 2]
-    assert [e.event_id for e in await es.read_stream(client)] == [str(first.event_id), str(second.event_id)]
+    """With several writers, a stream's second append waits for the statement carrying
+    its first; it is never written beside it, nor before it."""
+    es = store(pool, settings, max_writers=4)
+    for _ in range(20):
+        client = new_client()
+        first, second = client_referred(client, 1), client_referred(client, 2)
+        others = [client_referred(new_client(), 1) for _ in range(6)]
+        results = await asyncio.gather(
+            es.append(client, 0, [first]),
+            es.append(client, 1, [second]),
+            *(es.append(e.stream_id, 0, [e]) for e in others),
+        )
+        assert results == [1, 2] + [1] * 6
+        assert [e.event_id for e in await es.read_stream(client)] == [
+            str(first.event_id),
+            str(second.event_id),
+        ]
 
 
-async def test_a_group_stopped_by_a_concurrent_writer_settles_each_append_alone(pool, settings) -> None:
-    """Another transaction holds version 1 of a stream uncommitted: the group's insert waits
-    for it, then hits the primary key. Only that stream's caller gets the conflict."""
+async def test_an_append_that_cannot_be_prepared_fails_alone(pool, settings) -> None:
     es = store(pool, settings, max_writers=1)
-    contested = new_client()
+    bad = client_referred(new_client(), 1, municipality="---")  # no subject can be made of it
+    others = [client_referred(new_client(), 1) for _ in range(4)]
+    results = await asyncio.gather(
+        es.append(bad.stream_id, 0, [bad]),
+        *(es.append(e.stream_id, 0, [e]) for e in others),
+        return_exceptions=True,
+    )
+    assert isinstance(results[0], ValueError) and "subject" in str(results[0])
+    assert results[1:] == [1] * 4
+
+
+async def test_two_stores_appending_to_the_same_streams_in_opposite_orders_never_deadlock(
+    pool, settings
+) -> None:
+    """Two processes' stores write groups over the same new streams, called in opposite
+    orders. Each group is written in stream order, so one waits for the other instead of
+    both waiting on each other: each stream has one winner, and every loser a conflict."""
+    # Each insert takes a moment, so the two statements overlap (this test's own database).
+    await pool.execute(
+        "CREATE FUNCTION intake.slow() RETURNS trigger LANGUAGE plpgsql AS"
+        " $$ BEGIN PERFORM pg_sleep(0.005); RETURN NEW; END $$"
+    )
+    await pool.execute(
+        "CREATE TRIGGER slow BEFORE INSERT ON intake.events FOR EACH ROW EXECUTE FUNCTION intake.slow()"
+    )
+    one, other = store(pool, settings, max_writers=1), store(pool, settings, max_writers=1)
+    for _ in range(3):
+        streams = [new_stream("info-session-") for _ in range(10)]
+        forward = [one.append(s, 0, [client_referred(s, 1)]) for s in streams]
+        backward = [other.append(s, 0, [client_referred(s, 1)]) for s in reversed(streams)]
+        results = await asyncio.gather(*forward, *backward, return_exceptions=True)
+        assert not [r for r in results if not (r == 1 or isinstance(r, ConcurrencyConflict))], results
+        assert results.count(1) == len(streams)
+
+
+STREAM_KINDS = pytest.mark.parametrize(
+    "prefix",
+    [
+        pytest.param("client-", id="client-streams (the key path)"),
+        pytest.param("info-session-", id="other streams (the primary-key path)"),
+    ],
+)
+
+
+def new_stream(prefix: str) -> str:
+    return f"{prefix}{uuid.uuid4()}"
+
+
+@STREAM_KINDS
+async def test_a_group_stopped_by_a_concurrent_writer_settles_each_append_alone(
+    pool, settings, prefix
+) -> None:
+    """Another transaction holds version 1 of a stream uncommitted: the group's statement
+    waits for it (on the client's key row, or on the primary key), then finds the stream
+    taken. Only that stream's caller gets the conflict."""
+    es = store(pool, settings, max_writers=1)
+    contested = new_stream(prefix)
     async with pool.acquire() as blocker:
         tx = blocker.transaction()
         await tx.start()
@@ -177,11 +242,12 @@ async def test_an_erasure_between_reading_the_key_and_appending_is_not_missed(po
     assert second["client"]["personal_identity_code"] == erasure.ERASED  # type: ignore[index]
 
 
-async def test_a_caller_cancelled_mid_statement_does_not_cut_short_the_others(pool, settings) -> None:
+@STREAM_KINDS
+async def test_a_caller_cancelled_mid_statement_does_not_cut_short_the_others(pool, settings, prefix) -> None:
     """The statement carrying a group runs in a writer task of its own: cancelling one of
     its callers leaves the statement, and so the other callers' appends, to finish."""
     es = store(pool, settings, max_writers=1)
-    contested, cancelled, kept = new_client(), new_client(), new_client()
+    contested, cancelled, kept = new_stream(prefix), new_stream(prefix), new_stream(prefix)
     async with pool.acquire() as blocker:
         tx = blocker.transaction()
         await tx.start()
@@ -199,3 +265,28 @@ async def test_a_caller_cancelled_mid_statement_does_not_cut_short_the_others(po
     assert results[2] == 1
     stored = {r["stream_id"] for r in await pool.fetch("SELECT stream_id FROM intake.events")}
     assert stored == {contested, cancelled, kept}, "the cancelled caller's append was not cut short"
+
+
+async def test_updating_the_key_row_before_appending_makes_a_racing_append_wait_not_deadlock(
+    pool, settings
+) -> None:
+    """The append holds the client's key row shared until commit. A transaction that also
+    updates that row (guidance's closure records the retention date) must do so before its
+    append: then a racing append to the same client waits for it and gets a conflict."""
+    from datetime import date
+
+    es = store(pool, settings)
+    client = new_client()
+    await es.append(client, 0, [client_referred(client, 1)])
+    async with pool.acquire() as first:
+        tx = first.transaction()
+        await tx.start()
+        await erasure.record_closure(first, client, date(2020, 1, 1))
+        await es.append(client, 1, [client_referred(client, 2)], conn=first)
+        racing = asyncio.ensure_future(es.append(client, 1, [client_referred(client, 2)]))
+        await asyncio.sleep(0.3)
+        assert not racing.done(), "the racing append waits for the first transaction"
+        await tx.commit()
+    with pytest.raises(ConcurrencyConflict):
+        await racing
+    assert [e.stream_version for e in await es.read_stream(client)] == [1, 2]
