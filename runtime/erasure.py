@@ -200,8 +200,9 @@ def reveal_data(data: dict[str, Any], event_id: str, key: bytes | None) -> dict[
 def _sealed_at(event_type: str, schema_version: int) -> tuple[tuple[str, ...], ...] | None:
     """Where an envelope's personal fields can be: the personal paths of its contract when
     the envelope is of the current schema version (sealing wrote exactly those); None for
-    an older version or an unknown type, which are searched whole. (So marking a field
-    personal, or no longer personal, is a new schema version of the event.)"""
+    an older version or an unknown type, which are searched whole. A version's personal
+    paths never change: ``reitti schemas`` records them in
+    ``contracts/schemas/personal-fields.json`` and refuses a change in place."""
     from contracts.registry import EVENT_TYPES
 
     cls = EVENT_TYPES.get(event_type)

@@ -125,3 +125,23 @@ def test_the_committed_asyncapi_document_is_current() -> None:
     current = json.dumps(asyncapi_document(), indent=2, sort_keys=True) + "\n"
     assert committed.read_text(encoding="utf-8") == current, "run `reitti asyncapi` and commit it"
     assert "ClientReferred" in current
+
+
+def test_a_recorded_versions_personal_fields_never_change_and_old_versions_are_kept() -> None:
+    """Events are sealed and revealed at their version's personal paths: changing them
+    in place would leave ciphertexts nobody opens. The record refuses it and keeps the
+    paths of versions no longer current."""
+    from contracts.schema_export import PersonalFieldsChanged, personal_fields_manifest
+
+    current = personal_fields_manifest({})
+    assert current["ClientReferred"]["2"] == [
+        "client.first_name",
+        "client.last_name",
+        "client.personal_identity_code",
+    ]
+    assert personal_fields_manifest(current) == current
+    older = {**current, "ClientReferred": {"1": ["client.name"], **current["ClientReferred"]}}
+    assert personal_fields_manifest(older)["ClientReferred"]["1"] == ["client.name"]
+    tampered = {**current, "ClientReferred": {"2": ["client.first_name"]}}
+    with pytest.raises(PersonalFieldsChanged, match=r"ClientReferred v2.*make this v3"):
+        personal_fields_manifest(tampered)
