@@ -41,6 +41,15 @@ JOINT = {
 }
 
 
+GUIDE = {"person_id": "guide-1", "name": "Sari Ohjaaja", "role": "service_guide", "areas": ["Mikkeli"]}
+
+
+async def assign_guide(guidance, client_id: str) -> None:
+    """Assign guide-1 (already added) to the client's case, today."""
+    assign = {"guide_person_id": "guide-1", "assigned_on": str(TODAY)}
+    assert (await guidance.post(f"/cases/{client_id}/guide", json=assign, headers=HEADERS)).status_code == 200
+
+
 async def routed_client(
     intake, route: str = "individual_service_guidance", *, on: date | None = None
 ) -> tuple[str, str]:
@@ -357,17 +366,8 @@ async def test_a_client_opened_with_social_services_is_acknowledged_returned_and
         late = await guidance.post(f"{url}/acknowledgement", json=ack, headers=SOCIAL_SERVICES)
         assert late.status_code == 409
 
-        guide = {
-            "person_id": "guide-1",
-            "name": "Sari Ohjaaja",
-            "role": "service_guide",
-            "areas": ["Mikkeli"],
-        }
-        assert (await guidance.post("/guides", json=guide, headers=COORDINATOR)).status_code == 201
-        assign = {"guide_person_id": "guide-1", "assigned_on": str(TODAY)}
-        assert (
-            await guidance.post(f"/cases/{client_id}/guide", json=assign, headers=HEADERS)
-        ).status_code == 200
+        assert (await guidance.post("/guides", json=GUIDE, headers=COORDINATOR)).status_code == 201
+        await assign_guide(guidance, client_id)
         assert ((await case())["status"], (await case())["guide"]) == ("active", "guide-1")
         assert [g["caseload"] for g in (await guidance.get("/guides", headers=HEADERS)).json()] == [1]
 
@@ -386,17 +386,8 @@ async def test_a_client_transferred_out_leaves_the_caseload_and_can_return_or_be
             return [g["caseload"] for g in (await guidance.get("/guides", headers=HEADERS)).json()]
 
         await eventually(case, bool)
-        guide = {
-            "person_id": "guide-1",
-            "name": "Sari Ohjaaja",
-            "role": "service_guide",
-            "areas": ["Mikkeli"],
-        }
-        assert (await guidance.post("/guides", json=guide, headers=COORDINATOR)).status_code == 201
-        assign = {"guide_person_id": "guide-1", "assigned_on": str(TODAY)}
-        assert (
-            await guidance.post(f"/cases/{client_id}/guide", json=assign, headers=HEADERS)
-        ).status_code == 200
+        assert (await guidance.post("/guides", json=GUIDE, headers=COORDINATOR)).status_code == 201
+        await assign_guide(guidance, client_id)
         assert await caseloads() == [1]
 
         plan = {"start": str(TODAY), "months": 6, "days_per_week": 4, "hours_per_day": 6, "place": "Vartti"}
@@ -514,17 +505,8 @@ async def test_two_closures_at_once_give_one_closure_and_one_clear_refusal_not_a
             return (await guidance.get(f"/cases/{client_id}", headers=HEADERS)).status_code
 
         await eventually(case_status, lambda s: s == 200)
-        guide = {
-            "person_id": "guide-1",
-            "name": "Sari Ohjaaja",
-            "role": "service_guide",
-            "areas": ["Mikkeli"],
-        }
-        assert (await guidance.post("/guides", json=guide, headers=COORDINATOR)).status_code == 201
-        assign = {"guide_person_id": "guide-1", "assigned_on": str(TODAY)}
-        assert (
-            await guidance.post(f"/cases/{client_id}/guide", json=assign, headers=HEADERS)
-        ).status_code == 200
+        assert (await guidance.post("/guides", json=GUIDE, headers=COORDINATOR)).status_code == 201
+        await assign_guide(guidance, client_id)
         closure = {
             "closed_on": str(TODAY),
             "outcome": "unemployed",
@@ -549,6 +531,4 @@ async def test_two_closures_at_once_give_one_closure_and_one_clear_refusal_not_a
             assert refusal["detail"], refusal
             client_id, _ = await routed_client(intake)
             await eventually(case_status, lambda s: s == 200)
-            assert (
-                await guidance.post(f"/cases/{client_id}/guide", json=assign, headers=HEADERS)
-            ).status_code == 200
+            await assign_guide(guidance, client_id)
