@@ -1,0 +1,70 @@
+"""Reporting's projection against a recorded result: a frozen log applied in batches by
+today's set-based code gives what the per-event implementation (commit fe52771) gave,
+table by table (tests/integration/golden/README.md)."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+
+import pytest
+
+from contracts.envelope import CloudEventEnvelope
+from contracts.registry import decode_event
+from runtime.consumer import Applied, ExactlyOnceConsumer
+from runtime.db import apply_migrations, event_store_migrations, quote_ident
+from services.reporting.feeds import FeedPublisher
+from services.reporting.projections import ReportingProjection
+from tests.support.digests import projection_digest
+
+pytestmark = pytest.mark.integration
+
+GOLDEN = Path(__file__).parent / "golden"
+FEEDS_OUTBOX = "SELECT event_id, subject, payload FROM {s}.outbox ORDER BY outbox_id"
+#: the namespace the recording used: it is part of the feed messages' subjects
+NAMESPACE = "golden"
+
+
+def frozen_log() -> list[tuple[CloudEventEnvelope, object, int]]:
+    with gzip.open(GOLDEN / "reporting_log.jsonl.gz", "rt", encoding="utf-8") as lines:
+        records = [json.loads(line) for line in lines]
+    items = []
+    for record in records:
+        envelope = CloudEventEnvelope.model_validate(record["envelope"])
+        items.append((envelope, decode_event(envelope), record["seq"]))
+    return items
+
+
+@pytest.mark.parametrize("batch_size", [200, 1000])
+async def test_the_set_based_projection_gives_what_the_per_event_one_recorded(
+    settings, pool, batch_size
+) -> None:
+    items = frozen_log()
+    feeds_schema = "golden_feeds"
+    projection = ReportingProjection("golden", feeds=FeedPublisher(NAMESPACE, schema=feeds_schema))
+    consumer = ExactlyOnceConsumer(pool=pool, js=None, settings=settings, projection=projection)
+    async with pool.acquire() as conn:
+        await projection.create(conn)
+        await apply_migrations(conn, feeds_schema, event_store_migrations())
+        for start in range(0, len(items), batch_size):
+            batch = items[start : start + batch_size]
+            async with conn.transaction():
+                results = await consumer.apply_many(conn, batch)  # type: ignore[arg-type]
+                await consumer.record_position(conn, batch[-1][2])
+            assert set(results) == {Applied.APPLIED}
+        digest = projection_digest(
+            await projection.snapshot(conn),
+            await projection.audit.heads(conn),
+            [tuple(r) for r in await conn.fetch(FEEDS_OUTBOX.format(s=quote_ident(feeds_schema)))],
+        )
+    recorded = json.loads((GOLDEN / "reporting_per_event.json").read_text(encoding="utf-8"))
+    differing = {
+        table: (digest["tables"].get(table), expected)
+        for table, expected in recorded["tables"].items()
+        if digest["tables"].get(table) != expected
+    }
+    assert not differing, f"tables that differ from the per-event result: {differing}"
+    assert set(digest["tables"]) == set(recorded["tables"]), "the same tables"
+    assert digest["audit_heads"] == recorded["audit_heads"]
+    assert digest["feeds"] == recorded["feeds"]
