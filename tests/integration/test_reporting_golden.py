@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from contracts.base import EventBase
 from contracts.envelope import CloudEventEnvelope
 from contracts.registry import decode_event
 from runtime.consumer import Applied, ExactlyOnceConsumer
@@ -26,7 +27,7 @@ FEEDS_OUTBOX = "SELECT event_id, subject, payload FROM {s}.outbox ORDER BY outbo
 NAMESPACE = "golden"
 
 
-def frozen_log() -> list[tuple[CloudEventEnvelope, object, int]]:
+def frozen_log() -> list[tuple[CloudEventEnvelope, EventBase, int]]:
     with gzip.open(GOLDEN / "reporting_log.jsonl.gz", "rt", encoding="utf-8") as lines:
         records = [json.loads(line) for line in lines]
     items = []
@@ -50,7 +51,7 @@ async def test_the_set_based_projection_gives_what_the_per_event_one_recorded(
         for start in range(0, len(items), batch_size):
             batch = items[start : start + batch_size]
             async with conn.transaction():
-                results = await consumer.apply_many(conn, batch)  # type: ignore[arg-type]
+                results = await consumer.apply_many(conn, batch)
                 await consumer.record_position(conn, batch[-1][2])
             assert set(results) == {Applied.APPLIED}
         digest = projection_digest(
