@@ -12,6 +12,7 @@ import signal
 import sys
 from datetime import date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from runtime.access import Role
 from runtime.config import (
@@ -23,6 +24,12 @@ from runtime.config import (
     default_data_dir,
     load_connection,
 )
+
+if TYPE_CHECKING:
+    import asyncpg
+    from nats.js import JetStreamContext
+
+    from runtime.consumer import ExactlyOnceConsumer
 
 WRITE_SERVICES = ("intake", "guidance")
 ALL_SERVICES = ("intake", "guidance", "reporting")
@@ -133,6 +140,20 @@ def build_parser() -> argparse.ArgumentParser:
     dlq = sub.add_parser("dead-letters", help="list messages in the dead-letter stream")
     dlq.add_argument("--limit", type=int, default=20)
 
+    again = sub.add_parser(
+        "redrive",
+        help="send a consumer's dead letters through it again, once their cause is fixed",
+        description="Send a consumer's dead letters through it again, oldest first, each exactly "
+        "once by its event id. Each is applied after the events of its stream that came since "
+        "(for reporting, `reitti replay reporting` applies everything in the log's order instead). "
+        "A letter applied, or found already applied, leaves the dead-letter stream; one that "
+        "still fails stays, and its reason is printed.",
+    )
+    again.add_argument("consumer", help="the consumer's name, as `reitti dead-letters` shows it")
+    again.add_argument(
+        "--seq", type=int, action="append", default=None, help="only this dead letter (dlq_seq); repeatable"
+    )
+
     verify = sub.add_parser(
         "audit-verify",
         help="verify every audit hash chain against the events in JetStream, or against an export",
@@ -167,6 +188,7 @@ OPERATOR_COMMANDS = {
     "relay",
     "replay",
     "dead-letters",
+    "redrive",
     "audit-verify",
     "audit-export",
     "erase-expired",
@@ -355,6 +377,58 @@ def cmd_replay(args: argparse.Namespace) -> int:
 
     asyncio.run(run())
     return 0
+
+
+def operator_consumers(
+    settings: Settings, pool: asyncpg.Pool, js: JetStreamContext
+) -> dict[str, ExactlyOnceConsumer]:
+    """Every service's consumers by name, as the operator commands run them."""
+    import importlib
+
+    from runtime.preparation import SERVICE_MODULES
+
+    found: dict[str, ExactlyOnceConsumer] = {}
+    for module_name in SERVICE_MODULES.values():
+        factory = getattr(importlib.import_module(module_name), "operator_consumers", None)
+        if factory is not None:
+            found.update({c.name: c for c in factory(settings, pool, js)})
+    return found
+
+
+def cmd_redrive(args: argparse.Namespace) -> int:
+    from runtime.db import create_pool
+    from runtime.deadletters import redrive
+    from runtime.streams import connect_nats
+
+    settings = Settings.from_env()
+
+    async def run() -> int:
+        pool = await create_pool(settings.database_url, max_size=2)
+        nc = await connect_nats(settings.nats_url, name="reitti-redrive")
+        try:
+            consumers = operator_consumers(settings, pool, nc.jetstream())
+            consumer = consumers.get(args.consumer)
+            if consumer is None:
+                names = ", ".join(sorted(consumers))
+                print(f"reitti: no consumer {args.consumer!r}; the consumers are: {names}", file=sys.stderr)
+                return 2
+            only = set(args.seq) if args.seq else None
+            report = await redrive(nc.jetstream(), settings, pool, consumer, only=only)
+        finally:
+            await nc.close()
+            await pool.close()
+        for seq in report.applied:
+            print(f"dead letter {seq}: applied")
+        for seq in report.duplicates:
+            print(f"dead letter {seq}: had already been applied; removed")
+        for seq, reason in report.still_failing:
+            print(f"dead letter {seq}: still fails, kept: {reason}")
+        total = len(report.applied) + len(report.duplicates) + len(report.still_failing)
+        if not total:
+            print(f"no dead letters of {args.consumer}")
+        return 1 if report.still_failing else 0
+
+    return asyncio.run(run())
 
 
 def cmd_dead_letters(args: argparse.Namespace) -> int:
@@ -586,6 +660,7 @@ COMMANDS = {
     "replay": cmd_replay,
     "erase-expired": cmd_erase_expired,
     "dead-letters": cmd_dead_letters,
+    "redrive": cmd_redrive,
     "import-info-list": cmd_import_info_list,
     "token": cmd_token,
     "permissions": cmd_permissions,

@@ -312,12 +312,7 @@ class ExactlyOnceConsumer:
                 todo.append((event, envelope))
             else:
                 results[i] = Applied.DUPLICATE
-        apply_batch = getattr(self.projection, "apply_batch", None)
-        if apply_batch is not None:
-            await apply_batch(conn, todo)
-        else:
-            for event, envelope in todo:
-                await self.projection.apply(conn, event, envelope)
+        await self._project(conn, todo)
         await conn.execute(
             self._advance_many_sql, self.name, [k[0] for k in top], [k[1] for k in top], list(top.values())
         )
@@ -329,6 +324,34 @@ class ExactlyOnceConsumer:
         """Replay: apply a batch read in log order; returns how many were applied now."""
         results = await self.apply_many(conn, items, strict_order=False)
         return sum(r is Applied.APPLIED for r in results)
+
+    async def _project(
+        self, conn: asyncpg.Connection, todo: list[tuple[EventBase, CloudEventEnvelope]]
+    ) -> None:
+        """The projection applies the events, in one call when it has ``apply_batch``."""
+        apply_batch = getattr(self.projection, "apply_batch", None)
+        if apply_batch is not None:
+            await apply_batch(conn, todo)
+        else:
+            for event, envelope in todo:
+                await self.projection.apply(conn, event, envelope)
+
+    async def redrive(
+        self, conn: asyncpg.Connection, envelope: CloudEventEnvelope, event: EventBase, stream_seq: int
+    ) -> Applied:
+        """Inside a transaction: apply a dead-lettered event that an operator sends again
+        (runtime/redrive.py). Exactly once by its id: an event applied meanwhile is a
+        duplicate. Its stream went on without it when it was dead-lettered, so it is
+        applied after the events that came since, and its stream's position only ever
+        moves forward."""
+        claimed = await conn.fetch(self._claim_many_sql, self.name, [event.event_id], [stream_seq])
+        if not claimed:
+            return Applied.DUPLICATE
+        await self._project(conn, [(event, envelope)])
+        await conn.execute(
+            self._advance_many_sql, self.name, [envelope.source], [envelope.subject], [event.stream_version]
+        )
+        return Applied.APPLIED
 
     async def record_position(self, conn: asyncpg.Connection, stream_seq: int) -> None:
         """The highest stream sequence handled (for operators); once per batch."""

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
+import asyncpg
 from fastapi import FastAPI
 from faststream.nats import NatsBroker
+from nats.js import JetStreamContext
 
 from contracts.guidance import (
     ClientRelationshipClosed,
@@ -105,10 +107,31 @@ def build_broker(settings: Settings, *, documenting: bool = True) -> NatsBroker:
     return broker
 
 
+def guidance_service(
+    settings: Settings,
+    pool: asyncpg.Pool,
+    *,
+    caseload_limit: int | None = None,
+    on_append: Callable[[], None] | None = None,
+) -> GuidanceService:
+    """The guidance service on its event store (``on_append``: the relay's wake-up)."""
+    limit = caseload_limit or int(os.environ.get("REITTI_CASELOAD_LIMIT", DEFAULT_CASELOAD_LIMIT))
+    store = EventStore(pool, schema=SCHEMA, namespace=settings.namespace, source=SOURCE, on_append=on_append)
+    return GuidanceService(pool, GuidanceRepository(store), caseload_limit=limit)
+
+
+def operator_consumers(
+    settings: Settings, pool: asyncpg.Pool, js: JetStreamContext
+) -> list[ExactlyOnceConsumer]:
+    """This service's consumers as the operator commands run them (``reitti redrive``).
+    What they append is published by the running service's relay."""
+    projection = IntakeEventsConsumer(guidance_service(settings, pool))
+    return [ExactlyOnceConsumer(pool=pool, js=js, settings=settings, projection=projection)]
+
+
 def create_app(settings: Settings | None = None, *, caseload_limit: int | None = None) -> FastAPI:
     settings = settings or Settings.from_env()
     outbox = OutboxSignal()  # appends wake this service's relay
-    limit = caseload_limit or int(os.environ.get("REITTI_CASELOAD_LIMIT", DEFAULT_CASELOAD_LIMIT))
     ack_days = int(os.environ.get("REITTI_TRANSFER_ACK_DAYS", DEFAULT_ACKNOWLEDGEMENT_DAYS))
     catalogue = measure_catalogue_from_env()
     holder: list[ExactlyOnceConsumer] = []
@@ -118,12 +141,9 @@ def create_app(settings: Settings | None = None, *, caseload_limit: int | None =
     )
 
     async def wire(h: ServiceHost) -> None:
-        store = EventStore(
-            h.pool, schema=SCHEMA, namespace=settings.namespace, source=SOURCE, on_append=outbox.notify
-        )
-        svc = GuidanceService(h.pool, GuidanceRepository(store), caseload_limit=limit)
+        svc = guidance_service(settings, h.pool, caseload_limit=caseload_limit, on_append=outbox.notify)
         app.state.guidance = svc
-        app.state.access_log = AccessLog(store)
+        app.state.access_log = AccessLog(svc.repo.store)
         holder[:] = [
             ExactlyOnceConsumer(pool=h.pool, js=h.js, settings=settings, projection=IntakeEventsConsumer(svc))
         ]

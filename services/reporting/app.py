@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+import asyncpg
 from fastapi import FastAPI
 from faststream.nats import NatsBroker
+from nats.js import JetStreamContext
 
 from runtime.access_log import AccessLog
 from runtime.config import Settings
@@ -43,14 +47,30 @@ def build_broker(settings: Settings, *, documenting: bool = True) -> NatsBroker:
     return broker
 
 
+def live_projection(
+    settings: Settings, *, on_feed_queued: Callable[[], None] | None = None
+) -> ReportingProjection:
+    """Reporting's projection as the live service applies it: partner feeds included
+    (``on_feed_queued``: the feeds relay's wake-up). A replay builds one without feeds."""
+    return ReportingProjection(
+        SCHEMA, feeds=FeedPublisher(settings.namespace, schema=FEEDS_SCHEMA, on_queue=on_feed_queued)
+    )
+
+
+def operator_consumers(
+    settings: Settings, pool: asyncpg.Pool, js: JetStreamContext
+) -> list[ExactlyOnceConsumer]:
+    """This service's consumers as the operator commands run them (``reitti redrive``).
+    Feed copies they queue are published by the running service's feeds relay."""
+    return [ExactlyOnceConsumer(pool=pool, js=js, settings=settings, projection=live_projection(settings))]
+
+
 def create_app(settings: Settings | None = None, config: ReportingConfig | None = None) -> FastAPI:
     settings = settings or Settings.from_env()
     outbox = OutboxSignal()  # appends wake this service's relay
     config = config or ReportingConfig.from_env()
     feeds_outbox = OutboxSignal()
-    projection = ReportingProjection(
-        SCHEMA, feeds=FeedPublisher(settings.namespace, schema=FEEDS_SCHEMA, on_queue=feeds_outbox.notify)
-    )
+    projection = live_projection(settings, on_feed_queued=feeds_outbox.notify)
     consumers: list[ExactlyOnceConsumer] = []
 
     async def wire(h: ServiceHost) -> None:

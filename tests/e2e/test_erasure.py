@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import sys
 import uuid
 from datetime import date, timedelta
@@ -26,6 +25,7 @@ from services.reporting.app import create_app as reporting_app
 from services.reporting.projections import MIGRATIONS, ReportingProjection
 from tests.support.apps import eventually, running
 from tests.support.auth import headers, reader_for
+from tests.support.cli import cli_env
 from tests.support.factories import HEADERS, identity_code, referral_request
 
 pytestmark = pytest.mark.integration
@@ -317,15 +317,6 @@ async def test_erased_personal_data_is_unreadable_in_every_store_stream_and_proj
         # The same person referred again is a new client with a new key.
         again_id = await refer(intake, first=first, last=last, code=code)
         assert again_id != client_id
-
-
-def cli_env(settings) -> dict[str, str]:
-    return {
-        **os.environ,
-        "REITTI_NATS_URL": settings.nats_url,
-        "REITTI_DATABASE_URL": settings.database_url,
-        "REITTI_NAMESPACE": settings.namespace,
-    }
 
 
 async def test_erase_expired_erases_a_client_closed_over_four_years_ago_but_not_one_under_legal_hold(

@@ -3,10 +3,7 @@ live consumer, the API, replay from zero and the audit commands as an auditor ru
 
 from __future__ import annotations
 
-import asyncio
 import json
-import os
-import sys
 from datetime import date
 from pathlib import Path
 
@@ -20,6 +17,7 @@ from services.reporting.app import create_app as reporting_app
 from services.reporting.projections import MIGRATIONS, ReportingProjection
 from tests.support.apps import eventually, running
 from tests.support.auth import reader_for
+from tests.support.cli import reitti
 from tests.support.reporting_events import Story, publish
 
 pytestmark = pytest.mark.integration
@@ -56,30 +54,6 @@ async def get(client, url: str, **params) -> dict:
     response = await client.get(url, params=params, headers=reader_for(url))
     assert response.status_code == 200, response.text
     return response.json()
-
-
-def cli_env(settings) -> dict[str, str]:
-    return {
-        **os.environ,
-        "REITTI_NATS_URL": settings.nats_url,
-        "REITTI_DATABASE_URL": settings.database_url,
-        "REITTI_NAMESPACE": settings.namespace,
-    }
-
-
-async def reitti(settings, *args: str) -> tuple[int, str, str]:
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "runtime.cli",
-        *args,
-        env=cli_env(settings),
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await proc.communicate()
-    assert proc.returncode is not None
-    return proc.returncode, out.decode(), err.decode()
 
 
 async def test_published_events_reach_the_statistics_views_and_timeline_through_the_api(

@@ -1,0 +1,110 @@
+"""Re-driving dead letters against real JetStream and PostgreSQL: an event that kept
+failing is dead-lettered, its stream goes on without it, and once the cause is fixed the
+operator sends it through its consumer again, exactly once."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+import asyncpg
+import pytest
+
+from contracts.base import EventBase
+from contracts.envelope import CloudEventEnvelope
+from runtime.consumer import ExactlyOnceConsumer, decode_delivery, read_envelope
+from runtime.deadletters import read_dead_letters, redrive
+from runtime.subscribers import DurableSubscription
+from tests.integration.test_consumer import CountingProjection, counts, publish
+from tests.support.apps import eventually
+from tests.support.factories import client_referred
+
+pytestmark = pytest.mark.integration
+
+
+class FailingFor(CountingProjection):
+    """Counts events; fails for the event ids in ``failing`` until they are taken out."""
+
+    def __init__(self, schema: str) -> None:
+        super().__init__(schema)
+        self.failing: set[UUID] = set()
+
+    async def apply(self, conn: asyncpg.Connection, event: EventBase, envelope: CloudEventEnvelope) -> None:
+        if event.event_id in self.failing:
+            raise RuntimeError("a bug in the projection")
+        await super().apply(conn, event, envelope)
+
+
+async def test_a_dead_letter_is_redriven_once_its_cause_is_fixed(settings, pool, nats_client) -> None:
+    js = nats_client.jetstream()
+    projection = FailingFor("counting")
+    async with pool.acquire() as conn:
+        await projection.create(conn)
+    consumer = ExactlyOnceConsumer(pool=pool, js=js, settings=settings, projection=projection)
+    subscription = DurableSubscription(settings, projection.name, lambda: consumer)
+    await subscription.start(js)
+    try:
+        failing, after, other = (
+            client_referred("client-a", 1),
+            client_referred("client-a", 2),
+            client_referred("client-b", 1),
+        )
+        projection.failing.add(failing.event_id)
+        for event in (failing, after, other):
+            await publish(js, settings, event)
+        # the failing event is dead-lettered; its stream goes on without it
+        await eventually(lambda: counts(pool), lambda c: c == {"client-a": 1, "client-b": 1}, within=30)
+        [letter] = await eventually(
+            lambda: read_dead_letters(js, settings, consumer=consumer.name),
+            lambda ls: len(ls) == 1,
+            within=30,
+        )
+        assert letter.reason is not None and "a bug in the projection" in letter.reason
+
+        # not fixed yet: the letter stays, with the reason
+        report = await redrive(js, settings, pool, consumer)
+        assert report.applied == [] and [seq for seq, _ in report.still_failing] == [letter.dlq_seq]
+        assert "a bug in the projection" in report.still_failing[0][1]
+        assert len(await read_dead_letters(js, settings, consumer=consumer.name)) == 1
+
+        projection.failing.clear()  # the fix is deployed
+        report = await redrive(js, settings, pool, consumer)
+        assert report.applied == [letter.dlq_seq] and report.still_failing == []
+        assert await counts(pool) == {"client-a": 2, "client-b": 1}
+        assert await read_dead_letters(js, settings, consumer=consumer.name) == []
+
+        again = await redrive(js, settings, pool, consumer)
+        assert again.applied == again.duplicates == [] and await counts(pool) == {
+            "client-a": 2,
+            "client-b": 1,
+        }
+    finally:
+        await subscription.stop()
+
+
+async def test_a_dead_letter_already_applied_is_a_duplicate_and_leaves(settings, pool, nats_client) -> None:
+    js = nats_client.jetstream()
+    projection = FailingFor("counting")
+    async with pool.acquire() as conn:
+        await projection.create(conn)
+    consumer = ExactlyOnceConsumer(pool=pool, js=js, settings=settings, projection=projection)
+    subscription = DurableSubscription(settings, projection.name, lambda: consumer)
+    await subscription.start(js)
+    try:
+        event = client_referred("client-c", 1)
+        projection.failing.add(event.event_id)
+        await publish(js, settings, event)
+        [letter] = await eventually(
+            lambda: read_dead_letters(js, settings, consumer=consumer.name),
+            lambda ls: len(ls) == 1,
+            within=30,
+        )
+    finally:
+        await subscription.stop()
+    projection.failing.clear()
+    envelope = read_envelope(letter.data)
+    async with pool.acquire() as conn, conn.transaction():  # another operator got there first
+        await consumer.redrive(conn, envelope, decode_delivery(envelope, {}), letter.original_stream_seq or 0)
+    report = await redrive(js, settings, pool, consumer)
+    assert report.duplicates == [letter.dlq_seq] and report.applied == []
+    assert await counts(pool) == {"client-c": 1}
+    assert await read_dead_letters(js, settings, consumer=consumer.name) == []
