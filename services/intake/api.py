@@ -92,6 +92,14 @@ class ClientDetailsRequest(ClientDetails):
         examples=["010190-123A"],
     )
 
+    @field_validator("personal_identity_code")
+    @classmethod
+    def _check_character(cls, code: str) -> str:
+        # After the pattern: the field's own error names the field, never the value.
+        if not check_character_ok(code):
+            raise PydanticCustomError("identity_code_check", "the check character does not match")
+        return code
+
 
 class ReferralRequest(RequestModel):
     source: ReferralSource
@@ -109,10 +117,6 @@ class ReferralRequest(RequestModel):
             raise PydanticCustomError(
                 "missing_source_description",
                 "source 'other' needs source_description (for example school or health care)",
-            )
-        if not check_character_ok(self.client.personal_identity_code):
-            raise PydanticCustomError(
-                "identity_code_check", "client.personal_identity_code: the check character does not match"
             )
         return self
 

@@ -108,3 +108,17 @@ def test_an_info_list_row_with_a_nul_character_is_refused_by_its_line() -> None:
     line += b' "municipality": "Mikkeli", "referral_date": "2010-03-01"}\n'
     [row] = parse(line, ListFormat.JSON_LINES)
     assert row.row is None and [e.field for e in row.errors] == ["last_name"]
+
+
+def test_a_wrong_check_character_names_the_identity_code_field_and_not_its_value() -> None:
+    body = referral_request()
+    code = body["client"]["personal_identity_code"]
+    wrong = code[:-1] + ("A" if code[-1] != "A" else "B")
+    with pytest.raises(ValidationError) as raised:
+        ReferralRequest.model_validate(
+            {**body, "client": {**body["client"], "personal_identity_code": wrong}}
+        )
+    error = only_error(raised)
+    assert error["loc"] == ("client", "personal_identity_code")
+    assert error["msg"] == "the check character does not match"
+    assert wrong not in str([{k: v for k, v in e.items() if k != "input"} for e in raised.value.errors()])
