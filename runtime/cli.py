@@ -421,12 +421,17 @@ def cmd_redrive(args: argparse.Namespace) -> int:
             print(f"dead letter {seq}: applied")
         for seq in report.duplicates:
             print(f"dead letter {seq}: had already been applied; removed")
+        for seq, reason in report.not_removed:
+            print(f"dead letter {seq}: applied, but not removed (running this again is harmless): {reason}")
         for seq, reason in report.still_failing:
             print(f"dead letter {seq}: still fails, kept: {reason}")
-        total = len(report.applied) + len(report.duplicates) + len(report.still_failing)
-        if not total:
+        if report.unknown:
+            unknown = ", ".join(str(seq) for seq in report.unknown)
+            print(f"reitti: not dead letters of {args.consumer}: {unknown}", file=sys.stderr)
+            return 2
+        if not (report.applied or report.duplicates or report.still_failing):
             print(f"no dead letters of {args.consumer}")
-        return 1 if report.still_failing else 0
+        return 1 if report.still_failing or report.not_removed else 0
 
     return asyncio.run(run())
 

@@ -340,17 +340,22 @@ class ExactlyOnceConsumer:
         self, conn: asyncpg.Connection, envelope: CloudEventEnvelope, event: EventBase, stream_seq: int
     ) -> Applied:
         """Inside a transaction: apply a dead-lettered event that an operator sends again
-        (runtime/redrive.py). Exactly once by its id: an event applied meanwhile is a
-        duplicate. Its stream went on without it when it was dead-lettered, so it is
-        applied after the events that came since, and its stream's position only ever
-        moves forward."""
+        (runtime/deadletters.py). Exactly once by its id: an event applied meanwhile is a
+        duplicate. A stream that went on without it (it was passed over when it was
+        dead-lettered) has it applied after the events that came since. One whose
+        predecessor was never applied (dead-lettered as early) is not applied: EARLY, and
+        its stream's position never jumps over a version it has not seen. The stream's
+        position is locked first, as :meth:`apply_many` locks it."""
+        key = (envelope.source, envelope.subject)
+        rows = await conn.fetch(self._positions_sql, self.name, [key[0]], [key[1]])
+        last = rows[0]["version"] if rows else 0
+        if event.stream_version > last + 1:
+            return Applied.EARLY
         claimed = await conn.fetch(self._claim_many_sql, self.name, [event.event_id], [stream_seq])
         if not claimed:
             return Applied.DUPLICATE
         await self._project(conn, [(event, envelope)])
-        await conn.execute(
-            self._advance_many_sql, self.name, [envelope.source], [envelope.subject], [event.stream_version]
-        )
+        await conn.execute(self._advance_many_sql, self.name, [key[0]], [key[1]], [event.stream_version])
         return Applied.APPLIED
 
     async def record_position(self, conn: asyncpg.Connection, stream_seq: int) -> None:

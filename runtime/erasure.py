@@ -269,14 +269,15 @@ def reveal(envelope: CloudEventEnvelope, keys: Keys) -> CloudEventEnvelope:
 
 
 async def fetch_keys(
-    conn: asyncpg.Connection | asyncpg.Pool, client_ids: Iterable[str]
+    conn: asyncpg.Connection | asyncpg.Pool, client_ids: Iterable[str], *, hold: bool = False
 ) -> dict[str, bytes | None]:
     """The current keys of ``client_ids`` (None for an erased or unknown client). Read
-    once per call or batch; never keep them."""
+    once per call or batch; never keep them. ``hold``: inside a transaction, hold the
+    keys' rows until it ends, so an erasure waits for what is written with them."""
     wanted = sorted({c for c in client_ids if c.startswith(CLIENT_STREAM_PREFIX)})
     if not wanted:
         return {}
-    rows = await conn.fetch(_KEYS, wanted)
+    rows = await conn.fetch(_KEYS + (" ORDER BY client_id FOR SHARE" if hold else ""), wanted)
     found = {r["client_id"]: (bytes(r["key"]) if r["key"] is not None else None) for r in rows}
     return {c: found.get(c) for c in wanted}
 

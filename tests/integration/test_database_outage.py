@@ -14,12 +14,13 @@ from pathlib import Path
 import asyncpg
 import pytest
 
+from contracts.envelope import CloudEventEnvelope
 from runtime.consumer import ExactlyOnceConsumer
 from runtime.db import create_pool
 from runtime.deadletters import list_dead_letters
 from runtime.embedded import EmbeddedPostgres, free_port
 from runtime.subscribers import DurableSubscription
-from tests.integration.test_consumer import CountingProjection, publish
+from tests.integration.test_consumer import CountingProjection, publish, subject
 from tests.support.apps import eventually
 from tests.support.factories import client_referred
 
@@ -75,8 +76,9 @@ async def test_a_database_outage_pauses_the_consumer_and_loses_nothing(settings,
                 postgres.start()
                 expected = {e.stream_id: 1 for e in [before, *during]}
                 assert await eventually(lambda: applied(pool), lambda c: c == expected, within=30)
-                # a redelivery of one of them changes nothing
-                await publish(js, settings, during[0])
+                # the same event again, outside JetStream's duplicate window, changes nothing
+                again = CloudEventEnvelope.wrap(during[0], source="/test").to_bytes()
+                await js.publish(subject(settings), again, headers={"Nats-Msg-Id": "again"})
                 await asyncio.sleep(0.5)
                 assert await applied(pool) == expected
             finally:

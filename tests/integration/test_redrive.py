@@ -108,3 +108,81 @@ async def test_a_dead_letter_already_applied_is_a_duplicate_and_leaves(settings,
     assert report.duplicates == [letter.dlq_seq] and report.applied == []
     assert await counts(pool) == {"client-c": 1}
     assert await read_dead_letters(js, settings, consumer=consumer.name) == []
+
+
+async def test_an_early_letter_waits_for_its_predecessor_and_then_is_redriven(
+    settings, pool, nats_client, monkeypatch
+) -> None:
+    """Version 2 came and version 1 never did: dead-lettered as early. Re-driving it before
+    version 1 is applied would skip a version, so it waits; once version 1 is applied, it
+    goes."""
+    import runtime.consumer
+
+    monkeypatch.setattr(runtime.consumer, "EARLY_DELIVERIES", 3)
+    monkeypatch.setattr(runtime.consumer, "EARLY_DELAY", 0.05)
+    js = nats_client.jetstream()
+    projection = FailingFor("counting")
+    async with pool.acquire() as conn:
+        await projection.create(conn)
+    consumer = ExactlyOnceConsumer(pool=pool, js=js, settings=settings, projection=projection)
+    subscription = DurableSubscription(settings, projection.name, lambda: consumer)
+    await subscription.start(js)
+    try:
+        first, second = client_referred("client-x", 1), client_referred("client-x", 2)
+        await publish(js, settings, second)
+        [letter] = await eventually(
+            lambda: read_dead_letters(js, settings, consumer=consumer.name),
+            lambda ls: len(ls) == 1,
+            within=30,
+        )
+        assert letter.reason is not None and "predecessor never did" in letter.reason
+
+        report = await redrive(js, settings, pool, consumer)
+        assert report.applied == [] and [seq for seq, _ in report.still_failing] == [letter.dlq_seq]
+        assert "waits for version 1" in report.still_failing[0][1]
+        assert await counts(pool) == {}
+
+        await publish(js, settings, first)
+        await eventually(lambda: counts(pool), lambda c: c == {"client-x": 1})
+        report = await redrive(js, settings, pool, consumer)
+        assert report.applied == [letter.dlq_seq]
+        assert await counts(pool) == {"client-x": 2}
+    finally:
+        await subscription.stop()
+
+
+async def test_two_redrives_at_once_apply_each_letter_once_and_both_finish(
+    settings, pool, nats_client
+) -> None:
+    import asyncio
+
+    js = nats_client.jetstream()
+    projection = FailingFor("counting")
+    async with pool.acquire() as conn:
+        await projection.create(conn)
+    consumer = ExactlyOnceConsumer(pool=pool, js=js, settings=settings, projection=projection)
+    subscription = DurableSubscription(settings, projection.name, lambda: consumer)
+    await subscription.start(js)
+    try:
+        events = [client_referred(f"client-{n}", 1) for n in range(4)]
+        projection.failing.update(e.event_id for e in events)
+        for event in events:
+            await publish(js, settings, event)
+        await eventually(
+            lambda: read_dead_letters(js, settings, consumer=consumer.name),
+            lambda ls: len(ls) == 4,
+            within=60,
+        )
+    finally:
+        await subscription.stop()
+    projection.failing.clear()
+    one, other = await asyncio.gather(
+        redrive(js, settings, pool, consumer), redrive(js, settings, pool, consumer)
+    )
+    assert sorted(one.applied + other.applied) == sorted(set(one.applied + other.applied)), (
+        "each applied once"
+    )
+    assert len(one.applied) + len(other.applied) == 4
+    assert one.not_removed == other.not_removed == [] and one.still_failing == other.still_failing == []
+    assert await counts(pool) == {f"client-{n}": 1 for n in range(4)}
+    assert await read_dead_letters(js, settings, consumer=consumer.name) == []

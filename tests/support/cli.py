@@ -19,8 +19,9 @@ def cli_env(settings: Settings) -> dict[str, str]:
     }
 
 
-async def reitti(settings: Settings, *args: str) -> tuple[int, str, str]:
-    """Run ``reitti <args>``; its exit code, standard output and standard error."""
+async def reitti(settings: Settings, *args: str, within: float = 120.0) -> tuple[int, str, str]:
+    """Run ``reitti <args>``; its exit code, standard output and standard error. A run
+    that outlasts ``within`` seconds is killed and fails the test."""
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
@@ -30,6 +31,11 @@ async def reitti(settings: Settings, *args: str) -> tuple[int, str, str]:
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )
-    out, err = await proc.communicate()
+    try:
+        out, err = await asyncio.wait_for(proc.communicate(), timeout=within)
+    except TimeoutError:
+        proc.kill()
+        await proc.wait()
+        raise AssertionError(f"reitti {' '.join(args)} did not finish within {within:.0f}s") from None
     assert proc.returncode is not None
     return proc.returncode, out.decode(), err.decode()

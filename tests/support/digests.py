@@ -30,15 +30,22 @@ def sha256_of(rows: Any) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
+def as_set(rows: Sequence[Sequence[object]]) -> list[str]:
+    """Rows in an order of their own (their JSON, by code point), not the database's: a
+    server's collation orders text differently ('Mäntyharju' against 'Mikkeli')."""
+    return sorted(json.dumps(list(r), default=_plain, sort_keys=True, ensure_ascii=False) for r in rows)
+
+
 def projection_digest(
     snapshot: Mapping[str, Sequence[Sequence[object]]],
     heads: Mapping[Any, Sequence[object]],
     feeds: Sequence[Sequence[object]],
 ) -> dict[str, Any]:
-    """Every table's rows and digest, the audit chain heads' and the feed messages'."""
+    """Every table's rows and digest, the audit chain heads' and the feed messages' (in
+    the order they were queued)."""
     return {
         "tables": {
-            t: {"rows": len(rows), "sha256": sha256_of([list(r) for r in rows])}
+            t: {"rows": len(rows), "sha256": sha256_of(as_set(rows))}
             for t, rows in sorted(snapshot.items())
         },
         "audit_heads": {
