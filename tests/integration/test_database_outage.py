@@ -64,7 +64,7 @@ async def test_a_database_outage_pauses_the_consumer_and_loses_nothing(settings,
                 await publish(js, settings, before)
                 assert await eventually(lambda: applied(pool), lambda c: c == {before.stream_id: 1})
 
-                postgres.stop()
+                await asyncio.to_thread(postgres.stop)
                 during = [client_referred() for _ in range(5)]
                 for event in during:
                     await publish(js, settings, event)
@@ -73,7 +73,7 @@ async def test_a_database_outage_pauses_the_consumer_and_loses_nothing(settings,
                 )
                 assert consumer.stats.dead_lettered == 0
 
-                postgres.start()
+                await asyncio.to_thread(postgres.start)
                 expected = {e.stream_id: 1 for e in [before, *during]}
                 assert await eventually(lambda: applied(pool), lambda c: c == expected, within=30)
                 # the same event again, outside JetStream's duplicate window, changes nothing
