@@ -85,9 +85,9 @@ async def read_dead_letters(
     # wait, never end early.
     info = await js.stream_info(settings.dead_letter_stream, subjects_filter=subject)
     expected = sum((info.state.subjects or {}).values())
-    if expected == 0:
+    if expected == 0 or not info.state.messages:
         return []
-    start = int(info.state.first_seq)
+    start = max(int(info.state.first_seq), 1)
     if consumer is None and limit is not None:
         start = max(start, int(info.state.last_seq) - limit + 1)
         expected = min(expected, limit)
