@@ -460,17 +460,14 @@ def cmd_dead_letters(args: argparse.Namespace) -> int:
 def cmd_erase_expired(args: argparse.Namespace) -> int:
     """Key deletion when the retention period ends (docs/adr/0011). Writes through intake's
     event store; intake's relay publishes the ``ClientDataErased`` events."""
-    from uuid import uuid4
-
-    from contracts.base import Actor
     from runtime import clock
     from runtime.db import apply_migrations, create_pool
-    from runtime.decision import Context
     from runtime.erasure import KEYS_SCHEMA, RETENTION_YEARS, key_vault_migrations
     from runtime.eventstore import EventStore
     from services.intake.app import SOURCE
     from services.intake.application import erase_expired
     from services.intake.repository import SCHEMA, IntakeRepository
+    from services.intake.retention import retention_context
 
     settings = Settings.from_env()
     today = args.today or clock.today()
@@ -479,14 +476,9 @@ def cmd_erase_expired(args: argparse.Namespace) -> int:
         pool = await create_pool(settings.database_url, max_size=2)
         try:
             store = EventStore(pool, schema=SCHEMA, namespace=settings.namespace, source=SOURCE)
-            ctx = Context(
-                actor=Actor(person_id="system:erasure", role="system", organisation="centre"),
-                now=clock.now(),
-                correlation_id=uuid4(),
-            )
             async with pool.acquire() as conn:
                 await apply_migrations(conn, KEYS_SCHEMA, key_vault_migrations())
-                return await erase_expired(conn, IntakeRepository(store), today, ctx=ctx)
+                return await erase_expired(conn, IntakeRepository(store), today, ctx=retention_context())
         finally:
             await pool.close()
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -22,6 +23,11 @@ from runtime.preparation import SERVICE_MODULES, all_service_schemas
 from runtime.streams import connect_nats, ensure_streams
 from tests.support.auth import ISSUER
 from tests.support.servers import Servers, real_servers
+
+# Intake's retention sweep erases clients closed over four years ago (ADR 11). Tests
+# that record such closures decide themselves when erasure runs; the sweep's own test
+# starts intake with a sweep interval of its own.
+os.environ.setdefault("REITTI_RETENTION_SWEEP_HOURS", "0")
 
 
 def _with_database(url: str, name: str) -> str:

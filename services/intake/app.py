@@ -14,6 +14,7 @@ from contracts.intake import (
     ConsentWithdrawn,
     InfoSessionScheduled,
 )
+from runtime import clock
 from runtime.access_log import AccessLog
 from runtime.config import Settings
 from runtime.db import Migration, event_store_migrations
@@ -27,6 +28,7 @@ from services.intake.domain.errors import DomainError
 from services.intake.domain.referral import DEFAULT_MUNICIPALITIES
 from services.intake.info_list import InfoListError
 from services.intake.repository import SCHEMA, IntakeRepository
+from services.intake.retention import Sweep, retention_sweep_task, sweep_hours_from_env
 
 SOURCE = "/reitti/intake"
 MIGRATIONS = [
@@ -68,16 +70,32 @@ def build_broker(settings: Settings) -> NatsBroker:
     return broker
 
 
-def create_app(settings: Settings | None = None, municipalities: tuple[str, ...] | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None,
+    municipalities: tuple[str, ...] | None = None,
+    *,
+    retention_sweep_every: float | None = None,
+) -> FastAPI:
+    """Intake's app. ``retention_sweep_every``: seconds between retention sweeps
+    (default ``REITTI_RETENTION_SWEEP_HOURS``; 0 turns the sweep off)."""
     settings = settings or Settings.from_env()
     outbox = OutboxSignal()  # appends wake this service's relay
+    every = retention_sweep_every if retention_sweep_every is not None else sweep_hours_from_env() * 3600
+    background = [relay_task(SCHEMA, outbox)]
+    if every > 0:
+
+        def sweep() -> Sweep:
+            service: IntakeService = app.state.intake
+            return lambda ctx: service.erase_expired(clock.today(), ctx)
+
+        background.append(retention_sweep_task(sweep, every))
     host = ServiceHost(
         name="intake",
         settings=settings,
         schema=SCHEMA,
         migrations=MIGRATIONS,
         broker=build_broker(settings),
-        background=[relay_task(SCHEMA, outbox)],
+        background=background,
     )
 
     async def wire(h: ServiceHost) -> None:

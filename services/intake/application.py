@@ -17,7 +17,7 @@ from runtime.decision import Context
 from runtime.eventstore import ConcurrencyConflict
 from services.intake.domain import referral, sessions
 from services.intake.domain.case import IntakeCase, fold
-from services.intake.domain.errors import DomainError
+from services.intake.domain.errors import AlreadyErased, DomainError
 from services.intake.identity import identity_key
 from services.intake.repository import IntakeRepository
 
@@ -164,7 +164,7 @@ async def erase_client(
     if state is None:
         raise ClientNotFound(f"no intake case {client_id}")
     if not await erasure.delete_key(conn, client_id, f"{reason.value}: {note}" if note else reason.value):
-        raise DomainError(f"the personal data of {client_id} is already erased")
+        raise AlreadyErased(f"the personal data of {client_id} is already erased")
     await repo.forget_client(conn, client_id)
     events: list[EventBase] = [
         ClientDataErased(
@@ -203,5 +203,7 @@ async def erase_expired(
             except ClientNotFound:
                 # No intake case here (not this installation's client): the key still goes.
                 await erasure.delete_key(conn, client_id, ErasureReason.RETENTION_EXPIRED.value)
+            except AlreadyErased:
+                continue  # erased meanwhile (a sweep or an operator at the same time)
         erased.append(client_id)
     return erased

@@ -462,3 +462,41 @@ async def test_a_client_erased_while_in_guidance_can_still_be_closed_and_the_fin
     assert json.loads(issued)["data"]["personal_identity_code"] == erasure.ERASED and code not in issued
     assert FINAL_TEXT not in issued and "enc:v1:" not in issued, "no new key for an erased client"
     assert vault is not None and not vault["has_key"] and vault["relationship_closed_on"] == TODAY
+
+
+async def test_intake_sweeps_expired_clients_itself_one_replica_at_a_time(settings, pool) -> None:
+    """Intake erases, on its own, the personal data of a client closed more than four
+    years ago; one held is left alone. Two intake replicas sweep one at a time."""
+    first, code = unique_name("Aino"), identity_code()
+    held_name, held_code = unique_name("Eino"), identity_code()
+    async with running(intake_app(settings, retention_sweep_every=0)) as intake:
+        expired = await refer(intake, first=first, last="Testinen", code=code)
+        held = await refer(intake, first=held_name, last="Testinen", code=held_code)
+        async with pool.acquire() as conn:
+            await erasure.record_closure(conn, expired, date(2020, 1, 1))
+            await erasure.record_closure(conn, held, date(2020, 1, 1))
+        hold = await intake.post(f"/clients/{held}/legal-hold", json={"hold": True}, headers=LEAD)
+        assert hold.status_code == 200, hold.text
+
+    async def first_name(intake, client_id: str) -> str:
+        response = await intake.get(f"/clients/{client_id}", headers=HEADERS)
+        assert response.status_code == 200, response.text
+        return str(response.json()["client"]["first_name"])
+
+    async with (
+        running(intake_app(settings, retention_sweep_every=0.2)) as intake,
+        running(intake_app(settings, retention_sweep_every=0.2)),
+    ):
+        assert (
+            await eventually(lambda: first_name(intake, expired), lambda n: n == erasure.ERASED)
+            == erasure.ERASED
+        )
+        assert await first_name(intake, held) == held_name
+        async with pool.acquire() as conn:
+            vault = await erasure.vault_status(conn, expired)
+            erasures = await conn.fetchval(
+                "SELECT count(*) FROM intake.events WHERE stream_id = $1 AND event_type = 'ClientDataErased'",
+                expired,
+            )
+        assert vault is not None and vault["reason"].startswith("retention_expired")
+        assert erasures == 1, "the two replicas' sweeps erased the client once"

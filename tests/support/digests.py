@@ -45,8 +45,7 @@ def projection_digest(
     the order they were queued)."""
     return {
         "tables": {
-            t: {"rows": len(rows), "sha256": sha256_of(as_set(rows))}
-            for t, rows in sorted(snapshot.items())
+            t: {"rows": len(rows), "sha256": sha256_of(as_set(rows))} for t, rows in sorted(snapshot.items())
         },
         "audit_heads": {
             "chains": len(heads),

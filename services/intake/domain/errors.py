@@ -37,3 +37,7 @@ class ConsentMissing(DomainError):
             "is recorded. Record the client's consent (POST /clients/{client_id}/consents) before "
             "routing them into the centre"
         )
+
+
+class AlreadyErased(DomainError):
+    """The client's personal data is already erased."""

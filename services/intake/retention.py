@@ -1,0 +1,76 @@
+"""The retention sweep: a client's personal data is erased four years after the
+relationship closed, unless a legal hold is set (architecture decision 8, ADR 11).
+
+Intake runs the sweep itself, at start and then every ``REITTI_RETENTION_SWEEP_HOURS``
+(24 by default; 0 turns it off, for example when a scheduler runs `reitti erase-expired`
+instead). With several intake replicas, one sweeps at a time: the sweep holds a session
+advisory lock, and a replica that cannot take it skips that round."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+from collections.abc import Awaitable, Callable
+from uuid import uuid4
+
+from contracts.base import Actor
+from runtime import clock
+from runtime.decision import Context
+from runtime.erasure import RETENTION_YEARS
+from runtime.service import BackgroundTask, ServiceHost
+
+log = logging.getLogger(__name__)
+
+DEFAULT_SWEEP_HOURS = 24.0
+#: who erases when the retention period ends (the access and audit trails name it)
+RETENTION_ACTOR = Actor(person_id="system:erasure", role="system", organisation="centre")
+_TRY_LOCK = "SELECT pg_try_advisory_lock(hashtext('reitti.retention-sweep'))"
+_UNLOCK = "SELECT pg_advisory_unlock(hashtext('reitti.retention-sweep'))"
+
+#: erase the expired clients as of ``today``, as ``ctx``; returns those erased now
+Sweep = Callable[[Context], Awaitable[list[str]]]
+
+
+def retention_context() -> Context:
+    return Context(actor=RETENTION_ACTOR, now=clock.now(), correlation_id=uuid4())
+
+
+def sweep_hours_from_env() -> float:
+    raw = os.environ.get("REITTI_RETENTION_SWEEP_HOURS")
+    return float(raw) if raw else DEFAULT_SWEEP_HOURS
+
+
+def retention_sweep_task(sweep: Callable[[], Sweep], every: float) -> BackgroundTask:
+    """A background task that runs ``sweep()`` now and then every ``every`` seconds, one
+    replica at a time. A failed round is logged and retried at the next one."""
+
+    async def run(host: ServiceHost, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            try:
+                await sweep_once(host, sweep())
+            except Exception as exc:
+                log.warning("intake: retention sweep failed, will retry: %s", type(exc).__name__)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=every)
+
+    return run
+
+
+async def sweep_once(host: ServiceHost, sweep: Sweep) -> list[str] | None:
+    """One round under the sweep's lock; None when another replica holds it."""
+    async with host.pool.acquire() as conn:
+        if not await conn.fetchval(_TRY_LOCK):
+            return None
+        try:
+            erased = await sweep(retention_context())
+        finally:
+            await conn.execute(_UNLOCK)
+    if erased:
+        log.info(
+            "intake: erased the personal data of %d clients closed more than %d years ago",
+            len(erased),
+            RETENTION_YEARS,
+        )
+    return erased
