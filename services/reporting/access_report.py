@@ -1,5 +1,10 @@
 """The client's report of who has seen or received their data, projected from the
-access log events (every read through any API) and from the disclosures Reitti makes."""
+access log events (every read through any API) and from the disclosures Reitti makes:
+the final assessment to the TE-office, a transfer to a municipality's social services,
+and every copy of an event on a partner's feed, each with its recipient and legal basis.
+
+Feed copies are decided from the events and the case after each (:func:`recipients`),
+not from what the live service actually queued, so a replay rebuilds the same report."""
 
 from __future__ import annotations
 
@@ -12,9 +17,11 @@ from pydantic import BaseModel
 from contracts.audit import ClientDataAccessed
 from contracts.base import EventBase
 from contracts.guidance import FinalAssessmentIssued, TransferredToSocialServices
-from contracts.subjects import organisation_slug
+from contracts.subjects import social_services
 from runtime.db import quote_ident
 from services.reporting.columns import columns_of
+from services.reporting.facts import CaseFacts
+from services.reporting.feeds import TE_OFFICE, recipients
 
 _INSERT = """
 INSERT INTO {s}.access_report
@@ -46,14 +53,13 @@ class AccessReport:
         self._insert = _INSERT.format(s=s)
         self._report = _REPORT.format(s=s)
 
-    async def apply_batch(self, conn: asyncpg.Connection, events: Sequence[EventBase]) -> None:
-        """Record the reads and disclosures among ``events``, in one statement."""
+    async def apply_batch(
+        self, conn: asyncpg.Connection, events: Sequence[EventBase], facts: Sequence[CaseFacts | None]
+    ) -> None:
+        """Record the reads and disclosures among ``events`` (``facts``: each event's
+        client's case after it), in one statement."""
         rows: list[tuple[object, ...]] = []
-        for event in events:
-            entry = _entry(event)
-            if entry is None:
-                continue
-            client_ids, kind, recipient, what, purpose = entry
+        for event, after in zip(events, facts, strict=True):
             actor = event.actor
             rows.extend(
                 (
@@ -68,6 +74,7 @@ class AccessReport:
                     what,
                     purpose,
                 )
+                for client_ids, kind, recipient, what, purpose in _entries(event, after)
                 for client_id in client_ids
             )
         if rows:
@@ -77,26 +84,47 @@ class AccessReport:
         return [AccessEntry.model_validate(dict(r)) for r in await conn.fetch(self._report, client_id, since)]
 
 
-def _entry(event: EventBase) -> tuple[Sequence[str], str, str | None, str, str] | None:
+Entry = tuple[Sequence[str], str, str | None, str, str]
+
+
+def _entries(event: EventBase, facts: CaseFacts | None) -> list[Entry]:
     """What ``event`` adds to its clients' reports: (client ids, kind, recipient, what,
-    purpose), or None."""
+    purpose) for each read or disclosure. One entry per recipient."""
+    entries: list[Entry] = []
     if isinstance(event, ClientDataAccessed):
-        return event.client_ids, "read", None, f"{event.what} ({event.service})", event.purpose
-    if isinstance(event, FinalAssessmentIssued):
-        return (
-            [event.stream_id],
-            "disclosure",
-            "te-office",
-            "final assessment for URA",
-            "closure of the client relationship (Act 1369/2014 / Act 381/2023)",
+        entries.append((event.client_ids, "read", None, f"{event.what} ({event.service})", event.purpose))
+    elif isinstance(event, FinalAssessmentIssued):
+        entries.append(
+            (
+                [event.stream_id],
+                "disclosure",
+                TE_OFFICE,
+                "final assessment for URA",
+                "closure of the client relationship (Act 1369/2014 / Act 381/2023)",
+            )
         )
-    if isinstance(event, TransferredToSocialServices):
-        receiver = f"social_services:{organisation_slug(event.receiving_municipality)}"
-        return (
-            [event.stream_id],
-            "disclosure",
-            receiver,
-            "transfer to rehabilitative work activity",
-            "transfer under the client's consent (Act 189/2001)",
+    elif isinstance(event, TransferredToSocialServices):
+        entries.append(
+            (
+                [event.stream_id],
+                "disclosure",
+                social_services(event.receiving_municipality),
+                "transfer to rehabilitative work activity",
+                "transfer under the client's consent (Act 189/2001)",
+            )
         )
-    return None
+    covered = {recipient for _, _, recipient, _, _ in entries}
+    for organisation in recipients(event, facts):
+        if organisation in covered:
+            continue  # the disclosure above is this copy's
+        consent = facts.disclosing_consent(organisation) if facts is not None else None
+        entries.append(
+            (
+                [event.stream_id],
+                "disclosure",
+                organisation,
+                f"{event.event_type} on the partner feed",
+                f"the client's consent {consent} to disclosure to {organisation}",
+            )
+        )
+    return entries

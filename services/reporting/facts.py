@@ -149,10 +149,16 @@ class CaseFacts(_Fact):
 
     def disclosed_to(self, organisation: str) -> bool:
         """A consent in force names ``organisation`` for disclosure (e.g. ``social_services:mikkeli``)."""
+        return self.disclosing_consent(organisation) is not None
+
+    def disclosing_consent(self, organisation: str) -> str | None:
+        """The id of the first consent in force that names ``organisation`` for disclosure:
+        the legal basis of what the organisation is sent."""
         scope = ConsentScope.DISCLOSURE_TO_ORGANISATIONS.value
-        return any(
-            c.in_force and scope in c.scopes and organisation in c.organisations for c in self.consents
-        )
+        for c in self.consents:
+            if c.in_force and scope in c.scopes and organisation in c.organisations:
+                return c.consent_id
+        return None
 
     # --- state -------------------------------------------------------------------------
     # Intake's and guidance's events are each applied in their own stream's order, but

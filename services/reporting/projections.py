@@ -153,6 +153,7 @@ MIGRATIONS = [
     Migration.from_package("services.reporting.migrations", "0004_access_report.sql"),
     Migration.from_package("services.reporting.migrations", "0005_opening_transfer.sql"),
     Migration.from_package("services.reporting.migrations", "0006_transfer_key_per_client.sql"),
+    Migration.from_package("services.reporting.migrations", "0007_access_report_per_recipient.sql"),
 ]
 
 
@@ -398,7 +399,7 @@ class ReportingProjection:
             await self.feeds.queue(
                 conn, [(event, envelope, f) for (event, envelope), f in zip(items, facts, strict=True)]
             )
-        await self.access.apply_batch(conn, [event for event, _ in items])
+        await self.access.apply_batch(conn, [event for event, _ in items], facts)
         await self.audit.append(conn, items, heads)
 
     async def snapshot(self, conn: asyncpg.Connection) -> dict[str, list[tuple[object, ...]]]:

@@ -330,3 +330,25 @@ async def test_a_batch_projects_exactly_what_its_events_do_one_at_a_time(setting
 
     assert await project(pool, settings, events, "batched", batch_size=200) == one_by_one
     assert await project(pool, settings, events, "all_at_once", batch_size=len(events)) == one_by_one
+
+
+async def test_every_copy_on_a_partner_feed_is_in_the_clients_access_report(settings, pool) -> None:
+    """Every disclosure is logged with its recipient and legal basis (the domain's data
+    rules): each event copied to a partner's feed has a disclosure row for that partner,
+    naming the consent it was sent under."""
+    import json
+
+    from runtime.broker_access import feed_token
+
+    events = interleaved(varied_stories())
+    _, _, feeds = await project(pool, settings, events, "disclosures", batch_size=50)
+    sent = {(json.loads(bytes(payload))["id"], subject.split(".")[2]) for _, subject, payload in feeds}
+    rows = await pool.fetch(
+        "SELECT event_id::text, recipient, what, purpose FROM disclosures.access_report "
+        "WHERE kind = 'disclosure'"
+    )
+    disclosed = {(r["event_id"], feed_token(r["recipient"])) for r in rows}
+    assert sent, "the stories send partners copies"
+    assert sent <= disclosed, sent - disclosed
+    on_feeds = [r for r in rows if r["what"].endswith("on the partner feed")]
+    assert on_feeds and all(r["purpose"].startswith("the client's consent consent-") for r in on_feeds)
