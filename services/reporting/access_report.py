@@ -17,6 +17,7 @@ from pydantic import BaseModel
 from contracts.audit import ClientDataAccessed
 from contracts.base import EventBase
 from contracts.guidance import FinalAssessmentIssued, TransferredToSocialServices
+from contracts.intake import ClientDataErased
 from contracts.subjects import social_services
 from runtime.db import quote_ident
 from services.reporting.columns import columns_of
@@ -113,6 +114,8 @@ def _entries(event: EventBase, facts: CaseFacts | None) -> list[Entry]:
                 "transfer under the client's consent (Act 189/2001)",
             )
         )
+    if isinstance(event, ClientDataErased):
+        return entries  # the notice to erase carries no personal data: not a disclosure
     covered = {recipient for _, _, recipient, _, _ in entries}
     for organisation in recipients(event, facts):
         if organisation in covered:

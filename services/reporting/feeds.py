@@ -7,7 +7,9 @@ residents' referral, route, case and transfer events while a consent in force na
 them. Health events never go on a feed. The copies wait in an outbox of their own and a
 relay publishes them to ``<ns>.feeds.<org>.<EventType>`` (the partner's own NATS account
 reads only that; docs/adr/0009). Withdrawing consent stops further copies; what a partner
-already received stays with the partner and is in the client's access report.
+already received stays with the partner and is in the client's access report. When the
+client's personal data is erased, every organisation that may hold some of it is sent
+``ClientDataErased`` (which carries none), to erase its copies too.
 
 Replay rebuilds projections without a publisher, so a rebuild never sends anything again.
 """
@@ -29,7 +31,7 @@ from contracts.guidance import (
     TransferAcknowledged,
     TransferredToSocialServices,
 )
-from contracts.intake import AssessmentCompleted, ClientReferred
+from contracts.intake import AssessmentCompleted, ClientDataErased, ClientReferred, ConsentScope
 from contracts.subjects import social_services
 from runtime.broker_access import feed_subject
 from runtime.db import quote_ident
@@ -60,10 +62,26 @@ def recipients(event: EventBase, facts: CaseFacts | None) -> list[str]:
     """The partner organisations that may receive ``event``, given the case after it."""
     if isinstance(event, FinalAssessmentIssued):
         return [TE_OFFICE]
+    if isinstance(event, ClientDataErased):
+        return told_of_erasure(facts)
     if facts is None or not isinstance(event, MUNICIPAL_FEED):
         return []
     involved = [facts.municipality, *(t.receiving_municipality for t in facts.transfers)]
     return [org for org in dict.fromkeys(social_services(m) for m in involved) if facts.disclosed_to(org)]
+
+
+def told_of_erasure(facts: CaseFacts | None) -> list[str]:
+    """Who is sent ``ClientDataErased`` (no personal data in it), so that they erase their
+    copies too: every organisation a consent of the client ever named for disclosure,
+    withdrawn or not, and the TE-office once the relationship closed (it received the
+    final assessment)."""
+    if facts is None:
+        return []
+    scope = ConsentScope.DISCLOSURE_TO_ORGANISATIONS.value
+    named = [org for c in facts.consents if scope in c.scopes for org in c.organisations]
+    if facts.closed_on is not None:
+        named.append(TE_OFFICE)
+    return list(dict.fromkeys(named))
 
 
 class FeedPublisher:

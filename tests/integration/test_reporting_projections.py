@@ -13,8 +13,8 @@ import pytest
 from contracts.audit import ClientDataAccessed
 from contracts.base import EventBase
 from contracts.envelope import CloudEventEnvelope
-from contracts.guidance import FinalAssessment, Outcome, Phase
-from contracts.intake import ConsentScope, ReferralSource, Route
+from contracts.guidance import ClientRelationshipClosed, FinalAssessment, Outcome, Phase
+from contracts.intake import ClientDataErased, ConsentGiven, ConsentScope, ReferralSource, Route
 from runtime.config import Settings
 from runtime.consumer import Applied, ExactlyOnceConsumer
 from runtime.db import apply_migrations, event_store_migrations, quote_ident
@@ -342,7 +342,9 @@ async def test_every_copy_on_a_partner_feed_is_in_the_clients_access_report(sett
 
     events = interleaved(varied_stories())
     _, _, feeds = await project(pool, settings, events, "disclosures", batch_size=50)
-    sent = {(json.loads(bytes(payload))["id"], subject.split(".")[2]) for _, subject, payload in feeds}
+    copies = [(json.loads(bytes(payload)), subject) for _, subject, payload in feeds]
+    # (a notice to erase carries no personal data: it is not a disclosure)
+    sent = {(e["id"], subject.split(".")[2]) for e, subject in copies if e["type"] != "ClientDataErased"}
     rows = await pool.fetch(
         "SELECT event_id::text, recipient, what, purpose FROM disclosures.access_report "
         "WHERE kind = 'disclosure'"
@@ -352,3 +354,36 @@ async def test_every_copy_on_a_partner_feed_is_in_the_clients_access_report(sett
     assert sent <= disclosed, sent - disclosed
     on_feeds = [r for r in rows if r["what"].endswith("on the partner feed")]
     assert on_feeds and all(r["purpose"].startswith("the client's consent consent-") for r in on_feeds)
+
+
+async def test_partners_that_may_hold_an_erased_clients_data_are_told_to_erase_it(settings, pool) -> None:
+    """ClientDataErased (no personal data in it) goes to every organisation a consent of
+    the client ever named for disclosure, and to the TE-office once the case closed; it
+    is not itself a disclosure in the access report."""
+    import json
+
+    from runtime.broker_access import feed_token
+
+    stories = varied_stories()
+    erased = [s for s in stories if any(isinstance(e, ClientDataErased) for e in s.events)]
+    assert erased, "some varied stories end in an erasure"
+    _, _, feeds = await project(pool, settings, interleaved(stories), "told", batch_size=50)
+    told: dict[str, set[str]] = {}
+    for _, subject, payload in feeds:
+        envelope = json.loads(bytes(payload))
+        if envelope["type"] == "ClientDataErased":
+            told.setdefault(envelope["subject"], set()).add(subject.split(".")[2])
+    for story in erased:
+        named = {
+            feed_token(org)
+            for e in story.events
+            if isinstance(e, ConsentGiven) and ConsentScope.DISCLOSURE_TO_ORGANISATIONS in e.scopes
+            for org in e.organisations
+        }
+        closed = any(isinstance(e, ClientRelationshipClosed) for e in story.events)
+        expected = named | ({feed_token("te-office")} if closed else set())
+        assert named and told.get(story.client_id) == expected
+    notices = await pool.fetchval(
+        "SELECT count(*) FROM told.access_report WHERE what LIKE 'ClientDataErased%'"
+    )
+    assert notices == 0
