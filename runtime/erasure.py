@@ -304,6 +304,20 @@ async def record_closure(conn: asyncpg.Connection, client_id: str, closed_on: da
     await conn.execute(_CLOSED, client_id, new_key(), closed_on)
 
 
+_STILL_EXPIRED = """
+SELECT 1 FROM keys.client_keys
+WHERE client_id = $1 AND erased_at IS NULL AND NOT legal_hold AND relationship_closed_on IS NOT NULL
+  AND relationship_closed_on + make_interval(years => $3) < $2
+FOR UPDATE
+"""
+
+
+async def still_expired(conn: asyncpg.Connection, client_id: str, today: date) -> bool:
+    """Inside the transaction that erases: whether ``client_id`` is still due (no legal
+    hold set, not erased meanwhile), holding its vault row until the transaction ends."""
+    return await conn.fetchval(_STILL_EXPIRED, client_id, today, RETENTION_YEARS) is not None
+
+
 async def expired_clients(conn: asyncpg.Connection, today: date) -> list[str]:
     """Clients whose relationship closed more than four years before ``today``, not yet
     erased and not under a legal hold."""

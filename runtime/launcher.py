@@ -117,6 +117,11 @@ class Launcher:
             REITTI_DATABASE_URL=settings.database_url,
             REITTI_NAMESPACE=settings.namespace,
         )
+        if self.demo:
+            # The demo is the seed's 2010: its clients closed over four years ago, and the
+            # retention sweep would erase them (and a later demo load would then refer
+            # them again as new clients). `reitti erase-expired` shows the sweep by hand.
+            env.setdefault("REITTI_RETENTION_SWEEP_HOURS", "0")
         if not env.get("REITTI_JWT_PUBLIC_KEY"):
             # No identity provider configured: sign development tokens with our own key.
             _, public = ensure_dev_keys(self.data_dir / "keys")

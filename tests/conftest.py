@@ -27,7 +27,7 @@ from tests.support.servers import Servers, real_servers
 # Intake's retention sweep erases clients closed over four years ago (ADR 11). Tests
 # that record such closures decide themselves when erasure runs; the sweep's own test
 # starts intake with a sweep interval of its own.
-os.environ.setdefault("REITTI_RETENTION_SWEEP_HOURS", "0")
+os.environ["REITTI_RETENTION_SWEEP_HOURS"] = "0"
 
 
 def _with_database(url: str, name: str) -> str:

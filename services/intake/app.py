@@ -86,7 +86,7 @@ def create_app(
 
         def sweep() -> Sweep:
             service: IntakeService = app.state.intake
-            return lambda ctx: service.erase_expired(clock.today(), ctx)
+            return lambda conn, ctx: service.erase_expired(clock.today(), ctx, conn=conn)
 
         background.append(retention_sweep_task(sweep, every))
     host = ServiceHost(

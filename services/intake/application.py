@@ -3,6 +3,7 @@ update the read model, all in one transaction. Nothing is half-written on any er
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -20,6 +21,8 @@ from services.intake.domain.case import IntakeCase, fold
 from services.intake.domain.errors import AlreadyErased, DomainError
 from services.intake.identity import identity_key
 from services.intake.repository import IntakeRepository
+
+log = logging.getLogger(__name__)
 
 
 class ClientNotFound(LookupError):
@@ -98,9 +101,14 @@ class IntakeService:
                 raise ClientNotFound(f"no intake case {client_id}")
             await erasure.set_legal_hold(conn, client_id, hold)
 
-    async def erase_expired(self, today: date, ctx: Context) -> list[str]:
-        async with self._pool.acquire() as conn:
+    async def erase_expired(
+        self, today: date, ctx: Context, *, conn: asyncpg.Connection | None = None
+    ) -> list[str]:
+        """The retention sweep (:func:`erase_expired`), on ``conn`` if given."""
+        if conn is not None:
             return await erase_expired(conn, self._repo, today, ctx=ctx)
+        async with self._pool.acquire() as own:
+            return await erase_expired(own, self._repo, today, ctx=ctx)
 
     async def schedule_session(
         self, *, starts_at: datetime, place: str, capacity: int, ctx: Context
@@ -185,25 +193,31 @@ async def erase_expired(
     conn: asyncpg.Connection, repo: IntakeRepository, today: date, *, ctx: Context
 ) -> list[str]:
     """Erase every client whose relationship closed more than four years before
-    ``today`` and who is not under a legal hold; one transaction per client. Returns
-    the clients erased now."""
+    ``today`` and who is not under a legal hold; one transaction per client, which checks
+    again, holding the client's vault row, that the client is still due (a legal hold set
+    meanwhile wins). A client that cannot be erased is logged and left for the next
+    sweep; the others go on. Returns the clients erased now."""
     erased: list[str] = []
     for client_id in await erasure.expired_clients(conn, today):
-        async with conn.transaction():
-            try:
-                await erase_client(
-                    conn,
-                    repo,
-                    client_id,
-                    reason=ErasureReason.RETENTION_EXPIRED,
-                    note=f"relationship closed more than {erasure.RETENTION_YEARS} years before {today}",
-                    ctx=ctx,
-                    erased_on=today,
-                )
-            except ClientNotFound:
-                # No intake case here (not this installation's client): the key still goes.
-                await erasure.delete_key(conn, client_id, ErasureReason.RETENTION_EXPIRED.value)
-            except AlreadyErased:
-                continue  # erased meanwhile (a sweep or an operator at the same time)
+        try:
+            async with conn.transaction():
+                if not await erasure.still_expired(conn, client_id, today):
+                    continue  # held, or erased, since the list was made
+                try:
+                    await erase_client(
+                        conn,
+                        repo,
+                        client_id,
+                        reason=ErasureReason.RETENTION_EXPIRED,
+                        note=f"relationship closed more than {erasure.RETENTION_YEARS} years before {today}",
+                        ctx=ctx,
+                        erased_on=today,
+                    )
+                except ClientNotFound:
+                    # No intake case here (not this installation's client): the key still goes.
+                    await erasure.delete_key(conn, client_id, ErasureReason.RETENTION_EXPIRED.value)
+        except Exception:
+            log.exception("retention: could not erase %s; the next sweep tries again", client_id)
+            continue
         erased.append(client_id)
     return erased

@@ -3,8 +3,10 @@ relationship closed, unless a legal hold is set (architecture decision 8, ADR 11
 
 Intake runs the sweep itself, at start and then every ``REITTI_RETENTION_SWEEP_HOURS``
 (24 by default; 0 turns it off, for example when a scheduler runs `reitti erase-expired`
-instead). With several intake replicas, one sweeps at a time: the sweep holds a session
-advisory lock, and a replica that cannot take it skips that round."""
+instead). With several intake replicas, one sweeps at a time: the sweep runs on a
+connection of its own that holds a session advisory lock, and a replica that cannot
+take it skips that round. The connection is closed after each round, so the lock can
+never outlive it, whatever happens to the round."""
 
 from __future__ import annotations
 
@@ -14,6 +16,8 @@ import logging
 import os
 from collections.abc import Awaitable, Callable
 from uuid import uuid4
+
+import asyncpg
 
 from contracts.base import Actor
 from runtime import clock
@@ -27,10 +31,9 @@ DEFAULT_SWEEP_HOURS = 24.0
 #: who erases when the retention period ends (the access and audit trails name it)
 RETENTION_ACTOR = Actor(person_id="system:erasure", role="system", organisation="centre")
 _TRY_LOCK = "SELECT pg_try_advisory_lock(hashtext('reitti.retention-sweep'))"
-_UNLOCK = "SELECT pg_advisory_unlock(hashtext('reitti.retention-sweep'))"
 
-#: erase the expired clients as of ``today``, as ``ctx``; returns those erased now
-Sweep = Callable[[Context], Awaitable[list[str]]]
+#: erase the expired clients on this connection, as ``ctx``; returns those erased now
+Sweep = Callable[[asyncpg.Connection, Context], Awaitable[list[str]]]
 
 
 def retention_context() -> Context:
@@ -50,8 +53,8 @@ def retention_sweep_task(sweep: Callable[[], Sweep], every: float) -> Background
         while not stop.is_set():
             try:
                 await sweep_once(host, sweep())
-            except Exception as exc:
-                log.warning("intake: retention sweep failed, will retry: %s", type(exc).__name__)
+            except Exception:
+                log.exception("intake: retention sweep failed; the next round tries again")
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout=every)
 
@@ -60,13 +63,14 @@ def retention_sweep_task(sweep: Callable[[], Sweep], every: float) -> Background
 
 async def sweep_once(host: ServiceHost, sweep: Sweep) -> list[str] | None:
     """One round under the sweep's lock; None when another replica holds it."""
-    async with host.pool.acquire() as conn:
+    conn = await asyncpg.connect(host.settings.database_url)
+    try:
         if not await conn.fetchval(_TRY_LOCK):
+            log.info("intake: retention sweep skipped: another replica is sweeping")
             return None
-        try:
-            erased = await sweep(retention_context())
-        finally:
-            await conn.execute(_UNLOCK)
+        erased = await sweep(conn, retention_context())
+    finally:
+        await conn.close()  # and with it the lock
     if erased:
         log.info(
             "intake: erased the personal data of %d clients closed more than %d years ago",

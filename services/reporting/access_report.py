@@ -33,7 +33,7 @@ ON CONFLICT DO NOTHING
 """
 _REPORT = """
 SELECT kind, at, person_id, role, organisation, recipient, what, purpose FROM {s}.access_report
-WHERE client_id = $1 AND at >= $2 ORDER BY at, event_id
+WHERE client_id = $1 AND at >= $2 ORDER BY at, event_id, recipient NULLS FIRST
 """
 
 

@@ -72,16 +72,19 @@ def recipients(event: EventBase, facts: CaseFacts | None) -> list[str]:
 
 def told_of_erasure(facts: CaseFacts | None) -> list[str]:
     """Who is sent ``ClientDataErased`` (no personal data in it), so that they erase their
-    copies too: every organisation a consent of the client ever named for disclosure,
-    withdrawn or not, and the TE-office once the relationship closed (it received the
-    final assessment)."""
+    copies too: the client's municipalities' social services (home, and those of
+    transfers) that a consent ever named for disclosure, withdrawn or not, as only they
+    can have received copies; and the TE-office once the relationship closed (it received
+    the final assessment)."""
     if facts is None:
         return []
     scope = ConsentScope.DISCLOSURE_TO_ORGANISATIONS.value
-    named = [org for c in facts.consents if scope in c.scopes for org in c.organisations]
+    named = {org for c in facts.consents if scope in c.scopes for org in c.organisations}
+    involved = [facts.municipality, *(t.receiving_municipality for t in facts.transfers)]
+    told = [org for org in dict.fromkeys(social_services(m) for m in involved) if org in named]
     if facts.closed_on is not None:
-        named.append(TE_OFFICE)
-    return list(dict.fromkeys(named))
+        told.append(TE_OFFICE)
+    return told
 
 
 class FeedPublisher:

@@ -160,3 +160,31 @@ def test_replaying_the_same_events_gives_the_same_facts() -> None:
     assert fold(story) == fold(story)
     facts = fold(story)
     assert CaseFacts.model_validate_json(facts.model_dump_json()) == facts
+
+
+def test_only_involved_organisations_a_consent_named_are_told_of_an_erasure() -> None:
+    """A consent may name anyone (Kela, a municipality the client never had to do with,
+    a misspelt name): only the client's own municipalities' social services can hold
+    copies, so only they, and the TE-office after closure, are told."""
+    from datetime import date
+
+    from contracts.intake import ConsentScope
+    from services.reporting.facts import CaseFacts, evolve
+    from services.reporting.feeds import told_of_erasure
+    from tests.support.reporting_events import Story
+
+    story = Story("Mikkeli")
+    story.referred(date(2010, 3, 1))
+    story.consent(
+        date(2010, 3, 1),
+        "consent-2",
+        (ConsentScope.DISCLOSURE_TO_ORGANISATIONS,),
+        organisations=("kela", "social_services:helsinki", "social_services:", "social_services:mikkeli"),
+    )
+    story.withdraw(date(2010, 4, 1), "consent-2")
+    story.erased(date(2010, 5, 1))
+    facts: CaseFacts | None = None
+    for event in story.events:
+        facts = evolve(facts or CaseFacts.new(event), event)  # type: ignore[arg-type]
+    assert told_of_erasure(facts) == ["social_services:mikkeli"], "withdrawn, yet it may hold copies"
+    assert told_of_erasure(None) == []
