@@ -15,7 +15,7 @@ import asyncpg
 from pydantic import BaseModel
 
 from contracts.audit import ClientDataAccessed
-from contracts.base import EventBase
+from contracts.base import Actor, EventBase
 from contracts.guidance import FinalAssessmentIssued, TransferredToSocialServices
 from contracts.intake import ClientDataErased
 from contracts.subjects import social_services
@@ -61,21 +61,20 @@ class AccessReport:
         client's case after it), in one statement."""
         rows: list[tuple[object, ...]] = []
         for event, after in zip(events, facts, strict=True):
-            actor = event.actor
             rows.extend(
                 (
                     event.event_id,
                     client_id,
                     kind,
                     event.occurred_at,
-                    actor.person_id,
-                    actor.role,
-                    actor.organisation,
+                    (actor or event.actor).person_id,
+                    (actor or event.actor).role,
+                    (actor or event.actor).organisation,
                     recipient,
                     what,
                     purpose,
                 )
-                for client_ids, kind, recipient, what, purpose in _entries(event, after)
+                for client_ids, kind, recipient, what, purpose, actor in _entries(event, after)
                 for client_id in client_ids
             )
         if rows:
@@ -85,15 +84,22 @@ class AccessReport:
         return [AccessEntry.model_validate(dict(r)) for r in await conn.fetch(self._report, client_id, since)]
 
 
-Entry = tuple[Sequence[str], str, str | None, str, str]
+#: who discloses a copy on a partner's feed: reporting, under the client's consent
+FEEDS_ACTOR = Actor(person_id="system:partner-feeds", role="system", organisation="centre")
+
+#: (client ids, kind, recipient, what, purpose, who; None: the event's actor)
+Entry = tuple[Sequence[str], str, str | None, str, str, Actor | None]
 
 
 def _entries(event: EventBase, facts: CaseFacts | None) -> list[Entry]:
-    """What ``event`` adds to its clients' reports: (client ids, kind, recipient, what,
-    purpose) for each read or disclosure. One entry per recipient."""
+    """What ``event`` adds to its clients' reports: one entry for each read or
+    disclosure, one per recipient. A read or a transfer is its actor's; a copy on a
+    partner's feed is the feeds' (:data:`FEEDS_ACTOR`)."""
     entries: list[Entry] = []
     if isinstance(event, ClientDataAccessed):
-        entries.append((event.client_ids, "read", None, f"{event.what} ({event.service})", event.purpose))
+        entries.append(
+            (event.client_ids, "read", None, f"{event.what} ({event.service})", event.purpose, None)
+        )
     elif isinstance(event, FinalAssessmentIssued):
         entries.append(
             (
@@ -102,6 +108,7 @@ def _entries(event: EventBase, facts: CaseFacts | None) -> list[Entry]:
                 TE_OFFICE,
                 "final assessment for URA",
                 "closure of the client relationship (Act 1369/2014 / Act 381/2023)",
+                None,
             )
         )
     elif isinstance(event, TransferredToSocialServices):
@@ -112,11 +119,12 @@ def _entries(event: EventBase, facts: CaseFacts | None) -> list[Entry]:
                 social_services(event.receiving_municipality),
                 "transfer to rehabilitative work activity",
                 "transfer under the client's consent (Act 189/2001)",
+                None,
             )
         )
     if isinstance(event, ClientDataErased):
         return entries  # the notice to erase carries no personal data: not a disclosure
-    covered = {recipient for _, _, recipient, _, _ in entries}
+    covered = {entry[2] for entry in entries}
     for organisation in recipients(event, facts):
         if organisation in covered:
             continue  # the disclosure above is this copy's
@@ -128,6 +136,7 @@ def _entries(event: EventBase, facts: CaseFacts | None) -> list[Entry]:
                 organisation,
                 f"{event.event_type} on the partner feed",
                 f"the client's consent {consent} to disclosure to {organisation}",
+                FEEDS_ACTOR,
             )
         )
     return entries

@@ -346,7 +346,7 @@ async def test_every_copy_on_a_partner_feed_is_in_the_clients_access_report(sett
     # (a notice to erase carries no personal data: it is not a disclosure)
     sent = {(e["id"], subject.split(".")[2]) for e, subject in copies if e["type"] != "ClientDataErased"}
     rows = await pool.fetch(
-        "SELECT event_id::text, recipient, what, purpose FROM disclosures.access_report "
+        "SELECT event_id::text, recipient, what, purpose, person_id FROM disclosures.access_report "
         "WHERE kind = 'disclosure'"
     )
     disclosed = {(r["event_id"], feed_token(r["recipient"])) for r in rows}
@@ -354,6 +354,9 @@ async def test_every_copy_on_a_partner_feed_is_in_the_clients_access_report(sett
     assert sent <= disclosed, sent - disclosed
     on_feeds = [r for r in rows if r["what"].endswith("on the partner feed")]
     assert on_feeds and all(r["purpose"].startswith("the client's consent consent-") for r in on_feeds)
+    assert {r["person_id"] for r in on_feeds} == {"system:partner-feeds"}, (
+        "the feeds disclose, not the author"
+    )
 
 
 async def test_partners_that_may_hold_an_erased_clients_data_are_told_to_erase_it(settings, pool) -> None:
