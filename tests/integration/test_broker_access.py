@@ -155,7 +155,7 @@ async def read_all(p: Partner) -> list[tuple[str, bytes]]:
     while True:
         try:
             batch = await sub.fetch(10, timeout=1.0)
-        except nats.errors.TimeoutError:
+        except (nats.errors.TimeoutError, TimeoutError):  # nats-py raises either when none come
             return got
         for msg in batch:
             got.append((msg.subject, msg.data))
