@@ -63,6 +63,14 @@ class Shares(BaseModel):
     counts: dict[str, int]
     shares: dict[str, float] = Field(description="Fractions of the total, four decimals")
 
+    @classmethod
+    def of(cls, counts: dict[str, int], *, year: int | None, municipality: str | None) -> Shares:
+        """The counts with their total and shares."""
+        total = sum(counts.values())
+        return cls(
+            year=year, municipality=municipality, total=total, counts=counts, shares=figures.shares(counts)
+        )
+
 
 class SubsidyDays(BaseModel):
     year: int | None
@@ -220,26 +228,14 @@ class Statistics:
         counts = {s.value: 0 for s in ReferralSource}
         for r in await conn.fetch(self._referrals, year, municipality):
             counts[r["source"]] = counts.get(r["source"], 0) + r["referred"]
-        return Shares(
-            year=year,
-            municipality=municipality,
-            total=sum(counts.values()),
-            counts=counts,
-            shares=figures.shares(counts),
-        )
+        return Shares.of(counts, year=year, municipality=municipality)
 
     async def outcomes(
         self, conn: asyncpg.Connection, *, year: int | None, municipality: str | None
     ) -> Shares:
         closed = await self._buckets(conn, Metric.CLOSED, year, municipality)
         counts = {o.value: closed.get(o.value, 0) for o in Outcome}
-        return Shares(
-            year=year,
-            municipality=municipality,
-            total=sum(counts.values()),
-            counts=counts,
-            shares=figures.shares(counts),
-        )
+        return Shares.of(counts, year=year, municipality=municipality)
 
     async def subsidy_days(
         self, conn: asyncpg.Connection, *, year: int | None, municipality: str | None
