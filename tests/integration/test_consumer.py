@@ -49,8 +49,10 @@ class CountingProjection:
 
 
 @contextlib.asynccontextmanager
-async def consuming(settings, pool, js) -> AsyncIterator[ExactlyOnceConsumer]:
-    projection = CountingProjection("counting")
+async def consuming(settings, pool, js, projection=None) -> AsyncIterator[ExactlyOnceConsumer]:
+    """A durable subscription applying ``projection`` (created first; by default a
+    :class:`CountingProjection`) through the exactly-once consumer, stopped after."""
+    projection = projection or CountingProjection("counting")
     async with pool.acquire() as conn:
         await projection.create(conn)
     consumer = ExactlyOnceConsumer(pool=pool, js=js, settings=settings, projection=projection)
@@ -266,17 +268,10 @@ async def test_a_projection_that_reads_no_personal_data_gets_every_personal_fiel
         FirstNames("reads", reads_personal_data=True),
         FirstNames("minimal", reads_personal_data=False),
     ):
-        async with pool.acquire() as conn:
-            await projection.create(conn)
-        consumer = ExactlyOnceConsumer(pool=pool, js=js, settings=settings, projection=projection)
-        subscription = DurableSubscription(settings, projection.name, lambda c=consumer: c)
-        await subscription.start(js)
-        try:
+        async with consuming(settings, pool, js, projection):
             row = await eventually(
                 lambda p=projection: pool.fetchrow(f"SELECT first_name FROM {p.schema}.names"),
                 lambda r: r is not None,
             )
-        finally:
-            await subscription.stop()
         found[projection.name] = row["first_name"]
     assert found == {"reads": event.client.first_name, "minimal": ERASED}

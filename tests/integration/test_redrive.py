@@ -11,10 +11,9 @@ import pytest
 
 from contracts.base import EventBase
 from contracts.envelope import CloudEventEnvelope
-from runtime.consumer import ExactlyOnceConsumer, decode_delivery, read_envelope
+from runtime.consumer import decode_delivery, read_envelope
 from runtime.deadletters import read_dead_letters, redrive
-from runtime.subscribers import DurableSubscription
-from tests.integration.test_consumer import CountingProjection, counts, publish
+from tests.integration.test_consumer import CountingProjection, consuming, counts, publish
 from tests.support.apps import eventually
 from tests.support.factories import client_referred
 
@@ -37,12 +36,7 @@ class FailingFor(CountingProjection):
 async def test_a_dead_letter_is_redriven_once_its_cause_is_fixed(settings, pool, nats_client) -> None:
     js = nats_client.jetstream()
     projection = FailingFor("counting")
-    async with pool.acquire() as conn:
-        await projection.create(conn)
-    consumer = ExactlyOnceConsumer(pool=pool, js=js, settings=settings, projection=projection)
-    subscription = DurableSubscription(settings, projection.name, lambda: consumer)
-    await subscription.start(js)
-    try:
+    async with consuming(settings, pool, js, projection) as consumer:
         failing, after, other = (
             client_referred("client-a", 1),
             client_referred("client-a", 2),
@@ -77,19 +71,12 @@ async def test_a_dead_letter_is_redriven_once_its_cause_is_fixed(settings, pool,
             "client-a": 2,
             "client-b": 1,
         }
-    finally:
-        await subscription.stop()
 
 
 async def test_a_dead_letter_already_applied_is_a_duplicate_and_leaves(settings, pool, nats_client) -> None:
     js = nats_client.jetstream()
     projection = FailingFor("counting")
-    async with pool.acquire() as conn:
-        await projection.create(conn)
-    consumer = ExactlyOnceConsumer(pool=pool, js=js, settings=settings, projection=projection)
-    subscription = DurableSubscription(settings, projection.name, lambda: consumer)
-    await subscription.start(js)
-    try:
+    async with consuming(settings, pool, js, projection) as consumer:
         event = client_referred("client-c", 1)
         projection.failing.add(event.event_id)
         await publish(js, settings, event)
@@ -98,8 +85,6 @@ async def test_a_dead_letter_already_applied_is_a_duplicate_and_leaves(settings,
             lambda ls: len(ls) == 1,
             within=30,
         )
-    finally:
-        await subscription.stop()
     projection.failing.clear()
     envelope = read_envelope(letter.data)
     async with pool.acquire() as conn, conn.transaction():  # another operator got there first
@@ -122,12 +107,7 @@ async def test_an_early_letter_waits_for_its_predecessor_and_then_is_redriven(
     monkeypatch.setattr(runtime.consumer, "EARLY_DELAY", 0.05)
     js = nats_client.jetstream()
     projection = FailingFor("counting")
-    async with pool.acquire() as conn:
-        await projection.create(conn)
-    consumer = ExactlyOnceConsumer(pool=pool, js=js, settings=settings, projection=projection)
-    subscription = DurableSubscription(settings, projection.name, lambda: consumer)
-    await subscription.start(js)
-    try:
+    async with consuming(settings, pool, js, projection) as consumer:
         first, second = client_referred("client-x", 1), client_referred("client-x", 2)
         await publish(js, settings, second)
         [letter] = await eventually(
@@ -147,8 +127,6 @@ async def test_an_early_letter_waits_for_its_predecessor_and_then_is_redriven(
         report = await redrive(js, settings, pool, consumer)
         assert report.applied == [letter.dlq_seq]
         assert await counts(pool) == {"client-x": 2}
-    finally:
-        await subscription.stop()
 
 
 async def test_two_redrives_at_once_apply_each_letter_once_and_both_finish(
@@ -158,12 +136,7 @@ async def test_two_redrives_at_once_apply_each_letter_once_and_both_finish(
 
     js = nats_client.jetstream()
     projection = FailingFor("counting")
-    async with pool.acquire() as conn:
-        await projection.create(conn)
-    consumer = ExactlyOnceConsumer(pool=pool, js=js, settings=settings, projection=projection)
-    subscription = DurableSubscription(settings, projection.name, lambda: consumer)
-    await subscription.start(js)
-    try:
+    async with consuming(settings, pool, js, projection) as consumer:
         events = [client_referred(f"client-{n}", 1) for n in range(4)]
         projection.failing.update(e.event_id for e in events)
         for event in events:
@@ -173,8 +146,6 @@ async def test_two_redrives_at_once_apply_each_letter_once_and_both_finish(
             lambda ls: len(ls) == 4,
             within=60,
         )
-    finally:
-        await subscription.stop()
     projection.failing.clear()
     one, other = await asyncio.gather(
         redrive(js, settings, pool, consumer), redrive(js, settings, pool, consumer)
