@@ -5,9 +5,7 @@ untouched."""
 
 from __future__ import annotations
 
-import asyncio
 import json
-import sys
 import uuid
 from datetime import date, timedelta
 
@@ -25,7 +23,7 @@ from services.reporting.app import create_app as reporting_app
 from services.reporting.projections import MIGRATIONS, ReportingProjection
 from tests.support.apps import eventually, running
 from tests.support.auth import headers, reader_for
-from tests.support.cli import cli_env
+from tests.support.cli import reitti
 from tests.support.factories import HEADERS, identity_code, referral_request
 
 pytestmark = pytest.mark.integration
@@ -339,20 +337,9 @@ async def test_erase_expired_erases_a_client_closed_over_four_years_ago_but_not_
         )
         assert denied.status_code == 403
 
-        proc = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "runtime.cli",
-            "erase-expired",
-            "--today",
-            str(today),
-            env=cli_env(settings),
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-        )
-        out, err = await proc.communicate()
-        assert proc.returncode == 0, err.decode()
-        assert "erased the personal data of 1 clients" in out.decode() and ids["expired"] in out.decode()
+        code, out, err = await reitti(settings, "erase-expired", "--today", str(today))
+        assert code == 0, err
+        assert "erased the personal data of 1 clients" in out and ids["expired"] in out
 
         async def first_name(client_id: str) -> str:
             response = await intake.get(f"/clients/{client_id}", headers=HEADERS)
@@ -382,19 +369,8 @@ async def test_erase_expired_erases_a_client_closed_over_four_years_ago_but_not_
         assert (
             await intake.post(f"/clients/{ids['held']}/legal-hold", json={"hold": False}, headers=LEAD)
         ).status_code == 200
-        proc = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "runtime.cli",
-            "erase-expired",
-            "--today",
-            str(today),
-            env=cli_env(settings),
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-        )
-        out, err = await proc.communicate()
-        assert proc.returncode == 0, err.decode()
+        code, _, err = await reitti(settings, "erase-expired", "--today", str(today))
+        assert code == 0, err
         assert await first_name(ids["held"]) == erasure.ERASED
         assert await first_name(ids["recent"]) == names["recent"]
 
