@@ -13,16 +13,12 @@ import pytest
 from contracts.base import EventBase
 from contracts.envelope import CloudEventEnvelope
 from contracts.registry import decode_event
-from runtime.consumer import Applied, ExactlyOnceConsumer
-from runtime.db import apply_migrations, event_store_migrations, quote_ident
-from services.reporting.feeds import FeedPublisher
-from services.reporting.projections import ReportingProjection
+from tests.integration.test_reporting_projections import project_items
 from tests.support.digests import projection_digest
 
 pytestmark = pytest.mark.integration
 
 GOLDEN = Path(__file__).parent / "golden"
-FEEDS_OUTBOX = "SELECT event_id, subject, payload FROM {s}.outbox ORDER BY outbox_id"
 #: the namespace the recording used: it is part of the feed messages' subjects
 NAMESPACE = "golden"
 
@@ -41,24 +37,8 @@ def frozen_log() -> list[tuple[CloudEventEnvelope, EventBase, int]]:
 async def test_the_set_based_projection_gives_what_the_per_event_one_recorded(
     settings, pool, batch_size
 ) -> None:
-    items = frozen_log()
-    feeds_schema = "golden_feeds"
-    projection = ReportingProjection("golden", feeds=FeedPublisher(NAMESPACE, schema=feeds_schema))
-    consumer = ExactlyOnceConsumer(pool=pool, js=None, settings=settings, projection=projection)
-    async with pool.acquire() as conn:
-        await projection.create(conn)
-        await apply_migrations(conn, feeds_schema, event_store_migrations())
-        for start in range(0, len(items), batch_size):
-            batch = items[start : start + batch_size]
-            async with conn.transaction():
-                results = await consumer.apply_many(conn, batch)
-                await consumer.record_position(conn, batch[-1][2])
-            assert set(results) == {Applied.APPLIED}
-        digest = projection_digest(
-            await projection.snapshot(conn),
-            await projection.audit.heads(conn),
-            [tuple(r) for r in await conn.fetch(FEEDS_OUTBOX.format(s=quote_ident(feeds_schema)))],
-        )
+    projected = await project_items(pool, settings, frozen_log(), "golden", batch_size, namespace=NAMESPACE)
+    digest = projection_digest(*projected)
     recorded = json.loads((GOLDEN / "reporting_per_event.json").read_text(encoding="utf-8"))
     differing = {
         table: (digest["tables"].get(table), expected)

@@ -281,21 +281,40 @@ def reads(clients: list[str]) -> list[ClientDataAccessed]:
     ]
 
 
+Projected = tuple[
+    dict[str, list[tuple[object, ...]]], dict[ChainId, tuple[int, str]], list[tuple[object, ...]]
+]
+
+
 async def project(
     pool: asyncpg.Pool, settings: Settings, events: list[EventBase], schema: str, batch_size: int
-) -> tuple[dict[str, list[tuple[object, ...]]], dict[ChainId, tuple[int, str]], list[tuple[object, ...]]]:
+) -> Projected:
     """Apply ``events`` through the exactly-once path, ``batch_size`` per transaction, into
     a fresh reporting schema with partner feeds; its snapshot, audit heads and feed messages."""
+    items = [
+        (CloudEventEnvelope.wrap(e, source=SOURCES.get(e.producer, SOURCES["intake"])), e, seq)
+        for seq, e in enumerate(events, start=1)
+    ]
+    return await project_items(pool, settings, items, schema, batch_size, namespace=settings.namespace)
+
+
+async def project_items(
+    pool: asyncpg.Pool,
+    settings: Settings,
+    items: list[tuple[CloudEventEnvelope, EventBase, int]],
+    schema: str,
+    batch_size: int,
+    *,
+    namespace: str,
+) -> Projected:
+    """As :func:`project`, for envelopes already made (with their stream sequences); the
+    feeds' subjects are in ``namespace``."""
     feeds_schema = f"{schema}_feeds"
-    projection = ReportingProjection(schema, feeds=FeedPublisher(settings.namespace, schema=feeds_schema))
+    projection = ReportingProjection(schema, feeds=FeedPublisher(namespace, schema=feeds_schema))
     consumer = ExactlyOnceConsumer(pool=pool, js=None, settings=settings, projection=projection)
     async with pool.acquire() as conn:
         await projection.create(conn)
         await apply_migrations(conn, feeds_schema, event_store_migrations())
-        items = [
-            (CloudEventEnvelope.wrap(e, source=SOURCES.get(e.producer, SOURCES["intake"])), e, seq)
-            for seq, e in enumerate(events, start=1)
-        ]
         for start in range(0, len(items), batch_size):
             batch = items[start : start + batch_size]
             async with conn.transaction():
