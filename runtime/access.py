@@ -133,6 +133,27 @@ MATRIX: dict[Permission, frozenset[Role]] = {
 }
 
 
+#: The permissions that read some client's data. A role holding none of them sees the
+#: statistics under disclosure control (services/reporting/disclosure_control.py).
+CLIENT_DATA_READS = frozenset(
+    {
+        Permission.QUEUE_READ,
+        Permission.INTAKE_CASE_READ,
+        Permission.GUIDANCE_READ,
+        Permission.HEALTH_READ,
+        Permission.TE_VIEW_READ,
+        Permission.MUNICIPAL_VIEW_READ,
+        Permission.HEALTH_VIEW_READ,
+        Permission.AUDIT_READ,
+    }
+)
+
+
+def has_client_access(role: str) -> bool:
+    """Whether ``role`` may read any client's data: else its aggregates hide small cells."""
+    return any(allowed(permission, role) for permission in CLIENT_DATA_READS)
+
+
 class Forbidden(Exception):
     """The caller is authenticated but lacks the permission (HTTP 403)."""
 

@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field
 from contracts.base import Actor
 from contracts.intake import ReferralSource
 from contracts.subjects import organisation_slug
-from runtime.access import Forbidden, Permission, require
+from runtime.access import Forbidden, Permission, has_client_access, require
 from runtime.http import Purpose, access_log
 from services.reporting import dashboard
 from services.reporting.access_report import AccessEntry
@@ -25,6 +25,7 @@ from services.reporting.audit import AuditEntry, export_lines
 from services.reporting.config import ReportingConfig
 from services.reporting.projections import ReportingProjection
 from services.reporting.statistics import (
+    HIDDEN_NOTE,
     Caseloads,
     Deadlines,
     Durations,
@@ -70,10 +71,15 @@ def municipal_client_ids(record: MunicipalRecord) -> list[str]:
 class ReferralsBySource(BaseModel):
     year: int | None = Field(description="The year asked for, or null for all years")
     municipality: str | None
-    total: int
-    by_source: dict[ReferralSource, int] = Field(
-        description="Referred clients per referral source; every source is listed"
+    total: int | None = Field(description=HIDDEN_NOTE)
+    by_source: dict[ReferralSource, int | None] = Field(
+        description=f"Referred clients per referral source; every source is listed; {HIDDEN_NOTE}"
     )
+
+
+def hides_small(actor: Actor) -> bool:
+    """Statistical disclosure control applies to a caller without client access."""
+    return not has_client_access(actor.role)
 
 
 def _invalid(field: str, message: str, where: str = "query") -> RequestValidationError:
@@ -124,10 +130,12 @@ def router() -> APIRouter:
         stats, config = parts(request)
         municipality = _municipality(config, municipality)
         async with pool(request).acquire() as conn:
-            shares = await stats.referral_sources(conn, year=year, municipality=municipality)
+            shares = await stats.referral_sources(
+                conn, year=year, municipality=municipality, hide_small=hides_small(actor)
+            )
         by_source = {source: shares.counts.get(source.value, 0) for source in ReferralSource}
         return ReferralsBySource(
-            year=year, municipality=municipality, total=sum(by_source.values()), by_source=by_source
+            year=year, municipality=municipality, total=shares.total, by_source=by_source
         )
 
     @api.get(
@@ -136,7 +144,7 @@ def router() -> APIRouter:
     async def intake(actor: Stats, request: Request, year: RequiredYear) -> IntakeAgainstTarget:
         stats, _ = parts(request)
         async with pool(request).acquire() as conn:
-            return await stats.intake(conn, year=year)
+            return await stats.intake(conn, year=year, hide_small=hides_small(actor))
 
     @api.get("/statistics/referral-sources", tags=["statistics"], summary="Shares of referral sources")
     async def referral_sources(
@@ -145,7 +153,10 @@ def router() -> APIRouter:
         stats, config = parts(request)
         async with pool(request).acquire() as conn:
             return await stats.referral_sources(
-                conn, year=year, municipality=_municipality(config, municipality)
+                conn,
+                year=year,
+                municipality=_municipality(config, municipality),
+                hide_small=hides_small(actor),
             )
 
     @api.get(
@@ -158,7 +169,12 @@ def router() -> APIRouter:
     ) -> Shares:
         stats, config = parts(request)
         async with pool(request).acquire() as conn:
-            return await stats.outcomes(conn, year=year, municipality=_municipality(config, municipality))
+            return await stats.outcomes(
+                conn,
+                year=year,
+                municipality=_municipality(config, municipality),
+                hide_small=hides_small(actor),
+            )
 
     @api.get(
         "/statistics/subsidy-days",
@@ -170,7 +186,12 @@ def router() -> APIRouter:
     ) -> SubsidyDays:
         stats, config = parts(request)
         async with pool(request).acquire() as conn:
-            return await stats.subsidy_days(conn, year=year, municipality=_municipality(config, municipality))
+            return await stats.subsidy_days(
+                conn,
+                year=year,
+                municipality=_municipality(config, municipality),
+                hide_small=hides_small(actor),
+            )
 
     @api.get(
         "/statistics/caseloads",
@@ -193,7 +214,10 @@ def router() -> APIRouter:
         stats, config = parts(request)
         async with pool(request).acquire() as conn:
             return await stats.waiting_times(
-                conn, year=year, municipality=_municipality(config, municipality)
+                conn,
+                year=year,
+                municipality=_municipality(config, municipality),
+                hide_small=hides_small(actor),
             )
 
     @api.get(
@@ -206,7 +230,12 @@ def router() -> APIRouter:
     ) -> Durations:
         stats, config = parts(request)
         async with pool(request).acquire() as conn:
-            return await stats.durations(conn, year=year, municipality=_municipality(config, municipality))
+            return await stats.durations(
+                conn,
+                year=year,
+                municipality=_municipality(config, municipality),
+                hide_small=hides_small(actor),
+            )
 
     @api.get(
         "/statistics/transfers", tags=["statistics"], summary="Transfers to and returns from social services"
@@ -216,7 +245,12 @@ def router() -> APIRouter:
     ) -> Transfers:
         stats, config = parts(request)
         async with pool(request).acquire() as conn:
-            return await stats.transfers(conn, year=year, municipality=_municipality(config, municipality))
+            return await stats.transfers(
+                conn,
+                year=year,
+                municipality=_municipality(config, municipality),
+                hide_small=hides_small(actor),
+            )
 
     @api.get(
         "/statistics/deadlines",
@@ -233,7 +267,11 @@ def router() -> APIRouter:
         stats, config = parts(request)
         async with pool(request).acquire() as conn:
             return await stats.deadlines(
-                conn, year=year, municipality=_municipality(config, municipality), as_of=_today(as_of)
+                conn,
+                year=year,
+                municipality=_municipality(config, municipality),
+                as_of=_today(as_of),
+                hide_small=hides_small(actor),
             )
 
     @api.get(
@@ -259,6 +297,7 @@ def router() -> APIRouter:
                 municipality=_municipality(config, municipality),
                 as_of=_today(as_of),
                 daily_amount=daily_amount,
+                hide_small=hides_small(actor),
             )
 
     # --- side views ----------------------------------------------------------------------
@@ -432,7 +471,9 @@ def router() -> APIRouter:
             if year is None:
                 years = await stats.referral_years(conn)
                 year = years[-1] if years else date.today().year
-            data = await dashboard.collect(stats, conn, year=year, as_of=_today(as_of))
+            data = await dashboard.collect(
+                stats, conn, year=year, as_of=_today(as_of), hide_small=hides_small(actor)
+            )
         return HTMLResponse(dashboard.render(data))
 
     return api

@@ -12,6 +12,7 @@ from types import MappingProxyType
 
 from contracts.subjects import organisation_slug
 from runtime.config import ConfigError
+from services.reporting.disclosure_control import DEFAULT_MIN_CELL
 
 #: Yearly intake targets set by the steering group (*johtoryhmä*): 350 new clients for
 #: 2010, deliberately cut to 200 for 2011 (the seed). Years without a target have none.
@@ -51,12 +52,16 @@ class ReportingConfig:
     municipalities: tuple[str, ...] = tuple(POPULATIONS)
     caseload_limit: int = CASELOAD_LIMIT
     subsidy_daily_amount: Decimal = SUBSIDY_DAILY_AMOUNT
+    #: the smallest count of clients shown to roles without client access (docs/adr/0023)
+    min_cell: int = DEFAULT_MIN_CELL
 
     def __post_init__(self) -> None:
         if self.caseload_limit < 1:
             raise ConfigError("the caseload limit must be at least 1")
         if not self.subsidy_daily_amount.is_finite() or self.subsidy_daily_amount < 0:
             raise ConfigError("the daily amount of labour-market subsidy cannot be negative")
+        if self.min_cell < 1:
+            raise ConfigError("REITTI_MIN_CELL must be at least 1 (1 shows every cell)")
         if not self.municipalities:
             raise ConfigError("reporting needs at least one municipality")
 
@@ -74,7 +79,7 @@ class ReportingConfig:
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> ReportingConfig:
         """``REITTI_MUNICIPALITIES`` (as intake reads it), ``REITTI_CASELOAD_LIMIT`` and
-        ``REITTI_SUBSIDY_DAILY_AMOUNT`` (euros) override the defaults."""
+        ``REITTI_SUBSIDY_DAILY_AMOUNT`` (euros) and ``REITTI_MIN_CELL`` override the defaults."""
         env = os.environ if env is None else env
         changes: dict[str, object] = {}
         if raw := env.get("REITTI_MUNICIPALITIES"):
@@ -89,4 +94,9 @@ class ReportingConfig:
                 changes["subsidy_daily_amount"] = Decimal(raw)
             except InvalidOperation:
                 raise ConfigError("REITTI_SUBSIDY_DAILY_AMOUNT must be a number of euros") from None
+        if raw := env.get("REITTI_MIN_CELL"):
+            try:
+                changes["min_cell"] = int(raw)
+            except ValueError:
+                raise ConfigError("REITTI_MIN_CELL must be a whole number") from None
         return cls(**changes)  # type: ignore[arg-type]

@@ -46,6 +46,10 @@ LABELS = {
 BAR_WIDTH = 320
 #: shown where there is no figure (nothing to divide by, no target)
 NO_VALUE = "\u2013"
+#: shown for a figure hidden by statistical disclosure control (docs/adr/0023)
+HIDDEN = "hidden"
+#: the data-value of a hidden figure
+HIDDEN_VALUE = "hidden"
 ROW = 26
 
 
@@ -63,29 +67,49 @@ class DashboardData:
     transfers: Transfers
     deadlines: Deadlines
     cost: MunicipalCost
+    #: figures are protected by statistical disclosure control (a role without client access)
+    hide_small: bool = False
+    min_cell: int = 1
 
 
-async def collect(stats: Statistics, conn: asyncpg.Connection, *, year: int, as_of: date) -> DashboardData:
-    """Everything the page shows, asked of the same functions the API uses."""
+async def collect(
+    stats: Statistics, conn: asyncpg.Connection, *, year: int, as_of: date, hide_small: bool = False
+) -> DashboardData:
+    """Everything the page shows, asked of the same functions the API uses, hidden alike."""
     outcome_years = sorted(set(await stats.years(conn, Metric.CLOSED)) | {year})
+    h = hide_small
     return DashboardData(
         year=year,
         as_of=as_of,
-        intake=await stats.intake(conn, year=year),
-        sources=await stats.referral_sources(conn, year=year, municipality=None),
-        outcomes_by_year={y: await stats.outcomes(conn, year=y, municipality=None) for y in outcome_years},
+        intake=await stats.intake(conn, year=year, hide_small=h),
+        sources=await stats.referral_sources(conn, year=year, municipality=None, hide_small=h),
+        outcomes_by_year={
+            y: await stats.outcomes(conn, year=y, municipality=None, hide_small=h) for y in outcome_years
+        },
         caseloads=await stats.caseloads(conn, municipality=None),
-        waiting=await stats.waiting_times(conn, year=year, municipality=None),
-        subsidy=await stats.subsidy_days(conn, year=year, municipality=None),
-        durations=await stats.durations(conn, year=year, municipality=None),
-        transfers=await stats.transfers(conn, year=year, municipality=None),
-        deadlines=await stats.deadlines(conn, year=year, municipality=None, as_of=as_of),
-        cost=await stats.municipal_cost(conn, year=year, municipality=None, as_of=as_of),
+        waiting=await stats.waiting_times(conn, year=year, municipality=None, hide_small=h),
+        subsidy=await stats.subsidy_days(conn, year=year, municipality=None, hide_small=h),
+        durations=await stats.durations(conn, year=year, municipality=None, hide_small=h),
+        transfers=await stats.transfers(conn, year=year, municipality=None, hide_small=h),
+        deadlines=await stats.deadlines(conn, year=year, municipality=None, as_of=as_of, hide_small=h),
+        cost=await stats.municipal_cost(conn, year=year, municipality=None, as_of=as_of, hide_small=h),
+        hide_small=h,
+        min_cell=stats.config.min_cell,
     )
 
 
 def percent(value: float | None) -> str:
     return NO_VALUE if value is None else f"{round(value * 100)} %"
+
+
+def count(value: int | None) -> str:
+    """A count as shown: :data:`HIDDEN` where disclosure control hides it."""
+    return HIDDEN if value is None else str(value)
+
+
+def exact(value: object) -> object:
+    """A figure's ``data-value``: :data:`HIDDEN_VALUE` where it is hidden."""
+    return HIDDEN_VALUE if value is None else value
 
 
 def _figure(testid: str, value: object, text: str) -> str:
@@ -168,7 +192,7 @@ def stacked_shares(title: str, rows: dict[int, Shares], *, testid_prefix: str) -
         parts.append(_svg_text(label_width - 8, y + 15, str(year), text_anchor="end"))
         x = float(label_width)
         for k, key in enumerate(keys):
-            width = BAR_WIDTH * shares.shares.get(key, 0.0)
+            width = BAR_WIDTH * (shares.shares.get(key) or 0.0)
             if width > 0:
                 parts.append(
                     f'<rect x="{x:.1f}" y="{y + 3}" width="{width:.1f}" height="{ROW - 8}" '
@@ -176,13 +200,19 @@ def stacked_shares(title: str, rows: dict[int, Shares], *, testid_prefix: str) -
                     f"{percent(shares.shares.get(key))}</title></rect>"
                 )
             x += width
+        if x < label_width + BAR_WIDTH - 0.05 and shares.total:
+            # hidden categories: one grey segment for what they add up to
+            parts.append(
+                f'<rect x="{x:.1f}" y="{y + 3}" width="{label_width + BAR_WIDTH - x:.1f}" '
+                f'height="{ROW - 8}" fill="#c9ced6"><title>{year} {HIDDEN}</title></rect>'
+            )
         parts.append(
             _svg_text(
                 label_width + BAR_WIDTH + 8,
                 y + 15,
-                f"{shares.total} closed",
+                f"{count(shares.total)} closed",
                 testid=f"{testid_prefix}-total-{year}",
-                value=shares.total,
+                value=exact(shares.total),
             )
         )
     parts.append("</svg>")
@@ -195,17 +225,28 @@ def stacked_shares(title: str, rows: dict[int, Shares], *, testid_prefix: str) -
 
 
 def _share_bars(shares: Shares, testid_prefix: str) -> list[Bar]:
-    return [
-        Bar(
-            label=LABELS.get(key, key),
-            value=shares.shares[key],
-            text=f"{percent(shares.shares[key])} ({shares.counts[key]})",
-            testid=f"{testid_prefix}-{key}",
-            exact=f"{shares.shares[key]:.4f}",
-            colour=PALETTE[k % len(PALETTE)],
+    bars = []
+    for k, key in enumerate(shares.counts):
+        fraction, n = shares.shares[key], shares.counts[key]
+        bars.append(
+            Bar(
+                label=LABELS.get(key, key),
+                value=fraction or 0.0,
+                text=HIDDEN if fraction is None else f"{percent(fraction)} ({count(n)})",
+                testid=f"{testid_prefix}-{key}",
+                exact=HIDDEN_VALUE if fraction is None else f"{fraction:.4f}",
+                colour=PALETTE[k % len(PALETTE)],
+            )
         )
-        for k, key in enumerate(shares.counts)
-    ]
+    return bars
+
+
+def _share_value(fraction: float | None, part: int | None, whole: int | None) -> object:
+    return HIDDEN_VALUE if part is None or whole is None else fraction
+
+
+def _share_text(fraction: float | None, part: int | None, whole: int | None) -> str:
+    return HIDDEN if part is None or whole is None else percent(fraction)
 
 
 def _section(title: str, body: str, note: str = "") -> str:
@@ -223,10 +264,10 @@ def render(data: DashboardData) -> str:
         intake_bars.append(
             Bar(
                 row.municipality,
-                float(row.new_clients),
-                f"{row.new_clients} ({target})",
+                float(row.new_clients or 0),
+                f"{count(row.new_clients)} ({target})",
                 f"intake-{slug}",
-                row.new_clients,
+                exact(row.new_clients),
                 reference=None if row.target is None else float(row.target),
             )
         )
@@ -257,37 +298,48 @@ def render(data: DashboardData) -> str:
     ]
     w = data.waiting
     waiting_bars = [
-        Bar(label, value or 0.0, NO_VALUE if value is None else f"{value:g} days", testid, value, colour)
-        for label, value, testid, colour in (
+        Bar(
+            label,
+            value or 0.0,
+            HIDDEN if hidden else NO_VALUE if value is None else f"{value:g} days",
+            testid,
+            HIDDEN_VALUE if hidden else value,
+            colour,
+        )
+        for label, value, testid, colour, hidden in (
             (
                 "Referral → assessment, median",
                 w.referral_to_assessment.median_days,
                 "wait-assessment-median",
                 PALETTE[0],
+                w.referral_to_assessment.clients is None,
             ),
             (
                 "Referral → assessment, mean",
                 w.referral_to_assessment.mean_days,
                 "wait-assessment-mean",
                 PALETTE[6],
+                w.referral_to_assessment.clients is None,
             ),
             (
                 "Assessment → guide, median",
                 w.assessment_to_named_guide.median_days,
                 "wait-guide-median",
                 PALETTE[1],
+                w.assessment_to_named_guide.clients is None,
             ),
             (
                 "Assessment → guide, mean",
                 w.assessment_to_named_guide.mean_days,
                 "wait-guide-mean",
                 PALETTE[2],
+                w.assessment_to_named_guide.clients is None,
             ),
         )
     ]
     d = data.deadlines
     key_figures = [
-        ("New clients", _figure("new-clients", intake.new_clients, str(intake.new_clients))),
+        ("New clients", _figure("new-clients", exact(intake.new_clients), count(intake.new_clients))),
         (
             "Intake target",
             _figure(
@@ -301,40 +353,62 @@ def render(data: DashboardData) -> str:
         (
             "Clients over 500 subsidy days",
             _figure(
-                "over-500-share", data.subsidy.share_over_500_days, percent(data.subsidy.share_over_500_days)
+                "over-500-share",
+                _share_value(
+                    data.subsidy.share_over_500_days,
+                    data.subsidy.over_500_days,
+                    data.subsidy.clients_with_known_days,
+                ),
+                _share_text(
+                    data.subsidy.share_over_500_days,
+                    data.subsidy.over_500_days,
+                    data.subsidy.clients_with_known_days,
+                ),
             ),
         ),
         (
             "Closed after over three years",
             _figure(
                 "over-three-years-share",
-                data.durations.share_over_three_years,
-                percent(data.durations.share_over_three_years),
+                _share_value(
+                    data.durations.share_over_three_years,
+                    data.durations.over_three_years,
+                    data.durations.closed,
+                ),
+                _share_text(
+                    data.durations.share_over_three_years,
+                    data.durations.over_three_years,
+                    data.durations.closed,
+                ),
             ),
         ),
         (
             "Transfers to / returns from social services",
             _figure(
                 "transfers",
-                data.transfers.transferred_to_social_services,
-                str(data.transfers.transferred_to_social_services),
+                exact(data.transfers.transferred_to_social_services),
+                count(data.transfers.transferred_to_social_services),
             )
             + " / "
             + _figure(
                 "returns",
-                data.transfers.returned_from_social_services,
-                str(data.transfers.returned_from_social_services),
+                exact(data.transfers.returned_from_social_services),
+                count(data.transfers.returned_from_social_services),
             ),
         ),
         (
             f"Overdue deadlines on {d.as_of.isoformat()} (assessment / plan)",
-            _figure("overdue-assessment", d.assessment.overdue, str(d.assessment.overdue))
+            _figure("overdue-assessment", exact(d.assessment.overdue), count(d.assessment.overdue))
             + " / "
-            + _figure("overdue-plan", d.plan.overdue, str(d.plan.overdue)),
+            + _figure("overdue-plan", exact(d.plan.overdue), count(d.plan.overdue)),
         ),
         (
             "Municipalities' estimated share of subsidy cost",
-            _figure("municipal-cost", data.cost.total, f"{data.cost.total:,.2f} €".replace(",", " ")),
+            _figure(
+                "municipal-cost",
+                exact(data.cost.total),
+                HIDDEN if data.cost.total is None else f"{data.cost.total:,.2f} €".replace(",", " "),
+            ),
         ),
     ]
     figures_html = "".join(f"<tr><th>{escape(k)}</th><td>{v}</td></tr>" for k, v in key_figures)
@@ -344,7 +418,7 @@ def render(data: DashboardData) -> str:
         _section(
             f"Referral sources {data.year}",
             bar_chart("Referral sources", _share_bars(data.sources, "source-share")),
-            f"{data.sources.total} new clients",
+            f"{count(data.sources.total)} new clients",
         ),
         _section(f"Intake against target {data.year}", intake_chart),
         _section(
@@ -359,7 +433,14 @@ def render(data: DashboardData) -> str:
         ),
         _section(f"Waiting times {data.year}", bar_chart("Waiting times", waiting_bars)),
     ]
-    return PAGE.format(year=data.year, as_of=data.as_of.isoformat(), body="".join(sections))
+    control = (
+        f'<p class="note" data-testid="disclosure-control">Figures marked “{HIDDEN}” are hidden: '
+        f"they count fewer than {data.min_cell} clients, or would give such a figure back by "
+        "subtraction from the others shown. Roles with access to client data see them.</p>"
+        if data.hide_small
+        else ""
+    )
+    return PAGE.format(year=data.year, as_of=data.as_of.isoformat(), control=control, body="".join(sections))
 
 
 PAGE = """<!doctype html>
@@ -380,5 +461,5 @@ table.figures td {{ font-weight: bold; }}
 </style></head>
 <body><h1>Reitti: the centre in figures, {year}</h1>
 <p class="note">Aggregates only, no personal data. Deadlines and costs as of {as_of}.</p>
-<main>{body}</main></body></html>
+{control}<main>{body}</main></body></html>
 """

@@ -77,21 +77,25 @@ class DeadlineCounts:
         return self.met_on_time + self.met_late + self.overdue + self.pending
 
 
+#: a deadline's state as of a day: the fields of :class:`DeadlineCounts`
+DEADLINE_STATES = ("met_on_time", "met_late", "overdue", "pending")
+
+
+def deadline_state(bucket: str, as_of: date) -> str:
+    """The state on ``as_of`` of the deadline ``"<due>|<met or empty>"``: one of
+    :data:`DEADLINE_STATES`."""
+    due, met = parse_deadline_bucket(bucket)
+    if met is not None and met <= as_of:
+        return "met_on_time" if met <= due else "met_late"
+    return "overdue" if due < as_of else "pending"
+
+
 def deadline_counts(buckets: Mapping[str, int], as_of: date) -> DeadlineCounts:
     """Count ``{"<due>|<met or empty>": n}`` as they stood on ``as_of``."""
-    on_time = late = overdue = pending = 0
+    counts = dict.fromkeys(DEADLINE_STATES, 0)
     for bucket, n in buckets.items():
-        due, met = parse_deadline_bucket(bucket)
-        if met is not None and met <= as_of:
-            if met <= due:
-                on_time += n
-            else:
-                late += n
-        elif due < as_of:
-            overdue += n
-        else:
-            pending += n
-    return DeadlineCounts(on_time, late, overdue, pending)
+        counts[deadline_state(bucket, as_of)] += n
+    return DeadlineCounts(**counts)
 
 
 def weekdays(start: date, end: date) -> int:

@@ -8,6 +8,7 @@ answers with and the dashboard draws. The arithmetic is in :mod:`services.report
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable, Sequence
 from datetime import date
 from decimal import Decimal
 
@@ -19,6 +20,7 @@ from contracts.intake import ReferralSource
 from runtime.db import quote_ident
 from services.reporting import figures
 from services.reporting.config import ReportingConfig
+from services.reporting.disclosure_control import TOTAL, ProtectedTable, protect
 from services.reporting.facts import CaseFacts
 from services.reporting.partitions import NOT_BY_YEAR, Metric
 
@@ -26,11 +28,11 @@ _COUNTS = """
 SELECT year, municipality, bucket, n FROM {s}.steering_counts
 WHERE metric = $1 AND ($2::int IS NULL OR year = $2) AND ($3::text IS NULL OR municipality = $3)
 """
-_REFERRALS = """
-SELECT municipality, source, sum(referred)::int AS referred FROM {s}.referrals_by_source
-WHERE ($1::int IS NULL OR year = $1) AND ($2::text IS NULL OR municipality = $2)
-GROUP BY municipality, source
+_REFERRAL_CELLS = """
+SELECT year, municipality, source AS bucket, sum(referred)::int AS n FROM {s}.referrals_by_source
+GROUP BY year, municipality, source
 """
+_METRIC_CELLS = "SELECT year, municipality, bucket, n FROM {s}.steering_counts WHERE metric = $1"
 _REFERRAL_YEARS = "SELECT DISTINCT year FROM {s}.referrals_by_source ORDER BY year"
 _METRIC_YEARS = "SELECT DISTINCT year FROM {s}.steering_counts WHERE metric = $1 AND year <> 0 ORDER BY year"
 _CASES_WITH_SUBSIDY_DAYS = """
@@ -41,16 +43,24 @@ ORDER BY client_id
 """
 
 
+#: A count, or None where statistical disclosure control hides it (docs/adr/0023).
+HIDDEN_NOTE = (
+    "null where hidden: fewer clients than the threshold (REITTI_MIN_CELL, default 3), or a "
+    "figure that would give such a cell back by subtraction; only for roles without client access"
+)
+Count = int | None
+
+
 class IntakeRow(BaseModel):
     municipality: str
-    new_clients: int
+    new_clients: Count = Field(description=f"New clients; {HIDDEN_NOTE}")
     target: int | None = Field(description="The year's target apportioned by population")
     share_of_target: float | None
 
 
 class IntakeAgainstTarget(BaseModel):
     year: int
-    new_clients: int
+    new_clients: Count = Field(description=f"New clients; {HIDDEN_NOTE}")
     target: int | None = Field(description="The steering group's intake target for the year")
     share_of_target: float | None
     municipalities: list[IntakeRow]
@@ -59,24 +69,29 @@ class IntakeAgainstTarget(BaseModel):
 class Shares(BaseModel):
     year: int | None
     municipality: str | None
-    total: int
-    counts: dict[str, int]
-    shares: dict[str, float] = Field(description="Fractions of the total, four decimals")
+    total: Count = Field(description=f"The total; {HIDDEN_NOTE}")
+    counts: dict[str, Count] = Field(description=f"Counts per category; {HIDDEN_NOTE}")
+    shares: dict[str, float | None] = Field(
+        description="Fractions of the total, four decimals; null where the count or the total is hidden"
+    )
 
     @classmethod
-    def of(cls, counts: dict[str, int], *, year: int | None, municipality: str | None) -> Shares:
-        """The counts with their total and shares."""
-        total = sum(counts.values())
-        return cls(
-            year=year, municipality=municipality, total=total, counts=counts, shares=figures.shares(counts)
-        )
+    def of(
+        cls, counts: dict[str, Count], total: Count, *, year: int | None, municipality: str | None
+    ) -> Shares:
+        """The counts with their total and shares; a share only where both are shown."""
+        fractions = {
+            k: None if n is None or total is None else figures.share(n, total) or 0.0
+            for k, n in counts.items()
+        }
+        return cls(year=year, municipality=municipality, total=total, counts=counts, shares=fractions)
 
 
 class SubsidyDays(BaseModel):
     year: int | None
     municipality: str | None
-    clients_with_known_days: int
-    over_500_days: int
+    clients_with_known_days: Count = Field(description=HIDDEN_NOTE)
+    over_500_days: Count = Field(description=HIDDEN_NOTE)
     share_over_500_days: float | None
 
 
@@ -94,9 +109,9 @@ class Caseloads(BaseModel):
 
 
 class Waiting(BaseModel):
-    clients: int
-    median_days: float | None
-    mean_days: float | None
+    clients: Count = Field(description=HIDDEN_NOTE)
+    median_days: float | None = Field(description="null also where the count of clients is hidden")
+    mean_days: float | None = Field(description="null also where the count of clients is hidden")
 
 
 class WaitingTimes(BaseModel):
@@ -109,24 +124,24 @@ class WaitingTimes(BaseModel):
 class Durations(BaseModel):
     year: int | None
     municipality: str | None
-    closed: int
-    over_three_years: int
+    closed: Count = Field(description=HIDDEN_NOTE)
+    over_three_years: Count = Field(description=HIDDEN_NOTE)
     share_over_three_years: float | None
 
 
 class Transfers(BaseModel):
     year: int | None
     municipality: str | None
-    transferred_to_social_services: int
-    returned_from_social_services: int
+    transferred_to_social_services: Count = Field(description=HIDDEN_NOTE)
+    returned_from_social_services: Count = Field(description=HIDDEN_NOTE)
 
 
 class DeadlineStatus(BaseModel):
-    due: int
-    met_on_time: int
-    met_late: int
-    overdue: int = Field(description="Not met and past due on the as-of day")
-    pending: int = Field(description="Not met and not yet due on the as-of day")
+    due: Count = Field(description=HIDDEN_NOTE)
+    met_on_time: Count
+    met_late: Count
+    overdue: Count = Field(description="Not met and past due on the as-of day")
+    pending: Count = Field(description="Not met and not yet due on the as-of day")
 
 
 class Deadlines(BaseModel):
@@ -139,9 +154,11 @@ class Deadlines(BaseModel):
 
 class MunicipalCostRow(BaseModel):
     municipality: str
-    clients: int
-    paid_days: int
-    municipal_cost: Decimal = Field(description="Euros, estimated")
+    clients: Count = Field(description=HIDDEN_NOTE)
+    paid_days: int | None = Field(description="null where the count of clients is hidden")
+    municipal_cost: Decimal | None = Field(
+        description="Euros, estimated; null where the count of clients is hidden"
+    )
 
 
 class MunicipalCost(BaseModel):
@@ -150,13 +167,13 @@ class MunicipalCost(BaseModel):
     daily_amount: Decimal
     assumption: str
     municipalities: list[MunicipalCostRow]
-    total: Decimal
+    total: Decimal | None = Field(description="null where the total count of clients is hidden")
 
 
 class ServicesUsed(BaseModel):
     year: int | None
     municipality: str
-    measures_by_kind: dict[str, int]
+    measures_by_kind: dict[str, Count] = Field(description=f"Plan measures per kind; {HIDDEN_NOTE}")
 
 
 COST_ASSUMPTION = (
@@ -167,17 +184,86 @@ COST_ASSUMPTION = (
 )
 
 
+class Cells:
+    """One table's published cells for one caller: every value for a role with client
+    access, the protected ones otherwise (services/reporting/disclosure_control.py)."""
+
+    def __init__(self, table: ProtectedTable, *, hide_small: bool) -> None:
+        self.table = table
+        self.hide_small = hide_small
+
+    def __call__(self, *cell: object) -> Count:
+        return self.table.value(*cell) if self.hide_small else self.table.exact(*cell)
+
+
 class Statistics:
-    """The statistics queries against one reporting schema."""
+    """The statistics queries against one reporting schema.
+
+    ``hide_small`` (each query's keyword) is for callers without access to any client's
+    data: their figures are protected by statistical disclosure control. Each figure comes
+    from the one table it belongs to, read whole, so every query of it hides the same
+    cells and no two answers can be subtracted into a hidden one."""
 
     def __init__(self, schema: str, config: ReportingConfig) -> None:
         s = quote_ident(schema)
         self.config = config
         self._counts = _COUNTS.format(s=s)
-        self._referrals = _REFERRALS.format(s=s)
+        self._metric_cells = _METRIC_CELLS.format(s=s)
+        self._referral_cells = _REFERRAL_CELLS.format(s=s)
         self._referral_years = _REFERRAL_YEARS.format(s=s)
         self._metric_years = _METRIC_YEARS.format(s=s)
         self._cases = _CASES_WITH_SUBSIDY_DAYS.format(s=s)
+
+    # --- tables ------------------------------------------------------------------------
+
+    def _municipalities(self, seen: Iterable[str]) -> tuple[str, ...]:
+        return tuple(self.config.municipalities) + tuple(sorted(set(seen) - set(self.config.municipalities)))
+
+    def _cells(
+        self,
+        rows: Iterable[tuple[int, str, str, int]],
+        buckets: Sequence[str] | None,
+        *,
+        hide_small: bool,
+    ) -> Cells:
+        """A table of (year, municipality[, bucket]) from ``rows``; without ``buckets``
+        the bucket is summed away."""
+        inner: dict[tuple[int | str, ...], int] = defaultdict(int)
+        years: set[int] = set()
+        municipalities: set[str] = set()
+        seen_buckets: set[str] = set()
+        for year, municipality, bucket, n in rows:
+            years.add(year)
+            municipalities.add(municipality)
+            seen_buckets.add(bucket)
+            inner[(year, municipality) if buckets is None else (year, municipality, bucket)] += n
+        dims: list[Sequence[int | str]] = [sorted(years), self._municipalities(municipalities)]
+        if buckets is not None:
+            dims.append(tuple(buckets) + tuple(sorted(seen_buckets - set(buckets))))
+        return Cells(protect(dims, inner, self.config.min_cell), hide_small=hide_small)
+
+    async def _metric(
+        self,
+        conn: asyncpg.Connection,
+        metric: Metric,
+        buckets: Sequence[str] | None = None,
+        *,
+        hide_small: bool,
+    ) -> Cells:
+        rows = await conn.fetch(self._metric_cells, metric.value)
+        return self._cells(
+            ((r["year"], r["municipality"], r["bucket"], r["n"]) for r in rows),
+            buckets,
+            hide_small=hide_small,
+        )
+
+    async def _referrals(self, conn: asyncpg.Connection, *, hide_small: bool) -> Cells:
+        rows = await conn.fetch(self._referral_cells)
+        return self._cells(
+            ((r["year"], r["municipality"], r["bucket"], r["n"]) for r in rows),
+            [s.value for s in ReferralSource],
+            hide_small=hide_small,
+        )
 
     async def _buckets(
         self, conn: asyncpg.Connection, metric: Metric, year: int | None, municipality: str | None
@@ -187,6 +273,8 @@ class Statistics:
             out[r["bucket"]] += r["n"]
         return dict(out)
 
+    # --- figures -----------------------------------------------------------------------
+
     async def referral_years(self, conn: asyncpg.Connection) -> list[int]:
         return [r["year"] for r in await conn.fetch(self._referral_years)]
 
@@ -194,63 +282,80 @@ class Statistics:
         """The years that have counts of ``metric``."""
         return [r["year"] for r in await conn.fetch(self._metric_years, metric.value)]
 
-    async def intake(self, conn: asyncpg.Connection, *, year: int) -> IntakeAgainstTarget:
-        per_municipality: dict[str, int] = defaultdict(int)
-        for r in await conn.fetch(self._referrals, year, None):
-            per_municipality[r["municipality"]] += r["referred"]
+    async def intake(
+        self, conn: asyncpg.Connection, *, year: int, hide_small: bool = False
+    ) -> IntakeAgainstTarget:
+        cells = await self._referrals(conn, hide_small=hide_small)
         target = self.config.intake_targets.get(year)
         populations = {m: p for m, p in self.config.populations.items() if m in self.config.municipalities}
         targets = figures.apportion(target, populations) if target is not None and populations else {}
-        names = list(self.config.municipalities) + sorted(
-            set(per_municipality) - set(self.config.municipalities)
-        )
-        rows = [
-            IntakeRow(
-                municipality=m,
-                new_clients=per_municipality.get(m, 0),
-                target=targets.get(m),
-                share_of_target=figures.share(per_municipality.get(m, 0), targets.get(m) or 0),
+        seen = [str(m) for m in cells.table.dims[1] if cells.table.exact(year, m, TOTAL)]
+        rows = []
+        for m in self._municipalities(seen):
+            n = cells(year, m, TOTAL)
+            rows.append(
+                IntakeRow(
+                    municipality=m,
+                    new_clients=n,
+                    target=targets.get(m),
+                    share_of_target=None if n is None else figures.share(n, targets.get(m) or 0),
+                )
             )
-            for m in names
-        ]
-        total = sum(per_municipality.values())
+        total = cells(year, TOTAL, TOTAL)
         return IntakeAgainstTarget(
             year=year,
             new_clients=total,
             target=target,
-            share_of_target=figures.share(total, target or 0),
+            share_of_target=None if total is None else figures.share(total, target or 0),
             municipalities=rows,
         )
 
     async def referral_sources(
-        self, conn: asyncpg.Connection, *, year: int | None, municipality: str | None
+        self,
+        conn: asyncpg.Connection,
+        *,
+        year: int | None,
+        municipality: str | None,
+        hide_small: bool = False,
     ) -> Shares:
-        counts = {s.value: 0 for s in ReferralSource}
-        for r in await conn.fetch(self._referrals, year, municipality):
-            counts[r["source"]] = counts.get(r["source"], 0) + r["referred"]
-        return Shares.of(counts, year=year, municipality=municipality)
+        cells = await self._referrals(conn, hide_small=hide_small)
+        counts = {s.value: cells(year, municipality, s.value) for s in ReferralSource}
+        return Shares.of(counts, cells(year, municipality, TOTAL), year=year, municipality=municipality)
 
     async def outcomes(
-        self, conn: asyncpg.Connection, *, year: int | None, municipality: str | None
+        self,
+        conn: asyncpg.Connection,
+        *,
+        year: int | None,
+        municipality: str | None,
+        hide_small: bool = False,
     ) -> Shares:
-        closed = await self._buckets(conn, Metric.CLOSED, year, municipality)
-        counts = {o.value: closed.get(o.value, 0) for o in Outcome}
-        return Shares.of(counts, year=year, municipality=municipality)
+        cells = await self._metric(conn, Metric.CLOSED, [o.value for o in Outcome], hide_small=hide_small)
+        counts = {o.value: cells(year, municipality, o.value) for o in Outcome}
+        return Shares.of(counts, cells(year, municipality, TOTAL), year=year, municipality=municipality)
 
     async def subsidy_days(
-        self, conn: asyncpg.Connection, *, year: int | None, municipality: str | None
+        self,
+        conn: asyncpg.Connection,
+        *,
+        year: int | None,
+        municipality: str | None,
+        hide_small: bool = False,
     ) -> SubsidyDays:
-        known = sum((await self._buckets(conn, Metric.SUBSIDY_DAYS_KNOWN, year, municipality)).values())
-        over = sum((await self._buckets(conn, Metric.OVER_500_DAYS, year, municipality)).values())
+        known = (await self._metric(conn, Metric.SUBSIDY_DAYS_KNOWN, hide_small=hide_small))(
+            year, municipality
+        )
+        over = (await self._metric(conn, Metric.OVER_500_DAYS, hide_small=hide_small))(year, municipality)
         return SubsidyDays(
             year=year,
             municipality=municipality,
             clients_with_known_days=known,
             over_500_days=over,
-            share_over_500_days=figures.share(over, known),
+            share_over_500_days=None if known is None or over is None else figures.share(over, known),
         )
 
     async def caseloads(self, conn: asyncpg.Connection, *, municipality: str | None) -> Caseloads:
+        """A guide's workload, not a client's figure: never hidden."""
         active = await self._buckets(conn, Metric.ACTIVE_CASELOAD, NOT_BY_YEAR, municipality)
         limit = self.config.caseload_limit
         guides = [
@@ -265,75 +370,108 @@ class Statistics:
         )
 
     async def waiting_times(
-        self, conn: asyncpg.Connection, *, year: int | None, municipality: str | None
+        self,
+        conn: asyncpg.Connection,
+        *,
+        year: int | None,
+        municipality: str | None,
+        hide_small: bool = False,
     ) -> WaitingTimes:
-        def waiting(buckets: dict[str, int]) -> Waiting:
+        async def waiting(metric: Metric) -> Waiting:
+            clients = (await self._metric(conn, metric, hide_small=hide_small))(year, municipality)
+            if clients is None:
+                return Waiting(clients=None, median_days=None, mean_days=None)
+            buckets = await self._buckets(conn, metric, year, municipality)
             found = figures.spread({int(days): n for days, n in buckets.items()})
             return Waiting(clients=found.clients, median_days=found.median_days, mean_days=found.mean_days)
 
         return WaitingTimes(
             year=year,
             municipality=municipality,
-            referral_to_assessment=waiting(
-                await self._buckets(conn, Metric.WAIT_REFERRAL_TO_ASSESSMENT, year, municipality)
-            ),
-            assessment_to_named_guide=waiting(
-                await self._buckets(conn, Metric.WAIT_ASSESSMENT_TO_GUIDE, year, municipality)
-            ),
+            referral_to_assessment=await waiting(Metric.WAIT_REFERRAL_TO_ASSESSMENT),
+            assessment_to_named_guide=await waiting(Metric.WAIT_ASSESSMENT_TO_GUIDE),
         )
 
     async def durations(
-        self, conn: asyncpg.Connection, *, year: int | None, municipality: str | None
+        self,
+        conn: asyncpg.Connection,
+        *,
+        year: int | None,
+        municipality: str | None,
+        hide_small: bool = False,
     ) -> Durations:
-        closed = sum((await self._buckets(conn, Metric.CLOSED, year, municipality)).values())
-        over = sum((await self._buckets(conn, Metric.CLOSED_OVER_THREE_YEARS, year, municipality)).values())
+        # The closed count is the outcome table's total: one figure, hidden alike in both.
+        closed_cells = await self._metric(
+            conn, Metric.CLOSED, [o.value for o in Outcome], hide_small=hide_small
+        )
+        closed = closed_cells(year, municipality, TOTAL)
+        over = (await self._metric(conn, Metric.CLOSED_OVER_THREE_YEARS, hide_small=hide_small))(
+            year, municipality
+        )
         return Durations(
             year=year,
             municipality=municipality,
             closed=closed,
             over_three_years=over,
-            share_over_three_years=figures.share(over, closed),
+            share_over_three_years=None if closed is None or over is None else figures.share(over, closed),
         )
 
     async def transfers(
-        self, conn: asyncpg.Connection, *, year: int | None, municipality: str | None
+        self,
+        conn: asyncpg.Connection,
+        *,
+        year: int | None,
+        municipality: str | None,
+        hide_small: bool = False,
     ) -> Transfers:
-        to = sum((await self._buckets(conn, Metric.TRANSFERRED, year, municipality)).values())
-        back = sum((await self._buckets(conn, Metric.RETURNED, year, municipality)).values())
+        to = await self._metric(conn, Metric.TRANSFERRED, hide_small=hide_small)
+        back = await self._metric(conn, Metric.RETURNED, hide_small=hide_small)
         return Transfers(
             year=year,
             municipality=municipality,
-            transferred_to_social_services=to,
-            returned_from_social_services=back,
+            transferred_to_social_services=to(year, municipality),
+            returned_from_social_services=back(year, municipality),
         )
 
     async def deadlines(
-        self, conn: asyncpg.Connection, *, year: int | None, municipality: str | None, as_of: date
+        self,
+        conn: asyncpg.Connection,
+        *,
+        year: int | None,
+        municipality: str | None,
+        as_of: date,
+        hide_small: bool = False,
     ) -> Deadlines:
-        def status(buckets: dict[str, int]) -> DeadlineStatus:
-            c = figures.deadline_counts(buckets, as_of)
-            return DeadlineStatus(
-                due=c.total,
-                met_on_time=c.met_on_time,
-                met_late=c.met_late,
-                overdue=c.overdue,
-                pending=c.pending,
+        async def status(metric: Metric) -> DeadlineStatus:
+            rows = await conn.fetch(self._metric_cells, metric.value)
+            cells = self._cells(
+                (
+                    (r["year"], r["municipality"], figures.deadline_state(r["bucket"], as_of), r["n"])
+                    for r in rows
+                ),
+                figures.DEADLINE_STATES,
+                hide_small=hide_small,
             )
+            counts = {state: cells(year, municipality, state) for state in figures.DEADLINE_STATES}
+            return DeadlineStatus(due=cells(year, municipality, TOTAL), **counts)
 
         return Deadlines(
             year=year,
             municipality=municipality,
             as_of=as_of,
-            assessment=status(await self._buckets(conn, Metric.ASSESSMENT_DEADLINE, year, municipality)),
-            plan=status(await self._buckets(conn, Metric.PLAN_DEADLINE, year, municipality)),
+            assessment=await status(Metric.ASSESSMENT_DEADLINE),
+            plan=await status(Metric.PLAN_DEADLINE),
         )
 
     async def services_used(
-        self, conn: asyncpg.Connection, *, year: int | None, municipality: str
+        self, conn: asyncpg.Connection, *, year: int | None, municipality: str, hide_small: bool = False
     ) -> ServicesUsed:
-        measures = await self._buckets(conn, Metric.MEASURES, year, municipality)
+        cells = await self._metric(conn, Metric.MEASURES, [], hide_small=hide_small)
+        kinds = sorted(str(k) for k in cells.table.dims[2] if cells.table.exact(year, municipality, k))
         return ServicesUsed(
-            year=year, municipality=municipality, measures_by_kind=dict(sorted(measures.items()))
+            year=year,
+            municipality=municipality,
+            measures_by_kind={k: cells(year, municipality, k) for k in kinds},
         )
 
     async def municipal_cost(
@@ -344,23 +482,37 @@ class Statistics:
         municipality: str | None,
         as_of: date,
         daily_amount: Decimal | None = None,
+        hide_small: bool = False,
     ) -> MunicipalCost:
         amount = self.config.subsidy_daily_amount if daily_amount is None else daily_amount
-        cases = [CaseFacts.model_validate_json(r[0]) for r in await conn.fetch(self._cases, municipality)]
+        # Every municipality's row is computed, so the hidden ones are the same whichever is asked.
+        cases = [CaseFacts.model_validate_json(r[0]) for r in await conn.fetch(self._cases, None)]
+        costs = figures.municipal_costs(cases, year=year, as_of=as_of, daily_amount=amount)
+        table = protect(
+            [[c.municipality for c in costs]],
+            {(c.municipality,): c.clients for c in costs},
+            self.config.min_cell,
+        )
+        cells = Cells(table, hide_small=hide_small)
         rows = [
             MunicipalCostRow(
                 municipality=c.municipality,
-                clients=c.clients,
-                paid_days=c.paid_days,
-                municipal_cost=c.municipal_cost,
+                clients=cells(c.municipality),
+                paid_days=None if cells(c.municipality) is None else c.paid_days,
+                municipal_cost=None if cells(c.municipality) is None else c.municipal_cost,
             )
-            for c in figures.municipal_costs(cases, year=year, as_of=as_of, daily_amount=amount)
+            for c in costs
+            if municipality is None or c.municipality == municipality
         ]
+        if municipality is None:
+            total = None if cells(TOTAL) is None else sum((c.municipal_cost for c in costs), Decimal("0.00"))
+        else:
+            total = rows[0].municipal_cost if rows else Decimal("0.00")
         return MunicipalCost(
             year=year,
             as_of=as_of,
             daily_amount=amount,
             assumption=COST_ASSUMPTION,
             municipalities=rows,
-            total=sum((r.municipal_cost for r in rows), Decimal("0.00")),
+            total=total,
         )

@@ -14,7 +14,7 @@ import pytest
 
 from services.reporting.app import create_app as reporting_app
 from tests.support.apps import eventually
-from tests.support.auth import ISSUER, reader_for
+from tests.support.auth import ISSUER, headers
 from tests.support.reporting_events import interleaved, publish, seed_year
 
 pytestmark = pytest.mark.integration
@@ -65,31 +65,21 @@ async def test_the_dashboard_shows_in_a_real_browser_the_numbers_the_api_returns
         await eventually(lambda: asyncio.sleep(0, server.started), bool)
         await eventually(lambda: applied(pool), lambda n: n == len(events), within=60)
         async with httpx.AsyncClient(base_url=base) as api:
-            outcomes = (
-                await api.get(
-                    "/statistics/outcomes", params={"year": 2010}, headers=reader_for("/statistics/outcomes")
-                )
-            ).json()
+            outcomes = (await api.get("/statistics/outcomes", params={"year": 2010}, headers=STEERING)).json()
             sources = (
                 await api.get(
                     "/statistics/referral-sources",
                     params={"year": 2010},
-                    headers=reader_for("/statistics/referral-sources"),
+                    headers=STEERING,
                 )
             ).json()
-            intake = (
-                await api.get(
-                    "/statistics/intake", params={"year": 2010}, headers=reader_for("/statistics/intake")
-                )
-            ).json()
-            caseloads = (
-                await api.get("/statistics/caseloads", headers=reader_for("/statistics/caseloads"))
-            ).json()
+            intake = (await api.get("/statistics/intake", params={"year": 2010}, headers=STEERING)).json()
+            caseloads = (await api.get("/statistics/caseloads", headers=STEERING)).json()
             waiting = (
                 await api.get(
                     "/statistics/waiting-times",
                     params={"year": 2010},
-                    headers=reader_for("/statistics/waiting-times"),
+                    headers=STEERING,
                 )
             ).json()
 
@@ -110,7 +100,10 @@ async def test_the_dashboard_shows_in_a_real_browser_the_numbers_the_api_returns
 
                 for outcome, value in outcomes["shares"].items():
                     text, exact = await shown(f"outcome-share-{outcome}")
-                    assert exact == f"{value:.4f}" and text.startswith(f"{round(value * 100)} %")
+                    if value is None:  # hidden by disclosure control: marked, not drawn
+                        assert (text, exact) == ("hidden", "hidden")
+                    else:
+                        assert exact == f"{value:.4f}" and text.startswith(f"{round(value * 100)} %")
                 assert [
                     round(outcomes["shares"][o] * 100) for o in ("open_labour_market", "outside_labour_force")
                 ] == [
@@ -119,7 +112,11 @@ async def test_the_dashboard_shows_in_a_real_browser_the_numbers_the_api_returns
                 ]
                 for source, value in sources["shares"].items():
                     text, exact = await shown(f"source-share-{source}")
-                    assert exact == f"{value:.4f}" and text.startswith(f"{round(value * 100)} %")
+                    if value is None:
+                        assert (text, exact) == ("hidden", "hidden")
+                    else:
+                        assert exact == f"{value:.4f}" and text.startswith(f"{round(value * 100)} %")
+                assert await page.get_by_test_id("disclosure-control").count() == 1
                 assert await shown("new-clients") == (str(intake["new_clients"]), str(intake["new_clients"]))
                 assert (await shown("intake-target"))[0] == "350"
                 mikkeli = next(r for r in intake["municipalities"] if r["municipality"] == "Mikkeli")
@@ -143,6 +140,10 @@ async def test_the_dashboard_shows_in_a_real_browser_the_numbers_the_api_returns
         await serving
     assert screenshot.stat().st_size > 10_000
     shutil.copyfile(screenshot, DOCS_SCREENSHOT)
+
+
+#: the page's reader: the steering group, whose figures are under disclosure control
+STEERING = headers("steering_group_member", "steering-1", "centre")
 
 
 def steering_token() -> str:

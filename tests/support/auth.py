@@ -16,9 +16,10 @@ def headers(role: str, person: str | None = None, organisation: str = "te-office
 
 
 def reader_for(path: str) -> dict[str, str]:
-    """Headers of the role that reads ``path`` on reporting: the steering group reads
-    statistics, the TE side its view, Mikkeli's social services theirs, the nurse the
-    health partition, the auditor the audit log."""
+    """Headers of the role that reads ``path`` on reporting: the service coordinator reads
+    statistics (every figure exact: the role has client access; the steering group's
+    protected figures have tests of their own), the TE side its view, Mikkeli's social
+    services theirs, the nurse the health partition, the auditor the audit log."""
     if path.startswith("/views/te"):
         return headers("employment_advisor", "advisor-1", "te-office")
     if path.startswith("/views/municipalities"):
@@ -27,4 +28,4 @@ def reader_for(path: str) -> dict[str, str]:
         return headers("nurse", "nurse-1", "centre")
     if path.startswith("/audit"):
         return headers("auditor", "auditor-1", "centre")
-    return headers("steering_group_member", "steering-1", "centre")
+    return headers("service_coordinator", "coordinator-1", "centre")
