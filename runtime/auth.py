@@ -10,6 +10,7 @@ identity provider is plugged in by setting the issuer and its public key instead
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -17,11 +18,21 @@ from typing import Any
 
 import jwt
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ed25519
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
 from contracts.base import Actor
 
 ALGORITHMS = ["EdDSA", "RS256", "ES256"]
+#: the algorithm each kind of public key verifies: a token whose header names another
+#: algorithm than its key's is refused, never tried against the wrong kind of key
+_ALGORITHM_OF_KEY: tuple[tuple[type[Any], str], ...] = (
+    (ed25519.Ed25519PublicKey, "EdDSA"),
+    (rsa.RSAPublicKey, "RS256"),
+    (ec.EllipticCurvePublicKey, "ES256"),
+)
+#: the identity claims, as an :class:`Actor` holds them: printable text of bounded length
+_CLAIM_LIMITS = {"sub": 200, "role": 100, "org": 100}
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 DEFAULT_ISSUER = "reitti-embedded"
 DEFAULT_AUDIENCE = "reitti"
 
@@ -51,34 +62,61 @@ class TokenVerifier:
         return cls(issuer=issuer, audience=audience, public_keys=tuple(keys))
 
     def verify(self, token: str) -> Actor:
-        last: Exception | None = None
-        for key in self.public_keys:
+        """The caller a token names, if one of our keys signed it; else
+        :class:`Unauthenticated` saying why (never an error of our own: any token a caller
+        can make, however malformed, is answered 401)."""
+        try:
+            header = jwt.get_unverified_header(token)
+        except jwt.PyJWTError:
+            raise Unauthenticated("the token is not a JWT: send Authorization: Bearer <token>") from None
+        algorithm = header.get("alg")
+        keys = [k for k in self.public_keys if _algorithm_of(k) == algorithm]
+        if not keys:
+            raise Unauthenticated(
+                f"the token's algorithm is not one a trusted key verifies ({', '.join(self.algorithms)})"
+            )
+        for key in keys:
             try:
                 claims = jwt.decode(
                     token,
                     key,
-                    algorithms=ALGORITHMS,
+                    algorithms=[str(algorithm)],
                     audience=self.audience,
                     issuer=self.issuer,
                     options={"require": ["exp", "iat", "sub", "iss", "aud"]},
                 )
-            except jwt.InvalidSignatureError as exc:
-                last = exc
+            except jwt.InvalidSignatureError:
                 continue
-            except jwt.PyJWTError as exc:
-                raise Unauthenticated(f"the token is not valid: {exc}") from None
+            except (jwt.PyJWTError, TypeError, ValueError) as exc:
+                raise Unauthenticated(f"the token is not valid: {_reason(exc)}") from None
             return _actor(claims)
-        raise Unauthenticated(f"the token is not signed by a trusted key: {last}")
+        raise Unauthenticated("the token is not signed by a trusted key")
+
+    @property
+    def algorithms(self) -> list[str]:
+        return sorted({a for k in self.public_keys if (a := _algorithm_of(k)) is not None})
+
+
+def _algorithm_of(key: Any) -> str | None:
+    return next((alg for kind, alg in _ALGORITHM_OF_KEY if isinstance(key, kind)), None)
+
+
+def _reason(exc: Exception) -> str:
+    """PyJWT's reason in one short line; no token content."""
+    text = " ".join(str(exc).split())[:200]
+    return text or type(exc).__name__
 
 
 def _actor(claims: dict[str, Any]) -> Actor:
-    role, org = claims.get("role"), claims.get("org")
-    if not isinstance(role, str) or not isinstance(org, str):
-        raise Unauthenticated("the token lacks the 'role' and 'org' claims")
-    try:
-        return Actor(person_id=str(claims["sub"]), role=role, organisation=org)
-    except ValueError as exc:
-        raise Unauthenticated(f"the token's identity claims are not valid: {exc}") from None
+    for name, limit in _CLAIM_LIMITS.items():
+        value = claims.get(name)
+        if not isinstance(value, str) or not value:
+            raise Unauthenticated(f"the token's {name!r} claim must be a non-empty string")
+        if len(value) > limit:
+            raise Unauthenticated(f"the token's {name!r} claim is longer than {limit} characters")
+        if _CONTROL.search(value):
+            raise Unauthenticated(f"the token's {name!r} claim contains control characters")
+    return Actor(person_id=claims["sub"], role=claims["role"], organisation=claims["org"])
 
 
 @dataclass(frozen=True)

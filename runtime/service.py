@@ -14,6 +14,7 @@ from typing import Any
 import asyncpg
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+from fastapi_offline import FastAPIOffline
 from faststream.nats import NatsBroker
 from nats.aio.client import Client as NatsClient
 from nats.js import JetStreamContext
@@ -146,7 +147,8 @@ def service_app(host: ServiceHost, *, title: str, description: str, version: str
             "REITTI_JWT_PUBLIC_KEY is not set: services verify callers' tokens with the issuer's public "
             "key (`reitti up` makes a development key pair under its data directory)"
         )
-    app = FastAPI(title=title, description=description, version=version, lifespan=lifespan)
+    # FastAPIOffline: Swagger UI and ReDoc from files shipped in the package, no CDN.
+    app = FastAPIOffline(title=title, description=description, version=version, lifespan=lifespan)
     app.state.host = host
     app.state.verifier = TokenVerifier.from_pem(
         host.settings.jwt_public_key, issuer=host.settings.jwt_issuer, audience=host.settings.jwt_audience
