@@ -58,6 +58,10 @@ class Settings:
     jwt_public_key: str | None = field(default=None, repr=False)
     jwt_issuer: str = "reitti-embedded"
     jwt_audience: str = "reitti"
+    #: the largest body of a command, in bytes (413 above it, before parsing)
+    max_body_bytes: int = 64 * 1024
+    #: the largest body of an import of the info list, in bytes
+    max_import_bytes: int = 32 * 1024 * 1024
 
     def __post_init__(self) -> None:
         if not re.fullmatch(r"[a-z][a-z0-9_]{0,40}", self.namespace):
@@ -66,6 +70,10 @@ class Settings:
             raise ConfigError("REITTI_STREAM_REPLICAS must be at least 1")
         if self.max_deliver < 1:
             raise ConfigError("max_deliver must be at least 1")
+        if self.max_body_bytes < 1024 or self.max_import_bytes < self.max_body_bytes:
+            raise ConfigError(
+                "REITTI_MAX_BODY_BYTES must be at least 1024, and REITTI_MAX_IMPORT_BYTES at least that"
+            )
 
     @property
     def nats_servers(self) -> list[str]:
@@ -110,7 +118,18 @@ class Settings:
             jwt_public_key=_read_key(env.get("REITTI_JWT_PUBLIC_KEY")),
             jwt_issuer=env.get("REITTI_JWT_ISSUER", "reitti-embedded"),
             jwt_audience=env.get("REITTI_JWT_AUDIENCE", "reitti"),
+            max_body_bytes=_whole(env, "REITTI_MAX_BODY_BYTES", 64 * 1024),
+            max_import_bytes=_whole(env, "REITTI_MAX_IMPORT_BYTES", 32 * 1024 * 1024),
         )
+
+
+def _whole(env: dict[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    if not raw.isdigit():
+        raise ConfigError(f"{name} must be a whole number of bytes")
+    return int(raw)
 
 
 def external_urls(env: dict[str, str] | None = None) -> tuple[str, str] | None:

@@ -23,7 +23,9 @@ from runtime.auth import TokenVerifier
 from runtime.config import ConfigError, Settings
 from runtime.db import Migration, apply_migrations, create_pool, wait_for_database
 from runtime.erasure import KEYS_SCHEMA, key_vault_migrations
+from runtime.http import problem
 from runtime.relay import OutboxRelay, OutboxSignal
+from runtime.request_limits import BodyLimits, RequestLimits
 from runtime.streams import connect_nats, ensure_streams
 from runtime.subscribers import DurableSubscription
 
@@ -131,8 +133,17 @@ class ServiceHost:
         return {"service": self.name, "status": "ok" if healthy else "unhealthy", **checks}
 
 
-def service_app(host: ServiceHost, *, title: str, description: str, version: str) -> FastAPI:
-    """A FastAPI app whose lifespan starts and stops ``host``; ``GET /healthz`` included."""
+def service_app(
+    host: ServiceHost,
+    *,
+    title: str,
+    description: str,
+    version: str,
+    import_paths: tuple[str, ...] = (),
+) -> FastAPI:
+    """A FastAPI app whose lifespan starts and stops ``host``; ``GET /healthz`` included.
+    Every request with a body is authenticated and bounded before it is read
+    (runtime/request_limits.py); ``import_paths`` take bodies up to the import limit."""
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -153,6 +164,18 @@ def service_app(host: ServiceHost, *, title: str, description: str, version: str
     app.state.verifier = TokenVerifier.from_pem(
         host.settings.jwt_public_key, issuer=host.settings.jwt_issuer, audience=host.settings.jwt_audience
     )
+
+    limits = BodyLimits(
+        default=host.settings.max_body_bytes,
+        by_path=dict.fromkeys(import_paths, host.settings.max_import_bytes),
+    )
+
+    def refuse(status: int, title: str, detail: str, headers: Mapping[str, str]) -> JSONResponse:
+        response = problem(status, title, detail)
+        response.headers.update(headers)
+        return response
+
+    app.add_middleware(RequestLimits, verifier=lambda: app.state.verifier, limits=limits, refuse=refuse)
 
     @app.get("/healthz", tags=["operations"], summary="Broker and database reachable?")
     async def healthz(request: Request) -> JSONResponse:

@@ -115,6 +115,7 @@ def create_app(
         description="Referral, info session, consent and service-needs assessment: the front "
         "door of the centre, from the TE-office info list to a routed assessment.",
         version="0.2.0",
+        import_paths=("/referrals/import",),
     )
     app.include_router(api.router())
     install_error_handlers(
