@@ -124,6 +124,12 @@ def parse(data: bytes, fmt: ListFormat) -> Iterator[ParsedRow]:
         yield from _parse_json_lines(text)
 
 
+#: csv's own limit on one field (131,072 characters) would stop the whole file at a long
+#: field; the body is bounded already (REITTI_MAX_IMPORT_BYTES), and each field's length is
+#: checked by its row's model, so a long field is that row's error.
+csv.field_size_limit(2**31 - 1)
+
+
 def _parse_csv(text: str) -> Iterator[ParsedRow]:
     first = text.split("\n", 1)[0]
     delimiter = ";" if first.count(";") > first.count(",") else ","
@@ -136,7 +142,18 @@ def _parse_csv(text: str) -> Iterator[ParsedRow]:
     if unknown:
         raise InfoListError("unknown columns: " + ", ".join(unknown))
     reader.fieldnames = header
-    for record in reader:
+    while True:
+        before = reader.line_num
+        try:
+            record = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            # a field over csv's size limit, a stray quote, a NUL: that row only
+            if reader.line_num == before:
+                raise InfoListError(f"line {before + 1}: the CSV cannot be read on ({exc})") from None
+            yield ParsedRow(reader.line_num, None, (RowError(reader.line_num, "-", f"not CSV: {exc}"),))
+            continue
         line = reader.line_num
         if not any((v or "").strip() for v in record.values() if isinstance(v, str)):
             continue
@@ -155,6 +172,12 @@ def _parse_json_lines(text: str) -> Iterator[ParsedRow]:
             values = json.loads(raw)
         except json.JSONDecodeError as exc:
             yield ParsedRow(line, None, (RowError(line, "-", f"not JSON: {exc.msg}"),))
+            continue
+        except RecursionError:
+            yield ParsedRow(line, None, (RowError(line, "-", "not a row: nested too deeply"),))
+            continue
+        except ValueError as exc:  # for example an integer of more digits than Python reads
+            yield ParsedRow(line, None, (RowError(line, "-", f"not JSON: {exc}"),))
             continue
         if not isinstance(values, dict):
             yield ParsedRow(line, None, (RowError(line, "-", "each line must be a JSON object"),))

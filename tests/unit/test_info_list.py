@@ -83,3 +83,26 @@ def test_the_format_comes_from_the_content_type_or_the_file_name() -> None:
     assert detect_format(None, "list.jsonl") is ListFormat.JSON_LINES
     with pytest.raises(InfoListError):
         detect_format("application/pdf")
+
+
+def test_a_csv_field_over_the_size_limit_is_that_rows_error_and_the_rest_pass() -> None:
+    """A field over csv's 131,072 characters once gave a 500 (_csv.Error)."""
+    good = f"{identity_code()},A,B,Mikkeli,2010-03-01,,"
+    rows = list(
+        parse(csv(good, f"{identity_code()},{'x' * 200_000},B,Mikkeli,2010-03-01,,", good), ListFormat.CSV)
+    )
+    assert [r.row is not None for r in rows] == [True, False, True]
+    assert rows[1].errors[0].field == "first_name"
+
+
+def test_json_lines_nested_too_deeply_or_with_huge_numbers_are_those_rows_errors() -> None:
+    """A line nested about 1,000 deep once gave a 500 (RecursionError)."""
+    good = (
+        f'{{"personal_identity_code": "{identity_code()}", "first_name": "A", "last_name": "B", '
+        '"municipality": "Mikkeli", "referral_date": "2010-03-01"}'
+    )
+    deep = "[" * 100_000 + "]" * 100_000
+    huge = '{"subsidy_days": ' + "9" * 5000 + "}"
+    rows = list(parse("\n".join([good, deep, huge, good]).encode(), ListFormat.JSON_LINES))
+    assert [r.row is not None for r in rows] == [True, False, False, True]
+    assert "nested too deeply" in rows[1].errors[0].reason
