@@ -12,6 +12,7 @@ import asyncpg
 from nats.js import JetStreamContext
 from nats.js.api import ConsumerConfig, DeliverPolicy
 
+from contracts.envelope import CloudEventEnvelope
 from contracts.subjects import events_wildcard
 from runtime.config import Settings
 from tests.support.load import ReferralLoad
@@ -30,7 +31,7 @@ class Ledger:
 
 
 async def stream_event_ids(js: JetStreamContext, settings: Settings) -> Counter[str]:
-    """Every message's ``Nats-Msg-Id`` (the event id) on the events stream, counted."""
+    """Every message's event id (its CloudEvent ``id``) on the events stream, counted."""
     total = (await js.stream_info(settings.events_stream)).state.messages
     sub = await js.subscribe(
         events_wildcard(settings.namespace),
@@ -42,7 +43,7 @@ async def stream_event_ids(js: JetStreamContext, settings: Settings) -> Counter[
     try:
         for _ in range(total):
             msg = await sub.next_msg(timeout=10)
-            seen[(msg.headers or {}).get("Nats-Msg-Id", "")] += 1
+            seen[str(CloudEventEnvelope.from_bytes(msg.data).id)] += 1
     finally:
         await sub.unsubscribe()
     return seen
