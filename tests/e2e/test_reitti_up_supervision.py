@@ -10,6 +10,7 @@ import os
 import signal
 import socket
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -37,9 +38,9 @@ def healthy(up: RunningUp, service: str) -> bool:
         return False
 
 
-def wait_until(condition: object, what: str, within: float = 90) -> None:
+def wait_until(condition: Callable[[], bool], what: str, within: float = 90) -> None:
     deadline = time.monotonic() + within
-    while not condition():  # type: ignore[operator]
+    while not condition():
         if time.monotonic() > deadline:
             raise AssertionError(f"not within {within:.0f}s: {what}")
         time.sleep(0.2)
@@ -145,6 +146,7 @@ def test_killed_embedded_servers_are_restarted_and_no_acknowledged_write_is_lost
 
         load.stop()
         asyncio.run(_check_ledger(up, load, steering))
+        print(f"reitti up under load, answers: {load.statuses}")
         children = up.children()
         assert up.stop(signal.SIGINT) == 0, up.output
         assert_nothing_left(up, children)
