@@ -82,9 +82,8 @@ async def test_killing_the_stream_leader_and_a_replica_of_each_service_loses_and
             timeout=120,
         )
         assert migrated.returncode == 0, migrated.stderr
-        replicas = [ServiceReplica(s, env, tmp_path / "logs").start() for s in SERVICES for _ in range(2)]
-        for replica in replicas:
-            await asyncio.to_thread(replica.wait_healthy)
+        replicas = [ServiceReplica(s, env, tmp_path / "logs") for s in SERVICES for _ in range(2)]
+        await asyncio.gather(*(asyncio.to_thread(replica.start_healthy) for replica in replicas))
         by_service = {s: [r for r in replicas if r.service == s] for s in SERVICES}
 
         settings = Settings.from_env(env)

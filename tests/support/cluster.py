@@ -29,7 +29,7 @@ from runtime.broker_access import (
     render_password_variables,
 )
 from runtime.config import DEFAULT_MUNICIPALITIES, DEFAULT_NAMESPACE
-from runtime.embedded import free_port, nats_server_binary, stop_process, wait_for_port
+from runtime.embedded import EmbeddedServerError, free_port, nats_server_binary, stop_process, wait_for_port
 
 #: as in deploy/nats/nats-N.conf
 CLUSTER_NAME = "reitti"
@@ -90,11 +90,18 @@ class LocalNatsCluster:
     nodes: list[Node] = field(default_factory=list)
 
     def __post_init__(self) -> None:
+        self._choose_ports()
+        self.passwords = development_passwords(partner_feeds(self.municipalities))
+
+    def _choose_ports(self) -> None:
+        ports: list[int] = []
+        while len(ports) < 3 * self.size:  # free_port can hand out the same port twice
+            if (port := free_port()) not in ports:
+                ports.append(port)
         self.nodes = [
-            Node(f"nats-{i}", free_port(), free_port(), free_port(), self.base / f"nats-{i}")
+            Node(f"nats-{i}", *ports[3 * (i - 1) : 3 * i], self.base / f"nats-{i}")
             for i in range(1, self.size + 1)
         ]
-        self.passwords = development_passwords(partner_feeds(self.municipalities))
 
     def url(self, user: str = INTERNAL_USER) -> str:
         """Every node's URL with ``user``'s credentials, comma-separated (REITTI_NATS_URL)."""
@@ -115,13 +122,29 @@ class LocalNatsCluster:
                 node_config(node, [p for p in self.nodes if p is not node]), encoding="utf-8"
             )
 
-    def start(self, *, within: float = 60) -> LocalNatsCluster:
-        self.write_configs()
-        for node in self.nodes:
-            self.start_node(node, wait=False)
-        for node in self.nodes:
-            self.wait_ready(node, within=within)
-        return self
+    def start(self, *, within: float = 60, attempts: int = 3) -> LocalNatsCluster:
+        """Start every node and wait until each is ready. A port chosen free can be taken
+        by another process before a node binds it: then start again on new ports."""
+        for attempt in range(1, attempts + 1):
+            self.write_configs()
+            try:
+                for node in self.nodes:
+                    self.start_node(node, wait=False)
+                for node in self.nodes:
+                    self.wait_ready(node, within=within)
+                return self
+            except (RuntimeError, EmbeddedServerError):
+                self.stop()
+                if attempt == attempts or not self._port_taken():
+                    raise
+                self._choose_ports()
+        raise AssertionError("unreachable")
+
+    def _port_taken(self) -> bool:
+        return any(
+            node.log.exists() and "address already in use" in node.log.read_text(errors="replace")
+            for node in self.nodes
+        )
 
     def start_node(self, node: Node, *, wait: bool = True) -> None:
         with node.log.open("ab") as log:
@@ -227,6 +250,20 @@ class ServiceReplica:
                     f"{self.service} on {self.port} not healthy in {within:.0f}s; see {self.log}"
                 )
             time.sleep(0.2)
+
+    def start_healthy(self, within: float = 90, attempts: int = 3) -> ServiceReplica:
+        """Start and wait until healthy; on a port taken meanwhile, again on another."""
+        for attempt in range(1, attempts + 1):
+            self.start()
+            try:
+                self.wait_healthy(within)
+                return self
+            except RuntimeError:
+                taken = "address already in use" in self.log.read_text(errors="replace")
+                if attempt == attempts or not taken:
+                    raise
+                self.port = free_port()
+        raise AssertionError("unreachable")
 
     def kill(self) -> None:
         assert self.proc is not None
