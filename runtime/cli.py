@@ -24,6 +24,7 @@ from runtime.config import (
     default_data_dir,
     load_connection,
 )
+from runtime.supervision import DEFAULT_MAX_RESTARTS, DEFAULT_RESTART_WINDOW
 
 if TYPE_CHECKING:
     import asyncpg
@@ -73,6 +74,19 @@ def build_parser() -> argparse.ArgumentParser:
         "--demo",
         action="store_true",
         help="once the services answer, load the demo year 2010 through the APIs (as `reitti demo`)",
+    )
+    up.add_argument(
+        "--max-restarts",
+        type=int,
+        default=DEFAULT_MAX_RESTARTS,
+        help="restarts of one crashed process allowed within --restart-window; "
+        "one more crash stops everything (default: %(default)s)",
+    )
+    up.add_argument(
+        "--restart-window",
+        type=float,
+        default=DEFAULT_RESTART_WINDOW,
+        help="seconds over which --max-restarts counts (default: %(default)s)",
     )
 
     demo = sub.add_parser(
@@ -210,6 +224,7 @@ def main(argv: list[str] | None = None) -> int:
 def cmd_up(args: argparse.Namespace) -> int:
     from runtime.embedded import EmbeddedServerError
     from runtime.launcher import Launcher, LaunchError
+    from runtime.supervision import RestartPolicy
 
     launcher = Launcher(
         data_dir=(args.data_dir or default_data_dir()).expanduser().resolve(),
@@ -218,6 +233,7 @@ def cmd_up(args: argparse.Namespace) -> int:
         service_ports={name: getattr(args, f"{name}_port") for name in SERVICE_PORTS},
         host=args.host,
         demo=args.demo,
+        restart_policy=RestartPolicy(max_restarts=args.max_restarts, window=args.restart_window),
     )
     try:
         return launcher.run()

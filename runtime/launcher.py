@@ -1,5 +1,6 @@
 """``reitti up``: start the embedded servers (unless external URLs are given), migrate,
-start the three services as child processes, and stop them all cleanly on Ctrl-C."""
+start the three services as child processes, restart any of them that crashes (with
+backoff, runtime/supervision.py, docs/adr/0017), and stop them all cleanly on Ctrl-C."""
 
 from __future__ import annotations
 
@@ -31,6 +32,7 @@ from runtime.embedded import (
     stop_process,
 )
 from runtime.preparation import prepare_everything
+from runtime.supervision import CrashHistory, RestartPolicy
 
 SERVICES = ("intake", "guidance", "reporting")
 
@@ -48,12 +50,25 @@ class Launcher:
     host: str = "127.0.0.1"
     out: object = sys.stdout
     demo: bool = False
+    restart_policy: RestartPolicy = field(default_factory=RestartPolicy)
     servers: list[EmbeddedNats | EmbeddedPostgres] = field(default_factory=list)
     children: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     _stopping: bool = False
+    _env: dict[str, str] = field(default_factory=dict)
 
     def say(self, text: str) -> None:
         print(text, file=self.out, flush=True)  # type: ignore[call-overload]
+        self._log(text)
+
+    def _log(self, text: str) -> None:
+        """``<data-dir>/logs/up.log``: what `reitti up` said, with the time (UTC)."""
+        logs = self.data_dir / "logs"
+        try:
+            logs.mkdir(parents=True, exist_ok=True)
+            with (logs / "up.log").open("a", encoding="utf-8") as f:
+                f.write(f"{time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())} {text}\n")
+        except OSError:
+            pass  # the terminal still has it
 
     def run(self) -> int:
         for name, port in self.service_ports.items():
@@ -130,8 +145,15 @@ class Launcher:
             # The operator commands (replay, audit-verify, dead-letters, ...) find the
             # embedded servers here; it holds the broker's internal password: owner only.
             write_connection(self.data_dir, {k: env[k] for k in CONNECTION_VARIABLES if k in env})
+        self._env = env
         for name in SERVICES:
-            log = (logs / f"{name}.log").open("ab")
+            self._spawn(name)
+
+    def _service_log(self, name: str) -> Path:
+        return self.data_dir / "logs" / f"{name}.log"
+
+    def _spawn(self, name: str) -> None:
+        with self._service_log(name).open("ab") as log:
             self.children[name] = subprocess.Popen(
                 [
                     sys.executable,
@@ -144,7 +166,7 @@ class Launcher:
                     "--port",
                     str(self.service_ports[name]),
                 ],
-                env=env,
+                env=self._env,
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
@@ -174,19 +196,54 @@ class Launcher:
                 time.sleep(0.3)
 
     def _watch(self) -> int:
+        """Supervise the children until Ctrl-C, or until one keeps crashing (then 1).
+
+        A child that exits unasked is started again after a backoff; each event is said
+        on the output and in ``logs/up.log`` (docs/adr/0017)."""
+        units = [_ServiceUnit(self, name) for name in SERVICES] + [_ServerUnit(self, s) for s in self.servers]
+        self.say(f"restart policy: {self.restart_policy.describe()} per process")
         while True:
-            for name, proc in self.children.items():
-                if proc.poll() is not None:
-                    self.say(
-                        f"the {name} service stopped unexpectedly (code {proc.returncode}); "
-                        f"see {self.data_dir / 'logs' / (name + '.log')}; stopping"
-                    )
-                    return 1
-            for server in self.servers:
-                if server.proc is not None and server.proc.poll() is not None:
-                    self.say(f"{type(server).__name__} stopped unexpectedly; see {server.log}")
-                    return 1
-            time.sleep(0.5)
+            now = time.monotonic()
+            for unit in units:
+                if unit.restart_at is None:
+                    code = unit.exit_code()
+                    if code is not None and not self._crashed(
+                        unit, f"exited with {_describe_exit(code)}", now
+                    ):
+                        return 1
+                elif now >= unit.restart_at:
+                    unit.restart_at = None
+                    try:
+                        unit.start()
+                    except (EmbeddedServerError, OSError) as exc:
+                        if not self._crashed(unit, f"did not start again ({exc})", time.monotonic()):
+                            return 1
+                        continue
+                    self.say(f"{unit.label} restarted (pid {unit.pid})")
+                    unit.awaiting_health = True
+                if unit.awaiting_health and unit.restart_at is None and unit.healthy():
+                    unit.awaiting_health = False
+                    self.say(f"{unit.label} is healthy again")
+            time.sleep(0.25)
+
+    def _crashed(self, unit: _Unit, why: str, now: float) -> bool:
+        """Record a crash of ``unit``; schedule its restart (True) or give up (False)."""
+        policy = self.restart_policy
+        delay = unit.history.record(now)
+        if delay is None:
+            self.say(
+                f"{unit.label} {why}; it crashed {unit.history.recent} times within "
+                f"{policy.window:g}s, more than the {policy.max_restarts} restarts allowed: "
+                f"giving up and stopping everything; see {unit.log}"
+            )
+            return False
+        self.say(
+            f"{unit.label} {why}; restarting it in {delay:g}s "
+            f"(restart {unit.history.recent} of at most {policy.max_restarts} within "
+            f"{policy.window:g}s); see {unit.log}"
+        )
+        unit.restart_at = now + delay
+        return True
 
     def shutdown(self) -> None:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -204,6 +261,94 @@ class Launcher:
         self.servers.clear()
         self.say("stopped")
         signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
+def _describe_exit(code: int) -> str:
+    if code < 0:
+        try:
+            return f"signal {signal.Signals(-code).name}"
+        except ValueError:
+            return f"signal {-code}"
+    return f"code {code}"
+
+
+class _Unit:
+    """One supervised child: a service or an embedded server."""
+
+    label: str
+    log: Path
+    history: CrashHistory
+    restart_at: float | None = None
+    awaiting_health: bool = False
+
+    def exit_code(self) -> int | None:
+        raise NotImplementedError
+
+    def start(self) -> None:
+        raise NotImplementedError
+
+    def healthy(self) -> bool:
+        raise NotImplementedError
+
+    @property
+    def pid(self) -> int | None:
+        raise NotImplementedError
+
+
+class _ServiceUnit(_Unit):
+    def __init__(self, launcher: Launcher, name: str) -> None:
+        self.launcher, self.name = launcher, name
+        self.label = f"the {name} service"
+        self.log = launcher._service_log(name)
+        self.history = CrashHistory(launcher.restart_policy)
+
+    def exit_code(self) -> int | None:
+        return self.launcher.children[self.name].poll()
+
+    def start(self) -> None:
+        with self.log.open("a", encoding="utf-8") as f:
+            f.write(f"--- reitti up: restarting {self.label} after a crash\n")
+        self.launcher._spawn(self.name)
+
+    def healthy(self) -> bool:
+        url = f"http://{self.launcher.host}:{self.launcher.service_ports[self.name]}/healthz"
+        try:
+            with urllib.request.urlopen(url, timeout=1) as response:
+                return bool(response.status == 200)
+        except (urllib.error.URLError, OSError):
+            return False
+
+    @property
+    def pid(self) -> int | None:
+        return self.launcher.children[self.name].pid
+
+
+class _ServerUnit(_Unit):
+    def __init__(self, launcher: Launcher, server: EmbeddedNats | EmbeddedPostgres) -> None:
+        self.server = server
+        self.label = (
+            "the embedded NATS server" if isinstance(server, EmbeddedNats) else "the embedded PostgreSQL"
+        )
+        self.log = server.log
+        self.history = CrashHistory(launcher.restart_policy)
+
+    def exit_code(self) -> int | None:
+        proc = self.server.proc
+        return None if proc is None else proc.poll()
+
+    def start(self) -> None:
+        try:
+            self.server.start()  # returns once it listens (PostgreSQL: accepts connections)
+        except BaseException:
+            self.server.stop()  # one that started but never answered must not linger
+            raise
+
+    def healthy(self) -> bool:
+        return self.exit_code() is None
+
+    @property
+    def pid(self) -> int | None:
+        return None if self.server.proc is None else self.server.proc.pid
 
 
 __all__ = ["EmbeddedServerError", "LaunchError", "Launcher"]
