@@ -23,9 +23,15 @@ from runtime.http import install_error_handlers
 from runtime.relay import OutboxSignal
 from runtime.service import ServiceHost, relay_task, service_app
 from services.intake import api
-from services.intake.application import ClientNotFound, IntakeService, SessionNotFound
+from services.intake.application import (
+    ClientNotFound,
+    IntakeService,
+    PossibleDuplicateNotFound,
+    SessionNotFound,
+)
 from services.intake.domain.errors import DomainError
 from services.intake.domain.referral import DEFAULT_MUNICIPALITIES
+from services.intake.identity import InvalidIdentityCode
 from services.intake.info_list import InfoListError
 from services.intake.repository import SCHEMA, IntakeRepository
 from services.intake.retention import Sweep, retention_sweep_task, sweep_hours_from_env
@@ -34,6 +40,7 @@ SOURCE = "/reitti/intake"
 MIGRATIONS = [
     *event_store_migrations(),
     Migration.from_package("services.intake.migrations", "0101_intake_read_model.sql"),
+    Migration.from_package("services.intake.migrations", "0102_possible_duplicates.sql"),
 ]
 
 
@@ -106,7 +113,9 @@ def create_app(
         app.state.event_store = store
         app.state.access_log = AccessLog(store)
         app.state.repository = repository
-        app.state.intake = IntakeService(h.pool, repository, municipalities or municipalities_from_env())
+        app.state.intake = IntakeService(
+            h.pool, repository, municipalities or municipalities_from_env(), app.state.access_log
+        )
 
     host.on_connected = [wire]
     app = service_app(
@@ -118,6 +127,9 @@ def create_app(
     )
     app.include_router(api.router())
     install_error_handlers(
-        app, refusals=(DomainError,), not_found=(ClientNotFound, SessionNotFound), invalid=(InfoListError,)
+        app,
+        refusals=(DomainError,),
+        not_found=(ClientNotFound, SessionNotFound, PossibleDuplicateNotFound),
+        invalid=(InfoListError, InvalidIdentityCode),
     )
     return app
