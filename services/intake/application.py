@@ -26,7 +26,13 @@ from runtime.eventstore import ConcurrencyConflict
 from services.intake.domain import duplicates, referral, sessions
 from services.intake.domain.case import IntakeCase, fold
 from services.intake.domain.errors import AlreadyErased, DomainError
-from services.intake.identity import birth_date, identity_key, look_alike_key, parse
+from services.intake.identity import (
+    InvalidIdentityCode,
+    birth_date,
+    identity_key,
+    look_alike_key,
+    parse,
+)
 from services.intake.repository import HoldRow, IntakeRepository
 
 log = logging.getLogger(__name__)
@@ -182,6 +188,32 @@ class IntakeService:
             # The same client referred at the same moment by someone else: retry.
             raise ConcurrencyConflict(client_id, 0, None) from None
         await self._repo.remember_look_alike(conn, alike_key, client_id)
+
+    async def backfill_look_alikes(self, *, batch: int = 200) -> int:
+        """Give each client registered before look-alike keys existed (ADR 19) their key,
+        one pass in client-id order, a batch per transaction. Idempotent and safe beside
+        other replicas. A case whose code has no valid birth date (accepted before the
+        rules of ADR 19) gets none. Returns how many keys were made."""
+        made, after = 0, ""
+        while True:
+            async with self._pool.acquire() as conn, conn.transaction():
+                ids = await self._repo.without_look_alike(conn, after=after, limit=batch)
+                if not ids:
+                    return made
+                secret = await self._repo.look_alike_secret(conn)
+                for client_id in ids:
+                    state = await self._repo.load(conn, client_id)
+                    if state is None:
+                        continue
+                    c = state.client
+                    try:
+                        born = birth_date(c.personal_identity_code)
+                    except InvalidIdentityCode:
+                        continue
+                    key = look_alike_key(c.first_name, c.last_name, born, secret)
+                    await self._repo.remember_look_alike(conn, key, client_id)
+                    made += 1
+                after = ids[-1]
 
     async def possible_duplicates(self, *, limit: int = 200) -> list[tuple[HoldRow, duplicates.HeldReferral]]:
         """The referrals held for the intake advisor, oldest first, with their contents."""

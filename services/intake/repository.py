@@ -24,6 +24,12 @@ _REMEMBER_LOOK_ALIKE = """
 INSERT INTO intake.look_alike_keys (look_alike_key, client_id) VALUES ($1, $2) ON CONFLICT DO NOTHING
 """
 _LOOK_ALIKES = "SELECT client_id FROM intake.look_alike_keys WHERE look_alike_key = $1 ORDER BY client_id"
+_WITHOUT_LOOK_ALIKE = """
+SELECT i.client_id FROM intake.client_identities i
+WHERE i.client_id > $1
+  AND NOT EXISTS (SELECT 1 FROM intake.look_alike_keys k WHERE k.client_id = i.client_id)
+ORDER BY i.client_id LIMIT $2
+"""
 _HELD_BEFORE = """
 SELECT referral_id FROM intake.possible_duplicates
 WHERE identity_key = $1 AND source = $2 AND referral_date = $3
@@ -145,6 +151,10 @@ class IntakeRepository:
         self, conn: asyncpg.Connection, look_alike_key: str, client_id: str
     ) -> None:
         await conn.execute(_REMEMBER_LOOK_ALIKE, look_alike_key, client_id)
+
+    async def without_look_alike(self, conn: asyncpg.Connection, *, after: str, limit: int) -> list[str]:
+        """Clients known by their identity code but without a look-alike key, in id order."""
+        return [r["client_id"] for r in await conn.fetch(_WITHOUT_LOOK_ALIKE, after, limit)]
 
     async def look_alikes(self, conn: asyncpg.Connection, look_alike_key: str) -> list[str]:
         return [r["client_id"] for r in await conn.fetch(_LOOK_ALIKES, look_alike_key)]

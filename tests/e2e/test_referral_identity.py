@@ -13,7 +13,7 @@ import pytest
 
 from services.intake.app import create_app as intake_app
 from services.intake.application import IDENTITY_LOOKUP
-from tests.support.apps import running
+from tests.support.apps import eventually, running
 from tests.support.auth import headers
 from tests.support.factories import HEADERS, identity_code, referral_request
 
@@ -227,3 +227,29 @@ async def test_the_intake_advisor_lists_possible_duplicates_and_resolves_them(se
         )
     assert len(listings) == 1, "the listing that showed the held referrals is in the access log"
     assert set(json.loads(listings[0]["ids"])) == {to_merge, to_open, to_dismiss, client_id}
+
+
+async def test_clients_registered_before_look_alike_keys_existed_are_found_after_a_restart(
+    settings, pool
+) -> None:
+    born = date(1966, 6, 6)
+    earlier, later = identity_code(born), identity_code(born)
+    async with running(intake_app(settings)) as intake:
+        first = await intake.post("/referrals", json=referral_request(code=earlier), headers=HEADERS)
+        client_id = first.json()["client_id"]
+    async with pool.acquire() as conn:  # as a client registered before this change
+        await conn.execute("DELETE FROM intake.look_alike_keys WHERE client_id = $1", client_id)
+
+    async def keys() -> int:
+        async with pool.acquire() as conn:
+            found: int = await conn.fetchval(
+                "SELECT count(*) FROM intake.look_alike_keys WHERE client_id = $1", client_id
+            )
+            return found
+
+    async with running(intake_app(settings)) as intake:
+        await eventually(keys, lambda n: n == 1)
+        answer = await intake.post("/referrals", json=referral_request(code=later), headers=HEADERS)
+        assert answer.json()["outcome"] == "possible_duplicate", answer.text
+        [held] = (await intake.get("/possible-duplicates", headers=HEADERS)).json()
+        assert [c["client_id"] for c in held["candidates"]] == [client_id]
