@@ -248,13 +248,22 @@ class IntakeService:
                 raise PossibleDuplicateNotFound(f"no possible duplicate {referral_id}")
             key, _ = locked
             case = await self._repo.load(conn, client_id) if client_id else None
+            own_id = await self._repo.find_client(conn, key)
+            own_case = await self._repo.load(conn, own_id) if own_id else None
             new_client_id = f"client-{uuid4()}"
             decided = duplicates.resolve(
-                held, resolution, client_id=client_id, case=case, new_client_id=new_client_id, ctx=ctx
+                held,
+                resolution,
+                client_id=client_id,
+                case=case,
+                new_client_id=new_client_id,
+                ctx=ctx,
+                own_case=own_case,
             )
+            target = case if decided.case_id == client_id else own_case
             await self._repo.store.append(referral_id, held.version, decided.held_events, conn=conn)
             if decided.case_id is not None and decided.case_events:
-                if case is None:  # a case of its own
+                if target is None:  # a case of its own
                     code = held.held.client.personal_identity_code
                     alike_key = look_alike_key(
                         held.held.client.first_name,
@@ -263,7 +272,7 @@ class IntakeService:
                         await self._repo.look_alike_secret(conn),
                     )
                     await self._remember(conn, key, alike_key, decided.case_id)
-                await self._commit(conn, decided.case_id, case, decided.case_events)
+                await self._commit(conn, decided.case_id, target, decided.case_events)
             await self._repo.resolve_hold(
                 conn,
                 referral_id,

@@ -164,3 +164,22 @@ def test_a_caller_who_may_read_the_client_is_told_what_happened() -> None:
         assert isinstance(body, ReferralAccepted) and body.outcome is kind
         codes[kind] = code
     assert codes[ReferralKind.NEW_CASE] == 201 and codes[ReferralKind.POSSIBLE_DUPLICATE] == 202
+
+
+def test_different_people_record_the_referral_on_the_case_its_code_has_by_now() -> None:
+    h = held(PossibleDuplicateReason.SAME_NAME_AND_BIRTH_DATE)
+    own = referred(
+        client=OTHER_NAME, referral_date=date(2016, 5, 2)
+    )  # another referral of it, resolved first
+    decided = duplicates.resolve(
+        h,
+        PossibleDuplicateResolution.DIFFERENT_PEOPLE,
+        client_id=None,
+        case=None,
+        new_client_id="client-n",
+        ctx=ctx(),
+        own_case=own,
+    )
+    [recorded] = decided.case_events
+    assert isinstance(recorded, DuplicateReferralReceived)
+    assert (decided.case_id, recorded.stream_id, recorded.stream_version) == (own.client_id, own.client_id, 2)

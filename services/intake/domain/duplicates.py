@@ -79,11 +79,13 @@ def resolve(
     case: IntakeCase | None,
     new_client_id: str,
     ctx: Context,
+    own_case: IntakeCase | None = None,
 ) -> Resolution:
     """Same person: the referral is recorded on the candidate ``client_id``'s ``case``
     (nothing new if that case already received it). Different people: a referral whose
-    identity code was new opens a case of its own (``new_client_id``); one whose code is
-    another client's is dismissed, since a code is one person's."""
+    identity code was new opens a case of its own (``new_client_id``), or is recorded on
+    ``own_case`` if its code has one by now (another referral of it was resolved first);
+    one whose code is another client's is dismissed, since a code is one person's."""
     if held.resolved is not None:
         raise DomainError(
             f"possible duplicate {held.referral_id} is already resolved ({held.resolved.resolution.value})"
@@ -94,26 +96,35 @@ def resolve(
                 "same_person needs client_id, one of the candidates: " + ", ".join(held.candidates)
             )
         if case is None:
-            raise DomainError(f"candidate {client_id} has no intake case any more (erased?)")
-        command = held.command()
-        case_events: list[EventBase] = []
-        if not case.received(command.source, command.referral_date):
-            case_events.append(
-                DuplicateReferralReceived(
-                    **ctx.envelope(case.client_id, case.version + 1),
-                    municipality=case.municipality,
-                    source=command.source,
-                    source_description=command.source_description,
-                    referral_date=command.referral_date,
-                )
-            )
-        return Resolution([_resolved(held, resolution, case.client_id, ctx)], case.client_id, case_events)
+            raise DomainError(f"candidate {client_id} has no intake case any more")
+        return _recorded_on(held, resolution, case, ctx)
     if client_id is not None:
         raise DomainError("different_people takes no client_id")
     if held.reason is PossibleDuplicateReason.SAME_CODE_OTHER_NAME:
         return Resolution([_resolved(held, resolution, None, ctx)])
+    if own_case is not None:
+        return _recorded_on(held, resolution, own_case, ctx)
     opened = client_referred(held.command(), client_id=new_client_id, ctx=ctx)
     return Resolution([_resolved(held, resolution, new_client_id, ctx)], new_client_id, [opened])
+
+
+def _recorded_on(
+    held: HeldReferral, resolution: PossibleDuplicateResolution, case: IntakeCase, ctx: Context
+) -> Resolution:
+    """The held referral recorded on ``case`` (nothing new if it already received it)."""
+    command = held.command()
+    case_events: list[EventBase] = []
+    if not case.received(command.source, command.referral_date):
+        case_events.append(
+            DuplicateReferralReceived(
+                **ctx.envelope(case.client_id, case.version + 1),
+                municipality=case.municipality,
+                source=command.source,
+                source_description=command.source_description,
+                referral_date=command.referral_date,
+            )
+        )
+    return Resolution([_resolved(held, resolution, case.client_id, ctx)], case.client_id, case_events)
 
 
 def _resolved(
