@@ -111,8 +111,7 @@ class ClientDetailsRequest(ClientDetails):
         try:
             return parse_identity_code(code)
         except InvalidIdentityCode as exc:
-            kind = "identity_code_check" if "check character" in str(exc) else "identity_code"
-            raise PydanticCustomError(kind, str(exc)) from None
+            raise PydanticCustomError(exc.kind, str(exc)) from None
 
 
 class ReferralRequest(RequestModel):

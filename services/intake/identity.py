@@ -29,7 +29,12 @@ FORM = re.compile(r"[0-9]{6}[-+YXWVUABCDEF][0-9]{3}[0-9A-Y]", re.ASCII)
 
 class InvalidIdentityCode(ValueError):
     """The code is not a personal identity code; the message gives the reason and never
-    the value."""
+    the value; ``kind`` names the rule it broke (``identity_code``, or
+    ``identity_code_check`` for the check character)."""
+
+    def __init__(self, reason: str, kind: str = "identity_code") -> None:
+        super().__init__(reason)
+        self.kind = kind
 
 
 def normalise(code: str) -> str:
@@ -52,7 +57,7 @@ def parse(code: str) -> str:
     if int(code[7:10]) < 2:
         raise InvalidIdentityCode("the individual number must be 002-999")
     if not check_character_ok(code):
-        raise InvalidIdentityCode("the check character does not match")
+        raise InvalidIdentityCode("the check character does not match", "identity_code_check")
     return code
 
 
