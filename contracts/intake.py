@@ -21,8 +21,10 @@ class ReferralSource(StrEnum):
     OTHER = "other"
 
 
-#: DDMMYY, century sign, individual number, check character
-IDENTITY_CODE_PATTERN = r"^\d{6}[-+A-FU-Y]\d{3}[0-9A-Y]$"
+#: DDMMYY, century sign, individual number, check character; ASCII digits only (``\\d``
+#: would take Arabic-Indic, Bengali or fullwidth digits). The date, the individual number
+#: and the check character are checked by ``services.intake.identity.parse``.
+IDENTITY_CODE_PATTERN = r"^[0-9]{6}[-+A-FU-Y][0-9]{3}[0-9A-Y]$"
 
 
 class ClientDetails(BaseModel):
@@ -105,6 +107,57 @@ class DuplicateReferralReceived(IntakeClientEvent):
     source: ReferralSource
     source_description: str | None = Field(default=None, max_length=200)
     referral_date: date
+
+
+class PossibleDuplicateReason(StrEnum):
+    """Why a referral was held for the intake advisor instead of being recorded."""
+
+    #: the identity code is a known client's, but the name is not the one on their case
+    SAME_CODE_OTHER_NAME = "same_code_other_name"
+    #: a new identity code, but the name and birth date are an existing client's
+    SAME_NAME_AND_BIRTH_DATE = "same_name_and_birth_date"
+
+
+class ReferralHeldAsPossibleDuplicate(IntakeClientEvent):
+    """A referral that may be of a client already known (*mahdollinen kaksoiskappale*)
+    was held for the intake advisor to resolve: it opened no case and was written onto
+    none. Stream ``client-<uuid>`` of its own (the referral id), so its personal fields
+    are sealed and erasable like a client's; its key is deleted once it is resolved."""
+
+    event_type: ClassVar[str] = "ReferralHeldAsPossibleDuplicate"
+
+    reason: PossibleDuplicateReason
+    candidate_client_ids: tuple[str, ...] = Field(
+        min_length=1, max_length=50, description="The existing clients it may be"
+    )
+    source: ReferralSource
+    source_description: Annotated[str | None, PersonalData()] = Field(default=None, max_length=200)
+    referral_date: date
+    subsidy_days: int | None = Field(default=None, ge=0, le=10_000)
+    unemployment_months: int | None = Field(default=None, ge=0, le=600)
+    need_based_reason: Annotated[str | None, PersonalData()] = Field(default=None, max_length=500)
+    client: ClientDetails
+
+
+class PossibleDuplicateResolution(StrEnum):
+    #: the referral is of the candidate client: recorded on their case
+    SAME_PERSON = "same_person"
+    #: not the candidates: the referral opens a case of its own, or (its identity code
+    #: being another person's) is dismissed
+    DIFFERENT_PEOPLE = "different_people"
+
+
+class PossibleDuplicateResolved(IntakeClientEvent):
+    """The intake advisor resolved a held referral (on the referral's own stream)."""
+
+    event_type: ClassVar[str] = "PossibleDuplicateResolved"
+
+    resolution: PossibleDuplicateResolution
+    client_id: str | None = Field(
+        default=None,
+        max_length=200,
+        description="The case the referral was recorded on or opened; none when dismissed",
+    )
 
 
 class ReferralPicked(IntakeClientEvent):

@@ -38,6 +38,8 @@ from contracts.intake import (
     InfoSessionMissed,
     InfoSessionScheduled,
     InvitedToInfoSession,
+    PossibleDuplicateResolved,
+    ReferralHeldAsPossibleDuplicate,
     ReferralPicked,
 )
 from contracts.upcasters import UPCASTERS, upcast
@@ -47,6 +49,8 @@ EVENT_TYPES: dict[str, type[EventBase]] = {
     for cls in (
         ClientReferred,
         DuplicateReferralReceived,
+        ReferralHeldAsPossibleDuplicate,
+        PossibleDuplicateResolved,
         ReferralPicked,
         InvitedToInfoSession,
         InfoSessionAttended,

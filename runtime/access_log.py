@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import UTC, datetime
-from uuid import uuid4
+from uuid import UUID, uuid4
+
+import asyncpg
 
 from contracts.audit import ClientDataAccessed
 from contracts.base import Actor
@@ -20,7 +22,18 @@ class AccessLog:
     def __init__(self, store: EventStore) -> None:
         self._store = store
 
-    async def record(self, actor: Actor, client_ids: Iterable[str], *, what: str, purpose: str) -> None:
+    async def record(
+        self,
+        actor: Actor,
+        client_ids: Iterable[str],
+        *,
+        what: str,
+        purpose: str,
+        conn: asyncpg.Connection | None = None,
+        correlation_id: UUID | None = None,
+    ) -> None:
+        """Record the read. With ``conn``, inside the caller's transaction (the read and
+        its entry commit together); ``correlation_id`` ties the entry to the request."""
         ids = tuple(dict.fromkeys(client_ids))
         if not ids:
             return
@@ -34,10 +47,10 @@ class AccessLog:
                 occurred_at=now,
                 recorded_at=now,
                 actor=actor,
-                correlation_id=uuid4(),
+                correlation_id=correlation_id or uuid4(),
                 service=self._store.service,
                 client_ids=ids[start : start + 5000],
                 what=what,
                 purpose=purpose,
             )
-            await self._store.append(stream_id, start // 5000, [event])
+            await self._store.append(stream_id, start // 5000, [event], conn=conn)

@@ -519,7 +519,8 @@ def cmd_import_info_list(args: argparse.Namespace) -> int:
     print(
         f"{summary['rows']} rows: {summary['new_cases']} new cases, "
         f"{summary['recorded_on_existing']} recorded on existing cases, "
-        f"{summary['already_present']} already present, {len(summary['errors'])} errors"
+        f"{summary['already_present']} already present, "
+        f"{summary['possible_duplicates']} possible duplicates held, {len(summary['errors'])} errors"
     )
     for error in summary["errors"]:
         print(f"  line {error['line']}: {error['field']}: {error['reason']}", file=sys.stderr)

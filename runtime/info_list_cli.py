@@ -13,7 +13,7 @@ from typing import Any
 
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-TOTALS = ("rows", "new_cases", "recorded_on_existing", "already_present")
+TOTALS = ("rows", "new_cases", "recorded_on_existing", "already_present", "possible_duplicates")
 
 
 def chunks(path: Path, size: int) -> Iterator[tuple[bytes, int, int]]:
@@ -70,7 +70,7 @@ def import_file(path: Path, *, url: str, headers: dict[str, str], chunk_size: in
         for body, first_line, rows in chunks(path, chunk_size):
             result = post_chunk(url, body, first_line, content_type(path), headers)
             for key in TOTALS:
-                summary[key] += result[key]
+                summary[key] += result.get(key, 0)
             summary["errors"].extend(result["errors"])
             bar.advance(task, rows)
     return summary

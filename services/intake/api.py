@@ -11,7 +11,7 @@ from datetime import date, datetime
 from typing import Annotated, Any
 from uuid import UUID, uuid4
 
-from fastapi import APIRouter, Depends, Query, Request, Response, status
+from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
 from pydantic import AwareDatetime, BaseModel, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
@@ -25,18 +25,21 @@ from contracts.intake import (
     ClientProfile,
     ConsentScope,
     ErasureReason,
+    PossibleDuplicateReason,
+    PossibleDuplicateResolution,
     ReferralSource,
     Route,
 )
 from runtime import clock
-from runtime.access import Permission, require
+from runtime.access import Permission, allowed, require
 from runtime.http import Purpose, Responses, access_log, context
 from runtime.requests import RequestModel, no_nul_in_parameters
-from services.intake.application import IntakeService, Outcome
+from services.intake.application import IntakeService, Outcome, ReferralKind, Registered
 from services.intake.domain import assessment, consent, referral, sessions
 from services.intake.domain.case import IntakeCase, Stage
 from services.intake.domain.status import deadline_status, eligibility
-from services.intake.identity import check_character_ok
+from services.intake.identity import InvalidIdentityCode, normalise
+from services.intake.identity import parse as parse_identity_code
 from services.intake.imports import ImportResult, import_info_list
 from services.intake.info_list import detect_format
 
@@ -44,6 +47,8 @@ Registers = Annotated[Actor, Depends(require(Permission.REFERRAL_REGISTER))]
 Imports = Annotated[Actor, Depends(require(Permission.REFERRAL_IMPORT))]
 ReadsQueue = Annotated[Actor, Depends(require(Permission.QUEUE_READ))]
 Picks = Annotated[Actor, Depends(require(Permission.QUEUE_PICK))]
+#: the intake advisor, who picks referrals from the queue, resolves possible duplicates
+ResolvesDuplicates = Annotated[Actor, Depends(require(Permission.QUEUE_PICK))]
 ReadsCase = Annotated[Actor, Depends(require(Permission.INTAKE_CASE_READ))]
 ManagesSessions = Annotated[Actor, Depends(require(Permission.SESSION_MANAGE))]
 ReadsSessions = Annotated[Actor, Depends(require(Permission.SESSION_READ))]
@@ -88,17 +93,25 @@ class ClientDetailsRequest(ClientDetails):
     personal_identity_code: Annotated[str, PersonalData()] = Field(
         pattern=IDENTITY_CODE_PATTERN,
         max_length=11,
-        description="Finnish personal identity code (henkilötunnus)",
-        examples=["010190-123A"],
+        description="Finnish personal identity code (henkilötunnus): ASCII digits, a century sign "
+        "of the 2023 reform (+ - Y X W V U A B C D E F), a real birth date and the right check "
+        "character. Surrounding whitespace and lower case are normalised away.",
+        examples=["010190-123M"],
     )
+
+    @field_validator("personal_identity_code", mode="before")
+    @classmethod
+    def _normalise(cls, value: object) -> object:
+        return normalise(value) if isinstance(value, str) else value
 
     @field_validator("personal_identity_code")
     @classmethod
-    def _check_character(cls, code: str) -> str:
+    def _valid_code(cls, code: str) -> str:
         # After the pattern: the field's own error names the field, never the value.
-        if not check_character_ok(code):
-            raise PydanticCustomError("identity_code_check", "the check character does not match")
-        return code
+        try:
+            return parse_identity_code(code)
+        except InvalidIdentityCode as exc:
+            raise PydanticCustomError(exc.kind, str(exc)) from None
 
 
 class ReferralRequest(RequestModel):
@@ -126,22 +139,104 @@ class ReferralRequest(RequestModel):
         )
 
 
-class ReferralAccepted(Written):
-    outcome: str = Field(
+class ReferralAccepted(BaseModel):
+    """The answer to a caller who may read the client's intake case."""
+
+    referral_id: str = Field(description="A receipt for this referral (its events' correlation id)")
+    outcome: ReferralKind = Field(
         description="new_case; recorded_on_existing_case (a different referral of a known client); "
-        "already_present (the same referral again: nothing written)"
+        "already_present (the same referral again: nothing written); possible_duplicate (held for "
+        "the intake advisor, see GET /possible-duplicates: no case was opened or written)"
+    )
+    client_id: str | None = Field(description="The case opened or found; null for a possible duplicate")
+    stream_version: int | None
+    event_ids: list[UUID] = Field(description="Events written now; empty when nothing changed")
+
+
+class ReferralReceipt(BaseModel):
+    """The answer to a caller who may register referrals but not read intake cases: the
+    same for a new person and a known one, so it tells nothing about who is a client."""
+
+    referral_id: str = Field(description="A receipt for this referral")
+    status: str = Field(default="received", description="Always `received`")
+
+
+def referral_answer(
+    registered: Registered, *, may_read_client: bool
+) -> tuple[int, ReferralAccepted | ReferralReceipt]:
+    """The one rule of what a referral's answer reveals (HTTP status and body). A caller
+    who may read the client (``may_read_client``: today the intake-case read permission;
+    a disclosure policy may decide it) is told what happened; any other caller gets 202
+    and a receipt whatever happened, so a known person's answer does not differ from a
+    new one's in status, shape or ids."""
+    if not may_read_client:
+        return status.HTTP_202_ACCEPTED, ReferralReceipt(referral_id=registered.referral_id)
+    code = {
+        ReferralKind.NEW_CASE: status.HTTP_201_CREATED,
+        ReferralKind.POSSIBLE_DUPLICATE: status.HTTP_202_ACCEPTED,
+    }.get(registered.kind, status.HTTP_200_OK)
+    return code, ReferralAccepted(
+        referral_id=registered.referral_id,
+        outcome=registered.kind,
+        client_id=registered.client_id,
+        stream_version=registered.stream_version,
+        event_ids=[e.event_id for e in registered.events],
     )
 
 
-def accepted(outcome: Outcome) -> ReferralAccepted:
-    kind = (
-        "new_case"
-        if outcome.created
-        else "recorded_on_existing_case"
-        if outcome.events
-        else "already_present"
+# --- possible duplicates --------------------------------------------------------------------
+
+
+class NameView(BaseModel):
+    first_name: str
+    last_name: str
+
+
+class CandidateView(BaseModel):
+    client_id: str
+    name: NameView | None = Field(description="Shown only to roles that may read the client")
+    municipality: str | None
+    waiting_for: Stage | None
+
+
+class PossibleDuplicateView(BaseModel):
+    referral_id: str
+    reason: PossibleDuplicateReason
+    held_at: datetime
+    municipality: str
+    source: ReferralSource
+    referral_date: date
+    name: NameView | None = Field(description="The name on the referral; only to roles that may read it")
+    candidates: list[CandidateView]
+
+
+class ResolutionRequest(RequestModel):
+    resolution: PossibleDuplicateResolution
+    client_id: str | None = Field(
+        default=None,
+        max_length=200,
+        description="For same_person: which candidate the referral is of",
     )
-    return ReferralAccepted(**written(outcome).model_dump(), outcome=kind)
+
+
+class ResolutionWritten(BaseModel):
+    referral_id: str
+    resolution: PossibleDuplicateResolution
+    client_id: str | None = Field(
+        description="The case the referral was recorded on or opened; null if dismissed"
+    )
+    event_ids: list[UUID]
+
+
+def _candidate(client_id: str, case: IntakeCase | None) -> CandidateView:
+    if case is None:
+        return CandidateView(client_id=client_id, name=None, municipality=None, waiting_for=None)
+    return CandidateView(
+        client_id=client_id,
+        name=NameView(first_name=case.client.first_name, last_name=case.client.last_name),
+        municipality=case.municipality,
+        waiting_for=case.stage,
+    )
 
 
 # --- views --------------------------------------------------------------------------------
@@ -405,19 +500,41 @@ def router() -> APIRouter:
 
     @api.post(
         "/referrals",
-        response_model=ReferralAccepted,
+        response_model=ReferralAccepted | ReferralReceipt,
         status_code=201,
         tags=["referrals"],
         summary="Register a referral (ClientReferred); a known client keeps their one case",
-        responses=CONFLICT,
+        description="A caller who may read intake cases is told what happened (201 a new case, "
+        "200 a known client, 202 a possible duplicate held for the intake advisor). Any other "
+        "caller gets 202 and a receipt, whatever happened. Every identity-code lookup is "
+        "recorded in the access log.",
+        responses={
+            **CONFLICT,
+            202: {"description": "Received: a receipt, or a possible duplicate held for the intake advisor"},
+        },
     )
     async def register_referral(
-        body: ReferralRequest, actor: Registers, svc: Service, response: Response
-    ) -> ReferralAccepted:
-        outcome = await svc.register_referral(body.command(), context(actor))
-        if not outcome.created:
-            response.status_code = status.HTTP_200_OK
-        return accepted(outcome)
+        body: ReferralRequest,
+        actor: Registers,
+        svc: Service,
+        response: Response,
+        x_reitti_purpose: Annotated[
+            str | None,
+            Header(
+                min_length=3,
+                max_length=200,
+                description="Why you look this person up (kept in the access log); optional",
+            ),
+        ] = None,
+    ) -> ReferralAccepted | ReferralReceipt:
+        registered = await svc.register_referral(
+            body.command(), context(actor), purpose=x_reitti_purpose or "registering a referral"
+        )
+        code, answer = referral_answer(
+            registered, may_read_client=allowed(Permission.INTAKE_CASE_READ, actor.role)
+        )
+        response.status_code = code
+        return answer
 
     @api.post(
         "/referrals/import",
@@ -448,6 +565,66 @@ def router() -> APIRouter:
         fmt = detect_format(request.headers.get("content-type"))
         return await import_info_list(
             svc, await request.body(), fmt, context(actor), line_offset=first_line - 1
+        )
+
+    @api.get(
+        "/possible-duplicates",
+        response_model=list[PossibleDuplicateView],
+        tags=["referrals"],
+        summary="Referrals held because they may be of a client already known, with the candidates",
+        description="Names are shown only to roles that may read intake cases; every listing is "
+        "recorded in the access log (the held referrals and their candidates).",
+    )
+    async def possible_duplicates(
+        actor: ResolvesDuplicates,
+        why: Purpose,
+        svc: Service,
+        request: Request,
+        limit: Annotated[int, Query(ge=1, le=500)] = 200,
+    ) -> list[PossibleDuplicateView]:
+        found = await svc.possible_duplicates(limit=limit)
+        may_read = allowed(Permission.INTAKE_CASE_READ, actor.role)
+        candidates = {c for _, held in found for c in held.candidates}
+        cases = await svc.cases([*candidates]) if may_read else {}
+        shown = [row.referral_id for row, _ in found] + sorted(candidates)
+        await access_log(request).record(actor, shown, what="possible duplicates", purpose=why)
+        return [
+            PossibleDuplicateView(
+                referral_id=row.referral_id,
+                reason=held.reason,
+                held_at=row.held_at,
+                municipality=held.held.municipality,
+                source=held.held.source,
+                referral_date=held.held.referral_date,
+                name=NameView(first_name=held.held.client.first_name, last_name=held.held.client.last_name)
+                if may_read
+                else None,
+                candidates=[_candidate(c, cases.get(c)) for c in held.candidates],
+            )
+            for row, held in found
+        ]
+
+    @api.post(
+        "/possible-duplicates/{referral_id}/resolution",
+        response_model=ResolutionWritten,
+        tags=["referrals"],
+        summary="Resolve a possible duplicate: the same person (recorded on their case) or different people",
+        description="same_person with the candidate's client_id records the referral on that case. "
+        "different_people opens the referral's own case when its identity code was new, and "
+        "dismisses it when the code is another client's. The held copy is then erased.",
+        responses={**NOT_FOUND, **CONFLICT},
+    )
+    async def resolve(
+        referral_id: str, body: ResolutionRequest, actor: ResolvesDuplicates, svc: Service
+    ) -> ResolutionWritten:
+        decided = await svc.resolve_possible_duplicate(
+            referral_id, body.resolution, client_id=body.client_id, ctx=context(actor)
+        )
+        return ResolutionWritten(
+            referral_id=referral_id,
+            resolution=body.resolution,
+            client_id=decided.case_id,
+            event_ids=[e.event_id for e in (*decided.held_events, *decided.case_events)],
         )
 
     @api.get(

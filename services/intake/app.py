@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import os
+from collections.abc import Callable
 
 from fastapi import FastAPI
 from faststream.nats import NatsBroker
@@ -21,19 +24,28 @@ from runtime.db import Migration, event_store_migrations
 from runtime.eventstore import EventStore
 from runtime.http import install_error_handlers
 from runtime.relay import OutboxSignal
-from runtime.service import ServiceHost, relay_task, service_app
+from runtime.service import BackgroundTask, ServiceHost, relay_task, service_app
 from services.intake import api
-from services.intake.application import ClientNotFound, IntakeService, SessionNotFound
+from services.intake.application import (
+    ClientNotFound,
+    IntakeService,
+    PossibleDuplicateNotFound,
+    SessionNotFound,
+)
 from services.intake.domain.errors import DomainError
 from services.intake.domain.referral import DEFAULT_MUNICIPALITIES
+from services.intake.identity import InvalidIdentityCode
 from services.intake.info_list import InfoListError
 from services.intake.repository import SCHEMA, IntakeRepository
 from services.intake.retention import Sweep, retention_sweep_task, sweep_hours_from_env
+
+log = logging.getLogger(__name__)
 
 SOURCE = "/reitti/intake"
 MIGRATIONS = [
     *event_store_migrations(),
     Migration.from_package("services.intake.migrations", "0101_intake_read_model.sql"),
+    Migration.from_package("services.intake.migrations", "0102_possible_duplicates.sql"),
 ]
 
 
@@ -70,6 +82,19 @@ def build_broker(settings: Settings) -> NatsBroker:
     return broker
 
 
+def look_alike_backfill_task(service: Callable[[], IntakeService]) -> BackgroundTask:
+    """Once at start: the look-alike keys of clients registered before they existed
+    (docs/adr/0019); then it waits for the service to stop."""
+
+    async def run(host: ServiceHost, stop: asyncio.Event) -> None:
+        made = await service().backfill_look_alikes()
+        if made:
+            log.info("intake: made the look-alike keys of %d earlier clients", made)
+        await stop.wait()
+
+    return run
+
+
 def create_app(
     settings: Settings | None = None,
     municipalities: tuple[str, ...] | None = None,
@@ -81,7 +106,7 @@ def create_app(
     settings = settings or Settings.from_env()
     outbox = OutboxSignal()  # appends wake this service's relay
     every = retention_sweep_every if retention_sweep_every is not None else sweep_hours_from_env() * 3600
-    background = [relay_task(SCHEMA, outbox)]
+    background = [relay_task(SCHEMA, outbox), look_alike_backfill_task(lambda: app.state.intake)]
     if every > 0:
 
         def sweep() -> Sweep:
@@ -106,7 +131,9 @@ def create_app(
         app.state.event_store = store
         app.state.access_log = AccessLog(store)
         app.state.repository = repository
-        app.state.intake = IntakeService(h.pool, repository, municipalities or municipalities_from_env())
+        app.state.intake = IntakeService(
+            h.pool, repository, municipalities or municipalities_from_env(), app.state.access_log
+        )
 
     host.on_connected = [wire]
     app = service_app(
@@ -119,6 +146,9 @@ def create_app(
     )
     app.include_router(api.router())
     install_error_handlers(
-        app, refusals=(DomainError,), not_found=(ClientNotFound, SessionNotFound), invalid=(InfoListError,)
+        app,
+        refusals=(DomainError,),
+        not_found=(ClientNotFound, SessionNotFound, PossibleDuplicateNotFound),
+        invalid=(InfoListError, InvalidIdentityCode),
     )
     return app

@@ -5,22 +5,35 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
+from enum import StrEnum
 from uuid import uuid4
 
 import asyncpg
 
 from contracts.base import EventBase
-from contracts.intake import ClientDataErased, ErasureReason
+from contracts.intake import (
+    ClientDataErased,
+    ErasureReason,
+    PossibleDuplicateResolution,
+    ReferralHeldAsPossibleDuplicate,
+)
 from runtime import erasure
+from runtime.access_log import AccessLog
 from runtime.decision import Context
 from runtime.eventstore import ConcurrencyConflict
-from services.intake.domain import referral, sessions
+from services.intake.domain import duplicates, referral, sessions
 from services.intake.domain.case import IntakeCase, fold
 from services.intake.domain.errors import AlreadyErased, DomainError
-from services.intake.identity import identity_key
-from services.intake.repository import IntakeRepository
+from services.intake.identity import (
+    InvalidIdentityCode,
+    birth_date,
+    identity_key,
+    look_alike_key,
+    parse,
+)
+from services.intake.repository import HoldRow, IntakeRepository
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +46,39 @@ class SessionNotFound(LookupError):
     pass
 
 
+class PossibleDuplicateNotFound(LookupError):
+    pass
+
+
+#: What the access log says of every identity-code lookup made by a referral.
+IDENTITY_LOOKUP = "identity code lookup by a referral"
+
+
+class ReferralKind(StrEnum):
+    """What registering a referral did."""
+
+    NEW_CASE = "new_case"
+    #: a different referral of a known client, recorded on their case
+    RECORDED_ON_EXISTING_CASE = "recorded_on_existing_case"
+    #: the same referral again: nothing written
+    ALREADY_PRESENT = "already_present"
+    #: held for the intake advisor: it may be of a known client (ADR 0019)
+    POSSIBLE_DUPLICATE = "possible_duplicate"
+
+
+@dataclass(frozen=True)
+class Registered:
+    """The outcome of registering a referral. ``referral_id`` is a receipt that tells
+    nothing about the person (the request's correlation id, which its events carry);
+    ``client_id`` is the case it opened or was recorded on (None when held)."""
+
+    referral_id: str
+    kind: ReferralKind
+    client_id: str | None
+    stream_version: int | None
+    events: list[EventBase]
+
+
 @dataclass(frozen=True)
 class Outcome:
     state: IntakeCase
@@ -42,31 +88,201 @@ class Outcome:
 
 class IntakeService:
     def __init__(
-        self, pool: asyncpg.Pool, repository: IntakeRepository, municipalities: tuple[str, ...]
+        self,
+        pool: asyncpg.Pool,
+        repository: IntakeRepository,
+        municipalities: tuple[str, ...],
+        access_log: AccessLog | None = None,
     ) -> None:
         self._pool = pool
         self._repo = repository
         self.municipalities = municipalities
+        self._access_log = access_log
 
-    async def register_referral(self, command: referral.RegisterReferral, ctx: Context) -> Outcome:
-        """One intake case per client, found by a keyed pseudonym of their identity code."""
+    async def register_referral(
+        self, command: referral.RegisterReferral, ctx: Context, *, purpose: str = "registering a referral"
+    ) -> Registered:
+        """One intake case per client, found by a keyed pseudonym of their identity code;
+        a referral that may be of a known client (another name on the code's case, or a
+        new code with a known client's name and birth date) is held as a possible
+        duplicate. The lookup is recorded in the access log in the same transaction."""
+        code = parse(command.client.personal_identity_code)
+        if code != command.client.personal_identity_code:
+            command = replace(
+                command, client=command.client.model_copy(update={"personal_identity_code": code})
+            )
+        referral_id = f"referral-{ctx.correlation_id}"
         async with self._pool.acquire() as conn, conn.transaction():
-            key = identity_key(command.client.personal_identity_code, await self._repo.identity_secret(conn))
+            key = identity_key(code, await self._repo.identity_secret(conn))
+            name = command.client
+            alike_key = look_alike_key(
+                name.first_name, name.last_name, birth_date(code), await self._repo.look_alike_secret(conn)
+            )
             existing = await self._repo.find_client(conn, key)
             state = await self._repo.load(conn, existing) if existing else None
-            client_id = existing or f"client-{uuid4()}"
-            events = referral.register_referral(
-                state, command, client_id=client_id, municipalities=self.municipalities, ctx=ctx
+            look_alikes = await self._repo.look_alikes(conn, alike_key)
+            held_before = await self._repo.held_before(
+                conn, identity_key=key, source=command.source.value, referral_date=command.referral_date
             )
-            if state is None:
-                try:
-                    async with conn.transaction():
-                        await self._repo.remember_client(conn, key, client_id)
-                except asyncpg.UniqueViolationError:
-                    # The same client referred at the same moment by someone else: retry.
-                    raise ConcurrencyConflict(client_id, 0, None) from None
-            new_state = await self._commit(conn, client_id, state, events)
-        return Outcome(new_state, events, created=state is None)
+            client_id = existing or f"client-{uuid4()}"
+            held_id = f"client-{uuid4()}"
+            events = referral.register_referral(
+                state,
+                command,
+                client_id=client_id,
+                municipalities=self.municipalities,
+                ctx=ctx,
+                held_id=held_id,
+                look_alikes=look_alikes,
+                already_held=held_before is not None,
+            )
+            looked_up = [c for c in (existing, *look_alikes) if c]
+            if referral.possible_duplicate(state, command, tuple(c for c in look_alikes if c != existing)):
+                if events:
+                    held = events[0]
+                    assert isinstance(held, ReferralHeldAsPossibleDuplicate)
+                    await self._repo.store.append(held_id, 0, events, conn=conn)
+                    await self._repo.hold(
+                        conn,
+                        referral_id=held_id,
+                        identity_key=key,
+                        source=command.source.value,
+                        referral_date=command.referral_date,
+                        municipality=command.municipality,
+                        reason=held.reason.value,
+                        candidates=held.candidate_client_ids,
+                        held_at=ctx.now,
+                    )
+                # else: held before, and held again: nothing new is written
+                result = Registered(referral_id, ReferralKind.POSSIBLE_DUPLICATE, None, None, events)
+                looked_up.append(held_id if events else (held_before or held_id))
+            else:
+                if state is None:
+                    await self._remember(conn, key, alike_key, client_id)
+                new_state = await self._commit(conn, client_id, state, events)
+                kind = (
+                    ReferralKind.NEW_CASE
+                    if state is None
+                    else ReferralKind.RECORDED_ON_EXISTING_CASE
+                    if events
+                    else ReferralKind.ALREADY_PRESENT
+                )
+                result = Registered(referral_id, kind, client_id, new_state.version, events)
+                looked_up.append(client_id)
+            if self._access_log is not None:
+                await self._access_log.record(
+                    ctx.actor,
+                    looked_up,
+                    what=IDENTITY_LOOKUP,
+                    purpose=purpose,
+                    conn=conn,
+                    correlation_id=ctx.correlation_id,
+                )
+        return result
+
+    async def _remember(self, conn: asyncpg.Connection, key: str, alike_key: str, client_id: str) -> None:
+        try:
+            async with conn.transaction():
+                await self._repo.remember_client(conn, key, client_id)
+        except asyncpg.UniqueViolationError:
+            # The same client referred at the same moment by someone else: retry.
+            raise ConcurrencyConflict(client_id, 0, None) from None
+        await self._repo.remember_look_alike(conn, alike_key, client_id)
+
+    async def backfill_look_alikes(self, *, batch: int = 200) -> int:
+        """Give each client registered before look-alike keys existed (ADR 19) their key,
+        one pass in client-id order, a batch per transaction. Idempotent and safe beside
+        other replicas. A case whose code has no valid birth date (accepted before the
+        rules of ADR 19) gets none. Returns how many keys were made."""
+        made, after = 0, ""
+        while True:
+            async with self._pool.acquire() as conn, conn.transaction():
+                ids = await self._repo.without_look_alike(conn, after=after, limit=batch)
+                if not ids:
+                    return made
+                secret = await self._repo.look_alike_secret(conn)
+                for client_id in ids:
+                    state = await self._repo.load(conn, client_id)
+                    if state is None:
+                        continue
+                    c = state.client
+                    try:
+                        born = birth_date(c.personal_identity_code)
+                    except InvalidIdentityCode:
+                        continue
+                    key = look_alike_key(c.first_name, c.last_name, born, secret)
+                    await self._repo.remember_look_alike(conn, key, client_id)
+                    made += 1
+                after = ids[-1]
+
+    async def possible_duplicates(self, *, limit: int = 200) -> list[tuple[HoldRow, duplicates.HeldReferral]]:
+        """The referrals held for the intake advisor, oldest first, with their contents."""
+        async with self._pool.acquire() as conn:
+            rows = await self._repo.open_holds(conn, limit=limit)
+            found = []
+            for row in rows:
+                held = duplicates.fold_held(await self._repo.store.load_events(row.referral_id, conn=conn))
+                if held is not None:
+                    found.append((row, held))
+        return found
+
+    async def resolve_possible_duplicate(
+        self,
+        referral_id: str,
+        resolution: PossibleDuplicateResolution,
+        *,
+        client_id: str | None,
+        ctx: Context,
+    ) -> duplicates.Resolution:
+        """Resolve a held referral in one transaction: record it on the candidate's case,
+        open its own case, or dismiss it; then delete the held copy's key, so its names
+        live on only where the referral went."""
+        async with self._pool.acquire() as conn, conn.transaction():
+            locked = await self._repo.lock_hold(conn, referral_id)
+            held = (
+                duplicates.fold_held(await self._repo.store.load_events(referral_id, conn=conn))
+                if locked
+                else None
+            )
+            if locked is None or held is None:
+                raise PossibleDuplicateNotFound(f"no possible duplicate {referral_id}")
+            key, _ = locked
+            case = await self._repo.load(conn, client_id) if client_id else None
+            own_id = await self._repo.find_client(conn, key)
+            own_case = await self._repo.load(conn, own_id) if own_id else None
+            new_client_id = f"client-{uuid4()}"
+            decided = duplicates.resolve(
+                held,
+                resolution,
+                client_id=client_id,
+                case=case,
+                new_client_id=new_client_id,
+                ctx=ctx,
+                own_case=own_case,
+            )
+            target = case if decided.case_id == client_id else own_case
+            await self._repo.store.append(referral_id, held.version, decided.held_events, conn=conn)
+            if decided.case_id is not None and decided.case_events:
+                if target is None:  # a case of its own
+                    code = held.held.client.personal_identity_code
+                    alike_key = look_alike_key(
+                        held.held.client.first_name,
+                        held.held.client.last_name,
+                        birth_date(code),
+                        await self._repo.look_alike_secret(conn),
+                    )
+                    await self._remember(conn, key, alike_key, decided.case_id)
+                await self._commit(conn, decided.case_id, target, decided.case_events)
+            await self._repo.resolve_hold(
+                conn,
+                referral_id,
+                resolution=resolution.value,
+                client_id=decided.case_id,
+                by=ctx.actor.person_id,
+                at=ctx.now,
+            )
+            await erasure.delete_key(conn, referral_id, f"possible duplicate resolved: {resolution.value}")
+        return decided
 
     async def execute(self, client_id: str, decide: Callable[[IntakeCase], list[EventBase]]) -> Outcome:
         async with self._pool.acquire() as conn, conn.transaction():
@@ -83,6 +299,16 @@ class IntakeService:
         if state is None:
             raise ClientNotFound(f"no intake case {client_id}")
         return state
+
+    async def cases(self, client_ids: list[str]) -> dict[str, IntakeCase]:
+        """The intake cases of ``client_ids`` that exist (an erased one reads `[erased]`)."""
+        found: dict[str, IntakeCase] = {}
+        async with self._pool.acquire() as conn:
+            for client_id in client_ids:
+                state = await self._repo.load(conn, client_id)
+                if state is not None:
+                    found[client_id] = state
+        return found
 
     async def erase(
         self, client_id: str, *, reason: ErasureReason, note: str, ctx: Context, erased_on: date

@@ -7,7 +7,7 @@ from pydantic import BaseModel, Field
 
 from runtime.decision import Context
 from runtime.eventstore import ConcurrencyConflict
-from services.intake.application import IntakeService
+from services.intake.application import IntakeService, ReferralKind
 from services.intake.domain.errors import DomainError
 from services.intake.info_list import ListFormat, parse
 
@@ -23,6 +23,10 @@ class ImportResult(BaseModel):
     new_cases: int
     recorded_on_existing: int = Field(description="A different referral of a client already known")
     already_present: int = Field(description="The same referral imported before: nothing written")
+    possible_duplicates: int = Field(
+        default=0,
+        description="Held for the intake advisor: they may be of a known client (GET /possible-duplicates)",
+    )
     errors: list[ImportError_] = Field(description="Rows not imported, with their line numbers")
 
 
@@ -40,7 +44,9 @@ async def import_info_list(
             continue
         for attempt in range(3):
             try:
-                outcome = await svc.register_referral(parsed.row.command(), ctx)
+                registered = await svc.register_referral(
+                    parsed.row.command(), ctx, purpose="importing the TE-office info list"
+                )
             except ConcurrencyConflict:
                 if attempt == 2:
                     result.errors.append(
@@ -50,10 +56,12 @@ async def import_info_list(
             except DomainError as exc:
                 result.errors.append(ImportError_(line=line, field="-", reason=str(exc)))
             else:
-                if outcome.created:
+                if registered.kind is ReferralKind.NEW_CASE:
                     result.new_cases += 1
-                elif outcome.events:
+                elif registered.kind is ReferralKind.RECORDED_ON_EXISTING_CASE:
                     result.recorded_on_existing += 1
+                elif registered.kind is ReferralKind.POSSIBLE_DUPLICATE:
+                    result.possible_duplicates += 1
                 else:
                     result.already_present += 1
             break

@@ -9,7 +9,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -18,10 +17,11 @@ from typing import Any
 
 from pydantic import ConfigDict, Field, ValidationError, field_validator
 
-from contracts.intake import IDENTITY_CODE_PATTERN, ClientDetails, ReferralSource
+from contracts.intake import ClientDetails, ReferralSource
 from runtime.requests import RequestModel
 from services.intake.domain.referral import RegisterReferral
-from services.intake.identity import check_character_ok
+from services.intake.identity import InvalidIdentityCode
+from services.intake.identity import parse as parse_identity_code
 
 COLUMNS = (
     "personal_identity_code",
@@ -33,7 +33,6 @@ COLUMNS = (
     "unemployment_months",
 )
 REQUIRED = COLUMNS[:5]
-IDENTITY_CODE = re.compile(IDENTITY_CODE_PATTERN)
 
 
 class ListFormat(StrEnum):
@@ -58,12 +57,11 @@ class InfoListRow(RequestModel):
     @field_validator("personal_identity_code")
     @classmethod
     def _valid_code(cls, value: str) -> str:
-        code = value.upper()
-        if not IDENTITY_CODE.fullmatch(code):
-            raise ValueError("not a personal identity code (DDMMYYCNNNT)")
-        if not check_character_ok(code):
-            raise ValueError("the check character does not match")
-        return code
+        """The same rules as the API's (:func:`services.intake.identity.parse`)."""
+        try:
+            return parse_identity_code(value)
+        except InvalidIdentityCode as exc:
+            raise ValueError(str(exc)) from None
 
     @field_validator("subsidy_days", "unemployment_months", mode="before")
     @classmethod

@@ -19,6 +19,39 @@ SCHEMA = "intake"
 _FIND_IDENTITY = "SELECT client_id FROM intake.client_identities WHERE identity_key = $1"
 _REMEMBER_IDENTITY = "INSERT INTO intake.client_identities (identity_key, client_id) VALUES ($1, $2)"
 _FORGET_IDENTITY = "DELETE FROM intake.client_identities WHERE client_id = $1"
+_FORGET_LOOK_ALIKE = "DELETE FROM intake.look_alike_keys WHERE client_id = $1"
+_REMEMBER_LOOK_ALIKE = """
+INSERT INTO intake.look_alike_keys (look_alike_key, client_id) VALUES ($1, $2) ON CONFLICT DO NOTHING
+"""
+_LOOK_ALIKES = "SELECT client_id FROM intake.look_alike_keys WHERE look_alike_key = $1 ORDER BY client_id"
+_WITHOUT_LOOK_ALIKE = """
+SELECT i.client_id FROM intake.client_identities i
+WHERE i.client_id > $1
+  AND NOT EXISTS (SELECT 1 FROM intake.look_alike_keys k WHERE k.client_id = i.client_id)
+ORDER BY i.client_id LIMIT $2
+"""
+_HELD_BEFORE = """
+SELECT referral_id FROM intake.possible_duplicates
+WHERE identity_key = $1 AND source = $2 AND referral_date = $3
+ORDER BY held_at LIMIT 1
+"""
+_HOLD = """
+INSERT INTO intake.possible_duplicates (referral_id, identity_key, source, referral_date, municipality,
+    reason, candidates, held_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+"""
+_OPEN_HOLDS = """
+SELECT referral_id, municipality, reason, candidates, held_at FROM intake.possible_duplicates
+WHERE resolution IS NULL ORDER BY held_at, referral_id LIMIT $1
+"""
+_LOCK_HOLD = """
+SELECT referral_id, identity_key, resolution FROM intake.possible_duplicates WHERE referral_id = $1 FOR UPDATE
+"""
+_RESOLVE_HOLD = """
+UPDATE intake.possible_duplicates
+SET resolution = $2, resolved_client_id = $3, resolved_by = $4, resolved_at = $5
+WHERE referral_id = $1
+"""
 _SECRET = "SELECT value FROM intake.secrets WHERE name = $1"
 _NEW_SECRET = "INSERT INTO intake.secrets (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING"
 
@@ -51,6 +84,17 @@ _SESSIONS = """
 SELECT session_id, starts_at, place, capacity, invited FROM intake.info_sessions
 WHERE starts_at >= $1 ORDER BY starts_at LIMIT $2
 """
+
+
+@dataclass(frozen=True)
+class HoldRow:
+    """An unresolved possible duplicate, as listed (no personal data)."""
+
+    referral_id: str
+    municipality: str
+    reason: str
+    candidates: list[str]
+    held_at: datetime
 
 
 @dataclass(frozen=True)
@@ -90,8 +134,81 @@ class IntakeRepository:
         await conn.execute(_REMEMBER_IDENTITY, identity_key, client_id)
 
     async def forget_client(self, conn: asyncpg.Connection, client_id: str) -> None:
-        """Erasure: the pseudonym of the identity code goes with the key (ADR 6, ADR 11)."""
+        """Erasure: the pseudonym of the identity code and the look-alike key go with the
+        key (ADR 6, ADR 11, ADR 19)."""
         await conn.execute(_FORGET_IDENTITY, client_id)
+        await conn.execute(_FORGET_LOOK_ALIKE, client_id)
+
+    async def look_alike_secret(self, conn: asyncpg.Connection) -> bytes:
+        """The key of the look-alike blind index (its own, not the identity code's)."""
+        secret = await conn.fetchval(_SECRET, "look_alike_key")
+        if secret is None:
+            await conn.execute(_NEW_SECRET, "look_alike_key", os.urandom(32))
+            secret = await conn.fetchval(_SECRET, "look_alike_key")
+        return bytes(secret)
+
+    async def remember_look_alike(
+        self, conn: asyncpg.Connection, look_alike_key: str, client_id: str
+    ) -> None:
+        await conn.execute(_REMEMBER_LOOK_ALIKE, look_alike_key, client_id)
+
+    async def without_look_alike(self, conn: asyncpg.Connection, *, after: str, limit: int) -> list[str]:
+        """Clients known by their identity code but without a look-alike key, in id order."""
+        return [r["client_id"] for r in await conn.fetch(_WITHOUT_LOOK_ALIKE, after, limit)]
+
+    async def look_alikes(self, conn: asyncpg.Connection, look_alike_key: str) -> list[str]:
+        return [r["client_id"] for r in await conn.fetch(_LOOK_ALIKES, look_alike_key)]
+
+    async def held_before(
+        self, conn: asyncpg.Connection, *, identity_key: str, source: str, referral_date: date
+    ) -> str | None:
+        found: str | None = await conn.fetchval(_HELD_BEFORE, identity_key, source, referral_date)
+        return found
+
+    async def hold(
+        self,
+        conn: asyncpg.Connection,
+        *,
+        referral_id: str,
+        identity_key: str,
+        source: str,
+        referral_date: date,
+        municipality: str,
+        reason: str,
+        candidates: tuple[str, ...],
+        held_at: datetime,
+    ) -> None:
+        await conn.execute(
+            _HOLD,
+            referral_id,
+            identity_key,
+            source,
+            referral_date,
+            municipality,
+            reason,
+            list(candidates),
+            held_at,
+        )
+
+    async def open_holds(self, conn: asyncpg.Connection, *, limit: int = 200) -> list[HoldRow]:
+        return [HoldRow(**dict(r)) for r in await conn.fetch(_OPEN_HOLDS, limit)]
+
+    async def lock_hold(self, conn: asyncpg.Connection, referral_id: str) -> tuple[str, str | None] | None:
+        """(identity key, resolution) of a held referral, its row locked; None if unknown."""
+        row = await conn.fetchrow(_LOCK_HOLD, referral_id)
+        return (row["identity_key"], row["resolution"]) if row else None
+
+    async def resolve_hold(
+        self,
+        conn: asyncpg.Connection,
+        referral_id: str,
+        *,
+        resolution: str,
+        client_id: str | None,
+        by: str,
+        at: datetime,
+    ) -> None:
+        await conn.execute(_RESOLVE_HOLD, referral_id, resolution, client_id, by, at)
 
     async def save_overview(self, conn: asyncpg.Connection, state: IntakeCase) -> None:
         status = deadline_status(state, state.referral_date)

@@ -34,10 +34,11 @@ AREAS = [
 ]
 
 
-def info_list(codes: list[str], *, bad_line: bool = True) -> bytes:
+def info_list(codes: list[str], *, bad_line: bool = True, name: tuple[str, str] | None = None) -> bytes:
     lines = ["personal_identity_code;first_name;last_name;municipality;referral_date;subsidy_days"]
     for n, code in enumerate(codes):
-        lines.append(f"{code};Etunimi{n};Sukunimi;Mikkeli;{TODAY - timedelta(days=10)};{300 + n}")
+        first, last = name or (f"Etunimi{n}", "Sukunimi")
+        lines.append(f"{code};{first};{last};Mikkeli;{TODAY - timedelta(days=10)};{300 + n}")
     if bad_line:
         lines.insert(2, f"not-a-code;X;Y;Atlantis;{TODAY};-1")
     return ("\n".join(lines) + "\n").encode()
@@ -239,7 +240,9 @@ async def test_a_self_referred_client_on_an_info_list_imported_three_times_is_re
         imports = [
             (
                 await intake.post(
-                    "/referrals/import", content=info_list([code], bad_line=False), headers=csv_headers
+                    "/referrals/import",
+                    content=info_list([code], bad_line=False, name=("Maija", "Meikäläinen")),
+                    headers=csv_headers,
                 )
             ).json()
             for _ in range(3)

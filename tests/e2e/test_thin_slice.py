@@ -102,7 +102,8 @@ async def test_a_projection_rebuilt_by_replay_equals_the_live_one(settings, pool
             )
         finally:
             await nc.close()
-        assert report.events == 40 and report.applied == 40 and report.invalid == 0
+        # 40 referrals, and each one's identity-code lookup in the access log
+        assert report.events == 80 and report.applied == 80 and report.invalid == 0
         async with pool.acquire() as conn:
             live = await ReferralStatistics("reporting").snapshot(conn)
             rebuilt = await ReferralStatistics("reporting_replayed").snapshot(conn)
