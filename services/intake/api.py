@@ -32,9 +32,10 @@ from runtime import clock
 from runtime.access import Permission, require
 from runtime.http import Purpose, Responses, access_log, context
 from runtime.requests import RequestModel, no_nul_in_parameters
+from services.disclosure.policy import Client, Crossing, Kind, decide, ensure
 from services.intake.application import IntakeService, Outcome
 from services.intake.domain import assessment, consent, referral, sessions
-from services.intake.domain.case import IntakeCase, Stage
+from services.intake.domain.case import IntakeCase, Stage, disclosure_client
 from services.intake.domain.status import deadline_status, eligibility
 from services.intake.identity import check_character_ok
 from services.intake.imports import ImportResult, import_info_list
@@ -471,6 +472,12 @@ def router() -> APIRouter:
             rows = await request.app.state.repository.queue(
                 conn, stage=waiting_for, municipality=municipality, limit=limit
             )
+        queue = Crossing(Kind.INTAKE_QUEUE)
+        rows = [
+            r
+            for r in rows
+            if decide(actor, queue, Client(r.client_id, r.municipality, referred_by=r.source)).allowed
+        ]
         await access_log(request).record(actor, [r.client_id for r in rows], what="intake queue", purpose=why)
         return [
             QueueEntry(
@@ -512,8 +519,10 @@ def router() -> APIRouter:
         client_id: str, actor: ReadsCase, why: Purpose, svc: Service, request: Request
     ) -> CaseView:
         state = await svc.get(client_id)
+        today = clock.today()
+        ensure(decide(actor, Crossing(Kind.INTAKE_CASE), disclosure_client(state), on=(today,)))
         await access_log(request).record(actor, [client_id], what="intake case", purpose=why)
-        return case_view(state, clock.today())
+        return case_view(state, today)
 
     @api.post(
         "/info-sessions",

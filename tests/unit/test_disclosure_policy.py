@@ -186,22 +186,22 @@ def test_a_copy_to_another_side_or_partner_needs_a_consent_not_withdrawn_as_the_
 
 INTAKE_READS = [
     # who, referred by, consents, task holder, allowed
-    (ADVISOR, "self", "in force", False, True),
-    (NURSE, "self", "in force", False, True),
-    (SECRETARY, "self", "in force", False, True),
+    (ADVISOR, "self_referral", "in force", False, True),
+    (NURSE, "self_referral", "in force", False, True),
+    (SECRETARY, "self_referral", "in force", False, True),
     # item 8: the TE side reads the TE-office's own referrals without a consent ...
     (ADVISOR, "te_office", "none", False, True),
     (PSYCHOLOGIST, "te_office", "withdrawn", False, True),
     # ... but not the others' without one
-    (ADVISOR, "self", "none", False, False),
-    (ADVISOR, "self", "withdrawn", False, False),
+    (ADVISOR, "self_referral", "none", False, False),
+    (ADVISOR, "self_referral", "withdrawn", False, False),
     (ADVISOR, "social_services", "scope not covering", False, False),
     (LEAD, "other", "none", False, False),
     (GUIDE, "te_office", "none", False, False),  # a TE referral is not the municipal side's
     (GUIDE, "social_services", "none", False, True),
     (NURSE, "te_office", "none", False, False),
     # the intake task: who received or picked the referral
-    (ADVISOR, "self", "none", True, True),
+    (ADVISOR, "self_referral", "none", True, True),
     (SECRETARY, "other", "withdrawn", True, True),
     # never outside the centre
     (SW_MIKKELI, "social_services", "in force", True, False),
@@ -227,11 +227,11 @@ def test_the_intake_case_with_name_and_identity_code_is_read_under_consent_by_it
 
 def test_a_refused_intake_read_says_what_is_missing_and_names_the_withdrawn_consent() -> None:
     decision = decide(
-        ADVISOR, Crossing(Kind.INTAKE_CASE), client("withdrawn", referred_by="self"), on=(LATER,)
+        ADVISOR, Crossing(Kind.INTAKE_CASE), client("withdrawn", referred_by="self_referral"), on=(LATER,)
     )
     assert "missing consent" in decision.reason and "data_exchange_within_centre" in decision.reason
     assert f"consent c-1 was withdrawn on {WITHDRAWN}" in decision.reason
-    assert "the referral came from self" in decision.reason
+    assert "the referral came from self_referral" in decision.reason
 
 
 GUIDANCE_READS = [
