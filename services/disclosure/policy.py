@@ -112,7 +112,7 @@ class Client:
     #: who referred the client (a :class:`ReferralSource` value), when known
     referred_by: str | None = None
     #: persons with a current task on the client: the intake advisor who received or
-    #: picked the referral (while in intake), the named guide
+    #: picked the referral (while in intake), the assessors, the named guide
     task_holders: frozenset[str] = frozenset()
 
 
@@ -394,7 +394,8 @@ def _intake_case(ask: _Ask) -> Decision:
         ask,
         "intake case",
         own_side=True,
-        task="the intake task: the advisor who received or picked the referral, until the route",
+        task="the intake task: the advisor who received or picked the referral, until the route, "
+        "and the assessors",
     )
 
 

@@ -24,6 +24,7 @@ HIRVENSALMI_SW = headers("social_worker", "sw-9", "social_services:hirvensalmi")
 ADVISOR_2 = headers("employment_advisor", "advisor-2", "te-office")
 SERVICE_GUIDE = headers("service_guide", "guide-1", "mikkeli")
 AUDITOR = headers("auditor", "auditor-1", "centre")
+SECRETARY = headers("office_secretary", "secretary-1", "mikkeli")
 PLAN = {"start": str(TODAY), "months": 6, "days_per_week": 4, "hours_per_day": 6, "place": "Vartti"}
 ALL_SCOPES = {
     "scopes": ["move_to_centre", "data_exchange_within_centre", "disclosure_to_organisations"],
@@ -32,10 +33,10 @@ ALL_SCOPES = {
 }
 
 
-async def referred(intake: Any, source: str) -> str:
+async def referred(intake: Any, source: str, by: dict[str, str] = HEADERS) -> str:
     body = referral_request(source, code=identity_code())
     body["referral_date"] = str(TODAY - timedelta(days=20))
-    response = await intake.post("/referrals", json=body, headers=HEADERS)
+    response = await intake.post("/referrals", json=body, headers=by)
     assert response.status_code == 201, response.text
     client_id: str = response.json()["client_id"]
     return client_id
@@ -199,10 +200,11 @@ async def test_without_a_consent_the_te_side_reads_the_identity_of_its_own_refer
 
 async def test_after_a_withdrawal_the_identity_no_longer_crosses_to_staff_without_a_task(settings) -> None:
     async with running(intake_app(settings)) as intake:
-        client_id = await referred(intake, "self_referral")
+        client_id = await referred(intake, "self_referral", by=SECRETARY)
         consent_id = await consented_and_routed(intake, client_id)
         url = f"/clients/{client_id}"
         assert (await intake.get(url, headers=ADVISOR_2)).status_code == 200, "under the consent"
+        assert (await intake.get(url, headers=SECRETARY)).status_code == 200
         withdrawal = {"withdrawn_on": str(TODAY)}
         done = await intake.post(f"{url}/consents/{consent_id}/withdrawal", json=withdrawal, headers=HEADERS)
         assert done.status_code == 200, done.text
@@ -210,7 +212,10 @@ async def test_after_a_withdrawal_the_identity_no_longer_crosses_to_staff_withou
         refused = await intake.get(url, headers=ADVISOR_2)
         assert refused.status_code == 403, refused.text
         assert f"consent {consent_id} was withdrawn on {TODAY}" in refused.json()["detail"]
-        assert (await intake.get(url, headers=HEADERS)).status_code == 403, (
+        assert (await intake.get(url, headers=SECRETARY)).status_code == 403, (
             "the intake task ended at the route"
         )
         assert (await intake.get(url, headers=SERVICE_GUIDE)).status_code == 403
+        assert (await intake.get(url, headers=HEADERS)).status_code == 200, (
+            "the assessor answers for the route"
+        )

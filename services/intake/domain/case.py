@@ -90,10 +90,12 @@ class IntakeCase:
 
 def disclosure_client(state: IntakeCase) -> Client:
     """The client as the disclosure policy sees them: their municipality, consents and
-    referring side, and, while the client is in intake (until the route), the intake
-    task's holders: the advisor who received the referral and the one who picked it."""
-    in_intake = state.stage is not Stage.ROUTED
-    holders = {state.received_by, *([state.owner] if state.owner else [])} if in_intake else set()
+    referring side, and who holds a task on them: the advisor who received the referral
+    and the one who picked it, while the client is in intake (until the route); and the
+    assessors, who answer for the assessment and its route."""
+    holders = {a.person_id for a in state.assessment.assessors} if state.assessment else set()
+    if state.stage is not Stage.ROUTED:
+        holders |= {state.received_by, *([state.owner] if state.owner else [])}
     return Client(
         client_id=state.client_id,
         municipality=state.municipality,
