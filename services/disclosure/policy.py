@@ -282,12 +282,20 @@ def _disclosure_to(organisation: str) -> str:
     return f"{DISCLOSURE}:{organisation}"
 
 
+def _slug(name: str) -> str | None:
+    """``name`` as an organisation token; None for a name that cannot be one."""
+    try:
+        return organisation_slug(name)
+    except ValueError:
+        return None
+
+
 def _transfer(ask: _Ask) -> Decision:
     m = ask.municipality()
     if not (ask.at_centre and ask.side in (Side.TE, Side.MUNICIPAL)):
         return _forbid(f"only the centre's guidance staff transfer a client; {ask.who} may not")
-    known = {organisation_slug(c) for c in ask.centre}
-    if organisation_slug(m) not in known:
+    known = {_slug(c) for c in ask.centre}
+    if _slug(m) is None or _slug(m) not in known:
         return Decision(
             False,
             f"{m} is not one of the centre's municipalities ({', '.join(ask.centre)}): "

@@ -78,6 +78,8 @@ TRANSFERS = [
     (COORDINATOR, "Mäntyharju", "in force", (BEFORE,), True, None),  # another municipality, named
     (ADVISOR, "Hirvensalmi", "in force", (BEFORE,), False, Refusal.CONSENT),  # another, not named
     (ADVISOR, "Helsinki", "in force", (BEFORE,), False, Refusal.NOT_A_PARTNER),  # not the centre's
+    (ADVISOR, "!!", "in force", (BEFORE,), False, Refusal.NOT_A_PARTNER),  # not a name at all
+    (ADVISOR, "mantyharju", "in force", (BEFORE,), True, None),  # spelt without the umlaut
     (ADVISOR, "Mikkeli", "none", (BEFORE,), False, Refusal.CONSENT),
     (ADVISOR, "Mikkeli", "withdrawn", (LATER,), False, Refusal.CONSENT),
     (ADVISOR, "Mikkeli", "withdrawn", (BEFORE,), True, None),  # before the withdrawal took effect
