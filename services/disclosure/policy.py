@@ -191,9 +191,8 @@ def ensure(decision: Decision) -> Decision:
 def consent_covering(client: Client, need: str, on: Sequence[date] = ()) -> ConsentRecord | None:
     """The first consent that covers ``need`` (a scope, or ``disclosure_to_organisations:<org>``)
     and is in force on each of ``on`` (none: not withdrawn)."""
-    scope, _, organisation = need.partition(":")
     for consent in client.consents:
-        if scope not in consent.scopes or (organisation and organisation not in consent.organisations):
+        if not _covers(consent, need):
             continue
         if on and all(_in_force(consent, day) for day in on):
             return consent
