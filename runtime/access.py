@@ -15,41 +15,12 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from contracts.base import Actor, Side
+from contracts.base import Actor
 from runtime.auth import TokenVerifier, Unauthenticated
 
-
-class Role(StrEnum):
-    # TE side, working at the centre
-    EMPLOYMENT_ADVISOR = "employment_advisor"
-    LEAD_EMPLOYMENT_ADVISOR = "lead_employment_advisor"
-    PSYCHOLOGIST = "psychologist"
-    # municipal side, at the centre
-    SERVICE_COORDINATOR = "service_coordinator"
-    SERVICE_GUIDE = "service_guide"
-    NURSE = "nurse"
-    OFFICE_SECRETARY = "office_secretary"
-    # a municipality's social services
-    SOCIAL_WORKER = "social_worker"
-    # readers
-    STEERING_GROUP_MEMBER = "steering_group_member"
-    AUDITOR = "auditor"
-    PARTNER_SYSTEM = "partner_system"
-
-
-SIDE_OF_ROLE: dict[Role, Side] = {
-    Role.EMPLOYMENT_ADVISOR: Side.TE,
-    Role.LEAD_EMPLOYMENT_ADVISOR: Side.TE,
-    Role.PSYCHOLOGIST: Side.TE,
-    Role.SERVICE_COORDINATOR: Side.MUNICIPAL,
-    Role.SERVICE_GUIDE: Side.MUNICIPAL,
-    Role.NURSE: Side.HEALTH,
-    Role.OFFICE_SECRETARY: Side.MUNICIPAL,
-    Role.SOCIAL_WORKER: Side.MUNICIPAL,
-    Role.STEERING_GROUP_MEMBER: Side.CENTRE,
-    Role.AUDITOR: Side.CENTRE,
-    Role.PARTNER_SYSTEM: Side.CENTRE,
-}
+# The roles live in runtime.roles (pure, for the disclosure policy); re-exported here.
+from runtime.roles import SIDE_OF_ROLE as SIDE_OF_ROLE
+from runtime.roles import Role as Role
 
 
 class Permission(StrEnum):

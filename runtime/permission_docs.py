@@ -87,6 +87,11 @@ def render_permission_matrix() -> str:
         + ", ".join(f"`{p}`" for p in sorted(PUBLIC_PATHS))
         + ".",
         "",
+        "A ✓ says the role may call the endpoint. Which client's data it then reaches, and which",
+        "transfers and copies it may cause, the disclosure policy decides below the matrix",
+        "(`services/disclosure/policy.py`, docs/adr/0018): a refusal there is also a 403, or a",
+        "409 naming the consent that is missing.",
+        "",
         "| service | endpoint | permission | " + " | ".join(r.value.replace("_", " ") for r in roles) + " |",
         "|---|---|---|" + "---|" * len(roles),
     ]

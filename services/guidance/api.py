@@ -4,7 +4,7 @@ concurrent change with ``retryable: true``. Nothing is written on any error."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from datetime import date
 from typing import Annotated, Any
 from uuid import uuid4
@@ -28,10 +28,11 @@ from runtime import clock
 from runtime.access import Permission, require
 from runtime.http import Purpose, Responses, access_log, context
 from runtime.requests import RequestModel, no_nul_in_parameters
+from services.disclosure.policy import Crossing, Kind, decide, ensure
 from services.guidance.application import GuidanceService
 from services.guidance.application import Outcome as Written_
 from services.guidance.domain import closure, guides, health, plan, transfer
-from services.guidance.domain.case import GuidanceCase, Status
+from services.guidance.domain.case import GuidanceCase, Status, disclosure_client
 
 Reads = Annotated[Actor, Depends(require(Permission.GUIDANCE_READ))]
 ManagesGuides = Annotated[Actor, Depends(require(Permission.GUIDES_MANAGE))]
@@ -274,20 +275,40 @@ def guide_view(g: guides.Guide, limit: int) -> GuideView:
     )
 
 
-def router(*, catalogue: Mapping[str, str], acknowledgement_days: int) -> APIRouter:
+def router(
+    *, catalogue: Mapping[str, str], acknowledgement_days: int, municipalities: Collection[str] = ()
+) -> APIRouter:
     clock.zone()  # an unknown REITTI_TIME_ZONE fails here, at start-up, not in a request
     api = APIRouter(dependencies=[Depends(no_nul_in_parameters)])
 
     def today() -> date:
         return clock.today()
 
+    async def readable(request: Request, svc: GuidanceService, actor: Actor, state: GuidanceCase) -> bool:
+        """Whether the disclosure policy lets ``actor`` read this case (raise nothing)."""
+        async with request.app.state.host.pool.acquire() as conn:
+            consents = await svc.repo.consents(conn, state.client_id)
+        crossing = Crossing(Kind.GUIDANCE_CASE)
+        return decide(actor, crossing, disclosure_client(state, consents), on=(today(),)).allowed
+
+    async def read_case(
+        request: Request, svc: GuidanceService, actor: Actor, client_id: str, kind: Kind = Kind.GUIDANCE_CASE
+    ) -> GuidanceCase:
+        """The case, if the disclosure policy lets ``actor`` read it (else 403 saying why)."""
+        state = await svc.get(client_id)
+        async with request.app.state.host.pool.acquire() as conn:
+            consents = await svc.repo.consents(conn, client_id)
+        ensure(decide(actor, Crossing(kind), disclosure_client(state, consents), on=(today(),)))
+        return state
+
     async def cases(
         request: Request, svc: GuidanceService, actor: Actor, why: str, what: str, **filters: Any
     ) -> list[GuidanceCase]:
+        """Open cases, leaving out those the disclosure policy does not let ``actor`` read."""
         async with request.app.state.host.pool.acquire() as conn:
             ids = await svc.repo.open_case_ids(conn, **filters)
             loaded = [await svc.repo.load(conn, i) for i in ids]
-        found = [c for c in loaded if c is not None]
+        found = [c for c in loaded if c is not None and await readable(request, svc, actor, c)]
         await access_log(request).record(actor, [c.client_id for c in found], what=what, purpose=why)
         return found
 
@@ -381,7 +402,7 @@ def router(*, catalogue: Mapping[str, str], acknowledgement_days: int) -> APIRou
     async def get_case(
         client_id: str, actor: Reads, why: Purpose, svc: Service, request: Request
     ) -> CaseView:
-        state = await svc.get(client_id)
+        state = await read_case(request, svc, actor, client_id)
         await access_log(request).record(actor, [client_id], what="guidance case", purpose=why)
         return case_view(state, today(), acknowledgement_days=acknowledgement_days)
 
@@ -395,7 +416,7 @@ def router(*, catalogue: Mapping[str, str], acknowledgement_days: int) -> APIRou
     async def suggestions(
         client_id: str, request: Request, actor: Reads, why: Purpose, svc: Service
     ) -> list[SuggestionView]:
-        case = await svc.get(client_id)
+        case = await read_case(request, svc, actor, client_id)
         await access_log(request).record(actor, [client_id], what="client's municipality", purpose=why)
         async with request.app.state.host.pool.acquire() as conn:
             all_guides = await svc.repo.guides(conn)
@@ -499,7 +520,7 @@ def router(*, catalogue: Mapping[str, str], acknowledgement_days: int) -> APIRou
     async def health_details(
         client_id: str, request: Request, actor: ReadsHealth, why: Purpose, svc: Service
     ) -> list[dict[str, Any]]:
-        await svc.get(client_id)
+        await read_case(request, svc, actor, client_id, Kind.HEALTH_DETAILS)
         await access_log(request).record(actor, [client_id], what="health check details", purpose=why)
         async with request.app.state.host.pool.acquire() as conn:
             found = await svc.repo.health_details(conn, client_id)
@@ -518,15 +539,17 @@ def router(*, catalogue: Mapping[str, str], acknowledgement_days: int) -> APIRou
     ) -> TransferCreated:
         ctx = context(actor)
         transfer_id = f"transfer-{uuid4()}"
-        outcome = await svc.execute(
+        outcome = await svc.disclosing(
             client_id,
-            lambda s: transfer.transfer(
+            lambda s, consents: transfer.transfer(
                 s,
                 transfer_id=transfer_id,
                 receiving_municipality=body.receiving_municipality or s.municipality,
                 transferred_on=body.transferred_on,
                 plan=body.activation_plan,
                 stays_open=body.relationship_stays_open,
+                consents=consents,
+                centre=municipalities,
                 ctx=ctx,
             ),
         )

@@ -33,6 +33,7 @@ from runtime.http import install_error_handlers, install_forbidden
 from runtime.relay import OutboxSignal
 from runtime.service import ServiceHost, relay_task, service_app
 from runtime.subscribers import DurableSubscription, document_exactly_once
+from services.disclosure.policy import DisclosureForbidden, DisclosureRefused
 from services.guidance import api
 from services.guidance.application import CaseNotFound, GuidanceService, GuideNotFound, IntakeEventsConsumer
 from services.guidance.domain.errors import DomainError, NotPermitted
@@ -45,6 +46,7 @@ SOURCE = "/reitti/guidance"
 MIGRATIONS = [
     *event_store_migrations(),
     Migration.from_package("services.guidance.migrations", "0101_guidance_read_model.sql"),
+    Migration.from_package("services.guidance.migrations", "0102_guidance_consents.sql"),
 ]
 CONSUMER = IntakeEventsConsumer.name
 
@@ -165,7 +167,11 @@ def create_app(settings: Settings | None = None, *, caseload_limit: int | None =
         "measures, health check, transfer to social services and back, re-assessment, closure.",
         version="0.2.0",
     )
-    app.include_router(api.router(catalogue=catalogue, acknowledgement_days=ack_days))
-    install_error_handlers(app, refusals=(DomainError,), not_found=(CaseNotFound, GuideNotFound))
-    install_forbidden(app, (NotPermitted,))
+    app.include_router(
+        api.router(catalogue=catalogue, acknowledgement_days=ack_days, municipalities=settings.municipalities)
+    )
+    install_error_handlers(
+        app, refusals=(DomainError, DisclosureRefused), not_found=(CaseNotFound, GuideNotFound)
+    )
+    install_forbidden(app, (NotPermitted, DisclosureForbidden))
     return app

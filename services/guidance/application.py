@@ -4,7 +4,7 @@ once, inside the consumer's transaction."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from uuid import uuid4
@@ -14,7 +14,13 @@ import asyncpg
 from contracts.base import Actor, EventBase
 from contracts.envelope import CloudEventEnvelope
 from contracts.guidance import ClientRelationshipClosed
-from contracts.intake import AssessmentCompleted, ClientDataErased, ClientReferred
+from contracts.intake import (
+    AssessmentCompleted,
+    ClientDataErased,
+    ClientReferred,
+    ConsentGiven,
+    ConsentWithdrawn,
+)
 from runtime import clock, erasure
 from runtime.decision import Context
 from runtime.eventstore import ConcurrencyConflict
@@ -23,7 +29,7 @@ from services.guidance.domain.case import GuidanceCase, fold
 from services.guidance.domain.closure import CloseRelationship, close
 from services.guidance.domain.errors import DomainError
 from services.guidance.domain.guides import Guide
-from services.guidance.repository import SCHEMA, GuidanceRepository, counted_guide
+from services.guidance.repository import SCHEMA, ConsentCopy, GuidanceRepository, counted_guide
 
 #: Who acts when guidance reacts to another service's event.
 GUIDANCE_SYSTEM = Actor(person_id="system:guidance", role="system", organisation="centre")
@@ -53,6 +59,16 @@ class GuidanceService:
         async with self._pool.acquire() as conn, conn.transaction():
             state = await self._existing(conn, client_id)
             events = decide(state)
+            return Outcome(await self.commit(conn, client_id, state, events), events)
+
+    async def disclosing(
+        self, client_id: str, decide: Callable[[GuidanceCase, Sequence[ConsentCopy]], list[EventBase]]
+    ) -> Outcome:
+        """As :meth:`execute`, for a command the disclosure policy decides: ``decide`` also
+        gets the client's consents, read in the same transaction."""
+        async with self._pool.acquire() as conn, conn.transaction():
+            state = await self._existing(conn, client_id)
+            events = decide(state, await self.repo.consents(conn, client_id))
             return Outcome(await self.commit(conn, client_id, state, events), events)
 
     async def get(self, client_id: str) -> GuidanceCase:
@@ -148,7 +164,8 @@ class GuidanceService:
 
 class IntakeEventsConsumer:
     """Guidance's consumer of intake's events (a :class:`runtime.consumer.Projection`):
-    ``ClientReferred`` fills the client directory; ``AssessmentCompleted`` opens a case.
+    ``ClientReferred`` fills the client directory; consents are kept for the disclosure
+    policy; ``AssessmentCompleted`` opens a case.
     Runs inside the exactly-once consumer's transaction, so each happens once."""
 
     name = "guidance-intake"
@@ -163,6 +180,10 @@ class IntakeEventsConsumer:
     async def apply(self, conn: asyncpg.Connection, event: EventBase, envelope: CloudEventEnvelope) -> None:
         if isinstance(event, ClientReferred):
             await self._service.repo.remember_client(conn, event)
+        elif isinstance(event, ConsentGiven):
+            await self._service.repo.remember_consent(conn, event)
+        elif isinstance(event, ConsentWithdrawn):
+            await self._service.repo.withdraw_consent(conn, event)
         elif isinstance(event, ClientDataErased):
             await self._service.repo.forget_client(conn, event.stream_id)
         elif isinstance(event, AssessmentCompleted):

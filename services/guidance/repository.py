@@ -4,11 +4,12 @@ directory, guides and caseloads, case overview) written in the same transaction.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 import asyncpg
 
 from contracts.guidance import HealthCheckDetailsRecorded
-from contracts.intake import ClientReferred
+from contracts.intake import ClientReferred, ConsentGiven, ConsentWithdrawn
 from runtime.eventstore import EventStore
 from services.guidance.domain.case import GuidanceCase, fold
 from services.guidance.domain.guides import Guide
@@ -47,6 +48,30 @@ WHERE status NOT IN ('closed', 'transferred_out') AND ($1::text IS NULL OR guide
   AND ($2::text IS NULL OR status = $2)
 ORDER BY waiting_since, client_id LIMIT $3
 """
+
+_GIVE_CONSENT = """
+INSERT INTO guidance.client_consents (client_id, consent_id, scopes, organisations, given_on)
+VALUES ($1, $2, $3, $4, $5) ON CONFLICT (client_id, consent_id) DO NOTHING
+"""
+_WITHDRAW_CONSENT = """
+UPDATE guidance.client_consents SET withdrawn_on = $3
+WHERE client_id = $1 AND consent_id = $2 AND withdrawn_on IS NULL
+"""
+_CONSENTS = """
+SELECT consent_id, scopes, organisations, given_on, withdrawn_on FROM guidance.client_consents
+WHERE client_id = $1 ORDER BY given_on, consent_id
+"""
+
+
+@dataclass(frozen=True)
+class ConsentCopy:
+    """A consent as guidance knows it from intake (for the disclosure policy)."""
+
+    consent_id: str
+    scopes: tuple[str, ...]
+    organisations: tuple[str, ...]
+    given_on: date
+    withdrawn_on: date | None
 
 
 @dataclass(frozen=True)
@@ -90,6 +115,32 @@ class GuidanceRepository:
     async def forget_client(self, conn: asyncpg.Connection, client_id: str) -> None:
         """Erasure: the client's names and identity code leave the directory (ADR 11)."""
         await conn.execute(_FORGET_CLIENT, client_id)
+
+    async def remember_consent(self, conn: asyncpg.Connection, event: ConsentGiven) -> None:
+        scopes = [s.value for s in event.scopes]
+        await conn.execute(
+            _GIVE_CONSENT,
+            event.stream_id,
+            event.consent_id,
+            scopes,
+            list(event.organisations),
+            event.given_on,
+        )
+
+    async def withdraw_consent(self, conn: asyncpg.Connection, event: ConsentWithdrawn) -> None:
+        await conn.execute(_WITHDRAW_CONSENT, event.stream_id, event.consent_id, event.withdrawn_on)
+
+    async def consents(self, conn: asyncpg.Connection, client_id: str) -> list[ConsentCopy]:
+        return [
+            ConsentCopy(
+                r["consent_id"],
+                tuple(r["scopes"]),
+                tuple(r["organisations"]),
+                r["given_on"],
+                r["withdrawn_on"],
+            )
+            for r in await conn.fetch(_CONSENTS, client_id)
+        ]
 
     async def client(self, conn: asyncpg.Connection, client_id: str) -> ClientIdentity | None:
         row = await conn.fetchrow(_CLIENT, client_id)

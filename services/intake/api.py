@@ -34,9 +34,10 @@ from runtime import clock
 from runtime.access import Permission, allowed, require
 from runtime.http import Purpose, Responses, access_log, context
 from runtime.requests import RequestModel, no_nul_in_parameters
+from services.disclosure.policy import Client, Crossing, Kind, decide, ensure, may_learn_client_exists
 from services.intake.application import IntakeService, Outcome, ReferralKind, Registered
 from services.intake.domain import assessment, consent, referral, sessions
-from services.intake.domain.case import IntakeCase, Stage
+from services.intake.domain.case import IntakeCase, Stage, disclosure_client
 from services.intake.domain.status import deadline_status, eligibility
 from services.intake.identity import InvalidIdentityCode, normalise
 from services.intake.identity import parse as parse_identity_code
@@ -165,8 +166,8 @@ def referral_answer(
     registered: Registered, *, may_read_client: bool
 ) -> tuple[int, ReferralAccepted | ReferralReceipt]:
     """The one rule of what a referral's answer reveals (HTTP status and body). A caller
-    who may read the client (``may_read_client``: today the intake-case read permission;
-    a disclosure policy may decide it) is told what happened; any other caller gets 202
+    who may learn that the person is a client (``may_read_client``: the disclosure
+    policy's ``may_learn_client_exists``) is told what happened; any other caller gets 202
     and a receipt whatever happened, so a known person's answer does not differ from a
     new one's in status, shape or ids."""
     if not may_read_client:
@@ -530,8 +531,11 @@ def router() -> APIRouter:
         registered = await svc.register_referral(
             body.command(), context(actor), purpose=x_reitti_purpose or "registering a referral"
         )
+        # Decided on the caller alone, as for a person not known yet: whether the answer
+        # tells more than a receipt must not depend on whether the person is a client.
+        unknown = Client(client_id=registered.referral_id, municipality=body.municipality)
         code, answer = referral_answer(
-            registered, may_read_client=allowed(Permission.INTAKE_CASE_READ, actor.role)
+            registered, may_read_client=may_learn_client_exists(actor, unknown).allowed
         )
         response.status_code = code
         return answer
@@ -648,6 +652,12 @@ def router() -> APIRouter:
             rows = await request.app.state.repository.queue(
                 conn, stage=waiting_for, municipality=municipality, limit=limit
             )
+        queue = Crossing(Kind.INTAKE_QUEUE)
+        rows = [
+            r
+            for r in rows
+            if decide(actor, queue, Client(r.client_id, r.municipality, referred_by=r.source)).allowed
+        ]
         await access_log(request).record(actor, [r.client_id for r in rows], what="intake queue", purpose=why)
         return [
             QueueEntry(
@@ -689,8 +699,10 @@ def router() -> APIRouter:
         client_id: str, actor: ReadsCase, why: Purpose, svc: Service, request: Request
     ) -> CaseView:
         state = await svc.get(client_id)
+        today = clock.today()
+        ensure(decide(actor, Crossing(Kind.INTAKE_CASE), disclosure_client(state), on=(today,)))
         await access_log(request).record(actor, [client_id], what="intake case", purpose=why)
-        return case_view(state, clock.today())
+        return case_view(state, today)
 
     @api.post(
         "/info-sessions",

@@ -22,9 +22,10 @@ from runtime.access_log import AccessLog
 from runtime.config import Settings
 from runtime.db import Migration, event_store_migrations
 from runtime.eventstore import EventStore
-from runtime.http import install_error_handlers
+from runtime.http import install_error_handlers, install_forbidden
 from runtime.relay import OutboxSignal
 from runtime.service import BackgroundTask, ServiceHost, relay_task, service_app
+from services.disclosure.policy import DisclosureForbidden, DisclosureRefused
 from services.intake import api
 from services.intake.application import (
     ClientNotFound,
@@ -147,8 +148,9 @@ def create_app(
     app.include_router(api.router())
     install_error_handlers(
         app,
-        refusals=(DomainError,),
+        refusals=(DomainError, DisclosureRefused),
         not_found=(ClientNotFound, SessionNotFound, PossibleDuplicateNotFound),
         invalid=(InfoListError, InvalidIdentityCode),
     )
+    install_forbidden(app, (DisclosureForbidden,))
     return app

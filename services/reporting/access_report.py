@@ -17,12 +17,12 @@ from pydantic import BaseModel
 from contracts.audit import ClientDataAccessed
 from contracts.base import Actor, EventBase
 from contracts.guidance import FinalAssessmentIssued, TransferredToSocialServices
-from contracts.intake import ClientDataErased
 from contracts.subjects import social_services
 from runtime.db import quote_ident
+from services.disclosure.policy import Client, Crossing, Kind, decide
 from services.reporting.columns import columns_of
 from services.reporting.facts import CaseFacts
-from services.reporting.feeds import TE_OFFICE, recipients
+from services.reporting.feeds import copies
 
 _INSERT = """
 INSERT INTO {s}.access_report
@@ -100,43 +100,38 @@ def _entries(event: EventBase, facts: CaseFacts | None) -> list[Entry]:
         entries.append(
             (event.client_ids, "read", None, f"{event.what} ({event.service})", event.purpose, None)
         )
-    elif isinstance(event, FinalAssessmentIssued):
-        entries.append(
-            (
-                [event.stream_id],
-                "disclosure",
-                TE_OFFICE,
-                "final assessment for URA",
-                "closure of the client relationship (Act 1369/2014 / Act 381/2023)",
-                None,
-            )
-        )
     elif isinstance(event, TransferredToSocialServices):
+        # The legal basis as the disclosure policy finds it in the case after the event:
+        # the consent it was made under, or, if none was in force, that none was.
+        receiver = social_services(event.receiving_municipality)
+        client = (
+            facts.disclosure_client() if facts is not None else Client(event.stream_id, event.municipality)
+        )
+        basis = decide(None, Crossing(Kind.FEED_COPY, recipient=receiver), client)
+        under = f"under {basis.reason}" if basis.allowed else f"with no consent in force: {basis.reason}"
         entries.append(
             (
                 [event.stream_id],
                 "disclosure",
-                social_services(event.receiving_municipality),
+                receiver,
                 "transfer to rehabilitative work activity",
-                "transfer under the client's consent (Act 189/2001)",
+                f"transfer (Act 189/2001) {under}",
                 None,
             )
         )
-    if isinstance(event, ClientDataErased):
-        return entries  # the notice to erase carries no personal data: not a disclosure
     covered = {entry[2] for entry in entries}
-    for organisation in recipients(event, facts):
-        if organisation in covered:
-            continue  # the disclosure above is this copy's
-        consent = facts.disclosing_consent(organisation) if facts is not None else None
+    for organisation, decision in copies(event, facts):
+        if organisation in covered or decision is None:
+            continue  # the disclosure above is this copy's; a notice to erase discloses nothing
+        final = isinstance(event, FinalAssessmentIssued)
         entries.append(
             (
                 [event.stream_id],
                 "disclosure",
                 organisation,
-                f"{event.event_type} on the partner feed",
-                f"the client's consent {consent} to disclosure to {organisation}",
-                FEEDS_ACTOR,
+                "final assessment for URA" if final else f"{event.event_type} on the partner feed",
+                decision.reason,
+                None if final else FEEDS_ACTOR,
             )
         )
     return entries

@@ -14,10 +14,11 @@ from runtime.config import Settings
 from runtime.consumer import ExactlyOnceConsumer
 from runtime.db import event_store_migrations
 from runtime.eventstore import EventStore
-from runtime.http import install_error_handlers
+from runtime.http import install_error_handlers, install_forbidden
 from runtime.relay import OutboxSignal
 from runtime.service import ServiceHost, relay_task, service_app
 from runtime.subscribers import DurableSubscription, document_exactly_once
+from services.disclosure.policy import DisclosureForbidden, DisclosureRefused
 from services.reporting import api
 from services.reporting.config import ReportingConfig
 from services.reporting.feeds import FEEDS_SCHEMA, FeedPublisher
@@ -112,5 +113,6 @@ def create_app(settings: Settings | None = None, config: ReportingConfig | None 
     app.state.reporting_config = config
     app.state.consumers = consumers
     app.include_router(api.router())
-    install_error_handlers(app, refusals=())
+    install_error_handlers(app, refusals=(DisclosureRefused,))
+    install_forbidden(app, (DisclosureForbidden,))
     return app

@@ -33,11 +33,11 @@ from contracts.intake import (
     ClientDataErased,
     ClientReferred,
     ConsentGiven,
-    ConsentScope,
     ConsentWithdrawn,
     DuplicateReferralReceived,
     IntakeClientEvent,
 )
+from services.disclosure.policy import Client
 
 ClientEvent = IntakeClientEvent | GuidanceClientEvent
 
@@ -52,10 +52,6 @@ class ConsentFact(_Fact):
     organisations: tuple[str, ...] = ()
     given_on: date
     withdrawn_on: date | None = None
-
-    @property
-    def in_force(self) -> bool:
-        return self.withdrawn_on is None
 
 
 class MeasureFact(_Fact):
@@ -141,24 +137,10 @@ class CaseFacts(_Fact):
 
     # --- consent -----------------------------------------------------------------------
 
-    @property
-    def exchange_within_centre(self) -> bool:
-        """A consent in force covers data exchange between the centre's staff of both sides."""
-        scope = ConsentScope.DATA_EXCHANGE_WITHIN_CENTRE.value
-        return any(c.in_force and scope in c.scopes for c in self.consents)
-
-    def disclosed_to(self, organisation: str) -> bool:
-        """A consent in force names ``organisation`` for disclosure (e.g. ``social_services:mikkeli``)."""
-        return self.disclosing_consent(organisation) is not None
-
-    def disclosing_consent(self, organisation: str) -> str | None:
-        """The id of the first consent in force that names ``organisation`` for disclosure:
-        the legal basis of what the organisation is sent."""
-        scope = ConsentScope.DISCLOSURE_TO_ORGANISATIONS.value
-        for c in self.consents:
-            if c.in_force and scope in c.scopes and organisation in c.organisations:
-                return c.consent_id
-        return None
+    def disclosure_client(self) -> Client:
+        """The client as the disclosure policy sees them (docs/adr/0018): which side and
+        partner may hold their data is decided there, from these consents."""
+        return Client(client_id=self.client_id, municipality=self.municipality, consents=self.consents)
 
     # --- state -------------------------------------------------------------------------
     # Intake's and guidance's events are each applied in their own stream's order, but

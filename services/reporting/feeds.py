@@ -4,9 +4,10 @@ Reporting knows, for each client, which consents are in force. When it applies a
 it also queues, in the same transaction, a copy for each partner that may see it: the
 TE-office gets the final assessment for URA; a municipality's social services get their
 residents' referral, route, case and transfer events while a consent in force names
-them. Health events never go on a feed. The copies wait in an outbox of their own and a
-relay publishes them to ``<ns>.feeds.<org>.<EventType>`` (the partner's own NATS account
-reads only that; docs/adr/0009). Withdrawing consent stops further copies; what a partner
+them (the disclosure policy decides, docs/adr/0018). Health events never go on a feed.
+The copies wait in an outbox of their own and a relay publishes them to
+``<ns>.feeds.<org>.<EventType>`` (the partner's own NATS account reads only that;
+docs/adr/0009). Withdrawing consent stops further copies; what a partner
 already received stays with the partner and is in the client's access report. When the
 client's personal data is erased, every organisation that may hold some of it is sent
 ``ClientDataErased`` (which carries none), to erase its copies too.
@@ -35,6 +36,7 @@ from contracts.intake import AssessmentCompleted, ClientDataErased, ClientReferr
 from contracts.subjects import social_services
 from runtime.broker_access import feed_subject
 from runtime.db import quote_ident
+from services.disclosure.policy import Client, Crossing, Decision, Kind, decide
 from services.reporting.columns import columns_of
 from services.reporting.facts import CaseFacts
 
@@ -60,14 +62,26 @@ ON CONFLICT DO NOTHING
 
 def recipients(event: EventBase, facts: CaseFacts | None) -> list[str]:
     """The partner organisations that may receive ``event``, given the case after it."""
+    return [organisation for organisation, _ in copies(event, facts)]
+
+
+def copies(event: EventBase, facts: CaseFacts | None) -> list[tuple[str, Decision | None]]:
+    """Each partner that receives ``event`` with the disclosure policy's decision (its
+    legal basis); a notice of erasure carries no personal data and needs none (None)."""
     if isinstance(event, FinalAssessmentIssued):
-        return [TE_OFFICE]
+        client = Client(event.stream_id, event.municipality)
+        return [(TE_OFFICE, decide(None, Crossing(Kind.FINAL_ASSESSMENT), client))]
     if isinstance(event, ClientDataErased):
-        return told_of_erasure(facts)
+        return [(organisation, None) for organisation in told_of_erasure(facts)]
     if facts is None or not isinstance(event, MUNICIPAL_FEED):
         return []
+    client = facts.disclosure_client()
     involved = [facts.municipality, *(t.receiving_municipality for t in facts.transfers)]
-    return [org for org in dict.fromkeys(social_services(m) for m in involved) if facts.disclosed_to(org)]
+    decided = (
+        (org, decide(None, Crossing(Kind.FEED_COPY, recipient=org), client))
+        for org in dict.fromkeys(social_services(m) for m in involved)
+    )
+    return [(org, decision) for org, decision in decided if decision.allowed]
 
 
 def told_of_erasure(facts: CaseFacts | None) -> list[str]:

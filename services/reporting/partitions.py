@@ -7,8 +7,9 @@ may hold.
 - **TE side** (employment): the client's referral, route, guide, phase, plan measures,
   closure and the health check's summary. All of it is recorded in the joint centre, so
   it is on the TE side's view only while a consent in force covers data exchange within
-  the centre (``data_exchange_within_centre``). The final assessment is the TE-office's
-  own (it goes to URA by law) and is kept apart, without that condition.
+  the centre (``data_exchange_within_centre``; the disclosure policy decides, docs/adr/0018).
+  The final assessment is the TE-office's own (it goes to URA by law) and is kept apart,
+  without that condition.
 - **Municipal side**, one view per municipality: its residents routed to rehabilitative
   work activity, and the transfers it received, with the activation plans. Only while a
   consent in force names ``social_services:<municipality>`` for disclosure.
@@ -26,7 +27,7 @@ from datetime import date
 from enum import StrEnum
 
 from contracts.intake import Route
-from contracts.subjects import social_services
+from services.disclosure.policy import Crossing, Kind, decide
 from services.reporting.config import OVER_DAYS
 from services.reporting.facts import CaseFacts
 from services.rules import NoRulesInForce, RuleSet, assessment_deadline, plan_deadline, rules_in_force
@@ -60,7 +61,7 @@ class TeView:
 
 def te_view(facts: CaseFacts) -> TeView | None:
     """The client's rows on the TE side's view, or None while no consent covers the exchange."""
-    if not facts.exchange_within_centre:
+    if not decide(None, Crossing(Kind.TE_PARTITION), facts.disclosure_client()).allowed:
         return None
     c = facts
     return TeView(
@@ -117,6 +118,11 @@ class MunicipalView:
 def municipal_view(facts: CaseFacts) -> MunicipalView:
     """The client's rows on each municipality's view that a consent in force allows."""
     c = facts
+    client = facts.disclosure_client()
+
+    def disclosed(m: str) -> bool:
+        return decide(None, Crossing(Kind.MUNICIPAL_PARTITION, municipality=m), client).allowed
+
     involved: list[str] = []
     if c.route == Route.REHABILITATIVE_WORK_ACTIVITY.value or c.handed_to_social_services:
         involved.append(c.municipality)
@@ -124,7 +130,7 @@ def municipal_view(facts: CaseFacts) -> MunicipalView:
     clients = tuple(
         (m, c.client_id, c.municipality, c.route, c.opened_on, c.closed_on, c.at_social_services)
         for m in dict.fromkeys(involved)
-        if c.disclosed_to(social_services(m))
+        if disclosed(m)
     )
     transfers = tuple(
         (
@@ -143,7 +149,7 @@ def municipal_view(facts: CaseFacts) -> MunicipalView:
             t.returned_on,
         )
         for t in c.transfers
-        if c.disclosed_to(social_services(t.receiving_municipality))
+        if disclosed(t.receiving_municipality)
     )
     return MunicipalView(clients=clients, transfers=transfers)
 

@@ -26,6 +26,7 @@ from contracts.guidance import (
 )
 from contracts.intake import AreaFinding, AssessmentArea, AssessmentCompleted, Assessor, ClientProfile, Route
 from runtime.decision import Context
+from services.disclosure.policy import DisclosureForbidden
 from services.guidance.domain import closure, guides, health, opening, plan, transfer
 from services.guidance.domain.case import OPENING_TRANSFER_ID, GuidanceCase, Status, Transfer, fold
 from services.guidance.domain.errors import (
@@ -35,13 +36,24 @@ from services.guidance.domain.errors import (
     NotPermitted,
     RelationshipEnded,
 )
-from services.guidance.repository import counted_guide
+from services.guidance.repository import ConsentCopy, counted_guide
 from tests.support.factories import ADVISOR
 
 GUIDE = Actor(person_id="guide-1", role="service_guide", organisation="mikkeli")
 COORDINATOR = Actor(person_id="coord-1", role="service_coordinator", organisation="mikkeli")
 NURSE = Actor(person_id="nurse-1", role="nurse", organisation="mikkeli")
 SOCIAL = Actor(person_id="sw-1", role="social_worker", organisation="social_services:mikkeli")
+#: the client's consent to disclosure to Mikkeli's social services, as guidance knows it
+CONSENTED = (
+    ConsentCopy(
+        "consent-1",
+        ("move_to_centre", "data_exchange_within_centre", "disclosure_to_organisations"),
+        ("social_services:mikkeli",),
+        date(2016, 1, 10),
+        None,
+    ),
+)
+CENTRE = ("Mikkeli", "Hirvensalmi")
 
 
 def ctx(actor: Actor = GUIDE, now: date = date(2016, 6, 1)) -> Context:
@@ -137,7 +149,7 @@ def test_the_opening_hand_over_is_flagged_acknowledged_and_returned_from_like_an
     state = opened(Route.REHABILITATIVE_WORK_ACTIVITY, on=date(2016, 1, 15))
     assert transfer.unacknowledged(state, date(2016, 1, 29), within_days=14) is None
     assert transfer.unacknowledged(state, date(2016, 1, 30), within_days=14) is not None
-    with pytest.raises(NotPermitted, match="social_services:mikkeli"):
+    with pytest.raises(DisclosureForbidden, match="social_services:mikkeli"):
         transfer.acknowledge(
             state,
             transfer_id=OPENING_TRANSFER_ID,
@@ -413,6 +425,8 @@ def transferred(stays_open: bool = True) -> GuidanceCase:
             transferred_on=date(2016, 3, 1),
             plan=activation(),
             stays_open=stays_open,
+            consents=CONSENTED,
+            centre=CENTRE,
             ctx=ctx(),
         ),
     )
@@ -437,6 +451,8 @@ def test_activation_plan_terms_are_validated_by_the_rules_in_force(
             transferred_on=date(2016, 3, 1),
             plan=activation(**changes),
             stays_open=True,
+            consents=CONSENTED,
+            centre=CENTRE,
             ctx=ctx(),
         )
 
@@ -449,7 +465,7 @@ def test_a_transfer_keeps_the_relationship_open_or_ends_it_as_chosen() -> None:
 
 def test_only_the_receiving_social_services_acknowledge_and_a_decline_needs_a_reason() -> None:
     state = transferred()
-    with pytest.raises(NotPermitted, match="social_services:mikkeli"):
+    with pytest.raises(DisclosureForbidden, match="social_services:mikkeli"):
         transfer.acknowledge(
             state,
             transfer_id="t1",
@@ -549,6 +565,8 @@ def test_a_client_transferred_out_before_a_guide_was_named_returns_to_wait_for_o
             transferred_on=date(2016, 3, 1),
             plan=activation(),
             stays_open=False,
+            consents=CONSENTED,
+            centre=CENTRE,
             ctx=ctx(),
         ),
     )
@@ -604,6 +622,8 @@ def test_a_case_transferred_out_takes_only_the_return_or_the_closure() -> None:
             transferred_on=date(2016, 4, 1),
             plan=activation(start=date(2016, 4, 1)),
             stays_open=True,
+            consents=CONSENTED,
+            centre=CENTRE,
             ctx=ctx(),
         ),
         lambda: closure.reassess(
@@ -682,6 +702,8 @@ def twice_transferred() -> GuidanceCase:
             transferred_on=date(2016, 5, 2),
             plan=activation(start=date(2016, 5, 2)),
             stays_open=True,
+            consents=CONSENTED,
+            centre=CENTRE,
             ctx=ctx(),
         ),
     )

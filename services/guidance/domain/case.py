@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 from enum import StrEnum
@@ -24,6 +24,7 @@ from contracts.guidance import (
     TransferredToSocialServices,
 )
 from contracts.intake import ClientProfile, Route
+from services.disclosure.policy import Client, ConsentRecord
 from services.guidance.domain.errors import CaseClosed, RelationshipEnded
 
 #: The transfer id of the implicit hand-over when a case opens already with social
@@ -111,6 +112,17 @@ class GuidanceCase:
 
     def _with_transfer(self, transfer_id: str, **changes: object) -> tuple[Transfer, ...]:
         return tuple(replace(t, **changes) if t.transfer_id == transfer_id else t for t in self.transfers)  # type: ignore[arg-type]
+
+
+def disclosure_client(state: GuidanceCase, consents: Sequence[ConsentRecord]) -> Client:
+    """The client as the disclosure policy sees them: their municipality, the consents
+    intake recorded, and the named guide, whose task the client is."""
+    return Client(
+        client_id=state.client_id,
+        municipality=state.municipality,
+        consents=consents,
+        task_holders=frozenset({state.guide} if state.guide else ()),
+    )
 
 
 def require_open(state: GuidanceCase) -> None:

@@ -3,6 +3,7 @@ the receiving side, and the return."""
 
 from __future__ import annotations
 
+from collections.abc import Collection, Sequence
 from datetime import date, timedelta
 
 from contracts.base import EventBase
@@ -12,10 +13,10 @@ from contracts.guidance import (
     TransferAcknowledged,
     TransferredToSocialServices,
 )
-from contracts.subjects import social_services
 from runtime.decision import Context
-from services.guidance.domain.case import GuidanceCase, Status, Transfer, require_open
-from services.guidance.domain.errors import CaseClosed, DomainError, NotPermitted
+from services.disclosure.policy import ConsentRecord, Crossing, Kind, decide, ensure
+from services.guidance.domain.case import GuidanceCase, Status, Transfer, disclosure_client, require_open
+from services.guidance.domain.errors import CaseClosed, DomainError
 from services.rules import ActivationPlanTerms, rules_in_force, validate_activation_plan
 
 DEFAULT_ACKNOWLEDGEMENT_DAYS = 14
@@ -29,8 +30,23 @@ def transfer(
     transferred_on: date,
     plan: ActivationPlan,
     stays_open: bool,
+    consents: Sequence[ConsentRecord],
+    centre: Collection[str],
     ctx: Context,
 ) -> list[EventBase]:
+    """A hand-over discloses the client's case to the receiving municipality's social
+    services: the disclosure policy decides (centre staff; one of the ``centre``'s
+    municipalities; a consent naming its social services in force on the transfer's
+    date and today)."""
+    ensure(
+        decide(
+            ctx.actor,
+            Crossing(Kind.TRANSFER, municipality=receiving_municipality),
+            disclosure_client(state, consents),
+            on=(transferred_on, ctx.now.date()),
+            centre=centre,
+        )
+    )
     require_open(state)
     if state.status is Status.WITH_SOCIAL_SERVICES:
         raise DomainError("the client is already with social services; record their return first")
@@ -81,6 +97,13 @@ def _latest(state: GuidanceCase, transfer_id: str, doing: str) -> Transfer:
     return handover
 
 
+def _answering(state: GuidanceCase, handover: Transfer, kind: Kind, ctx: Context) -> None:
+    """The disclosure policy on who answers a hand-over: only the social services that
+    received it (or, for a return, the centre's guidance staff)."""
+    crossing = Crossing(kind, municipality=handover.receiving_municipality)
+    ensure(decide(ctx.actor, crossing, disclosure_client(state, ()), on=(ctx.now.date(),)))
+
+
 def acknowledge(
     state: GuidanceCase,
     *,
@@ -96,10 +119,7 @@ def acknowledge(
     if state.closed:
         raise CaseClosed(f"the guidance case of {state.client_id} is {state.status.value}")
     handover = _find(state, transfer_id)
-    if ctx.actor.organisation != social_services(handover.receiving_municipality):
-        raise NotPermitted(
-            f"only {social_services(handover.receiving_municipality)} acknowledges this transfer"
-        )
+    _answering(state, handover, Kind.ACKNOWLEDGEMENT, ctx)
     if handover.accepted is not None:
         raise DomainError(
             f"transfer {transfer_id} was already {'accepted' if handover.accepted else 'declined'}"
@@ -129,6 +149,7 @@ def return_from_social_services(
     transfer (``transferred_out``): the client may come back when ready."""
     if state.closed:
         raise CaseClosed(f"the guidance case of {state.client_id} is {state.status.value}")
+    _answering(state, _find(state, transfer_id), Kind.RETURN, ctx)
     handover = _latest(state, transfer_id, "returned from")
     if not state.with_other_side or handover.accepted is False:
         raise DomainError(

@@ -23,6 +23,7 @@ from contracts.intake import (
     ReferralPicked,
     ReferralSource,
 )
+from services.disclosure.policy import Client
 
 
 class Stage(StrEnum):
@@ -85,6 +86,23 @@ class IntakeCase:
     def received(self, source: ReferralSource, referral_date: date) -> bool:
         """Whether this referral (source and date) was already received on the case."""
         return (source, referral_date) in self.referrals_received
+
+
+def disclosure_client(state: IntakeCase) -> Client:
+    """The client as the disclosure policy sees them: their municipality, consents and
+    referring side, and who holds a task on them: the advisor who received the referral
+    and the one who picked it, while the client is in intake (until the route); and the
+    assessors, who answer for the assessment and its route."""
+    holders = {a.person_id for a in state.assessment.assessors} if state.assessment else set()
+    if state.stage is not Stage.ROUTED:
+        holders |= {state.received_by, *([state.owner] if state.owner else [])}
+    return Client(
+        client_id=state.client_id,
+        municipality=state.municipality,
+        consents=state.consents,
+        referred_by=state.source.value,
+        task_holders=frozenset(holders),
+    )
 
 
 def evolve(state: IntakeCase | None, event: EventBase) -> IntakeCase | None:

@@ -9,7 +9,8 @@ from contracts.base import EventBase
 from contracts.intake import ConsentGiven, ConsentScope, ConsentWithdrawn, Route
 from contracts.subjects import social_services
 from runtime.decision import Context
-from services.intake.domain.case import Consent, IntakeCase
+from services.disclosure.policy import consent_covering
+from services.intake.domain.case import Consent, IntakeCase, disclosure_client
 from services.intake.domain.errors import ConsentMissing, DomainError
 
 
@@ -113,10 +114,10 @@ def covered_by(consents: Iterable[Consent]) -> set[str]:
 
 def check_consent_for(state: IntakeCase, route: Route, *days: date) -> None:
     """Raise :class:`ConsentMissing` naming every scope the route needs that no consent
-    covers on each of ``days`` (for an assessment: its date and the day it is recorded)."""
+    covers on each of ``days`` (for an assessment: its date and the day it is recorded).
+    Whether a consent covers a scope on a day is the disclosure policy's to say."""
     needed = required_consent(route, state.municipality)
-    missing = [
-        need for need in needed if any(need not in covered_by(state.consents_in_force(on)) for on in days)
-    ]
+    client = disclosure_client(state)
+    missing = [need for need in needed if any(consent_covering(client, need, (on,)) is None for on in days)]
     if missing:
         raise ConsentMissing(missing, days=sorted(set(days)))

@@ -1,0 +1,1 @@
+"""The disclosure policy shared by the three services (docs/adr/0018)."""
