@@ -20,6 +20,7 @@ from runtime.config import Settings
 from runtime.db import Migration, event_store_migrations
 from runtime.eventstore import EventStore
 from runtime.http import install_error_handlers
+from runtime.reconcile import reconcile_task
 from runtime.relay import OutboxSignal
 from runtime.service import ServiceHost, relay_task, service_app
 from services.intake import api
@@ -81,7 +82,7 @@ def create_app(
     settings = settings or Settings.from_env()
     outbox = OutboxSignal()  # appends wake this service's relay
     every = retention_sweep_every if retention_sweep_every is not None else sweep_hours_from_env() * 3600
-    background = [relay_task(SCHEMA, outbox)]
+    background = [relay_task(SCHEMA, outbox), reconcile_task(SCHEMA, "intake", on_queued=outbox.notify)]
     if every > 0:
 
         def sweep() -> Sweep:
