@@ -344,10 +344,12 @@ def reconcile_task(
         reconciler = Reconciler(
             host.pool, host.js, settings, schema=schema, service=service, on_queued=on_queued
         )
+
+        async def on_request(msg: Msg) -> None:
+            await answer(reconciler, msg)
+
         sub = await host.nats.subscribe(
-            request_subject(settings.namespace, service),
-            queue=f"reconcile-{service}",
-            cb=lambda msg: answer(reconciler, msg),
+            request_subject(settings.namespace, service), queue=f"reconcile-{service}", cb=on_request
         )
         try:
             if interval <= 0:

@@ -169,6 +169,7 @@ def create_app(settings: Settings | None = None, *, caseload_limit: int | None =
         "measures, health check, transfer to social services and back, re-assessment, closure.",
         version="0.2.0",
     )
+    app.state.consumers = holder  # (as reporting's: its consumer, once started)
     app.include_router(api.router(catalogue=catalogue, acknowledgement_days=ack_days))
     install_error_handlers(app, refusals=(DomainError,), not_found=(CaseNotFound, GuideNotFound))
     install_forbidden(app, (NotPermitted,))
