@@ -173,7 +173,7 @@ class EmbeddedNats:
             "  # How often stream data is fsynced (REITTI_NATS_SYNC_INTERVAL): NATS's default\n"
             "  # of 2m can lose acknowledged messages on a power failure; Reitti re-publishes\n"
             "  # them from PostgreSQL (docs/adr/0015). `always` fsyncs every write.\n"
-            f"  sync_interval: {self.sync_interval}\n"
+            f'  sync_interval: "{self.sync_interval}"\n'
             "}\n\n" + accounts
         )
 
