@@ -373,6 +373,8 @@ async def answer(reconciler: Reconciler, msg: Msg) -> None:
     """Reconcile the client stream a consumer asks about, and tell it what was found."""
     try:
         request = json.loads(msg.data)
+        if not isinstance(request, dict):
+            raise ValueError("the request must be a JSON object")
         stream_id = request["stream_id"]
         after = int(request.get("after_version", 0))
         before = request.get("before_version")

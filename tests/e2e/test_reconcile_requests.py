@@ -29,7 +29,13 @@ async def test_intake_answers_a_request_for_one_stream_and_refuses_bad_ones(sett
     async with running(intake_app(settings.with_(reconcile_seconds=0))) as intake:
         client_id, event_id = await refer(intake)
         await eventually(lambda: copies_by_event(js, settings), lambda c: c[event_id] == 1)
-        for bad in (b"not json", b"{}", json.dumps({"stream_id": client_id, "after_version": -1}).encode()):
+        for bad in (
+            b"not json",
+            b"[]",
+            b"{}",
+            json.dumps({"stream_id": client_id, "after_version": -1}).encode(),
+            json.dumps({"stream_id": client_id, "before_version": "soon"}).encode(),
+        ):
             assert (await ask(nats_client, settings, bad))["error"].startswith("bad request")
         whole = json.dumps({"stream_id": client_id}).encode()
         assert await ask(nats_client, settings, whole) == {
