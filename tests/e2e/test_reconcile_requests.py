@@ -24,7 +24,9 @@ async def ask(nc, settings, body: bytes) -> dict:
     return dict(json.loads(reply.data))
 
 
-async def test_intake_answers_a_request_for_one_stream_and_refuses_bad_ones(settings, nats_client) -> None:
+async def test_intake_answers_a_request_for_one_stream_and_refuses_bad_ones(
+    settings, nats_client, pool
+) -> None:
     js = nats_client.jetstream()
     async with running(intake_app(settings.with_(reconcile_seconds=0))) as intake:
         client_id, event_id = await refer(intake)
@@ -46,11 +48,11 @@ async def test_intake_answers_a_request_for_one_stream_and_refuses_bad_ones(sett
         }
         last = (await js.stream_info(settings.events_stream)).state.last_seq
 
-        await lose(js, settings, event_id)
+        await lose(js, settings, pool, event_id)
         answer = await ask(
             nats_client, settings, json.dumps({"stream_id": client_id, "before_version": 2}).encode()
         )
-        assert answer["missing"] == [1] and answer["queued"] == 1
+        assert answer == {"stream_id": client_id, "missing": [1], "queued": 1, "busy": False}
         copies = await eventually(lambda: copies_by_event(js, settings), lambda c: c[event_id] == 1)
         assert set(copies.values()) == {1}
         assert (await js.stream_info(settings.events_stream)).state.last_seq == last + 1

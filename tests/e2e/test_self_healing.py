@@ -68,9 +68,11 @@ async def consent_and_assess(intake, client_id: str) -> list[str]:
     return ids + [str(i) for i in response.json()["event_ids"]]
 
 
-async def lose(js, settings, event_id: str) -> None:
-    """Delete the event's message from the events stream, once the relay has published it."""
+async def lose(js, settings, pool, event_id: str) -> None:
+    """Delete the event's message from the events stream, once the relay has published it
+    and taken it out of the outbox (until then it counts as not yet published)."""
     await eventually(lambda: copies_by_event(js, settings), lambda copies: copies[event_id] == 1)
+    await eventually(lambda: pool.fetchval("SELECT count(*) FROM intake.outbox"), lambda n: n == 0)
     subject = f"{settings.namespace}.events.intake.centre.mikkeli.ClientReferred"
     message = await js.get_msg(settings.events_stream, subject=subject)
     assert message.headers["Nats-Msg-Id"] == event_id
@@ -78,18 +80,18 @@ async def lose(js, settings, event_id: str) -> None:
     assert (await copies_by_event(js, settings))[event_id] == 0
 
 
-async def test_intakes_periodic_check_publishes_a_lost_event_again(settings, nats_client) -> None:
+async def test_intakes_periodic_check_publishes_a_lost_event_again(settings, nats_client, pool) -> None:
     js = nats_client.jetstream()
     async with running(intake_app(settings.with_(reconcile_seconds=0.5))) as intake:
         _, event_id = await refer(intake)
-        await lose(js, settings, event_id)
+        await lose(js, settings, pool, event_id)
         copies = await eventually(lambda: copies_by_event(js, settings), lambda c: c[event_id] == 1)
     assert set(copies.values()) == {1}
 
 
 @pytest.mark.parametrize("repaired_by", ["the periodic check", "the consumers' requests"])
 async def test_projections_converge_after_a_lost_event_and_nothing_is_dead_lettered(
-    settings, nats_client, repaired_by: str
+    settings, nats_client, pool, repaired_by: str
 ) -> None:
     """The client's referral is lost; its consent and assessment are published after it.
     Guidance and reporting start while intake is down, get the later events first, and
@@ -100,7 +102,7 @@ async def test_projections_converge_after_a_lost_event_and_nothing_is_dead_lette
     periodic = repaired_by == "the periodic check"
     async with running(intake_app(settings.with_(reconcile_seconds=0))) as intake:
         client_id, event_id = await refer(intake)
-        await lose(js, settings, event_id)
+        await lose(js, settings, pool, event_id)
         later = await consent_and_assess(intake, client_id)
         await eventually(lambda: copies_by_event(js, settings), lambda c: all(c[i] == 1 for i in later))
     guidance_service, reporting_service = guidance_app(settings), reporting_app(settings)
