@@ -168,6 +168,22 @@ def build_parser() -> argparse.ArgumentParser:
         "--seq", type=int, action="append", default=None, help="only this dead letter (dlq_seq); repeatable"
     )
 
+    heal = sub.add_parser(
+        "reconcile",
+        help="re-publish from PostgreSQL the events that JetStream lacks",
+        description="Compare each write service's event store with the events stream and "
+        "re-publish, with the original event id, every event the stream lacks (JetStream can "
+        "lose acknowledged messages on a power failure; PostgreSQL is the truth, docs/adr/0015). "
+        "Event types whose counts agree are not scanned unless --full is given.",
+    )
+    heal.add_argument(
+        "service",
+        nargs="*",
+        metavar="SERVICE",
+        help="only these services' stores: intake, guidance, reporting",
+    )
+    heal.add_argument("--full", action="store_true", help="scan every event type, whatever the counts say")
+
     verify = sub.add_parser(
         "audit-verify",
         help="verify every audit hash chain against the events in JetStream, or against an export",
@@ -203,6 +219,7 @@ OPERATOR_COMMANDS = {
     "replay",
     "dead-letters",
     "redrive",
+    "reconcile",
     "audit-verify",
     "audit-export",
     "erase-expired",
@@ -452,6 +469,47 @@ def cmd_redrive(args: argparse.Namespace) -> int:
     return asyncio.run(run())
 
 
+def cmd_reconcile(args: argparse.Namespace) -> int:
+    from runtime.db import create_pool
+    from runtime.reconcile import Reconciler
+    from runtime.relay import OutboxRelay
+    from runtime.streams import connect_nats
+    from services.reporting.app import EVENTS_SCHEMA
+
+    # each store that publishes events: the service named in its subjects -> its schema
+    stores = {"intake": "intake", "guidance": "guidance", "reporting": EVENTS_SCHEMA}
+    unknown = sorted(set(args.service) - set(stores))
+    if unknown:
+        print(
+            f"reitti: no service {', '.join(unknown)}; the services are: {', '.join(stores)}", file=sys.stderr
+        )
+        return 2
+    settings = Settings.from_env()
+
+    async def run() -> None:
+        pool = await create_pool(settings.database_url, max_size=2)
+        nc = await connect_nats(settings.nats_url, name="reitti-reconcile")
+        js = nc.jetstream()
+        try:
+            for service in args.service or ALL_SERVICES:
+                schema = stores[service]
+                reconciler = Reconciler(pool, js, settings, schema=schema, service=service)
+                report = await reconciler.check(full=args.full)
+                print(report.summary())
+                for m in report.missing:
+                    print(f"  {m.stream_id} version {m.stream_version}: {m.event_type} {m.event_id}")
+                # the service's own relay would publish them too; this one does it now
+                published = await OutboxRelay(pool, js, schema=schema, stream=settings.events_stream).drain()
+                if published:
+                    print(f"{service}: published {published} events from the outbox")
+        finally:
+            await nc.close()
+            await pool.close()
+
+    asyncio.run(run())
+    return 0
+
+
 def cmd_dead_letters(args: argparse.Namespace) -> int:
     from runtime.deadletters import list_dead_letters
     from runtime.streams import connect_nats
@@ -675,6 +733,7 @@ COMMANDS = {
     "erase-expired": cmd_erase_expired,
     "dead-letters": cmd_dead_letters,
     "redrive": cmd_redrive,
+    "reconcile": cmd_reconcile,
     "import-info-list": cmd_import_info_list,
     "token": cmd_token,
     "permissions": cmd_permissions,

@@ -26,6 +26,13 @@ DEFAULT_MUNICIPALITIES = (
     "Puumala",
     "Ristiina",
 )
+#: seconds between each write service's check of JetStream against its event store
+#: (``REITTI_RECONCILE_SECONDS``; 0 turns the periodic check off, docs/adr/0015)
+DEFAULT_RECONCILE_SECONDS = 60.0
+#: how often the embedded JetStream fsyncs (``REITTI_NATS_SYNC_INTERVAL``): NATS's own
+#: default, a duration, or ``always`` (every write; see docs/adr/0015 for the choice)
+DEFAULT_NATS_SYNC_INTERVAL = "2m"
+_SYNC_INTERVAL = re.compile(r"always|[1-9][0-9]*(ms|s|m|h)")
 
 
 class ConfigError(ValueError):
@@ -62,6 +69,8 @@ class Settings:
     max_body_bytes: int = 64 * 1024
     #: the largest body of an import of the info list, in bytes
     max_import_bytes: int = 32 * 1024 * 1024
+    #: seconds between the periodic reconcile checks of a write service (0: off)
+    reconcile_seconds: float = DEFAULT_RECONCILE_SECONDS
 
     def __post_init__(self) -> None:
         if not re.fullmatch(r"[a-z][a-z0-9_]{0,40}", self.namespace):
@@ -74,6 +83,8 @@ class Settings:
             raise ConfigError(
                 "REITTI_MAX_BODY_BYTES must be at least 1024, and REITTI_MAX_IMPORT_BYTES at least that"
             )
+        if not self.reconcile_seconds >= 0:
+            raise ConfigError("REITTI_RECONCILE_SECONDS must be 0 (off) or a number of seconds")
 
     @property
     def nats_servers(self) -> list[str]:
@@ -120,6 +131,7 @@ class Settings:
             jwt_audience=env.get("REITTI_JWT_AUDIENCE", "reitti"),
             max_body_bytes=_whole(env, "REITTI_MAX_BODY_BYTES", 64 * 1024),
             max_import_bytes=_whole(env, "REITTI_MAX_IMPORT_BYTES", 32 * 1024 * 1024),
+            reconcile_seconds=_seconds(env, "REITTI_RECONCILE_SECONDS", DEFAULT_RECONCILE_SECONDS),
         )
 
 
@@ -142,6 +154,29 @@ def external_urls(env: dict[str, str] | None = None) -> tuple[str, str] | None:
         missing = "REITTI_DATABASE_URL" if nats_url else "REITTI_NATS_URL"
         raise ConfigError(f"{missing} is not set: set both external URLs, or neither")
     return None
+
+
+def _seconds(env: dict[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    if not raw:
+        return default
+    try:
+        return float(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number of seconds, not {raw!r}") from None
+
+
+def nats_sync_interval_from_env(env: dict[str, str] | None = None) -> str:
+    """``REITTI_NATS_SYNC_INTERVAL``: JetStream's ``sync_interval`` for the embedded server
+    (``always``, or a duration such as ``2m``, ``30s``); NATS's default when unset."""
+    raw = (os.environ if env is None else env).get("REITTI_NATS_SYNC_INTERVAL", "").strip()
+    if not raw:
+        return DEFAULT_NATS_SYNC_INTERVAL
+    if not _SYNC_INTERVAL.fullmatch(raw):
+        raise ConfigError(
+            f"REITTI_NATS_SYNC_INTERVAL {raw!r}: use always, or a duration such as 2m, 30s or 500ms"
+        )
+    return raw
 
 
 def _read_key(path: str | None) -> str | None:

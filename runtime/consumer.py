@@ -7,7 +7,9 @@ decision 4).
 - **In order, per stream.** ``stream_positions`` keeps the last version applied of each
   producer's stream (one client's case). Version *n* is applied only after *n-1*: an
   event that arrives early (a redelivery overtaken by its successor) is NAKed and comes
-  back after its predecessor. Different clients' events need no order between them.
+  back after its predecessor. Different clients' events need no order between them. If
+  the predecessor is lost from JetStream, the consumer asks its owner to re-publish it
+  from PostgreSQL (``on_early``, runtime/reconcile.py) and keeps waiting.
 - **Explicit acknowledgement** (FastStream ``AckPolicy.MANUAL``): FastStream's NATS
   default, ``REJECT_ON_ERROR``, would drop a failing event.
 - **Bad input never stops the consumer.** An event that does not validate against its
@@ -28,7 +30,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any, Protocol
@@ -51,10 +53,19 @@ log = logging.getLogger(__name__)
 #: JetStream's own redelivery bound is ours plus this margin, so the deliveries that
 #: dead-letter a message can themselves be retried if the dead-letter publish fails.
 DEAD_LETTER_MARGIN = 3
-#: An event that came before its predecessor is redelivered every EARLY_DELAY seconds,
-#: up to EARLY_DELIVERIES times (a minute of patience) before it is dead-lettered.
+#: An event that came before its predecessor is redelivered every EARLY_DELAY seconds at
+#: first, then less often (:func:`early_delay`), up to EARLY_DELIVERIES times (about 20
+#: minutes, long enough for its owner to re-publish a lost predecessor; docs/adr/0015)
+#: before it is dead-lettered.
 EARLY_DELIVERIES = 300
 EARLY_DELAY = 0.2
+EARLY_DELAY_MAX = 5.0
+
+
+def early_delay(deliveries: int) -> float:
+    """The redelivery delay of an early event: EARLY_DELAY for its first 25 deliveries (a
+    predecessor overtaken by a redelivery), then doubling up to EARLY_DELAY_MAX."""
+    return min(EARLY_DELAY * 2.0 ** max(0, deliveries - 25), EARLY_DELAY_MAX)
 
 
 def jetstream_max_deliver(settings_max_deliver: int) -> int:
@@ -189,6 +200,8 @@ class ConsumerStats:
     early: int = 0
     dead_lettered: int = 0
     paused_on_outage: int = 0
+    #: requests to an owner to re-publish a lost predecessor (runtime/reconcile.py)
+    repairs_requested: int = 0
 
 
 class ExactlyOnceConsumer:
@@ -238,6 +251,9 @@ class ExactlyOnceConsumer:
         self._worker: asyncio.Task[None] | None = None
         #: seconds between attempts while the database is unreachable (doubles, capped)
         self.outage_backoff = (0.1, 5.0)
+        #: told of each early delivery (subject, envelope, deliveries); True if it asked
+        #: the stream's owner for a repair (runtime/reconcile.py, RepairRequests)
+        self.on_early: Callable[[str, CloudEventEnvelope, int], bool] | None = None
 
     @property
     def name(self) -> str:
@@ -505,13 +521,15 @@ class ExactlyOnceConsumer:
         deliveries = int(msg.metadata.num_delivered)
         if result is Applied.EARLY:
             self.stats.early += 1
+            if self.on_early is not None and self.on_early(msg.subject, envelope, deliveries):
+                self.stats.repairs_requested += 1
             if deliveries >= EARLY_DELIVERIES:
                 reason = (
                     f"version {event.stream_version} of {envelope.subject} came, its predecessor never did"
                 )
                 await self._dead_letter(msg, reason, stream_seq, deliveries, None)
                 return
-            await msg.nak(delay=EARLY_DELAY)
+            await msg.nak(delay=early_delay(deliveries))
             return
         if result is Applied.APPLIED:
             self.stats.applied += 1

@@ -36,7 +36,7 @@ from runtime.broker_access import (
     render_accounts,
     write_private,
 )
-from runtime.config import DEFAULT_MUNICIPALITIES, DEFAULT_NAMESPACE
+from runtime.config import DEFAULT_MUNICIPALITIES, DEFAULT_NAMESPACE, nats_sync_interval_from_env
 
 POSTGRES_SYSTEM_USER = "embedded_postgres"
 DATABASE_NAME = "reitti"
@@ -125,6 +125,8 @@ class EmbeddedNats:
     port: int
     namespace: str = DEFAULT_NAMESPACE
     municipalities: tuple[str, ...] = DEFAULT_MUNICIPALITIES
+    #: JetStream's fsync policy (``REITTI_NATS_SYNC_INTERVAL``, docs/adr/0015)
+    sync_interval: str = field(default_factory=nats_sync_interval_from_env)
     proc: subprocess.Popen[bytes] | None = field(default=None, init=False)
 
     @property
@@ -168,6 +170,10 @@ class EmbeddedNats:
             f'server_name: "reitti-embedded"\n'
             "jetstream {\n"
             f'  store_dir: "{store}"\n'
+            "  # How often stream data is fsynced (REITTI_NATS_SYNC_INTERVAL): NATS's default\n"
+            "  # of 2m can lose acknowledged messages on a power failure; Reitti re-publishes\n"
+            "  # them from PostgreSQL (docs/adr/0015). `always` fsyncs every write.\n"
+            f'  sync_interval: "{self.sync_interval}"\n'
             "}\n\n" + accounts
         )
 

@@ -23,6 +23,14 @@ Waking: an append in this process signals the relay (:class:`OutboxSignal`); app
 other processes are found by a short idle poll. No NOTIFY: PostgreSQL serialises
 committing transactions that sent one, which halved append throughput here.
 
+A duplicate that is not there: JetStream remembers a message id for its duplicate window
+even after the message itself was deleted (``delete_msg``, a purge), and drops a
+re-publish of it as a duplicate. When a duplicate ack names a sequence that no longer
+holds a message, the relay publishes the row again under an id derived from that
+sequence (:func:`restored_msg_id`), so a row that reconciling put back into the outbox
+(runtime/reconcile.py, docs/adr/0015) really comes back. The derived id is the same for
+every attempt at the same lost copy, so a repeat is again absorbed by the window.
+
 The relay uses nats-py directly, not FastStream: ``publish_async`` pipelines a whole
 batch and then awaits the acks (about 5x the sync publish rate measured here), which
 FastStream's publisher does not expose.
@@ -37,6 +45,8 @@ from dataclasses import dataclass
 
 import asyncpg
 from nats.js import JetStreamContext
+from nats.js.api import PubAck
+from nats.js.errors import NotFoundError
 
 from runtime.db import quote_ident
 
@@ -54,6 +64,14 @@ FROM {s}.outbox o
 ORDER BY o.outbox_id LIMIT $1 FOR UPDATE SKIP LOCKED
 """
 _RELEASE = "DELETE FROM {s}.outbox WHERE outbox_id = ANY($1::bigint[])"
+#: lost copies of one message followed before the relay gives up (and retries the batch)
+_RESTORE_ATTEMPTS = 8
+
+
+def restored_msg_id(event_id: str, lost_seq: int) -> str:
+    """The ``Nats-Msg-Id`` of an event published again after its copy at ``lost_seq`` was
+    lost while JetStream still remembered its id; the event id is what precedes the colon."""
+    return f"{event_id}:{lost_seq}"
 
 
 class OutboxSignal:
@@ -78,6 +96,8 @@ class OutboxSignal:
 class RelayStats:
     published: int = 0
     batches: int = 0
+    #: duplicates acked for a message no longer in the stream, published again
+    restored: int = 0
 
 
 class OutboxRelay:
@@ -125,11 +145,44 @@ class OutboxRelay:
             ]
             # Any failed or missing ack raises here: the transaction rolls back and the
             # rows stay in the outbox for the next pass.
-            await asyncio.wait_for(asyncio.gather(*futures), timeout=self._ack_timeout)
+            acks = await asyncio.wait_for(asyncio.gather(*futures), timeout=self._ack_timeout)
+            for row, ack in zip(rows, acks, strict=True):
+                if ack.duplicate:
+                    await self._restore_if_lost(row, ack)
             await conn.execute(self._release_sql, [row["outbox_id"] for row in rows])
         self.stats.published += len(rows)
         self.stats.batches += 1
         return len(rows)
+
+    async def _restore_if_lost(self, row: asyncpg.Record, ack: PubAck) -> None:
+        """A duplicate ack: the message is normally in the stream already (a relay that
+        stopped between its publish and its delete). If the sequence it names holds no
+        message, the copy was lost: publish it again under a derived id, following each
+        lost copy the window still remembers."""
+        seq = ack.seq
+        for _ in range(_RESTORE_ATTEMPTS):
+            try:
+                await self._js.get_msg(self._stream, seq=seq)
+                return  # there it is
+            except NotFoundError:
+                pass
+            again = await self._js.publish(
+                row["subject"],
+                row["payload"],
+                stream=self._stream,
+                timeout=self._ack_timeout,
+                headers={"Nats-Msg-Id": restored_msg_id(row["event_id"], seq)},
+            )
+            if not again.duplicate:
+                self.stats.restored += 1
+                log.warning(
+                    "relay %s: event %s was lost from JetStream; published again",
+                    self._schema,
+                    row["event_id"],
+                )
+                return
+            seq = again.seq
+        raise RuntimeError(f"event {row['event_id']}: every copy JetStream remembers is lost")
 
     async def drain(self) -> int:
         """Publish until the outbox is empty; return how many were published."""

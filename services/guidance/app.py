@@ -30,6 +30,7 @@ from runtime.consumer import ExactlyOnceConsumer
 from runtime.db import Migration, event_store_migrations
 from runtime.eventstore import EventStore
 from runtime.http import install_error_handlers, install_forbidden
+from runtime.reconcile import RepairRequests, reconcile_task
 from runtime.relay import OutboxSignal
 from runtime.service import ServiceHost, relay_task, service_app
 from runtime.subscribers import DurableSubscription, document_exactly_once
@@ -146,9 +147,12 @@ def create_app(settings: Settings | None = None, *, caseload_limit: int | None =
         svc = guidance_service(settings, h.pool, caseload_limit=caseload_limit, on_append=outbox.notify)
         app.state.guidance = svc
         app.state.access_log = AccessLog(svc.repo.store)
-        holder[:] = [
-            ExactlyOnceConsumer(pool=h.pool, js=h.js, settings=settings, projection=IntakeEventsConsumer(svc))
-        ]
+        consumer = ExactlyOnceConsumer(
+            pool=h.pool, js=h.js, settings=settings, projection=IntakeEventsConsumer(svc)
+        )
+        # a predecessor lost from JetStream: ask intake to re-publish it (docs/adr/0015)
+        consumer.on_early = RepairRequests(h.nats, h.pool, settings, consumer=CONSUMER, schema=SCHEMA)
+        holder[:] = [consumer]
 
     host = ServiceHost(
         name="guidance",
@@ -156,7 +160,7 @@ def create_app(settings: Settings | None = None, *, caseload_limit: int | None =
         schema=SCHEMA,
         migrations=MIGRATIONS,
         broker=broker,
-        background=[relay_task(SCHEMA, outbox)],
+        background=[relay_task(SCHEMA, outbox), reconcile_task(SCHEMA, "guidance", on_queued=outbox.notify)],
         on_connected=[wire],
         subscriptions=[intake_events],
     )
@@ -167,6 +171,7 @@ def create_app(settings: Settings | None = None, *, caseload_limit: int | None =
         "measures, health check, transfer to social services and back, re-assessment, closure.",
         version="0.2.0",
     )
+    app.state.consumers = holder  # (as reporting's: its consumer, once started)
     app.include_router(
         api.router(catalogue=catalogue, acknowledgement_days=ack_days, municipalities=settings.municipalities)
     )

@@ -23,6 +23,7 @@ from runtime.config import Settings
 from runtime.db import Migration, event_store_migrations
 from runtime.eventstore import EventStore
 from runtime.http import install_error_handlers, install_forbidden
+from runtime.reconcile import reconcile_task
 from runtime.relay import OutboxSignal
 from runtime.service import BackgroundTask, ServiceHost, relay_task, service_app
 from services.disclosure.policy import DisclosureForbidden, DisclosureRefused
@@ -107,7 +108,11 @@ def create_app(
     settings = settings or Settings.from_env()
     outbox = OutboxSignal()  # appends wake this service's relay
     every = retention_sweep_every if retention_sweep_every is not None else sweep_hours_from_env() * 3600
-    background = [relay_task(SCHEMA, outbox), look_alike_backfill_task(lambda: app.state.intake)]
+    background = [
+        relay_task(SCHEMA, outbox),
+        reconcile_task(SCHEMA, "intake", on_queued=outbox.notify),
+        look_alike_backfill_task(lambda: app.state.intake),
+    ]
     if every > 0:
 
         def sweep() -> Sweep:

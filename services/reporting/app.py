@@ -15,6 +15,7 @@ from runtime.consumer import ExactlyOnceConsumer
 from runtime.db import event_store_migrations
 from runtime.eventstore import EventStore
 from runtime.http import install_error_handlers, install_forbidden
+from runtime.reconcile import RepairRequests, reconcile_task
 from runtime.relay import OutboxSignal
 from runtime.service import ServiceHost, relay_task, service_app
 from runtime.subscribers import DurableSubscription, document_exactly_once
@@ -75,7 +76,12 @@ def create_app(settings: Settings | None = None, config: ReportingConfig | None 
     consumers: list[ExactlyOnceConsumer] = []
 
     async def wire(h: ServiceHost) -> None:
-        consumers[:] = [ExactlyOnceConsumer(pool=h.pool, js=h.js, settings=settings, projection=projection)]
+        consumer = ExactlyOnceConsumer(pool=h.pool, js=h.js, settings=settings, projection=projection)
+        # a predecessor lost from JetStream: ask its owner to re-publish it (docs/adr/0015)
+        consumer.on_early = RepairRequests(
+            h.nats, h.pool, settings, consumer=CONSUMER, schema=projection.schema
+        )
+        consumers[:] = [consumer]
         store = EventStore(
             h.pool,
             schema=EVENTS_SCHEMA,
@@ -96,6 +102,8 @@ def create_app(settings: Settings | None = None, config: ReportingConfig | None 
         other_schemas=OTHER_SCHEMAS,
         background=[
             relay_task(EVENTS_SCHEMA, outbox),
+            # reporting's own events (its access log) are reconciled like a write service's
+            reconcile_task(EVENTS_SCHEMA, "reporting", on_queued=outbox.notify),
             relay_task(FEEDS_SCHEMA, feeds_outbox, stream=lambda s: s.feeds_stream),
         ],
     )
