@@ -18,9 +18,16 @@ import asyncpg
 
 from contracts.base import ERASED, EventBase
 from contracts.envelope import CloudEventEnvelope
-from contracts.guidance import FinalAssessmentIssued, HealthCheckDetailsRecorded
+from contracts.guidance import (
+    FinalAssessmentIssued,
+    HealthCheckDetailsRecorded,
+    HealthCheckSummaryRecorded,
+    PlanRevised,
+    TransferredToSocialServices,
+)
 from contracts.intake import ClientDataErased, ClientReferred
 from runtime.db import Migration, apply_migrations, consumer_tracking_migrations, quote_ident
+from runtime.erasure import PREFIX
 from runtime.sealing import Sealer
 from services.reporting.access_report import AccessReport
 from services.reporting.audit import AuditTrail
@@ -215,6 +222,16 @@ class ReferralStatistics:
 CaseChange = tuple[CaseFacts | None, CaseFacts]
 
 
+#: the events whose personal text reporting keeps (sealed) in its tables
+_CARRY_PERSONAL_TEXT = (
+    PlanRevised,
+    HealthCheckSummaryRecorded,
+    HealthCheckDetailsRecorded,
+    FinalAssessmentIssued,
+    TransferredToSocialServices,
+)
+
+
 def _folded(event: EventBase) -> TypeGuard[ClientEvent]:
     """Whether ``event`` is folded into its client's case facts. The health check's
     details and the final assessment are a client's, but go around the case."""
@@ -262,16 +279,16 @@ class SidePartitions:
         """Apply ``events`` in order; for each, its client's case facts after it (None if
         it is not folded into a case)."""
         clients = sorted({e.stream_id for e in events if _folded(e)})
-        # The clients' keys, read once for the batch: their personal text is stored
-        # sealed and read back revealed (docs/adr/0020).
-        sealer = await sealer_for(conn, {e.stream_id for e in events if isinstance(e, ClientEvent)})
-        stored: dict[str, CaseFacts] = {}
+        loaded: list[Any] = []
         if clients:
             await conn.execute(self._sql["lock"], clients)
-            stored = {
-                r["client_id"]: open_facts(sealer, r["facts"])
-                for r in await conn.fetch(self._sql["load"], clients)
-            }
+            loaded = await conn.fetch(self._sql["load"], clients)
+        # The keys of the clients with personal text stored or coming, read once for the
+        # batch: it is stored sealed and read back revealed (docs/adr/0020).
+        keyed = {e.stream_id for e in events if isinstance(e, _CARRY_PERSONAL_TEXT)}
+        keyed.update(r["client_id"] for r in loaded if PREFIX in r["facts"])
+        sealer = await sealer_for(conn, keyed)
+        stored = {r["client_id"]: open_facts(sealer, r["facts"]) for r in loaded}
         cases = dict(stored)
         after: list[CaseFacts | None] = []
         for event in events:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import asyncpg
 
-from runtime.erasure import fetch_keys
+from runtime.erasure import PREFIX, fetch_keys
 from runtime.sealing import Sealer, binding
 from services.reporting.facts import CaseFacts
 
@@ -101,6 +101,8 @@ def seal_facts(sealer: Sealer, facts: CaseFacts) -> str:
 def open_facts(sealer: Sealer, text: str) -> CaseFacts:
     """The stored case facts with their personal text revealed (or ``[erased]``)."""
     facts = CaseFacts.model_validate_json(text)
+    if PREFIX not in text:
+        return facts
     c = facts.client_id
 
     def open_(value: str | None, path: str, item: object) -> str | None:
@@ -111,6 +113,8 @@ def open_facts(sealer: Sealer, text: str) -> CaseFacts:
 
 def _changed(facts: CaseFacts, change: _Change) -> CaseFacts:
     """``facts`` with ``change`` applied to each personal value."""
+    if not (facts.measures or facts.health_summaries or facts.transfers):
+        return facts
     return facts.model_copy(
         update={
             "measures": tuple(
