@@ -9,8 +9,10 @@ transfer's place of work; each is bound to its place in the case.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import asyncpg
 
@@ -80,60 +82,42 @@ async def sealer_for(conn: asyncpg.Connection, client_ids: Iterable[object]) -> 
 # --- the case facts ----------------------------------------------------------------------
 
 
-#: (value, path in the facts, the item it belongs to) -> the changed value
-_Change = Callable[[str | None, str, object], str | None]
-
-
 def _facts_aad(client_id: str, path: str, item: object) -> bytes:
     return binding(f"{CASE_FACTS}.{path}", client_id, item)
 
 
 def seal_facts(sealer: Sealer, facts: CaseFacts) -> str:
     """The case facts as stored: JSON with their personal text sealed."""
-    c = facts.client_id
-
-    def seal(value: str | None, path: str, item: object) -> str | None:
-        return sealer.seal(c, value, _facts_aad(c, path, item))
-
-    return _changed(facts, seal).model_dump_json()
+    data = facts.model_dump(mode="json")
+    if facts.measures or facts.health_summaries or facts.transfers:
+        _change(data, facts.client_id, sealer.seal)
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
 
 def open_facts(sealer: Sealer, text: str) -> CaseFacts:
     """The stored case facts with their personal text revealed (or ``[erased]``)."""
-    facts = CaseFacts.model_validate_json(text)
     if PREFIX not in text:
-        return facts
-    c = facts.client_id
-
-    def open_(value: str | None, path: str, item: object) -> str | None:
-        return sealer.open(c, value, _facts_aad(c, path, item))
-
-    return _changed(facts, open_)
+        return CaseFacts.model_validate_json(text)
+    data = json.loads(text)
+    _change(data, str(data["client_id"]), sealer.open)
+    return CaseFacts.model_validate(data)
 
 
-def _changed(facts: CaseFacts, change: _Change) -> CaseFacts:
-    """``facts`` with ``change`` applied to each personal value."""
-    if not (facts.measures or facts.health_summaries or facts.transfers):
-        return facts
-    return facts.model_copy(
-        update={
-            "measures": tuple(
-                m.model_copy(update={"provider": change(m.provider, "measures.provider", m.measure_id)})
-                for m in facts.measures
-            ),
-            "health_summaries": tuple(
-                h.model_copy(
-                    update={
-                        "recommended_next_step": change(
-                            h.recommended_next_step, "health_summaries.recommended_next_step", n
-                        )
-                    }
-                )
-                for n, h in enumerate(facts.health_summaries, start=1)
-            ),
-            "transfers": tuple(
-                t.model_copy(update={"place": change(t.place, "transfers.place", t.transfer_id)})
-                for t in facts.transfers
-            ),
-        }
-    )
+#: the personal values of the case facts: (list, value, what names an item of the list)
+_FACTS_PERSONAL = (
+    ("measures", "provider", "measure_id"),
+    ("health_summaries", "recommended_next_step", None),
+    ("transfers", "place", "transfer_id"),
+)
+
+
+def _change(
+    data: dict[str, Any], client_id: str, change: Callable[[str, str | None, bytes], str | None]
+) -> None:
+    """Apply ``change`` (seal or open) to each personal value of the facts' JSON, in place;
+    each is bound to its client, its place and its item (by id, or by position from 1)."""
+    for items, value, name in _FACTS_PERSONAL:
+        for n, item in enumerate(data.get(items) or (), start=1):
+            if item.get(value) is not None:
+                aad = _facts_aad(client_id, f"{items}.{value}", item[name] if name else n)
+                item[value] = change(client_id, item[value], aad)
