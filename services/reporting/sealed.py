@@ -88,9 +88,10 @@ def _facts_aad(client_id: str, path: str, item: object) -> bytes:
 
 def seal_facts(sealer: Sealer, facts: CaseFacts) -> str:
     """The case facts as stored: JSON with their personal text sealed."""
+    if not (facts.measures or facts.health_summaries or facts.transfers):
+        return facts.model_dump_json()  # nothing personal in it
     data = facts.model_dump(mode="json")
-    if facts.measures or facts.health_summaries or facts.transfers:
-        _change(data, facts.client_id, sealer.seal)
+    _change(data, facts.client_id, sealer.seal)
     return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
 

@@ -110,6 +110,7 @@ def found(secrets: dict[str, str], texts: dict[str, str]) -> list[tuple[str, str
     ]
 
 
+@pytest.mark.slow
 async def test_no_plaintext_of_a_client_is_at_rest_in_any_table_before_or_after_erasure_and_apis_read_it_until_then(  # noqa: E501
     settings, pool, nats_client
 ) -> None:
