@@ -1,8 +1,9 @@
 """No plaintext personal data at rest (architecture decision 14, docs/adr/0020), end to
 end against real NATS and PostgreSQL: a client's names, identity code and every free
-text about them are in no table of any schema, read as raw values, before erasure or
-after it; the APIs, the views and the partner's feed read them while the key lives, and
-``[erased]`` once it is deleted."""
+text about them are in no table of any schema, read as raw values, and on no page of
+the database (dead row versions included), before erasure or after it; the APIs, the
+views and the partner's feed read them while the key lives, and ``[erased]`` once it is
+deleted."""
 
 from __future__ import annotations
 
@@ -102,6 +103,42 @@ async def every_stored_value(pool: asyncpg.Pool) -> dict[str, str]:
             key = f"{c['table_schema']}.{c['table_name']}"
             out[key] = out.get(key, "") + "\n" + text
     return out
+
+
+async def every_page(pool: asyncpg.Pool) -> dict[str, bytes]:
+    """Every page of every table, TOAST table and index of the database, raw, as the
+    server holds them (``pageinspect``): row versions that were updated or deleted (dead
+    tuples) are still on their pages, so a value ever written to a row is found here."""
+    out: dict[str, bytes] = {}
+    async with pool.acquire() as conn:
+        await conn.execute("CREATE EXTENSION IF NOT EXISTS pageinspect")
+        relations = await conn.fetch(
+            """
+            SELECT c.oid::regclass::text AS rel,
+                   pg_relation_size(c.oid) / current_setting('block_size')::int AS blocks
+            FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+            WHERE c.relkind IN ('r', 't', 'i', 'm') AND n.nspname <> 'information_schema'
+              AND n.nspname NOT LIKE 'pg_temp%'
+            """
+        )
+        for r in relations:
+            if r["blocks"]:
+                out[r["rel"]] = await conn.fetchval(
+                    "SELECT string_agg(get_raw_page($1, b::int), ''::bytea ORDER BY b)"
+                    " FROM generate_series(0, $2 - 1) AS b",
+                    r["rel"],
+                    r["blocks"],
+                )
+    return out
+
+
+def found_on_pages(secrets: dict[str, str], pages: dict[str, bytes]) -> list[tuple[str, str]]:
+    return [
+        (name, rel)
+        for name, secret in secrets.items()
+        for rel, raw in pages.items()
+        if secret.encode() in raw
+    ]
 
 
 def found(secrets: dict[str, str], texts: dict[str, str]) -> list[tuple[str, str]]:
@@ -255,6 +292,9 @@ async def test_no_plaintext_of_a_client_is_at_rest_in_any_table_before_or_after_
         # ... and no table of any schema holds any of them in plaintext: no read model,
         # directory or outbox row is ever written with one.
         assert found(secrets, await every_stored_value(pool)) == []
+        pages = await every_page(pool)
+        assert "reporting.te_measures" in pages and "guidance.client_directory" in pages
+        assert found_on_pages(secrets, pages) == [], "not in any row version on any page either"
         assert found(secrets, {"jetstream": (await stream_bytes(nats_client, settings)).decode()}) == []
         # The partner's feed (its own copy, outside our stores) reads them.
         feed = await eventually(
@@ -279,6 +319,7 @@ async def test_no_plaintext_of_a_client_is_at_rest_in_any_table_before_or_after_
         erased = await eventually(views, lambda text: not any(secrets[f] in text for f in shown_in_views))
         assert found(secrets, {"apis": erased}) == []
         assert erased.count(erasure.ERASED) >= len(shown_in_views)
-        # ... and still no table holds any of them.
+        # ... and still no table holds any of them, on any page.
         assert found(secrets, await every_stored_value(pool)) == []
+        assert found_on_pages(secrets, await every_page(pool)) == []
         assert found(secrets, {"jetstream": (await stream_bytes(nats_client, settings)).decode()}) == []
