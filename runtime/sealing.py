@@ -15,6 +15,7 @@ value is written as :data:`ERASED`.
 from __future__ import annotations
 
 import base64
+import logging
 import os
 from collections.abc import Iterable, Mapping, Sequence
 
@@ -27,6 +28,7 @@ from contracts.envelope import CloudEventEnvelope
 from runtime.erasure import PREFIX, Keys, fetch_keys, reveal
 
 _NONCE = 12
+log = logging.getLogger(__name__)
 
 
 def binding(place: str, *row: object) -> bytes:
@@ -106,7 +108,15 @@ async def reveal_payloads(conn: asyncpg.Connection, payloads: Sequence[bytes]) -
     """Outbox payloads that wait sealed (a partner feed's copies, whose envelope is
     sealed as in the event store) revealed for the publish, with the keys read now in
     one query; :data:`ERASED` for a client erased meanwhile. Others are left as they are."""
-    sealed = {i: CloudEventEnvelope.from_bytes(p) for i, p in enumerate(payloads) if PREFIX.encode() in p}
+    sealed: dict[int, CloudEventEnvelope] = {}
+    for i, payload in enumerate(payloads):
+        if PREFIX.encode() in payload:
+            try:
+                sealed[i] = CloudEventEnvelope.from_bytes(payload)
+            except ValueError:
+                # Not an envelope: published as it is (its ciphertext stays ciphertext),
+                # rather than holding up every copy behind it.
+                log.warning("an outbox payload with a ciphertext is not an envelope: sent as stored")
     if not sealed:
         return list(payloads)
     keys = await fetch_keys(conn, {e.subject for e in sealed.values()})

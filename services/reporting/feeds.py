@@ -15,7 +15,7 @@ Replay rebuilds projections without a publisher, so a rebuild never sends anythi
 
 The copies wait sealed (docs/adr/0020): each is the event's envelope with its personal
 fields sealed under the client's key, as in the event store. The relay reveals them just
-before the publish (:func:`runtime.sealing.reveal_payload`), so the partner reads them
+before the publish (:func:`runtime.sealing.reveal_payloads`), so the partner reads them
 and the outbox never holds them in plaintext. A client erased before the relay gets to
 its copy is sent ``[erased]``.
 """
