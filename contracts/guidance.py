@@ -61,15 +61,18 @@ class GuidanceCaseOpened(GuidanceClientEvent):
 
 
 class GuideAssigned(GuidanceClientEvent):
-    """A named guide (*nimetty palveluohjaaja*) now coordinates the client's process."""
+    """A named guide (*nimetty palveluohjaaja*) now coordinates the client's process.
+    v2: the override reason is personal data (free text about the client's case;
+    docs/adr/0020)."""
 
     event_type: ClassVar[str] = "GuideAssigned"
+    schema_version: ClassVar[int] = 2
 
     guide_person_id: str = Field(min_length=1, max_length=200)
     guide_role: str = Field(min_length=1, max_length=100, examples=["service_guide", "employment_advisor"])
     previous_guide_person_id: str | None = None
     assigned_on: date
-    over_limit_override_reason: str | None = Field(
+    over_limit_override_reason: Annotated[str | None, PersonalData()] = Field(
         default=None, max_length=500, description="A coordinator's reason for exceeding the caseload limit"
     )
 
@@ -96,7 +99,9 @@ class Measure(BaseModel):
 
     measure_id: str = Field(min_length=1, max_length=100)
     kind: str = Field(min_length=1, max_length=100, examples=["work_try_out"])
-    provider: str = Field(min_length=1, max_length=200)
+    provider: Annotated[str, PersonalData()] = Field(
+        min_length=1, max_length=200, description="Who provides it: personal data"
+    )
     start: date
     end: date | None = None
     status: MeasureStatus = MeasureStatus.PLANNED
@@ -109,9 +114,11 @@ class Measure(BaseModel):
 
 
 class PlanRevised(GuidanceClientEvent):
-    """A new revision of the (multi-sectoral) employment plan; earlier ones stay in the log."""
+    """A new revision of the (multi-sectoral) employment plan; earlier ones stay in the log.
+    v2: each measure's ``provider`` is personal data (docs/adr/0020)."""
 
     event_type: ClassVar[str] = "PlanRevised"
+    schema_version: ClassVar[int] = 2
 
     revision: int = Field(ge=1)
     revised_on: date
@@ -150,14 +157,18 @@ class ActivationPlan(BaseModel):
     months: int = Field(ge=1, le=60)
     days_per_week: int = Field(ge=1, le=7)
     hours_per_day: Decimal = Field(gt=0, le=24)
-    place: str = Field(min_length=1, max_length=200)
+    place: Annotated[str, PersonalData()] = Field(
+        min_length=1, max_length=200, description="Where the client works; personal data"
+    )
 
 
 class TransferredToSocialServices(GuidanceClientEvent):
     """Responsibility moves to the municipality's rehabilitative work activity
-    (*kuntouttava työtoiminta*); the centre's relationship may stay open."""
+    (*kuntouttava työtoiminta*); the centre's relationship may stay open. v2: the
+    activation plan's ``place`` is personal data (docs/adr/0020)."""
 
     event_type: ClassVar[str] = "TransferredToSocialServices"
+    schema_version: ClassVar[int] = 2
 
     transfer_id: str = Field(min_length=1, max_length=100)
     receiving_municipality: str = Field(min_length=1, max_length=100)
@@ -167,13 +178,15 @@ class TransferredToSocialServices(GuidanceClientEvent):
 
 
 class TransferAcknowledged(GuidanceClientEvent):
-    """The receiving social services accepted or declined the hand-over."""
+    """The receiving social services accepted or declined the hand-over. v2: ``reason``
+    is personal data (docs/adr/0020)."""
 
     event_type: ClassVar[str] = "TransferAcknowledged"
+    schema_version: ClassVar[int] = 2
 
     transfer_id: str = Field(min_length=1, max_length=100)
     accepted: bool
-    reason: str | None = Field(default=None, max_length=1000)
+    reason: Annotated[str | None, PersonalData()] = Field(default=None, max_length=1000)
     acknowledged_on: date
 
 

@@ -65,13 +65,15 @@ class ClientReferred(IntakeClientEvent):
     """A client was referred to the centre (*asiakkaaksi ohjautuminen*).
 
     v2: ``source`` is an enum with ``source_description`` beside it (v1 stored URA's
-    Finnish source code; see :mod:`contracts.upcasters`).
+    Finnish source code; see :mod:`contracts.upcasters`). v3: ``source_description`` and
+    ``need_based_reason`` are personal data (free text about the client; the reason is
+    about their functional capacity), sealed with the client's key (docs/adr/0020).
     """
 
     event_type: ClassVar[str] = "ClientReferred"
-    schema_version: ClassVar[int] = 2
+    schema_version: ClassVar[int] = 3
     source: ReferralSource
-    source_description: str | None = Field(
+    source_description: Annotated[str | None, PersonalData()] = Field(
         default=None,
         max_length=200,
         description="Required for source 'other': school, health care, a partner",
@@ -83,7 +85,7 @@ class ClientReferred(IntakeClientEvent):
     unemployment_months: int | None = Field(
         default=None, ge=0, le=600, description="Months of unemployment, if known"
     )
-    need_based_reason: str | None = Field(
+    need_based_reason: Annotated[str | None, PersonalData()] = Field(
         default=None,
         max_length=500,
         description="From 2025: why joint service is needed (limits of work or functional "
@@ -100,12 +102,14 @@ class ClientReferred(IntakeClientEvent):
 
 class DuplicateReferralReceived(IntakeClientEvent):
     """The same client was referred again while their intake case exists: recorded on
-    the existing case, which stays the only one."""
+    the existing case, which stays the only one. v2: ``source_description`` is personal
+    data (docs/adr/0020)."""
 
     event_type: ClassVar[str] = "DuplicateReferralReceived"
+    schema_version: ClassVar[int] = 2
 
     source: ReferralSource
-    source_description: str | None = Field(default=None, max_length=200)
+    source_description: Annotated[str | None, PersonalData()] = Field(default=None, max_length=200)
     referral_date: date
 
 
@@ -316,10 +320,11 @@ class AssessmentCompleted(IntakeClientEvent):
     """The service-needs assessment (*palvelutarvearvio*) is done and routes the client.
 
     From here on the guidance service owns the client relationship when the route is
-    into the centre.
+    into the centre. v2: ``destination`` is personal data (docs/adr/0020).
     """
 
     event_type: ClassVar[str] = "AssessmentCompleted"
+    schema_version: ClassVar[int] = 2
 
     assessed_on: date
     assessors: tuple[Assessor, ...] = Field(min_length=1, max_length=2)
@@ -330,8 +335,8 @@ class AssessmentCompleted(IntakeClientEvent):
     profile: ClientProfile | None = Field(default=None, description="None when routed elsewhere")
     ministry_segment: int | None = Field(default=None, ge=1, le=3)
     route: Route
-    destination: str | None = Field(
-        default=None, max_length=200, description="Where the client goes when not helped here"
+    destination: Annotated[str | None, PersonalData()] = Field(
+        default=None, max_length=200, description="Where the client goes when not helped here; personal data"
     )
     rule_set: str = Field(description="The rule set in force on the referral date")
     summary: Annotated[str, PersonalData()] = Field(default="", max_length=8000)

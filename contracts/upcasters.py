@@ -69,3 +69,28 @@ def client_referred_v1_to_v2(data: Data) -> Data:
     out["source"] = _V1_SOURCES[code.strip().upper()]
     out["source_description"] = description.strip() or None
     return out
+
+
+# --- fields newly marked personal (docs/adr/0020) ------------------------------------
+# Marking a field personal changes where sealing writes and reveal looks, so it is a new
+# schema version; the data itself is unchanged. An old event keeps its value as it was
+# stored: plaintext where it was written before the field was personal.
+
+_NEWLY_PERSONAL = {
+    "ClientReferred": 2,
+    "DuplicateReferralReceived": 1,
+    "AssessmentCompleted": 1,
+    "GuideAssigned": 1,
+    "PlanRevised": 1,
+    "TransferredToSocialServices": 1,
+    "TransferAcknowledged": 1,
+}
+
+
+def _same_data(data: Data) -> Data:
+    """The next version's data: the same fields, now marked personal."""
+    return dict(data)
+
+
+for _event_type, _version in _NEWLY_PERSONAL.items():
+    upcaster(_event_type, _version)(_same_data)

@@ -790,6 +790,11 @@ class DemoRun:
             owner, consents, assessed = None, 0, False
         else:
             self.report.already_present += 1
+            if receipt:
+                # The social worker's referral waits in the one intake queue: the advisor
+                # picks it (and so holds the intake task that lets them read the case
+                # before there is a consent), unless it was picked or assessed before.
+                await self.call("POST", f"{base}/queue/{client_id}/pick", advisor, ok=(200, 201, 409))
             case = (await self.call("GET", f"{base}/clients/{client_id}", advisor)).body
             owner, consents, assessed = case["owner"], len(case["consents"]), case["assessment"] is not None
             if receipt and not assessed:  # the social worker's referral was the new case

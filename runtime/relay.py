@@ -49,15 +49,16 @@ from nats.js.api import PubAck
 from nats.js.errors import NotFoundError
 
 from runtime.db import quote_ident
+from runtime.sealing import reveal_payloads
 
 log = logging.getLogger(__name__)
 
 _LEADER = "SELECT pg_try_advisory_xact_lock(hashtext('reitti.relay'), hashtext($1))"
 # An event's envelope is stored once, in ``events`` (docs/adr/0012), and looked up by its
 # unique event id for each claimed row (a join could scan the whole store); a row with a
-# payload of its own (a partner feed's copy) carries it.
+# payload of its own (a partner feed's copy) carries it, sealed (docs/adr/0020).
 _CLAIM = """
-SELECT o.outbox_id, o.event_id::text, o.subject,
+SELECT o.outbox_id, o.event_id::text, o.subject, o.payload IS NOT NULL AS own_payload,
        coalesce(o.payload, (SELECT convert_to(e.envelope::text, 'UTF8') FROM {s}.events e
                             WHERE e.event_id = o.event_id)) AS payload
 FROM {s}.outbox o
@@ -134,14 +135,23 @@ class OutboxRelay:
             rows = await conn.fetch(self._claim_sql, self._batch_size)
             if not rows:
                 return 0
+            payloads = [row["payload"] for row in rows]
+            own = [i for i, row in enumerate(rows) if row["own_payload"]]
+            if own:
+                # A partner's copy waits sealed; it is revealed only for its publish. (An
+                # event store's own envelopes are published as stored: sealed.)
+                for i, revealed in zip(
+                    own, await reveal_payloads(conn, [payloads[i] for i in own]), strict=True
+                ):
+                    payloads[i] = revealed
             futures = [
                 await self._js.publish_async(
                     row["subject"],
-                    row["payload"],
+                    payload,
                     stream=self._stream,
                     headers={"Nats-Msg-Id": row["event_id"]},
                 )
-                for row in rows
+                for row, payload in zip(rows, payloads, strict=True)
             ]
             # Any failed or missing ack raises here: the transaction rolls back and the
             # rows stay in the outbox for the next pass.

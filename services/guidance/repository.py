@@ -10,7 +10,9 @@ import asyncpg
 
 from contracts.guidance import HealthCheckDetailsRecorded
 from contracts.intake import ClientReferred, ConsentGiven, ConsentWithdrawn
+from runtime.erasure import fetch_keys
 from runtime.eventstore import EventStore
+from runtime.sealing import Sealer, binding
 from services.guidance.domain.case import GuidanceCase, fold
 from services.guidance.domain.guides import Guide
 
@@ -24,6 +26,8 @@ ON CONFLICT (client_id) DO NOTHING
 """
 _CLIENT = "SELECT * FROM guidance.client_directory WHERE client_id = $1"
 _FORGET_CLIENT = "DELETE FROM guidance.client_directory WHERE client_id = $1"
+#: the directory's columns that hold the client's personal data, sealed (docs/adr/0020)
+_DIRECTORY_SEALED = ("personal_identity_code", "first_name", "last_name")
 _ADD_GUIDE = """
 INSERT INTO guidance.guides (person_id, name, role, areas) VALUES ($1, $2, $3, $4)
 ON CONFLICT (person_id) DO UPDATE SET name = excluded.name, role = excluded.role, areas = excluded.areas
@@ -83,6 +87,10 @@ class ClientIdentity:
     municipality: str
 
 
+def _directory_aad(column: str, client_id: str) -> bytes:
+    return binding(f"guidance.client_directory.{column}", client_id)
+
+
 def _guide(row: asyncpg.Record) -> Guide:
     return Guide(row["person_id"], row["name"], row["role"], tuple(row["areas"]), row["active_cases"])
 
@@ -102,15 +110,18 @@ class GuidanceRepository:
         return fold(await self.store.load_events(client_id, conn=conn))
 
     async def remember_client(self, conn: asyncpg.Connection, event: ClientReferred) -> None:
-        await conn.execute(
-            _UPSERT_CLIENT,
-            event.stream_id,
-            event.client.personal_identity_code,
-            event.client.first_name,
-            event.client.last_name,
-            event.municipality,
-            event.referral_date,
-        )
+        """The client's names and identity code, sealed with their key (read now): the
+        directory never holds them in plaintext, and they read ``[erased]`` once the key
+        is deleted (docs/adr/0020)."""
+        client_id = event.stream_id
+        sealer = Sealer(await fetch_keys(conn, [client_id]))
+        values = {
+            "personal_identity_code": event.client.personal_identity_code,
+            "first_name": event.client.first_name,
+            "last_name": event.client.last_name,
+        }
+        sealed = [sealer.seal(client_id, values[c], _directory_aad(c, client_id)) for c in _DIRECTORY_SEALED]
+        await conn.execute(_UPSERT_CLIENT, client_id, *sealed, event.municipality, event.referral_date)
 
     async def forget_client(self, conn: asyncpg.Connection, client_id: str) -> None:
         """Erasure: the client's names and identity code leave the directory (ADR 11)."""
@@ -146,13 +157,11 @@ class GuidanceRepository:
         row = await conn.fetchrow(_CLIENT, client_id)
         if row is None:
             return None
-        return ClientIdentity(
-            row["client_id"],
-            row["personal_identity_code"],
-            row["first_name"],
-            row["last_name"],
-            row["municipality"],
+        sealer = Sealer(await fetch_keys(conn, [client_id]))
+        code, first, last = (
+            sealer.open(client_id, row[c], _directory_aad(c, client_id)) or "" for c in _DIRECTORY_SEALED
         )
+        return ClientIdentity(row["client_id"], code, first, last, row["municipality"])
 
     async def add_guide(
         self, conn: asyncpg.Connection, *, person_id: str, name: str, role: str, areas: list[str]

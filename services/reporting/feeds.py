@@ -13,6 +13,12 @@ client's personal data is erased, every organisation that may hold some of it is
 ``ClientDataErased`` (which carries none), to erase its copies too.
 
 Replay rebuilds projections without a publisher, so a rebuild never sends anything again.
+
+The copies wait sealed (docs/adr/0020): each is the event's envelope with its personal
+fields sealed under the client's key, as in the event store. The relay reveals them just
+before the publish (:func:`runtime.sealing.reveal_payloads`), so the partner reads them
+and the outbox never holds them in plaintext. A client erased before the relay gets to
+its copy is sent ``[erased]``.
 """
 
 from __future__ import annotations
@@ -36,6 +42,7 @@ from contracts.intake import AssessmentCompleted, ClientDataErased, ClientReferr
 from contracts.subjects import social_services
 from runtime.broker_access import feed_subject
 from runtime.db import quote_ident
+from runtime.erasure import fetch_keys, seal_in_place
 from services.disclosure.policy import Client, Crossing, Decision, Kind, decide
 from services.reporting.columns import columns_of
 from services.reporting.facts import CaseFacts
@@ -117,13 +124,17 @@ class FeedPublisher:
         """Queue, in one statement inside the consumer's transaction, a copy of each event
         for each partner that may see it, given its client's case after it (``facts``)."""
         messages: list[tuple[uuid.UUID, str, bytes]] = []
-        for event, envelope, facts in items:
-            sent = recipients(event, facts)
-            if not sent:
-                continue
+        sending = [
+            (event, envelope, sent) for event, envelope, facts in items if (sent := recipients(event, facts))
+        ]
+        keys = await fetch_keys(conn, {event.stream_id for event, _, _ in sending})
+        for event, envelope, sent in sending:
             # The partner gets the event readable: it cannot hold our clients' keys. What a
-            # partner received stays with the partner (docs/adr/0010, 0011).
-            payload = CloudEventEnvelope.wrap(event, source=envelope.source).to_bytes()
+            # partner received stays with the partner (docs/adr/0010, 0011). It waits here
+            # sealed; the relay reveals it (docs/adr/0020).
+            data = event.data()
+            seal_in_place(event, data, keys.get(event.stream_id))
+            payload = CloudEventEnvelope.wrap(event, source=envelope.source, data=data).to_bytes()
             messages.extend(
                 (
                     uuid.uuid5(event.event_id, org),

@@ -18,15 +18,31 @@ import asyncpg
 
 from contracts.base import ERASED, EventBase
 from contracts.envelope import CloudEventEnvelope
-from contracts.guidance import FinalAssessmentIssued, HealthCheckDetailsRecorded
+from contracts.guidance import (
+    FinalAssessmentIssued,
+    HealthCheckDetailsRecorded,
+    HealthCheckSummaryRecorded,
+    PlanRevised,
+    TransferredToSocialServices,
+)
 from contracts.intake import ClientDataErased, ClientReferred
 from runtime.db import Migration, apply_migrations, consumer_tracking_migrations, quote_ident
+from runtime.erasure import PREFIX
+from runtime.sealing import Sealer
 from services.reporting.access_report import AccessReport
 from services.reporting.audit import AuditTrail
 from services.reporting.columns import columns_of
 from services.reporting.facts import CaseFacts, ClientEvent, evolve
 from services.reporting.feeds import FeedPublisher
 from services.reporting.partitions import SteeringKey, municipal_view, steering_changes, te_view
+from services.reporting.sealed import (
+    CASE_FACTS,
+    SEALED_COLUMNS,
+    open_facts,
+    open_rows,
+    seal_facts,
+    sealer_for,
+)
 
 _COUNT_REFERRALS = """
 INSERT INTO {s}.referrals_by_source (year, municipality, source, referred)
@@ -206,6 +222,16 @@ class ReferralStatistics:
 CaseChange = tuple[CaseFacts | None, CaseFacts]
 
 
+#: the events whose personal text reporting keeps (sealed) in its tables
+_CARRY_PERSONAL_TEXT = (
+    PlanRevised,
+    HealthCheckSummaryRecorded,
+    HealthCheckDetailsRecorded,
+    FinalAssessmentIssued,
+    TransferredToSocialServices,
+)
+
+
 def _folded(event: EventBase) -> TypeGuard[ClientEvent]:
     """Whether ``event`` is folded into its client's case facts. The health check's
     details and the final assessment are a client's, but go around the case."""
@@ -253,13 +279,16 @@ class SidePartitions:
         """Apply ``events`` in order; for each, its client's case facts after it (None if
         it is not folded into a case)."""
         clients = sorted({e.stream_id for e in events if _folded(e)})
-        stored: dict[str, CaseFacts] = {}
+        loaded: list[Any] = []
         if clients:
             await conn.execute(self._sql["lock"], clients)
-            stored = {
-                r["client_id"]: CaseFacts.model_validate_json(r["facts"])
-                for r in await conn.fetch(self._sql["load"], clients)
-            }
+            loaded = await conn.fetch(self._sql["load"], clients)
+        # The keys of the clients with personal text stored or coming, read once for the
+        # batch: it is stored sealed and read back revealed (docs/adr/0020).
+        keyed = {e.stream_id for e in events if isinstance(e, _CARRY_PERSONAL_TEXT)}
+        keyed.update(r["client_id"] for r in loaded if PREFIX in r["facts"])
+        sealer = await sealer_for(conn, keyed)
+        stored = {r["client_id"]: open_facts(sealer, r["facts"]) for r in loaded}
         cases = dict(stored)
         after: list[CaseFacts | None] = []
         for event in events:
@@ -269,21 +298,23 @@ class SidePartitions:
             facts = evolve(cases.get(event.stream_id) or CaseFacts.new(event), event)
             cases[event.stream_id] = facts
             after.append(facts)
-        await self._write_apart(conn, events)
+        await self._write_apart(conn, events, sealer)
         changes = [(stored.get(c), cases[c]) for c in clients if cases[c] != stored.get(c)]
         if changes:
-            rows = [(new.client_id, new.municipality, new.model_dump_json()) for _, new in changes]
+            rows = [(new.client_id, new.municipality, seal_facts(sealer, new)) for _, new in changes]
             await self._insert(conn, "save", rows)
             await self._change_counts(conn, changes)
-            await self._cut_te_views(conn, changes)
-            await self._cut_municipal_views(conn, changes)
+            await self._cut_te_views(conn, changes, sealer)
+            await self._cut_municipal_views(conn, changes, sealer)
         return after
 
     async def _insert(self, conn: asyncpg.Connection, name: str, rows: Sequence[tuple[Any, ...]]) -> None:
         if rows:
             await conn.execute(self._sql[name], *columns_of(rows))
 
-    async def _write_apart(self, conn: asyncpg.Connection, events: Sequence[EventBase]) -> None:
+    async def _write_apart(
+        self, conn: asyncpg.Connection, events: Sequence[EventBase], sealer: Sealer
+    ) -> None:
         """The health check's details and the final assessments, and their erasure: the
         client's personal text outside the case facts goes too (ADR 11), in the rows stored
         before the batch and in those of the batch that came before the erasure."""
@@ -295,7 +326,17 @@ class SidePartitions:
         if erased_at:
             await conn.execute(self._sql["erase"], sorted(erased_at), ERASED)
         health_checks = [
-            (e.event_id, e.stream_id, e.municipality, e.checked_on, ERASED if erased(i, e) else e.details)
+            (
+                e.event_id,
+                e.stream_id,
+                e.municipality,
+                e.checked_on,
+                ERASED
+                if erased(i, e)
+                else sealer.seal(
+                    e.stream_id, e.details, SEALED_COLUMNS["health_checks"].aad({"event_id": e.event_id})
+                ),
+            )
             for i, e in enumerate(events)
             if isinstance(e, HealthCheckDetailsRecorded)
         ]
@@ -313,7 +354,13 @@ class SidePartitions:
                 e.final_assessment.work_ability_clarified,
                 e.final_assessment.competence_improved,
                 json.dumps(list(e.final_assessment.recommended_services)),
-                ERASED if erased(i, e) else e.final_assessment.text,
+                ERASED
+                if erased(i, e)
+                else sealer.seal(
+                    e.stream_id,
+                    e.final_assessment.text,
+                    SEALED_COLUMNS["te_final_assessments"].aad({"event_id": e.event_id}),
+                ),
             )
             for i, e in enumerate(events)
             if isinstance(e, FinalAssessmentIssued)
@@ -338,7 +385,9 @@ class SidePartitions:
     # A client's rows on a side are replaced when its cut changed: a withdrawal deletes
     # them, and a new consent brings them back from the case.
 
-    async def _cut_te_views(self, conn: asyncpg.Connection, changes: Sequence[CaseChange]) -> None:
+    async def _cut_te_views(
+        self, conn: asyncpg.Connection, changes: Sequence[CaseChange], sealer: Sealer
+    ) -> None:
         cut = [
             (after.client_id, te_view(after))
             for before, after in changes
@@ -349,10 +398,30 @@ class SidePartitions:
         await conn.execute(self._sql["clear_te"], [client for client, _ in cut])
         views = [view for _, view in cut if view is not None]
         await self._insert(conn, "te_clients", [v.client for v in views])
-        await self._insert(conn, "te_measures", [m for v in views for m in v.measures])
-        await self._insert(conn, "te_health_summaries", [h for v in views for h in v.health_summaries])
+        measures = SEALED_COLUMNS["te_measures"]
+        await self._insert(
+            conn,
+            "te_measures",
+            [
+                (c, m, kind, sealer.seal(c, provider, measures.aad({"client_id": c, "measure_id": m})), *rest)
+                for v in views
+                for c, m, kind, provider, *rest in v.measures
+            ],
+        )
+        summaries = SEALED_COLUMNS["te_health_summaries"]
+        await self._insert(
+            conn,
+            "te_health_summaries",
+            [
+                (c, n, on, found, sealer.seal(c, step, summaries.aad({"client_id": c, "n": n})))
+                for v in views
+                for c, n, on, found, step in v.health_summaries
+            ],
+        )
 
-    async def _cut_municipal_views(self, conn: asyncpg.Connection, changes: Sequence[CaseChange]) -> None:
+    async def _cut_municipal_views(
+        self, conn: asyncpg.Connection, changes: Sequence[CaseChange], sealer: Sealer
+    ) -> None:
         cut = [
             (after.client_id, municipal_view(after))
             for before, after in changes
@@ -362,7 +431,24 @@ class SidePartitions:
             return
         await conn.execute(self._sql["clear_municipal"], [client for client, _ in cut])
         await self._insert(conn, "municipal_clients", [c for _, v in cut for c in v.clients])
-        await self._insert(conn, "municipal_transfers", [t for _, v in cut for t in v.transfers])
+        transfers = SEALED_COLUMNS["municipal_transfers"]
+        await self._insert(
+            conn,
+            "municipal_transfers",
+            [
+                (
+                    *t[:8],
+                    sealer.seal(
+                        t[2],
+                        t[8],
+                        transfers.aad({"municipality": t[0], "client_id": t[2], "transfer_id": t[1]}),
+                    ),
+                    *t[9:],
+                )
+                for _, v in cut
+                for t in v.transfers
+            ],
+        )
 
 
 class ReportingProjection:
@@ -403,12 +489,31 @@ class ReportingProjection:
         await self.audit.append(conn, items, heads)
 
     async def snapshot(self, conn: asyncpg.Connection) -> dict[str, list[tuple[object, ...]]]:
-        """Every row of every table in the schema, ordered, without write times: two
-        reporting schemas hold the same projections when their snapshots are equal."""
+        """Every row of every table in the schema, ordered, without write times, the
+        sealed personal text revealed with the keys of now: two reporting schemas hold
+        the same projections when their snapshots are equal. (Each sealed column comes
+        after its row's key, so the order does not depend on a ciphertext.)"""
         out: dict[str, list[tuple[object, ...]]] = {}
         for table in [r[0] for r in await conn.fetch(_TABLES, self.schema)]:
             columns = [r[0] for r in await conn.fetch(_COLUMNS, self.schema, table, WRITE_TIME_COLUMNS)]
             listed = ", ".join(quote_ident(c) for c in columns)
             query = f"SELECT {listed} FROM {quote_ident(self.schema)}.{quote_ident(table)} ORDER BY {listed}"
-            out[table] = [tuple(r) for r in await conn.fetch(query)]
+            rows: list[Any] = await conn.fetch(query)
+            if table in SEALED_COLUMNS or f"{table}.facts" == CASE_FACTS:
+                sealer = await sealer_for(conn, [r["client_id"] for r in rows])
+                if table in SEALED_COLUMNS:
+                    rows = [[row[c] for c in columns] for row in open_rows(sealer, table, rows)]
+                else:
+                    # jsonb's own text of the revealed facts, as the column gives it
+                    revealed = [open_facts(sealer, r["facts"]).model_dump_json() for r in rows]
+                    texts = await conn.fetchval(
+                        "SELECT array(SELECT t::jsonb::text"
+                        " FROM unnest($1::text[]) WITH ORDINALITY AS u(t, n) ORDER BY n)",
+                        revealed,
+                    )
+                    rows = [
+                        [f if c == "facts" else r[c] for c in columns]
+                        for r, f in zip(rows, texts, strict=True)
+                    ]
+            out[table] = [tuple(r) for r in rows]
         return out

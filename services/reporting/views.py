@@ -1,7 +1,8 @@
 """Reads of the side views: the TE side's clients, each municipality's clients and
 transfers, the health partition. Each reads its own partition's tables only, so what a
 side sees is what the partition holds: the consent filter was applied when the rows
-were cut (:mod:`services.reporting.partitions`)."""
+were cut (:mod:`services.reporting.partitions`). Personal text is stored sealed and
+revealed here, with the clients' keys read for this call (docs/adr/0020)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import asyncpg
 from pydantic import BaseModel
 
 from runtime.db import quote_ident
+from services.reporting.sealed import open_rows, sealer_for
 
 _TE_CLIENTS = """
 SELECT client_id, municipality, referral_source, referral_date, route, profile, ministry_segment,
@@ -26,15 +28,15 @@ SELECT client_id, municipality, referral_source, referral_date, route, profile, 
 FROM {s}.te_clients WHERE client_id = $1
 """
 _TE_MEASURES = """
-SELECT measure_id, kind, provider, start_on, end_on, status FROM {s}.te_measures
+SELECT client_id, measure_id, kind, provider, start_on, end_on, status FROM {s}.te_measures
 WHERE client_id = $1 ORDER BY start_on, measure_id
 """
 _TE_HEALTH_SUMMARIES = """
-SELECT checked_on, work_restrictions_found, recommended_next_step FROM {s}.te_health_summaries
+SELECT client_id, n, checked_on, work_restrictions_found, recommended_next_step FROM {s}.te_health_summaries
 WHERE client_id = $1 ORDER BY n
 """
 _TE_FINAL_ASSESSMENTS = """
-SELECT event_id, closed_on, outcome, outside_labour_force_reason, services_continue,
+SELECT event_id, client_id, closed_on, outcome, outside_labour_force_reason, services_continue,
        follow_up_advisor_person_id, work_ability_clarified, competence_improved,
        recommended_services, assessment_text
 FROM {s}.te_final_assessments WHERE client_id = $1 ORDER BY closed_on, event_id
@@ -44,12 +46,13 @@ SELECT client_id, home_municipality, route, opened_on, closed_on, at_social_serv
 FROM {s}.municipal_clients WHERE municipality = $1 ORDER BY client_id
 """
 _MUNICIPAL_TRANSFERS = """
-SELECT transfer_id, client_id, transferred_on, plan_start, plan_months, days_per_week, hours_per_day,
+SELECT municipality, transfer_id, client_id, transferred_on, plan_start, plan_months, days_per_week,
+       hours_per_day,
        place, relationship_stays_open, acknowledged_on, accepted, returned_on
 FROM {s}.municipal_transfers WHERE municipality = $1 ORDER BY transferred_on, transfer_id
 """
 _HEALTH_CHECKS = """
-SELECT event_id, checked_on, details FROM {s}.health_checks WHERE client_id = $1
+SELECT event_id, client_id, checked_on, details FROM {s}.health_checks WHERE client_id = $1
 ORDER BY checked_on, event_id
 """
 
@@ -153,6 +156,13 @@ def _models(model: type[M], rows: list[Any]) -> list[M]:
     return [model.model_validate(dict(r)) for r in rows]
 
 
+async def _revealed(conn: asyncpg.Connection, table: str, rows: list[Any]) -> list[dict[str, object]]:
+    """``rows`` of ``table`` with the sealed column revealed, with keys read now."""
+    if not rows:
+        return []
+    return open_rows(await sealer_for(conn, [r["client_id"] for r in rows]), table, rows)
+
+
 class SideViews:
     def __init__(self, schema: str) -> None:
         s = quote_ident(schema)
@@ -170,20 +180,30 @@ class SideViews:
 
     async def te_client(self, conn: asyncpg.Connection, client_id: str) -> TeClientRecord:
         row = await conn.fetchrow(self._te_client, client_id)
+        measures = await _revealed(conn, "te_measures", await conn.fetch(self._te_measures, client_id))
+        health = await _revealed(conn, "te_health_summaries", await conn.fetch(self._te_health, client_id))
+        final = await _revealed(conn, "te_final_assessments", await conn.fetch(self._te_final, client_id))
         return TeClientRecord(
             client_id=client_id,
             client=TeClient.model_validate(dict(row)) if row is not None else None,
-            measures=_models(TeMeasure, await conn.fetch(self._te_measures, client_id)),
-            health_summaries=_models(TeHealthSummary, await conn.fetch(self._te_health, client_id)),
-            final_assessments=_models(TeFinalAssessment, await conn.fetch(self._te_final, client_id)),
+            measures=_models(TeMeasure, measures),
+            health_summaries=_models(TeHealthSummary, health),
+            final_assessments=_models(TeFinalAssessment, final),
         )
 
     async def municipality(self, conn: asyncpg.Connection, municipality: str) -> MunicipalRecord:
         return MunicipalRecord(
             municipality=municipality,
             clients=_models(MunicipalClient, await conn.fetch(self._municipal_clients, municipality)),
-            transfers=_models(MunicipalTransfer, await conn.fetch(self._municipal_transfers, municipality)),
+            transfers=_models(
+                MunicipalTransfer,
+                await _revealed(
+                    conn, "municipal_transfers", await conn.fetch(self._municipal_transfers, municipality)
+                ),
+            ),
         )
 
     async def health_checks(self, conn: asyncpg.Connection, client_id: str) -> list[HealthCheck]:
-        return _models(HealthCheck, await conn.fetch(self._health, client_id))
+        return _models(
+            HealthCheck, await _revealed(conn, "health_checks", await conn.fetch(self._health, client_id))
+        )

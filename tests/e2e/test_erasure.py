@@ -229,8 +229,11 @@ async def test_erased_personal_data_is_unreadable_in_every_store_stream_and_proj
         async with pool.acquire() as conn:
             vault = await erasure.vault_status(conn, client_id)
         assert vault is not None and vault["has_key"] and vault["relationship_closed_on"] == TODAY
-        # The projections hold the text while the key lives (so this search can find it).
-        assert found_in([DETAILS, FINAL_TEXT], await all_stored_text(pool, ("reporting",)))
+        # The projections hold the text sealed with the client's key (docs/adr/0020).
+        projections = await all_stored_text(pool, ("reporting",))
+        assert found_in(personal, projections) == []
+        assert erasure.PREFIX in projections["reporting.health_checks"]
+        assert erasure.PREFIX in projections["reporting.te_final_assessments"]
         # The TE-office's own feed carries the final assessment readable (for URA).
         te_feed = await eventually(
             lambda: stream_bytes(nats_client, settings, settings.feeds_stream), lambda b: code.encode() in b

@@ -117,12 +117,14 @@ def test_reitti_up_runs_three_healthy_services_on_embedded_servers_and_keeps_dat
             assert status == 200 and health["database"] == "ok" and health["broker"] == "ok"
             assert http("GET", f"{url}/openapi.json")[0] == 200
         advisor = token(tmp_path / "data", "employment_advisor")
-        steering = token(tmp_path / "data", "steering_group_member")
+        coordinator = token(
+            tmp_path / "data", "service_coordinator"
+        )  # exact figures: one client is hidden from the steering group
         status, _ = http(
             "POST", f"http://127.0.0.1:{p['intake']}/referrals", referral_request(), bearer=advisor
         )
         assert status == 201
-        assert referred_total(p["reporting"], 1, steering) == 1
+        assert referred_total(p["reporting"], 1, coordinator) == 1
         # The operator commands find the embedded servers through the data directory.
         listed = subprocess.run(
             [sys.executable, "-m", "runtime.cli", "dead-letters"],
@@ -151,8 +153,8 @@ def test_reitti_up_runs_three_healthy_services_on_embedded_servers_and_keeps_dat
     proc = start(tmp_path / "data", p)
     try:
         wait_for_lines(proc)
-        steering = token(tmp_path / "data", "steering_group_member")
-        assert referred_total(p["reporting"], 1, steering) == 1, "data survives a restart"
+        coordinator = token(tmp_path / "data", "service_coordinator")
+        assert referred_total(p["reporting"], 1, coordinator) == 1, "data survives a restart"
     finally:
         stop(proc)
     assert proc.returncode == 0

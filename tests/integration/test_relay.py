@@ -157,3 +157,65 @@ async def test_relay_killed_mid_batch_and_restarted_publishes_every_event_exactl
     ids = await stream_event_ids(js, settings)
     assert len(ids) == total, "JetStream de-duplication should absorb the re-published batch"
     assert sorted(ids) == sorted(appended)
+
+
+async def test_a_partners_copy_waits_sealed_and_is_revealed_only_for_its_publish(
+    pool, settings, nats_client
+) -> None:
+    """The feeds outbox holds a partner's copy sealed with the client's key; the relay
+    reveals it just before the publish (docs/adr/0020). A client erased while the copy
+    waited is sent [erased]: the copy could not be read any more."""
+    from datetime import date
+
+    from contracts.envelope import CloudEventEnvelope
+    from contracts.guidance import FinalAssessment, Outcome
+    from runtime import erasure
+    from runtime.db import apply_migrations, event_store_migrations
+    from services.reporting.feeds import FEEDS_SCHEMA, FeedPublisher
+    from tests.support.reporting_events import SOURCES, Story, give_keys
+
+    kept, erased = Story("Mikkeli"), Story("Mikkeli")
+    texts = {s.client_id: f"final words {s.client_id[-8:]}" for s in (kept, erased)}
+    events = [
+        s.final_assessment(
+            date(2010, 12, 1),
+            Outcome.EDUCATION,
+            FinalAssessment(text=texts[s.client_id], work_ability_clarified=True, competence_improved=True),
+        )
+        for s in (kept, erased)
+    ]
+    async with pool.acquire() as conn:
+        await apply_migrations(conn, FEEDS_SCHEMA, event_store_migrations())
+        await give_keys(conn, events)
+        async with conn.transaction():
+            await FeedPublisher(settings.namespace).queue(
+                conn, [(e, CloudEventEnvelope.wrap(e, source=SOURCES[e.producer]), None) for e in events]
+            )
+        waiting = b"\n".join(
+            bytes(r[0]) for r in await conn.fetch(f"SELECT payload FROM {FEEDS_SCHEMA}.outbox")
+        )
+        async with conn.transaction():
+            assert await erasure.delete_key(conn, erased.client_id, "lawful_request: test")
+    assert waiting.count(erasure.PREFIX.encode()) == 4, "the text and the identity code of each"
+    assert not any(t.encode() in waiting for t in texts.values()) and b"010190-123M" not in waiting
+
+    relay = OutboxRelay(pool, nats_client.jetstream(), schema=FEEDS_SCHEMA, stream=settings.feeds_stream)
+    assert await relay.drain() == 2
+    js = nats_client.jetstream()
+    sub = await js.subscribe(
+        f"{settings.namespace}.feeds.>",
+        stream=settings.feeds_stream,
+        ordered_consumer=True,
+        config=ConsumerConfig(deliver_policy=DeliverPolicy.ALL),
+    )
+    try:
+        published = {}
+        for _ in range(2):
+            envelope = CloudEventEnvelope.from_bytes((await sub.next_msg(timeout=5)).data)
+            published[envelope.subject] = envelope.data
+    finally:
+        await sub.unsubscribe()
+    assert published[kept.client_id]["final_assessment"]["text"] == texts[kept.client_id]
+    assert published[kept.client_id]["personal_identity_code"] == "010190-123M"
+    assert published[erased.client_id]["final_assessment"]["text"] == erasure.ERASED
+    assert published[erased.client_id]["personal_identity_code"] == erasure.ERASED

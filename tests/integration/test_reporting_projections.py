@@ -15,9 +15,11 @@ from contracts.base import EventBase
 from contracts.envelope import CloudEventEnvelope
 from contracts.guidance import ClientRelationshipClosed, FinalAssessment, Outcome, Phase
 from contracts.intake import ClientDataErased, ConsentGiven, ConsentScope, ReferralSource, Route
+from runtime import erasure
 from runtime.config import Settings
 from runtime.consumer import Applied, ExactlyOnceConsumer
 from runtime.db import apply_migrations, event_store_migrations, quote_ident
+from runtime.sealing import reveal_payloads
 from services.reporting.audit import ChainId
 from services.reporting.config import ReportingConfig
 from services.reporting.feeds import FeedPublisher
@@ -31,6 +33,7 @@ from tests.support.reporting_events import (
     Story,
     apply_all,
     at,
+    give_keys,
     interleaved,
     seed_year,
     slug,
@@ -118,8 +121,12 @@ async def test_the_health_check_details_are_in_the_health_partition_and_nowhere_
             )
         ]
         checks = await SideViews("reporting").health_checks(conn, story.client_id)
-    assert holding == ["health_checks"]
-    assert [c.details for c in checks] == [SECRET]
+        stored = await conn.fetchval(
+            "SELECT details FROM reporting.health_checks WHERE client_id = $1", story.client_id
+        )
+    assert holding == [], "no table holds them in plaintext: the health partition's copy is sealed"
+    assert stored.startswith(erasure.PREFIX)
+    assert [c.details for c in checks] == [SECRET], "the health partition's view reveals them"
 
 
 async def test_a_year_like_the_seeds_2010_gives_the_seeds_shares(settings, pool) -> None:
@@ -313,6 +320,7 @@ async def project_items(
     projection = ReportingProjection(schema, feeds=FeedPublisher(namespace, schema=feeds_schema))
     consumer = ExactlyOnceConsumer(pool=pool, js=None, settings=settings, projection=projection)
     async with pool.acquire() as conn:
+        await give_keys(conn, [event for _, event, _ in items])
         await projection.create(conn)
         await apply_migrations(conn, feeds_schema, event_store_migrations())
         for start in range(0, len(items), batch_size):
@@ -324,8 +332,15 @@ async def project_items(
         return (
             await projection.snapshot(conn),
             await projection.audit.heads(conn),
-            [tuple(r) for r in await conn.fetch(FEEDS_OUTBOX.format(s=quote_ident(feeds_schema)))],
+            await revealed_feeds(conn, feeds_schema),
         )
+
+
+async def revealed_feeds(conn: asyncpg.Connection, feeds_schema: str) -> list[tuple[object, ...]]:
+    """The feeds outbox's messages, as the relay would publish them: revealed."""
+    rows = await conn.fetch(FEEDS_OUTBOX.format(s=quote_ident(feeds_schema)))
+    payloads = await reveal_payloads(conn, [bytes(r["payload"]) for r in rows])
+    return [(r["event_id"], r["subject"], p) for r, p in zip(rows, payloads, strict=True)]
 
 
 async def test_a_batch_projects_exactly_what_its_events_do_one_at_a_time(settings, pool) -> None:

@@ -55,6 +55,7 @@ from contracts.intake import (
     SupportNeed,
 )
 from contracts.subjects import event_subject, organisation_slug
+from runtime import erasure
 from runtime.config import Settings
 from runtime.consumer import ExactlyOnceConsumer
 from services.reporting.projections import ReportingProjection
@@ -401,7 +402,9 @@ async def apply_all(
         pool=pool, js=None, settings=settings, projection=ReportingProjection(schema)
     )
     applied = 0
+    events = list(events)
     async with pool.acquire() as conn:
+        await give_keys(conn, events)
         seq = await conn.fetchval(f'SELECT coalesce(max(stream_seq), 0) FROM "{schema}".consumed_events')
         for event in events:
             seq += 1
@@ -410,6 +413,16 @@ async def apply_all(
             # apply_in answers True/False, or an Applied member where the consumer keeps stream order
             applied += result is True or getattr(result, "value", None) == "applied"
     return applied
+
+
+async def give_keys(conn: asyncpg.Connection, events: Iterable[EventBase]) -> None:
+    """A key in the vault for each client of ``events`` that has none, as intake's first
+    append makes it live: reporting seals their personal text with it (docs/adr/0020)."""
+    clients = sorted({e.stream_id for e in events if e.stream_id.startswith(erasure.CLIENT_STREAM_PREFIX)})
+    keys = await erasure.fetch_keys(conn, clients)
+    for client_id in clients:
+        if keys.get(client_id) is None:
+            await erasure.set_legal_hold(conn, client_id, False)
 
 
 def slug(municipality: str) -> str:

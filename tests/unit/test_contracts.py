@@ -36,11 +36,13 @@ def test_every_event_type_has_a_stable_name_version_and_producer() -> None:
 
 def test_personal_fields_are_marked_in_the_model_and_in_the_schema() -> None:
     assert personal_fields(ClientReferred) == [
+        "source_description",
+        "need_based_reason",
         "client.first_name",
         "client.last_name",
         "client.personal_identity_code",
     ]
-    schema = json.loads(render_schemas()["ClientReferred.v2.json"])
+    schema = json.loads(render_schemas()["ClientReferred.v3.json"])
     details = schema["$defs"]["ClientDetails"]["properties"]
     assert all(details[f]["x-personal-data"] for f in ("first_name", "last_name"))
     assert "x-personal-data" not in schema["properties"]["municipality"]
@@ -60,7 +62,7 @@ def test_the_envelope_round_trips_through_bytes_and_decodes_to_the_event() -> No
     assert again.specversion == "1.0"
     assert again.type == "ClientReferred"
     assert again.subject == event.stream_id
-    assert again.dataschema == "urn:reitti:contracts:ClientReferred:v2"
+    assert again.dataschema == "urn:reitti:contracts:ClientReferred:v3"
     assert decode_event(again) == event
 
 
@@ -134,14 +136,47 @@ def test_a_recorded_versions_personal_fields_never_change_and_old_versions_are_k
     from contracts.schema_export import PersonalFieldsChanged, personal_fields_manifest
 
     current = personal_fields_manifest({})
-    assert current["ClientReferred"]["2"] == [
+    assert current["ClientReferred"]["3"] == [
         "client.first_name",
         "client.last_name",
         "client.personal_identity_code",
+        "need_based_reason",
+        "source_description",
     ]
     assert personal_fields_manifest(current) == current
     older = {**current, "ClientReferred": {"1": ["client.name"], **current["ClientReferred"]}}
     assert personal_fields_manifest(older)["ClientReferred"]["1"] == ["client.name"]
-    tampered = {**current, "ClientReferred": {"2": ["client.first_name"]}}
-    with pytest.raises(PersonalFieldsChanged, match=r"ClientReferred v2.*make this v3"):
+    tampered = {**current, "ClientReferred": {"3": ["client.first_name"]}}
+    with pytest.raises(PersonalFieldsChanged, match=r"ClientReferred v3.*make this v4"):
         personal_fields_manifest(tampered)
+
+
+#: The free-text fields about a client that were not marked personal before v2/v3
+#: (docs/adr/0020): the type, the version that marks them, the personal path.
+NEWLY_PERSONAL = [
+    ("ClientReferred", 3, "need_based_reason"),
+    ("ClientReferred", 3, "source_description"),
+    ("DuplicateReferralReceived", 2, "source_description"),
+    ("AssessmentCompleted", 2, "destination"),
+    ("GuideAssigned", 2, "over_limit_override_reason"),
+    ("PlanRevised", 2, "measures.provider"),
+    ("TransferredToSocialServices", 2, "activation_plan.place"),
+    ("TransferAcknowledged", 2, "reason"),
+]
+
+
+@pytest.mark.parametrize(("event_type", "version", "path"), NEWLY_PERSONAL)
+def test_free_text_about_a_client_is_personal_from_a_new_version_with_a_pure_upcaster(
+    event_type: str, version: int, path: str
+) -> None:
+    from contracts.schema_export import recorded_personal_fields
+    from contracts.upcasters import UPCASTERS, upcast
+
+    cls = EVENT_TYPES[event_type]
+    assert cls.schema_version == version
+    assert path in personal_fields(cls)
+    recorded = recorded_personal_fields()[event_type]
+    assert path in recorded[str(version)] and path not in recorded[str(version - 1)]
+    data = {"some": "data", "nested": {"free": "text"}}
+    assert upcast(event_type, version - 1, data, target=version) == data
+    assert UPCASTERS[(event_type, version - 1)](data) is not data, "a copy: the stored data is not changed"
