@@ -290,7 +290,13 @@ def cmd_relay(args: argparse.Namespace) -> int:
         nc = await connect_nats(settings.nats_url, name=f"reitti-{args.service}-relay")
         try:
             await ensure_streams(nc.jetstream(), settings)
-            relay = OutboxRelay(pool, nc.jetstream(), schema=schema, stream=settings.events_stream)
+            relay = OutboxRelay(
+                pool,
+                nc.jetstream(),
+                schema=schema,
+                stream=settings.events_stream,
+                ack_timeout=settings.relay_ack_timeout,
+            )
             await relay.run(stop)
         finally:
             await nc.close()
