@@ -286,7 +286,9 @@ def cmd_relay(args: argparse.Namespace) -> int:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
-        pool = await create_pool(settings.database_url, max_size=3)
+        pool = await create_pool(
+            settings.database_url, max_size=3, application_name=f"reitti-relay-{args.service}"
+        )
         nc = await connect_nats(settings.nats_url, name=f"reitti-{args.service}-relay")
         try:
             await ensure_streams(nc.jetstream(), settings)

@@ -45,7 +45,7 @@ from contracts.upcasters import MissingUpcaster, NewerSchemaVersion
 from runtime import erasure, outages
 from runtime.config import Settings
 from runtime.db import quote_ident
-from runtime.heartbeat import heartbeat_interval, heartbeats
+from runtime.heartbeat import WaitingQueue, heartbeat_interval, heartbeats
 
 log = logging.getLogger(__name__)
 
@@ -229,7 +229,7 @@ class ExactlyOnceConsumer:
             f"greatest({s}.stream_positions.version, excluded.version)"
         )
         self.stats = ConsumerStats()
-        self._queue: asyncio.Queue[Delivery] = asyncio.Queue()
+        self._queue: WaitingQueue[Delivery] = WaitingQueue()
         self._worker: asyncio.Task[None] | None = None
         #: seconds between attempts while the database is unreachable (doubles, capped)
         self.outage_backoff = (0.1, 5.0)
@@ -377,7 +377,8 @@ class ExactlyOnceConsumer:
             while len(batch) < BATCH_SIZE and not self._queue.empty():
                 batch.append(self._queue.get_nowait())
             try:
-                async with heartbeats(batch, every=heartbeat_interval(self._settings.ack_wait)):
+                every = heartbeat_interval(self._settings.ack_wait)
+                async with heartbeats(lambda b=batch: [*b, *self._queue.waiting()], every=every):
                     await self.handle_batch(batch)
             except Exception:
                 # Not acked: JetStream redelivers them after ack_wait. The worker lives on.

@@ -9,14 +9,38 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Sequence
-from typing import Protocol
+from collections import deque
+from collections.abc import AsyncIterator, Callable, Iterable
+from typing import Protocol, TypeVar
 
 log = logging.getLogger(__name__)
 
 
+T = TypeVar("T")
+
+
 class InProgress(Protocol):
     async def in_progress(self) -> None: ...
+
+
+class WaitingQueue(asyncio.Queue[T]):
+    """An asyncio queue that can tell what waits in it: deliveries queued behind the
+    batch being applied need heartbeats as much as the batch itself."""
+
+    def _init(self, maxsize: int) -> None:
+        super()._init(maxsize)
+        self._waiting: deque[T] = deque()
+
+    def _put(self, item: T) -> None:
+        super()._put(item)
+        self._waiting.append(item)
+
+    def _get(self) -> T:
+        self._waiting.popleft()
+        return super()._get()
+
+    def waiting(self) -> list[T]:
+        return list(self._waiting)
 
 
 def heartbeat_interval(ack_wait: float) -> float:
@@ -25,14 +49,14 @@ def heartbeat_interval(ack_wait: float) -> float:
 
 
 @contextlib.asynccontextmanager
-async def heartbeats(deliveries: Sequence[InProgress], *, every: float) -> AsyncIterator[None]:
-    """While the block runs, send ``in_progress`` for each of ``deliveries`` every
+async def heartbeats(deliveries: Callable[[], Iterable[InProgress]], *, every: float) -> AsyncIterator[None]:
+    """While the block runs, send ``in_progress`` for each of ``deliveries()`` every
     ``every`` seconds (the first after ``every``: a quick block sends none)."""
 
     async def beat() -> None:
         while True:
             await asyncio.sleep(every)
-            for delivery in deliveries:
+            for delivery in deliveries():
                 try:
                     await delivery.in_progress()
                 except Exception as exc:  # the broker is away: JetStream redelivers, no harm

@@ -135,7 +135,8 @@ class ServiceHost:
         for subscription in self.subscriptions:
             with contextlib.suppress(Exception):
                 await subscription.stop()
-        await self.broker.stop()
+        with contextlib.suppress(Exception):  # a broker that is away must not stop the stop
+            await self.broker.stop()
         if self._nc is not None:
             with contextlib.suppress(Exception):
                 await self._nc.drain()
