@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -378,11 +379,16 @@ class ExactlyOnceConsumer:
                 batch.append(self._queue.get_nowait())
             try:
                 every = heartbeat_interval(self._settings.ack_wait)
-                async with heartbeats(lambda b=batch: [*b, *self._queue.waiting()], every=every):
+                async with heartbeats(functools.partial(self._held, batch), every=every):
                     await self.handle_batch(batch)
             except Exception:
                 # Not acked: JetStream redelivers them after ack_wait. The worker lives on.
                 log.exception("%s: a batch of %d could not be handled", self.name, len(batch))
+
+    def _held(self, batch: list[Delivery]) -> list[Delivery]:
+        """What this consumer holds unacknowledged: the batch and the deliveries queued
+        behind it (their heartbeats keep JetStream from redelivering them)."""
+        return [*batch, *self._queue.waiting()]
 
     async def handle_batch(self, msgs: list[Delivery]) -> None:
         """Apply a batch in one transaction, in order. If any event in it fails, fall back
