@@ -6,7 +6,8 @@ instead of counting a failure against the event (runtime/consumer.py), the relay
 so in its log (runtime/relay.py), and an API answers 503 with ``Retry-After`` instead of
 500 (runtime/http.py).
 
-Connection-class errors are outages: the socket failed or timed out, the server refused
+Connection-class errors are outages: the socket failed, timed out or found no route (an
+OSError about, say, a missing file is no outage), the server refused
 or dropped the connection (SQLSTATE class 08), is shutting down or starting (57P01-57P03),
 has no free connection slot (53300), or ended an idle session of ours (57P05, 25P03).
 asyncpg's ``InterfaceError`` is both kinds, so it is told apart by what it says: one
@@ -17,6 +18,9 @@ raised while handling an outage (its ``__cause__`` or ``__context__``) is an out
 """
 
 from __future__ import annotations
+
+import errno
+import socket
 
 import asyncpg
 import nats.errors
@@ -49,6 +53,16 @@ BROKER_OUTAGES: tuple[type[BaseException], ...] = (
 _CLOSED_CONNECTION = ("connection is closed", "connection was closed", "pool is closed", "pool is closing")
 
 
+#: the OSErrors that are about the network, by class or by errno
+_NETWORK_ERRORS: tuple[type[BaseException], ...] = (
+    ConnectionError,
+    TimeoutError,
+    socket.gaierror,
+    *BROKER_OUTAGES,
+)
+_NETWORK_ERRNOS = {errno.EHOSTUNREACH, errno.ENETUNREACH, errno.ENETDOWN, errno.EHOSTDOWN, errno.ETIMEDOUT}
+
+
 class BrokerUnavailable(ConnectionError):
     """A request needs the broker and the service is not connected to it."""
 
@@ -74,6 +88,8 @@ def _chain(exc: BaseException) -> list[BaseException]:
 
 
 def _is_outage_itself(exc: BaseException) -> bool:
+    if isinstance(exc, OSError) and not isinstance(exc, _NETWORK_ERRORS):
+        return exc.errno in _NETWORK_ERRNOS  # not, say, a missing file
     if isinstance(exc, DATABASE_OUTAGES + BROKER_OUTAGES):
         return True
     if isinstance(exc, asyncpg.InterfaceError):
