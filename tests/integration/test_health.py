@@ -10,6 +10,7 @@ import asyncpg
 import httpx
 import pytest
 
+from services.guidance.app import create_app as guidance_app
 from services.intake.app import create_app as intake_app
 from services.reporting.app import create_app as reporting_app
 from tests.integration.test_consumer import publish
@@ -60,20 +61,25 @@ async def test_healthz_is_degraded_while_the_outbox_does_not_drain_and_ok_after(
         assert "reasons" not in body
 
 
+@pytest.mark.parametrize(
+    ("create_app", "consumer", "schema"),
+    [(reporting_app, "reporting", "reporting"), (guidance_app, "guidance-intake", "guidance")],
+    ids=["reporting", "guidance (a filtered consumer)"],
+)
 async def test_healthz_is_degraded_while_a_consumer_falls_behind_and_ok_after(
-    settings, pool, nats_client
+    settings, pool, nats_client, create_app, consumer: str, schema: str
 ) -> None:
     settings = settings.with_(lag_limit=1.0)
     js = nats_client.jetstream()
-    async with running(reporting_app(settings)) as reporting:
-        assert (await health(reporting))[0] == 200
-        # Reporting's consumer cannot record what it applies: it stays behind.
-        async with holding(pool, "LOCK TABLE reporting.consumed_events IN EXCLUSIVE MODE"):
+    async with running(create_app(settings)) as service:
+        assert (await health(service))[0] == 200
+        # The consumer cannot record what it applies: it stays behind.
+        async with holding(pool, f"LOCK TABLE {schema}.consumed_events IN EXCLUSIVE MODE"):
             await publish(js, settings, client_referred("client-behind"))
-            _, body = await eventually(lambda: health(reporting), lambda h: h[0] == 503, within=30)
+            _, body = await eventually(lambda: health(service), lambda h: h[0] == 503, within=30)
             assert body["status"] == "degraded"
-            assert body["consumers"]["reporting"]["waiting"] == 1
-            assert any(reason.startswith("consumer reporting is behind") for reason in body["reasons"])
-        _, body = await eventually(lambda: health(reporting), lambda h: h[0] == 200, within=30)
+            assert body["consumers"][consumer]["waiting"] == 1
+            assert any(reason.startswith(f"consumer {consumer} is behind") for reason in body["reasons"])
+        _, body = await eventually(lambda: health(service), lambda h: h[0] == 200, within=30)
         assert body["status"] == "ok"
-        assert body["consumers"]["reporting"] == {"waiting": 0, "oldest_waiting_seconds": 0}
+        assert body["consumers"][consumer] == {"waiting": 0, "oldest_waiting_seconds": 0}
