@@ -64,6 +64,7 @@ async def test_a_consumer_whose_session_is_killed_mid_batch_applies_every_event_
     consumer_pool = await create_pool(settings.database_url, max_size=4, application_name=APPLICATION)
     try:
         async with consuming(settings, consumer_pool, js) as consumer:
+            consumer.outage_backoff = (0.05, 0.2)
             async with counts_locked(pool):
                 for event in events:
                     await publish(js, settings, event)
