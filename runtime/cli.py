@@ -319,11 +319,19 @@ def cmd_relay(args: argparse.Namespace) -> int:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
-        pool = await create_pool(settings.database_url, max_size=3)
+        pool = await create_pool(
+            settings.database_url, max_size=3, application_name=f"reitti-relay-{args.service}"
+        )
         nc = await connect_nats(settings.nats_url, name=f"reitti-{args.service}-relay")
         try:
             await ensure_streams(nc.jetstream(), settings)
-            relay = OutboxRelay(pool, nc.jetstream(), schema=schema, stream=settings.events_stream)
+            relay = OutboxRelay(
+                pool,
+                nc.jetstream(),
+                schema=schema,
+                stream=settings.events_stream,
+                ack_timeout=settings.relay_ack_timeout,
+            )
             await relay.run(stop)
         finally:
             await nc.close()

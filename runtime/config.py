@@ -52,8 +52,16 @@ class Settings:
     namespace: str = DEFAULT_NAMESPACE
     #: redeliveries before a message goes to the dead-letter stream
     max_deliver: int = 5
-    #: seconds JetStream waits for an ack before redelivering
-    ack_wait: float = 30.0
+    #: seconds JetStream waits for an ack before redelivering: short, so a crashed
+    #: consumer's deliveries come back soon; a live one sends progress heartbeats
+    #: (runtime/heartbeat.py, docs/adr/0016)
+    ack_wait: float = 5.0
+    #: seconds a relay waits for a batch's publish acks; its database session's timeouts,
+    #: and so how soon a frozen relay's turn passes to another, follow from it (ADR 0016)
+    relay_ack_timeout: float = 5.0
+    #: seconds an event may wait in an outbox, or for a consumer to apply it, before
+    #: ``GET /healthz`` reports the service degraded
+    lag_limit: float = 60.0
     #: JetStream de-duplication window (seconds) for Nats-Msg-Id
     duplicate_window: float = 24 * 3600.0
     #: JetStream replicas of the streams: 1 embedded, 3 in the compose cluster
@@ -85,6 +93,13 @@ class Settings:
             )
         if not self.reconcile_seconds >= 0:
             raise ConfigError("REITTI_RECONCILE_SECONDS must be 0 (off) or a number of seconds")
+        for name, value in (
+            ("REITTI_ACK_WAIT", self.ack_wait),
+            ("REITTI_RELAY_ACK_TIMEOUT", self.relay_ack_timeout),
+            ("REITTI_LAG_LIMIT", self.lag_limit),
+        ):
+            if not value > 0:
+                raise ConfigError(f"{name} must be a positive number of seconds")
 
     @property
     def nats_servers(self) -> list[str]:
@@ -123,7 +138,9 @@ class Settings:
             database_url=database_url,
             namespace=env.get("REITTI_NAMESPACE", DEFAULT_NAMESPACE),
             max_deliver=int(env.get("REITTI_MAX_DELIVER", "5")),
-            ack_wait=float(env.get("REITTI_ACK_WAIT", "30")),
+            ack_wait=_seconds(env, "REITTI_ACK_WAIT", 5.0),
+            relay_ack_timeout=_seconds(env, "REITTI_RELAY_ACK_TIMEOUT", 5.0),
+            lag_limit=_seconds(env, "REITTI_LAG_LIMIT", 60.0),
             stream_replicas=int(env.get("REITTI_STREAM_REPLICAS", "1")),
             municipalities=municipalities_from_env(env),
             jwt_public_key=_read_key(env.get("REITTI_JWT_PUBLIC_KEY")),

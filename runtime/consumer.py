@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -44,9 +45,10 @@ from contracts.envelope import CloudEventEnvelope
 from contracts.registry import UnknownEventType, decode_event
 from contracts.subjects import dead_letter_subject
 from contracts.upcasters import MissingUpcaster, NewerSchemaVersion
-from runtime import erasure
+from runtime import erasure, outages
 from runtime.config import Settings
 from runtime.db import quote_ident
+from runtime.heartbeat import WaitingQueue, heartbeat_interval, heartbeats
 
 log = logging.getLogger(__name__)
 
@@ -80,15 +82,9 @@ BATCH_SIZE = 200
 CONTENTION_RETRIES = 5
 
 #: The database is unreachable: not the event's fault, retried in place until it is back.
-OUTAGE_ERRORS: tuple[type[BaseException], ...] = (
-    ConnectionError,
-    TimeoutError,
-    asyncpg.PostgresConnectionError,
-    asyncpg.CannotConnectNowError,
-    asyncpg.TooManyConnectionsError,
-    asyncpg.AdminShutdownError,
-    asyncpg.ConnectionDoesNotExistError,
-)
+#: These classes, and the errors runtime/outages.py recognises by what they say (an
+#: ``InterfaceError`` about a closed connection): :func:`outage` tells them apart.
+OUTAGE_ERRORS: tuple[type[BaseException], ...] = (*outages.DATABASE_OUTAGES, asyncpg.InterfaceError)
 CONTENTION_ERRORS: tuple[type[BaseException], ...] = (
     asyncpg.SerializationError,
     asyncpg.DeadlockDetectedError,
@@ -247,7 +243,7 @@ class ExactlyOnceConsumer:
             f"greatest({s}.stream_positions.version, excluded.version)"
         )
         self.stats = ConsumerStats()
-        self._queue: asyncio.Queue[Delivery] = asyncio.Queue()
+        self._queue: WaitingQueue[Delivery] = WaitingQueue()
         self._worker: asyncio.Task[None] | None = None
         #: seconds between attempts while the database is unreachable (doubles, capped)
         self.outage_backoff = (0.1, 5.0)
@@ -398,10 +394,17 @@ class ExactlyOnceConsumer:
             while len(batch) < BATCH_SIZE and not self._queue.empty():
                 batch.append(self._queue.get_nowait())
             try:
-                await self.handle_batch(batch)
+                every = heartbeat_interval(self._settings.ack_wait)
+                async with heartbeats(functools.partial(self._held, batch), every=every):
+                    await self.handle_batch(batch)
             except Exception:
                 # Not acked: JetStream redelivers them after ack_wait. The worker lives on.
                 log.exception("%s: a batch of %d could not be handled", self.name, len(batch))
+
+    def _held(self, batch: list[Delivery]) -> list[Delivery]:
+        """What this consumer holds unacknowledged: the batch and the deliveries queued
+        behind it (their heartbeats keep JetStream from redelivering them)."""
+        return [*batch, *self._queue.waiting()]
 
     async def handle_batch(self, msgs: list[Delivery]) -> None:
         """Apply a batch in one transaction, in order. If any event in it fails, fall back
@@ -447,6 +450,7 @@ class ExactlyOnceConsumer:
                     await self.record_position(conn, max(seq for _, _, seq in items))
                     return results
             except OUTAGE_ERRORS as exc:
+                outage(exc)
                 self.stats.paused_on_outage += 1
                 log.warning(
                     "%s: database unavailable (%s); retrying in %.1fs", self.name, type(exc).__name__, delay
@@ -481,6 +485,7 @@ class ExactlyOnceConsumer:
             try:
                 return await keys_for(self._pool, [e for _, e in envelopes])
             except OUTAGE_ERRORS as exc:
+                outage(exc)
                 self.stats.paused_on_outage += 1
                 log.warning(
                     "%s: database unavailable (%s); retrying in %.1fs", self.name, type(exc).__name__, delay
@@ -554,6 +559,7 @@ class ExactlyOnceConsumer:
                     raise
                 await asyncio.sleep(0.01 * contention)
             except OUTAGE_ERRORS as exc:
+                outage(exc)
                 self.stats.paused_on_outage += 1
                 log.warning(
                     "%s: database unavailable (%s); retrying in %.1fs", self.name, type(exc).__name__, delay
@@ -611,6 +617,13 @@ class ExactlyOnceConsumer:
                 await conn.execute(
                     self._advance_sql, self.name, envelope.source, envelope.subject, envelope.streamversion
                 )
+
+
+def outage(exc: BaseException) -> None:
+    """Inside ``except OUTAGE_ERRORS``: re-raise ``exc`` unless it is an outage (an
+    ``InterfaceError`` about the call itself is the event's failure, not an outage)."""
+    if not outages.is_outage(exc):
+        raise exc
 
 
 def describe(exc: BaseException) -> str:

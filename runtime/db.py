@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
+from typing import Any
 
 import asyncpg
 
@@ -55,9 +56,64 @@ async def _release(conn: asyncpg.Connection) -> None:
         await conn.execute("ROLLBACK")
 
 
-async def create_pool(url: str, *, min_size: int = 1, max_size: int = 10) -> asyncpg.Pool:
-    pool = await asyncpg.create_pool(url, min_size=min_size, max_size=max_size, reset=_release)
-    assert pool is not None
+#: Bounded waits on the database (docs/adr/0016), so that a caller never hangs on an
+#: unreachable one: it gets a TimeoutError, which is an outage (runtime/outages.py: APIs
+#: answer 503, consumers pause). A new connection is made within CONNECT_TIMEOUT (asyncpg's
+#: own default is 60 s) in every pool.
+CONNECT_TIMEOUT = 3.0
+#: A service's pool (:data:`SERVICE_POOL`) also waits at most this long for a free
+#: connection and for one command.
+ACQUIRE_TIMEOUT = 5.0
+COMMAND_TIMEOUT = 30.0
+
+
+@dataclass(frozen=True)
+class PoolLimits:
+    """How long a pool's callers wait; None: as long as it takes."""
+
+    acquire_timeout: float | None = None
+    command_timeout: float | None = None
+
+
+#: the waits of a service process's pool: its API requests, consumers and relays
+SERVICE_POOL = PoolLimits(acquire_timeout=ACQUIRE_TIMEOUT, command_timeout=COMMAND_TIMEOUT)
+
+
+class _BoundedPool(asyncpg.Pool):  # type: ignore[misc]  # asyncpg has no type hints
+    """asyncpg's pool, whose ``acquire`` waits at most its ``acquire_timeout`` unless the
+    caller gives a timeout of its own."""
+
+    acquire_timeout: float | None = None
+
+    def acquire(self, *, timeout: float | None = None) -> Any:
+        return super().acquire(timeout=self.acquire_timeout if timeout is None else timeout)
+
+
+async def create_pool(
+    url: str,
+    *,
+    min_size: int = 1,
+    max_size: int = 10,
+    limits: PoolLimits = PoolLimits(),
+    application_name: str | None = None,
+) -> asyncpg.Pool:
+    """A pool on ``url``; ``application_name`` names its sessions in pg_stat_activity."""
+    pool = _BoundedPool(
+        url,
+        min_size=min_size,
+        max_size=max_size,
+        max_queries=50000,
+        max_inactive_connection_lifetime=300.0,
+        reset=_release,
+        loop=None,
+        connection_class=asyncpg.Connection,
+        record_class=asyncpg.Record,
+        timeout=CONNECT_TIMEOUT,
+        command_timeout=limits.command_timeout,
+        server_settings={"application_name": application_name} if application_name else None,
+    )
+    pool.acquire_timeout = limits.acquire_timeout
+    await pool
     return pool
 
 

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from uuid import uuid4
 
 import asyncpg
+import nats.errors
 from fastapi import Depends, FastAPI, Header, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -18,6 +19,7 @@ from runtime.access_log import AccessLog
 from runtime.auth import Unauthenticated
 from runtime.decision import Context
 from runtime.eventstore import ConcurrencyConflict
+from runtime.outages import broker_outage, is_outage
 
 Responses = dict[int | str, dict[str, Any]]
 
@@ -111,6 +113,47 @@ def install_error_handlers(
 
     for contention in (asyncpg.DeadlockDetectedError, asyncpg.SerializationError):
         app.add_exception_handler(contention, contended)
+    install_outage_handlers(app)
+
+
+#: seconds a client is asked to wait before retrying during an outage
+OUTAGE_RETRY_AFTER = 2
+
+
+def install_outage_handlers(app: FastAPI) -> None:
+    """The database or broker is unreachable (runtime/outages.py): 503 with
+    ``Retry-After``, as a problem document; nothing was written. Any other unexpected
+    error is a 500 problem document (and is logged by the server), never a bare 500.
+
+    The waits that make the answer quick are bounded where they happen: the pool's
+    connect, acquire and command timeouts (runtime/db.py), and the broker checked before
+    a request that needs it (``ServiceHost.require_broker``)."""
+
+    async def unavailable(_: Request, exc: Exception) -> JSONResponse:
+        if not is_outage(exc):
+            raise exc
+        return outage_problem(exc)
+
+    async def internal(_: Request, exc: Exception) -> JSONResponse:
+        if is_outage(exc):
+            return outage_problem(exc)
+        return problem(500, "internal error", "the request failed unexpectedly; it has been logged")
+
+    for kind in (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, nats.errors.Error):
+        app.add_exception_handler(kind, unavailable)
+    app.add_exception_handler(Exception, internal)
+
+
+def outage_problem(exc: BaseException) -> JSONResponse:
+    what = "broker" if broker_outage(exc) else "database"
+    response = problem(
+        503,
+        "service unavailable",
+        f"the {what} cannot be reached right now; nothing was changed, retry shortly",
+        retryable=True,
+    )
+    response.headers["Retry-After"] = str(OUTAGE_RETRY_AFTER)
+    return response
 
 
 def install_forbidden(app: FastAPI, kinds: tuple[type[Exception], ...]) -> None:

@@ -19,6 +19,19 @@ the stream's version primary key, so a stream's events enter the outbox in versi
 order and leave in it. (A transaction-level lock cannot outlive a dropped connection,
 as a session lock held on a long-lived connection could.)
 
+A frozen or cut-off relay cannot keep the turn (docs/adr/0016). Each batch's transaction
+sets, for itself only, ``statement_timeout`` to the relay's ack timeout *T* and
+``idle_in_transaction_session_timeout`` to 2*T*. A live relay is never idle in its
+transaction for longer than *T* (the publishing and its acks are bounded by *T*), so only
+a relay that stopped (SIGSTOP, a stalled VM, a partition) trips it: PostgreSQL ends that
+session, which releases the lock and the claimed rows. A holder that timeouts cannot reach
+(its backend blocked writing to a frozen client) is ended by a waiting relay: one whose
+turn has been taken for longer than 4*T* asks PostgreSQL which backend holds the lock and
+terminates it if that backend's transaction is older than 4*T*, which no live batch is.
+A holder that wakes up afterwards loses nothing and doubles nothing: its session is gone,
+so its ``DELETE`` fails and its rows, still in the outbox, are published again by the
+new holder; JetStream de-duplicates them by ``Nats-Msg-Id`` and consumers by event id.
+
 Waking: an append in this process signals the relay (:class:`OutboxSignal`); appends by
 other processes are found by a short idle poll. No NOTIFY: PostgreSQL serialises
 committing transactions that sent one, which halved append throughput here.
@@ -49,11 +62,27 @@ from nats.js.api import PubAck
 from nats.js.errors import NotFoundError
 
 from runtime.db import quote_ident
+from runtime.outages import is_outage
 from runtime.sealing import reveal_payloads
 
 log = logging.getLogger(__name__)
 
-_LEADER = "SELECT pg_try_advisory_xact_lock(hashtext('reitti.relay'), hashtext($1))"
+# The turn, with this transaction's own timeouts (set_config(..., true) is SET LOCAL).
+_LEADER = """
+SELECT set_config('statement_timeout', $2, true),
+       set_config('idle_in_transaction_session_timeout', $3, true),
+       pg_try_advisory_xact_lock(hashtext('reitti.relay'), hashtext($1)) AS leader
+"""
+# A two-key advisory lock shows in pg_locks as classid/objid (the keys as oid), objsubid 2.
+_END_STUCK_HOLDER = """
+SELECT a.pid, extract(epoch FROM clock_timestamp() - a.xact_start)::float8 AS held,
+       pg_terminate_backend(a.pid) AS ended
+FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 2
+  AND l.classid = hashtext('reitti.relay')::oid AND l.objid = hashtext($1)::oid
+  AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+  AND a.pid <> pg_backend_pid() AND clock_timestamp() - a.xact_start > make_interval(secs => $2)
+"""
 # An event's envelope is stored once, in ``events`` (docs/adr/0012), and looked up by its
 # unique event id for each claimed row (a join could scan the whole store); a row with a
 # payload of its own (a partner feed's copy) carries it, sealed (docs/adr/0020).
@@ -73,6 +102,13 @@ def restored_msg_id(event_id: str, lost_seq: int) -> str:
     """The ``Nats-Msg-Id`` of an event published again after its copy at ``lost_seq`` was
     lost while JetStream still remembered its id; the event id is what precedes the colon."""
     return f"{event_id}:{lost_seq}"
+
+
+# The first row by id is the oldest but for a late commit: close enough, and one index probe.
+_OLDEST = """
+SELECT extract(epoch FROM clock_timestamp() - created_at)::float8
+FROM {s}.outbox ORDER BY outbox_id LIMIT 1
+"""
 
 
 class OutboxSignal:
@@ -111,7 +147,7 @@ class OutboxRelay:
         stream: str,
         batch_size: int = 500,
         idle_poll: float = 0.2,
-        ack_timeout: float = 10.0,
+        ack_timeout: float = 5.0,
         signal: OutboxSignal | None = None,
     ) -> None:
         self._pool = pool
@@ -124,14 +160,27 @@ class OutboxRelay:
         s = quote_ident(schema)
         self._claim_sql = _CLAIM.format(s=s)
         self._release_sql = _RELEASE.format(s=s)
+        self._oldest_sql = _OLDEST.format(s=s)
         self._signal = signal or OutboxSignal()
         self.stats = RelayStats()
+        ms = round(ack_timeout * 1000)
+        self._statement_timeout, self._idle_timeout = str(ms), str(2 * ms)
+        #: a holder's transaction older than this is stuck: no live batch lasts so long
+        self.stuck_after = 4 * ack_timeout
+        self._waiting_since: float | None = None
+
+    @property
+    def schema(self) -> str:
+        return self._schema
 
     async def publish_batch(self) -> int:
         """Publish up to one batch of outbox rows; return how many left the outbox."""
         async with self._pool.acquire() as conn, conn.transaction():
-            if not await conn.fetchval(_LEADER, self._schema):
+            turn = await conn.fetchrow(_LEADER, self._schema, self._statement_timeout, self._idle_timeout)
+            if not turn["leader"]:
+                await self._end_stuck_holder(conn)
                 return 0  # another relay is publishing this store's outbox right now
+            self._waiting_since = None
             rows = await conn.fetch(self._claim_sql, self._batch_size)
             if not rows:
                 return 0
@@ -144,27 +193,18 @@ class OutboxRelay:
                     own, await reveal_payloads(conn, [payloads[i] for i in own]), strict=True
                 ):
                     payloads[i] = revealed
-            futures = [
-                await self._js.publish_async(
-                    row["subject"],
-                    payload,
-                    stream=self._stream,
-                    headers={"Nats-Msg-Id": row["event_id"]},
-                )
-                for row, payload in zip(rows, payloads, strict=True)
-            ]
             # Any failed or missing ack raises here: the transaction rolls back and the
             # rows stay in the outbox for the next pass.
-            acks = await asyncio.wait_for(asyncio.gather(*futures), timeout=self._ack_timeout)
-            for row, ack in zip(rows, acks, strict=True):
+            acks = await asyncio.wait_for(self._publish(rows, payloads), timeout=self._ack_timeout)
+            for row, payload, ack in zip(rows, payloads, acks, strict=True):
                 if ack.duplicate:
-                    await self._restore_if_lost(row, ack)
+                    await self._restore_if_lost(row, payload, ack)
             await conn.execute(self._release_sql, [row["outbox_id"] for row in rows])
         self.stats.published += len(rows)
         self.stats.batches += 1
         return len(rows)
 
-    async def _restore_if_lost(self, row: asyncpg.Record, ack: PubAck) -> None:
+    async def _restore_if_lost(self, row: asyncpg.Record, payload: bytes, ack: PubAck) -> None:
         """A duplicate ack: the message is normally in the stream already (a relay that
         stopped between its publish and its delete). If the sequence it names holds no
         message, the copy was lost: publish it again under a derived id, following each
@@ -178,7 +218,7 @@ class OutboxRelay:
                 pass
             again = await self._js.publish(
                 row["subject"],
-                row["payload"],
+                payload,
                 stream=self._stream,
                 timeout=self._ack_timeout,
                 headers={"Nats-Msg-Id": restored_msg_id(row["event_id"], seq)},
@@ -193,6 +233,41 @@ class OutboxRelay:
                 return
             seq = again.seq
         raise RuntimeError(f"event {row['event_id']}: every copy JetStream remembers is lost")
+
+    async def _publish(self, rows: list[asyncpg.Record], payloads: list[bytes]) -> list[PubAck]:
+        futures = [
+            await self._js.publish_async(
+                row["subject"], payload, stream=self._stream, headers={"Nats-Msg-Id": row["event_id"]}
+            )
+            for row, payload in zip(rows, payloads, strict=True)
+        ]
+        return list(await asyncio.gather(*futures))
+
+    async def _end_stuck_holder(self, conn: asyncpg.Connection) -> None:
+        """The turn is taken. Once it has been taken for ``stuck_after`` as seen from here,
+        end a holder whose transaction is older than that (and look again only after
+        another ``stuck_after``): see the module's docstring."""
+        now = asyncio.get_running_loop().time()
+        if self._waiting_since is None:
+            self._waiting_since = now
+            return
+        if now - self._waiting_since < self.stuck_after:
+            return
+        self._waiting_since = now
+        for row in await conn.fetch(_END_STUCK_HOLDER, self._schema, self.stuck_after):
+            log.warning(
+                "relay %s: the relay holding the turn (backend %d) has been in one batch for %.0fs; "
+                "ended it: %s",
+                self._schema,
+                row["pid"],
+                row["held"],
+                row["ended"],
+            )
+
+    async def oldest_waiting(self) -> float:
+        """Seconds the oldest row has waited in the outbox (0 when it is empty)."""
+        age = await self._pool.fetchval(self._oldest_sql)
+        return float(age or 0.0)
 
     async def drain(self) -> int:
         """Publish until the outbox is empty; return how many were published."""
@@ -212,7 +287,8 @@ class OutboxRelay:
                 published = await self.publish_batch()
             except Exception as exc:
                 # Nothing is lost: the rows stay in the outbox. Back off and retry.
-                log.warning("relay %s: publish failed, will retry: %s", self._schema, type(exc).__name__)
+                what = "database or broker unavailable" if is_outage(exc) else "publish failed"
+                log.warning("relay %s: %s, will retry: %s", self._schema, what, type(exc).__name__)
                 await _sleep_or_stop(stop, 1.0)
                 continue
             if published:

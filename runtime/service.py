@@ -21,15 +21,27 @@ from nats.js import JetStreamContext
 
 from runtime.auth import TokenVerifier
 from runtime.config import ConfigError, Settings
-from runtime.db import Migration, apply_migrations, create_pool, wait_for_database
+from runtime.db import (
+    CONNECT_TIMEOUT,
+    SERVICE_POOL,
+    Migration,
+    apply_migrations,
+    create_pool,
+    wait_for_database,
+)
 from runtime.erasure import KEYS_SCHEMA, key_vault_migrations
+from runtime.health import HealthReport, consumer_lag, outbox_delay
 from runtime.http import problem
+from runtime.outages import BrokerUnavailable
 from runtime.relay import OutboxRelay, OutboxSignal
 from runtime.request_limits import BodyLimits, RequestLimits
 from runtime.streams import connect_nats, ensure_streams
 from runtime.subscribers import DurableSubscription
 
 log = logging.getLogger(__name__)
+
+#: seconds each health probe may take (the database, the broker, each outbox, each consumer)
+HEALTH_TIMEOUT = 1.0
 
 BackgroundTask = Callable[["ServiceHost", asyncio.Event], Awaitable[None]]
 
@@ -54,6 +66,8 @@ class ServiceHost:
     _nc: NatsClient | None = None
     _stop: asyncio.Event = field(default_factory=asyncio.Event)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    #: this process's relays by schema (registered by :func:`relay_task`), for health
+    relays: dict[str, OutboxRelay] = field(default_factory=dict)
 
     @property
     def pool(self) -> asyncpg.Pool:
@@ -71,15 +85,30 @@ class ServiceHost:
     def js(self) -> JetStreamContext:
         return self.nats.jetstream()
 
+    def require_broker(self) -> JetStreamContext:
+        """JetStream, for a request that needs the broker now: :class:`BrokerUnavailable`
+        (an API answers 503) at once while the connection is down, instead of a request
+        that waits for a reconnect."""
+        if self._nc is None or not self._nc.is_connected:
+            raise BrokerUnavailable("the broker connection is down")
+        return self.js
+
     async def start(self) -> None:
         await wait_for_database(self.settings.database_url)
-        self._pool = await create_pool(self.settings.database_url)
-        async with self._pool.acquire() as conn:
+        # Migrations may run long: on a connection of their own, without the pool's
+        # command timeout.
+        conn = await asyncpg.connect(self.settings.database_url, timeout=CONNECT_TIMEOUT)
+        try:
             await apply_migrations(conn, self.schema, self.migrations)
             for schema, migrations in self.other_schemas.items():
                 await apply_migrations(conn, schema, migrations)
             # Every service reads (and writers create) clients' keys (docs/adr/0011).
             await apply_migrations(conn, KEYS_SCHEMA, key_vault_migrations())
+        finally:
+            await conn.close()
+        self._pool = await create_pool(
+            self.settings.database_url, limits=SERVICE_POOL, application_name=f"reitti-{self.name}"
+        )
         self._nc = await connect_nats(self.settings.nats_url, name=f"reitti-{self.name}")
         await ensure_streams(self.js, self.settings)
         for hook in self.on_connected:
@@ -109,7 +138,8 @@ class ServiceHost:
         for subscription in self.subscriptions:
             with contextlib.suppress(Exception):
                 await subscription.stop()
-        await self.broker.stop()
+        with contextlib.suppress(Exception):  # a broker that is away must not stop the stop
+            await self.broker.stop()
         if self._nc is not None:
             with contextlib.suppress(Exception):
                 await self._nc.drain()
@@ -117,20 +147,27 @@ class ServiceHost:
             await self._pool.close()
 
     async def health(self) -> dict[str, Any]:
-        checks: dict[str, str] = {}
+        """Reachable broker and database, outboxes that drain, consumers that keep up:
+        "ok"; else "unhealthy" (unreachable) or "degraded", with the reasons."""
+        report = HealthReport(self.name, lag_limit=self.settings.lag_limit)
         try:
-            async with self.pool.acquire(timeout=2) as conn:
-                await conn.fetchval("SELECT 1", timeout=2)
-            checks["database"] = "ok"
+            async with self.pool.acquire(timeout=HEALTH_TIMEOUT) as conn:
+                await conn.fetchval("SELECT 1", timeout=HEALTH_TIMEOUT)
+            report.reachable("database")
+            for schema, relay in self.relays.items():
+                await outbox_delay(report, schema, relay, within=HEALTH_TIMEOUT)
         except Exception as exc:
-            checks["database"] = f"unreachable: {type(exc).__name__}"
+            report.unreachable("database", exc)
         try:
-            await asyncio.wait_for(self.js.stream_info(self.settings.events_stream), timeout=2)
-            checks["broker"] = "ok"
+            if self._nc is None or not self._nc.is_connected:
+                raise BrokerUnavailable("not connected")
+            await asyncio.wait_for(self.js.stream_info(self.settings.events_stream), timeout=HEALTH_TIMEOUT)
+            report.reachable("broker")
+            for subscription in self.subscriptions:
+                await consumer_lag(report, self.js, self.settings, subscription, within=HEALTH_TIMEOUT)
         except Exception as exc:
-            checks["broker"] = f"unreachable: {type(exc).__name__}"
-        healthy = all(v == "ok" for v in checks.values())
-        return {"service": self.name, "status": "ok" if healthy else "unhealthy", **checks}
+            report.unreachable("broker", exc)
+        return report.as_dict()
 
 
 def service_app(
@@ -177,7 +214,14 @@ def service_app(
 
     app.add_middleware(RequestLimits, verifier=lambda: app.state.verifier, limits=limits, refuse=refuse)
 
-    @app.get("/healthz", tags=["operations"], summary="Broker and database reachable?")
+    @app.get(
+        "/healthz",
+        tags=["operations"],
+        summary="Broker and database reachable, outboxes draining, consumers keeping up?",
+        description="200 with status ok; else 503 with status unhealthy (broker or database "
+        "unreachable) or degraded (an outbox or consumer lags past REITTI_LAG_LIMIT), and the "
+        "reasons.",
+    )
     async def healthz(request: Request) -> JSONResponse:
         report = await host.health()
         return JSONResponse(report, status_code=200 if report["status"] == "ok" else 503)
@@ -194,7 +238,15 @@ def relay_task(
 
     async def relay(host: ServiceHost, stop: asyncio.Event) -> None:
         target = stream(host.settings) if stream else host.settings.events_stream
-        relay = OutboxRelay(host.pool, host.js, schema=schema, stream=target, signal=signal)
+        relay = OutboxRelay(
+            host.pool,
+            host.js,
+            schema=schema,
+            stream=target,
+            signal=signal,
+            ack_timeout=host.settings.relay_ack_timeout,
+        )
+        host.relays[schema] = relay
         await relay.run(stop)
 
     return relay

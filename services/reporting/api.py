@@ -456,6 +456,7 @@ def router() -> APIRouter:
         may_read(actor, Kind.AUDIT)
         projection: ReportingProjection = request.app.state.projection
         host = request.app.state.host
+        js = host.require_broker()  # the export reads the log: a 503 now, not a broken stream later
         async with host.pool.acquire() as conn:
             entries = await projection.audit.entries(
                 conn, from_seq=from_seq, to_seq=to_seq, since=since, until=until
@@ -465,7 +466,7 @@ def router() -> APIRouter:
         await access_log(request).record(actor, streams, what="audit export", purpose=why)
 
         async def lines() -> AsyncIterator[bytes]:
-            async for line in export_lines(host.js, host.settings, entries):
+            async for line in export_lines(js, host.settings, entries):
                 yield line
 
         return StreamingResponse(lines(), media_type=JSON_LINES)
