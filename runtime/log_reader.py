@@ -127,6 +127,11 @@ class LogReader:
                 if records:
                     yield records
                 if complete and advanced:
+                    # A short batch: if the rest of the range was deleted, say so now
+                    # rather than after a fetch that waits for nothing.
+                    short = len(records) < self._batch and self.next_seq <= self.until_seq
+                    if short and await self._rest_is_gone():
+                        self._skip_to(self.until_seq + 1)
                     continue
                 # Nothing came, or a message in the range was not delivered: start again
                 # from the first sequence not handed on, with a new consumer.
