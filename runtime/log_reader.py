@@ -83,6 +83,7 @@ class LogReader:
         batch: int = 500,
         patience: float = PATIENCE,
         fetch_timeout: float = FETCH_TIMEOUT,
+        pending_msgs_limit: int | None = None,
     ) -> None:
         if batch < 1:
             raise ValueError("batch must be at least 1")
@@ -94,6 +95,8 @@ class LogReader:
         self._batch = batch
         self._patience = patience
         self._fetch_timeout = fetch_timeout
+        #: the client's buffer: far above one fetch, so nothing is dropped for want of room
+        self._pending_msgs_limit = pending_msgs_limit or max(4 * batch, 10_000)
         #: the first sequence not yet handed on (or known deleted)
         self.next_seq = after_seq + 1
         self.counts = ReadCounts()
@@ -224,9 +227,8 @@ class LogReader:
             num_replicas=1,
         )
         await self._js.add_consumer(self.stream, config)
-        # The pending limit is far above one fetch: nothing is ever dropped client-side.
         sub = await self._js.pull_subscribe_bind(
-            name, stream=self.stream, pending_msgs_limit=max(4 * self._batch, 10_000)
+            name, stream=self.stream, pending_msgs_limit=self._pending_msgs_limit
         )
         return name, sub
 

@@ -14,7 +14,9 @@ import time
 import asyncpg
 import pytest
 
+from contracts.subjects import events_wildcard
 from runtime.config import Settings
+from runtime.log_reader import LogReader
 from runtime.replay import ReplayIncomplete, ReplayReport, rebuild_and_switch
 from runtime.streams import connect_nats, ensure_streams
 from services.reporting.projections import MIGRATIONS, ReportingProjection
@@ -77,6 +79,34 @@ async def test_a_stream_with_deleted_messages_replays_and_counts_them_as_deleted
     assert (report.events, report.applied, report.invalid) == (len(kept), len(kept), 0)
     assert (report.deleted, report.duplicates) == (len(deleted), 0)
     assert report.events + report.deleted == report.last_seq == published[-1][1]
+
+
+async def test_the_read_notices_messages_dropped_in_the_client_and_reads_them_again(
+    settings, nats_client
+) -> None:
+    js = nats_client.jetstream()
+    subject = f"{settings.namespace}.events.test.centre.mikkeli.Raw"
+    acks = [await js.publish_async(subject, b"x" * 200) for _ in range(1_000)]
+    await asyncio.gather(*acks)
+    deleted = {1, 500, 501, 1_000}
+    for seq in deleted:
+        assert await js.delete_msg(settings.events_stream, seq)
+    # A client buffer of 100 for fetches of 500: nats-py drops what does not fit.
+    reader = LogReader(
+        js,
+        stream=settings.events_stream,
+        subject=events_wildcard(settings.namespace),
+        after_seq=0,
+        until_seq=1_000,
+        batch=500,
+        fetch_timeout=0.5,
+        pending_msgs_limit=100,
+    )
+    read = [seq for batch in [b async for b in reader.batches()] for seq, _ in batch]
+
+    assert read == [seq for seq in range(1, 1_001) if seq not in deleted]
+    assert (reader.counts.read, reader.counts.deleted) == (996, 4)
+    assert reader.counts.resumed > 0, "messages were dropped, noticed, and read again"
 
 
 @pytest.mark.slow
