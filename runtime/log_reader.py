@@ -161,6 +161,27 @@ class LogReader:
         finally:
             await self._close(name, sub)
 
+    async def read_ahead(self) -> AsyncGenerator[list[Record], None]:
+        """As :meth:`batches`, with the next batch fetched while the caller works on this
+        one. At most one batch waits, so the read stays bounded."""
+        batches = self.batches()
+        ahead: asyncio.Future[list[Record]] | None = None
+        try:
+            ahead = asyncio.ensure_future(anext(batches))
+            while True:
+                try:
+                    records = await ahead
+                except StopAsyncIteration:
+                    ahead = None
+                    return
+                ahead = asyncio.ensure_future(anext(batches))
+                yield records
+        finally:
+            if ahead is not None and not ahead.done():
+                ahead.cancel()
+                await asyncio.wait({ahead})  # its end, without raising its cancellation
+            await batches.aclose()
+
     async def _fetch(self, sub: JetStreamContext.PullSubscription) -> tuple[list[Record], int, bool]:
         """One bounded fetch, checked sequence by sequence: the records in order from
         ``next_seq``; the first sequence after them that is not known absent from the

@@ -187,7 +187,7 @@ async def replay_range(
         )
 
     try:
-        async with contextlib.aclosing(reader.batches()) as batches:
+        async with contextlib.aclosing(reader.read_ahead()) as batches:
             async for records in batches:
                 await flush(records)
                 if progress is not None:
