@@ -2,11 +2,12 @@
 (architecture decision 12, ADR 0014).
 
 The read is a pull consumer of its own (ephemeral, in memory, no acks), fetched in
-bounded batches: the server sends a batch only when the reader
-asks for one, and the reader asks only when the caller has taken the previous one. A
-slow caller therefore slows the read down; nothing piles up in the client, and nothing
-can be dropped for want of room (nats-py's push subscriptions drop messages past their
-pending limit, and the ordered consumer does not notice).
+bounded batches: the server sends a batch only when the reader asks for one, and the
+reader asks only when the caller has taken the previous one (:meth:`LogReader.read_ahead`
+keeps one more fetched). A slow caller therefore slows the read down; nothing piles up in
+the client, so nothing is dropped for want of room (nats-py's push subscriptions drop
+messages past their pending limit, and the ordered consumer did not notice). Were a
+message lost anyway, the check below would notice.
 
 Completeness is checked at every sequence, not assumed. The reader expects stream
 sequence ``after_seq + 1``, then each next one. When a message comes with a higher
