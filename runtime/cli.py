@@ -120,6 +120,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     replay = sub.add_parser("replay", help="rebuild a projection from the start of the log")
     replay.add_argument("service", choices=("reporting",))
+    replay.add_argument(
+        "--patience",
+        type=float,
+        default=180.0,
+        help="seconds to wait for a broker that makes no progress before failing (180)",
+    )
 
     expire = sub.add_parser(
         "erase-expired",
@@ -368,13 +374,14 @@ def cmd_asyncapi(args: argparse.Namespace) -> int:
 
 def cmd_replay(args: argparse.Namespace) -> int:
     """Rebuild every reporting projection (referral counts, side partitions, audit log)
-    into a fresh schema and switch over once it has caught up."""
+    into a fresh schema and switch over once it has caught up and proven complete; exits
+    1, with the live projections untouched, if it cannot prove that."""
     import time
 
     from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
     from runtime.db import create_pool
-    from runtime.replay import rebuild_and_switch
+    from runtime.replay import ReplayIncomplete, ReplayReport, rebuild_and_switch
     from runtime.streams import connect_nats
     from services.reporting.projections import MIGRATIONS, ReportingProjection
 
@@ -387,16 +394,24 @@ def cmd_replay(args: argparse.Namespace) -> int:
             with Progress(
                 TextColumn("replaying reporting"),
                 BarColumn(),
-                TextColumn("{task.completed}/{task.total} events"),
+                TextColumn("{task.completed}/{task.total} sequences"),
+                TextColumn("{task.fields[counts]}"),
                 TextColumn("{task.fields[rate]}"),
                 TimeRemainingColumn(),
             ) as bar:
-                task = bar.add_task("replay", total=None, rate="")
+                task = bar.add_task("replay", total=None, rate="", counts="")
                 started = time.perf_counter()
 
-                def progress(done: int, total: int) -> None:
-                    rate = done / max(time.perf_counter() - started, 1e-6)
-                    bar.update(task, completed=done, total=total, rate=f"{rate:,.0f} events/s")
+                def progress(done: ReplayReport, until: int) -> None:
+                    covered = done.events + done.deleted
+                    rate = done.events / max(time.perf_counter() - started, 1e-6)
+                    bar.update(
+                        task,
+                        completed=covered,
+                        total=until - done.first_seq + 1,
+                        counts=done.counts(),
+                        rate=f"{rate:,.0f} events/s",
+                    )
 
                 report = await rebuild_and_switch(
                     pool,
@@ -406,17 +421,23 @@ def cmd_replay(args: argparse.Namespace) -> int:
                     migrations=MIGRATIONS,
                     projection=ReportingProjection,
                     progress=progress,
+                    patience=args.patience,
                 )
             print(
                 f"replayed {report.events} events ({report.invalid} invalid, skipped) "
                 f"in {report.seconds:.2f}s: {report.events_per_second:,.0f} events/s; "
+                f"{report.counts()} of sequences {report.first_seq}..{report.last_seq}; "
                 "switched over to the rebuilt projections"
             )
         finally:
             await nc.close()
             await pool.close()
 
-    asyncio.run(run())
+    try:
+        asyncio.run(run())
+    except ReplayIncomplete as exc:
+        print(f"reitti replay: {exc}; the live projections are unchanged", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -1,22 +1,31 @@
 """Replay: rebuild a projection from the start of the log into a fresh schema, then
-switch over to it only when it has caught up.
+switch over to it only when it has caught up, and only when it is complete (architecture
+decision 12, ADR 0014).
 
-The read uses nats-py's ordered consumer directly, not FastStream: it is an ephemeral,
-flow-controlled push consumer with no acks (about 75,000 messages/s measured here), and
-events are applied in batches of a few hundred per transaction, where a FastStream
-subscriber would cost an ack and a transaction per message.
+The read is :class:`runtime.log_reader.LogReader`: a pull consumer of its own, fetched in
+bounded batches, so a slow apply slows the read and nothing is dropped; every stream
+sequence of the range is either handed on or proven absent from the stream, and a broker
+that stalls is resumed from the first sequence not yet applied. Events are applied a
+batch per transaction through the same exactly-once path as the live consumer; a
+FastStream subscriber would cost an ack and a transaction per message.
+
+A replay proves, before it switches, that ``read + deleted`` covers every sequence of the
+range and that every event read was applied, counted invalid, or was a duplicate of one
+applied (the same event in the log twice). Anything else raises
+:class:`ReplayIncomplete`; the live projections are then left as they were and the
+partial rebuild is dropped (it holds personal data that erasure does not reach).
 """
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import asyncpg
-from nats.errors import TimeoutError as NatsTimeout
 from nats.js import JetStreamContext
-from nats.js.api import ConsumerConfig, DeliverPolicy
 
 from contracts.base import EventBase
 from contracts.envelope import CloudEventEnvelope
@@ -31,21 +40,63 @@ from runtime.consumer import (
     read_envelope,
 )
 from runtime.db import Migration, apply_migrations, quote_ident
-
-Progress = Callable[[int, int], None]
+from runtime.log_reader import PATIENCE, IncompleteRead, LogReader
 
 
 @dataclass(frozen=True)
 class ReplayReport:
+    """What a replay did. ``events`` were read from the log; each was ``applied``,
+    ``invalid`` (skipped: it does not satisfy its contract, and the live consumer
+    dead-letters it) or a ``duplicate`` (an event already applied, in the log again);
+    ``deleted`` sequences of the range are no longer in the stream. ``resumed`` counts
+    the new consumers a stalled read needed."""
+
     events: int
     applied: int
     invalid: int
     seconds: float
     last_seq: int
+    deleted: int = 0
+    duplicates: int = 0
+    resumed: int = 0
+    first_seq: int = 1
+
+    @property
+    def read(self) -> int:
+        return self.events
 
     @property
     def events_per_second(self) -> float:
         return self.events / self.seconds if self.seconds > 0 else 0.0
+
+    def counts(self) -> str:
+        """The operator's line of counts."""
+        return (
+            f"{self.events} read, {self.applied} applied, {self.invalid} invalid, "
+            f"{self.duplicates} duplicate, {self.deleted} deleted"
+        )
+
+    def __add__(self, other: ReplayReport) -> ReplayReport:
+        """This range followed by ``other`` (the next one)."""
+        return ReplayReport(
+            events=self.events + other.events,
+            applied=self.applied + other.applied,
+            invalid=self.invalid + other.invalid,
+            seconds=self.seconds + other.seconds,
+            last_seq=max(self.last_seq, other.last_seq),
+            deleted=self.deleted + other.deleted,
+            duplicates=self.duplicates + other.duplicates,
+            resumed=self.resumed + other.resumed,
+            first_seq=min(self.first_seq, other.first_seq),
+        )
+
+
+#: Called after each batch with the counts so far and the range's last sequence.
+Progress = Callable[[ReplayReport, int], None]
+
+
+class ReplayIncomplete(RuntimeError):
+    """The replay could not prove it applied the whole range: nothing was switched over."""
 
 
 async def last_sequence(js: JetStreamContext, settings: Settings) -> int:
@@ -63,76 +114,101 @@ async def replay_range(
     until_seq: int,
     batch_size: int = 500,
     progress: Progress | None = None,
+    patience: float = PATIENCE,
 ) -> ReplayReport:
     """Apply events with ``after_seq < seq <= until_seq`` through ``consumer``'s
-    exactly-once path, ``batch_size`` per transaction. Invalid events are skipped (the
-    live consumer dead-letters them, so neither path applies them)."""
+    exactly-once path, a fetched batch (at most ``batch_size``) per transaction. Invalid
+    events are skipped (the live consumer dead-letters them, so neither path applies
+    them). Raises :class:`ReplayIncomplete` unless every sequence of the range was
+    applied, invalid, a duplicate or deleted; a broker that makes no progress for
+    ``patience`` seconds counts as a shortfall."""
     started = time.perf_counter()
     if until_seq <= after_seq:
-        return ReplayReport(0, 0, 0, 0.0, until_seq)
-    config = ConsumerConfig(deliver_policy=DeliverPolicy.BY_START_SEQUENCE, opt_start_seq=after_seq + 1)
-    sub = await js.subscribe(
-        events_wildcard(settings.namespace),
+        return ReplayReport(0, 0, 0, 0.0, until_seq, first_seq=after_seq + 1)
+    reader = LogReader(
+        js,
         stream=settings.events_stream,
-        ordered_consumer=True,
-        config=config,
-        pending_msgs_limit=50_000,
+        subject=events_wildcard(settings.namespace),
+        after_seq=after_seq,
+        until_seq=until_seq,
+        batch=batch_size,
+        patience=patience,
     )
-    seen = applied = invalid = 0
-    pending: list[tuple[CloudEventEnvelope, int]] = []
-    batch: list[tuple[CloudEventEnvelope, EventBase, int]] = []
+    applied = invalid = duplicates = 0
 
-    async def apply_all(conn: asyncpg.Connection) -> None:
-        nonlocal applied, invalid
+    async def apply_all(conn: asyncpg.Connection, pending: list[tuple[CloudEventEnvelope, int]]) -> None:
+        nonlocal applied, invalid, duplicates
         # The clients' keys are read for this batch only: an erased client reads as erased.
         # A projection that reads no personal data gets none.
         keys = await keys_for(conn, [e for e, _ in pending]) if consumer.reads_personal_data else {}
+        batch: list[tuple[CloudEventEnvelope, EventBase, int]] = []
         for envelope, seq in pending:
             try:
                 batch.append((envelope, decode_delivery(envelope, keys), seq))
             except InvalidEvent:
                 invalid += 1
         if batch:
-            applied += await consumer.apply_replayed(conn, batch)
-        await consumer.record_position(conn, pending[-1][1])
+            done = await consumer.apply_replayed(conn, batch)
+            applied += done
+            duplicates += len(batch) - done
 
-    async def flush() -> None:
-        if not pending:
-            return
-        if isinstance(conn_or_pool, asyncpg.Connection):
-            async with conn_or_pool.transaction():
-                await apply_all(conn_or_pool)
-        else:
-            async with conn_or_pool.acquire() as conn, conn.transaction():
-                await apply_all(conn)
-        batch.clear()
-        pending.clear()
-
-    try:
-        seq = after_seq
-        while seq < until_seq:
+    async def flush(records: list[tuple[int, bytes]]) -> None:
+        nonlocal invalid
+        pending: list[tuple[CloudEventEnvelope, int]] = []
+        for seq, data in records:
             try:
-                msg = await sub.next_msg(timeout=10)
-            except NatsTimeout:
-                break  # the messages up to until_seq were deleted from the stream
-            seq = int(msg.metadata.sequence.stream)
-            if seq > until_seq:
-                break
-            seen += 1
-            try:
-                pending.append((read_envelope(msg.data), seq))
+                pending.append((read_envelope(data), seq))
             except InvalidEvent:
                 invalid += 1
-            if len(pending) >= batch_size:
-                await flush()
+
+        async def in_transaction(conn: asyncpg.Connection) -> None:
+            if pending:
+                await apply_all(conn, pending)
+            await consumer.record_position(conn, records[-1][0])
+
+        if isinstance(conn_or_pool, asyncpg.Connection):
+            async with conn_or_pool.transaction():
+                await in_transaction(conn_or_pool)
+        else:
+            async with conn_or_pool.acquire() as conn, conn.transaction():
+                await in_transaction(conn)
+
+    def report() -> ReplayReport:
+        return ReplayReport(
+            events=reader.counts.read,
+            applied=applied,
+            invalid=invalid,
+            seconds=time.perf_counter() - started,
+            last_seq=until_seq,
+            deleted=reader.counts.deleted,
+            duplicates=duplicates,
+            resumed=reader.counts.resumed,
+            first_seq=after_seq + 1,
+        )
+
+    try:
+        async with contextlib.aclosing(reader.read_ahead()) as batches:
+            async for records in batches:
+                await flush(records)
                 if progress is not None:
-                    progress(seq - after_seq, until_seq - after_seq)
-        await flush()
-        if progress is not None:
-            progress(until_seq - after_seq, until_seq - after_seq)
-    finally:
-        await sub.unsubscribe()
-    return ReplayReport(seen, applied, invalid, time.perf_counter() - started, until_seq)
+                    progress(report(), until_seq)
+    except IncompleteRead as exc:
+        raise ReplayIncomplete(f"replay incomplete, nothing switched over: {exc}") from exc
+    done = report()
+    check_complete(done, after_seq=after_seq, until_seq=until_seq)
+    return done
+
+
+def check_complete(report: ReplayReport, *, after_seq: int, until_seq: int) -> None:
+    """The proof that a range was replayed whole: every sequence read or deleted, and
+    every event read applied, invalid or a duplicate. :class:`ReplayIncomplete` if not."""
+    expected = until_seq - after_seq
+    handled = report.applied + report.invalid + report.duplicates
+    if report.events + report.deleted != expected or handled != report.events:
+        raise ReplayIncomplete(
+            f"replay incomplete, nothing switched over: sequences {after_seq + 1}..{until_seq} "
+            f"are {expected}, but {report.counts()}"
+        )
 
 
 async def rebuild(
@@ -145,24 +221,37 @@ async def rebuild(
     projection: Callable[[str], Projection],
     batch_size: int = 500,
     progress: Progress | None = None,
+    patience: float = PATIENCE,
 ) -> ReplayReport:
-    """Build ``projection`` from the start of the log into a fresh ``target_schema``."""
+    """Build ``projection`` from the start of the log into a fresh ``target_schema``.
+    Raises :class:`ReplayIncomplete` (and drops ``target_schema``) unless it is complete."""
     q = quote_ident(target_schema)
     async with pool.acquire() as conn:
         await conn.execute(f"DROP SCHEMA IF EXISTS {q} CASCADE")
         await apply_migrations(conn, target_schema, migrations)
     consumer = ExactlyOnceConsumer(pool=pool, js=js, settings=settings, projection=projection(target_schema))
-    until = await last_sequence(js, settings)
-    return await replay_range(
-        js,
-        settings,
-        consumer,
-        pool,
-        after_seq=0,
-        until_seq=until,
-        batch_size=batch_size,
-        progress=progress,
-    )
+    try:
+        until = await last_sequence(js, settings)
+        return await replay_range(
+            js,
+            settings,
+            consumer,
+            pool,
+            after_seq=0,
+            until_seq=until,
+            batch_size=batch_size,
+            progress=progress,
+            patience=patience,
+        )
+    except BaseException:
+        await _drop(pool, q)
+        raise
+
+
+async def _drop(pool: asyncpg.Pool, quoted_schema: str) -> None:
+    """Drop a partial rebuild: it is no projection of anything, and holds personal data."""
+    async with pool.acquire() as conn:
+        await conn.execute(f"DROP SCHEMA IF EXISTS {quoted_schema} CASCADE")
 
 
 async def rebuild_and_switch(
@@ -174,6 +263,7 @@ async def rebuild_and_switch(
     migrations: Sequence[Migration],
     projection: Callable[[str], Projection],
     progress: Progress | None = None,
+    patience: float = PATIENCE,
 ) -> ReplayReport:
     """Rebuild into ``<live>_rebuild``, then switch it in, without losing a live event.
 
@@ -183,6 +273,11 @@ async def rebuild_and_switch(
     transaction. A live transaction that was waiting then either resolves its statement
     against the new schema or fails (its table is gone), is NAKed and redelivered, and
     the event-id check makes it a no-op if the rebuild already applied it.
+
+    Both the rebuild and the catch-up must prove themselves complete
+    (:func:`replay_range`); if either cannot, :class:`ReplayIncomplete` is raised, the
+    switch's transaction rolls back, the live schema stays as it was, and the rebuild is
+    dropped.
     """
     target = f"{live_schema}_rebuild"
     report = await rebuild(
@@ -193,23 +288,24 @@ async def rebuild_and_switch(
         migrations=migrations,
         projection=projection,
         progress=progress,
+        patience=patience,
     )
     live, new = quote_ident(live_schema), quote_ident(target)
     retired = quote_ident(f"{live_schema}_retired")
     consumer = ExactlyOnceConsumer(pool=pool, js=js, settings=settings, projection=projection(target))
     started = time.perf_counter()
-    async with pool.acquire() as conn, conn.transaction():
-        await conn.execute(f"LOCK TABLE {live}.consumed_events IN ACCESS EXCLUSIVE MODE")
-        until = await last_sequence(js, settings)
-        tail = await replay_range(js, settings, consumer, conn, after_seq=report.last_seq, until_seq=until)
-        await conn.execute(f"DROP SCHEMA IF EXISTS {retired} CASCADE")
-        await conn.execute(f"ALTER SCHEMA {live} RENAME TO {retired}")
-        await conn.execute(f"ALTER SCHEMA {new} RENAME TO {live}")
-        await conn.execute(f"DROP SCHEMA {retired} CASCADE")
-    return ReplayReport(
-        events=report.events + tail.events,
-        applied=report.applied + tail.applied,
-        invalid=report.invalid + tail.invalid,
-        seconds=report.seconds + (time.perf_counter() - started),
-        last_seq=tail.last_seq if tail.events else report.last_seq,
-    )
+    try:
+        async with pool.acquire() as conn, conn.transaction():
+            await conn.execute(f"LOCK TABLE {live}.consumed_events IN ACCESS EXCLUSIVE MODE")
+            until = await last_sequence(js, settings)
+            tail = await replay_range(
+                js, settings, consumer, conn, after_seq=report.last_seq, until_seq=until, patience=patience
+            )
+            await conn.execute(f"DROP SCHEMA IF EXISTS {retired} CASCADE")
+            await conn.execute(f"ALTER SCHEMA {live} RENAME TO {retired}")
+            await conn.execute(f"ALTER SCHEMA {new} RENAME TO {live}")
+            await conn.execute(f"DROP SCHEMA {retired} CASCADE")
+    except BaseException:
+        await _drop(pool, new)
+        raise
+    return dataclasses.replace(report + tail, seconds=report.seconds + time.perf_counter() - started)
