@@ -693,7 +693,13 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
         finally:
             await conn.close()
 
-    report = asyncio.run(run())
+    from runtime.log_reader import IncompleteRead
+
+    try:
+        report = asyncio.run(run())
+    except IncompleteRead as exc:
+        print(f"reitti audit-verify: the log could not be read completely: {exc}", file=sys.stderr)
+        return 1
     against = args.file or "the events in JetStream"
     if report.ok:
         print(
@@ -745,7 +751,13 @@ def cmd_audit_export(args: argparse.Namespace) -> int:
             await nc.close()
         return written
 
-    written = asyncio.run(run())
+    from runtime.log_reader import IncompleteRead
+
+    try:
+        written = asyncio.run(run())
+    except IncompleteRead as exc:
+        print(f"reitti audit-export: the log could not be read completely: {exc}", file=sys.stderr)
+        return 1
     print(f"exported {written} events", file=sys.stderr)
     return 0
 

@@ -22,9 +22,7 @@ from typing import Any
 from uuid import UUID
 
 import asyncpg
-from nats.errors import TimeoutError as NatsTimeout
 from nats.js import JetStreamContext
-from nats.js.api import ConsumerConfig, DeliverPolicy
 from pydantic import BaseModel, ValidationError
 
 from contracts.base import EventBase
@@ -33,6 +31,7 @@ from contracts.subjects import events_wildcard
 from runtime.config import Settings
 from runtime.consumer import InvalidEvent, parse_delivery
 from runtime.db import quote_ident
+from runtime.log_reader import LogReader
 from services.reporting.columns import columns_of
 
 GENESIS = "0" * 64
@@ -239,30 +238,22 @@ class AuditTrail:
 async def read_log(
     js: JetStreamContext, settings: Settings, *, first_seq: int, last_seq: int
 ) -> AsyncIterator[tuple[int, bytes]]:
-    """The log's messages with ``first_seq <= seq <= last_seq``, in order, as (seq, bytes)."""
+    """The log's messages with ``first_seq <= seq <= last_seq``, in order, as (seq, bytes):
+    read completely by :class:`runtime.log_reader.LogReader` (flow-controlled, every
+    sequence accounted for, a stalled broker resumed), or :class:`IncompleteRead`. An
+    export or a verification never ends early and calls itself complete."""
     if last_seq < first_seq:
         return
-    sub = await js.subscribe(
-        events_wildcard(settings.namespace),
+    reader = LogReader(
+        js,
         stream=settings.events_stream,
-        ordered_consumer=True,
-        config=ConsumerConfig(deliver_policy=DeliverPolicy.BY_START_SEQUENCE, opt_start_seq=first_seq),
-        pending_msgs_limit=50_000,
+        subject=events_wildcard(settings.namespace),
+        after_seq=first_seq - 1,
+        until_seq=last_seq,
     )
-    try:
-        while True:
-            try:
-                msg = await sub.next_msg(timeout=10)
-            except NatsTimeout:
-                return  # the rest was deleted from the stream
-            seq = int(msg.metadata.sequence.stream)
-            if seq > last_seq:
-                return
-            yield seq, msg.data
-            if seq == last_seq:
-                return
-    finally:
-        await sub.unsubscribe()
+    async for batch in reader.batches():
+        for seq, data in batch:
+            yield seq, data
 
 
 async def last_sequence(js: JetStreamContext, settings: Settings) -> int:
