@@ -143,7 +143,13 @@ def municipalities_from_env(env: dict[str, str] | None = None) -> tuple[str, ...
 
 
 #: what `reitti up` records for the operator commands in ``<data-dir>/connection.env``
-CONNECTION_VARIABLES = ("REITTI_NATS_URL", "REITTI_DATABASE_URL", "REITTI_NAMESPACE", "REITTI_JWT_PUBLIC_KEY")
+CONNECTION_VARIABLES = (
+    "REITTI_NATS_URL",
+    "REITTI_DATABASE_URL",
+    "REITTI_NAMESPACE",
+    "REITTI_JWT_PUBLIC_KEY",
+    "REITTI_KEY_ENCRYPTION_KEY_DIR",
+)
 CONNECTION_FILE = "connection.env"
 
 

@@ -22,6 +22,7 @@ from runtime.auth import TokenVerifier
 from runtime.config import ConfigError, Settings
 from runtime.db import Migration, apply_migrations, create_pool, wait_for_database
 from runtime.erasure import KEYS_SCHEMA, key_vault_migrations
+from runtime.keyvault import ensure_vault
 from runtime.relay import OutboxRelay, OutboxSignal
 from runtime.streams import connect_nats, ensure_streams
 from runtime.subscribers import DurableSubscription
@@ -77,6 +78,7 @@ class ServiceHost:
                 await apply_migrations(conn, schema, migrations)
             # Every service reads (and writers create) clients' keys (docs/adr/0011).
             await apply_migrations(conn, KEYS_SCHEMA, key_vault_migrations())
+            await ensure_vault(conn)  # a KEK, and every key wrapped under one (ADR 0021)
         self._nc = await connect_nats(self.settings.nats_url, name=f"reitti-{self.name}")
         await ensure_streams(self.js, self.settings)
         for hook in self.on_connected:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -28,6 +29,10 @@ from tests.support.servers import Servers, real_servers
 # that record such closures decide themselves when erasure runs; the sweep's own test
 # starts intake with a sweep interval of its own.
 os.environ["REITTI_RETENTION_SWEEP_HOURS"] = "0"
+# The key-encryption keys (docs/adr/0021): one private directory for the session. Each
+# test database makes its own KEK there on first use (the template makes none), so a test
+# that rotates its KEK touches no other test's.
+os.environ.setdefault("REITTI_KEY_ENCRYPTION_KEY_DIR", tempfile.mkdtemp(prefix="reitti-kek-"))
 
 
 def _with_database(url: str, name: str) -> str:
