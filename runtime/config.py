@@ -40,7 +40,8 @@ def default_data_dir() -> Path:
 class Settings:
     #: may carry a password (nats://internal:...@host): kept out of repr
     nats_url: str = field(repr=False)
-    database_url: str
+    #: carries the embedded server's password (docs/adr/0022): kept out of repr
+    database_url: str = field(repr=False)
     #: prefix of every subject and stream name; tests use a fresh one each
     namespace: str = DEFAULT_NAMESPACE
     #: redeliveries before a message goes to the dead-letter stream
