@@ -18,7 +18,7 @@ from runtime.http import install_error_handlers
 from runtime.relay import OutboxSignal
 from runtime.service import ServiceHost, relay_task, service_app
 from runtime.subscribers import DurableSubscription, document_exactly_once
-from services.reporting import api
+from services.reporting import api, feed_erasure
 from services.reporting.config import ReportingConfig
 from services.reporting.feeds import FEEDS_SCHEMA, FeedPublisher
 from services.reporting.projections import MIGRATIONS, ReferralStatistics, ReportingProjection
@@ -29,7 +29,10 @@ SCHEMA = "reporting"
 #: Reporting's own events (the access log of its reads) live apart from the projections,
 #: which replay rebuilds and swaps.
 EVENTS_SCHEMA = "reporting_events"
-OTHER_SCHEMAS = {EVENTS_SCHEMA: event_store_migrations(), FEEDS_SCHEMA: event_store_migrations()}
+OTHER_SCHEMAS = {
+    EVENTS_SCHEMA: event_store_migrations(),
+    FEEDS_SCHEMA: [*event_store_migrations(), feed_erasure.MIGRATION],
+}
 CONSUMER = ReportingProjection.name
 
 __all__ = ["CONSUMER", "MIGRATIONS", "SCHEMA", "build_broker", "create_app"]
@@ -96,6 +99,7 @@ def create_app(settings: Settings | None = None, config: ReportingConfig | None 
         background=[
             relay_task(EVENTS_SCHEMA, outbox),
             relay_task(FEEDS_SCHEMA, feeds_outbox, stream=lambda s: s.feeds_stream),
+            feed_erasure.feed_erasure_task(FEEDS_SCHEMA),
         ],
     )
     app = service_app(
