@@ -291,9 +291,7 @@ async def fetch_keys(
     for attempt in (1, 2):
         rows = await conn.fetch(_KEYS + (" ORDER BY client_id FOR SHARE" if hold else ""), wanted)
         try:
-            found = {
-                r["client_id"]: keyvault.unwrap_row(ring, r["client_id"], r["key"], r["kek_id"]) for r in rows
-            }
+            found = ring.unwrap_rows((r["client_id"], r["key"], r["kek_id"]) for r in rows)
         except keyvault.KekError:
             if attempt == 2:
                 raise

@@ -381,13 +381,8 @@ class EventStore:
             for attempt in (1, 2):
                 rows = await conn.fetch(_KEYS, existing)
                 try:
-                    stored = {
-                        r["client_id"]: (
-                            keyvault.unwrap_row(ring, r["client_id"], r["key"], r["kek_id"]),
-                            r["key"],
-                        )
-                        for r in rows
-                    }
+                    raw = ring.unwrap_rows((r["client_id"], r["key"], r["kek_id"]) for r in rows)
+                    stored = {r["client_id"]: (raw[r["client_id"]], r["key"]) for r in rows}
                     break
                 except keyvault.KekError:
                     if attempt == 2:

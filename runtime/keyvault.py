@@ -29,6 +29,7 @@ import base64
 import contextlib
 import os
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -103,10 +104,12 @@ class KekRing:
     def path(self, kek_id: uuid.UUID) -> Path:
         return self.directory / f"kek-{kek_id}.key"
 
+    def _file(self, kek_id: uuid.UUID) -> str:
+        return os.path.join(self.directory, f"kek-{kek_id}.key")
+
     def _aead(self, kek_id: uuid.UUID) -> AESGCM:
-        path = self.path(kek_id)
         try:
-            st = path.stat()
+            st = os.stat(self._file(kek_id))
         except FileNotFoundError:
             self._loaded.pop(kek_id, None)
             raise KekError(
@@ -116,6 +119,7 @@ class KekRing:
         inode = (st.st_dev, st.st_ino)
         loaded = self._loaded.get(kek_id)
         if loaded is None or loaded.inode != inode:
+            path = self.path(kek_id)
             text = path.read_text(encoding="ascii").strip()
             if not text.startswith(_FILE_PREFIX):
                 raise KekError(f"{path} is not a key-encryption key")
@@ -124,7 +128,25 @@ class KekRing:
         return loaded.aead
 
     def has(self, kek_id: uuid.UUID) -> bool:
-        return self.path(kek_id).is_file()
+        return os.path.isfile(self._file(kek_id))
+
+    def unwrap_rows(self, rows: Iterable[tuple[str, bytes | None, object]]) -> dict[str, bytes | None]:
+        """:func:`unwrap_row` of each (client id, key, KEK id), checking each KEK's file
+        once for the whole call rather than once per key."""
+        aeads: dict[uuid.UUID, AESGCM] = {}
+        out: dict[str, bytes | None] = {}
+        for client_id, key, kek in rows:
+            if key is None or kek is None:
+                out[client_id] = None if key is None else bytes(key)
+                continue
+            kek_id = uuid.UUID(str(kek))
+            aead = aeads.get(kek_id) or aeads.setdefault(kek_id, self._aead(kek_id))
+            wrapped = bytes(key)
+            try:
+                out[client_id] = aead.decrypt(wrapped[:_NONCE], wrapped[_NONCE:], _aad(kek_id, client_id))
+            except InvalidTag:
+                raise KekError(f"the key of {client_id!r} does not open under the KEK {kek_id}") from None
+        return out
 
     def wrap(self, kek_id: uuid.UUID, client_id: str, key: bytes) -> bytes:
         """``key`` wrapped under the KEK ``kek_id``, bound to ``client_id``."""
