@@ -475,7 +475,7 @@ def cmd_erase_expired(args: argparse.Namespace) -> int:
     from services.intake.app import SOURCE
     from services.intake.application import erase_expired
     from services.intake.repository import SCHEMA, IntakeRepository
-    from services.intake.retention import retention_context
+    from services.intake.retention import retention_context, rotate_if_due
 
     settings = Settings.from_env()
     today = args.today or clock.today()
@@ -487,7 +487,9 @@ def cmd_erase_expired(args: argparse.Namespace) -> int:
             async with pool.acquire() as conn:
                 await apply_migrations(conn, KEYS_SCHEMA, key_vault_migrations())
                 await ensure_vault(conn)
-                return await erase_expired(conn, IntakeRepository(store), today, ctx=retention_context())
+                erased = await erase_expired(conn, IntakeRepository(store), today, ctx=retention_context())
+                await rotate_if_due(conn)  # so no old copy of their keys opens (ADR 0021)
+                return erased
         finally:
             await pool.close()
 
