@@ -391,18 +391,25 @@ class EventStore:
         if any(r.stream_id in personal and r.stream_id not in stored for r in group) and (
             self._kek is None or not ring.has(self._kek)  # destroyed by a rotation elsewhere
         ):
-            self._kek = await keyvault.current_kek(conn, ring)
+            self._kek = await self._current_kek(ring)
         out: list[_Sealed] = []
         for request in group:
             try:
                 try:
                     out.append(self._prepare(request, request.stream_id in personal, stored, ring))
                 except keyvault.KekError:  # destroyed just now: wrap under the current one
-                    self._kek = await keyvault.current_kek(conn, ring)
+                    self._kek = await self._current_kek(ring)
                     out.append(self._prepare(request, request.stream_id in personal, stored, ring))
             except Exception as exc:
                 request.fail(exc)
         return out
+
+    async def _current_kek(self, ring: keyvault.KekRing) -> uuid.UUID:
+        """The current KEK, read (or, in a new database, made and committed) on a
+        connection of its own: never inside the caller's transaction, whose advisory
+        lock would make every other first writer wait for it to end."""
+        async with self._pool.acquire() as own:
+            return await keyvault.current_kek(own, ring)
 
     def _prepare(
         self,

@@ -224,7 +224,9 @@ def default_ring() -> KekRing:
 
 
 async def current_kek(conn: asyncpg.Connection, ring: KekRing | None = None) -> uuid.UUID:
-    """The database's current KEK; the first one is made here (once, whoever asks first)."""
+    """The database's current KEK; the first one is made here (once, whoever asks first).
+    Made inside a transaction of the caller's, it is held (and others wait) until that
+    ends: services make it at start (:func:`ensure_vault`), outside any."""
     found = await conn.fetchval(_CURRENT)
     if found is not None:
         return uuid.UUID(str(found))

@@ -20,6 +20,7 @@ import pytest
 
 from runtime.config import Settings
 from runtime.db import apply_migrations
+from runtime.keyvault import ensure_vault
 from runtime.preparation import SERVICE_MODULES, all_service_schemas
 from runtime.streams import connect_nats, ensure_streams
 from tests.support.auth import ISSUER
@@ -85,6 +86,11 @@ async def database_url(servers: Servers, template_database: str) -> AsyncIterato
         await admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template_database}"')
     finally:
         await admin.close()
+    conn = await asyncpg.connect(_with_database(servers.database_url, name))
+    try:
+        await ensure_vault(conn)  # its own KEK, as a service makes at start (docs/adr/0021)
+    finally:
+        await conn.close()
     yield _with_database(servers.database_url, name)
     admin = await asyncpg.connect(servers.database_url)
     try:

@@ -239,3 +239,21 @@ async def test_a_kek_directory_without_the_current_kek_is_a_clear_error(pool, tm
         await keyvault.current_kek(conn)
         with pytest.raises(keyvault.KekError, match="REITTI_KEY_ENCRYPTION_KEY_DIR"):
             await keyvault.ensure_vault(conn, keyvault.KekRing(tmp_path / "elsewhere"))
+
+
+async def test_the_first_kek_is_made_outside_a_callers_transaction(pool, settings) -> None:
+    """In a database without a KEK, an append inside a caller's open transaction makes the
+    first one on a connection of its own: another writer does not wait for that caller."""
+    await pool.execute("DELETE FROM keys.kek_current")
+    await pool.execute("DELETE FROM keys.key_encryption_keys")
+    es = store(pool, settings)
+    inside, outside = new_client(), new_client()
+    async with pool.acquire() as conn:
+        tx = conn.transaction()
+        await tx.start()
+        await es.append(inside, 0, [client_referred(inside, 1)], conn=conn)
+        other = EventStore(pool, schema="intake", namespace=settings.namespace, source="/test")
+        appended = other.append(outside, 0, [client_referred(outside, 1)])
+        assert await asyncio.wait_for(appended, timeout=15) == 1
+        await tx.commit()
+    assert await opens(es, inside) and await opens(es, outside)
