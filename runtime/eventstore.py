@@ -83,7 +83,9 @@ class StoredEvent:
 # under the KEK ``$14``, and only while that KEK is current, held shared until commit so
 # that a rotation switching KEKs waits for this insert (and then re-wraps it). If a
 # rotation switched first, nothing is made and the writer wraps again under the new KEK.
-# ``kept`` compares the wrapped bytes as read, so a key re-wrapped meanwhile also retries.
+# ``kept`` only checks that the key is still there: a client's key is made once and never
+# replaced, only erased (NULL) or re-wrapped (other bytes, the same key), so an append
+# sealed with the key it read is not retried because a rotation re-wrapped it meanwhile.
 _APPEND = """
 WITH req AS (
     SELECT * FROM unnest($1::text[], $2::int[], $3::bytea[], $4::bool[])
@@ -96,7 +98,7 @@ WITH req AS (
     ON CONFLICT (client_id) DO NOTHING RETURNING client_id
 ), kept AS (
     SELECT k.client_id FROM keys.client_keys k JOIN req r ON k.client_id = r.stream_id
-    WHERE NOT r.new AND k.key = r.key FOR SHARE OF k
+    WHERE NOT r.new AND r.key IS NOT NULL AND k.key IS NOT NULL FOR SHARE OF k
 ), checked AS (
     SELECT r.stream_id, r.expected,
            coalesce((SELECT max(e.stream_version) FROM {s}.events e WHERE e.stream_id = r.stream_id), 0)
@@ -127,6 +129,8 @@ SELECT c.stream_id, c.current_version, c.key_current,
 FROM checked c
 """
 _KEYS = "SELECT client_id, key, kek_id FROM keys.client_keys WHERE client_id = ANY($1::text[])"
+#: the current KEK, held until commit (a retry's, docs/adr/0021)
+_HOLD_KEK = "SELECT kek_id FROM keys.kek_current FOR SHARE"
 #: attempts at sealing with the client's current key before giving up
 _SEAL_ATTEMPTS = 3
 #: appends to different streams that one statement may carry
@@ -331,34 +335,46 @@ class EventStore:
         cannot even be prepared fails alone."""
         todo = group
         for attempt in range(_SEAL_ATTEMPTS):
-            sealed = await self._seal(conn, todo, read_every_key=attempt > 0)
-            if not sealed:
+            if attempt == 0:
+                todo = await self._attempt(conn, todo, again=False)
+            else:
+                # Again, holding the current KEK so that no rotation retires it before
+                # this commits: back-to-back rotations cannot keep an append retrying.
+                async with conn.transaction():
+                    self._kek = await conn.fetchval(_HOLD_KEK)
+                    todo = await self._attempt(conn, todo, again=True)
+            if not todo:
                 return
-            kek = self._kek if any(item.new for item in sealed) else None
-            rows = await conn.fetch(self._append_sql, *_columns(sealed), kek)
-            by_stream = {row["stream_id"]: row for row in rows}
-            retry: list[_Append] = []
-            for item in sealed:
-                request = item.request
-                row = by_stream[request.stream_id]
-                expected, current = request.expected_version, row["current_version"]
-                if current != expected or (row["key_current"] and row["inserted"] != len(request.events)):
-                    request.fail(ConcurrencyConflict(request.stream_id, expected, current))
-                elif not row["key_current"]:
-                    retry.append(request)
-                    if item.new:
-                        self._kek = None  # maybe retired by a rotation: read it again
-                else:
-                    request.succeed()
-            if len(retry) < len(sealed) and self._on_append is not None:
-                self._on_append()
-            if not retry:
-                return
-            todo = retry
         for request in todo:
             request.fail(
                 RuntimeError(f"the key of {request.stream_id!r} kept changing while appending; retry")
             )
+
+    async def _attempt(self, conn: asyncpg.Connection, todo: list[_Append], *, again: bool) -> list[_Append]:
+        """One statement for ``todo``; returns the appends to try again (their key was not
+        current), having settled the others."""
+        sealed = await self._seal(conn, todo, read_every_key=again)
+        if not sealed:
+            return []
+        kek = self._kek if any(item.new for item in sealed) else None
+        rows = await conn.fetch(self._append_sql, *_columns(sealed), kek)
+        by_stream = {row["stream_id"]: row for row in rows}
+        retry: list[_Append] = []
+        for item in sealed:
+            request = item.request
+            row = by_stream[request.stream_id]
+            expected, current = request.expected_version, row["current_version"]
+            if current != expected or (row["key_current"] and row["inserted"] != len(request.events)):
+                request.fail(ConcurrencyConflict(request.stream_id, expected, current))
+            elif not row["key_current"]:
+                retry.append(request)
+                if item.new:
+                    self._kek = None  # maybe retired by a rotation: read it again
+            else:
+                request.succeed()
+        if len(retry) < len(sealed) and self._on_append is not None:
+            self._on_append()
+        return retry
 
     async def _seal(
         self, conn: asyncpg.Connection, group: list[_Append], *, read_every_key: bool = False

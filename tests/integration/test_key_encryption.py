@@ -208,12 +208,14 @@ async def test_rotations_beside_concurrent_appends_lose_no_key(pool, settings) -
         return rotations
 
     rotating = asyncio.ensure_future(rotate_repeatedly())
-    for start in range(0, len(clients), 10):
-        batch = clients[start : start + 10]
-        await asyncio.gather(*(es.append(c, 0, [client_referred(c, 1)]) for c in batch))
-        await asyncio.gather(*(es.append(c, 1, [client_referred(c, 2)]) for c in batch))
-    stop.set()
-    rotations = await rotating
+    try:
+        for start in range(0, len(clients), 10):
+            batch = clients[start : start + 10]
+            await asyncio.gather(*(es.append(c, 0, [client_referred(c, 1)]) for c in batch))
+            await asyncio.gather(*(es.append(c, 1, [client_referred(c, 2)]) for c in batch))
+    finally:
+        stop.set()
+        rotations = await rotating
     assert rotations >= 1
     current = await pool.fetchval("SELECT kek_id FROM keys.kek_current")
     rows = await vault_rows(pool)
