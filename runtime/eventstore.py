@@ -336,13 +336,14 @@ class EventStore:
         todo = group
         for attempt in range(_SEAL_ATTEMPTS):
             if attempt == 0:
-                todo = await self._attempt(conn, todo, again=False)
+                todo, settle = await self._attempt(conn, todo, again=False)
             else:
                 # Again, holding the current KEK so that no rotation retires it before
                 # this commits: back-to-back rotations cannot keep an append retrying.
                 async with conn.transaction():
                     self._kek = await conn.fetchval(_HOLD_KEK)
-                    todo = await self._attempt(conn, todo, again=True)
+                    todo, settle = await self._attempt(conn, todo, again=True)
+            settle()  # only once committed: a caller must never see an append not yet there
             if not todo:
                 return
         for request in todo:
@@ -350,31 +351,42 @@ class EventStore:
                 RuntimeError(f"the key of {request.stream_id!r} kept changing while appending; retry")
             )
 
-    async def _attempt(self, conn: asyncpg.Connection, todo: list[_Append], *, again: bool) -> list[_Append]:
-        """One statement for ``todo``; returns the appends to try again (their key was not
-        current), having settled the others."""
+    async def _attempt(
+        self, conn: asyncpg.Connection, todo: list[_Append], *, again: bool
+    ) -> tuple[list[_Append], Callable[[], None]]:
+        """One statement for ``todo``: the appends to try again (their key was not
+        current), and what settles the others, to call once the statement is committed."""
         sealed = await self._seal(conn, todo, read_every_key=again)
         if not sealed:
-            return []
+            return [], lambda: None
         kek = self._kek if any(item.new for item in sealed) else None
         rows = await conn.fetch(self._append_sql, *_columns(sealed), kek)
         by_stream = {row["stream_id"]: row for row in rows}
         retry: list[_Append] = []
+        conflicts: list[tuple[_Append, ConcurrencyConflict]] = []
+        done: list[_Append] = []
         for item in sealed:
             request = item.request
             row = by_stream[request.stream_id]
             expected, current = request.expected_version, row["current_version"]
             if current != expected or (row["key_current"] and row["inserted"] != len(request.events)):
-                request.fail(ConcurrencyConflict(request.stream_id, expected, current))
+                conflicts.append((request, ConcurrencyConflict(request.stream_id, expected, current)))
             elif not row["key_current"]:
                 retry.append(request)
                 if item.new:
                     self._kek = None  # maybe retired by a rotation: read it again
             else:
+                done.append(request)
+
+        def settle() -> None:
+            for request, conflict in conflicts:
+                request.fail(conflict)
+            for request in done:
                 request.succeed()
-        if len(retry) < len(sealed) and self._on_append is not None:
-            self._on_append()
-        return retry
+            if done and self._on_append is not None:
+                self._on_append()
+
+        return retry, settle
 
     async def _seal(
         self, conn: asyncpg.Connection, group: list[_Append], *, read_every_key: bool = False
