@@ -18,6 +18,7 @@ from contracts.intake import ClientDataErased, ConsentGiven, ConsentScope, Refer
 from runtime.config import Settings
 from runtime.consumer import Applied, ExactlyOnceConsumer
 from runtime.db import apply_migrations, event_store_migrations, quote_ident
+from services.reporting import feed_erasure
 from services.reporting.audit import ChainId
 from services.reporting.config import ReportingConfig
 from services.reporting.feeds import FeedPublisher
@@ -314,7 +315,7 @@ async def project_items(
     consumer = ExactlyOnceConsumer(pool=pool, js=None, settings=settings, projection=projection)
     async with pool.acquire() as conn:
         await projection.create(conn)
-        await apply_migrations(conn, feeds_schema, event_store_migrations())
+        await apply_migrations(conn, feeds_schema, [*event_store_migrations(), feed_erasure.MIGRATION])
         for start in range(0, len(items), batch_size):
             batch = items[start : start + batch_size]
             async with conn.transaction():
