@@ -63,6 +63,7 @@ PASSWORDS_INCLUDE = "passwords.inc"
 
 _TOKEN = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 _EVENT_TYPE = re.compile(r"^[A-Z][A-Za-z0-9]*$")
+_CLIENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
 _NAMESPACE = re.compile(r"^[a-z][a-z0-9_]{0,40}$")
 #: Characters a password may have: it goes into a quoted NATS string and into a URL.
 _PASSWORD = re.compile(r"^[A-Za-z0-9_.~-]{8,200}$")
@@ -109,16 +110,23 @@ def feed_wildcard(namespace: str, organisation: str) -> str:
     return f"{_namespace(namespace)}.feeds.{feed_token(organisation)}.>"
 
 
-def feed_subject(namespace: str, organisation: str, event_type: str) -> str:
+def feed_subject(namespace: str, organisation: str, event_type: str, client_id: str | None = None) -> str:
     """Where an event for ``organisation`` is published on its feed.
 
     ``feed_subject('reitti', 'social_services:Mikkeli', 'ClientReferred')`` ->
     ``'reitti.feeds.mikkeli.ClientReferred'``. Publishing here puts the event in front of
     that organisation; only consent-filtered events belong here (architecture decision 7).
+    Reporting's copies name their client last (``...ClientReferred.client-<uuid>``), so an
+    erasure finds and deletes them (services/reporting/feed_erasure.py).
     """
     if not _EVENT_TYPE.match(event_type):
         raise BrokerAccessError(f"event type {event_type!r} is not a valid subject token")
-    return f"{_namespace(namespace)}.feeds.{feed_token(organisation)}.{event_type}"
+    subject = f"{_namespace(namespace)}.feeds.{feed_token(organisation)}.{event_type}"
+    if client_id is None:
+        return subject
+    if not _CLIENT.match(client_id):
+        raise BrokerAccessError(f"client id {client_id!r} is not a valid subject token")
+    return f"{subject}.{client_id}"
 
 
 def feeds_stream_name(namespace: str) -> str:

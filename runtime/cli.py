@@ -136,6 +136,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--today", type=date.fromisoformat, default=None, help="the day to count from (default: today)"
     )
 
+    sub.add_parser(
+        "rotate-keys",
+        help="wrap every client key under a new key-encryption key and destroy the old one "
+        "(run after erasures; docs/adr/0021)",
+    )
+
     info = sub.add_parser("import-info-list", help="import the TE-office info list (CSV or JSON Lines)")
     info.add_argument("file", type=Path)
     info.add_argument("--url", default=f"http://127.0.0.1:{SERVICE_PORTS['intake']}", help="intake's URL")
@@ -229,6 +235,7 @@ OPERATOR_COMMANDS = {
     "audit-verify",
     "audit-export",
     "erase-expired",
+    "rotate-keys",
 }
 
 
@@ -567,10 +574,11 @@ def cmd_erase_expired(args: argparse.Namespace) -> int:
     from runtime.db import apply_migrations, create_pool
     from runtime.erasure import KEYS_SCHEMA, RETENTION_YEARS, key_vault_migrations
     from runtime.eventstore import EventStore
+    from runtime.keyvault import ensure_vault
     from services.intake.app import SOURCE
     from services.intake.application import erase_expired
     from services.intake.repository import SCHEMA, IntakeRepository
-    from services.intake.retention import retention_context
+    from services.intake.retention import retention_context, rotate_if_due
 
     settings = Settings.from_env()
     today = args.today or clock.today()
@@ -581,7 +589,10 @@ def cmd_erase_expired(args: argparse.Namespace) -> int:
             store = EventStore(pool, schema=SCHEMA, namespace=settings.namespace, source=SOURCE)
             async with pool.acquire() as conn:
                 await apply_migrations(conn, KEYS_SCHEMA, key_vault_migrations())
-                return await erase_expired(conn, IntakeRepository(store), today, ctx=retention_context())
+                await ensure_vault(conn)
+                erased = await erase_expired(conn, IntakeRepository(store), today, ctx=retention_context())
+                await rotate_if_due(conn)  # so no old copy of their keys opens (ADR 0021)
+                return erased
         finally:
             await pool.close()
 
@@ -592,6 +603,32 @@ def cmd_erase_expired(args: argparse.Namespace) -> int:
     )
     for client_id in erased:
         print(f"  {client_id}")
+    return 0
+
+
+def cmd_rotate_keys(args: argparse.Namespace) -> int:
+    """Rotate the key-encryption key (docs/adr/0021): afterwards no copy of an erased
+    client's key (dead tuples, WAL, backups) can be unwrapped."""
+    from runtime.db import apply_migrations, create_pool
+    from runtime.erasure import KEYS_SCHEMA, key_vault_migrations
+    from runtime.keyvault import kek_directory, rotate
+
+    settings = Settings.from_env()
+
+    async def run() -> str:
+        pool = await create_pool(settings.database_url, max_size=1)
+        try:
+            async with pool.acquire() as conn:
+                await apply_migrations(conn, KEYS_SCHEMA, key_vault_migrations())
+                done = await rotate(conn)
+        finally:
+            await pool.close()
+        return (
+            f"re-wrapped {done.rewrapped} client keys under the key-encryption key {done.new} "
+            f"({kek_directory()}); destroyed {len(done.destroyed)} old one(s)"
+        )
+
+    print(asyncio.run(run()))
     return 0
 
 
@@ -772,6 +809,7 @@ COMMANDS = {
     "asyncapi": cmd_asyncapi,
     "replay": cmd_replay,
     "erase-expired": cmd_erase_expired,
+    "rotate-keys": cmd_rotate_keys,
     "dead-letters": cmd_dead_letters,
     "redrive": cmd_redrive,
     "reconcile": cmd_reconcile,

@@ -47,7 +47,8 @@ def default_data_dir() -> Path:
 class Settings:
     #: may carry a password (nats://internal:...@host): kept out of repr
     nats_url: str = field(repr=False)
-    database_url: str
+    #: carries the embedded server's password (docs/adr/0022): kept out of repr
+    database_url: str = field(repr=False)
     #: prefix of every subject and stream name; tests use a fresh one each
     namespace: str = DEFAULT_NAMESPACE
     #: redeliveries before a message goes to the dead-letter stream
@@ -214,7 +215,13 @@ def municipalities_from_env(env: dict[str, str] | None = None) -> tuple[str, ...
 
 
 #: what `reitti up` records for the operator commands in ``<data-dir>/connection.env``
-CONNECTION_VARIABLES = ("REITTI_NATS_URL", "REITTI_DATABASE_URL", "REITTI_NAMESPACE", "REITTI_JWT_PUBLIC_KEY")
+CONNECTION_VARIABLES = (
+    "REITTI_NATS_URL",
+    "REITTI_DATABASE_URL",
+    "REITTI_NAMESPACE",
+    "REITTI_JWT_PUBLIC_KEY",
+    "REITTI_KEY_ENCRYPTION_KEY_DIR",
+)
 CONNECTION_FILE = "connection.env"
 
 

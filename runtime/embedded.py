@@ -32,6 +32,7 @@ from runtime.broker_access import (
     FeedAccess,
     PartnerFeed,
     feed_access,
+    new_password,
     partner_feeds,
     render_accounts,
     write_private,
@@ -222,8 +223,30 @@ class EmbeddedPostgres:
     def log(self) -> Path:
         return self.data_dir / "postgres.log"
 
+    @property
+    def password_file(self) -> Path:
+        """The superuser's generated password (mode 0600, owner only)."""
+        return self.data_dir / "password"
+
+    def password(self) -> str:
+        """The superuser's password: generated once, then read from :attr:`password_file`."""
+        try:
+            stored = self.password_file.read_text(encoding="utf-8").strip()
+        except FileNotFoundError:
+            stored = ""
+        if not stored:
+            stored = new_password()
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            write_private(self.password_file, stored + "\n")
+        return stored
+
     def url(self, database: str = DATABASE_NAME) -> str:
-        return f"postgresql://postgres@127.0.0.1:{self.port}/{database}"
+        """The superuser's URL, password included: for ``REITTI_DATABASE_URL`` only; print
+        it through :func:`runtime.db.redact`."""
+        return f"postgresql://postgres:{self.password()}@127.0.0.1:{self.port}/{database}"
+
+    def _client_env(self) -> dict[str, str]:
+        return {**os.environ, "PGPASSWORD": self.password()}
 
     def _bin(self, name: str) -> Path:
         with warnings.catch_warnings():
@@ -268,26 +291,16 @@ class EmbeddedPostgres:
         self.pgdata.mkdir(parents=True, exist_ok=True)
         self.pgdata.chmod(0o700)
         user = self._run_as()
-        if not (self.pgdata / "PG_VERSION").exists():
-            result = subprocess.run(
-                [
-                    str(self._bin("initdb")),
-                    "-D",
-                    str(self.pgdata),
-                    "--auth=trust",
-                    "--encoding=UTF8",
-                    "--locale=C",
-                    "-U",
-                    "postgres",
-                ],
-                user=user,
-                capture_output=True,
-                text=True,
-                check=False,
-            )
-            if result.returncode != 0:
-                raise EmbeddedServerError(f"initdb failed:\n{result.stdout}\n{result.stderr}")
+        password = self.password()
         _remove_stale_pid(self.pgdata)
+        if not (self.pgdata / "PG_VERSION").exists():
+            self._initdb(user, password)
+        elif _hba(self.pgdata) != HBA:
+            # A data directory from before passwords (initdb --auth=trust): give the
+            # superuser its password first, in single-user mode (no connection needed),
+            # then lock pg_hba.conf. Interrupted, the next start does both again.
+            self._set_password_offline(user, password)
+        _write_hba(self.pgdata)
         log = self.log.open("ab")
         if user is not None:
             import pwd
@@ -304,7 +317,9 @@ class EmbeddedPostgres:
                 "-h",
                 "127.0.0.1",
                 "-c",
-                "unix_socket_directories=",
+                "unix_socket_directories=",  # no socket at all: TCP on loopback, with a password
+                "-c",
+                "password_encryption=scram-sha-256",
                 "-c",
                 "fsync=on",
                 "-c",
@@ -317,6 +332,58 @@ class EmbeddedPostgres:
         )
         wait_for_port(self.port, self.proc, "the embedded PostgreSQL server", self.log, within)
         self._ensure_database(within)
+
+    def _initdb(self, user: str | None, password: str) -> None:
+        # initdb reads the password from a file the server's OS user can read, for a moment.
+        pwfile = self.data_dir / ".initdb-password"
+        write_private(pwfile, password + "\n")
+        try:
+            if user is not None:
+                import pwd
+
+                entry = pwd.getpwnam(user)
+                os.chown(pwfile, entry.pw_uid, entry.pw_gid)
+            result = subprocess.run(
+                [
+                    str(self._bin("initdb")),
+                    "-D",
+                    str(self.pgdata),
+                    "--auth=scram-sha-256",
+                    f"--pwfile={pwfile}",
+                    "--encoding=UTF8",
+                    "--locale=C",
+                    "-U",
+                    "postgres",
+                ],
+                user=user,
+                capture_output=True,
+                text=True,
+                check=False,
+            )
+        finally:
+            pwfile.unlink(missing_ok=True)
+        if result.returncode != 0:
+            raise EmbeddedServerError(f"initdb failed:\n{result.stdout}\n{result.stderr}")
+
+    def _set_password_offline(self, user: str | None, password: str) -> None:
+        result = subprocess.run(
+            [
+                str(self._bin("postgres")),
+                "--single",
+                "-D",
+                str(self.pgdata),
+                "-c",
+                "unix_socket_directories=",
+                "postgres",
+            ],
+            input=f"ALTER ROLE postgres WITH PASSWORD '{password}'\n",
+            user=user,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if result.returncode != 0 or "ERROR" in result.stderr:
+            raise EmbeddedServerError(f"could not set the PostgreSQL password:\n{result.stderr}")
 
     def _ensure_database(self, within: float) -> None:
         psql = self._bin("psql")
@@ -339,6 +406,7 @@ class EmbeddedPostgres:
                 capture_output=True,
                 text=True,
                 check=False,
+                env=self._client_env(),
             )
             if result.returncode == 0:
                 break
@@ -363,12 +431,38 @@ class EmbeddedPostgres:
                 capture_output=True,
                 text=True,
                 check=True,
+                env=self._client_env(),
             )
 
     def stop(self) -> None:
         if self.proc is not None:
             # SIGINT is PostgreSQL's "fast" shutdown: roll back open transactions, checkpoint.
             stop_process(self.proc, sig=signal.SIGINT, within=30)
+
+
+#: The embedded server's whole pg_hba.conf: a password (SCRAM) over loopback TCP, nothing
+#: else. There is no Unix socket (``unix_socket_directories`` is empty) and no ``trust``.
+HBA = (
+    "# Written by `reitti up` at every start (docs/adr/0022): a password over loopback only.\n"
+    "# TYPE  DATABASE  USER  ADDRESS        METHOD\n"
+    "host    all       all   127.0.0.1/32   scram-sha-256\n"
+)
+
+
+def _hba(pgdata: Path) -> str | None:
+    try:
+        return (pgdata / "pg_hba.conf").read_text(encoding="utf-8")
+    except OSError:
+        return None
+
+
+def _write_hba(pgdata: Path) -> None:
+    """Replace pg_hba.conf in place (keeping its owner, the server's OS user), mode 0600."""
+    path = pgdata / "pg_hba.conf"
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        out.write(HBA)
+    path.chmod(0o600)
 
 
 def _remove_stale_pid(pgdata: Path) -> None:

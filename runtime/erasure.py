@@ -31,6 +31,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from contracts.base import ERASED, EventBase, personal_fields
 from contracts.envelope import CloudEventEnvelope
+from runtime import keyvault
 from runtime.db import Migration
 
 __all__ = ["ERASED"]
@@ -45,22 +46,27 @@ _NONCE = 12
 
 Keys = Mapping[str, bytes | None]
 
-_KEYS = "SELECT client_id, key FROM keys.client_keys WHERE client_id = ANY($1::text[])"
+_KEYS = "SELECT client_id, key, kek_id FROM keys.client_keys WHERE client_id = ANY($1::text[])"
 _ERASE = """
-UPDATE keys.client_keys SET key = NULL, erased_at = now(), reason = $2
+UPDATE keys.client_keys SET key = NULL, kek_id = NULL, erased_at = now(), reason = $2
 WHERE client_id = $1 AND erased_at IS NULL RETURNING client_id
 """
 _TOMBSTONE = """
 INSERT INTO keys.client_keys (client_id, key, erased_at, reason) VALUES ($1, NULL, now(), $2)
 ON CONFLICT (client_id) DO NOTHING RETURNING client_id
 """
+# A row made here gets a new key wrapped under the current KEK (docs/adr/0021): inserted
+# only while that KEK is current, held shared so that a rotation cannot retire it first.
 _HOLD = """
-INSERT INTO keys.client_keys (client_id, key, legal_hold) VALUES ($1, $2, $3)
-ON CONFLICT (client_id) DO UPDATE SET legal_hold = excluded.legal_hold
+WITH kek AS (SELECT kek_id FROM keys.kek_current WHERE kek_id = $4 FOR SHARE)
+INSERT INTO keys.client_keys (client_id, key, kek_id, legal_hold) SELECT $1, $2, $4, $3 FROM kek
+ON CONFLICT (client_id) DO UPDATE SET legal_hold = excluded.legal_hold RETURNING client_id
 """
 _CLOSED = """
-INSERT INTO keys.client_keys (client_id, key, relationship_closed_on) VALUES ($1, $2, $3)
+WITH kek AS (SELECT kek_id FROM keys.kek_current WHERE kek_id = $4 FOR SHARE)
+INSERT INTO keys.client_keys (client_id, key, kek_id, relationship_closed_on) SELECT $1, $2, $4, $3 FROM kek
 ON CONFLICT (client_id) DO UPDATE SET relationship_closed_on = excluded.relationship_closed_on
+RETURNING client_id
 """
 _EXPIRED = """
 SELECT client_id FROM keys.client_keys
@@ -76,8 +82,12 @@ FROM keys.client_keys WHERE client_id = $1
 
 
 def key_vault_migrations() -> list[Migration]:
-    """The vault's table; applied (idempotently) by every service and by ``reitti migrate``."""
-    return [Migration.from_package("runtime.migrations", "0004_key_vault.sql")]
+    """The vault's tables; applied (idempotently) by every service and by ``reitti migrate``.
+    Then :func:`runtime.keyvault.ensure_vault` makes the first KEK and wraps older keys."""
+    return [
+        Migration.from_package("runtime.migrations", "0004_key_vault.sql"),
+        Migration.from_package("runtime.migrations", "0006_key_encryption_keys.sql"),
+    ]
 
 
 class ClientErased(Exception):
@@ -277,9 +287,17 @@ async def fetch_keys(
     wanted = sorted({c for c in client_ids if c.startswith(CLIENT_STREAM_PREFIX)})
     if not wanted:
         return {}
-    rows = await conn.fetch(_KEYS + (" ORDER BY client_id FOR SHARE" if hold else ""), wanted)
-    found = {r["client_id"]: (bytes(r["key"]) if r["key"] is not None else None) for r in rows}
-    return {c: found.get(c) for c in wanted}
+    ring = keyvault.default_ring()
+    for attempt in (1, 2):
+        rows = await conn.fetch(_KEYS + (" ORDER BY client_id FOR SHARE" if hold else ""), wanted)
+        try:
+            found = ring.unwrap_rows((r["client_id"], r["key"], r["kek_id"]) for r in rows)
+        except keyvault.KekError:
+            if attempt == 2:
+                raise
+            continue  # read just before a rotation re-wrapped it and destroyed the old KEK
+        return {c: found.get(c) for c in wanted}
+    raise AssertionError("unreachable")
 
 
 def new_key() -> bytes:
@@ -295,13 +313,25 @@ async def delete_key(conn: asyncpg.Connection, client_id: str, reason: str) -> b
     return await conn.fetchval(_TOMBSTONE, client_id, reason) is not None
 
 
+async def _upsert_with_new_key(conn: asyncpg.Connection, sql: str, client_id: str, value: object) -> None:
+    """Run ``sql`` (``_HOLD``, ``_CLOSED``) with a new key wrapped under the current KEK,
+    again if a rotation made another KEK current meanwhile."""
+    ring = keyvault.default_ring()
+    for _ in range(3):
+        kek_id = await keyvault.current_kek(conn, ring)
+        wrapped = ring.wrap(kek_id, client_id, new_key())
+        if await conn.fetchval(sql, client_id, wrapped, value, kek_id) is not None:
+            return
+    raise RuntimeError(f"the key-encryption key kept changing while writing {client_id!r}; retry")
+
+
 async def set_legal_hold(conn: asyncpg.Connection, client_id: str, hold: bool) -> None:
-    await conn.execute(_HOLD, client_id, new_key(), hold)
+    await _upsert_with_new_key(conn, _HOLD, client_id, hold)
 
 
 async def record_closure(conn: asyncpg.Connection, client_id: str, closed_on: date) -> None:
     """The relationship closed on ``closed_on``: the retention period runs from then."""
-    await conn.execute(_CLOSED, client_id, new_key(), closed_on)
+    await _upsert_with_new_key(conn, _CLOSED, client_id, closed_on)
 
 
 _STILL_EXPIRED = """

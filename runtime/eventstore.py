@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,7 +19,7 @@ import asyncpg
 from contracts.base import EventBase
 from contracts.envelope import CloudEventEnvelope
 from contracts.subjects import event_subject
-from runtime import erasure
+from runtime import erasure, keyvault
 from runtime.db import quote_ident
 
 
@@ -42,6 +43,7 @@ class _Sealed:
 
     request: _Append
     rows: list[tuple[Any, ...]]
+    #: the client key as stored: wrapped under a KEK (docs/adr/0021), never raw
     key: bytes | None
     new: bool
 
@@ -76,17 +78,27 @@ class StoredEvent:
 # sealed with (another writer made the client's key first, or the client was just
 # erased), the stream's events are not inserted and ``key_current`` is false: the writer
 # seals them again with the current key and retries.
+#
+# A key reaches the database only wrapped (runtime/keyvault.py, docs/adr/0021): a new one
+# under the KEK ``$14``, and only while that KEK is current, held shared until commit so
+# that a rotation switching KEKs waits for this insert (and then re-wraps it). If a
+# rotation switched first, nothing is made and the writer wraps again under the new KEK.
+# ``kept`` only checks that the key is still there: a client's key is made once and never
+# replaced, only erased (NULL) or re-wrapped (other bytes, the same key), so an append
+# sealed with the key it read is not retried because a rotation re-wrapped it meanwhile.
 _APPEND = """
 WITH req AS (
     SELECT * FROM unnest($1::text[], $2::int[], $3::bytea[], $4::bool[])
         AS r(stream_id, expected, key, new)
+), kek AS (
+    SELECT kek_id FROM keys.kek_current WHERE $14::uuid IS NOT NULL AND kek_id = $14 FOR SHARE
 ), made AS (
-    INSERT INTO keys.client_keys (client_id, key)
-    SELECT stream_id, key FROM req WHERE new
+    INSERT INTO keys.client_keys (client_id, key, kek_id)
+    SELECT r.stream_id, r.key, kek.kek_id FROM req r, kek WHERE r.new
     ON CONFLICT (client_id) DO NOTHING RETURNING client_id
 ), kept AS (
     SELECT k.client_id FROM keys.client_keys k JOIN req r ON k.client_id = r.stream_id
-    WHERE NOT r.new AND k.key = r.key FOR SHARE OF k
+    WHERE NOT r.new AND r.key IS NOT NULL AND k.key IS NOT NULL FOR SHARE OF k
 ), checked AS (
     SELECT r.stream_id, r.expected,
            coalesce((SELECT max(e.stream_version) FROM {s}.events e WHERE e.stream_id = r.stream_id), 0)
@@ -116,7 +128,9 @@ SELECT c.stream_id, c.current_version, c.key_current,
        (SELECT count(*) FROM inserted i WHERE i.stream_id = c.stream_id) AS inserted
 FROM checked c
 """
-_KEYS = "SELECT client_id, key FROM keys.client_keys WHERE client_id = ANY($1::text[])"
+_KEYS = "SELECT client_id, key, kek_id FROM keys.client_keys WHERE client_id = ANY($1::text[])"
+#: the current KEK, held until commit (a retry's, docs/adr/0021)
+_HOLD_KEK = "SELECT kek_id FROM keys.kek_current FOR SHARE"
 #: attempts at sealing with the client's current key before giving up
 _SEAL_ATTEMPTS = 3
 #: appends to different streams that one statement may carry
@@ -198,6 +212,8 @@ class EventStore:
         self._writer_tasks: set[asyncio.Task[None]] = set()
         #: streams with an append in a statement right now
         self._in_flight: set[str] = set()
+        #: the KEK new keys are wrapped under (read again when a statement finds it retired)
+        self._kek: uuid.UUID | None = None
 
     def subject_for(self, event: EventBase) -> str:
         return event_subject(
@@ -319,31 +335,58 @@ class EventStore:
         cannot even be prepared fails alone."""
         todo = group
         for attempt in range(_SEAL_ATTEMPTS):
-            sealed = await self._seal(conn, todo, read_every_key=attempt > 0)
-            if not sealed:
+            if attempt == 0:
+                todo, settle = await self._attempt(conn, todo, again=False)
+            else:
+                # Again, holding the current KEK so that no rotation retires it before
+                # this commits: back-to-back rotations cannot keep an append retrying.
+                async with conn.transaction():
+                    self._kek = await conn.fetchval(_HOLD_KEK)
+                    todo, settle = await self._attempt(conn, todo, again=True)
+            settle()  # only once committed: a caller must never see an append not yet there
+            if not todo:
                 return
-            rows = await conn.fetch(self._append_sql, *_columns(sealed))
-            by_stream = {row["stream_id"]: row for row in rows}
-            retry: list[_Append] = []
-            for item in sealed:
-                request = item.request
-                row = by_stream[request.stream_id]
-                expected, current = request.expected_version, row["current_version"]
-                if current != expected or (row["key_current"] and row["inserted"] != len(request.events)):
-                    request.fail(ConcurrencyConflict(request.stream_id, expected, current))
-                elif not row["key_current"]:
-                    retry.append(request)
-                else:
-                    request.succeed()
-            if len(retry) < len(sealed) and self._on_append is not None:
-                self._on_append()
-            if not retry:
-                return
-            todo = retry
         for request in todo:
             request.fail(
                 RuntimeError(f"the key of {request.stream_id!r} kept changing while appending; retry")
             )
+
+    async def _attempt(
+        self, conn: asyncpg.Connection, todo: list[_Append], *, again: bool
+    ) -> tuple[list[_Append], Callable[[], None]]:
+        """One statement for ``todo``: the appends to try again (their key was not
+        current), and what settles the others, to call once the statement is committed."""
+        sealed = await self._seal(conn, todo, read_every_key=again)
+        if not sealed:
+            return [], lambda: None
+        kek = self._kek if any(item.new for item in sealed) else None
+        rows = await conn.fetch(self._append_sql, *_columns(sealed), kek)
+        by_stream = {row["stream_id"]: row for row in rows}
+        retry: list[_Append] = []
+        conflicts: list[tuple[_Append, ConcurrencyConflict]] = []
+        done: list[_Append] = []
+        for item in sealed:
+            request = item.request
+            row = by_stream[request.stream_id]
+            expected, current = request.expected_version, row["current_version"]
+            if current != expected or (row["key_current"] and row["inserted"] != len(request.events)):
+                conflicts.append((request, ConcurrencyConflict(request.stream_id, expected, current)))
+            elif not row["key_current"]:
+                retry.append(request)
+                if item.new:
+                    self._kek = None  # maybe retired by a rotation: read it again
+            else:
+                done.append(request)
+
+        def settle() -> None:
+            for request, conflict in conflicts:
+                request.fail(conflict)
+            for request in done:
+                request.succeed()
+            if done and self._on_append is not None:
+                self._on_append()
+
+        return retry, settle
 
     async def _seal(
         self, conn: asyncpg.Connection, group: list[_Append], *, read_every_key: bool = False
@@ -360,32 +403,64 @@ class EventStore:
             for r in group
             if r.stream_id in personal and (r.expected_version > 0 or read_every_key)
         ]
-        stored: dict[str, bytes | None] = {}
+        stored: dict[str, tuple[bytes | None, bytes | None]] = {}
+        ring = keyvault.default_ring()
         if existing:
-            rows = await conn.fetch(_KEYS, existing)
-            stored = {r["client_id"]: (bytes(r["key"]) if r["key"] is not None else None) for r in rows}
+            for attempt in (1, 2):
+                rows = await conn.fetch(_KEYS, existing)
+                try:
+                    raw = ring.unwrap_rows((r["client_id"], r["key"], r["kek_id"]) for r in rows)
+                    stored = {r["client_id"]: (raw[r["client_id"]], r["key"]) for r in rows}
+                    break
+                except keyvault.KekError:
+                    if attempt == 2:
+                        raise
+                    # read just before a rotation re-wrapped it and destroyed the old KEK
+        if any(r.stream_id in personal and r.stream_id not in stored for r in group) and (
+            self._kek is None or not ring.has(self._kek)  # destroyed by a rotation elsewhere
+        ):
+            self._kek = await self._current_kek(ring)
         out: list[_Sealed] = []
         for request in group:
             try:
-                out.append(self._prepare(request, request.stream_id in personal, stored))
+                try:
+                    out.append(self._prepare(request, request.stream_id in personal, stored, ring))
+                except keyvault.KekError:  # destroyed just now: wrap under the current one
+                    self._kek = await self._current_kek(ring)
+                    out.append(self._prepare(request, request.stream_id in personal, stored, ring))
             except Exception as exc:
                 request.fail(exc)
         return out
 
+    async def _current_kek(self, ring: keyvault.KekRing) -> uuid.UUID:
+        """The current KEK, read (or, in a new database, made and committed) on a
+        connection of its own: never inside the caller's transaction, whose advisory
+        lock would make every other first writer wait for it to end."""
+        async with self._pool.acquire() as own:
+            return await keyvault.current_kek(own, ring)
+
     def _prepare(
-        self, request: _Append, may_be_personal: bool, stored: Mapping[str, bytes | None]
+        self,
+        request: _Append,
+        may_be_personal: bool,
+        stored: Mapping[str, tuple[bytes | None, bytes | None]],
+        ring: keyvault.KekRing,
     ) -> _Sealed:
         data = [event.data() for event in request.events]
         key: bytes | None = None
+        as_stored: bytes | None = None
         new = False
         if may_be_personal:
             if request.stream_id in stored:
-                key = stored[request.stream_id]  # None: erased, and sealed as ERASED
+                key, as_stored = stored[request.stream_id]  # None: erased, and sealed as ERASED
             else:
                 key, new = erasure.new_key(), True
             pairs = zip(request.events, data, strict=True)
             if not sum(erasure.seal_in_place(event, d, key) for event, d in pairs):
                 key, new = None, False  # every personal field empty: no key needed
+            elif new:
+                assert self._kek is not None
+                as_stored = ring.wrap(self._kek, request.stream_id, key)  # type: ignore[arg-type]
         rows = [
             (
                 request.stream_id,
@@ -400,7 +475,7 @@ class EventStore:
             )
             for event, d in zip(request.events, data, strict=True)
         ]
-        return _Sealed(request, rows, key, new)
+        return _Sealed(request, rows, as_stored if key is not None else None, new)
 
     async def read_stream(
         self, stream_id: str, *, after_version: int = 0, conn: asyncpg.Connection | None = None

@@ -74,6 +74,9 @@ class Launcher:
         for name, port in self.service_ports.items():
             ensure_port_free(port, f"the {name} service", f"--{name}-port", self.host)
         previous = {s: signal.signal(s, self._on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+        # The key-encryption keys (docs/adr/0021): beside the token key, outside PostgreSQL;
+        # the migrations below make the first one, and the services inherit the setting.
+        os.environ.setdefault("REITTI_KEY_ENCRYPTION_KEY_DIR", str(self.data_dir / "keys" / "kek"))
         try:
             settings = self._start_servers()
             asyncio.run(prepare_everything(settings))

@@ -6,6 +6,7 @@ import importlib
 
 from runtime.config import Settings
 from runtime.db import Migration, apply_migrations, create_pool, wait_for_database
+from runtime.keyvault import ensure_vault
 from runtime.streams import connect_nats, ensure_streams
 
 SERVICE_MODULES = {
@@ -44,6 +45,7 @@ async def prepare_everything(settings: Settings) -> None:
             for name in SERVICE_MODULES:
                 for schema, migrations in all_service_schemas(name):
                     await apply_migrations(conn, schema, migrations)
+            await ensure_vault(conn)  # a KEK, and every key wrapped under one (ADR 0021)
     finally:
         await pool.close()
     nc = await connect_nats(settings.nats_url, name="reitti-migrate")

@@ -32,6 +32,7 @@ from runtime.db import (
 from runtime.erasure import KEYS_SCHEMA, key_vault_migrations
 from runtime.health import HealthReport, consumer_lag, outbox_delay
 from runtime.http import problem
+from runtime.keyvault import ensure_vault
 from runtime.outages import BrokerUnavailable
 from runtime.relay import OutboxRelay, OutboxSignal
 from runtime.request_limits import BodyLimits, RequestLimits
@@ -104,6 +105,7 @@ class ServiceHost:
                 await apply_migrations(conn, schema, migrations)
             # Every service reads (and writers create) clients' keys (docs/adr/0011).
             await apply_migrations(conn, KEYS_SCHEMA, key_vault_migrations())
+            await ensure_vault(conn)  # a KEK, and every key wrapped under one (ADR 0021)
         finally:
             await conn.close()
         self._pool = await create_pool(

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -19,6 +20,7 @@ import pytest
 
 from runtime.config import Settings
 from runtime.db import apply_migrations
+from runtime.keyvault import ensure_vault
 from runtime.preparation import SERVICE_MODULES, all_service_schemas
 from runtime.streams import connect_nats, ensure_streams
 from tests.support.auth import ISSUER
@@ -28,6 +30,10 @@ from tests.support.servers import Servers, real_servers
 # that record such closures decide themselves when erasure runs; the sweep's own test
 # starts intake with a sweep interval of its own.
 os.environ["REITTI_RETENTION_SWEEP_HOURS"] = "0"
+# The key-encryption keys (docs/adr/0021): one private directory for the session. Each
+# test database makes its own KEK there on first use (the template makes none), so a test
+# that rotates its KEK touches no other test's.
+os.environ.setdefault("REITTI_KEY_ENCRYPTION_KEY_DIR", tempfile.mkdtemp(prefix="reitti-kek-"))
 
 
 def _with_database(url: str, name: str) -> str:
@@ -80,6 +86,11 @@ async def database_url(servers: Servers, template_database: str) -> AsyncIterato
         await admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template_database}"')
     finally:
         await admin.close()
+    conn = await asyncpg.connect(_with_database(servers.database_url, name))
+    try:
+        await ensure_vault(conn)  # its own KEK, as a service makes at start (docs/adr/0021)
+    finally:
+        await conn.close()
     yield _with_database(servers.database_url, name)
     admin = await asyncpg.connect(servers.database_url)
     try:

@@ -6,7 +6,12 @@ Intake runs the sweep itself, at start and then every ``REITTI_RETENTION_SWEEP_H
 instead). With several intake replicas, one sweeps at a time: the sweep runs on a
 connection of its own that holds a session advisory lock, and a replica that cannot
 take it skips that round. The connection is closed after each round, so the lock can
-never outlive it, whatever happens to the round."""
+never outlive it, whatever happens to the round.
+
+After a round, if anyone was erased since the key-encryption key became current (by the
+sweep, or by a request in the meantime), the KEK is rotated (runtime/keyvault.py, ADR
+0021): so an erased key's old copies stop opening within one sweep interval at most.
+`reitti rotate-keys` rotates at once."""
 
 from __future__ import annotations
 
@@ -20,7 +25,7 @@ from uuid import uuid4
 import asyncpg
 
 from contracts.base import Actor
-from runtime import clock
+from runtime import clock, keyvault
 from runtime.decision import Context
 from runtime.erasure import RETENTION_YEARS
 from runtime.service import BackgroundTask, ServiceHost
@@ -61,6 +66,20 @@ def retention_sweep_task(sweep: Callable[[], Sweep], every: float) -> Background
     return run
 
 
+async def rotate_if_due(conn: asyncpg.Connection) -> keyvault.Rotation | None:
+    """After a round: if anyone was erased since the key-encryption key became current (by
+    this sweep or by a request), rotate it, so no old copy of their key opens (ADR 0021)."""
+    if not await keyvault.erased_since_rotation(conn):
+        return None
+    try:
+        done = await keyvault.rotate(conn)
+    except keyvault.RotationBusy:
+        log.info("intake: key rotation skipped: another process is rotating")
+        return None
+    log.info("intake: rotated the key-encryption key: %d client keys re-wrapped", done.rewrapped)
+    return done
+
+
 async def sweep_once(host: ServiceHost, sweep: Sweep) -> list[str] | None:
     """One round under the sweep's lock; None when another replica holds it."""
     conn = await asyncpg.connect(host.settings.database_url)
@@ -69,6 +88,7 @@ async def sweep_once(host: ServiceHost, sweep: Sweep) -> list[str] | None:
             log.info("intake: retention sweep skipped: another replica is sweeping")
             return None
         erased = await sweep(conn, retention_context())
+        await rotate_if_due(conn)
     finally:
         await conn.close()  # and with it the lock
     if erased:

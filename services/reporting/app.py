@@ -20,7 +20,7 @@ from runtime.relay import OutboxSignal
 from runtime.service import ServiceHost, relay_task, service_app
 from runtime.subscribers import DurableSubscription, document_exactly_once
 from services.disclosure.policy import DisclosureForbidden, DisclosureRefused
-from services.reporting import api
+from services.reporting import api, feed_erasure
 from services.reporting.config import ReportingConfig
 from services.reporting.feeds import FEEDS_SCHEMA, FeedPublisher
 from services.reporting.projections import MIGRATIONS, ReferralStatistics, ReportingProjection
@@ -31,7 +31,10 @@ SCHEMA = "reporting"
 #: Reporting's own events (the access log of its reads) live apart from the projections,
 #: which replay rebuilds and swaps.
 EVENTS_SCHEMA = "reporting_events"
-OTHER_SCHEMAS = {EVENTS_SCHEMA: event_store_migrations(), FEEDS_SCHEMA: event_store_migrations()}
+OTHER_SCHEMAS = {
+    EVENTS_SCHEMA: event_store_migrations(),
+    FEEDS_SCHEMA: [*event_store_migrations(), feed_erasure.MIGRATION],
+}
 CONSUMER = ReportingProjection.name
 
 __all__ = ["CONSUMER", "MIGRATIONS", "SCHEMA", "build_broker", "create_app"]
@@ -105,6 +108,7 @@ def create_app(settings: Settings | None = None, config: ReportingConfig | None 
             # reporting's own events (its access log) are reconciled like a write service's
             reconcile_task(EVENTS_SCHEMA, "reporting", on_queued=outbox.notify),
             relay_task(FEEDS_SCHEMA, feeds_outbox, stream=lambda s: s.feeds_stream),
+            feed_erasure.feed_erasure_task(FEEDS_SCHEMA),
         ],
     )
     app = service_app(

@@ -66,6 +66,10 @@ SELECT * FROM unnest($1::uuid[], $2::text[], $3::bytea[])
 ON CONFLICT DO NOTHING
 """
 
+_ERASURES = """
+INSERT INTO {s}.erasures (client_id) SELECT * FROM unnest($1::text[]) ON CONFLICT DO NOTHING
+"""
+
 
 def recipients(event: EventBase, facts: CaseFacts | None) -> list[str]:
     """The partner organisations that may receive ``event``, given the case after it."""
@@ -114,6 +118,7 @@ class FeedPublisher:
     ):
         self._namespace = namespace
         self._queue_sql = _QUEUE.format(s=quote_ident(schema))
+        self._erasures_sql = _ERASURES.format(s=quote_ident(schema))
         self._on_queue = on_queue
 
     async def queue(
@@ -124,6 +129,10 @@ class FeedPublisher:
         """Queue, in one statement inside the consumer's transaction, a copy of each event
         for each partner that may see it, given its client's case after it (``facts``)."""
         messages: list[tuple[uuid.UUID, str, bytes]] = []
+        erased = [event.stream_id for event, _, _ in items if isinstance(event, ClientDataErased)]
+        if erased:
+            # Our copy of the client's feed messages goes once these are published (ADR 0021).
+            await conn.execute(self._erasures_sql, erased)
         sending = [
             (event, envelope, sent) for event, envelope, facts in items if (sent := recipients(event, facts))
         ]
@@ -138,7 +147,7 @@ class FeedPublisher:
             messages.extend(
                 (
                     uuid.uuid5(event.event_id, org),
-                    feed_subject(self._namespace, org, event.event_type),
+                    feed_subject(self._namespace, org, event.event_type, event.stream_id),
                     payload,
                 )
                 for org in sent

@@ -20,6 +20,7 @@ from runtime.config import Settings
 from runtime.consumer import Applied, ExactlyOnceConsumer
 from runtime.db import apply_migrations, event_store_migrations, quote_ident
 from runtime.sealing import reveal_payloads
+from services.reporting import feed_erasure
 from services.reporting.audit import ChainId
 from services.reporting.config import ReportingConfig
 from services.reporting.feeds import FeedPublisher
@@ -322,7 +323,7 @@ async def project_items(
     async with pool.acquire() as conn:
         await give_keys(conn, [event for _, event, _ in items])
         await projection.create(conn)
-        await apply_migrations(conn, feeds_schema, event_store_migrations())
+        await apply_migrations(conn, feeds_schema, [*event_store_migrations(), feed_erasure.MIGRATION])
         for start in range(0, len(items), batch_size):
             batch = items[start : start + batch_size]
             async with conn.transaction():
