@@ -44,6 +44,8 @@ def service_env(cluster: LocalNatsCluster, database_url: str, key: Path) -> dict
         REITTI_JWT_PUBLIC_KEY=str(key),
         REITTI_RETENTION_SWEEP_HOURS="0",
         REITTI_ACK_WAIT="5",  # a delivery to a killed replica comes back to the other soon
+        # the test database's key-encryption keys (tests/conftest.py; docs/adr/0021)
+        REITTI_KEY_ENCRYPTION_KEY_DIR=os.environ["REITTI_KEY_ENCRYPTION_KEY_DIR"],
     )
     return env
 
@@ -51,7 +53,8 @@ def service_env(cluster: LocalNatsCluster, database_url: str, key: Path) -> dict
 async def referred_total(reporting: ServiceReplica) -> int:
     async with httpx.AsyncClient(timeout=10) as http:
         answer = await http.get(
-            f"{reporting.url}/statistics/referrals-by-source", headers=headers("steering_group_member")
+            f"{reporting.url}/statistics/referrals-by-source",
+            headers=headers("service_coordinator", organisation="centre"),  # exact counts
         )
     assert answer.status_code == 200, answer.text
     return int(answer.json()["total"])

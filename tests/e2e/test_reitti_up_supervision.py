@@ -46,10 +46,11 @@ def wait_until(condition: Callable[[], bool], what: str, within: float = 90) -> 
         time.sleep(0.2)
 
 
-def referred_total(up: RunningUp, steering: str) -> int:
+def referred_total(up: RunningUp, reader: str) -> int:
+    """The referred count as the coordinator reads it (exact: the steering group sees small counts hidden)."""
     answer = httpx.get(
         f"{up.url('reporting')}/statistics/referrals-by-source",
-        headers={"Authorization": f"Bearer {steering}"},
+        headers={"Authorization": f"Bearer {reader}"},
         timeout=10,
     )
     assert answer.status_code == 200, answer.text
@@ -68,7 +69,7 @@ def test_a_killed_service_is_restarted_while_the_others_keep_serving(tmp_path: P
     try:
         up.ready()
         advisor = token(up.data_dir, "employment_advisor")
-        steering = token(up.data_dir, "steering_group_member")
+        reader = token(up.data_dir, "service_coordinator")
         before = up.pid_of("intake")
         mark = len(up.lines)
         os.kill(before, signal.SIGKILL)
@@ -80,7 +81,7 @@ def test_a_killed_service_is_restarted_while_the_others_keep_serving(tmp_path: P
         while not healthy(up, "intake"):
             assert time.monotonic() < deadline, f"intake did not come back:\n{up.output}"
             assert healthy(up, "guidance") and healthy(up, "reporting"), up.output
-            referred_total(up, steering)
+            referred_total(up, reader)
             answered_while_intake_was_down += 1
         assert answered_while_intake_was_down > 0, "intake was never seen down"
         up.wait_for("the intake service is healthy again", after=mark, within=30)
@@ -94,7 +95,7 @@ def test_a_killed_service_is_restarted_while_the_others_keep_serving(tmp_path: P
             timeout=10,
         )
         assert written.status_code == 201, written.text
-        wait_until(lambda: referred_total(up, steering) == 1, "reporting sees the new referral")
+        wait_until(lambda: referred_total(up, reader) == 1, "reporting sees the new referral")
         log = (up.data_dir / "logs" / "up.log").read_text()
         assert "the intake service exited with signal SIGKILL" in log, "the reason is in the log too"
 
@@ -107,7 +108,7 @@ def test_a_killed_service_is_restarted_while_the_others_keep_serving(tmp_path: P
         up.kill_all()
 
 
-async def _check_ledger(up: RunningUp, load: ReferralLoad, steering: str) -> None:
+async def _check_ledger(up: RunningUp, load: ReferralLoad, reader: str) -> None:
     env: dict[str, str] = {}
     assert load_connection(up.data_dir, env)
     settings = Settings.from_env(env)
@@ -115,11 +116,11 @@ async def _check_ledger(up: RunningUp, load: ReferralLoad, steering: str) -> Non
     nc = await connect_nats(settings.nats_url, name="test-ledger")
     try:
         ledger = await settled_ledger(pool, nc.jetstream(), settings)
-        total = await asyncio.to_thread(referred_total, up, steering)
+        total = await asyncio.to_thread(referred_total, up, reader)
         deadline = time.monotonic() + 30
         while total != ledger.intake_referrals and time.monotonic() < deadline:
             await asyncio.sleep(0.5)
-            total = await asyncio.to_thread(referred_total, up, steering)
+            total = await asyncio.to_thread(referred_total, up, reader)
         assert_nothing_lost_or_doubled(load, ledger, total)
     finally:
         await nc.close()
@@ -132,7 +133,7 @@ def test_killed_embedded_servers_are_restarted_and_no_acknowledged_write_is_lost
     try:
         up.ready()
         advisor = token(up.data_dir, "employment_advisor")
-        steering = token(up.data_dir, "steering_group_member")
+        reader = token(up.data_dir, "service_coordinator")
         load = ReferralLoad([up.url("intake")], advisor).start()
         load.wait_for_acknowledged(6)
 
@@ -145,7 +146,7 @@ def test_killed_embedded_servers_are_restarted_and_no_acknowledged_write_is_lost
             load.wait_for_acknowledged(6, within=90)  # and writes are acknowledged again
 
         load.stop()
-        asyncio.run(_check_ledger(up, load, steering))
+        asyncio.run(_check_ledger(up, load, reader))
         print(f"reitti up under load, answers: {load.statuses}")
         children = up.children()
         assert up.stop(signal.SIGINT) == 0, up.output
