@@ -34,6 +34,7 @@ from runtime import clock
 from runtime.access import Permission, allowed, require
 from runtime.http import Purpose, Responses, access_log, context
 from runtime.requests import RequestModel, no_nul_in_parameters
+from runtime.strict_types import StrictCount
 from services.disclosure.policy import Client, Crossing, Kind, decide, ensure, may_learn_client_exists
 from services.intake.application import IntakeService, Outcome, ReferralKind, Registered
 from services.intake.domain import assessment, consent, referral, sessions
@@ -120,8 +121,8 @@ class ReferralRequest(RequestModel):
     source_description: str | None = Field(default=None, max_length=200, examples=["school"])
     municipality: str = Field(min_length=1, max_length=100, examples=["Mikkeli"])
     referral_date: date
-    subsidy_days: int | None = Field(default=None, ge=0, le=10_000)
-    unemployment_months: int | None = Field(default=None, ge=0, le=600)
+    subsidy_days: StrictCount | None = Field(default=None, ge=0, le=10_000)
+    unemployment_months: StrictCount | None = Field(default=None, ge=0, le=600)
     need_based_reason: str | None = Field(default=None, max_length=500)
     client: ClientDetailsRequest
 

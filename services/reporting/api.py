@@ -18,6 +18,7 @@ from contracts.base import Actor
 from contracts.intake import ReferralSource
 from runtime.access import Permission, has_client_access, require
 from runtime.http import Purpose, access_log
+from runtime.strict_types import IsoDate, IsoInstant
 from services.disclosure.policy import Client, Crossing, Kind, decide, ensure
 from services.reporting import dashboard
 from services.reporting.access_report import AccessEntry
@@ -43,7 +44,7 @@ from services.reporting.views import HealthCheck, MunicipalRecord, SideViews, Te
 Year = Annotated[int | None, Query(ge=2000, le=2100, description="Calendar year; all years when left out")]
 RequiredYear = Annotated[int, Query(ge=2000, le=2100, description="Calendar year")]
 Municipality = Annotated[str | None, Query(min_length=1, max_length=100, description="One of the centre's")]
-AsOf = Annotated[date | None, Query(description="The day to count as of (default: today)")]
+AsOf = Annotated[IsoDate | None, Query(description="The day to count as of, YYYY-MM-DD (default: today)")]
 ClientId = Annotated[str, Path(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9_.:-]+$")]
 JSON_LINES = "application/x-ndjson"
 
@@ -418,7 +419,9 @@ def router() -> APIRouter:
         why: Purpose,
         request: Request,
         client_id: ClientId,
-        since: Annotated[datetime | None, Query(description="From when (default: two years ago)")] = None,
+        since: Annotated[
+            IsoInstant | None, Query(description="From when, an ISO timestamp (default: two years ago)")
+        ] = None,
     ) -> list[AccessEntry]:
         if since is not None and since.tzinfo is None:
             raise _invalid("since", "give a time zone (for example Z)")
@@ -443,8 +446,12 @@ def router() -> APIRouter:
         request: Request,
         from_seq: Annotated[int | None, Query(ge=1, description="First stream sequence")] = None,
         to_seq: Annotated[int | None, Query(ge=1, description="Last stream sequence")] = None,
-        since: Annotated[datetime | None, Query(description="Events that occurred at or after")] = None,
-        until: Annotated[datetime | None, Query(description="Events that occurred before")] = None,
+        since: Annotated[
+            IsoInstant | None, Query(description="Events that occurred at or after (ISO timestamp)")
+        ] = None,
+        until: Annotated[
+            IsoInstant | None, Query(description="Events that occurred before (ISO timestamp)")
+        ] = None,
     ) -> StreamingResponse:
         if from_seq is not None and to_seq is not None and to_seq < from_seq:
             raise _invalid("to_seq", "must not be before from_seq")
