@@ -24,19 +24,11 @@ from services.reporting.projections import MIGRATIONS, ReportingProjection
 from tests.support.apps import eventually, running
 from tests.support.auth import headers, reader_for
 from tests.support.cli import reitti
-from tests.support.factories import HEADERS, identity_code, referral_request
+from tests.support.factories import AREAS, HEADERS, identity_code, referral_request
 
 pytestmark = pytest.mark.integration
 
 TODAY = clock.today()
-AREAS = [
-    "competence",
-    "motivation",
-    "work_ability",
-    "social_functioning",
-    "material_resources",
-    "labour_market_position",
-]
 LEAD = headers("lead_employment_advisor", "lead-1", "te-office")
 NURSE = headers("nurse", "nurse-1", "mikkeli")
 DETAILS = "Selkakipu vuodesta 2019 ja uniapnea"

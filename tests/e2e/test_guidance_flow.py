@@ -17,19 +17,11 @@ from services.guidance.app import create_app as guidance_app
 from services.intake.app import create_app as intake_app
 from tests.support.apps import eventually, running
 from tests.support.auth import headers
-from tests.support.factories import HEADERS, identity_code, referral_request
+from tests.support.factories import AREAS, HEADERS, identity_code, referral_request
 
 pytestmark = pytest.mark.integration
 
 TODAY = clock.today()  # the Finnish business date, as the services see it
-AREAS = [
-    "competence",
-    "motivation",
-    "work_ability",
-    "social_functioning",
-    "material_resources",
-    "labour_market_position",
-]
 COORDINATOR = headers("service_coordinator", "coord-1", "mikkeli")
 NURSE = headers("nurse", "nurse-1", "mikkeli")
 SOCIAL_SERVICES = headers("social_worker", "sw-1", "social_services:mikkeli")

@@ -14,21 +14,13 @@ from services.guidance.app import create_app as guidance_app
 from services.intake.app import create_app as intake_app
 from tests.support.apps import eventually, running
 from tests.support.auth import headers
-from tests.support.factories import HEADERS, identity_code, referral_request
+from tests.support.factories import AREAS, HEADERS, identity_code, referral_request
 
 pytestmark = pytest.mark.integration
 
 TODAY = clock.today()
 PAIRS = 20
 COORDINATOR = headers("service_coordinator", "coord-1", "mikkeli")
-AREAS = [
-    "competence",
-    "motivation",
-    "work_ability",
-    "social_functioning",
-    "material_resources",
-    "labour_market_position",
-]
 
 
 async def routed_client(intake: httpx.AsyncClient) -> str:

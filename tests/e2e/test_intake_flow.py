@@ -19,19 +19,11 @@ from contracts.subjects import events_wildcard
 from runtime import clock
 from services.intake.app import create_app as intake_app
 from tests.support.apps import eventually, running
-from tests.support.factories import HEADERS, identity_code, referral_request
+from tests.support.factories import AREAS, HEADERS, identity_code, referral_request
 
 pytestmark = pytest.mark.integration
 
 TODAY = clock.today()  # the Finnish business date, as intake sees it
-AREAS = [
-    "competence",
-    "motivation",
-    "work_ability",
-    "social_functioning",
-    "material_resources",
-    "labour_market_position",
-]
 
 
 def info_list(codes: list[str], *, bad_line: bool = True, name: tuple[str, str] | None = None) -> bytes:

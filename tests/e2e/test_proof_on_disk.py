@@ -33,20 +33,12 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from runtime import clock
 from runtime.auth import TokenIssuer
 from runtime.embedded import free_port
-from tests.support.factories import identity_code, referral_request
+from tests.support.factories import AREAS, identity_code, referral_request
 from tests.support.private_files import assert_nobody_reads_no_secret
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 TODAY = clock.today()
-AREAS = [
-    "competence",
-    "motivation",
-    "work_ability",
-    "social_functioning",
-    "material_resources",
-    "labour_market_position",
-]
 
 
 def marker(what: str) -> str:

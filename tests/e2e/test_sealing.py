@@ -20,19 +20,11 @@ from services.reporting.app import create_app as reporting_app
 from tests.e2e.test_erasure import LEAD, NURSE, stream_bytes, unique_name
 from tests.support.apps import eventually, running
 from tests.support.auth import headers, reader_for
-from tests.support.factories import HEADERS, identity_code, referral_request
+from tests.support.factories import AREAS, HEADERS, identity_code, referral_request
 
 pytestmark = pytest.mark.integration
 
 TODAY = clock.today()
-AREAS = [
-    "competence",
-    "motivation",
-    "work_ability",
-    "social_functioning",
-    "material_resources",
-    "labour_market_position",
-]
 COORDINATOR = headers("service_coordinator", "coord-1", "mikkeli")
 SOCIAL_SERVICES = headers("social_worker", "sw-1", "social_services:mikkeli")
 CONSENT = {

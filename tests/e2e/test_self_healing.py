@@ -17,19 +17,11 @@ from services.reporting.app import create_app as reporting_app
 from tests.integration.test_reconcile import copies_by_event
 from tests.support.apps import eventually, running
 from tests.support.auth import reader_for
-from tests.support.factories import HEADERS, identity_code, referral_request
+from tests.support.factories import AREAS, HEADERS, identity_code, referral_request
 
 pytestmark = pytest.mark.integration
 
 TODAY = clock.today()
-AREAS = [
-    "competence",
-    "motivation",
-    "work_ability",
-    "social_functioning",
-    "material_resources",
-    "labour_market_position",
-]
 
 
 async def refer(intake) -> tuple[str, str]:

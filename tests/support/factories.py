@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from contracts.base import Actor
-from contracts.intake import ClientDetails, ClientReferred, ReferralSource
+from contracts.intake import AssessmentArea, ClientDetails, ClientReferred, ReferralSource
 from services.intake.identity import CHECK_CHARACTERS as CHECK
 from tests.support.auth import headers
 
@@ -44,6 +44,9 @@ def client_referred(
         ),
     )
 
+
+#: the six areas of the service-needs assessment, as the contract names them
+AREAS = tuple(area.value for area in AssessmentArea)
 
 _ISSUED: set[str] = set()
 _BORN: set[date] = set()

@@ -15,16 +15,7 @@ from typing import Any
 import httpx
 
 from runtime import clock
-from tests.support.factories import referral_request
-
-AREAS = (
-    "competence",
-    "motivation",
-    "work_ability",
-    "social_functioning",
-    "material_resources",
-    "labour_market_position",
-)
+from tests.support.factories import AREAS, referral_request
 
 
 def consent_body() -> dict[str, Any]:

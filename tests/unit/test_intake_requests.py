@@ -11,16 +11,7 @@ from pydantic import ValidationError
 from runtime.requests import nul_path
 from services.intake.api import AssessmentRequest, ConsentRequest, InvitationRequest, ReferralRequest
 from services.intake.info_list import ListFormat, parse
-from tests.support.factories import referral_request
-
-AREAS = [
-    "competence",
-    "motivation",
-    "work_ability",
-    "social_functioning",
-    "material_resources",
-    "labour_market_position",
-]
+from tests.support.factories import AREAS, referral_request
 
 
 def assessment_body() -> dict[str, Any]:
