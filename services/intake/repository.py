@@ -120,10 +120,15 @@ class IntakeRepository:
         return fold(await self.store.load_events(client_id, conn=conn))
 
     async def identity_secret(self, conn: asyncpg.Connection) -> bytes:
-        secret = await conn.fetchval(_SECRET, "identity_key")
+        """The key of the identity-code pseudonym."""
+        return await self._secret(conn, "identity_key")
+
+    async def _secret(self, conn: asyncpg.Connection, name: str) -> bytes:
+        """The HMAC key ``name``, made once (the first caller's wins)."""
+        secret = await conn.fetchval(_SECRET, name)
         if secret is None:
-            await conn.execute(_NEW_SECRET, "identity_key", os.urandom(32))
-            secret = await conn.fetchval(_SECRET, "identity_key")
+            await conn.execute(_NEW_SECRET, name, os.urandom(32))
+            secret = await conn.fetchval(_SECRET, name)
         return bytes(secret)
 
     async def find_client(self, conn: asyncpg.Connection, identity_key: str) -> str | None:
@@ -141,11 +146,7 @@ class IntakeRepository:
 
     async def look_alike_secret(self, conn: asyncpg.Connection) -> bytes:
         """The key of the look-alike blind index (its own, not the identity code's)."""
-        secret = await conn.fetchval(_SECRET, "look_alike_key")
-        if secret is None:
-            await conn.execute(_NEW_SECRET, "look_alike_key", os.urandom(32))
-            secret = await conn.fetchval(_SECRET, "look_alike_key")
-        return bytes(secret)
+        return await self._secret(conn, "look_alike_key")
 
     async def remember_look_alike(
         self, conn: asyncpg.Connection, look_alike_key: str, client_id: str
