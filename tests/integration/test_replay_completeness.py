@@ -17,7 +17,7 @@ import pytest
 from contracts.subjects import events_wildcard
 from runtime.config import Settings
 from runtime.log_reader import LogReader
-from runtime.replay import ReplayIncomplete, ReplayReport, rebuild_and_switch
+from runtime.replay import ReplayReport, rebuild_and_switch
 from runtime.streams import connect_nats, ensure_streams
 from services.reporting.projections import MIGRATIONS, ReportingProjection
 from tests.support.apps import eventually
@@ -140,7 +140,7 @@ async def publish_and_project(settings: Settings, pool: asyncpg.Pool, stories: i
 
 
 @pytest.mark.slow
-async def test_a_replay_across_a_broker_pause_equals_live_or_fails_leaving_live_untouched(
+async def test_a_replay_across_a_broker_pause_resumes_and_equals_live(
     settings, pool
 ) -> None:
     with own_nats() as broker:
@@ -158,12 +158,11 @@ async def test_a_replay_across_a_broker_pause_equals_live_or_fails_leaving_live_
                 os.kill(pid, signal.SIGSTOP)
                 loop.call_later(15, os.kill, pid, signal.SIGCONT)
 
+        # The patience (120 s) outlasts the pause, so the replay must resume and complete:
+        # failing here would be the replay giving up on a broker it was built to wait for
+        # (giving up past the patience is the next test's).
         try:
             report = await replay_reporting(pool, ours, progress=pause_once, patience=120)
-        except ReplayIncomplete:
-            assert await table_digests(pool) == live, "live untouched"
-            assert not await schema_exists(pool, "reporting_rebuild"), "the partial rebuild is dropped"
-            return
         finally:
             os.kill(pid, signal.SIGCONT)
         assert paused and paused[0].events < events, "the pause came in the middle of the read"
