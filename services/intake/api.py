@@ -577,8 +577,9 @@ def router() -> APIRouter:
         response_model=list[PossibleDuplicateView],
         tags=["referrals"],
         summary="Referrals held because they may be of a client already known, with the candidates",
-        description="Names are shown only to roles that may read intake cases; every listing is "
-        "recorded in the access log (the held referrals and their candidates).",
+        description="Names are shown only to roles that may read intake cases, and a candidate's "
+        "only where the disclosure policy lets the caller read that client's case; every listing "
+        "is recorded in the access log (the held referrals and their candidates).",
     )
     async def possible_duplicates(
         actor: ResolvesDuplicates,
@@ -590,7 +591,14 @@ def router() -> APIRouter:
         found = await svc.possible_duplicates(limit=limit)
         may_read = allowed(Permission.INTAKE_CASE_READ, actor.role)
         candidates = {c for _, held in found for c in held.candidates}
-        cases = await svc.cases([*candidates]) if may_read else {}
+        # A candidate's name, municipality and stage are its intake case: shown only where
+        # the disclosure policy lets this caller read that case, as GET /clients/{id} does.
+        today = clock.today()
+        cases = {
+            client_id: case
+            for client_id, case in (await svc.cases([*candidates]) if may_read else {}).items()
+            if decide(actor, Crossing(Kind.INTAKE_CASE), disclosure_client(case), on=(today,)).allowed
+        }
         shown = [row.referral_id for row, _ in found] + sorted(candidates)
         await access_log(request).record(actor, shown, what="possible duplicates", purpose=why)
         return [

@@ -253,3 +253,25 @@ async def test_clients_registered_before_look_alike_keys_existed_are_found_after
         assert answer.json()["outcome"] == "possible_duplicate", answer.text
         [held] = (await intake.get("/possible-duplicates", headers=HEADERS)).json()
         assert [c["client_id"] for c in held["candidates"]] == [client_id]
+
+
+async def test_a_candidate_is_shown_only_where_the_policy_lets_the_caller_read_its_case(
+    settings, pool
+) -> None:
+    """A social worker's referral, with no consent yet: its intake case stays with the
+    municipal side and its task holders, so a TE-side advisor listing a look-alike sees the
+    candidate's id only, not its name, municipality or stage (as GET /clients/{id} refuses)."""
+    born = date(1981, 3, 3)
+    existing, new_code = identity_code(born), identity_code(born)
+    async with running(intake_app(settings)) as intake:
+        body = named(referral_request("social_services", code=existing), "Eeva", "Koski")
+        assert (await intake.post("/referrals", json=body, headers=SOCIAL_WORKER)).status_code == 202
+        answer = await intake.post(
+            "/referrals", json=named(referral_request(code=new_code), "Eeva", "Koski"), headers=HEADERS
+        )
+        assert answer.json()["outcome"] == "possible_duplicate", answer.text
+        [listed] = (await intake.get("/possible-duplicates", headers=HEADERS)).json()
+        [candidate] = listed["candidates"]
+        assert (await intake.get(f"/clients/{candidate['client_id']}", headers=HEADERS)).status_code == 403
+        assert (candidate["name"], candidate["municipality"], candidate["waiting_for"]) == (None, None, None)
+        assert listed["name"] == {"first_name": "Eeva", "last_name": "Koski"}, "the held referral's own"
