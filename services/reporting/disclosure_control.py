@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Hashable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -92,29 +92,63 @@ def with_margins(dims: Sequence[Sequence[Hashable]], inner: Mapping[tuple[Any, .
 
 
 def protect(
-    dims: Sequence[Iterable[Hashable]], inner: Mapping[tuple[Any, ...], int], min_cell: int
+    dims: Sequence[Iterable[Hashable]],
+    inner: Mapping[tuple[Any, ...], int],
+    min_cell: int,
+    *,
+    also: Iterable[Cell] = (),
 ) -> ProtectedTable:
     """The table with every cell of 1 to ``min_cell - 1`` hidden, and the cells that would
-    give one back by subtraction hidden with it (see the module's docstring)."""
+    give one back by subtraction hidden with it (see the module's docstring). ``also``
+    names cells to hide as if they were small: a figure another table publishes too, and
+    hides there (:func:`protect_linked`)."""
     frozen_dims = tuple(tuple(dim) for dim in dims)
     items = tuple(sorted(((tuple(k), int(v)) for k, v in inner.items() if v), key=repr))
-    return _protect(frozen_dims, items, min_cell)
+    return _protect(frozen_dims, items, min_cell, frozenset(also))
+
+
+def protect_linked(
+    first: tuple[Sequence[Iterable[Hashable]], Mapping[tuple[Any, ...], int]],
+    second: tuple[Sequence[Iterable[Hashable]], Mapping[tuple[Any, ...], int]],
+    min_cell: int,
+    shared: Callable[[Cell], bool],
+) -> tuple[ProtectedTable, ProtectedTable]:
+    """Two tables that publish the same figures (the cells ``shared`` picks, at the same
+    positions in both, for example the closures per year and municipality): each is
+    protected, and a shared figure hidden in one is hidden in the other as if it were
+    small there, until neither hides one the other shows."""
+    also_first: set[Cell] = set()
+    also_second: set[Cell] = set()
+    while True:
+        a = protect(*first, min_cell, also=also_first)
+        b = protect(*second, min_cell, also=also_second)
+        from_a = {c for c in a.hidden if shared(c)} - also_second
+        from_b = {c for c in b.hidden if shared(c)} - also_first
+        if not from_a and not from_b:
+            return a, b
+        also_second |= from_a
+        also_first |= from_b
 
 
 @lru_cache(maxsize=256)
 def _protect(
-    dims: tuple[tuple[Hashable, ...], ...], items: tuple[tuple[tuple[Hashable, ...], int], ...], min_cell: int
+    dims: tuple[tuple[Hashable, ...], ...],
+    items: tuple[tuple[tuple[Hashable, ...], int], ...],
+    min_cell: int,
+    also: frozenset[Cell] = frozenset(),
 ) -> ProtectedTable:
     values = with_margins(dims, dict(items))
     if min_cell <= 1:
         return ProtectedTable(dims, values, frozenset())
+    known = {c for c in also if c in values}
     primaries = sorted(
-        (cell for cell, n in values.items() if 0 < n < min_cell),
+        {cell for cell, n in values.items() if 0 < n < min_cell} | {c for c in known if values[c] > 0},
         # inner cells first: their hypercubes often cover the small margins too
         key=lambda cell: (sum(i is TOTAL for i in cell), values[cell], repr(cell)),
     )
-    hidden: set[Cell] = set()
-    covered: set[Cell] = set()
+    # a figure hidden elsewhere that counts nobody is hidden here too (nothing to move)
+    hidden: set[Cell] = {c for c in known if values[c] == 0}
+    covered: set[Cell] = set(hidden)
     for primary in primaries:
         if primary in covered:
             continue  # already a corner of a hypercube that moves it

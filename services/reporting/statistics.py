@@ -20,7 +20,7 @@ from contracts.intake import ReferralSource
 from runtime.db import quote_ident
 from services.reporting import figures
 from services.reporting.config import ReportingConfig
-from services.reporting.disclosure_control import TOTAL, ProtectedTable, protect
+from services.reporting.disclosure_control import TOTAL, ProtectedTable, protect, protect_linked
 from services.reporting.facts import CaseFacts
 from services.reporting.partitions import NOT_BY_YEAR, Metric
 
@@ -49,6 +49,8 @@ HIDDEN_NOTE = (
     "figure that would give such a cell back by subtraction; only for roles without client access"
 )
 Count = int | None
+#: the two buckets of a table of a subset and the rest of its whole
+PART, REST = "part", "rest"
 
 
 class IntakeRow(BaseModel):
@@ -219,15 +221,11 @@ class Statistics:
     def _municipalities(self, seen: Iterable[str]) -> tuple[str, ...]:
         return tuple(self.config.municipalities) + tuple(sorted(set(seen) - set(self.config.municipalities)))
 
-    def _cells(
-        self,
-        rows: Iterable[tuple[int, str, str, int]],
-        buckets: Sequence[str] | None,
-        *,
-        hide_small: bool,
-    ) -> Cells:
-        """A table of (year, municipality[, bucket]) from ``rows``; without ``buckets``
-        the bucket is summed away."""
+    def _table(
+        self, rows: Iterable[tuple[int, str, str, int]], buckets: Sequence[str] | None
+    ) -> tuple[list[Sequence[int | str]], dict[tuple[int | str, ...], int]]:
+        """The dimensions and inner cells of (year, municipality[, bucket]) from ``rows``;
+        without ``buckets`` the bucket is summed away."""
         inner: dict[tuple[int | str, ...], int] = defaultdict(int)
         years: set[int] = set()
         municipalities: set[str] = set()
@@ -240,7 +238,59 @@ class Statistics:
         dims: list[Sequence[int | str]] = [sorted(years), self._municipalities(municipalities)]
         if buckets is not None:
             dims.append(tuple(buckets) + tuple(sorted(seen_buckets - set(buckets))))
+        return dims, inner
+
+    def _cells(
+        self,
+        rows: Iterable[tuple[int, str, str, int]],
+        buckets: Sequence[str] | None,
+        *,
+        hide_small: bool,
+    ) -> Cells:
+        dims, inner = self._table(rows, buckets)
         return Cells(protect(dims, inner, self.config.min_cell), hide_small=hide_small)
+
+    async def _part_of(
+        self, conn: asyncpg.Connection, whole: Sequence[tuple[int, str, int]], part: Metric
+    ) -> list[tuple[int, str, str, int]]:
+        """Rows of a {part, rest} table: ``part`` (a subset of ``whole``, for example the
+        clients over 500 days among those whose days are known) and the rest of the whole.
+        One table, so that the whole minus the part is protected like any other cell."""
+        parts: dict[tuple[int, str], int] = defaultdict(int)
+        for r in await conn.fetch(self._metric_cells, part.value):
+            parts[(r["year"], r["municipality"])] += r["n"]
+        wholes: dict[tuple[int, str], int] = defaultdict(int)
+        for year, municipality, n in whole:
+            wholes[(year, municipality)] += n
+        return [
+            row
+            for key in sorted(wholes.keys() | parts.keys())
+            for row in ((*key, PART, parts[key]), (*key, REST, wholes[key] - parts[key]))
+        ]
+
+    async def _closures(self, conn: asyncpg.Connection, *, hide_small: bool) -> tuple[Cells, Cells]:
+        """The outcome table and the {over three years, rest} table of closures. Both
+        publish the closures per year and municipality, so they are protected together
+        (:func:`protect_linked`): a total hidden in one is hidden in the other."""
+        closed = [
+            (r["year"], r["municipality"], r["bucket"], r["n"])
+            for r in await conn.fetch(self._metric_cells, Metric.CLOSED.value)
+        ]
+        durations = await self._part_of(
+            conn, [(y, m, n) for y, m, _, n in closed], Metric.CLOSED_OVER_THREE_YEARS
+        )
+        outcome_dims, outcome_inner = self._table(closed, [o.value for o in Outcome])
+        duration_dims, duration_inner = self._table(durations, [PART, REST])
+        # the same years and municipalities in both, so a shared total sits at one position
+        years = sorted({*outcome_dims[0], *duration_dims[0]})
+        municipalities = self._municipalities([str(m) for m in (*outcome_dims[1], *duration_dims[1])])
+        outcomes, split = protect_linked(
+            ([years, municipalities, outcome_dims[2]], outcome_inner),
+            ([years, municipalities, duration_dims[2]], duration_inner),
+            self.config.min_cell,
+            shared=lambda cell: cell[2] is TOTAL,
+        )
+        return Cells(outcomes, hide_small=hide_small), Cells(split, hide_small=hide_small)
 
     async def _metric(
         self,
@@ -330,7 +380,7 @@ class Statistics:
         municipality: str | None,
         hide_small: bool = False,
     ) -> Shares:
-        cells = await self._metric(conn, Metric.CLOSED, [o.value for o in Outcome], hide_small=hide_small)
+        cells, _ = await self._closures(conn, hide_small=hide_small)
         counts = {o.value: cells(year, municipality, o.value) for o in Outcome}
         return Shares.of(counts, cells(year, municipality, TOTAL), year=year, municipality=municipality)
 
@@ -342,10 +392,14 @@ class Statistics:
         municipality: str | None,
         hide_small: bool = False,
     ) -> SubsidyDays:
-        known = (await self._metric(conn, Metric.SUBSIDY_DAYS_KNOWN, hide_small=hide_small))(
-            year, municipality
+        known_rows = [
+            (r["year"], r["municipality"], r["n"])
+            for r in await conn.fetch(self._metric_cells, Metric.SUBSIDY_DAYS_KNOWN.value)
+        ]
+        cells = self._cells(
+            await self._part_of(conn, known_rows, Metric.OVER_500_DAYS), [PART, REST], hide_small=hide_small
         )
-        over = (await self._metric(conn, Metric.OVER_500_DAYS, hide_small=hide_small))(year, municipality)
+        known, over = cells(year, municipality, TOTAL), cells(year, municipality, PART)
         return SubsidyDays(
             year=year,
             municipality=municipality,
@@ -400,14 +454,9 @@ class Statistics:
         municipality: str | None,
         hide_small: bool = False,
     ) -> Durations:
-        # The closed count is the outcome table's total: one figure, hidden alike in both.
-        closed_cells = await self._metric(
-            conn, Metric.CLOSED, [o.value for o in Outcome], hide_small=hide_small
-        )
-        closed = closed_cells(year, municipality, TOTAL)
-        over = (await self._metric(conn, Metric.CLOSED_OVER_THREE_YEARS, hide_small=hide_small))(
-            year, municipality
-        )
+        # The closed count is the outcome table's total too: the two are protected together.
+        _, split = await self._closures(conn, hide_small=hide_small)
+        closed, over = split(year, municipality, TOTAL), split(year, municipality, PART)
         return Durations(
             year=year,
             municipality=municipality,
