@@ -450,15 +450,7 @@ class ExactlyOnceConsumer:
                     await self.record_position(conn, max(seq for _, _, seq in items))
                     return results
             except OUTAGE_ERRORS as exc:
-                outage(exc)
-                self.stats.paused_on_outage += 1
-                log.warning(
-                    "%s: database unavailable (%s); retrying in %.1fs", self.name, type(exc).__name__, delay
-                )
-                for msg, _, _ in parsed:
-                    await msg.in_progress()
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, cap)
+                delay = await self._pause(exc, [msg for msg, _, _ in parsed], delay, cap)
 
     async def handle(self, msg: Delivery) -> None:
         """One delivery in its own transaction."""
@@ -485,15 +477,7 @@ class ExactlyOnceConsumer:
             try:
                 return await keys_for(self._pool, [e for _, e in envelopes])
             except OUTAGE_ERRORS as exc:
-                outage(exc)
-                self.stats.paused_on_outage += 1
-                log.warning(
-                    "%s: database unavailable (%s); retrying in %.1fs", self.name, type(exc).__name__, delay
-                )
-                for msg, _ in envelopes:
-                    await msg.in_progress()
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, cap)
+                delay = await self._pause(exc, [msg for msg, _ in envelopes], delay, cap)
 
     async def _handle_parsed(self, msg: Delivery, envelope: CloudEventEnvelope, event: EventBase) -> None:
         meta = msg.metadata
@@ -559,14 +543,25 @@ class ExactlyOnceConsumer:
                     raise
                 await asyncio.sleep(0.01 * contention)
             except OUTAGE_ERRORS as exc:
-                outage(exc)
-                self.stats.paused_on_outage += 1
-                log.warning(
-                    "%s: database unavailable (%s); retrying in %.1fs", self.name, type(exc).__name__, delay
-                )
-                await msg.in_progress()  # keep the delivery ours while we wait
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, cap)
+                delay = await self._pause(exc, [msg], delay, cap)
+
+    async def _pause(self, exc: BaseException, msgs: list[Delivery], delay: float, cap: float) -> float:
+        """One wait of the retry in place through a database outage (``exc``; anything that
+        is not an outage is raised again): keep the deliveries ours, sleep ``delay``, and
+        return the next delay. The progress signal is best effort: with the broker away
+        too it cannot be sent, and must not end the retry (a redelivery is a duplicate,
+        applied once)."""
+        outage(exc)
+        self.stats.paused_on_outage += 1
+        log.warning("%s: database unavailable (%s); retrying in %.1fs", self.name, type(exc).__name__, delay)
+        for msg in msgs:
+            try:
+                await msg.in_progress()
+            except Exception as signal_failed:
+                log.warning("%s: could not signal progress: %s", self.name, type(signal_failed).__name__)
+                break
+        await asyncio.sleep(delay)
+        return min(delay * 2, cap)
 
     async def _dead_letter(
         self,

@@ -158,3 +158,20 @@ async def test_a_client_side_error_is_a_failure_of_the_event_not_an_outage() -> 
     await consumer(FlakyPool(0, OSError()), projection, js).handle(msg)
     assert msg.calls == ["ack"]
     assert js.published[0][2]["Reitti-Dead-Letter-Reason"].startswith("failed 3 times: DataError")
+
+
+class BrokerAwayDelivery(FakeDelivery):
+    """The broker is away too: the progress signal fails."""
+
+    async def in_progress(self) -> None:
+        self.calls.append("in_progress failed")
+        raise ConnectionError("broker away")
+
+
+async def test_a_progress_signal_that_fails_during_a_database_outage_does_not_end_the_retry() -> None:
+    pool = FlakyPool(failures=3, error=ConnectionRefusedError("db down"))
+    projection, js = RecordingProjection(), FakeJetStream()
+    msg = BrokerAwayDelivery(envelope_bytes(), delivered=3)
+    await consumer(pool, projection, js).handle(msg)
+    assert msg.calls == ["in_progress failed"] * 3 + ["ack"]
+    assert len(projection.events) == 1 and js.published == []
