@@ -140,9 +140,7 @@ async def publish_and_project(settings: Settings, pool: asyncpg.Pool, stories: i
 
 
 @pytest.mark.slow
-async def test_a_replay_across_a_broker_pause_resumes_and_equals_live(
-    settings, pool
-) -> None:
+async def test_a_replay_across_a_broker_pause_resumes_and_equals_live(settings, pool) -> None:
     with own_nats() as broker:
         assert broker.proc is not None
         pid = broker.proc.pid
