@@ -31,11 +31,10 @@ from runtime.db import (
 )
 from runtime.erasure import KEYS_SCHEMA, key_vault_migrations
 from runtime.health import HealthReport, consumer_lag, outbox_delay
-from runtime.http import problem
 from runtime.keyvault import ensure_vault
 from runtime.outages import BrokerUnavailable
 from runtime.relay import OutboxRelay, OutboxSignal
-from runtime.request_limits import BodyLimits, RequestLimits
+from runtime.request_limits import IMPORT_BODIES, BodyLimits, RequestLimits
 from runtime.streams import connect_nats, ensure_streams
 from runtime.subscribers import DurableSubscription
 
@@ -207,14 +206,10 @@ def service_app(
     limits = BodyLimits(
         default=host.settings.max_body_bytes,
         by_path=dict.fromkeys(import_paths, host.settings.max_import_bytes),
+        media_by_path=dict.fromkeys(import_paths, IMPORT_BODIES),
     )
 
-    def refuse(status: int, title: str, detail: str, headers: Mapping[str, str]) -> JSONResponse:
-        response = problem(status, title, detail)
-        response.headers.update(headers)
-        return response
-
-    app.add_middleware(RequestLimits, verifier=lambda: app.state.verifier, limits=limits, refuse=refuse)
+    app.add_middleware(RequestLimits, verifier=lambda: app.state.verifier, limits=limits)
 
     @app.get(
         "/healthz",
