@@ -160,6 +160,8 @@ def build_parser() -> argparse.ArgumentParser:
     feed.add_argument("--data-dir", type=Path, default=None, help="where `reitti up` keeps its data")
     feed.add_argument("--url", action="store_true", help="also print the URL with the password in it")
 
+    openapi = sub.add_parser("openapi", help="write each service's OpenAPI document to docs/openapi/")
+    openapi.add_argument("--output", type=Path, default=Path("docs/openapi"))
     perms = sub.add_parser("permissions", help="write the endpoint x role permission matrix (Markdown)")
     perms.add_argument("--output", type=Path, default=Path("docs/permissions.md"))
 
@@ -702,6 +704,18 @@ def cmd_permissions(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_openapi(args: argparse.Namespace) -> int:
+    from runtime.openapi import openapi_json
+    from runtime.permission_docs import service_apps
+
+    args.output.mkdir(parents=True, exist_ok=True)
+    for name, app in service_apps().items():
+        target = args.output / f"{name}.json"
+        target.write_text(openapi_json(app.openapi()), encoding="utf-8")
+        print(target)
+    return 0
+
+
 def cmd_audit_verify(args: argparse.Namespace) -> int:
     """Recompute every audit hash chain; exit 1 naming the first broken link."""
     import asyncpg
@@ -815,6 +829,7 @@ COMMANDS = {
     "reconcile": cmd_reconcile,
     "import-info-list": cmd_import_info_list,
     "token": cmd_token,
+    "openapi": cmd_openapi,
     "permissions": cmd_permissions,
     "feed-credentials": cmd_feed_credentials,
     "audit-verify": cmd_audit_verify,

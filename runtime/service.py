@@ -32,6 +32,7 @@ from runtime.db import (
 from runtime.erasure import KEYS_SCHEMA, key_vault_migrations
 from runtime.health import HealthReport, consumer_lag, outbox_delay
 from runtime.keyvault import ensure_vault
+from runtime.openapi import install_openapi
 from runtime.outages import BrokerUnavailable
 from runtime.relay import OutboxRelay, OutboxSignal
 from runtime.request_limits import IMPORT_BODIES, BodyLimits, RequestLimits
@@ -210,6 +211,7 @@ def service_app(
     )
 
     app.add_middleware(RequestLimits, verifier=lambda: app.state.verifier, limits=limits)
+    install_openapi(app, raw_body_paths=import_paths)
 
     @app.get(
         "/healthz",
@@ -218,6 +220,12 @@ def service_app(
         description="200 with status ok; else 503 with status unhealthy (broker or database "
         "unreachable) or degraded (an outbox or consumer lags past REITTI_LAG_LIMIT), and the "
         "reasons.",
+        responses={
+            503: {
+                "description": "Unhealthy or degraded, with the reasons (the same report as the 200)",
+                "content": {"application/json": {}},
+            }
+        },
     )
     async def healthz(request: Request) -> JSONResponse:
         report = await host.health()
