@@ -14,6 +14,7 @@ from fastapi import Depends, FastAPI, Header, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from contracts.base import Actor
 from runtime import clock
@@ -155,19 +156,33 @@ _FRAMEWORK: dict[int, tuple[ProblemType, str | None]] = {
 }
 
 
-async def http_error(_: Request, exc: Exception) -> JSONResponse:
+async def http_error(request: Request, exc: Exception) -> JSONResponse:
     """An ``HTTPException`` (the framework's, or an endpoint's 404) as a problem."""
     assert isinstance(exc, StarletteHTTPException)
     kind, fixed = _FRAMEWORK.get(exc.status_code, (None, None))
     headers = dict(exc.headers or {})
+    if exc.status_code == 405:
+        # The router names the methods of the first route on the path only; a path served
+        # by several routes (GET and POST /info-sessions) takes all of theirs.
+        headers = {"Allow": ", ".join(methods_of(request))}
     detail = fixed or (exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase)
     if kind is ProblemType.NOT_FOUND and detail == "Not Found":
         detail = "no such path"
     if kind is ProblemType.METHOD_NOT_ALLOWED:
-        detail = f"this path does not take that method; it takes {headers.get('allow', 'others')}"
+        detail = f"this path does not take that method; it takes {headers['Allow']}"
     if kind is None:
         kind = ProblemType.INTERNAL if exc.status_code >= 500 else ProblemType.INVALID_INPUT
     return problem(kind, detail, headers=headers)
+
+
+def methods_of(request: Request) -> list[str]:
+    """The methods the routes on the request's path take."""
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        match, _ = route.matches(request.scope)
+        if match is not Match.NONE:
+            methods |= set(getattr(route, "methods", None) or ())
+    return sorted(methods)
 
 
 #: seconds a client is asked to wait before retrying during an outage

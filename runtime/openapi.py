@@ -110,6 +110,7 @@ def install_openapi(app: FastAPI, *, raw_body_paths: Iterable[str] = ()) -> None
         schemas = document["components"]["schemas"]
         for unused in ("HTTPValidationError", "ValidationError"):
             schemas.pop(unused, None)
+        _say_no_nul(document)
         app.openapi_schema = document
         return document
 
@@ -151,3 +152,41 @@ def _add_problem_schema(document: dict[str, Any]) -> None:
 def openapi_json(document: dict[str, Any]) -> str:
     """A document as committed under docs/openapi/ (stable key order)."""
     return json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+#: a string without the NUL character: request bodies and parameters refuse it
+#: (runtime/requests.py), and the document says so, so that a generated string is valid
+NO_NUL = "^[^\\u0000]*$"
+
+
+def _say_no_nul(document: dict[str, Any]) -> None:
+    """Mark every free string a request can carry (body fields, path and query
+    parameters) as NUL-free, as the services enforce it."""
+    schemas = document["components"]["schemas"]
+    seen: set[str] = set()
+
+    def visit(schema: Any) -> None:
+        if isinstance(schema, list):
+            for item in schema:
+                visit(item)
+            return
+        if not isinstance(schema, dict):
+            return
+        if ref := schema.get("$ref"):
+            name = ref.rsplit("/", 1)[1]
+            if name not in seen and name in schemas:
+                seen.add(name)
+                visit(schemas[name])
+            return
+        if schema.get("type") == "string" and not ({"pattern", "format", "enum", "const"} & set(schema)):
+            schema["pattern"] = NO_NUL
+        for value in schema.values():
+            visit(value)
+
+    for item in document["paths"].values():
+        for operation in item.values():
+            for content in operation.get("requestBody", {}).get("content", {}).values():
+                visit(content.get("schema"))
+            for parameter in operation.get("parameters", []):
+                if parameter.get("in") in ("path", "query"):
+                    visit(parameter.get("schema"))

@@ -12,7 +12,7 @@ from typing import Annotated, Any
 from uuid import UUID, uuid4
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
-from pydantic import AwareDatetime, BaseModel, Field, field_validator, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from contracts.base import Actor, PersonalData
@@ -125,6 +125,17 @@ class ReferralRequest(RequestModel):
     unemployment_months: StrictCount | None = Field(default=None, ge=0, le=600)
     need_based_reason: str | None = Field(default=None, max_length=500)
     client: ClientDetailsRequest
+
+    # The rule below, in the schema, so that a partner's generated request is valid.
+    model_config = ConfigDict(
+        json_schema_extra={
+            "if": {"properties": {"source": {"const": "other"}}, "required": ["source"]},
+            "then": {
+                "properties": {"source_description": {"type": "string", "minLength": 1}},
+                "required": ["source_description"],
+            },
+        }
+    )
 
     @model_validator(mode="after")
     def _checks(self) -> ReferralRequest:
@@ -427,6 +438,15 @@ class ConsentRequest(RequestModel):
         default_factory=list, examples=[["social_services:mikkeli", "kela"]], max_length=20
     )
     given_on: date
+
+    # The rule of ``_named_scope``, in the schema, so that a generated request is valid.
+    model_config = ConfigDict(
+        json_schema_extra={
+            "if": {"properties": {"scopes": {"contains": {"const": "disclosure_to_organisations"}}}},
+            "then": {"properties": {"organisations": {"minItems": 1}}, "required": ["organisations"]},
+            "else": {"properties": {"organisations": {"maxItems": 0}}},
+        }
+    )
 
     @field_validator("organisations")
     @classmethod

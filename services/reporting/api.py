@@ -18,6 +18,7 @@ from contracts.base import Actor
 from contracts.intake import ReferralSource
 from runtime.access import Permission, has_client_access, require
 from runtime.http import Purpose, access_log
+from runtime.requests import no_nul_in_parameters
 from runtime.strict_types import IsoDate, IsoInstant
 from services.disclosure.policy import Client, Crossing, Kind, decide, ensure
 from services.reporting import dashboard
@@ -109,7 +110,7 @@ def _today(as_of: date | None) -> date:
 
 
 def router() -> APIRouter:
-    api = APIRouter()
+    api = APIRouter(dependencies=[Depends(no_nul_in_parameters)])
 
     def parts(request: Request) -> tuple[Statistics, ReportingConfig]:
         return request.app.state.statistics_queries, request.app.state.reporting_config
