@@ -24,6 +24,7 @@ from runtime.auth import Unauthenticated
 from runtime.decision import Context
 from runtime.eventstore import ConcurrencyConflict
 from runtime.outages import broker_outage, is_outage
+from runtime.permission_docs import api_routes
 from runtime.problems import ProblemType, problem
 
 log = logging.getLogger(__name__)
@@ -178,7 +179,7 @@ async def http_error(request: Request, exc: Exception) -> JSONResponse:
 def methods_of(request: Request) -> list[str]:
     """The methods the routes on the request's path take."""
     methods: set[str] = set()
-    for route in request.app.router.routes:
+    for route in api_routes(list(request.app.router.routes)):
         match, _ = route.matches(request.scope)
         if match is not Match.NONE:
             methods |= set(getattr(route, "methods", None) or ())
