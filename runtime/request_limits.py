@@ -14,6 +14,10 @@ that carries a body (POST, PUT, PATCH, DELETE):
   passes the limit. Commands are small JSON documents; imports of the info list are
   larger, and have a limit of their own.
 
+A path that takes its credential in the body (``token_in_body``: the dashboard's sign-in
+form, and its sign-out, which needs none) skips the token check; its body is bounded all
+the same, and it verifies the token itself with the same verifier.
+
 It is plain ASGI middleware, so it runs before FastAPI reads anything.
 """
 
@@ -68,8 +72,10 @@ class RequestLimits:
         verifier: Callable[[], TokenVerifier],
         limits: BodyLimits,
         refuse: Callable[[int, str, str, Mapping[str, str]], Any],
+        token_in_body: frozenset[str] = frozenset(),
     ) -> None:
         self.app = app
+        self.token_in_body = token_in_body
         self.verifier = verifier
         self.limits = limits
         self.refuse = refuse
@@ -80,7 +86,8 @@ class RequestLimits:
             return
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         try:
-            self.verifier().verify(_bearer(headers.get("authorization")))
+            if scope["path"] not in self.token_in_body:
+                self.verifier().verify(_bearer(headers.get("authorization")))
         except Unauthenticated as exc:
             response = self.refuse(401, "unauthenticated", str(exc), {"WWW-Authenticate": "Bearer"})
             await response(scope, receive, send)

@@ -179,10 +179,12 @@ def service_app(
     description: str,
     version: str,
     import_paths: tuple[str, ...] = (),
+    token_in_body: tuple[str, ...] = (),
 ) -> FastAPI:
     """A FastAPI app whose lifespan starts and stops ``host``; ``GET /healthz`` included.
     Every request with a body is authenticated and bounded before it is read
-    (runtime/request_limits.py); ``import_paths`` take bodies up to the import limit."""
+    (runtime/request_limits.py); ``import_paths`` take bodies up to the import limit;
+    ``token_in_body`` paths (a sign-in form) are bounded but verify their token themselves."""
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -214,7 +216,13 @@ def service_app(
         response.headers.update(headers)
         return response
 
-    app.add_middleware(RequestLimits, verifier=lambda: app.state.verifier, limits=limits, refuse=refuse)
+    app.add_middleware(
+        RequestLimits,
+        verifier=lambda: app.state.verifier,
+        limits=limits,
+        refuse=refuse,
+        token_in_body=frozenset(token_in_body),
+    )
 
     @app.get(
         "/healthz",
