@@ -57,11 +57,12 @@ def _url(request: Request, path: str) -> str:
 
 
 def carried_next(value: str | None) -> str:
-    """Where a sign-in goes on to: the dashboard with its year and day, nothing else, so
-    the form can never send a browser to another site (or back to ``?token=``)."""
+    """Where a sign-in goes on to: this service's dashboard with its year and day, nothing
+    else (built, not copied), so the form can never send a browser to another site, or
+    back to a ``?token=``."""
     if value:
         parts = urlsplit(value)
-        if not parts.scheme and not parts.netloc and parts.path == DASHBOARD_PATH:
+        if parts.path == DASHBOARD_PATH:
             query = urlencode([(k, v) for k, v in parse_qsl(parts.query) if k in CARRIED])
             return DASHBOARD_PATH + (f"?{query}" if query else "")
     return DASHBOARD_PATH

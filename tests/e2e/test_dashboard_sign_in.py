@@ -242,7 +242,12 @@ async def test_the_sign_in_refuses_a_form_that_did_not_come_from_its_page(settin
             assert COOKIE not in set_cookies(response)
             assert "did not come from this page" in response.text
         # a sign-in may not send the browser anywhere but the dashboard
-        elsewhere = await sign_in(client, the_token, next_url="https://evil.example/dashboard")
-        assert elsewhere.headers["location"] == "/dashboard"
+        for next_url, location in (
+            ("https://evil.example/dashboard?token=x&year=2011", "/dashboard?year=2011"),
+            ("//evil.example/statistics?year=2011", "/dashboard"),
+            ("/dashboard?as_of=2010-12-31&token=x", "/dashboard?as_of=2010-12-31"),
+        ):
+            elsewhere = await sign_in(client, the_token, next_url=next_url)
+            assert elsewhere.headers["location"] == location
         json_body = await client.post("/dashboard/sign-in", json={"token": the_token}, headers=BROWSER)
         assert json_body.status_code == 415
