@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from html import escape
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import parse_qs, parse_qsl, urlencode, urlsplit
 
 import jwt
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import APIRouter, FastAPI, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from runtime.access import MATRIX, Permission, allowed
@@ -39,6 +39,17 @@ DASHBOARD_PATH = "/dashboard"
 CARRIED = ("year", "as_of")
 FORM_TYPE = "application/x-www-form-urlencoded"
 PERMISSION = Permission.STATISTICS_READ
+#: the sign-in form's fields, as the OpenAPI documents them (the form is read by hand: no
+#: form-parsing dependency, and a browser gets an HTML page for every refusal, never JSON)
+SIGN_IN_FORM: dict[str, Any] = {
+    "type": "object",
+    "required": ["token", "form"],
+    "properties": {
+        "token": {"type": "string", "description": "A signed token (what `reitti token` prints)"},
+        "form": {"type": "string", "description": "The hidden field of the sign-in page's form"},
+        "next": {"type": "string", "description": "Where to go on to", "default": "/dashboard"},
+    },
+}
 
 
 def _is_browser(request: Request) -> bool:
@@ -143,7 +154,15 @@ def router() -> APIRouter:
         tags=["dashboard"],
         summary="The dashboard's sign-in form: paste a token, get a session cookie",
     )
-    async def sign_in_form(request: Request, reason: str = "none", next: str = DASHBOARD_PATH) -> Response:
+    async def sign_in_form(
+        request: Request,
+        reason: Annotated[
+            str, Query(max_length=40, description=f"Why the form is shown: one of {', '.join(REASONS)}")
+        ] = "none",
+        next: Annotated[
+            str, Query(max_length=2000, description="The dashboard address to go on to after signing in")
+        ] = DASHBOARD_PATH,
+    ) -> Response:
         message = REASONS.get(reason, REASONS["none"])
         error = reason in ("token-in-url", "expired", "invalid")
         return _form_page(request, status=200, message=message, error=error, next_url=carried_next(next))
@@ -153,12 +172,16 @@ def router() -> APIRouter:
         response_class=HTMLResponse,
         tags=["dashboard"],
         summary="Sign in to the dashboard with a token (form-encoded: token, form, next)",
+        status_code=303,
+        response_description="Signed in: the session cookie is set; on to the dashboard",
         responses={
-            303: {"description": "Signed in: the session cookie is set; on to the dashboard"},
+            400: {"description": "The form is not UTF-8 or cannot be parsed (the form again)"},
             401: {"description": "The token is not valid (the form again, saying why)"},
             403: {"description": "The role may not read the statistics, or the form is stale or forged"},
             415: {"description": "Not a form"},
+            422: {"description": "No token in the form"},
         },
+        openapi_extra={"requestBody": {"required": True, "content": {FORM_TYPE: {"schema": SIGN_IN_FORM}}}},
     )
     async def sign_in(request: Request) -> Response:
         def again(status: int, message: str, next_url: str = DASHBOARD_PATH) -> HTMLResponse:
@@ -214,7 +237,9 @@ def router() -> APIRouter:
         SIGN_OUT_PATH,
         tags=["dashboard"],
         summary="Sign out of the dashboard: the session cookie is cleared",
-        responses={303: {"description": "Signed out: on to the sign-in page"}},
+        status_code=303,
+        response_class=Response,
+        response_description="Signed out: on to the sign-in page",
     )
     async def sign_out(request: Request) -> Response:
         response = RedirectResponse(
