@@ -292,7 +292,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 class RedactTokens(logging.Filter):
-    """Keeps ``?token=...`` (the dashboard's) out of the HTTP access log."""
+    """Keeps ``?token=...`` out of the HTTP access log: no endpoint accepts a token in its URL
+    (the dashboard signs in with a form), but an old bookmark may still send one."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         if isinstance(record.args, tuple):

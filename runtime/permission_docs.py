@@ -13,8 +13,19 @@ from fastapi.routing import APIRoute
 
 from runtime.access import MATRIX, Permission, Role
 
-#: Routes anyone may call: health checks for orchestrators, the API documentation.
-PUBLIC_PATHS = frozenset({"/healthz", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"})
+#: Routes anyone may call: health checks for orchestrators, the API documentation, and the
+#: dashboard's sign-in and sign-out (the sign-in checks the permission of the token it is given).
+PUBLIC_PATHS = frozenset(
+    {
+        "/healthz",
+        "/openapi.json",
+        "/docs",
+        "/docs/oauth2-redirect",
+        "/redoc",
+        "/dashboard/sign-in",
+        "/dashboard/sign-out",
+    }
+)
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,10 @@ that carries a body (POST, PUT, PATCH, DELETE):
   passes the limit. Commands are small JSON documents; imports of the info list are
   larger, and have a limit of their own.
 
+A path that takes its credential in the body (``token_in_body``: the dashboard's sign-in
+form, and its sign-out, which needs none) skips the token check; its body is bounded all
+the same, and it verifies the token itself with the same verifier.
+
 It is plain ASGI middleware, so it runs before FastAPI reads anything.
 """
 
@@ -49,6 +53,8 @@ class BodyTooLarge(Exception):
 JSON_BODIES = ("application/json",)
 #: the media types an info-list import reads (CSV, JSON Lines)
 IMPORT_BODIES = ("text/csv", "application/x-ndjson", "application/jsonl", "application/json")
+#: the media types of an HTML form's body (the dashboard's sign-in)
+FORM_BODIES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 
 @dataclass(frozen=True)
@@ -92,8 +98,10 @@ class RequestLimits:
         *,
         verifier: Callable[[], TokenVerifier],
         limits: BodyLimits,
+        token_in_body: frozenset[str] = frozenset(),
     ) -> None:
         self.app = app
+        self.token_in_body = token_in_body
         self.verifier = verifier
         self.limits = limits
 
@@ -103,7 +111,8 @@ class RequestLimits:
             return
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         try:
-            self.verifier().verify(_bearer(headers.get("authorization")))
+            if scope["path"] not in self.token_in_body:
+                self.verifier().verify(_bearer(headers.get("authorization")))
         except Unauthenticated as exc:
             await problem(ProblemType.UNAUTHENTICATED, str(exc))(scope, receive, send)
             return

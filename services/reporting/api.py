@@ -25,6 +25,7 @@ from services.reporting import dashboard
 from services.reporting.access_report import AccessEntry
 from services.reporting.audit import AuditEntry, export_lines
 from services.reporting.config import ReportingConfig
+from services.reporting.dashboard_session import COOKIE, SIGN_OUT_PATH, dashboard_viewer
 from services.reporting.projections import ReportingProjection
 from services.reporting.statistics import (
     HIDDEN_NOTE,
@@ -50,7 +51,8 @@ ClientId = Annotated[str, Path(min_length=1, max_length=200, pattern=r"^[A-Za-z0
 JSON_LINES = "application/x-ndjson"
 
 Stats = Annotated[Actor, Depends(require(Permission.STATISTICS_READ))]
-DashboardViewer = Annotated[Actor, Depends(require(Permission.STATISTICS_READ, query_token=True))]
+#: a browser's session cookie, or an API client's bearer token (docs/adr/0028)
+DashboardViewer = Annotated[Actor, Depends(dashboard_viewer(Permission.STATISTICS_READ))]
 TeView = Annotated[Actor, Depends(require(Permission.TE_VIEW_READ))]
 MunicipalView = Annotated[Actor, Depends(require(Permission.MUNICIPAL_VIEW_READ))]
 HealthView = Annotated[Actor, Depends(require(Permission.HEALTH_VIEW_READ))]
@@ -481,7 +483,15 @@ def router() -> APIRouter:
 
     # --- dashboard -----------------------------------------------------------------------
 
-    @api.get("/dashboard", response_class=HTMLResponse, tags=["dashboard"], summary="The dashboard page")
+    @api.get(
+        "/dashboard",
+        response_class=HTMLResponse,
+        tags=["dashboard"],
+        summary="The dashboard page",
+        description="A browser signs in at /dashboard/sign-in and is sent there (303) without a "
+        "session; an API client sends Authorization: Bearer. A token in the URL is not accepted.",
+        responses={303: {"description": "A browser without a session: on to the sign-in page"}},
+    )
     async def show_dashboard(
         actor: DashboardViewer, request: Request, year: Year = None, as_of: AsOf = None
     ) -> HTMLResponse:
@@ -493,6 +503,8 @@ def router() -> APIRouter:
             data = await dashboard.collect(
                 stats, conn, year=year, as_of=_today(as_of), hide_small=hides_small(actor)
             )
-        return HTMLResponse(dashboard.render(data))
+        signed_in = "authorization" not in request.headers and COOKIE in request.cookies
+        sign_out = f"{request.scope.get('root_path', '')}{SIGN_OUT_PATH}" if signed_in else None
+        return HTMLResponse(dashboard.render(data, sign_out=sign_out))
 
     return api

@@ -13,6 +13,7 @@ import httpx
 import pytest
 
 from runtime.access import Role
+from runtime.permission_docs import PUBLIC_PATHS
 from runtime.problems import MEDIA_TYPE
 from services.guidance.app import create_app as guidance_app
 from services.intake.app import create_app as intake_app
@@ -34,7 +35,7 @@ def operations(document: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]
         (path, method.upper(), operation)
         for path, item in document["paths"].items()
         for method, operation in item.items()
-        if path != "/healthz"
+        if path not in PUBLIC_PATHS
     ]
 
 

@@ -6,6 +6,7 @@ import pytest
 
 from runtime.auth import TokenIssuer
 from runtime.config import Settings
+from runtime.permission_docs import PUBLIC_PATHS
 from services.guidance.app import create_app as guidance_app
 from services.intake.app import create_app as intake_app
 from services.reporting.app import create_app as reporting_app
@@ -38,7 +39,7 @@ def _operations(document: dict) -> list[tuple[str, str, dict]]:  # type: ignore[
         (path, method, operation)
         for path, item in document["paths"].items()
         for method, operation in item.items()
-        if path != "/healthz"
+        if path not in PUBLIC_PATHS
     ]
 
 
