@@ -8,7 +8,12 @@ generated from its documented schema, like every other parameter. The gate fails
 5xx, on any answer its document does not list, and on any response that does not conform
 to its documented schema.
 
-Bounded: a few examples per operation, so the whole gate takes about a minute here."""
+Bounded: a few examples per operation, so the whole gate takes about a minute here.
+
+Where a rule cannot be written in JSON Schema (a check character, one date after
+another), a request valid by the schema may still be refused with 422: for those
+operations alone, and for that check alone (``positive_data_acceptance``), 422 is an
+expected answer to a schema-valid request. Every other check stays on for them."""
 
 from __future__ import annotations
 
@@ -52,6 +57,31 @@ ROLES = {
 }
 
 
+#: operation -> the rule JSON Schema cannot state, for which a schema-valid request gets 422
+BEYOND_SCHEMA = {
+    "POST /referrals": "an identity code's check character and birth date (mod 31 over the digits)",
+    "POST /referrals/import": "the columns of a CSV or JSON Lines file in a text body",
+    "POST /cases/{client_id}/plan": "a measure does not end before it starts",
+}
+
+
+def config(workdir: Path) -> Path:
+    """schemathesis.toml: 422 is expected for a schema-valid request only where
+    :data:`BEYOND_SCHEMA` says why."""
+    lines = []
+    for name in sorted(BEYOND_SCHEMA):
+        lines += [
+            "[[operations]]",
+            f'include-name = "{name}"',
+            "checks.positive_data_acceptance.expected-statuses ="
+            ' ["2XX", "3XX", 401, 403, 404, 409, 422, 429]',
+            "",
+        ]
+    path = workdir / "schemathesis.toml"
+    path.write_text("\n".join(lines), encoding="utf-8")
+    return path
+
+
 @contextlib.contextmanager
 def served(app: FastAPI) -> Iterator[str]:
     """``app`` under uvicorn on a port of its own, in a thread; its base URL."""
@@ -70,29 +100,30 @@ def served(app: FastAPI) -> Iterator[str]:
         thread.join(timeout=30)
 
 
-def share_by_role(document: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """The document split into one per role: each operation in the document of the first
-    role (in :data:`ROLES` order) that may call it."""
-    shares: dict[str, dict[str, Any]] = {}
+def share_by_role(document: dict[str, Any]) -> dict[str, list[str]]:
+    """Each operation ("METHOD /path"), under the first role in :data:`ROLES` order that
+    may call it. The whole document is fuzzed, one role's share at a time, so that what
+    the document says of a path (its methods, for ``Allow``) stays whole."""
+    shares: dict[str, list[str]] = {}
     for path, item in document["paths"].items():
         for method, operation in item.items():
             roles = operation.get("x-reitti-roles")
-            if not roles:
-                continue
-            role = next(r for r in ROLES if r in roles)
-            share = shares.setdefault(role, {**document, "paths": {}})
-            share["paths"].setdefault(path, {})[method] = operation
+            if roles:
+                role = next(r for r in ROLES if r in roles)
+                shares.setdefault(role, []).append(f"{method.upper()} {path}")
     return shares
 
 
 def fuzz(
-    base_url: str, role: str, document: dict[str, Any], workdir: Path
+    base_url: str, role: str, document: dict[str, Any], share: list[str], workdir: Path
 ) -> subprocess.CompletedProcess[str]:
-    schema = workdir / f"{role}.json"
+    schema = workdir / "openapi.json"
     schema.write_text(json.dumps(document), encoding="utf-8")
     token = ISSUER.issue(person_id=f"{role}-fuzz", role=role, organisation=ROLES[role])
     command = [
         str(Path(sys.executable).with_name("st")),
+        "--config-file",
+        str(config(workdir)),
         "run",
         str(schema),
         "--url",
@@ -108,6 +139,8 @@ def fuzz(
         "-H",
         f"Authorization: Bearer {token}",
     ]
+    for name in share:
+        command += ["--include-name", name]
     return subprocess.run(command, capture_output=True, text=True, timeout=600, cwd=workdir, check=False)
 
 
@@ -116,9 +149,10 @@ def fuzz(
 )
 def test_every_operation_passes_schemathesis_with_all_checks(settings, factory, tmp_path) -> None:
     app = factory(settings)
-    shares = share_by_role(app.openapi())
+    document = app.openapi()
+    shares = share_by_role(document)
     assert len(shares) >= 2, "several roles fuzz each service"
     with served(app) as base_url:
-        for role, document in shares.items():
-            result = fuzz(base_url, role, document, tmp_path)
+        for role, share in shares.items():
+            result = fuzz(base_url, role, document, share, tmp_path)
             assert result.returncode == 0, f"as {role}:\n{result.stdout[-12000:]}\n{result.stderr[-3000:]}"
