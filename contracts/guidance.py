@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from contracts.base import EventBase, PersonalData, Side
 from contracts.intake import Assessor, ClientProfile, Route
+from contracts.strict import IsoDate, StrictCount, StrictFlag
 from contracts.subjects import organisation_slug
 
 TE_OFFICE = "te-office"
@@ -102,8 +103,8 @@ class Measure(BaseModel):
     provider: Annotated[str, PersonalData()] = Field(
         min_length=1, max_length=200, description="Who provides it: personal data"
     )
-    start: date
-    end: date | None = None
+    start: IsoDate
+    end: IsoDate | None = None
     status: MeasureStatus = MeasureStatus.PLANNED
 
     @model_validator(mode="after")
@@ -153,9 +154,9 @@ class ActivationPlan(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    start: date
-    months: int = Field(ge=1, le=60)
-    days_per_week: int = Field(ge=1, le=7)
+    start: IsoDate
+    months: StrictCount = Field(ge=1, le=60)
+    days_per_week: StrictCount = Field(ge=1, le=7)
     hours_per_day: Decimal = Field(gt=0, le=24)
     place: Annotated[str, PersonalData()] = Field(
         min_length=1, max_length=200, description="Where the client works; personal data"
@@ -243,7 +244,7 @@ class JointDecision(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    decided_on: date
+    decided_on: IsoDate
     te_office_person_id: str = Field(min_length=1, max_length=200)
     municipality_person_id: str = Field(min_length=1, max_length=200)
     kela_person_id: str = Field(min_length=1, max_length=200)
@@ -255,8 +256,8 @@ class FinalAssessment(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     text: Annotated[str, PersonalData()] = Field(min_length=1, max_length=20_000)
-    work_ability_clarified: bool
-    competence_improved: bool
+    work_ability_clarified: StrictFlag
+    competence_improved: StrictFlag
     recommended_services: tuple[str, ...] = Field(default=(), max_length=20)
 
 

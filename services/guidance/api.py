@@ -28,6 +28,7 @@ from runtime import clock
 from runtime.access import Permission, require
 from runtime.http import Purpose, Responses, access_log, context
 from runtime.requests import RequestModel, no_nul_in_parameters
+from runtime.strict_types import IsoDate, StrictFlag
 from services.disclosure.policy import Crossing, Kind, decide, ensure
 from services.guidance.application import GuidanceService
 from services.guidance.application import Outcome as Written_
@@ -187,33 +188,33 @@ class SuggestionView(BaseModel):
 
 class AssignRequest(RequestModel):
     guide_person_id: str = Field(min_length=1, max_length=200)
-    assigned_on: date
+    assigned_on: IsoDate
     override_reason: str | None = Field(default=None, min_length=1, max_length=500)
 
 
 class PhaseRequest(RequestModel):
     phase: Phase
-    changed_on: date
+    changed_on: IsoDate
 
 
 class PlanRequest(RequestModel):
-    revised_on: date
+    revised_on: IsoDate
     measures: list[Measure] = Field(max_length=50)
-    review: bool = False
+    review: StrictFlag = False
 
 
 class HealthCheckRequest(RequestModel):
-    checked_on: date
-    work_restrictions_found: bool
+    checked_on: IsoDate
+    work_restrictions_found: StrictFlag
     recommended_next_step: str = Field(min_length=1, max_length=1000)
     details: str = Field(min_length=1, max_length=20_000, description="Stays in the health partition")
 
 
 class TransferRequest(RequestModel):
-    transferred_on: date
+    transferred_on: IsoDate
     receiving_municipality: str | None = Field(default=None, description="Default: the client's municipality")
     activation_plan: ActivationPlan
-    relationship_stays_open: bool
+    relationship_stays_open: StrictFlag
 
 
 class TransferCreated(Written):
@@ -221,24 +222,24 @@ class TransferCreated(Written):
 
 
 class AcknowledgementRequest(RequestModel):
-    accepted: bool
+    accepted: StrictFlag
     reason: str | None = Field(default=None, max_length=1000)
-    acknowledged_on: date
+    acknowledged_on: IsoDate
 
 
 class ReturnRequest(RequestModel):
-    returned_on: date
+    returned_on: IsoDate
 
 
 class ReassessmentRequest(RequestModel):
-    reassessed_on: date
+    reassessed_on: IsoDate
     assessors: list[Assessor] = Field(min_length=2, max_length=2)
     route: Route
     reason: str = Field(min_length=1, max_length=4000)
 
 
 class ClosureRequest(RequestModel):
-    closed_on: date
+    closed_on: IsoDate
     outcome: Outcome
     outside_labour_force_reason: OutsideLabourForceReason | None = None
     services_continue: Continuation

@@ -12,7 +12,7 @@ from typing import Annotated, Any
 from uuid import UUID, uuid4
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
-from pydantic import AwareDatetime, BaseModel, Field, field_validator, model_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from contracts.base import Actor, PersonalData
@@ -34,7 +34,7 @@ from runtime import clock
 from runtime.access import Permission, allowed, require
 from runtime.http import Purpose, Responses, access_log, context
 from runtime.requests import RequestModel, no_nul_in_parameters
-from runtime.strict_types import StrictCount
+from runtime.strict_types import AwareIsoInstant, IsoDate, StrictCount, StrictFlag
 from services.disclosure.policy import Client, Crossing, Kind, decide, ensure, may_learn_client_exists
 from services.intake.application import IntakeService, Outcome, ReferralKind, Registered
 from services.intake.domain import assessment, consent, referral, sessions
@@ -120,7 +120,7 @@ class ReferralRequest(RequestModel):
     source: ReferralSource
     source_description: str | None = Field(default=None, max_length=200, examples=["school"])
     municipality: str = Field(min_length=1, max_length=100, examples=["Mikkeli"])
-    referral_date: date
+    referral_date: IsoDate
     subsidy_days: StrictCount | None = Field(default=None, ge=0, le=10_000)
     unemployment_months: StrictCount | None = Field(default=None, ge=0, le=600)
     need_based_reason: str | None = Field(default=None, max_length=500)
@@ -380,9 +380,9 @@ def _assessment_data(event: AssessmentCompleted | None) -> dict[str, Any] | None
 
 
 class InfoSessionRequest(RequestModel):
-    starts_at: AwareDatetime
+    starts_at: AwareIsoInstant
     place: str = Field(min_length=1, max_length=200, examples=["TYP Reitti, meeting room 2"])
-    capacity: int = Field(ge=1, le=500)
+    capacity: StrictCount = Field(ge=1, le=500)
 
 
 class InfoSessionView(BaseModel):
@@ -411,13 +411,13 @@ class InvitationRequest(RequestModel):
 
 class AttendanceRequest(RequestModel):
     session_id: str = Field(min_length=1, max_length=200)
-    attended: bool
-    initial_survey_form_given: bool = False
-    data_protection_leaflet_given: bool = False
+    attended: StrictFlag
+    initial_survey_form_given: StrictFlag = False
+    data_protection_leaflet_given: StrictFlag = False
 
 
 class AppointmentRequest(RequestModel):
-    appointment_at: AwareDatetime
+    appointment_at: AwareIsoInstant
     assessor_person_id: str = Field(min_length=1, max_length=200)
 
 
@@ -426,7 +426,7 @@ class ConsentRequest(RequestModel):
     organisations: list[str] = Field(
         default_factory=list, examples=[["social_services:mikkeli", "kela"]], max_length=20
     )
-    given_on: date
+    given_on: IsoDate
 
     @field_validator("organisations")
     @classmethod
@@ -451,16 +451,16 @@ class ConsentRecorded(Written):
 
 
 class WithdrawalRequest(RequestModel):
-    withdrawn_on: date
+    withdrawn_on: IsoDate
 
 
 class AssessmentRequest(RequestModel):
-    assessed_on: date
+    assessed_on: IsoDate
     assessors: list[Assessor] = Field(min_length=1, max_length=2)
     findings: list[AreaFinding] = Field(min_length=1, max_length=6)
-    capacity_allows_rehabilitative_work: bool
+    capacity_allows_rehabilitative_work: StrictFlag
     profile: ClientProfile | None = None
-    ministry_segment: int | None = Field(default=None, ge=1, le=3)
+    ministry_segment: StrictCount | None = Field(default=None, ge=1, le=3)
     route: Route
     destination: str | None = Field(default=None, max_length=200)
     summary: str = Field(default="", max_length=8000)
@@ -485,7 +485,7 @@ class ErasureRequest(RequestModel):
 
 
 class LegalHoldRequest(RequestModel):
-    hold: bool = Field(description="true sets a legal hold (no automatic erasure); false clears it")
+    hold: StrictFlag = Field(description="true sets a legal hold (no automatic erasure); false clears it")
 
 
 class LegalHoldView(BaseModel):
