@@ -26,6 +26,17 @@ from contracts.guidance import (
 from contracts.intake import Assessor, ClientProfile, Route
 from runtime import clock
 from runtime.access import Permission, require
+from runtime.field_docs import (
+    CENTRE_MUNICIPALITIES,
+    CLIENT_ID,
+    EVENT_IDS,
+    MINISTRY_SEGMENT,
+    MUNICIPALITY,
+    PERSON_ID,
+    RULE_SET,
+    STREAM_VERSION,
+    WAITING_DAYS,
+)
 from runtime.http import Purpose, Responses, access_log, context
 from runtime.requests import RequestModel, no_nul_in_parameters
 from runtime.strict_types import IsoDate, StrictFlag
@@ -62,9 +73,11 @@ Service = Annotated[GuidanceService, Depends(service)]
 
 
 class Written(BaseModel):
-    client_id: str
-    stream_version: int
-    event_ids: list[str]
+    """What a command wrote."""
+
+    client_id: str = Field(description=CLIENT_ID)
+    stream_version: int = Field(ge=1, description=STREAM_VERSION)
+    event_ids: list[str] = Field(description=EVENT_IDS)
 
 
 def written(outcome: Written_) -> Written:
@@ -78,48 +91,69 @@ def written(outcome: Written_) -> Written:
 # --- views ------------------------------------------------------------------------------------
 
 
+STATUS = (
+    "waiting_for_guide, active (with a named guide), with_social_services (handed over, the "
+    "relationship open), transferred_out (handed over, the relationship closed) or closed"
+)
+
+
 class TransferView(BaseModel):
-    transfer_id: str
-    receiving_municipality: str
-    transferred_on: date
-    stays_open: bool
-    accepted: bool | None
-    acknowledged_on: date | None
-    returned_on: date | None
+    transfer_id: str = Field(
+        description="The transfer's id; `opening` for a case opened with social services"
+    )
+    receiving_municipality: str = Field(
+        description=f"Whose social services received the client: {MUNICIPALITY}"
+    )
+    transferred_on: date = Field(description="The day of the hand-over")
+    stays_open: bool = Field(description="The centre's client relationship stays open meanwhile")
+    accepted: bool | None = Field(
+        description="Social services accepted (true) or declined; null until they answer"
+    )
+    acknowledged_on: date | None = Field(description="The day social services answered; null until then")
+    returned_on: date | None = Field(description="The day the client came back to a guide; null if not back")
 
 
 class Flags(BaseModel):
-    plan_due: date | None
-    plan_overdue: bool
-    review_due: date | None
-    review_overdue: bool
-    transfer_unacknowledged: bool
+    plan_due: date | None = Field(
+        description="The last day for the employment plan; null if made or none is due"
+    )
+    plan_overdue: bool = Field(description="The plan's last day has passed without a plan")
+    review_due: date | None = Field(
+        description="The day the plan's next periodic review is due; null if none"
+    )
+    review_overdue: bool = Field(description="The review's day has passed without a review")
+    transfer_unacknowledged: bool = Field(
+        description="A hand-over to social services is still unanswered after the acknowledgement days"
+    )
 
 
 class CaseView(BaseModel):
-    client_id: str
-    version: int
-    municipality: str
-    status: Status
-    opened_on: date
-    waiting_since: date
-    waiting_days: int
-    route: Route
-    profile: ClientProfile | None
-    ministry_segment: int | None
-    rule_set: str
-    guide: str | None
-    guide_role: str | None
-    previous_guides: list[str]
-    phase: Phase
-    plan_revision: int
-    measures: list[Measure]
-    health_check: dict[str, Any] | None = Field(description="The shareable summary only")
-    transfers: list[TransferView]
-    reassessments: int
-    closed_on: date | None
-    outcome: Outcome | None
-    flags: Flags
+    client_id: str = Field(description=CLIENT_ID)
+    version: int = Field(ge=1, description="The case stream's version: how many events it has")
+    municipality: str = Field(description=MUNICIPALITY)
+    status: Status = Field(description=STATUS)
+    opened_on: date = Field(description="The day the assessment routed the client into the centre")
+    waiting_since: date = Field(description="Since when the case waits for a named guide, or for its step")
+    waiting_days: int = Field(description=WAITING_DAYS)
+    route: Route = Field(description="The route of the latest assessment or reassessment")
+    profile: ClientProfile | None = Field(description="The client profile; null if none was agreed")
+    ministry_segment: int | None = Field(ge=1, le=3, description=MINISTRY_SEGMENT)
+    rule_set: str = Field(description=f"{RULE_SET}, by the opening date")
+    guide: str | None = Field(description=f"The named guide: {PERSON_ID}; null if none yet")
+    guide_role: str | None = Field(description="The guide's role: service_guide or employment_advisor")
+    previous_guides: list[str] = Field(description="Guides before the current one, oldest first")
+    phase: Phase = Field(description="The phase of service guidance the client is in")
+    plan_revision: int = Field(ge=0, description="The employment plan's revision; 0 before the first plan")
+    measures: list[Measure] = Field(description="The measures of the plan's latest revision")
+    health_check: dict[str, Any] | None = Field(
+        description="The shareable summary only: checked_on, work_restrictions_found, "
+        "recommended_next_step; null if no health check"
+    )
+    transfers: list[TransferView] = Field(description="Hand-overs to social services, oldest first")
+    reassessments: int = Field(ge=0, description="Reassessments made")
+    closed_on: date | None = Field(description="The day the relationship closed; null while open")
+    outcome: Outcome | None = Field(description="How the relationship ended; null while open")
+    flags: Flags = Field(description="Deadlines and what is late")
 
 
 def case_view(state: GuidanceCase, today: date, *, acknowledgement_days: int) -> CaseView:
@@ -164,105 +198,163 @@ def case_view(state: GuidanceCase, today: date, *, acknowledgement_days: int) ->
     )
 
 
+GUIDE_ROLE = "The guide's role: employment_advisor or service_guide"
+AREAS = (
+    "The municipalities the guide covers (the named areas), each one of the centre's: "
+    + CENTRE_MUNICIPALITIES
+)
+
+
 class GuideRequest(RequestModel):
-    person_id: str = Field(min_length=1, max_length=200)
-    name: str = Field(min_length=1, max_length=200)
-    role: str = Field(pattern="^(employment_advisor|service_guide)$")
-    areas: list[str] = Field(default_factory=list, max_length=20, description="Municipalities they cover")
+    person_id: str = Field(
+        min_length=1, max_length=200, description=f"The guide: {PERSON_ID}", examples=["guide-1"]
+    )
+    name: str = Field(min_length=1, max_length=200, description="The guide's name", examples=["Sari Ohjaaja"])
+    role: str = Field(
+        pattern="^(employment_advisor|service_guide)$", description=GUIDE_ROLE, examples=["service_guide"]
+    )
+    areas: list[str] = Field(default_factory=list, max_length=20, description=AREAS, examples=[["Mikkeli"]])
 
 
 class GuideView(BaseModel):
-    person_id: str
-    name: str
-    role: str
-    areas: list[str]
-    caseload: int
-    caseload_limit: int
+    person_id: str = Field(description=f"The guide: {PERSON_ID}")
+    name: str = Field(description="The guide's name")
+    role: str = Field(description=GUIDE_ROLE)
+    areas: list[str] = Field(description=AREAS)
+    caseload: int = Field(ge=0, description="Active clients the guide has now")
+    caseload_limit: int = Field(
+        ge=1, description="The most active clients a guide should have (REITTI_CASELOAD_LIMIT)"
+    )
 
 
 class SuggestionView(BaseModel):
-    guide: GuideView
-    covers_area: bool
-    free_places: int
+    guide: GuideView = Field(description="A guide who could take the client")
+    covers_area: bool = Field(description="The guide covers the client's municipality")
+    free_places: int = Field(description="Places left under the caseload limit (negative when over it)")
 
 
 class AssignRequest(RequestModel):
-    guide_person_id: str = Field(min_length=1, max_length=200)
-    assigned_on: IsoDate
-    override_reason: str | None = Field(default=None, min_length=1, max_length=500)
+    guide_person_id: str = Field(
+        min_length=1, max_length=200, description=f"The guide to assign: {PERSON_ID}", examples=["guide-1"]
+    )
+    assigned_on: IsoDate = Field(description="The day of the assignment", examples=["2026-03-20"])
+    override_reason: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=500,
+        description="A coordinator's reason for going over the guide's caseload limit; personal data",
+    )
 
 
 class PhaseRequest(RequestModel):
-    phase: Phase
-    changed_on: IsoDate
+    phase: Phase = Field(description="The phase of service guidance the client moves to")
+    changed_on: IsoDate = Field(description="The day of the change", examples=["2026-04-01"])
 
 
 class PlanRequest(RequestModel):
-    revised_on: IsoDate
-    measures: list[Measure] = Field(max_length=50)
-    review: StrictFlag = False
+    revised_on: IsoDate = Field(description="The day of this revision of the plan", examples=["2026-04-01"])
+    measures: list[Measure] = Field(max_length=50, description="All measures of the plan as revised")
+    review: StrictFlag = Field(
+        default=False, description="true when this revision is the plan's periodic review"
+    )
 
 
 class HealthCheckRequest(RequestModel):
-    checked_on: IsoDate
-    work_restrictions_found: StrictFlag
-    recommended_next_step: str = Field(min_length=1, max_length=1000)
-    details: str = Field(min_length=1, max_length=20_000, description="Stays in the health partition")
+    checked_on: IsoDate = Field(description="The day of the health check", examples=["2026-04-15"])
+    work_restrictions_found: StrictFlag = Field(
+        description="The check found restrictions on work (shared with the team)"
+    )
+    recommended_next_step: str = Field(
+        min_length=1,
+        max_length=1000,
+        description="What the nurse recommends next (shared with the team); personal data",
+        examples=["occupational health consultation"],
+    )
+    details: str = Field(
+        min_length=1, max_length=20_000, description="Stays in the health partition; personal data"
+    )
 
 
 class TransferRequest(RequestModel):
-    transferred_on: IsoDate
-    receiving_municipality: str | None = Field(default=None, description="Default: the client's municipality")
-    activation_plan: ActivationPlan
-    relationship_stays_open: StrictFlag
+    transferred_on: IsoDate = Field(description="The day of the hand-over", examples=["2026-05-04"])
+    receiving_municipality: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=100,
+        description="Whose social services receive the client (default: the client's municipality); "
+        f"one of the centre's municipalities: {CENTRE_MUNICIPALITIES}",
+        examples=["Mikkeli"],
+    )
+    activation_plan: ActivationPlan = Field(
+        description="The terms of rehabilitative work activity (Act 189/2001)"
+    )
+    relationship_stays_open: StrictFlag = Field(
+        description="The centre's client relationship stays open meanwhile"
+    )
 
 
 class TransferCreated(Written):
-    transfer_id: str
+    transfer_id: str = Field(description="The transfer's id (for its acknowledgement and return)")
 
 
 class AcknowledgementRequest(RequestModel):
-    accepted: StrictFlag
-    reason: str | None = Field(default=None, max_length=1000)
-    acknowledged_on: IsoDate
+    accepted: StrictFlag = Field(description="Social services accept (true) or decline the hand-over")
+    reason: str | None = Field(
+        default=None, max_length=1000, description="Why, notably when declining; personal data"
+    )
+    acknowledged_on: IsoDate = Field(description="The day of the answer", examples=["2026-05-06"])
 
 
 class ReturnRequest(RequestModel):
-    returned_on: IsoDate
+    returned_on: IsoDate = Field(
+        description="The day the client comes back to a guide", examples=["2026-11-02"]
+    )
 
 
 class ReassessmentRequest(RequestModel):
-    reassessed_on: IsoDate
-    assessors: list[Assessor] = Field(min_length=2, max_length=2)
-    route: Route
-    reason: str = Field(min_length=1, max_length=4000)
+    reassessed_on: IsoDate = Field(description="The day of the reassessment", examples=["2026-08-10"])
+    assessors: list[Assessor] = Field(
+        min_length=2, max_length=2, description="The pair who reassessed, with the client's own social worker"
+    )
+    route: Route = Field(description="The route the reassessment gives; it may differ from the case's")
+    reason: str = Field(
+        min_length=1, max_length=4000, description="Why the case was reassessed; personal data"
+    )
 
 
 class ClosureRequest(RequestModel):
-    closed_on: IsoDate
-    outcome: Outcome
-    outside_labour_force_reason: OutsideLabourForceReason | None = None
-    services_continue: Continuation
-    follow_up_advisor_person_id: str | None = Field(default=None, max_length=200)
-    final_assessment: FinalAssessment
-    joint_decision: JointDecision | None = None
+    closed_on: IsoDate = Field(description="The day the relationship closes", examples=["2026-09-30"])
+    outcome: Outcome = Field(description="How the relationship ended")
+    outside_labour_force_reason: OutsideLabourForceReason | None = Field(
+        default=None, description="Required for outcome outside_labour_force: why"
+    )
+    services_continue: Continuation = Field(description="Where services continue after closure")
+    follow_up_advisor_person_id: str | None = Field(
+        default=None, max_length=200, description=f"Who follows the client up, if anyone: {PERSON_ID}"
+    )
+    final_assessment: FinalAssessment = Field(description="The final assessment (loppuarvio)")
+    joint_decision: JointDecision | None = Field(
+        default=None,
+        description="The three authorities' joint decision that the need has ended, where the rules "
+        "in force require one (a refusal says so)",
+    )
 
 
 class WaitingEntry(BaseModel):
-    client_id: str
-    municipality: str
-    route: Route
-    waiting_since: date
-    waiting_days: int
+    client_id: str = Field(description=CLIENT_ID)
+    municipality: str = Field(description=MUNICIPALITY)
+    route: Route = Field(description="The route that opened the case")
+    waiting_since: date = Field(description="Since when the client waits for a named guide")
+    waiting_days: int = Field(description=WAITING_DAYS)
 
 
 class WorklistEntry(BaseModel):
-    client_id: str
-    municipality: str
-    status: Status
-    phase: Phase
-    guide: str | None
-    flags: Flags
+    client_id: str = Field(description=CLIENT_ID)
+    municipality: str = Field(description=MUNICIPALITY)
+    status: Status = Field(description=STATUS)
+    phase: Phase = Field(description="The phase of service guidance the client is in")
+    guide: str | None = Field(description=f"The named guide: {PERSON_ID}; null if none yet")
+    flags: Flags = Field(description="Deadlines and what is late")
 
 
 def guide_view(g: guides.Guide, limit: int) -> GuideView:

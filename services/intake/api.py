@@ -8,7 +8,7 @@ same client with ``retryable: true``. Nothing is written on any error.
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from uuid import UUID, uuid4
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
@@ -32,6 +32,16 @@ from contracts.intake import (
 )
 from runtime import clock
 from runtime.access import Permission, allowed, require
+from runtime.field_docs import (
+    CLIENT_ID,
+    EVENT_IDS,
+    MINISTRY_SEGMENT,
+    MUNICIPALITY,
+    PERSON_ID,
+    RULE_SET,
+    STREAM_VERSION,
+    WAITING_DAYS,
+)
 from runtime.http import Purpose, Responses, access_log, context
 from runtime.requests import RequestModel, no_nul_in_parameters
 from runtime.strict_types import AwareIsoInstant, IsoDate, StrictCount, StrictFlag
@@ -72,9 +82,9 @@ Service = Annotated[IntakeService, Depends(service)]
 class Written(BaseModel):
     """What a command wrote."""
 
-    client_id: str
-    stream_version: int
-    event_ids: list[UUID] = Field(description="Events written now; empty when nothing changed")
+    client_id: str = Field(description=CLIENT_ID)
+    stream_version: int = Field(ge=1, description=STREAM_VERSION)
+    event_ids: list[UUID] = Field(description=EVENT_IDS)
 
 
 def written(outcome: Outcome) -> Written:
@@ -117,14 +127,44 @@ class ClientDetailsRequest(ClientDetails):
 
 
 class ReferralRequest(RequestModel):
-    source: ReferralSource
-    source_description: str | None = Field(default=None, max_length=200, examples=["school"])
-    municipality: str = Field(min_length=1, max_length=100, examples=["Mikkeli"])
-    referral_date: IsoDate
-    subsidy_days: StrictCount | None = Field(default=None, ge=0, le=10_000)
-    unemployment_months: StrictCount | None = Field(default=None, ge=0, le=600)
-    need_based_reason: str | None = Field(default=None, max_length=500)
-    client: ClientDetailsRequest
+    source: ReferralSource = Field(
+        description="Who referred the client: te_office, social_services, self_referral or other"
+    )
+    source_description: str | None = Field(
+        default=None,
+        max_length=200,
+        description="Required for source `other`: who referred (school, health care, a partner); "
+        "personal data",
+        examples=["school"],
+    )
+    municipality: str = Field(min_length=1, max_length=100, description=MUNICIPALITY, examples=["Mikkeli"])
+    referral_date: IsoDate = Field(
+        description="The day of the referral (YYYY-MM-DD); it decides which rules apply",
+        examples=["2026-03-02"],
+    )
+    subsidy_days: StrictCount | None = Field(
+        default=None,
+        ge=0,
+        le=10_000,
+        description="Days of labour-market subsidy paid so far, if known (a JSON number)",
+        examples=[520],
+    )
+    unemployment_months: StrictCount | None = Field(
+        default=None,
+        ge=0,
+        le=600,
+        description="Months of continuous unemployment, if known (a JSON number)",
+        examples=[14],
+    )
+    need_based_reason: str | None = Field(
+        default=None,
+        max_length=500,
+        description="From 2025 (Act 381/2023): why joint service is needed, i.e. limits of work "
+        "or functional capacity, or life-management problems that advice alone cannot solve; "
+        "free text and personal data",
+        examples=["Long-term back pain limits the work they can do"],
+    )
+    client: ClientDetailsRequest = Field(description="The client's name and identity code")
 
     @model_validator(mode="after")
     def _checks(self) -> ReferralRequest:
@@ -151,7 +191,7 @@ class ReferralAccepted(BaseModel):
         "the intake advisor, see GET /possible-duplicates: no case was opened or written)"
     )
     client_id: str | None = Field(description="The case opened or found; null for a possible duplicate")
-    stream_version: int | None
+    stream_version: int | None = Field(description=f"{STREAM_VERSION}; null for a possible duplicate")
     event_ids: list[UUID] = Field(description="Events written now; empty when nothing changed")
 
 
@@ -160,7 +200,7 @@ class ReferralReceipt(BaseModel):
     same for a new person and a known one, so it tells nothing about who is a client."""
 
     referral_id: str = Field(description="A receipt for this referral")
-    status: str = Field(default="received", description="Always `received`")
+    status: Literal["received"] = Field(default="received", description="Always `received`")
 
 
 def referral_answer(
@@ -190,44 +230,55 @@ def referral_answer(
 
 
 class NameView(BaseModel):
-    first_name: str
-    last_name: str
+    first_name: str = Field(description="First name; personal data")
+    last_name: str = Field(description="Last name; personal data")
 
 
 class CandidateView(BaseModel):
-    client_id: str
+    client_id: str = Field(description=f"A known client the referral may be of: {CLIENT_ID}")
     name: NameView | None = Field(description="Shown only to roles that may read the client")
-    municipality: str | None
-    waiting_for: Stage | None
+    municipality: str | None = Field(
+        description=f"{MUNICIPALITY}; null unless the caller may read this client's case"
+    )
+    waiting_for: Stage | None = Field(
+        description="The step the candidate's intake case waits for; null unless the caller may read it"
+    )
 
 
 class PossibleDuplicateView(BaseModel):
-    referral_id: str
-    reason: PossibleDuplicateReason
-    held_at: datetime
-    municipality: str
-    source: ReferralSource
-    referral_date: date
+    referral_id: str = Field(description="The held referral's receipt (its id in POST .../resolution)")
+    reason: PossibleDuplicateReason = Field(
+        description="same_code_other_name: a known client's identity code under another name; "
+        "same_name_and_birth_date: a new code with a known client's name and birth date"
+    )
+    held_at: datetime = Field(description="When the referral was held")
+    municipality: str = Field(description=f"The municipality on the referral: {MUNICIPALITY}")
+    source: ReferralSource = Field(description="Who referred the client")
+    referral_date: date = Field(description="The day of the referral")
     name: NameView | None = Field(description="The name on the referral; only to roles that may read it")
-    candidates: list[CandidateView]
+    candidates: list[CandidateView] = Field(description="The known clients the referral may be of")
 
 
 class ResolutionRequest(RequestModel):
-    resolution: PossibleDuplicateResolution
+    resolution: PossibleDuplicateResolution = Field(
+        description="same_person: the referral is of the candidate named in client_id; "
+        "different_people: it is none of the candidates"
+    )
     client_id: str | None = Field(
         default=None,
         max_length=200,
         description="For same_person: which candidate the referral is of",
+        examples=["client-9b1deb4d-3b7d-4bad-9bdd-2b0d7b3dcb6d"],
     )
 
 
 class ResolutionWritten(BaseModel):
-    referral_id: str
-    resolution: PossibleDuplicateResolution
+    referral_id: str = Field(description="The held referral that was resolved")
+    resolution: PossibleDuplicateResolution = Field(description="The resolution, as sent")
     client_id: str | None = Field(
         description="The case the referral was recorded on or opened; null if dismissed"
     )
-    event_ids: list[UUID]
+    event_ids: list[UUID] = Field(description=EVENT_IDS)
 
 
 def _candidate(client_id: str, case: IntakeCase | None) -> CandidateView:
@@ -244,66 +295,97 @@ def _candidate(client_id: str, case: IntakeCase | None) -> CandidateView:
 # --- views --------------------------------------------------------------------------------
 
 
+WAITING_FOR = "The next step the intake case waits for"
+CONSENT_SCOPES = (
+    "What the client consented to: move_to_centre (moving to the joint service centre), "
+    "data_exchange_within_centre (exchange of data between the centre's staff of both sides), "
+    "disclosure_to_organisations (disclosure to the organisations named)"
+)
+ORGANISATIONS = (
+    "The outside organisations the client consented to disclosure to: `kela`, `te-office` or "
+    "`social_services:<municipality>` in lower case (e.g. `social_services:mikkeli`); "
+    "named exactly when disclosure_to_organisations is among the scopes"
+)
+
+
 class QueueEntry(BaseModel):
-    client_id: str
-    municipality: str
-    source: ReferralSource
-    referral_date: date
-    received_by: str
+    client_id: str = Field(description=CLIENT_ID)
+    municipality: str = Field(description=MUNICIPALITY)
+    source: ReferralSource = Field(description="Who referred the client")
+    referral_date: date = Field(description="The day of the referral")
+    received_by: str = Field(description=f"Who registered the referral: {PERSON_ID}")
     owner: str | None = Field(description="The intake advisor who picked the client; null if nobody")
-    waiting_for: Stage
-    waiting_since: datetime
-    waiting_days: int
-    rule_set: str
-    assessment_deadline: date | None
-    overdue: bool
+    waiting_for: Stage = Field(description=WAITING_FOR)
+    waiting_since: datetime = Field(description="Since when the case waits for that step")
+    waiting_days: int = Field(description=WAITING_DAYS)
+    rule_set: str = Field(description=f"{RULE_SET}, by the referral date")
+    assessment_deadline: date | None = Field(
+        description="The last day for the service-needs assessment under those rules; null if they set none"
+    )
+    overdue: bool = Field(description="The assessment deadline has passed without an assessment")
 
 
 class ConsentView(BaseModel):
-    consent_id: str
-    scopes: list[ConsentScope]
-    organisations: list[str]
-    given_on: date
-    withdrawn_on: date | None
-    in_force: bool
+    consent_id: str = Field(description="The consent's id (for its withdrawal)")
+    scopes: list[ConsentScope] = Field(description=CONSENT_SCOPES)
+    organisations: list[str] = Field(description=ORGANISATIONS)
+    given_on: date = Field(description="The day the client signed it")
+    withdrawn_on: date | None = Field(description="The day the client withdrew it; null if not withdrawn")
+    in_force: bool = Field(description="Given and not withdrawn as of today")
 
 
 class RulesView(BaseModel):
-    rule_set: str
-    statute: str
-    assessment_indicated: bool
-    reasons: list[str]
-    unknown: list[str]
-    counts_towards_over_500_days: bool | None
-    assessment_deadline: date | None
-    overdue: bool
-    days_left: int | None
+    rule_set: str = Field(description=f"{RULE_SET}, by the referral date")
+    statute: str = Field(description="The statute of that rule set, or the criterion where there was none")
+    assessment_indicated: bool = Field(
+        description="Whether the rules call for a joint service assessment of this client"
+    )
+    reasons: list[str] = Field(description="Why the assessment is indicated, one rule per entry")
+    unknown: list[str] = Field(description="What the rules need to decide but the referral did not give")
+    counts_towards_over_500_days: bool | None = Field(
+        description="Seed rules: whether the client counts towards the half with over 500 subsidy "
+        "days; null under other rules or when the days are not known"
+    )
+    assessment_deadline: date | None = Field(
+        description="The last day for the assessment; null if the rules set none"
+    )
+    overdue: bool = Field(description="The deadline has passed without an assessment")
+    days_left: int | None = Field(description="Days until the deadline (negative when overdue); null if none")
 
 
 class CaseView(BaseModel):
-    client_id: str
-    version: int
-    client: ClientDetails
-    municipality: str
-    source: ReferralSource
-    source_description: str | None
-    referral_date: date
-    subsidy_days: int | None
-    unemployment_months: int | None
-    received_by: str
-    owner: str | None
-    waiting_for: Stage
-    waiting_since: datetime | None
-    info_session_id: str | None
-    info_session_starts_at: datetime | None
-    sessions_missed: int
-    initial_survey_form_given: bool
-    data_protection_leaflet_given: bool
-    assessment_appointment_at: datetime | None
-    duplicate_referrals: int
-    consents: list[ConsentView]
-    rules: RulesView
-    assessment: dict[str, Any] | None
+    client_id: str = Field(description=CLIENT_ID)
+    version: int = Field(ge=1, description="The client stream's version: how many events the case has")
+    client: ClientDetails = Field(description="The client's name and identity code; personal data")
+    municipality: str = Field(description=MUNICIPALITY)
+    source: ReferralSource = Field(description="Who referred the client")
+    source_description: str | None = Field(description="Who referred, for source `other`; personal data")
+    referral_date: date = Field(description="The day of the referral")
+    subsidy_days: int | None = Field(description="Days of labour-market subsidy, if known")
+    unemployment_months: int | None = Field(description="Months of unemployment, if known")
+    received_by: str = Field(description=f"Who registered the referral: {PERSON_ID}")
+    owner: str | None = Field(description="The intake advisor who picked the client; null if nobody")
+    waiting_for: Stage = Field(description=WAITING_FOR)
+    waiting_since: datetime | None = Field(description="Since when the case waits for that step")
+    info_session_id: str | None = Field(description="The info session the client is invited to; null if none")
+    info_session_starts_at: datetime | None = Field(description="When that info session starts")
+    sessions_missed: int = Field(ge=0, description="Info sessions the client did not come to")
+    initial_survey_form_given: bool = Field(
+        description="The initial survey form (alkukartoituslomake) was handed out"
+    )
+    data_protection_leaflet_given: bool = Field(description="The data protection leaflet was handed out")
+    assessment_appointment_at: datetime | None = Field(
+        description="The booked service-needs assessment appointment; null if none"
+    )
+    duplicate_referrals: int = Field(
+        ge=0, description="Further referrals of this client recorded on the case"
+    )
+    consents: list[ConsentView] = Field(description="The client's consents, in force or withdrawn")
+    rules: RulesView = Field(description="The rules that apply to the case, and its deadline")
+    assessment: dict[str, Any] | None = Field(
+        description="The completed service-needs assessment (as sent to POST .../assessment, with "
+        "its rule set); null until it is done"
+    )
 
 
 def case_view(state: IntakeCase, today: date) -> CaseView:
@@ -380,18 +462,23 @@ def _assessment_data(event: AssessmentCompleted | None) -> dict[str, Any] | None
 
 
 class InfoSessionRequest(RequestModel):
-    starts_at: AwareIsoInstant
-    place: str = Field(min_length=1, max_length=200, examples=["TYP Reitti, meeting room 2"])
-    capacity: StrictCount = Field(ge=1, le=500)
+    starts_at: AwareIsoInstant = Field(
+        description="When the session starts: an ISO timestamp with its offset",
+        examples=["2026-03-10T09:00:00+02:00"],
+    )
+    place: str = Field(
+        min_length=1, max_length=200, description="Where it is held", examples=["TYP Reitti, meeting room 2"]
+    )
+    capacity: StrictCount = Field(ge=1, le=500, description="How many clients may be invited", examples=[12])
 
 
 class InfoSessionView(BaseModel):
-    session_id: str
-    starts_at: datetime
-    place: str
-    capacity: int
-    invited: int
-    places_left: int
+    session_id: str = Field(description="The session's id, `info-session-<uuid>`")
+    starts_at: datetime = Field(description="When the session starts")
+    place: str = Field(description="Where it is held")
+    capacity: int = Field(ge=1, le=500, description="How many clients may be invited")
+    invited: int = Field(ge=0, description="How many are invited")
+    places_left: int = Field(ge=0, description="Free places: capacity less invited, never below 0")
 
 
 def session_view(s: sessions.InfoSession) -> InfoSessionView:
@@ -406,27 +493,45 @@ def session_view(s: sessions.InfoSession) -> InfoSessionView:
 
 
 class InvitationRequest(RequestModel):
-    client_id: str = Field(min_length=1, max_length=200)
+    client_id: str = Field(min_length=1, max_length=200, description=f"Whom to invite: {CLIENT_ID}")
 
 
 class AttendanceRequest(RequestModel):
-    session_id: str = Field(min_length=1, max_length=200)
-    attended: StrictFlag
-    initial_survey_form_given: StrictFlag = False
-    data_protection_leaflet_given: StrictFlag = False
+    session_id: str = Field(
+        min_length=1, max_length=200, description="The info session the client was invited to"
+    )
+    attended: StrictFlag = Field(description="true: the client came; false: a no-show")
+    initial_survey_form_given: StrictFlag = Field(
+        default=False, description="The initial survey form (alkukartoituslomake) was handed out"
+    )
+    data_protection_leaflet_given: StrictFlag = Field(
+        default=False, description="The data protection leaflet was handed out"
+    )
 
 
 class AppointmentRequest(RequestModel):
-    appointment_at: AwareIsoInstant
-    assessor_person_id: str = Field(min_length=1, max_length=200)
+    appointment_at: AwareIsoInstant = Field(
+        description="When the assessment appointment is: an ISO timestamp with its offset",
+        examples=["2026-03-17T13:00:00+02:00"],
+    )
+    assessor_person_id: str = Field(
+        min_length=1, max_length=200, description=f"Who assesses: {PERSON_ID}", examples=["advisor-1"]
+    )
 
 
 class ConsentRequest(RequestModel):
-    scopes: list[ConsentScope] = Field(min_length=1)
-    organisations: list[str] = Field(
-        default_factory=list, examples=[["social_services:mikkeli", "kela"]], max_length=20
+    scopes: list[ConsentScope] = Field(
+        min_length=1,
+        description=CONSENT_SCOPES,
+        examples=[["move_to_centre", "data_exchange_within_centre", "disclosure_to_organisations"]],
     )
-    given_on: IsoDate
+    organisations: list[str] = Field(
+        default_factory=list,
+        max_length=20,
+        description=ORGANISATIONS,
+        examples=[["social_services:mikkeli", "kela"]],
+    )
+    given_on: IsoDate = Field(description="The day the client signed the consent", examples=["2026-03-02"])
 
     @field_validator("organisations")
     @classmethod
@@ -447,23 +552,47 @@ class ConsentRequest(RequestModel):
 
 
 class ConsentRecorded(Written):
-    consent_id: str
+    consent_id: str = Field(description="The consent's id (for its withdrawal)")
 
 
 class WithdrawalRequest(RequestModel):
-    withdrawn_on: IsoDate
+    withdrawn_on: IsoDate = Field(
+        description="The day the client withdrew the consent", examples=["2026-06-01"]
+    )
 
 
 class AssessmentRequest(RequestModel):
-    assessed_on: IsoDate
-    assessors: list[Assessor] = Field(min_length=1, max_length=2)
-    findings: list[AreaFinding] = Field(min_length=1, max_length=6)
-    capacity_allows_rehabilitative_work: StrictFlag
-    profile: ClientProfile | None = None
-    ministry_segment: StrictCount | None = Field(default=None, ge=1, le=3)
-    route: Route
-    destination: str | None = Field(default=None, max_length=200)
-    summary: str = Field(default="", max_length=8000)
+    assessed_on: IsoDate = Field(description="The day of the assessment", examples=["2026-03-17"])
+    assessors: list[Assessor] = Field(
+        min_length=1,
+        max_length=2,
+        description="Who assessed: one, or a TE and a municipal assessor as a pair",
+    )
+    findings: list[AreaFinding] = Field(
+        min_length=1, max_length=6, description="The support need found in each area surveyed"
+    )
+    capacity_allows_rehabilitative_work: StrictFlag = Field(
+        description="Functional capacity allows at least rehabilitative work activity (the entry rule)"
+    )
+    profile: ClientProfile | None = Field(
+        default=None, description="The client profile the team agreed on; null when routed elsewhere"
+    )
+    ministry_segment: StrictCount | None = Field(
+        default=None, ge=1, le=3, description=MINISTRY_SEGMENT, examples=[3]
+    )
+    route: Route = Field(
+        description="Where the assessment sends the client; individual_service_guidance, "
+        "health_check_first and rehabilitative_work_activity open a guidance case"
+    )
+    destination: str | None = Field(
+        default=None,
+        max_length=200,
+        description="Where the client goes instead, for route not_helped_here (free text); personal data",
+        examples=["Mental health services of the wellbeing services county"],
+    )
+    summary: str = Field(
+        default="", max_length=8000, description="The assessment's summary (free text); personal data"
+    )
 
     def command(self) -> assessment.CompleteAssessment:
         return assessment.CompleteAssessment(
@@ -489,8 +618,8 @@ class LegalHoldRequest(RequestModel):
 
 
 class LegalHoldView(BaseModel):
-    client_id: str
-    legal_hold: bool
+    client_id: str = Field(description=CLIENT_ID)
+    legal_hold: bool = Field(description="Whether the client is now under a legal hold")
 
 
 # --- routes -------------------------------------------------------------------------------------

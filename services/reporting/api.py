@@ -17,6 +17,7 @@ from pydantic import BaseModel, Field
 from contracts.base import Actor
 from contracts.intake import ReferralSource
 from runtime.access import Permission, has_client_access, require
+from runtime.field_docs import MUNICIPALITY_FILTER
 from runtime.http import Purpose, access_log
 from runtime.strict_types import IsoDate, IsoInstant
 from services.disclosure.policy import Client, Crossing, Kind, decide, ensure
@@ -43,7 +44,7 @@ from services.reporting.views import HealthCheck, MunicipalRecord, SideViews, Te
 
 Year = Annotated[int | None, Query(ge=2000, le=2100, description="Calendar year; all years when left out")]
 RequiredYear = Annotated[int, Query(ge=2000, le=2100, description="Calendar year")]
-Municipality = Annotated[str | None, Query(min_length=1, max_length=100, description="One of the centre's")]
+Municipality = Annotated[str | None, Query(min_length=1, max_length=100, description=MUNICIPALITY_FILTER)]
 AsOf = Annotated[IsoDate | None, Query(description="The day to count as of, YYYY-MM-DD (default: today)")]
 ClientId = Annotated[str, Path(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9_.:-]+$")]
 JSON_LINES = "application/x-ndjson"
@@ -75,7 +76,7 @@ def municipal_client_ids(record: MunicipalRecord) -> list[str]:
 
 class ReferralsBySource(BaseModel):
     year: int | None = Field(description="The year asked for, or null for all years")
-    municipality: str | None
+    municipality: str | None = Field(description=MUNICIPALITY_FILTER)
     total: int | None = Field(description=HIDDEN_NOTE)
     by_source: dict[ReferralSource, int | None] = Field(
         description=f"Referred clients per referral source; every source is listed; {HIDDEN_NOTE}"
