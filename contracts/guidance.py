@@ -86,6 +86,8 @@ class PhaseChanged(GuidanceClientEvent):
 
 
 class MeasureStatus(StrEnum):
+    """Where a measure of the plan stands."""
+
     PLANNED = "planned"
     ONGOING = "ongoing"
     COMPLETED = "completed"
@@ -245,6 +247,8 @@ class Outcome(StrEnum):
 
 
 class OutsideLabourForceReason(StrEnum):
+    """Why a client who left the labour force did (outcome ``outside_labour_force``)."""
+
     PENSION = "pension"
     LONG_REHABILITATION = "long_rehabilitation"
     CARER = "carer"

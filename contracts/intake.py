@@ -148,6 +148,8 @@ class ReferralHeldAsPossibleDuplicate(IntakeClientEvent):
 
 
 class PossibleDuplicateResolution(StrEnum):
+    """How the intake advisor resolved a referral held as a possible duplicate."""
+
     #: the referral is of the candidate client: recorded on their case
     SAME_PERSON = "same_person"
     #: not the candidates: the referral opens a case of its own, or (its identity code
@@ -377,6 +379,8 @@ class InfoSessionScheduled(EventBase):
 
 
 class ErasureReason(StrEnum):
+    """Why a client's personal data was erased."""
+
     #: the client (or another lawful ground) asked for erasure
     LAWFUL_REQUEST = "lawful_request"
     #: four years passed since the relationship closed, with no legal hold

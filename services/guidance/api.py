@@ -9,7 +9,7 @@ from datetime import date
 from typing import Annotated, Any
 from uuid import uuid4
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import BaseModel, Field
 
 from contracts.base import Actor
@@ -62,6 +62,10 @@ ERRORS: Responses = {
     404: {"description": "No such case or guide"},
     409: {"description": "Refused by a rule, or a concurrent change (retryable)"},
 }
+
+
+ClientIdPath = Annotated[str, Path(description=CLIENT_ID)]
+TransferIdPath = Annotated[str, Path(description="The transfer's id, as POST .../transfers answered it")]
 
 
 def service(request: Request) -> GuidanceService:
@@ -437,7 +441,9 @@ def router(
         actor: Reads,
         why: Purpose,
         svc: Service,
-        guide: Annotated[str | None, Query(max_length=200)] = None,
+        guide: Annotated[
+            str | None, Query(max_length=200, description="Only this guide's clients (a person id)")
+        ] = None,
     ) -> list[WorklistEntry]:
         now = today()
         entries = []
@@ -493,7 +499,7 @@ def router(
         summary="One guidance case with its deadlines and flags",
     )
     async def get_case(
-        client_id: str, actor: Reads, why: Purpose, svc: Service, request: Request
+        client_id: ClientIdPath, actor: Reads, why: Purpose, svc: Service, request: Request
     ) -> CaseView:
         state = await read_case(request, svc, actor, client_id)
         await access_log(request).record(actor, [client_id], what="guidance case", purpose=why)
@@ -507,7 +513,7 @@ def router(
         summary="Guides for this client: their area first, lightest caseload next",
     )
     async def suggestions(
-        client_id: str, request: Request, actor: Reads, why: Purpose, svc: Service
+        client_id: ClientIdPath, request: Request, actor: Reads, why: Purpose, svc: Service
     ) -> list[SuggestionView]:
         case = await read_case(request, svc, actor, client_id)
         await access_log(request).record(actor, [client_id], what="client's municipality", purpose=why)
@@ -529,7 +535,7 @@ def router(
         responses=ERRORS,
         summary="Assign (or reassign) the named guide; the caseload limit holds unless overridden",
     )
-    async def assign(client_id: str, body: AssignRequest, actor: Assigns, svc: Service) -> Written:
+    async def assign(client_id: ClientIdPath, body: AssignRequest, actor: Assigns, svc: Service) -> Written:
         return written(
             await svc.assign(
                 client_id,
@@ -547,7 +553,7 @@ def router(
         responses=ERRORS,
         summary="Move the case to another phase",
     )
-    async def phase(client_id: str, body: PhaseRequest, actor: Plans, svc: Service) -> Written:
+    async def phase(client_id: ClientIdPath, body: PhaseRequest, actor: Plans, svc: Service) -> Written:
         ctx = context(actor)
         return written(
             await svc.execute(
@@ -562,7 +568,7 @@ def router(
         responses=ERRORS,
         summary="Draw up or revise (review) the employment plan; revisions keep history",
     )
-    async def revise(client_id: str, body: PlanRequest, actor: Plans, svc: Service) -> Written:
+    async def revise(client_id: ClientIdPath, body: PlanRequest, actor: Plans, svc: Service) -> Written:
         ctx = context(actor)
         return written(
             await svc.execute(
@@ -586,7 +592,7 @@ def router(
         summary="The nurse records a health check: a summary for the team, details for health staff",
     )
     async def health_check(
-        client_id: str, body: HealthCheckRequest, actor: RecordsHealth, svc: Service
+        client_id: ClientIdPath, body: HealthCheckRequest, actor: RecordsHealth, svc: Service
     ) -> Written:
         ctx = context(actor)
         return written(
@@ -611,7 +617,7 @@ def router(
         summary="Health check details: health staff only",
     )
     async def health_details(
-        client_id: str, request: Request, actor: ReadsHealth, why: Purpose, svc: Service
+        client_id: ClientIdPath, request: Request, actor: ReadsHealth, why: Purpose, svc: Service
     ) -> list[dict[str, Any]]:
         await read_case(request, svc, actor, client_id, Kind.HEALTH_DETAILS)
         await access_log(request).record(actor, [client_id], what="health check details", purpose=why)
@@ -628,7 +634,7 @@ def router(
         summary="Transfer to the municipality's rehabilitative work activity",
     )
     async def transfer_out(
-        client_id: str, body: TransferRequest, actor: Transfers, svc: Service
+        client_id: ClientIdPath, body: TransferRequest, actor: Transfers, svc: Service
     ) -> TransferCreated:
         ctx = context(actor)
         transfer_id = f"transfer-{uuid4()}"
@@ -656,7 +662,11 @@ def router(
         summary="The receiving social services accept or decline the hand-over",
     )
     async def acknowledge(
-        client_id: str, transfer_id: str, body: AcknowledgementRequest, actor: Acknowledges, svc: Service
+        client_id: ClientIdPath,
+        transfer_id: TransferIdPath,
+        body: AcknowledgementRequest,
+        actor: Acknowledges,
+        svc: Service,
     ) -> Written:
         ctx = context(actor)
         return written(
@@ -681,7 +691,11 @@ def router(
         summary="The client returns from social services",
     )
     async def return_back(
-        client_id: str, transfer_id: str, body: ReturnRequest, actor: Returns, svc: Service
+        client_id: ClientIdPath,
+        transfer_id: TransferIdPath,
+        body: ReturnRequest,
+        actor: Returns,
+        svc: Service,
     ) -> Written:
         ctx = context(actor)
         return written(
@@ -700,7 +714,9 @@ def router(
         responses=ERRORS,
         summary="Re-assess a stalled case with the client's own social worker",
     )
-    async def reassess(client_id: str, body: ReassessmentRequest, actor: Reassesses, svc: Service) -> Written:
+    async def reassess(
+        client_id: ClientIdPath, body: ReassessmentRequest, actor: Reassesses, svc: Service
+    ) -> Written:
         ctx = context(actor)
         return written(
             await svc.execute(
@@ -723,7 +739,7 @@ def router(
         responses=ERRORS,
         summary="Close the relationship with the final assessment (also issued to the TE-office)",
     )
-    async def close(client_id: str, body: ClosureRequest, actor: Closes, svc: Service) -> Written:
+    async def close(client_id: ClientIdPath, body: ClosureRequest, actor: Closes, svc: Service) -> Written:
         command = closure.CloseRelationship(
             **body.model_dump(exclude={"final_assessment", "joint_decision"}),
             final_assessment=body.final_assessment,

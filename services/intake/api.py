@@ -11,7 +11,7 @@ from datetime import date, datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID, uuid4
 
-from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
+from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response, status
 from pydantic import BaseModel, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
@@ -69,6 +69,14 @@ Assesses = Annotated[Actor, Depends(require(Permission.ASSESSMENT_COMPLETE))]
 Erases = Annotated[Actor, Depends(require(Permission.CLIENT_ERASE))]
 CONFLICT: Responses = {409: {"description": "Refused by a rule, or a concurrent change (retryable)"}}
 NOT_FOUND: Responses = {404: {"description": "No such client or session"}}
+
+
+ClientIdPath = Annotated[str, Path(description=CLIENT_ID)]
+ConsentIdPath = Annotated[str, Path(description="The consent's id, as POST .../consents answered it")]
+SessionIdPath = Annotated[str, Path(description="The info session's id, `info-session-<uuid>`")]
+ReferralIdPath = Annotated[
+    str, Path(description="The held referral's id, as GET /possible-duplicates lists it")
+]
 
 
 def service(request: Request) -> IntakeService:
@@ -715,7 +723,7 @@ def router() -> APIRouter:
         why: Purpose,
         svc: Service,
         request: Request,
-        limit: Annotated[int, Query(ge=1, le=500)] = 200,
+        limit: Annotated[int, Query(ge=1, le=500, description="The most held referrals to list")] = 200,
     ) -> list[PossibleDuplicateView]:
         found = await svc.possible_duplicates(limit=limit)
         may_read = allowed(Permission.INTAKE_CASE_READ, actor.role)
@@ -757,7 +765,7 @@ def router() -> APIRouter:
         responses={**NOT_FOUND, **CONFLICT},
     )
     async def resolve(
-        referral_id: str, body: ResolutionRequest, actor: ResolvesDuplicates, svc: Service
+        referral_id: ReferralIdPath, body: ResolutionRequest, actor: ResolvesDuplicates, svc: Service
     ) -> ResolutionWritten:
         decided = await svc.resolve_possible_duplicate(
             referral_id, body.resolution, client_id=body.client_id, ctx=context(actor)
@@ -780,9 +788,13 @@ def router() -> APIRouter:
         why: Purpose,
         svc: Service,
         request: Request,
-        waiting_for: Stage | None = None,
-        municipality: Annotated[str | None, Query(max_length=100)] = None,
-        limit: Annotated[int, Query(ge=1, le=2000)] = 500,
+        waiting_for: Annotated[
+            Stage | None, Query(description="Only clients waiting for this step; all when left out")
+        ] = None,
+        municipality: Annotated[
+            str | None, Query(max_length=100, description=f"Only this municipality's clients. {MUNICIPALITY}")
+        ] = None,
+        limit: Annotated[int, Query(ge=1, le=2000, description="The most entries to list")] = 500,
     ) -> list[QueueEntry]:
         now = clock.now()
         pool = request.app.state.host.pool
@@ -822,7 +834,7 @@ def router() -> APIRouter:
         summary="Take the client from the queue: the caller owns the case",
         responses={**NOT_FOUND, **CONFLICT},
     )
-    async def pick(client_id: str, actor: Picks, svc: Service) -> Written:
+    async def pick(client_id: ClientIdPath, actor: Picks, svc: Service) -> Written:
         ctx = context(actor)
         return written(await svc.execute(client_id, lambda s: referral.pick_referral(s, ctx=ctx)))
 
@@ -834,7 +846,7 @@ def router() -> APIRouter:
         responses=NOT_FOUND,
     )
     async def get_case(
-        client_id: str, actor: ReadsCase, why: Purpose, svc: Service, request: Request
+        client_id: ClientIdPath, actor: ReadsCase, why: Purpose, svc: Service, request: Request
     ) -> CaseView:
         state = await svc.get(client_id)
         today = clock.today()
@@ -877,7 +889,7 @@ def router() -> APIRouter:
         responses={**NOT_FOUND, **CONFLICT},
     )
     async def invite(
-        session_id: str, body: InvitationRequest, actor: ManagesSessions, svc: Service
+        session_id: SessionIdPath, body: InvitationRequest, actor: ManagesSessions, svc: Service
     ) -> Written:
         return written(await svc.invite(session_id, body.client_id, context(actor)))
 
@@ -889,7 +901,7 @@ def router() -> APIRouter:
         responses={**NOT_FOUND, **CONFLICT},
     )
     async def attendance(
-        client_id: str, body: AttendanceRequest, actor: ManagesSessions, svc: Service
+        client_id: ClientIdPath, body: AttendanceRequest, actor: ManagesSessions, svc: Service
     ) -> Written:
         ctx = context(actor)
         return written(
@@ -913,7 +925,9 @@ def router() -> APIRouter:
         summary="Book the personal assessment appointment",
         responses={**NOT_FOUND, **CONFLICT},
     )
-    async def book(client_id: str, body: AppointmentRequest, actor: ManagesSessions, svc: Service) -> Written:
+    async def book(
+        client_id: ClientIdPath, body: AppointmentRequest, actor: ManagesSessions, svc: Service
+    ) -> Written:
         ctx = context(actor)
         return written(
             await svc.execute(
@@ -933,7 +947,7 @@ def router() -> APIRouter:
         responses={**NOT_FOUND, **CONFLICT},
     )
     async def give(
-        client_id: str, body: ConsentRequest, actor: RecordsConsent, svc: Service
+        client_id: ClientIdPath, body: ConsentRequest, actor: RecordsConsent, svc: Service
     ) -> ConsentRecorded:
         ctx = context(actor)
         consent_id = f"consent-{uuid4()}"
@@ -958,7 +972,11 @@ def router() -> APIRouter:
         responses={**NOT_FOUND, **CONFLICT},
     )
     async def withdraw(
-        client_id: str, consent_id: str, body: WithdrawalRequest, actor: RecordsConsent, svc: Service
+        client_id: ClientIdPath,
+        consent_id: ConsentIdPath,
+        body: WithdrawalRequest,
+        actor: RecordsConsent,
+        svc: Service,
     ) -> Written:
         ctx = context(actor)
         return written(
@@ -978,7 +996,9 @@ def router() -> APIRouter:
         summary="Complete the service-needs assessment (AssessmentCompleted)",
         responses={**NOT_FOUND, **CONFLICT},
     )
-    async def assess(client_id: str, body: AssessmentRequest, actor: Assesses, svc: Service) -> Written:
+    async def assess(
+        client_id: ClientIdPath, body: AssessmentRequest, actor: Assesses, svc: Service
+    ) -> Written:
         ctx = context(actor)
         command = body.command()
         return written(
@@ -994,7 +1014,7 @@ def router() -> APIRouter:
         "service, store and replay; statistics and the audit trail are kept. Cannot be undone.",
         responses={**NOT_FOUND, **CONFLICT},
     )
-    async def erase(client_id: str, body: ErasureRequest, actor: Erases, svc: Service) -> Written:
+    async def erase(client_id: ClientIdPath, body: ErasureRequest, actor: Erases, svc: Service) -> Written:
         return written(
             await svc.erase(
                 client_id,
@@ -1013,7 +1033,7 @@ def router() -> APIRouter:
         responses=NOT_FOUND,
     )
     async def legal_hold(
-        client_id: str, body: LegalHoldRequest, actor: Erases, svc: Service
+        client_id: ClientIdPath, body: LegalHoldRequest, actor: Erases, svc: Service
     ) -> LegalHoldView:
         await svc.set_legal_hold(client_id, body.hold)
         return LegalHoldView(client_id=client_id, legal_hold=body.hold)

@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field
 from contracts.base import Actor
 from contracts.intake import ReferralSource
 from runtime.access import Permission, has_client_access, require
-from runtime.field_docs import MUNICIPALITY_FILTER
+from runtime.field_docs import CLIENT_ID, MUNICIPALITY, MUNICIPALITY_FILTER
 from runtime.http import Purpose, access_log
 from runtime.strict_types import IsoDate, IsoInstant
 from services.disclosure.policy import Client, Crossing, Kind, decide, ensure
@@ -46,7 +46,12 @@ Year = Annotated[int | None, Query(ge=2000, le=2100, description="Calendar year;
 RequiredYear = Annotated[int, Query(ge=2000, le=2100, description="Calendar year")]
 Municipality = Annotated[str | None, Query(min_length=1, max_length=100, description=MUNICIPALITY_FILTER)]
 AsOf = Annotated[IsoDate | None, Query(description="The day to count as of, YYYY-MM-DD (default: today)")]
-ClientId = Annotated[str, Path(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9_.:-]+$")]
+ClientId = Annotated[
+    str, Path(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9_.:-]+$", description=CLIENT_ID)
+]
+MunicipalityPath = Annotated[
+    str, Path(min_length=1, max_length=100, description=f"The municipality whose view it is. {MUNICIPALITY}")
+]
 JSON_LINES = "application/x-ndjson"
 
 Stats = Annotated[Actor, Depends(require(Permission.STATISTICS_READ))]
@@ -346,7 +351,7 @@ def router() -> APIRouter:
         actor: MunicipalView,
         why: Purpose,
         request: Request,
-        municipality: Annotated[str, Path(min_length=1, max_length=100)],
+        municipality: MunicipalityPath,
     ) -> MunicipalRecord:
         _, config = parts(request)
         name = _municipality(config, municipality, "path")
@@ -367,7 +372,7 @@ def router() -> APIRouter:
     async def municipal_services(
         actor: MunicipalView,
         request: Request,
-        municipality: Annotated[str, Path(min_length=1, max_length=100)],
+        municipality: MunicipalityPath,
         year: Year = None,
     ) -> ServicesUsed:
         stats, config = parts(request)

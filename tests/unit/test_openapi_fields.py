@@ -152,3 +152,20 @@ def test_every_example_identity_code_has_the_right_check_character() -> None:
         except InvalidIdentityCode as exc:
             wrong.append(f"{where}: {code!r}: {exc}")
     assert not wrong, wrong
+
+
+@pytest.mark.parametrize("service", DOCUMENTS)
+def test_every_parameter_and_every_enumeration_says_what_it_is(service: str) -> None:
+    document = DOCUMENTS[service]
+    missing = [
+        f"{method.upper()} {path} {parameter['in']} {parameter['name']}"
+        for path, item in document["paths"].items()
+        for method, operation in item.items()
+        for parameter in operation.get("parameters", ())
+        if not str(parameter.get("description", "")).strip()
+    ] + [
+        f"enumeration {name}"
+        for name, schema in document["components"]["schemas"].items()
+        if "enum" in schema and not str(schema.get("description", "")).strip()
+    ]
+    assert not missing, missing
