@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Literal
 
 import asyncpg
 from pydantic import BaseModel, Field
@@ -38,7 +39,7 @@ WHERE client_id = $1 AND at >= $2 ORDER BY at, event_id, recipient NULLS FIRST
 
 
 class AccessEntry(BaseModel):
-    kind: str = Field(
+    kind: Literal["read", "disclosure"] = Field(
         description="`read` (someone read the client's data) or `disclosure` (Reitti disclosed it)"
     )
     at: datetime = Field(description="When")

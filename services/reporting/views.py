@@ -14,6 +14,8 @@ from uuid import UUID
 import asyncpg
 from pydantic import BaseModel, Field
 
+from contracts.guidance import Continuation, MeasureStatus, Outcome, OutsideLabourForceReason, Phase
+from contracts.intake import ClientProfile, ReferralSource, Route
 from runtime.db import quote_ident
 from runtime.field_docs import CLIENT_ID, MINISTRY_SEGMENT, MUNICIPALITY, PERSON_ID
 from services.reporting.sealed import open_rows, sealer_for
@@ -61,18 +63,18 @@ ORDER BY checked_on, event_id
 class TeClient(BaseModel):
     client_id: str = Field(description=CLIENT_ID)
     municipality: str = Field(description=MUNICIPALITY)
-    referral_source: str | None = Field(
+    referral_source: ReferralSource | None = Field(
         description="Who referred the client (te_office, social_services, ...)"
     )
     referral_date: date | None = Field(description="The day of the referral")
-    route: str | None = Field(description="The route of the latest assessment; null before one")
-    profile: str | None = Field(description="The client profile; null if none")
+    route: Route | None = Field(description="The route of the latest assessment; null before one")
+    profile: ClientProfile | None = Field(description="The client profile; null if none")
     ministry_segment: int | None = Field(ge=1, le=3, description=MINISTRY_SEGMENT)
     opened_on: date | None = Field(description="The day the guidance case opened; null if not opened")
     guide_person_id: str | None = Field(description=f"The named guide: {PERSON_ID}; null if none")
-    phase: str | None = Field(description="The phase of service guidance; null before a case")
+    phase: Phase | None = Field(description="The phase of service guidance; null before a case")
     closed_on: date | None = Field(description="The day the relationship closed; null while open")
-    outcome: str | None = Field(description="How the relationship ended; null while open")
+    outcome: Outcome | None = Field(description="How the relationship ended; null while open")
 
 
 class TeMeasure(BaseModel):
@@ -81,7 +83,7 @@ class TeMeasure(BaseModel):
     provider: str = Field(description="Who provides it; personal data")
     start_on: date = Field(description="The day it starts")
     end_on: date | None = Field(description="The day it ends; null if open")
-    status: str = Field(description="planned, ongoing, completed, interrupted or cancelled")
+    status: MeasureStatus = Field(description="Where the measure stands")
 
 
 class TeHealthSummary(BaseModel):
@@ -93,9 +95,11 @@ class TeHealthSummary(BaseModel):
 class TeFinalAssessment(BaseModel):
     event_id: UUID = Field(description="The FinalAssessmentIssued event's id")
     closed_on: date = Field(description="The day the relationship closed")
-    outcome: str = Field(description="How the relationship ended")
-    outside_labour_force_reason: str | None = Field(description="For outcome outside_labour_force: why")
-    services_continue: str = Field(description="Where services continue after closure")
+    outcome: Outcome = Field(description="How the relationship ended")
+    outside_labour_force_reason: OutsideLabourForceReason | None = Field(
+        description="For outcome outside_labour_force: why"
+    )
+    services_continue: Continuation = Field(description="Where services continue after closure")
     follow_up_advisor_person_id: str | None = Field(description=f"Who follows the client up: {PERSON_ID}")
     work_ability_clarified: bool = Field(description="The client's work ability was clarified")
     competence_improved: bool = Field(description="The client's competence improved")
@@ -128,7 +132,7 @@ PLAN_NOTE = "null for the hand-over at opening (transfer_id `opening`)"
 class MunicipalClient(BaseModel):
     client_id: str = Field(description=CLIENT_ID)
     home_municipality: str = Field(description=MUNICIPALITY)
-    route: str | None = Field(description="The route of the latest assessment")
+    route: Route | None = Field(description="The route of the latest assessment")
     opened_on: date | None = Field(description="The day the guidance case opened")
     closed_on: date | None = Field(description="The day the relationship closed; null while open")
     at_social_services: bool = Field(description="The client is with this municipality's social services now")
