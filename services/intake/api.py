@@ -348,7 +348,7 @@ class RulesView(BaseModel):
     assessment_indicated: bool = Field(
         description="Whether the rules call for a joint service assessment of this client"
     )
-    reasons: list[str] = Field(description="Why the assessment is indicated, one rule per entry")
+    reasons: list[str] = Field(description="The triggers met, in words, one per entry")
     unknown: list[str] = Field(description="What the rules need to decide but the referral did not give")
     counts_towards_over_500_days: bool | None = Field(
         description="Seed rules: whether the client counts towards the half with over 500 subsidy "
@@ -358,7 +358,9 @@ class RulesView(BaseModel):
         description="The last day for the assessment; null if the rules set none"
     )
     overdue: bool = Field(description="The deadline has passed without an assessment")
-    days_left: int | None = Field(description="Days until the deadline (negative when overdue); null if none")
+    days_left: int | None = Field(
+        description="Days until the deadline (negative when overdue); null if none or once routed"
+    )
 
 
 class CaseView(BaseModel):
