@@ -69,7 +69,7 @@ class IntakeRow(BaseModel):
 
 
 class IntakeAgainstTarget(BaseModel):
-    year: int = Field(ge=2000, le=2100, description="The calendar year")
+    year: int = Field(description="The calendar year")
     new_clients: Count = Field(description=f"New clients; {HIDDEN_NOTE}")
     target: int | None = Field(description="The steering group's intake target for the year")
     share_of_target: float | None = Field(ge=0, description=SHARE_OF_TARGET)
@@ -180,7 +180,7 @@ class MunicipalCostRow(BaseModel):
 
 
 class MunicipalCost(BaseModel):
-    year: int = Field(ge=2000, le=2100, description="The calendar year")
+    year: int = Field(description="The calendar year")
     as_of: date = Field(description="The day counted as of")
     daily_amount: Decimal = Field(ge=0, description="The labour-market subsidy per day assumed, in euros")
     assumption: str = Field(description="What the estimate assumes, in words")
