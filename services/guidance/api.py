@@ -227,7 +227,7 @@ class GuideView(BaseModel):
     areas: list[str] = Field(description=AREAS)
     caseload: int = Field(ge=0, description="Active clients the guide has now")
     caseload_limit: int = Field(
-        ge=1, description="The most active clients a guide should have (REITTI_CASELOAD_LIMIT)"
+        description="The most active clients a guide should have (REITTI_CASELOAD_LIMIT)"
     )
 
 

@@ -117,7 +117,7 @@ class GuideCaseload(BaseModel):
 
 class Caseloads(BaseModel):
     municipality: str | None = MUNICIPALITY_OR_ALL
-    limit: int = Field(ge=1, description="The caseload limit per guide")
+    limit: int = Field(description="The caseload limit per guide")
     guides: list[GuideCaseload] = Field(description="Each guide's caseload")
     guides_over_limit: int = Field(ge=0, description="How many guides are over the limit")
 
