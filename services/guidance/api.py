@@ -10,7 +10,7 @@ from typing import Annotated, Any
 from uuid import uuid4
 
 from fastapi import APIRouter, Depends, Path, Query, Request
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from contracts.base import Actor
 from contracts.guidance import (
@@ -210,6 +210,19 @@ AREAS = (
 
 
 class GuideRequest(RequestModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "person_id": "guide-1",
+                    "name": "Sari Ohjaaja",
+                    "role": "service_guide",
+                    "areas": ["Mikkeli", "Hirvensalmi"],
+                }
+            ]
+        }
+    )
+
     person_id: str = Field(
         min_length=1, max_length=200, description=f"The guide: {PERSON_ID}", examples=["guide-1"]
     )
@@ -238,6 +251,10 @@ class SuggestionView(BaseModel):
 
 
 class AssignRequest(RequestModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"guide_person_id": "guide-1", "assigned_on": "2026-03-20"}]}
+    )
+
     guide_person_id: str = Field(
         min_length=1, max_length=200, description=f"The guide to assign: {PERSON_ID}", examples=["guide-1"]
     )
@@ -251,11 +268,36 @@ class AssignRequest(RequestModel):
 
 
 class PhaseRequest(RequestModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"phase": "survey_and_research", "changed_on": "2026-04-01"}]}
+    )
+
     phase: Phase = Field(description="The phase of service guidance the client moves to")
     changed_on: IsoDate = Field(description="The day of the change", examples=["2026-04-01"])
 
 
 class PlanRequest(RequestModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "revised_on": "2026-04-01",
+                    "measures": [
+                        {
+                            "measure_id": "m1",
+                            "kind": "work_try_out",
+                            "provider": "Vartti",
+                            "start": "2026-04-01",
+                            "end": "2026-06-30",
+                            "status": "planned",
+                        }
+                    ],
+                    "review": False,
+                }
+            ]
+        }
+    )
+
     revised_on: IsoDate = Field(description="The day of this revision of the plan", examples=["2026-04-01"])
     measures: list[Measure] = Field(max_length=50, description="All measures of the plan as revised")
     review: StrictFlag = Field(
@@ -264,6 +306,19 @@ class PlanRequest(RequestModel):
 
 
 class HealthCheckRequest(RequestModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "checked_on": "2026-04-15",
+                    "work_restrictions_found": True,
+                    "recommended_next_step": "occupational health consultation",
+                    "details": "Back pain since 2019; no lifting over 10 kg.",
+                }
+            ]
+        }
+    )
+
     checked_on: IsoDate = Field(description="The day of the health check", examples=["2026-04-15"])
     work_restrictions_found: StrictFlag = Field(
         description="The check found restrictions on work (shared with the team)"
@@ -280,6 +335,24 @@ class HealthCheckRequest(RequestModel):
 
 
 class TransferRequest(RequestModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "transferred_on": "2026-05-04",
+                    "activation_plan": {
+                        "start": "2026-05-11",
+                        "months": 6,
+                        "days_per_week": 4,
+                        "hours_per_day": 6,
+                        "place": "Vartti",
+                    },
+                    "relationship_stays_open": True,
+                }
+            ]
+        }
+    )
+
     transferred_on: IsoDate = Field(description="The day of the hand-over", examples=["2026-05-04"])
     receiving_municipality: str | None = Field(
         default=None,
@@ -302,6 +375,10 @@ class TransferCreated(Written):
 
 
 class AcknowledgementRequest(RequestModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"accepted": True, "acknowledged_on": "2026-05-06"}]}
+    )
+
     accepted: StrictFlag = Field(description="Social services accept (true) or decline the hand-over")
     reason: str | None = Field(
         default=None, max_length=1000, description="Why, notably when declining; personal data"
@@ -310,12 +387,34 @@ class AcknowledgementRequest(RequestModel):
 
 
 class ReturnRequest(RequestModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"returned_on": "2026-11-02"}]})
+
     returned_on: IsoDate = Field(
         description="The day the client comes back to a guide", examples=["2026-11-02"]
     )
 
 
 class ReassessmentRequest(RequestModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "reassessed_on": "2026-08-10",
+                    "assessors": [
+                        {"person_id": "guide-1", "role": "service_guide", "organisation": "mikkeli"},
+                        {
+                            "person_id": "sw-1",
+                            "role": "social_worker",
+                            "organisation": "social_services:mikkeli",
+                        },
+                    ],
+                    "route": "rehabilitative_work_activity",
+                    "reason": "No progress in six months; health limits work.",
+                }
+            ]
+        }
+    )
+
     reassessed_on: IsoDate = Field(description="The day of the reassessment", examples=["2026-08-10"])
     assessors: list[Assessor] = Field(
         min_length=2, max_length=2, description="The pair who reassessed, with the client's own social worker"
@@ -327,6 +426,30 @@ class ReassessmentRequest(RequestModel):
 
 
 class ClosureRequest(RequestModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "closed_on": "2026-09-30",
+                    "outcome": "education",
+                    "services_continue": "te_office",
+                    "final_assessment": {
+                        "text": "Starts vocational school in August.",
+                        "work_ability_clarified": True,
+                        "competence_improved": True,
+                        "recommended_services": ["study guidance"],
+                    },
+                    "joint_decision": {
+                        "decided_on": "2026-09-30",
+                        "te_office_person_id": "advisor-1",
+                        "municipality_person_id": "sw-1",
+                        "kela_person_id": "kela-1",
+                    },
+                }
+            ]
+        }
+    )
+
     closed_on: IsoDate = Field(description="The day the relationship closes", examples=["2026-09-30"])
     outcome: Outcome = Field(description="How the relationship ended")
     outside_labour_force_reason: OutsideLabourForceReason | None = Field(

@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 from uuid import UUID, uuid4
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response, status
-from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from contracts.base import Actor, PersonalData
@@ -135,6 +135,25 @@ class ClientDetailsRequest(ClientDetails):
 
 
 class ReferralRequest(RequestModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "source": "te_office",
+                    "municipality": "Mikkeli",
+                    "referral_date": "2026-03-02",
+                    "subsidy_days": 520,
+                    "unemployment_months": 14,
+                    "client": {
+                        "first_name": "Maija",
+                        "last_name": "Meikäläinen",
+                        "personal_identity_code": "010190-123M",
+                    },
+                }
+            ]
+        }
+    )
+
     source: ReferralSource = Field(
         description="Who referred the client: te_office, social_services, self_referral or other"
     )
@@ -268,6 +287,14 @@ class PossibleDuplicateView(BaseModel):
 
 
 class ResolutionRequest(RequestModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"resolution": "same_person", "client_id": "client-9b1deb4d-3b7d-4bad-9bdd-2b0d7b3dcb6d"}
+            ]
+        }
+    )
+
     resolution: PossibleDuplicateResolution = Field(
         description="same_person: the referral is of the candidate named in client_id; "
         "different_people: it is none of the candidates"
@@ -472,6 +499,18 @@ def _assessment_data(event: AssessmentCompleted | None) -> dict[str, Any] | None
 
 
 class InfoSessionRequest(RequestModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "starts_at": "2026-03-10T09:00:00+02:00",
+                    "place": "TYP Reitti, meeting room 2",
+                    "capacity": 12,
+                }
+            ]
+        }
+    )
+
     starts_at: AwareIsoInstant = Field(
         description="When the session starts: an ISO timestamp with its offset",
         examples=["2026-03-10T09:00:00+02:00"],
@@ -503,10 +542,27 @@ def session_view(s: sessions.InfoSession) -> InfoSessionView:
 
 
 class InvitationRequest(RequestModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"client_id": "client-9b1deb4d-3b7d-4bad-9bdd-2b0d7b3dcb6d"}]}
+    )
+
     client_id: str = Field(min_length=1, max_length=200, description=f"Whom to invite: {CLIENT_ID}")
 
 
 class AttendanceRequest(RequestModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "session_id": "info-session-1f0e6a38-3c63-4c8e-9a53-0d1b7a0f5e11",
+                    "attended": True,
+                    "initial_survey_form_given": True,
+                    "data_protection_leaflet_given": True,
+                }
+            ]
+        }
+    )
+
     session_id: str = Field(
         min_length=1, max_length=200, description="The info session the client was invited to"
     )
@@ -520,6 +576,12 @@ class AttendanceRequest(RequestModel):
 
 
 class AppointmentRequest(RequestModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"appointment_at": "2026-03-17T13:00:00+02:00", "assessor_person_id": "advisor-1"}]
+        }
+    )
+
     appointment_at: AwareIsoInstant = Field(
         description="When the assessment appointment is: an ISO timestamp with its offset",
         examples=["2026-03-17T13:00:00+02:00"],
@@ -530,6 +592,22 @@ class AppointmentRequest(RequestModel):
 
 
 class ConsentRequest(RequestModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "scopes": [
+                        "move_to_centre",
+                        "data_exchange_within_centre",
+                        "disclosure_to_organisations",
+                    ],
+                    "organisations": ["social_services:mikkeli", "kela"],
+                    "given_on": "2026-03-10",
+                }
+            ]
+        }
+    )
+
     scopes: list[ConsentScope] = Field(
         min_length=1,
         description=CONSENT_SCOPES,
@@ -566,12 +644,41 @@ class ConsentRecorded(Written):
 
 
 class WithdrawalRequest(RequestModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"withdrawn_on": "2026-06-01"}]})
+
     withdrawn_on: IsoDate = Field(
         description="The day the client withdrew the consent", examples=["2026-06-01"]
     )
 
 
 class AssessmentRequest(RequestModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "assessed_on": "2026-03-17",
+                    "assessors": [
+                        {"person_id": "advisor-1", "role": "employment_advisor", "organisation": "te-office"},
+                        {
+                            "person_id": "sw-1",
+                            "role": "social_worker",
+                            "organisation": "social_services:mikkeli",
+                        },
+                    ],
+                    "findings": [
+                        {"area": "work_ability", "support_need": "significant", "notes": ""},
+                        {"area": "competence", "support_need": "some", "notes": ""},
+                    ],
+                    "capacity_allows_rehabilitative_work": True,
+                    "profile": "centre",
+                    "ministry_segment": 3,
+                    "route": "individual_service_guidance",
+                    "summary": "Wants to try work in a workshop first.",
+                }
+            ]
+        }
+    )
+
     assessed_on: IsoDate = Field(description="The day of the assessment", examples=["2026-03-17"])
     assessors: list[Assessor] = Field(
         min_length=1,
@@ -615,6 +722,8 @@ class AssessmentRequest(RequestModel):
 class ErasureRequest(RequestModel):
     """A lawful request to erase the client's personal data."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [{"reference": "DPO-2026-17"}]})
+
     reference: str = Field(
         min_length=1,
         max_length=200,
@@ -624,6 +733,8 @@ class ErasureRequest(RequestModel):
 
 
 class LegalHoldRequest(RequestModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"hold": True}]})
+
     hold: StrictFlag = Field(description="true sets a legal hold (no automatic erasure); false clears it")
 
 

@@ -4,14 +4,17 @@ schema it illustrates (no servers: the apps are built and asked for their docume
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from jsonschema import Draft202012Validator
+from pydantic import ValidationError
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
+from runtime.requests import RequestModel
 from services.guidance.app import create_app as guidance_app
 from services.intake.app import create_app as intake_app
 from services.intake.identity import InvalidIdentityCode
@@ -169,3 +172,44 @@ def test_every_parameter_and_every_enumeration_says_what_it_is(service: str) -> 
         if "enum" in schema and not str(schema.get("description", "")).strip()
     ]
     assert not missing, missing
+
+
+def request_models() -> dict[str, type[RequestModel]]:
+    """Every request body model by its schema name (the apps above have imported them)."""
+    found: dict[str, type[RequestModel]] = {}
+    pending: list[type[RequestModel]] = [RequestModel]
+    while pending:
+        model = pending.pop()
+        found[model.__name__] = model
+        pending.extend(model.__subclasses__())
+    return found
+
+
+def json_bodies(document: dict[str, Any]) -> Iterator[tuple[str, str]]:
+    """(operation, schema name) of every JSON request body."""
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            schema = (
+                operation.get("requestBody", {}).get("content", {}).get("application/json", {}).get("schema")
+            )
+            if schema is not None:
+                yield f"{method.upper()} {path}", schema["$ref"].rsplit("/", 1)[-1]
+
+
+@pytest.mark.parametrize("service", DOCUMENTS)
+def test_every_json_body_shows_a_whole_example_that_the_service_accepts(service: str) -> None:
+    """A partner's first request can be the example: JSON Schema checks its shape above;
+    here the model itself reads it, with its own rules (a check character, a consent's
+    organisations, a source that needs its description)."""
+    document, models = DOCUMENTS[service], request_models()
+    wrong = []
+    for operation, name in json_bodies(document):
+        shown = document["components"]["schemas"][name].get("examples", [])
+        if not shown:
+            wrong.append(f"{operation}: {name} shows no example")
+        for example in shown:
+            try:
+                models[name].model_validate_json(json.dumps(example))
+            except ValidationError as exc:
+                wrong.append(f"{operation}: {name} refuses its example: {exc}")
+    assert not wrong, "\n".join(wrong)
