@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from contracts.base import EventBase, PersonalData, Side
 from contracts.intake import Assessor, ClientProfile, Route
+from contracts.strict import IsoDate, StrictCount, StrictFlag
 from contracts.subjects import organisation_slug
 
 TE_OFFICE = "te-office"
@@ -85,6 +86,8 @@ class PhaseChanged(GuidanceClientEvent):
 
 
 class MeasureStatus(StrEnum):
+    """Where a measure of the plan stands."""
+
     PLANNED = "planned"
     ONGOING = "ongoing"
     COMPLETED = "completed"
@@ -97,14 +100,25 @@ class Measure(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    measure_id: str = Field(min_length=1, max_length=100)
-    kind: str = Field(min_length=1, max_length=100, examples=["work_try_out"])
-    provider: Annotated[str, PersonalData()] = Field(
-        min_length=1, max_length=200, description="Who provides it: personal data"
+    measure_id: str = Field(
+        min_length=1, max_length=100, description="The measure's id within the plan", examples=["m1"]
     )
-    start: date
-    end: date | None = None
-    status: MeasureStatus = MeasureStatus.PLANNED
+    kind: str = Field(
+        min_length=1,
+        max_length=100,
+        description="A code from the measure catalogue (a code it does not know is refused)",
+        examples=["work_try_out"],
+    )
+    provider: Annotated[str, PersonalData()] = Field(
+        min_length=1, max_length=200, description="Who provides it: personal data", examples=["Vartti"]
+    )
+    start: IsoDate = Field(description="The day it starts", examples=["2026-04-01"])
+    end: IsoDate | None = Field(
+        default=None,
+        description="The day it ends, not before the start; null if open",
+        examples=["2026-06-30"],
+    )
+    status: MeasureStatus = Field(default=MeasureStatus.PLANNED, description="Where the measure stands")
 
     @model_validator(mode="after")
     def _ends_after_start(self) -> Measure:
@@ -153,10 +167,20 @@ class ActivationPlan(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    start: date
-    months: int = Field(ge=1, le=60)
-    days_per_week: int = Field(ge=1, le=7)
-    hours_per_day: Decimal = Field(gt=0, le=24)
+    start: IsoDate = Field(description="The day the activity starts", examples=["2026-04-01"])
+    months: StrictCount = Field(ge=1, le=60, description="How many months the plan runs", examples=[6])
+    days_per_week: StrictCount = Field(
+        ge=1,
+        le=7,
+        description="Days a week; the rules in force limit them (Act 189/2001: 1 to 4)",
+        examples=[4],
+    )
+    hours_per_day: Decimal = Field(
+        gt=0,
+        le=24,
+        description="Hours a day; the rules in force limit them and the week's hours",
+        examples=[6],
+    )
     place: Annotated[str, PersonalData()] = Field(
         min_length=1, max_length=200, description="Where the client works; personal data"
     )
@@ -223,6 +247,8 @@ class Outcome(StrEnum):
 
 
 class OutsideLabourForceReason(StrEnum):
+    """Why a client who left the labour force did (outcome ``outside_labour_force``)."""
+
     PENSION = "pension"
     LONG_REHABILITATION = "long_rehabilitation"
     CARER = "carer"
@@ -243,10 +269,16 @@ class JointDecision(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    decided_on: date
-    te_office_person_id: str = Field(min_length=1, max_length=200)
-    municipality_person_id: str = Field(min_length=1, max_length=200)
-    kela_person_id: str = Field(min_length=1, max_length=200)
+    decided_on: IsoDate = Field(description="The day of the joint decision", examples=["2026-09-30"])
+    te_office_person_id: str = Field(
+        min_length=1, max_length=200, description="The TE-office's decision maker (a person id)"
+    )
+    municipality_person_id: str = Field(
+        min_length=1, max_length=200, description="The municipality's decision maker (a person id)"
+    )
+    kela_person_id: str = Field(
+        min_length=1, max_length=200, description="Kela's decision maker (a person id)"
+    )
 
 
 class FinalAssessment(BaseModel):
@@ -254,10 +286,17 @@ class FinalAssessment(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    text: Annotated[str, PersonalData()] = Field(min_length=1, max_length=20_000)
-    work_ability_clarified: bool
-    competence_improved: bool
-    recommended_services: tuple[str, ...] = Field(default=(), max_length=20)
+    text: Annotated[str, PersonalData()] = Field(
+        min_length=1, max_length=20_000, description="The final assessment's text; personal data"
+    )
+    work_ability_clarified: StrictFlag = Field(description="The client's work ability was clarified")
+    competence_improved: StrictFlag = Field(description="The client's competence improved")
+    recommended_services: tuple[str, ...] = Field(
+        default=(),
+        max_length=20,
+        description="Services recommended after closure (free text, one per entry)",
+        examples=[["vocational training"]],
+    )
 
 
 class ClientRelationshipClosed(GuidanceClientEvent):

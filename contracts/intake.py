@@ -32,14 +32,18 @@ class ClientDetails(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    first_name: Annotated[str, PersonalData()] = Field(min_length=1, max_length=100)
-    last_name: Annotated[str, PersonalData()] = Field(min_length=1, max_length=100)
+    first_name: Annotated[str, PersonalData()] = Field(
+        min_length=1, max_length=100, description="First name; personal data", examples=["Maija"]
+    )
+    last_name: Annotated[str, PersonalData()] = Field(
+        min_length=1, max_length=100, description="Last name; personal data", examples=["Meikäläinen"]
+    )
     personal_identity_code: Annotated[str, PersonalData()] = Field(
         min_length=1,
         max_length=11,
         description="Finnish personal identity code (henkilötunnus); `[erased]` once the client's "
         "key is deleted. The form (IDENTITY_CODE_PATTERN) is checked where it is entered.",
-        examples=["010190-123A"],
+        examples=["010190-123M"],
     )
 
 
@@ -144,6 +148,8 @@ class ReferralHeldAsPossibleDuplicate(IntakeClientEvent):
 
 
 class PossibleDuplicateResolution(StrEnum):
+    """How the intake advisor resolved a referral held as a possible duplicate."""
+
     #: the referral is of the candidate client: recorded on their case
     SAME_PERSON = "same_person"
     #: not the candidates: the referral opens a case of its own, or (its identity code
@@ -275,8 +281,8 @@ class SupportNeed(StrEnum):
 class AreaFinding(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    area: AssessmentArea
-    support_need: SupportNeed
+    area: AssessmentArea = Field(description="The area surveyed")
+    support_need: SupportNeed = Field(description="The support need found in it")
     notes: Annotated[str, PersonalData()] = Field(
         default="", max_length=4000, description="Free text; personal data"
     )
@@ -311,9 +317,21 @@ ROUTES_INTO_CENTRE = frozenset(
 class Assessor(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    person_id: str = Field(min_length=1, max_length=200)
-    role: str = Field(min_length=1, max_length=100, examples=["employment_advisor", "social_worker"])
-    organisation: str = Field(min_length=1, max_length=100)
+    person_id: str = Field(
+        min_length=1, max_length=200, description="The assessor's stable id (their token's `sub`)"
+    )
+    role: str = Field(
+        min_length=1,
+        max_length=100,
+        description="The assessor's role",
+        examples=["employment_advisor", "social_worker"],
+    )
+    organisation: str = Field(
+        min_length=1,
+        max_length=100,
+        description="The assessor's organisation",
+        examples=["te-office", "social_services:mikkeli"],
+    )
 
 
 class AssessmentCompleted(IntakeClientEvent):
@@ -333,7 +351,13 @@ class AssessmentCompleted(IntakeClientEvent):
         description="Functional capacity allows at least rehabilitative work activity (entry rule)"
     )
     profile: ClientProfile | None = Field(default=None, description="None when routed elsewhere")
-    ministry_segment: int | None = Field(default=None, ge=1, le=3)
+    ministry_segment: int | None = Field(
+        default=None,
+        ge=1,
+        le=3,
+        description="The ministry's client segment: 1 straight to the labour market, 2 via "
+        "competence building, 3 rehabilitating towards the labour market",
+    )
     route: Route
     destination: Annotated[str | None, PersonalData()] = Field(
         default=None, max_length=200, description="Where the client goes when not helped here; personal data"
@@ -355,6 +379,8 @@ class InfoSessionScheduled(EventBase):
 
 
 class ErasureReason(StrEnum):
+    """Why a client's personal data was erased."""
+
     #: the client (or another lawful ground) asked for erasure
     LAWFUL_REQUEST = "lawful_request"
     #: four years passed since the relationship closed, with no legal hold

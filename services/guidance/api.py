@@ -9,8 +9,8 @@ from datetime import date
 from typing import Annotated, Any
 from uuid import uuid4
 
-from fastapi import APIRouter, Depends, Query, Request
-from pydantic import BaseModel, Field
+from fastapi import APIRouter, Depends, Path, Query, Request
+from pydantic import BaseModel, ConfigDict, Field
 
 from contracts.base import Actor
 from contracts.guidance import (
@@ -26,8 +26,20 @@ from contracts.guidance import (
 from contracts.intake import Assessor, ClientProfile, Route
 from runtime import clock
 from runtime.access import Permission, require
+from runtime.field_docs import (
+    CENTRE_MUNICIPALITIES,
+    CLIENT_ID,
+    EVENT_IDS,
+    MINISTRY_SEGMENT,
+    MUNICIPALITY,
+    PERSON_ID,
+    RULE_SET,
+    STREAM_VERSION,
+    WAITING_DAYS,
+)
 from runtime.http import Purpose, Responses, access_log, context
 from runtime.requests import RequestModel, no_nul_in_parameters
+from runtime.strict_types import IsoDate, StrictFlag
 from services.disclosure.policy import Crossing, Kind, decide, ensure
 from services.guidance.application import GuidanceService
 from services.guidance.application import Outcome as Written_
@@ -52,6 +64,10 @@ ERRORS: Responses = {
 }
 
 
+ClientIdPath = Annotated[str, Path(description=CLIENT_ID)]
+TransferIdPath = Annotated[str, Path(description="The transfer's id, as POST .../transfers answered it")]
+
+
 def service(request: Request) -> GuidanceService:
     svc: GuidanceService = request.app.state.guidance
     return svc
@@ -61,9 +77,11 @@ Service = Annotated[GuidanceService, Depends(service)]
 
 
 class Written(BaseModel):
-    client_id: str
-    stream_version: int
-    event_ids: list[str]
+    """What a command wrote."""
+
+    client_id: str = Field(description=CLIENT_ID)
+    stream_version: int = Field(ge=1, description=STREAM_VERSION)
+    event_ids: list[str] = Field(description=EVENT_IDS)
 
 
 def written(outcome: Written_) -> Written:
@@ -77,48 +95,69 @@ def written(outcome: Written_) -> Written:
 # --- views ------------------------------------------------------------------------------------
 
 
+STATUS = (
+    "waiting_for_guide, active (with a named guide), with_social_services (handed over, the "
+    "relationship open), transferred_out (handed over, the relationship closed) or closed"
+)
+
+
 class TransferView(BaseModel):
-    transfer_id: str
-    receiving_municipality: str
-    transferred_on: date
-    stays_open: bool
-    accepted: bool | None
-    acknowledged_on: date | None
-    returned_on: date | None
+    transfer_id: str = Field(
+        description="The transfer's id; `opening` for a case opened with social services"
+    )
+    receiving_municipality: str = Field(
+        description=f"Whose social services received the client: {MUNICIPALITY}"
+    )
+    transferred_on: date = Field(description="The day of the hand-over")
+    stays_open: bool = Field(description="The centre's client relationship stays open meanwhile")
+    accepted: bool | None = Field(
+        description="Social services accepted (true) or declined; null until they answer"
+    )
+    acknowledged_on: date | None = Field(description="The day social services answered; null until then")
+    returned_on: date | None = Field(description="The day the client came back to a guide; null if not back")
 
 
 class Flags(BaseModel):
-    plan_due: date | None
-    plan_overdue: bool
-    review_due: date | None
-    review_overdue: bool
-    transfer_unacknowledged: bool
+    plan_due: date | None = Field(
+        description="The last day for the employment plan; null if made or none is due"
+    )
+    plan_overdue: bool = Field(description="The plan's last day has passed without a plan")
+    review_due: date | None = Field(
+        description="The day the plan's next periodic review is due; null if none"
+    )
+    review_overdue: bool = Field(description="The review's day has passed without a review")
+    transfer_unacknowledged: bool = Field(
+        description="A hand-over to social services is still unanswered after the acknowledgement days"
+    )
 
 
 class CaseView(BaseModel):
-    client_id: str
-    version: int
-    municipality: str
-    status: Status
-    opened_on: date
-    waiting_since: date
-    waiting_days: int
-    route: Route
-    profile: ClientProfile | None
-    ministry_segment: int | None
-    rule_set: str
-    guide: str | None
-    guide_role: str | None
-    previous_guides: list[str]
-    phase: Phase
-    plan_revision: int
-    measures: list[Measure]
-    health_check: dict[str, Any] | None = Field(description="The shareable summary only")
-    transfers: list[TransferView]
-    reassessments: int
-    closed_on: date | None
-    outcome: Outcome | None
-    flags: Flags
+    client_id: str = Field(description=CLIENT_ID)
+    version: int = Field(ge=1, description="The case stream's version: how many events it has")
+    municipality: str = Field(description=MUNICIPALITY)
+    status: Status = Field(description=STATUS)
+    opened_on: date = Field(description="The day the assessment routed the client into the centre")
+    waiting_since: date = Field(description="Since when the case waits for a named guide, or for its step")
+    waiting_days: int = Field(description=WAITING_DAYS)
+    route: Route = Field(description="The route of the latest assessment or reassessment")
+    profile: ClientProfile | None = Field(description="The client profile; null if none was agreed")
+    ministry_segment: int | None = Field(ge=1, le=3, description=MINISTRY_SEGMENT)
+    rule_set: str = Field(description=f"{RULE_SET}, by the opening date")
+    guide: str | None = Field(description=f"The named guide: {PERSON_ID}; null if none yet")
+    guide_role: str | None = Field(description="The guide's role: service_guide or employment_advisor")
+    previous_guides: list[str] = Field(description="Guides before the current one, oldest first")
+    phase: Phase = Field(description="The phase of service guidance the client is in")
+    plan_revision: int = Field(ge=0, description="The employment plan's revision; 0 before the first plan")
+    measures: list[Measure] = Field(description="The measures of the plan's latest revision")
+    health_check: dict[str, Any] | None = Field(
+        description="The shareable summary only: checked_on, work_restrictions_found, "
+        "recommended_next_step; null if no health check"
+    )
+    transfers: list[TransferView] = Field(description="Hand-overs to social services, oldest first")
+    reassessments: int = Field(ge=0, description="Reassessments made")
+    closed_on: date | None = Field(description="The day the relationship closed; null while open")
+    outcome: Outcome | None = Field(description="How the relationship ended; null while open")
+    flags: Flags = Field(description="Deadlines and what is late")
 
 
 def case_view(state: GuidanceCase, today: date, *, acknowledgement_days: int) -> CaseView:
@@ -163,105 +202,286 @@ def case_view(state: GuidanceCase, today: date, *, acknowledgement_days: int) ->
     )
 
 
+GUIDE_ROLE = "The guide's role: employment_advisor or service_guide"
+AREAS = (
+    "The municipalities the guide covers (the named areas), each one of the centre's: "
+    + CENTRE_MUNICIPALITIES
+)
+
+
 class GuideRequest(RequestModel):
-    person_id: str = Field(min_length=1, max_length=200)
-    name: str = Field(min_length=1, max_length=200)
-    role: str = Field(pattern="^(employment_advisor|service_guide)$")
-    areas: list[str] = Field(default_factory=list, max_length=20, description="Municipalities they cover")
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "person_id": "guide-1",
+                    "name": "Sari Ohjaaja",
+                    "role": "service_guide",
+                    "areas": ["Mikkeli", "Hirvensalmi"],
+                }
+            ]
+        }
+    )
+
+    person_id: str = Field(
+        min_length=1, max_length=200, description=f"The guide: {PERSON_ID}", examples=["guide-1"]
+    )
+    name: str = Field(min_length=1, max_length=200, description="The guide's name", examples=["Sari Ohjaaja"])
+    role: str = Field(
+        pattern="^(employment_advisor|service_guide)$", description=GUIDE_ROLE, examples=["service_guide"]
+    )
+    areas: list[str] = Field(default_factory=list, max_length=20, description=AREAS, examples=[["Mikkeli"]])
 
 
 class GuideView(BaseModel):
-    person_id: str
-    name: str
-    role: str
-    areas: list[str]
-    caseload: int
-    caseload_limit: int
+    person_id: str = Field(description=f"The guide: {PERSON_ID}")
+    name: str = Field(description="The guide's name")
+    role: str = Field(description=GUIDE_ROLE)
+    areas: list[str] = Field(description=AREAS)
+    caseload: int = Field(ge=0, description="Active clients the guide has now")
+    caseload_limit: int = Field(
+        description="The most active clients a guide should have (REITTI_CASELOAD_LIMIT)"
+    )
 
 
 class SuggestionView(BaseModel):
-    guide: GuideView
-    covers_area: bool
-    free_places: int
+    guide: GuideView = Field(description="A guide who could take the client")
+    covers_area: bool = Field(description="The guide covers the client's municipality")
+    free_places: int = Field(description="Places left under the caseload limit (negative when over it)")
 
 
 class AssignRequest(RequestModel):
-    guide_person_id: str = Field(min_length=1, max_length=200)
-    assigned_on: date
-    override_reason: str | None = Field(default=None, min_length=1, max_length=500)
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"guide_person_id": "guide-1", "assigned_on": "2026-03-20"}]}
+    )
+
+    guide_person_id: str = Field(
+        min_length=1, max_length=200, description=f"The guide to assign: {PERSON_ID}", examples=["guide-1"]
+    )
+    assigned_on: IsoDate = Field(description="The day of the assignment", examples=["2026-03-20"])
+    override_reason: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=500,
+        description="A coordinator's reason for going over the guide's caseload limit; personal data",
+    )
 
 
 class PhaseRequest(RequestModel):
-    phase: Phase
-    changed_on: date
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"phase": "survey_and_research", "changed_on": "2026-04-01"}]}
+    )
+
+    phase: Phase = Field(description="The phase of service guidance the client moves to")
+    changed_on: IsoDate = Field(description="The day of the change", examples=["2026-04-01"])
 
 
 class PlanRequest(RequestModel):
-    revised_on: date
-    measures: list[Measure] = Field(max_length=50)
-    review: bool = False
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "revised_on": "2026-04-01",
+                    "measures": [
+                        {
+                            "measure_id": "m1",
+                            "kind": "work_try_out",
+                            "provider": "Vartti",
+                            "start": "2026-04-01",
+                            "end": "2026-06-30",
+                            "status": "planned",
+                        }
+                    ],
+                    "review": False,
+                }
+            ]
+        }
+    )
+
+    revised_on: IsoDate = Field(description="The day of this revision of the plan", examples=["2026-04-01"])
+    measures: list[Measure] = Field(max_length=50, description="All measures of the plan as revised")
+    review: StrictFlag = Field(
+        default=False, description="true when this revision is the plan's periodic review"
+    )
 
 
 class HealthCheckRequest(RequestModel):
-    checked_on: date
-    work_restrictions_found: bool
-    recommended_next_step: str = Field(min_length=1, max_length=1000)
-    details: str = Field(min_length=1, max_length=20_000, description="Stays in the health partition")
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "checked_on": "2026-04-15",
+                    "work_restrictions_found": True,
+                    "recommended_next_step": "occupational health consultation",
+                    "details": "Back pain since 2019; no lifting over 10 kg.",
+                }
+            ]
+        }
+    )
+
+    checked_on: IsoDate = Field(description="The day of the health check", examples=["2026-04-15"])
+    work_restrictions_found: StrictFlag = Field(
+        description="The check found restrictions on work (shared with the team)"
+    )
+    recommended_next_step: str = Field(
+        min_length=1,
+        max_length=1000,
+        description="What the nurse recommends next (shared with the team); personal data",
+        examples=["occupational health consultation"],
+    )
+    details: str = Field(
+        min_length=1, max_length=20_000, description="Stays in the health partition; personal data"
+    )
 
 
 class TransferRequest(RequestModel):
-    transferred_on: date
-    receiving_municipality: str | None = Field(default=None, description="Default: the client's municipality")
-    activation_plan: ActivationPlan
-    relationship_stays_open: bool
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "transferred_on": "2026-05-04",
+                    "activation_plan": {
+                        "start": "2026-05-11",
+                        "months": 6,
+                        "days_per_week": 4,
+                        "hours_per_day": 6,
+                        "place": "Vartti",
+                    },
+                    "relationship_stays_open": True,
+                }
+            ]
+        }
+    )
+
+    transferred_on: IsoDate = Field(description="The day of the hand-over", examples=["2026-05-04"])
+    receiving_municipality: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=100,
+        description="Whose social services receive the client (default: the client's municipality); "
+        f"one of the centre's municipalities: {CENTRE_MUNICIPALITIES}",
+        examples=["Mikkeli"],
+    )
+    activation_plan: ActivationPlan = Field(
+        description="The terms of rehabilitative work activity (Act 189/2001)"
+    )
+    relationship_stays_open: StrictFlag = Field(
+        description="The centre's client relationship stays open meanwhile"
+    )
 
 
 class TransferCreated(Written):
-    transfer_id: str
+    transfer_id: str = Field(description="The transfer's id (for its acknowledgement and return)")
 
 
 class AcknowledgementRequest(RequestModel):
-    accepted: bool
-    reason: str | None = Field(default=None, max_length=1000)
-    acknowledged_on: date
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"accepted": True, "acknowledged_on": "2026-05-06"}]}
+    )
+
+    accepted: StrictFlag = Field(description="Social services accept (true) or decline the hand-over")
+    reason: str | None = Field(
+        default=None, max_length=1000, description="Why, notably when declining; personal data"
+    )
+    acknowledged_on: IsoDate = Field(description="The day of the answer", examples=["2026-05-06"])
 
 
 class ReturnRequest(RequestModel):
-    returned_on: date
+    model_config = ConfigDict(json_schema_extra={"examples": [{"returned_on": "2026-11-02"}]})
+
+    returned_on: IsoDate = Field(
+        description="The day the client comes back to a guide", examples=["2026-11-02"]
+    )
 
 
 class ReassessmentRequest(RequestModel):
-    reassessed_on: date
-    assessors: list[Assessor] = Field(min_length=2, max_length=2)
-    route: Route
-    reason: str = Field(min_length=1, max_length=4000)
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "reassessed_on": "2026-08-10",
+                    "assessors": [
+                        {"person_id": "guide-1", "role": "service_guide", "organisation": "mikkeli"},
+                        {
+                            "person_id": "sw-1",
+                            "role": "social_worker",
+                            "organisation": "social_services:mikkeli",
+                        },
+                    ],
+                    "route": "rehabilitative_work_activity",
+                    "reason": "No progress in six months; health limits work.",
+                }
+            ]
+        }
+    )
+
+    reassessed_on: IsoDate = Field(description="The day of the reassessment", examples=["2026-08-10"])
+    assessors: list[Assessor] = Field(
+        min_length=2, max_length=2, description="The pair who reassessed, with the client's own social worker"
+    )
+    route: Route = Field(description="The route the reassessment gives; it may differ from the case's")
+    reason: str = Field(
+        min_length=1, max_length=4000, description="Why the case was reassessed; personal data"
+    )
 
 
 class ClosureRequest(RequestModel):
-    closed_on: date
-    outcome: Outcome
-    outside_labour_force_reason: OutsideLabourForceReason | None = None
-    services_continue: Continuation
-    follow_up_advisor_person_id: str | None = Field(default=None, max_length=200)
-    final_assessment: FinalAssessment
-    joint_decision: JointDecision | None = None
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "closed_on": "2026-09-30",
+                    "outcome": "education",
+                    "services_continue": "te_office",
+                    "final_assessment": {
+                        "text": "Starts vocational school in August.",
+                        "work_ability_clarified": True,
+                        "competence_improved": True,
+                        "recommended_services": ["study guidance"],
+                    },
+                    "joint_decision": {
+                        "decided_on": "2026-09-30",
+                        "te_office_person_id": "advisor-1",
+                        "municipality_person_id": "sw-1",
+                        "kela_person_id": "kela-1",
+                    },
+                }
+            ]
+        }
+    )
+
+    closed_on: IsoDate = Field(description="The day the relationship closes", examples=["2026-09-30"])
+    outcome: Outcome = Field(description="How the relationship ended")
+    outside_labour_force_reason: OutsideLabourForceReason | None = Field(
+        default=None, description="Required for outcome outside_labour_force: why"
+    )
+    services_continue: Continuation = Field(description="Where services continue after closure")
+    follow_up_advisor_person_id: str | None = Field(
+        default=None, max_length=200, description=f"Who follows the client up, if anyone: {PERSON_ID}"
+    )
+    final_assessment: FinalAssessment = Field(description="The final assessment (loppuarvio)")
+    joint_decision: JointDecision | None = Field(
+        default=None,
+        description="The three authorities' joint decision that the need has ended, where the rules "
+        "in force require one (a refusal says so)",
+    )
 
 
 class WaitingEntry(BaseModel):
-    client_id: str
-    municipality: str
-    route: Route
-    waiting_since: date
-    waiting_days: int
+    client_id: str = Field(description=CLIENT_ID)
+    municipality: str = Field(description=MUNICIPALITY)
+    route: Route = Field(description="The route that opened the case")
+    waiting_since: date = Field(description="Since when the client waits for a named guide")
+    waiting_days: int = Field(description=WAITING_DAYS)
 
 
 class WorklistEntry(BaseModel):
-    client_id: str
-    municipality: str
-    status: Status
-    phase: Phase
-    guide: str | None
-    flags: Flags
+    client_id: str = Field(description=CLIENT_ID)
+    municipality: str = Field(description=MUNICIPALITY)
+    status: Status = Field(description=STATUS)
+    phase: Phase = Field(description="The phase of service guidance the client is in")
+    guide: str | None = Field(description=f"The named guide: {PERSON_ID}; null if none yet")
+    flags: Flags = Field(description="Deadlines and what is late")
 
 
 def guide_view(g: guides.Guide, limit: int) -> GuideView:
@@ -344,7 +564,9 @@ def router(
         actor: Reads,
         why: Purpose,
         svc: Service,
-        guide: Annotated[str | None, Query(max_length=200)] = None,
+        guide: Annotated[
+            str | None, Query(max_length=200, description="Only this guide's clients (a person id)")
+        ] = None,
     ) -> list[WorklistEntry]:
         now = today()
         entries = []
@@ -400,7 +622,7 @@ def router(
         summary="One guidance case with its deadlines and flags",
     )
     async def get_case(
-        client_id: str, actor: Reads, why: Purpose, svc: Service, request: Request
+        client_id: ClientIdPath, actor: Reads, why: Purpose, svc: Service, request: Request
     ) -> CaseView:
         state = await read_case(request, svc, actor, client_id)
         await access_log(request).record(actor, [client_id], what="guidance case", purpose=why)
@@ -414,7 +636,7 @@ def router(
         summary="Guides for this client: their area first, lightest caseload next",
     )
     async def suggestions(
-        client_id: str, request: Request, actor: Reads, why: Purpose, svc: Service
+        client_id: ClientIdPath, request: Request, actor: Reads, why: Purpose, svc: Service
     ) -> list[SuggestionView]:
         case = await read_case(request, svc, actor, client_id)
         await access_log(request).record(actor, [client_id], what="client's municipality", purpose=why)
@@ -436,7 +658,7 @@ def router(
         responses=ERRORS,
         summary="Assign (or reassign) the named guide; the caseload limit holds unless overridden",
     )
-    async def assign(client_id: str, body: AssignRequest, actor: Assigns, svc: Service) -> Written:
+    async def assign(client_id: ClientIdPath, body: AssignRequest, actor: Assigns, svc: Service) -> Written:
         return written(
             await svc.assign(
                 client_id,
@@ -454,7 +676,7 @@ def router(
         responses=ERRORS,
         summary="Move the case to another phase",
     )
-    async def phase(client_id: str, body: PhaseRequest, actor: Plans, svc: Service) -> Written:
+    async def phase(client_id: ClientIdPath, body: PhaseRequest, actor: Plans, svc: Service) -> Written:
         ctx = context(actor)
         return written(
             await svc.execute(
@@ -469,7 +691,7 @@ def router(
         responses=ERRORS,
         summary="Draw up or revise (review) the employment plan; revisions keep history",
     )
-    async def revise(client_id: str, body: PlanRequest, actor: Plans, svc: Service) -> Written:
+    async def revise(client_id: ClientIdPath, body: PlanRequest, actor: Plans, svc: Service) -> Written:
         ctx = context(actor)
         return written(
             await svc.execute(
@@ -493,7 +715,7 @@ def router(
         summary="The nurse records a health check: a summary for the team, details for health staff",
     )
     async def health_check(
-        client_id: str, body: HealthCheckRequest, actor: RecordsHealth, svc: Service
+        client_id: ClientIdPath, body: HealthCheckRequest, actor: RecordsHealth, svc: Service
     ) -> Written:
         ctx = context(actor)
         return written(
@@ -518,7 +740,7 @@ def router(
         summary="Health check details: health staff only",
     )
     async def health_details(
-        client_id: str, request: Request, actor: ReadsHealth, why: Purpose, svc: Service
+        client_id: ClientIdPath, request: Request, actor: ReadsHealth, why: Purpose, svc: Service
     ) -> list[dict[str, Any]]:
         await read_case(request, svc, actor, client_id, Kind.HEALTH_DETAILS)
         await access_log(request).record(actor, [client_id], what="health check details", purpose=why)
@@ -535,7 +757,7 @@ def router(
         summary="Transfer to the municipality's rehabilitative work activity",
     )
     async def transfer_out(
-        client_id: str, body: TransferRequest, actor: Transfers, svc: Service
+        client_id: ClientIdPath, body: TransferRequest, actor: Transfers, svc: Service
     ) -> TransferCreated:
         ctx = context(actor)
         transfer_id = f"transfer-{uuid4()}"
@@ -563,7 +785,11 @@ def router(
         summary="The receiving social services accept or decline the hand-over",
     )
     async def acknowledge(
-        client_id: str, transfer_id: str, body: AcknowledgementRequest, actor: Acknowledges, svc: Service
+        client_id: ClientIdPath,
+        transfer_id: TransferIdPath,
+        body: AcknowledgementRequest,
+        actor: Acknowledges,
+        svc: Service,
     ) -> Written:
         ctx = context(actor)
         return written(
@@ -588,7 +814,11 @@ def router(
         summary="The client returns from social services",
     )
     async def return_back(
-        client_id: str, transfer_id: str, body: ReturnRequest, actor: Returns, svc: Service
+        client_id: ClientIdPath,
+        transfer_id: TransferIdPath,
+        body: ReturnRequest,
+        actor: Returns,
+        svc: Service,
     ) -> Written:
         ctx = context(actor)
         return written(
@@ -607,7 +837,9 @@ def router(
         responses=ERRORS,
         summary="Re-assess a stalled case with the client's own social worker",
     )
-    async def reassess(client_id: str, body: ReassessmentRequest, actor: Reassesses, svc: Service) -> Written:
+    async def reassess(
+        client_id: ClientIdPath, body: ReassessmentRequest, actor: Reassesses, svc: Service
+    ) -> Written:
         ctx = context(actor)
         return written(
             await svc.execute(
@@ -630,7 +862,7 @@ def router(
         responses=ERRORS,
         summary="Close the relationship with the final assessment (also issued to the TE-office)",
     )
-    async def close(client_id: str, body: ClosureRequest, actor: Closes, svc: Service) -> Written:
+    async def close(client_id: ClientIdPath, body: ClosureRequest, actor: Closes, svc: Service) -> Written:
         command = closure.CloseRelationship(
             **body.model_dump(exclude={"final_assessment", "joint_decision"}),
             final_assessment=body.final_assessment,

@@ -8,11 +8,11 @@ same client with ``retryable: true``. Nothing is written on any error.
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from uuid import UUID, uuid4
 
-from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
+from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response, status
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from contracts.base import Actor, PersonalData
@@ -32,9 +32,19 @@ from contracts.intake import (
 )
 from runtime import clock
 from runtime.access import Permission, allowed, require
+from runtime.field_docs import (
+    CLIENT_ID,
+    EVENT_IDS,
+    MINISTRY_SEGMENT,
+    MUNICIPALITY,
+    PERSON_ID,
+    RULE_SET,
+    STREAM_VERSION,
+    WAITING_DAYS,
+)
 from runtime.http import Purpose, Responses, access_log, context
 from runtime.requests import RequestModel, no_nul_in_parameters
-from runtime.strict_types import StrictCount
+from runtime.strict_types import AwareIsoInstant, IsoDate, StrictCount, StrictFlag
 from services.disclosure.policy import Client, Crossing, Kind, decide, ensure, may_learn_client_exists
 from services.intake.application import IntakeService, Outcome, ReferralKind, Registered
 from services.intake.domain import assessment, consent, referral, sessions
@@ -61,6 +71,14 @@ CONFLICT: Responses = {409: {"description": "Refused by a rule, or a concurrent 
 NOT_FOUND: Responses = {404: {"description": "No such client or session"}}
 
 
+ClientIdPath = Annotated[str, Path(description=CLIENT_ID)]
+ConsentIdPath = Annotated[str, Path(description="The consent's id, as POST .../consents answered it")]
+SessionIdPath = Annotated[str, Path(description="The info session's id, `info-session-<uuid>`")]
+ReferralIdPath = Annotated[
+    str, Path(description="The held referral's id, as GET /possible-duplicates lists it")
+]
+
+
 def service(request: Request) -> IntakeService:
     svc: IntakeService = request.app.state.intake
     return svc
@@ -72,9 +90,9 @@ Service = Annotated[IntakeService, Depends(service)]
 class Written(BaseModel):
     """What a command wrote."""
 
-    client_id: str
-    stream_version: int
-    event_ids: list[UUID] = Field(description="Events written now; empty when nothing changed")
+    client_id: str = Field(description=CLIENT_ID)
+    stream_version: int = Field(ge=1, description=STREAM_VERSION)
+    event_ids: list[UUID] = Field(description=EVENT_IDS)
 
 
 def written(outcome: Outcome) -> Written:
@@ -117,25 +135,69 @@ class ClientDetailsRequest(ClientDetails):
 
 
 class ReferralRequest(RequestModel):
-    source: ReferralSource
-    source_description: str | None = Field(default=None, max_length=200, examples=["school"])
-    municipality: str = Field(min_length=1, max_length=100, examples=["Mikkeli"])
-    referral_date: date
-    subsidy_days: StrictCount | None = Field(default=None, ge=0, le=10_000)
-    unemployment_months: StrictCount | None = Field(default=None, ge=0, le=600)
-    need_based_reason: str | None = Field(default=None, max_length=500)
-    client: ClientDetailsRequest
-
-    # The rule below, in the schema, so that a partner's generated request is valid.
     model_config = ConfigDict(
         json_schema_extra={
+            # The rule of ``_checks``, in the schema, so that a generated request is valid.
             "if": {"properties": {"source": {"const": "other"}}, "required": ["source"]},
             "then": {
                 "properties": {"source_description": {"type": "string", "minLength": 1}},
                 "required": ["source_description"],
             },
+            "examples": [
+                {
+                    "source": "te_office",
+                    "municipality": "Mikkeli",
+                    "referral_date": "2026-03-02",
+                    "subsidy_days": 520,
+                    "unemployment_months": 14,
+                    "client": {
+                        "first_name": "Maija",
+                        "last_name": "Meikäläinen",
+                        "personal_identity_code": "010190-123M",
+                    },
+                }
+            ],
         }
     )
+
+    source: ReferralSource = Field(
+        description="Who referred the client: te_office, social_services, self_referral or other"
+    )
+    source_description: str | None = Field(
+        default=None,
+        max_length=200,
+        description="Required for source `other`: who referred (school, health care, a partner); "
+        "personal data",
+        examples=["school"],
+    )
+    municipality: str = Field(min_length=1, max_length=100, description=MUNICIPALITY, examples=["Mikkeli"])
+    referral_date: IsoDate = Field(
+        description="The day of the referral (YYYY-MM-DD); it decides which rules apply",
+        examples=["2026-03-02"],
+    )
+    subsidy_days: StrictCount | None = Field(
+        default=None,
+        ge=0,
+        le=10_000,
+        description="Days of labour-market subsidy paid so far, if known (a JSON number)",
+        examples=[520],
+    )
+    unemployment_months: StrictCount | None = Field(
+        default=None,
+        ge=0,
+        le=600,
+        description="Months of continuous unemployment, if known (a JSON number)",
+        examples=[14],
+    )
+    need_based_reason: str | None = Field(
+        default=None,
+        max_length=500,
+        description="From 2025 (Act 381/2023): why joint service is needed, i.e. limits of work "
+        "or functional capacity, or life-management problems that advice alone cannot solve; "
+        "free text and personal data",
+        examples=["Long-term back pain limits the work they can do"],
+    )
+    client: ClientDetailsRequest = Field(description="The client's name and identity code")
 
     @model_validator(mode="after")
     def _checks(self) -> ReferralRequest:
@@ -162,7 +224,7 @@ class ReferralAccepted(BaseModel):
         "the intake advisor, see GET /possible-duplicates: no case was opened or written)"
     )
     client_id: str | None = Field(description="The case opened or found; null for a possible duplicate")
-    stream_version: int | None
+    stream_version: int | None = Field(description=f"{STREAM_VERSION}; null for a possible duplicate")
     event_ids: list[UUID] = Field(description="Events written now; empty when nothing changed")
 
 
@@ -171,7 +233,7 @@ class ReferralReceipt(BaseModel):
     same for a new person and a known one, so it tells nothing about who is a client."""
 
     referral_id: str = Field(description="A receipt for this referral")
-    status: str = Field(default="received", description="Always `received`")
+    status: Literal["received"] = Field(default="received", description="Always `received`")
 
 
 def referral_answer(
@@ -201,44 +263,63 @@ def referral_answer(
 
 
 class NameView(BaseModel):
-    first_name: str
-    last_name: str
+    first_name: str = Field(description="First name; personal data")
+    last_name: str = Field(description="Last name; personal data")
 
 
 class CandidateView(BaseModel):
-    client_id: str
+    client_id: str = Field(description=f"A known client the referral may be of: {CLIENT_ID}")
     name: NameView | None = Field(description="Shown only to roles that may read the client")
-    municipality: str | None
-    waiting_for: Stage | None
+    municipality: str | None = Field(
+        description=f"{MUNICIPALITY}; null unless the caller may read this client's case"
+    )
+    waiting_for: Stage | None = Field(
+        description="The step the candidate's intake case waits for; null unless the caller may read it"
+    )
 
 
 class PossibleDuplicateView(BaseModel):
-    referral_id: str
-    reason: PossibleDuplicateReason
-    held_at: datetime
-    municipality: str
-    source: ReferralSource
-    referral_date: date
+    referral_id: str = Field(description="The held referral's receipt (its id in POST .../resolution)")
+    reason: PossibleDuplicateReason = Field(
+        description="same_code_other_name: a known client's identity code under another name; "
+        "same_name_and_birth_date: a new code with a known client's name and birth date"
+    )
+    held_at: datetime = Field(description="When the referral was held")
+    municipality: str = Field(description=f"The municipality on the referral: {MUNICIPALITY}")
+    source: ReferralSource = Field(description="Who referred the client")
+    referral_date: date = Field(description="The day of the referral")
     name: NameView | None = Field(description="The name on the referral; only to roles that may read it")
-    candidates: list[CandidateView]
+    candidates: list[CandidateView] = Field(description="The known clients the referral may be of")
 
 
 class ResolutionRequest(RequestModel):
-    resolution: PossibleDuplicateResolution
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"resolution": "same_person", "client_id": "client-9b1deb4d-3b7d-4bad-9bdd-2b0d7b3dcb6d"}
+            ]
+        }
+    )
+
+    resolution: PossibleDuplicateResolution = Field(
+        description="same_person: the referral is of the candidate named in client_id; "
+        "different_people: it is none of the candidates"
+    )
     client_id: str | None = Field(
         default=None,
         max_length=200,
         description="For same_person: which candidate the referral is of",
+        examples=["client-9b1deb4d-3b7d-4bad-9bdd-2b0d7b3dcb6d"],
     )
 
 
 class ResolutionWritten(BaseModel):
-    referral_id: str
-    resolution: PossibleDuplicateResolution
+    referral_id: str = Field(description="The held referral that was resolved")
+    resolution: PossibleDuplicateResolution = Field(description="The resolution, as sent")
     client_id: str | None = Field(
         description="The case the referral was recorded on or opened; null if dismissed"
     )
-    event_ids: list[UUID]
+    event_ids: list[UUID] = Field(description=EVENT_IDS)
 
 
 def _candidate(client_id: str, case: IntakeCase | None) -> CandidateView:
@@ -255,66 +336,99 @@ def _candidate(client_id: str, case: IntakeCase | None) -> CandidateView:
 # --- views --------------------------------------------------------------------------------
 
 
+WAITING_FOR = "The next step the intake case waits for"
+CONSENT_SCOPES = (
+    "What the client consented to: move_to_centre (moving to the joint service centre), "
+    "data_exchange_within_centre (exchange of data between the centre's staff of both sides), "
+    "disclosure_to_organisations (disclosure to the organisations named)"
+)
+ORGANISATIONS = (
+    "The outside organisations the client consented to disclosure to: `kela`, `te-office` or "
+    "`social_services:<municipality>` in lower case (e.g. `social_services:mikkeli`); "
+    "named exactly when disclosure_to_organisations is among the scopes"
+)
+
+
 class QueueEntry(BaseModel):
-    client_id: str
-    municipality: str
-    source: ReferralSource
-    referral_date: date
-    received_by: str
+    client_id: str = Field(description=CLIENT_ID)
+    municipality: str = Field(description=MUNICIPALITY)
+    source: ReferralSource = Field(description="Who referred the client")
+    referral_date: date = Field(description="The day of the referral")
+    received_by: str = Field(description=f"Who registered the referral: {PERSON_ID}")
     owner: str | None = Field(description="The intake advisor who picked the client; null if nobody")
-    waiting_for: Stage
-    waiting_since: datetime
-    waiting_days: int
-    rule_set: str
-    assessment_deadline: date | None
-    overdue: bool
+    waiting_for: Stage = Field(description=WAITING_FOR)
+    waiting_since: datetime = Field(description="Since when the case waits for that step")
+    waiting_days: int = Field(description=WAITING_DAYS)
+    rule_set: str = Field(description=f"{RULE_SET}, by the referral date")
+    assessment_deadline: date | None = Field(
+        description="The last day for the service-needs assessment under those rules; null if they set none"
+    )
+    overdue: bool = Field(description="The assessment deadline has passed without an assessment")
 
 
 class ConsentView(BaseModel):
-    consent_id: str
-    scopes: list[ConsentScope]
-    organisations: list[str]
-    given_on: date
-    withdrawn_on: date | None
-    in_force: bool
+    consent_id: str = Field(description="The consent's id (for its withdrawal)")
+    scopes: list[ConsentScope] = Field(description=CONSENT_SCOPES)
+    organisations: list[str] = Field(description=ORGANISATIONS)
+    given_on: date = Field(description="The day the client signed it")
+    withdrawn_on: date | None = Field(description="The day the client withdrew it; null if not withdrawn")
+    in_force: bool = Field(description="Given and not withdrawn as of today")
 
 
 class RulesView(BaseModel):
-    rule_set: str
-    statute: str
-    assessment_indicated: bool
-    reasons: list[str]
-    unknown: list[str]
-    counts_towards_over_500_days: bool | None
-    assessment_deadline: date | None
-    overdue: bool
-    days_left: int | None
+    rule_set: str = Field(description=f"{RULE_SET}, by the referral date")
+    statute: str = Field(description="The statute of that rule set, or the criterion where there was none")
+    assessment_indicated: bool = Field(
+        description="Whether the rules call for a joint service assessment of this client"
+    )
+    reasons: list[str] = Field(description="The triggers met, in words, one per entry")
+    unknown: list[str] = Field(description="What the rules need to decide but the referral did not give")
+    counts_towards_over_500_days: bool | None = Field(
+        description="Seed rules: whether the client counts towards the half with over 500 subsidy "
+        "days; null under other rules or when the days are not known"
+    )
+    assessment_deadline: date | None = Field(
+        description="The last day for the assessment; null if the rules set none"
+    )
+    overdue: bool = Field(description="The deadline has passed without an assessment")
+    days_left: int | None = Field(
+        description="Days until the deadline (negative when overdue); null if none or once routed"
+    )
 
 
 class CaseView(BaseModel):
-    client_id: str
-    version: int
-    client: ClientDetails
-    municipality: str
-    source: ReferralSource
-    source_description: str | None
-    referral_date: date
-    subsidy_days: int | None
-    unemployment_months: int | None
-    received_by: str
-    owner: str | None
-    waiting_for: Stage
-    waiting_since: datetime | None
-    info_session_id: str | None
-    info_session_starts_at: datetime | None
-    sessions_missed: int
-    initial_survey_form_given: bool
-    data_protection_leaflet_given: bool
-    assessment_appointment_at: datetime | None
-    duplicate_referrals: int
-    consents: list[ConsentView]
-    rules: RulesView
-    assessment: dict[str, Any] | None
+    client_id: str = Field(description=CLIENT_ID)
+    version: int = Field(ge=1, description="The client stream's version: how many events the case has")
+    client: ClientDetails = Field(description="The client's name and identity code; personal data")
+    municipality: str = Field(description=MUNICIPALITY)
+    source: ReferralSource = Field(description="Who referred the client")
+    source_description: str | None = Field(description="Who referred, for source `other`; personal data")
+    referral_date: date = Field(description="The day of the referral")
+    subsidy_days: int | None = Field(description="Days of labour-market subsidy, if known")
+    unemployment_months: int | None = Field(description="Months of unemployment, if known")
+    received_by: str = Field(description=f"Who registered the referral: {PERSON_ID}")
+    owner: str | None = Field(description="The intake advisor who picked the client; null if nobody")
+    waiting_for: Stage = Field(description=WAITING_FOR)
+    waiting_since: datetime | None = Field(description="Since when the case waits for that step")
+    info_session_id: str | None = Field(description="The info session the client is invited to; null if none")
+    info_session_starts_at: datetime | None = Field(description="When that info session starts")
+    sessions_missed: int = Field(ge=0, description="Info sessions the client did not come to")
+    initial_survey_form_given: bool = Field(
+        description="The initial survey form (alkukartoituslomake) was handed out"
+    )
+    data_protection_leaflet_given: bool = Field(description="The data protection leaflet was handed out")
+    assessment_appointment_at: datetime | None = Field(
+        description="The booked service-needs assessment appointment; null if none"
+    )
+    duplicate_referrals: int = Field(
+        ge=0, description="Further referrals of this client recorded on the case"
+    )
+    consents: list[ConsentView] = Field(description="The client's consents, in force or withdrawn")
+    rules: RulesView = Field(description="The rules that apply to the case, and its deadline")
+    assessment: dict[str, Any] | None = Field(
+        description="The completed service-needs assessment (as sent to POST .../assessment, with "
+        "its rule set); null until it is done"
+    )
 
 
 def case_view(state: IntakeCase, today: date) -> CaseView:
@@ -391,18 +505,35 @@ def _assessment_data(event: AssessmentCompleted | None) -> dict[str, Any] | None
 
 
 class InfoSessionRequest(RequestModel):
-    starts_at: AwareDatetime
-    place: str = Field(min_length=1, max_length=200, examples=["TYP Reitti, meeting room 2"])
-    capacity: int = Field(ge=1, le=500)
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "starts_at": "2026-03-10T09:00:00+02:00",
+                    "place": "TYP Reitti, meeting room 2",
+                    "capacity": 12,
+                }
+            ]
+        }
+    )
+
+    starts_at: AwareIsoInstant = Field(
+        description="When the session starts: an ISO timestamp with its offset",
+        examples=["2026-03-10T09:00:00+02:00"],
+    )
+    place: str = Field(
+        min_length=1, max_length=200, description="Where it is held", examples=["TYP Reitti, meeting room 2"]
+    )
+    capacity: StrictCount = Field(ge=1, le=500, description="How many clients may be invited", examples=[12])
 
 
 class InfoSessionView(BaseModel):
-    session_id: str
-    starts_at: datetime
-    place: str
-    capacity: int
-    invited: int
-    places_left: int
+    session_id: str = Field(description="The session's id, `info-session-<uuid>`")
+    starts_at: datetime = Field(description="When the session starts")
+    place: str = Field(description="Where it is held")
+    capacity: int = Field(ge=1, le=500, description="How many clients may be invited")
+    invited: int = Field(ge=0, description="How many are invited")
+    places_left: int = Field(ge=0, description="Free places: capacity less invited, never below 0")
 
 
 def session_view(s: sessions.InfoSession) -> InfoSessionView:
@@ -417,36 +548,88 @@ def session_view(s: sessions.InfoSession) -> InfoSessionView:
 
 
 class InvitationRequest(RequestModel):
-    client_id: str = Field(min_length=1, max_length=200)
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"client_id": "client-9b1deb4d-3b7d-4bad-9bdd-2b0d7b3dcb6d"}]}
+    )
+
+    client_id: str = Field(min_length=1, max_length=200, description=f"Whom to invite: {CLIENT_ID}")
 
 
 class AttendanceRequest(RequestModel):
-    session_id: str = Field(min_length=1, max_length=200)
-    attended: bool
-    initial_survey_form_given: bool = False
-    data_protection_leaflet_given: bool = False
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "session_id": "info-session-1f0e6a38-3c63-4c8e-9a53-0d1b7a0f5e11",
+                    "attended": True,
+                    "initial_survey_form_given": True,
+                    "data_protection_leaflet_given": True,
+                }
+            ]
+        }
+    )
+
+    session_id: str = Field(
+        min_length=1, max_length=200, description="The info session the client was invited to"
+    )
+    attended: StrictFlag = Field(description="true: the client came; false: a no-show")
+    initial_survey_form_given: StrictFlag = Field(
+        default=False, description="The initial survey form (alkukartoituslomake) was handed out"
+    )
+    data_protection_leaflet_given: StrictFlag = Field(
+        default=False, description="The data protection leaflet was handed out"
+    )
 
 
 class AppointmentRequest(RequestModel):
-    appointment_at: AwareDatetime
-    assessor_person_id: str = Field(min_length=1, max_length=200)
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"appointment_at": "2026-03-17T13:00:00+02:00", "assessor_person_id": "advisor-1"}]
+        }
+    )
+
+    appointment_at: AwareIsoInstant = Field(
+        description="When the assessment appointment is: an ISO timestamp with its offset",
+        examples=["2026-03-17T13:00:00+02:00"],
+    )
+    assessor_person_id: str = Field(
+        min_length=1, max_length=200, description=f"Who assesses: {PERSON_ID}", examples=["advisor-1"]
+    )
 
 
 class ConsentRequest(RequestModel):
-    scopes: list[ConsentScope] = Field(min_length=1)
-    organisations: list[str] = Field(
-        default_factory=list, examples=[["social_services:mikkeli", "kela"]], max_length=20
-    )
-    given_on: date
-
-    # The rule of ``_named_scope``, in the schema, so that a generated request is valid.
     model_config = ConfigDict(
         json_schema_extra={
+            # The rule of ``_named_scope``, in the schema, so that a generated request is valid.
             "if": {"properties": {"scopes": {"contains": {"const": "disclosure_to_organisations"}}}},
             "then": {"properties": {"organisations": {"minItems": 1}}, "required": ["organisations"]},
             "else": {"properties": {"organisations": {"maxItems": 0}}},
+            "examples": [
+                {
+                    "scopes": [
+                        "move_to_centre",
+                        "data_exchange_within_centre",
+                        "disclosure_to_organisations",
+                    ],
+                    "organisations": ["social_services:mikkeli", "kela"],
+                    "given_on": "2026-03-10",
+                }
+            ],
         }
     )
+
+    scopes: list[ConsentScope] = Field(
+        min_length=1,
+        description=CONSENT_SCOPES,
+        examples=[["move_to_centre", "data_exchange_within_centre", "disclosure_to_organisations"]],
+    )
+    organisations: list[str] = Field(
+        default_factory=list,
+        max_length=20,
+        description=ORGANISATIONS,
+        examples=[["social_services:mikkeli", "kela"]],
+    )
+    given_on: IsoDate = Field(description="The day the client signed the consent", examples=["2026-03-02"])
 
     @field_validator("organisations")
     @classmethod
@@ -467,23 +650,76 @@ class ConsentRequest(RequestModel):
 
 
 class ConsentRecorded(Written):
-    consent_id: str
+    consent_id: str = Field(description="The consent's id (for its withdrawal)")
 
 
 class WithdrawalRequest(RequestModel):
-    withdrawn_on: date
+    model_config = ConfigDict(json_schema_extra={"examples": [{"withdrawn_on": "2026-06-01"}]})
+
+    withdrawn_on: IsoDate = Field(
+        description="The day the client withdrew the consent", examples=["2026-06-01"]
+    )
 
 
 class AssessmentRequest(RequestModel):
-    assessed_on: date
-    assessors: list[Assessor] = Field(min_length=1, max_length=2)
-    findings: list[AreaFinding] = Field(min_length=1, max_length=6)
-    capacity_allows_rehabilitative_work: bool
-    profile: ClientProfile | None = None
-    ministry_segment: int | None = Field(default=None, ge=1, le=3)
-    route: Route
-    destination: str | None = Field(default=None, max_length=200)
-    summary: str = Field(default="", max_length=8000)
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "assessed_on": "2026-03-17",
+                    "assessors": [
+                        {"person_id": "advisor-1", "role": "employment_advisor", "organisation": "te-office"},
+                        {
+                            "person_id": "sw-1",
+                            "role": "social_worker",
+                            "organisation": "social_services:mikkeli",
+                        },
+                    ],
+                    "findings": [
+                        {"area": "work_ability", "support_need": "significant", "notes": ""},
+                        {"area": "competence", "support_need": "some", "notes": ""},
+                    ],
+                    "capacity_allows_rehabilitative_work": True,
+                    "profile": "centre",
+                    "ministry_segment": 3,
+                    "route": "individual_service_guidance",
+                    "summary": "Wants to try work in a workshop first.",
+                }
+            ]
+        }
+    )
+
+    assessed_on: IsoDate = Field(description="The day of the assessment", examples=["2026-03-17"])
+    assessors: list[Assessor] = Field(
+        min_length=1,
+        max_length=2,
+        description="Who assessed: one, or a TE and a municipal assessor as a pair",
+    )
+    findings: list[AreaFinding] = Field(
+        min_length=1, max_length=6, description="The support need found in each area surveyed"
+    )
+    capacity_allows_rehabilitative_work: StrictFlag = Field(
+        description="Functional capacity allows at least rehabilitative work activity (the entry rule)"
+    )
+    profile: ClientProfile | None = Field(
+        default=None, description="The client profile the team agreed on; null when routed elsewhere"
+    )
+    ministry_segment: StrictCount | None = Field(
+        default=None, ge=1, le=3, description=MINISTRY_SEGMENT, examples=[3]
+    )
+    route: Route = Field(
+        description="Where the assessment sends the client; individual_service_guidance, "
+        "health_check_first and rehabilitative_work_activity open a guidance case"
+    )
+    destination: str | None = Field(
+        default=None,
+        max_length=200,
+        description="Where the client goes instead, for route not_helped_here (free text); personal data",
+        examples=["Mental health services of the wellbeing services county"],
+    )
+    summary: str = Field(
+        default="", max_length=8000, description="The assessment's summary (free text); personal data"
+    )
 
     def command(self) -> assessment.CompleteAssessment:
         return assessment.CompleteAssessment(
@@ -496,6 +732,8 @@ class AssessmentRequest(RequestModel):
 class ErasureRequest(RequestModel):
     """A lawful request to erase the client's personal data."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [{"reference": "DPO-2026-17"}]})
+
     reference: str = Field(
         min_length=1,
         max_length=200,
@@ -505,12 +743,14 @@ class ErasureRequest(RequestModel):
 
 
 class LegalHoldRequest(RequestModel):
-    hold: bool = Field(description="true sets a legal hold (no automatic erasure); false clears it")
+    model_config = ConfigDict(json_schema_extra={"examples": [{"hold": True}]})
+
+    hold: StrictFlag = Field(description="true sets a legal hold (no automatic erasure); false clears it")
 
 
 class LegalHoldView(BaseModel):
-    client_id: str
-    legal_hold: bool
+    client_id: str = Field(description=CLIENT_ID)
+    legal_hold: bool = Field(description="Whether the client is now under a legal hold")
 
 
 # --- routes -------------------------------------------------------------------------------------
@@ -606,7 +846,7 @@ def router() -> APIRouter:
         why: Purpose,
         svc: Service,
         request: Request,
-        limit: Annotated[int, Query(ge=1, le=500)] = 200,
+        limit: Annotated[int, Query(ge=1, le=500, description="The most held referrals to list")] = 200,
     ) -> list[PossibleDuplicateView]:
         found = await svc.possible_duplicates(limit=limit)
         may_read = allowed(Permission.INTAKE_CASE_READ, actor.role)
@@ -648,7 +888,7 @@ def router() -> APIRouter:
         responses={**NOT_FOUND, **CONFLICT},
     )
     async def resolve(
-        referral_id: str, body: ResolutionRequest, actor: ResolvesDuplicates, svc: Service
+        referral_id: ReferralIdPath, body: ResolutionRequest, actor: ResolvesDuplicates, svc: Service
     ) -> ResolutionWritten:
         decided = await svc.resolve_possible_duplicate(
             referral_id, body.resolution, client_id=body.client_id, ctx=context(actor)
@@ -671,9 +911,13 @@ def router() -> APIRouter:
         why: Purpose,
         svc: Service,
         request: Request,
-        waiting_for: Stage | None = None,
-        municipality: Annotated[str | None, Query(max_length=100)] = None,
-        limit: Annotated[int, Query(ge=1, le=2000)] = 500,
+        waiting_for: Annotated[
+            Stage | None, Query(description="Only clients waiting for this step; all when left out")
+        ] = None,
+        municipality: Annotated[
+            str | None, Query(max_length=100, description=f"Only this municipality's clients. {MUNICIPALITY}")
+        ] = None,
+        limit: Annotated[int, Query(ge=1, le=2000, description="The most entries to list")] = 500,
     ) -> list[QueueEntry]:
         now = clock.now()
         pool = request.app.state.host.pool
@@ -713,7 +957,7 @@ def router() -> APIRouter:
         summary="Take the client from the queue: the caller owns the case",
         responses={**NOT_FOUND, **CONFLICT},
     )
-    async def pick(client_id: str, actor: Picks, svc: Service) -> Written:
+    async def pick(client_id: ClientIdPath, actor: Picks, svc: Service) -> Written:
         ctx = context(actor)
         return written(await svc.execute(client_id, lambda s: referral.pick_referral(s, ctx=ctx)))
 
@@ -725,7 +969,7 @@ def router() -> APIRouter:
         responses=NOT_FOUND,
     )
     async def get_case(
-        client_id: str, actor: ReadsCase, why: Purpose, svc: Service, request: Request
+        client_id: ClientIdPath, actor: ReadsCase, why: Purpose, svc: Service, request: Request
     ) -> CaseView:
         state = await svc.get(client_id)
         today = clock.today()
@@ -768,7 +1012,7 @@ def router() -> APIRouter:
         responses={**NOT_FOUND, **CONFLICT},
     )
     async def invite(
-        session_id: str, body: InvitationRequest, actor: ManagesSessions, svc: Service
+        session_id: SessionIdPath, body: InvitationRequest, actor: ManagesSessions, svc: Service
     ) -> Written:
         return written(await svc.invite(session_id, body.client_id, context(actor)))
 
@@ -780,7 +1024,7 @@ def router() -> APIRouter:
         responses={**NOT_FOUND, **CONFLICT},
     )
     async def attendance(
-        client_id: str, body: AttendanceRequest, actor: ManagesSessions, svc: Service
+        client_id: ClientIdPath, body: AttendanceRequest, actor: ManagesSessions, svc: Service
     ) -> Written:
         ctx = context(actor)
         return written(
@@ -804,7 +1048,9 @@ def router() -> APIRouter:
         summary="Book the personal assessment appointment",
         responses={**NOT_FOUND, **CONFLICT},
     )
-    async def book(client_id: str, body: AppointmentRequest, actor: ManagesSessions, svc: Service) -> Written:
+    async def book(
+        client_id: ClientIdPath, body: AppointmentRequest, actor: ManagesSessions, svc: Service
+    ) -> Written:
         ctx = context(actor)
         return written(
             await svc.execute(
@@ -824,7 +1070,7 @@ def router() -> APIRouter:
         responses={**NOT_FOUND, **CONFLICT},
     )
     async def give(
-        client_id: str, body: ConsentRequest, actor: RecordsConsent, svc: Service
+        client_id: ClientIdPath, body: ConsentRequest, actor: RecordsConsent, svc: Service
     ) -> ConsentRecorded:
         ctx = context(actor)
         consent_id = f"consent-{uuid4()}"
@@ -849,7 +1095,11 @@ def router() -> APIRouter:
         responses={**NOT_FOUND, **CONFLICT},
     )
     async def withdraw(
-        client_id: str, consent_id: str, body: WithdrawalRequest, actor: RecordsConsent, svc: Service
+        client_id: ClientIdPath,
+        consent_id: ConsentIdPath,
+        body: WithdrawalRequest,
+        actor: RecordsConsent,
+        svc: Service,
     ) -> Written:
         ctx = context(actor)
         return written(
@@ -869,7 +1119,9 @@ def router() -> APIRouter:
         summary="Complete the service-needs assessment (AssessmentCompleted)",
         responses={**NOT_FOUND, **CONFLICT},
     )
-    async def assess(client_id: str, body: AssessmentRequest, actor: Assesses, svc: Service) -> Written:
+    async def assess(
+        client_id: ClientIdPath, body: AssessmentRequest, actor: Assesses, svc: Service
+    ) -> Written:
         ctx = context(actor)
         command = body.command()
         return written(
@@ -885,7 +1137,7 @@ def router() -> APIRouter:
         "service, store and replay; statistics and the audit trail are kept. Cannot be undone.",
         responses={**NOT_FOUND, **CONFLICT},
     )
-    async def erase(client_id: str, body: ErasureRequest, actor: Erases, svc: Service) -> Written:
+    async def erase(client_id: ClientIdPath, body: ErasureRequest, actor: Erases, svc: Service) -> Written:
         return written(
             await svc.erase(
                 client_id,
@@ -904,7 +1156,7 @@ def router() -> APIRouter:
         responses=NOT_FOUND,
     )
     async def legal_hold(
-        client_id: str, body: LegalHoldRequest, actor: Erases, svc: Service
+        client_id: ClientIdPath, body: LegalHoldRequest, actor: Erases, svc: Service
     ) -> LegalHoldView:
         await svc.set_legal_hold(client_id, body.hold)
         return LegalHoldView(client_id=client_id, legal_hold=body.hold)

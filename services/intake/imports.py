@@ -13,14 +13,16 @@ from services.intake.info_list import ListFormat, parse
 
 
 class ImportError_(BaseModel):
-    line: int
-    field: str
-    reason: str
+    line: int = Field(
+        ge=1, description="The row's line in the whole file (a CSV header is line 1; see first_line)"
+    )
+    field: str = Field(description="The column that is wrong, or `-` for the row as a whole")
+    reason: str = Field(description="Why the row was not imported")
 
 
 class ImportResult(BaseModel):
     rows: int = Field(description="Data rows read")
-    new_cases: int
+    new_cases: int = Field(description="Rows that opened a new intake case")
     recorded_on_existing: int = Field(description="A different referral of a client already known")
     already_present: int = Field(description="The same referral imported before: nothing written")
     possible_duplicates: int = Field(

@@ -11,14 +11,15 @@ import io
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date
 from enum import StrEnum
 from typing import Any
 
 from pydantic import ConfigDict, Field, ValidationError, field_validator
+from pydantic_core import PydanticCustomError
 
 from contracts.intake import ClientDetails, ReferralSource
 from runtime.requests import RequestModel
+from runtime.strict_types import IsoDate
 from services.intake.domain.referral import RegisterReferral
 from services.intake.identity import InvalidIdentityCode
 from services.intake.identity import parse as parse_identity_code
@@ -50,7 +51,7 @@ class InfoListRow(RequestModel):
     first_name: str = Field(min_length=1, max_length=100)
     last_name: str = Field(min_length=1, max_length=100)
     municipality: str = Field(min_length=1, max_length=100)
-    referral_date: date
+    referral_date: IsoDate
     subsidy_days: int | None = Field(default=None, ge=0, le=10_000)
     unemployment_months: int | None = Field(default=None, ge=0, le=600)
 
@@ -66,6 +67,10 @@ class InfoListRow(RequestModel):
     @field_validator("subsidy_days", "unemployment_months", mode="before")
     @classmethod
     def _blank_is_unknown(cls, value: Any) -> Any:
+        # A CSV cell is text, so "520" is read as a number here (unlike the API, whose JSON
+        # has numbers); a JSON Lines `true` is still not 1 day.
+        if isinstance(value, bool):
+            raise PydanticCustomError("int_type", "give a whole number, not true or false")
         return None if isinstance(value, str) and not value.strip() else value
 
     def command(self) -> RegisterReferral:

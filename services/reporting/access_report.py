@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Literal
 
 import asyncpg
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from contracts.audit import ClientDataAccessed
 from contracts.base import Actor, EventBase
@@ -38,14 +39,20 @@ WHERE client_id = $1 AND at >= $2 ORDER BY at, event_id, recipient NULLS FIRST
 
 
 class AccessEntry(BaseModel):
-    kind: str
-    at: datetime
-    person_id: str
-    role: str
-    organisation: str
-    recipient: str | None
-    what: str
-    purpose: str
+    kind: Literal["read", "disclosure"] = Field(
+        description="`read` (someone read the client's data) or `disclosure` (Reitti disclosed it)"
+    )
+    at: datetime = Field(description="When")
+    person_id: str = Field(description="Who read, or whose act disclosed: a person's stable id")
+    role: str = Field(description="That person's role")
+    organisation: str = Field(description="That person's organisation")
+    recipient: str | None = Field(
+        description="For a disclosure: the organisation that received it; null for a read"
+    )
+    what: str = Field(description="What was read or disclosed, and by which service")
+    purpose: str = Field(
+        description="Why, as the reader gave it (X-Reitti-Purpose) or the disclosure's ground"
+    )
 
 
 class AccessReport:

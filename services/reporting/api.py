@@ -17,6 +17,7 @@ from pydantic import BaseModel, Field
 from contracts.base import Actor
 from contracts.intake import ReferralSource
 from runtime.access import Permission, has_client_access, require
+from runtime.field_docs import CLIENT_ID, MUNICIPALITY, MUNICIPALITY_FILTER
 from runtime.http import Purpose, access_log
 from runtime.requests import no_nul_in_parameters
 from runtime.strict_types import IsoDate, IsoInstant
@@ -45,9 +46,14 @@ from services.reporting.views import HealthCheck, MunicipalRecord, SideViews, Te
 
 Year = Annotated[int | None, Query(ge=2000, le=2100, description="Calendar year; all years when left out")]
 RequiredYear = Annotated[int, Query(ge=2000, le=2100, description="Calendar year")]
-Municipality = Annotated[str | None, Query(min_length=1, max_length=100, description="One of the centre's")]
+Municipality = Annotated[str | None, Query(min_length=1, max_length=100, description=MUNICIPALITY_FILTER)]
 AsOf = Annotated[IsoDate | None, Query(description="The day to count as of, YYYY-MM-DD (default: today)")]
-ClientId = Annotated[str, Path(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9_.:-]+$")]
+ClientId = Annotated[
+    str, Path(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9_.:-]+$", description=CLIENT_ID)
+]
+MunicipalityPath = Annotated[
+    str, Path(min_length=1, max_length=100, description=f"The municipality whose view it is. {MUNICIPALITY}")
+]
 JSON_LINES = "application/x-ndjson"
 
 Stats = Annotated[Actor, Depends(require(Permission.STATISTICS_READ))]
@@ -78,7 +84,7 @@ def municipal_client_ids(record: MunicipalRecord) -> list[str]:
 
 class ReferralsBySource(BaseModel):
     year: int | None = Field(description="The year asked for, or null for all years")
-    municipality: str | None
+    municipality: str | None = Field(description=MUNICIPALITY_FILTER)
     total: int | None = Field(description=HIDDEN_NOTE)
     by_source: dict[ReferralSource, int | None] = Field(
         description=f"Referred clients per referral source; every source is listed; {HIDDEN_NOTE}"
@@ -348,7 +354,7 @@ def router() -> APIRouter:
         actor: MunicipalView,
         why: Purpose,
         request: Request,
-        municipality: Annotated[str, Path(min_length=1, max_length=100)],
+        municipality: MunicipalityPath,
     ) -> MunicipalRecord:
         _, config = parts(request)
         name = _municipality(config, municipality, "path")
@@ -369,7 +375,7 @@ def router() -> APIRouter:
     async def municipal_services(
         actor: MunicipalView,
         request: Request,
-        municipality: Annotated[str, Path(min_length=1, max_length=100)],
+        municipality: MunicipalityPath,
         year: Year = None,
     ) -> ServicesUsed:
         stats, config = parts(request)

@@ -23,7 +23,7 @@ from uuid import UUID
 
 import asyncpg
 from nats.js import JetStreamContext
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, Field, ValidationError
 
 from contracts.base import EventBase
 from contracts.envelope import CloudEventEnvelope
@@ -111,21 +111,25 @@ class AuditEntry(BaseModel):
     """One event in a client's timeline: what, when, who, and why (correlation, causation),
     and its link in the chain of its stream (``source``, ``stream_id``)."""
 
-    source: str
-    stream_id: str
-    position: int
-    event_id: UUID
-    stream_seq: int
-    event_type: str
-    stream_version: int
-    occurred_at: datetime
-    actor_person_id: str
-    actor_role: str
-    actor_organisation: str
-    correlation_id: UUID
-    causation_id: UUID | None
-    prev_hash: str
-    hash: str
+    source: str = Field(description="The service whose event it is: intake or guidance")
+    stream_id: str = Field(description="The event's stream: the client's id, or an info session's")
+    position: int = Field(ge=1, description="The event's position in its chain (source, stream_id)")
+    event_id: UUID = Field(description="The event's id")
+    stream_seq: int = Field(
+        ge=0, description="The event's sequence number on the broker's stream; 0 if not known"
+    )
+    event_type: str = Field(description="The event's type, e.g. ClientReferred")
+    stream_version: int = Field(ge=1, description="The event's version in its stream")
+    occurred_at: datetime = Field(description="When it happened")
+    actor_person_id: str = Field(description="Who did it: a person's stable id")
+    actor_role: str = Field(description="Their role")
+    actor_organisation: str = Field(description="Their organisation")
+    correlation_id: UUID = Field(description="The request or process the event belongs to")
+    causation_id: UUID | None = Field(description="The command or event that caused it; null if none")
+    prev_hash: str = Field(description="The previous link's hash (hex SHA-256); zeros for the first")
+    hash: str = Field(
+        description="SHA-256 (hex) of prev_hash and the event's canonical form: the chain's link"
+    )
 
     @classmethod
     def from_row(cls, row: Mapping[str, Any]) -> AuditEntry:

@@ -18,6 +18,7 @@ from pydantic import BaseModel, Field
 from contracts.guidance import Outcome
 from contracts.intake import ReferralSource
 from runtime.db import quote_ident
+from runtime.field_docs import MUNICIPALITY_FILTER, PERSON_ID, YEAR_FILTER
 from services.reporting import figures
 from services.reporting.config import ReportingConfig
 from services.reporting.disclosure_control import TOTAL, ProtectedTable, protect, protect_linked
@@ -53,24 +54,31 @@ Count = int | None
 PART, REST = "part", "rest"
 
 
+SHARE_OF_TARGET = (
+    "New clients as a fraction of the target, four decimals; null where hidden or with no target"
+)
+YEAR = Field(description=YEAR_FILTER)
+MUNICIPALITY_OR_ALL = Field(description=MUNICIPALITY_FILTER)
+
+
 class IntakeRow(BaseModel):
-    municipality: str
+    municipality: str = Field(description="One of the centre's municipalities")
     new_clients: Count = Field(description=f"New clients; {HIDDEN_NOTE}")
     target: int | None = Field(description="The year's target apportioned by population")
-    share_of_target: float | None
+    share_of_target: float | None = Field(ge=0, description=SHARE_OF_TARGET)
 
 
 class IntakeAgainstTarget(BaseModel):
-    year: int
+    year: int = Field(description="The calendar year")
     new_clients: Count = Field(description=f"New clients; {HIDDEN_NOTE}")
     target: int | None = Field(description="The steering group's intake target for the year")
-    share_of_target: float | None
-    municipalities: list[IntakeRow]
+    share_of_target: float | None = Field(ge=0, description=SHARE_OF_TARGET)
+    municipalities: list[IntakeRow] = Field(description="The same per municipality")
 
 
 class Shares(BaseModel):
-    year: int | None
-    municipality: str | None
+    year: int | None = YEAR
+    municipality: str | None = MUNICIPALITY_OR_ALL
     total: Count = Field(description=f"The total; {HIDDEN_NOTE}")
     counts: dict[str, Count] = Field(description=f"Counts per category; {HIDDEN_NOTE}")
     shares: dict[str, float | None] = Field(
@@ -90,24 +98,28 @@ class Shares(BaseModel):
 
 
 class SubsidyDays(BaseModel):
-    year: int | None
-    municipality: str | None
-    clients_with_known_days: Count = Field(description=HIDDEN_NOTE)
-    over_500_days: Count = Field(description=HIDDEN_NOTE)
-    share_over_500_days: float | None
+    year: int | None = YEAR
+    municipality: str | None = MUNICIPALITY_OR_ALL
+    clients_with_known_days: Count = Field(
+        description=f"Referred clients whose subsidy days are known; {HIDDEN_NOTE}"
+    )
+    over_500_days: Count = Field(description=f"Of those, clients with over 500 days; {HIDDEN_NOTE}")
+    share_over_500_days: float | None = Field(
+        ge=0, le=1, description="over_500_days of clients_with_known_days, four decimals; null where hidden"
+    )
 
 
 class GuideCaseload(BaseModel):
-    guide_person_id: str
-    active_clients: int
-    over_limit: bool
+    guide_person_id: str = Field(description=f"The guide: {PERSON_ID}")
+    active_clients: int = Field(ge=0, description="The guide's active clients")
+    over_limit: bool = Field(description="More active clients than the limit")
 
 
 class Caseloads(BaseModel):
-    municipality: str | None
-    limit: int
-    guides: list[GuideCaseload]
-    guides_over_limit: int
+    municipality: str | None = MUNICIPALITY_OR_ALL
+    limit: int = Field(description="The caseload limit per guide")
+    guides: list[GuideCaseload] = Field(description="Each guide's caseload")
+    guides_over_limit: int = Field(ge=0, description="How many guides are over the limit")
 
 
 class Waiting(BaseModel):
@@ -117,45 +129,49 @@ class Waiting(BaseModel):
 
 
 class WaitingTimes(BaseModel):
-    year: int | None
-    municipality: str | None
-    referral_to_assessment: Waiting
-    assessment_to_named_guide: Waiting
+    year: int | None = YEAR
+    municipality: str | None = MUNICIPALITY_OR_ALL
+    referral_to_assessment: Waiting = Field(description="Days from the referral to the assessment")
+    assessment_to_named_guide: Waiting = Field(description="Days from the assessment to a named guide")
 
 
 class Durations(BaseModel):
-    year: int | None
-    municipality: str | None
-    closed: Count = Field(description=HIDDEN_NOTE)
-    over_three_years: Count = Field(description=HIDDEN_NOTE)
-    share_over_three_years: float | None
+    year: int | None = YEAR
+    municipality: str | None = MUNICIPALITY_OR_ALL
+    closed: Count = Field(description=f"Client relationships closed; {HIDDEN_NOTE}")
+    over_three_years: Count = Field(
+        description=f"Of those, relationships that lasted over three years; {HIDDEN_NOTE}"
+    )
+    share_over_three_years: float | None = Field(
+        ge=0, le=1, description="over_three_years of closed, four decimals; null where hidden"
+    )
 
 
 class Transfers(BaseModel):
-    year: int | None
-    municipality: str | None
+    year: int | None = YEAR
+    municipality: str | None = MUNICIPALITY_OR_ALL
     transferred_to_social_services: Count = Field(description=HIDDEN_NOTE)
     returned_from_social_services: Count = Field(description=HIDDEN_NOTE)
 
 
 class DeadlineStatus(BaseModel):
-    due: Count = Field(description=HIDDEN_NOTE)
-    met_on_time: Count
-    met_late: Count
+    due: Count = Field(description=f"Deadlines due; {HIDDEN_NOTE}")
+    met_on_time: Count = Field(description=f"Met on or before the last day; {HIDDEN_NOTE}")
+    met_late: Count = Field(description=f"Met after the last day; {HIDDEN_NOTE}")
     overdue: Count = Field(description="Not met and past due on the as-of day")
     pending: Count = Field(description="Not met and not yet due on the as-of day")
 
 
 class Deadlines(BaseModel):
-    year: int | None = Field(description="Year of the due dates")
-    municipality: str | None
-    as_of: date
+    year: int | None = Field(description="Year of the due dates; null for all years")
+    municipality: str | None = MUNICIPALITY_OR_ALL
+    as_of: date = Field(description="The day counted as of")
     assessment: DeadlineStatus = Field(description="Assessment deadline under the rules of the referral date")
     plan: DeadlineStatus = Field(description="Plan deadline under the rules of the opening date")
 
 
 class MunicipalCostRow(BaseModel):
-    municipality: str
+    municipality: str = Field(description="One of the centre's municipalities")
     clients: Count = Field(description=HIDDEN_NOTE)
     paid_days: int | None = Field(description="null where the count of clients is hidden")
     municipal_cost: Decimal | None = Field(
@@ -164,17 +180,17 @@ class MunicipalCostRow(BaseModel):
 
 
 class MunicipalCost(BaseModel):
-    year: int
-    as_of: date
-    daily_amount: Decimal
-    assumption: str
-    municipalities: list[MunicipalCostRow]
+    year: int = Field(description="The calendar year")
+    as_of: date = Field(description="The day counted as of")
+    daily_amount: Decimal = Field(ge=0, description="The labour-market subsidy per day assumed, in euros")
+    assumption: str = Field(description="What the estimate assumes, in words")
+    municipalities: list[MunicipalCostRow] = Field(description="The cost per municipality")
     total: Decimal | None = Field(description="null where the total count of clients is hidden")
 
 
 class ServicesUsed(BaseModel):
-    year: int | None
-    municipality: str
+    year: int | None = YEAR
+    municipality: str = Field(description="One of the centre's municipalities")
     measures_by_kind: dict[str, Count] = Field(description=f"Plan measures per kind; {HIDDEN_NOTE}")
 
 

@@ -12,9 +12,12 @@ from typing import Any, TypeVar
 from uuid import UUID
 
 import asyncpg
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
+from contracts.guidance import Continuation, MeasureStatus, Outcome, OutsideLabourForceReason, Phase
+from contracts.intake import ClientProfile, ReferralSource, Route
 from runtime.db import quote_ident
+from runtime.field_docs import CLIENT_ID, MINISTRY_SEGMENT, MUNICIPALITY, PERSON_ID
 from services.reporting.sealed import open_rows, sealer_for
 
 _TE_CLIENTS = """
@@ -58,46 +61,50 @@ ORDER BY checked_on, event_id
 
 
 class TeClient(BaseModel):
-    client_id: str
-    municipality: str
-    referral_source: str | None
-    referral_date: date | None
-    route: str | None
-    profile: str | None
-    ministry_segment: int | None
-    opened_on: date | None
-    guide_person_id: str | None
-    phase: str | None
-    closed_on: date | None
-    outcome: str | None
+    client_id: str = Field(description=CLIENT_ID)
+    municipality: str = Field(description=MUNICIPALITY)
+    referral_source: ReferralSource | None = Field(
+        description="Who referred the client (te_office, social_services, ...)"
+    )
+    referral_date: date | None = Field(description="The day of the referral")
+    route: Route | None = Field(description="The route of the latest assessment; null before one")
+    profile: ClientProfile | None = Field(description="The client profile; null if none")
+    ministry_segment: int | None = Field(ge=1, le=3, description=MINISTRY_SEGMENT)
+    opened_on: date | None = Field(description="The day the guidance case opened; null if not opened")
+    guide_person_id: str | None = Field(description=f"The named guide: {PERSON_ID}; null if none")
+    phase: Phase | None = Field(description="The phase of service guidance; null before a case")
+    closed_on: date | None = Field(description="The day the relationship closed; null while open")
+    outcome: Outcome | None = Field(description="How the relationship ended; null while open")
 
 
 class TeMeasure(BaseModel):
-    measure_id: str
-    kind: str
-    provider: str
-    start_on: date
-    end_on: date | None
-    status: str
+    measure_id: str = Field(description="The measure's id within the plan")
+    kind: str = Field(description="A code from the measure catalogue")
+    provider: str = Field(description="Who provides it; personal data")
+    start_on: date = Field(description="The day it starts")
+    end_on: date | None = Field(description="The day it ends; null if open")
+    status: MeasureStatus = Field(description="Where the measure stands")
 
 
 class TeHealthSummary(BaseModel):
-    checked_on: date
-    work_restrictions_found: bool
-    recommended_next_step: str
+    checked_on: date = Field(description="The day of the health check")
+    work_restrictions_found: bool = Field(description="The check found restrictions on work")
+    recommended_next_step: str = Field(description="What the nurse recommends next; personal data")
 
 
 class TeFinalAssessment(BaseModel):
-    event_id: UUID
-    closed_on: date
-    outcome: str
-    outside_labour_force_reason: str | None
-    services_continue: str
-    follow_up_advisor_person_id: str | None
-    work_ability_clarified: bool
-    competence_improved: bool
-    recommended_services: list[str]
-    assessment_text: str
+    event_id: UUID = Field(description="The FinalAssessmentIssued event's id")
+    closed_on: date = Field(description="The day the relationship closed")
+    outcome: Outcome = Field(description="How the relationship ended")
+    outside_labour_force_reason: OutsideLabourForceReason | None = Field(
+        description="For outcome outside_labour_force: why"
+    )
+    services_continue: Continuation = Field(description="Where services continue after closure")
+    follow_up_advisor_person_id: str | None = Field(description=f"Who follows the client up: {PERSON_ID}")
+    work_ability_clarified: bool = Field(description="The client's work ability was clarified")
+    competence_improved: bool = Field(description="The client's competence improved")
+    recommended_services: list[str] = Field(description="Services recommended after closure")
+    assessment_text: str = Field(description="The final assessment's text; personal data")
 
 
 class TeClientRecord(BaseModel):
@@ -105,48 +112,59 @@ class TeClientRecord(BaseModel):
     to data exchange within the centre is in force (else ``client`` is null and the lists
     are empty), and the final assessments, which are the TE-office's own."""
 
-    client_id: str
-    client: TeClient | None
-    measures: list[TeMeasure]
-    health_summaries: list[TeHealthSummary]
-    final_assessments: list[TeFinalAssessment]
+    client_id: str = Field(description=CLIENT_ID)
+    client: TeClient | None = Field(
+        description="The centre's data of the client; null while no consent to data exchange is in force"
+    )
+    measures: list[TeMeasure] = Field(description="The plan's measures; empty without that consent")
+    health_summaries: list[TeHealthSummary] = Field(
+        description="The health checks' shareable summaries; empty without that consent"
+    )
+    final_assessments: list[TeFinalAssessment] = Field(
+        description="The final assessments issued to the TE-office (its own data)"
+    )
+
+
+#: the activation plan's terms: null for the hand-over at opening (transfer_id "opening")
+PLAN_NOTE = "null for the hand-over at opening (transfer_id `opening`)"
 
 
 class MunicipalClient(BaseModel):
-    client_id: str
-    home_municipality: str
-    route: str | None
-    opened_on: date | None
-    closed_on: date | None
-    at_social_services: bool
+    client_id: str = Field(description=CLIENT_ID)
+    home_municipality: str = Field(description=MUNICIPALITY)
+    route: Route | None = Field(description="The route of the latest assessment")
+    opened_on: date | None = Field(description="The day the guidance case opened")
+    closed_on: date | None = Field(description="The day the relationship closed; null while open")
+    at_social_services: bool = Field(description="The client is with this municipality's social services now")
 
 
 class MunicipalTransfer(BaseModel):
-    transfer_id: str
-    client_id: str
-    transferred_on: date
-    #: the activation plan; null for the hand-over at opening (transfer_id "opening")
-    plan_start: date | None
-    plan_months: int | None
-    days_per_week: int | None
-    hours_per_day: Decimal | None
-    place: str | None
-    relationship_stays_open: bool
-    acknowledged_on: date | None
-    accepted: bool | None
-    returned_on: date | None
+    transfer_id: str = Field(
+        description="The transfer's id; `opening` for a case opened with social services"
+    )
+    client_id: str = Field(description=CLIENT_ID)
+    transferred_on: date = Field(description="The day of the hand-over")
+    plan_start: date | None = Field(description=f"The activation plan's first day; {PLAN_NOTE}")
+    plan_months: int | None = Field(description=f"The activation plan's months; {PLAN_NOTE}")
+    days_per_week: int | None = Field(description=f"Days a week; {PLAN_NOTE}")
+    hours_per_day: Decimal | None = Field(description=f"Hours a day; {PLAN_NOTE}")
+    place: str | None = Field(description=f"Where the client works (personal data); {PLAN_NOTE}")
+    relationship_stays_open: bool = Field(description="The centre's client relationship stays open meanwhile")
+    acknowledged_on: date | None = Field(description="The day social services answered; null until then")
+    accepted: bool | None = Field(description="Social services accepted (true) or declined; null until then")
+    returned_on: date | None = Field(description="The day the client came back to a guide; null if not back")
 
 
 class MunicipalRecord(BaseModel):
-    municipality: str
-    clients: list[MunicipalClient]
-    transfers: list[MunicipalTransfer]
+    municipality: str = Field(description="The municipality whose view this is")
+    clients: list[MunicipalClient] = Field(description="The municipality's clients in the centre")
+    transfers: list[MunicipalTransfer] = Field(description="Hand-overs to its social services")
 
 
 class HealthCheck(BaseModel):
-    event_id: UUID
-    checked_on: date
-    details: str
+    event_id: UUID = Field(description="The HealthCheckDetailsRecorded event's id")
+    checked_on: date = Field(description="The day of the health check")
+    details: str = Field(description="The health check's details: the health partition only; personal data")
 
 
 M = TypeVar("M", bound=BaseModel)

@@ -106,3 +106,19 @@ def test_json_lines_nested_too_deeply_or_with_huge_numbers_are_those_rows_errors
     rows = list(parse("\n".join([good, deep, huge, good]).encode(), ListFormat.JSON_LINES))
     assert [r.row is not None for r in rows] == [True, False, False, True]
     assert "nested too deeply" in rows[1].errors[0].reason
+
+
+@pytest.mark.parametrize("day", ["0", "46388", "2010-03-01T00:00:00"])
+def test_a_referral_date_that_is_a_number_or_a_timestamp_is_the_rows_error(day: str) -> None:
+    [row] = parse(csv(f"{identity_code()},A,B,Mikkeli,{day},1,2"), ListFormat.CSV)
+    assert row.row is None and [e.field for e in row.errors] == ["referral_date"]
+
+
+@pytest.mark.parametrize("flag", ["true", "false"])
+def test_a_json_lines_boolean_is_not_a_count_of_days(flag: str) -> None:
+    line = (
+        f'{{"personal_identity_code": "{identity_code()}", "first_name": "A", "last_name": "B", '
+        f'"municipality": "Mikkeli", "referral_date": "2010-03-01", "subsidy_days": {flag}}}'
+    )
+    [row] = parse(line.encode(), ListFormat.JSON_LINES)
+    assert row.row is None and [e.field for e in row.errors] == ["subsidy_days"]

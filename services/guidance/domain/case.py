@@ -34,6 +34,10 @@ OPENING_TRANSFER_ID = "opening"
 
 
 class Status(StrEnum):
+    """Where a guidance case stands: waiting for a named guide, active, with the
+    municipality's social services (the relationship open), transferred out (closed
+    there), or closed."""
+
     WAITING_FOR_GUIDE = "waiting_for_guide"
     ACTIVE = "active"
     WITH_SOCIAL_SERVICES = "with_social_services"
