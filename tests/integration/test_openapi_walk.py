@@ -146,3 +146,4 @@ async def test_every_operation_answers_only_what_its_document_says(settings, ser
                     walk.check(path, method, operation, answered)
                     assert answered.status_code != 422, ("invalid example", answered.text)
     assert walk.seen, "the walk called something"
+    assert examples, "the document gives request examples, and the walk sent them"
