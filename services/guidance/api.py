@@ -26,7 +26,9 @@ from contracts.guidance import (
 from contracts.intake import Assessor, ClientProfile, Route
 from runtime import clock
 from runtime.access import Permission, require
+from runtime.config import DEFAULT_MUNICIPALITIES
 from runtime.http import Purpose, Responses, access_log, context
+from runtime.known_names import municipality_at
 from runtime.requests import RequestModel, no_nul_in_parameters
 from services.disclosure.policy import Crossing, Kind, decide, ensure
 from services.guidance.application import GuidanceService
@@ -167,7 +169,11 @@ class GuideRequest(RequestModel):
     person_id: str = Field(min_length=1, max_length=200)
     name: str = Field(min_length=1, max_length=200)
     role: str = Field(pattern="^(employment_advisor|service_guide)$")
-    areas: list[str] = Field(default_factory=list, max_length=20, description="Municipalities they cover")
+    areas: list[str] = Field(
+        default_factory=list,
+        max_length=20,
+        description="The centre's municipalities they cover, stored as configured (mikkeli -> Mikkeli)",
+    )
 
 
 class GuideView(BaseModel):
@@ -211,7 +217,11 @@ class HealthCheckRequest(RequestModel):
 
 class TransferRequest(RequestModel):
     transferred_on: date
-    receiving_municipality: str | None = Field(default=None, description="Default: the client's municipality")
+    receiving_municipality: str | None = Field(
+        default=None,
+        max_length=100,
+        description="One of the centre's municipalities, stored as configured. Default: the client's",
+    )
     activation_plan: ActivationPlan
     relationship_stays_open: bool
 
@@ -276,7 +286,10 @@ def guide_view(g: guides.Guide, limit: int) -> GuideView:
 
 
 def router(
-    *, catalogue: Mapping[str, str], acknowledgement_days: int, municipalities: Collection[str] = ()
+    *,
+    catalogue: Mapping[str, str],
+    acknowledgement_days: int,
+    municipalities: Collection[str] = DEFAULT_MUNICIPALITIES,
 ) -> APIRouter:
     clock.zone()  # an unknown REITTI_TIME_ZONE fails here, at start-up, not in a request
     api = APIRouter(dependencies=[Depends(no_nul_in_parameters)])
@@ -372,9 +385,16 @@ def router(
     async def add_guide(
         body: GuideRequest, request: Request, actor: ManagesGuides, svc: Service
     ) -> GuideView:
+        # areas are the centre's municipalities, spelled as configured: a suggestion
+        # matches a client's municipality against them (ADR 0027)
+        areas = list(
+            dict.fromkeys(
+                municipality_at(area, municipalities, "body", "areas", i) for i, area in enumerate(body.areas)
+            )
+        )
         async with request.app.state.host.pool.acquire() as conn:
             g = await svc.repo.add_guide(
-                conn, person_id=body.person_id, name=body.name, role=body.role, areas=body.areas
+                conn, person_id=body.person_id, name=body.name, role=body.role, areas=areas
             )
         return guide_view(g, svc.caseload_limit)
 
@@ -537,6 +557,9 @@ def router(
     async def transfer_out(
         client_id: str, body: TransferRequest, actor: Transfers, svc: Service
     ) -> TransferCreated:
+        receiving = body.receiving_municipality
+        if receiving is not None:
+            receiving = municipality_at(receiving, municipalities, "body", "receiving_municipality")
         ctx = context(actor)
         transfer_id = f"transfer-{uuid4()}"
         outcome = await svc.disclosing(
@@ -544,7 +567,7 @@ def router(
             lambda s, consents: transfer.transfer(
                 s,
                 transfer_id=transfer_id,
-                receiving_municipality=body.receiving_municipality or s.municipality,
+                receiving_municipality=receiving or s.municipality,
                 transferred_on=body.transferred_on,
                 plan=body.activation_plan,
                 stays_open=body.relationship_stays_open,

@@ -7,6 +7,7 @@ same client with ``retryable: true``. Nothing is written on any error.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, datetime
 from typing import Annotated, Any
 from uuid import UUID, uuid4
@@ -33,6 +34,7 @@ from contracts.intake import (
 from runtime import clock
 from runtime.access import Permission, allowed, require
 from runtime.http import Purpose, Responses, access_log, context
+from runtime.known_names import municipality_at, organisation_at
 from runtime.requests import RequestModel, no_nul_in_parameters
 from runtime.strict_types import StrictCount
 from services.disclosure.policy import Client, Crossing, Kind, decide, ensure, may_learn_client_exists
@@ -529,12 +531,15 @@ def router() -> APIRouter:
             ),
         ] = None,
     ) -> ReferralAccepted | ReferralReceipt:
+        municipality = municipality_at(body.municipality, svc.municipalities, "body", "municipality")
         registered = await svc.register_referral(
-            body.command(), context(actor), purpose=x_reitti_purpose or "registering a referral"
+            replace(body.command(), municipality=municipality),
+            context(actor),
+            purpose=x_reitti_purpose or "registering a referral",
         )
         # Decided on the caller alone, as for a person not known yet: whether the answer
         # tells more than a receipt must not depend on whether the person is a client.
-        unknown = Client(client_id=registered.referral_id, municipality=body.municipality)
+        unknown = Client(client_id=registered.referral_id, municipality=municipality)
         code, answer = referral_answer(
             registered, may_read_client=may_learn_client_exists(actor, unknown).allowed
         )
@@ -655,6 +660,8 @@ def router() -> APIRouter:
         municipality: Annotated[str | None, Query(max_length=100)] = None,
         limit: Annotated[int, Query(ge=1, le=2000)] = 500,
     ) -> list[QueueEntry]:
+        if municipality is not None:
+            municipality = municipality_at(municipality, svc.municipalities, "query", "municipality")
         now = clock.now()
         pool = request.app.state.host.pool
         async with pool.acquire() as conn:
@@ -806,6 +813,12 @@ def router() -> APIRouter:
     async def give(
         client_id: str, body: ConsentRequest, actor: RecordsConsent, svc: Service
     ) -> ConsentRecorded:
+        # one spelling per organisation, so a consent to social_services:Mikkeli matches
+        # the social_services:mikkeli every check asks for (ADR 0027)
+        organisations = [
+            organisation_at(name, svc.municipalities, "body", "organisations", i)
+            for i, name in enumerate(body.organisations)
+        ]
         ctx = context(actor)
         consent_id = f"consent-{uuid4()}"
         outcome = await svc.execute(
@@ -814,7 +827,7 @@ def router() -> APIRouter:
                 s,
                 consent_id=consent_id,
                 scopes=body.scopes,
-                organisations=body.organisations,
+                organisations=organisations,
                 given_on=body.given_on,
                 ctx=ctx,
             ),

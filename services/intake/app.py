@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 from collections.abc import Callable
 
 from fastapi import FastAPI
@@ -35,7 +34,6 @@ from services.intake.application import (
     SessionNotFound,
 )
 from services.intake.domain.errors import DomainError
-from services.intake.domain.referral import DEFAULT_MUNICIPALITIES
 from services.intake.identity import InvalidIdentityCode
 from services.intake.info_list import InfoListError
 from services.intake.repository import SCHEMA, IntakeRepository
@@ -49,13 +47,6 @@ MIGRATIONS = [
     Migration.from_package("services.intake.migrations", "0101_intake_read_model.sql"),
     Migration.from_package("services.intake.migrations", "0102_possible_duplicates.sql"),
 ]
-
-
-def municipalities_from_env() -> tuple[str, ...]:
-    raw = os.environ.get("REITTI_MUNICIPALITIES")
-    if not raw:
-        return DEFAULT_MUNICIPALITIES
-    return tuple(m.strip() for m in raw.split(",") if m.strip())
 
 
 def build_broker(settings: Settings) -> NatsBroker:
@@ -99,7 +90,6 @@ def look_alike_backfill_task(service: Callable[[], IntakeService]) -> Background
 
 def create_app(
     settings: Settings | None = None,
-    municipalities: tuple[str, ...] | None = None,
     *,
     retention_sweep_every: float | None = None,
 ) -> FastAPI:
@@ -137,9 +127,7 @@ def create_app(
         app.state.event_store = store
         app.state.access_log = AccessLog(store)
         app.state.repository = repository
-        app.state.intake = IntakeService(
-            h.pool, repository, municipalities or municipalities_from_env(), app.state.access_log
-        )
+        app.state.intake = IntakeService(h.pool, repository, settings.municipalities, app.state.access_log)
 
     host.on_connected = [wire]
     app = service_app(

@@ -148,7 +148,7 @@ class IntakeService:
                         identity_key=key,
                         source=command.source.value,
                         referral_date=command.referral_date,
-                        municipality=command.municipality,
+                        municipality=held.municipality,  # as the configuration spells it
                         reason=held.reason.value,
                         candidates=held.candidate_client_ids,
                         held_at=ctx.now,

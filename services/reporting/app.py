@@ -73,7 +73,7 @@ def operator_consumers(
 def create_app(settings: Settings | None = None, config: ReportingConfig | None = None) -> FastAPI:
     settings = settings or Settings.from_env()
     outbox = OutboxSignal()  # appends wake this service's relay
-    config = config or ReportingConfig.from_env()
+    config = config or ReportingConfig.from_env(municipalities=settings.municipalities)
     feeds_outbox = OutboxSignal()
     projection = live_projection(settings, on_feed_queued=feeds_outbox.notify)
     consumers: list[ExactlyOnceConsumer] = []
