@@ -13,13 +13,14 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from contracts.base import Actor
-from runtime import clock
+from runtime import clock, purposes
 from runtime.access import Forbidden
 from runtime.access_log import AccessLog
 from runtime.auth import Unauthenticated
 from runtime.decision import Context
 from runtime.eventstore import ConcurrencyConflict
 from runtime.outages import broker_outage, is_outage
+from runtime.purposes import PurposeCode, ReadPurpose
 
 Responses = dict[int | str, dict[str, Any]]
 
@@ -37,17 +38,12 @@ def context(actor: Actor) -> Context:
 
 
 async def purpose(
-    x_reitti_purpose: Annotated[
-        str,
-        Header(
-            min_length=3,
-            max_length=200,
-            description="Why you read this client's data (kept in the access log)",
-        ),
-    ],
-) -> str:
-    """The purpose of reading client data: required, recorded in the access log."""
-    return x_reitti_purpose
+    x_reitti_purpose: Annotated[PurposeCode, Header(description=purposes.PURPOSE_DESCRIPTION)],
+    x_reitti_purpose_detail: Annotated[str | None, Header(description=purposes.DETAIL_DESCRIPTION)] = None,
+) -> ReadPurpose:
+    """The purpose of reading client data: a code of the vocabulary (required) and a
+    free-text detail (optional), both recorded in the access log (runtime/purposes.py)."""
+    return purposes.parse(x_reitti_purpose, x_reitti_purpose_detail)
 
 
 def problem(status: int, title: str, detail: str, *, retryable: bool = False) -> JSONResponse:
@@ -167,4 +163,4 @@ def install_forbidden(app: FastAPI, kinds: tuple[type[Exception], ...]) -> None:
 
 
 #: the purpose of a read of client data, as an endpoint parameter
-Purpose = Annotated[str, Depends(purpose)]
+Purpose = Annotated[ReadPurpose, Depends(purpose)]

@@ -29,6 +29,7 @@ from runtime.access import Permission, require
 from runtime.config import DEFAULT_MUNICIPALITIES
 from runtime.http import Purpose, Responses, access_log, context
 from runtime.known_names import municipality_at
+from runtime.purposes import ReadPurpose
 from runtime.requests import RequestModel, no_nul_in_parameters
 from services.disclosure.policy import Crossing, Kind, decide, ensure
 from services.guidance.application import GuidanceService
@@ -315,7 +316,7 @@ def router(
         return state
 
     async def cases(
-        request: Request, svc: GuidanceService, actor: Actor, why: str, what: str, **filters: Any
+        request: Request, svc: GuidanceService, actor: Actor, why: ReadPurpose, what: str, **filters: Any
     ) -> list[GuidanceCase]:
         """Open cases, leaving out those the disclosure policy does not let ``actor`` read."""
         async with request.app.state.host.pool.acquire() as conn:

@@ -31,14 +31,15 @@ from contracts.intake import (
     ReferralSource,
     Route,
 )
-from runtime import clock
+from runtime import clock, purposes
 from runtime.access import Permission, allowed, require
 from runtime.http import Purpose, Responses, access_log, context
 from runtime.known_names import municipality_at, organisation_at
+from runtime.purposes import PurposeCode
 from runtime.requests import RequestModel, no_nul_in_parameters
 from runtime.strict_types import StrictCount
 from services.disclosure.policy import Client, Crossing, Kind, decide, ensure, may_learn_client_exists
-from services.intake.application import IntakeService, Outcome, ReferralKind, Registered
+from services.intake.application import REGISTERING, IntakeService, Outcome, ReferralKind, Registered
 from services.intake.domain import assessment, consent, referral, sessions
 from services.intake.domain.case import IntakeCase, Stage, disclosure_client
 from services.intake.domain.status import deadline_status, eligibility
@@ -523,19 +524,20 @@ def router() -> APIRouter:
         svc: Service,
         response: Response,
         x_reitti_purpose: Annotated[
-            str | None,
-            Header(
-                min_length=3,
-                max_length=200,
-                description="Why you look this person up (kept in the access log); optional",
-            ),
+            PurposeCode | None,
+            Header(description="Optional here (default `intake`). " + purposes.PURPOSE_DESCRIPTION),
+        ] = None,
+        x_reitti_purpose_detail: Annotated[
+            str | None, Header(description=purposes.DETAIL_DESCRIPTION)
         ] = None,
     ) -> ReferralAccepted | ReferralReceipt:
         municipality = municipality_at(body.municipality, svc.municipalities, "body", "municipality")
         registered = await svc.register_referral(
             replace(body.command(), municipality=municipality),
             context(actor),
-            purpose=x_reitti_purpose or "registering a referral",
+            purpose=REGISTERING
+            if x_reitti_purpose is None and x_reitti_purpose_detail is None
+            else purposes.parse(x_reitti_purpose or PurposeCode.INTAKE, x_reitti_purpose_detail),
         )
         # Decided on the caller alone, as for a person not known yet: whether the answer
         # tells more than a receipt must not depend on whether the person is a client.

@@ -26,13 +26,15 @@ from services.reporting.feeds import copies
 
 _INSERT = """
 INSERT INTO {s}.access_report
-    (event_id, client_id, kind, at, person_id, role, organisation, recipient, what, purpose)
+    (event_id, client_id, kind, at, person_id, role, organisation, recipient, what, purpose,
+     purpose_detail)
 SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::timestamptz[], $5::text[], $6::text[],
-                     $7::text[], $8::text[], $9::text[], $10::text[])
+                     $7::text[], $8::text[], $9::text[], $10::text[], $11::text[])
 ON CONFLICT DO NOTHING
 """
 _REPORT = """
-SELECT kind, at, person_id, role, organisation, recipient, what, purpose FROM {s}.access_report
+SELECT kind, at, person_id, role, organisation, recipient, what, purpose, purpose_detail
+FROM {s}.access_report
 WHERE client_id = $1 AND at >= $2 ORDER BY at, event_id, recipient NULLS FIRST
 """
 
@@ -45,7 +47,10 @@ class AccessEntry(BaseModel):
     organisation: str
     recipient: str | None
     what: str
+    #: a read's purpose code (runtime/purposes.py), or a disclosure's legal basis
     purpose: str
+    #: a read's purpose in the reader's words, if they gave them
+    purpose_detail: str | None = None
 
 
 class AccessReport:
@@ -73,6 +78,7 @@ class AccessReport:
                     recipient,
                     what,
                     purpose,
+                    event.purpose_detail if isinstance(event, ClientDataAccessed) else None,
                 )
                 for client_ids, kind, recipient, what, purpose, actor in _entries(event, after)
                 for client_id in client_ids

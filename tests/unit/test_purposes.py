@@ -1,0 +1,51 @@
+"""The purpose vocabulary of reads (runtime/purposes.py, ADR 0027)."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.exceptions import RequestValidationError
+
+from runtime import purposes
+from runtime.purposes import DETAIL_MAX_LENGTH, PurposeCode, ReadPurpose
+
+
+def refusal(code: str, detail: str | None = None) -> str:
+    with pytest.raises(RequestValidationError) as refused:
+        purposes.parse(code, detail)
+    [error] = refused.value.errors()
+    return f"{error['loc']} {error['msg']}"
+
+
+def test_every_code_is_documented_and_lower_case() -> None:
+    for code in PurposeCode:
+        assert code.value == code.value.lower() and " " not in code.value
+        assert len(code.description) > 20, code
+        assert f"`{code.value}`" in purposes.PURPOSE_DESCRIPTION
+
+
+@pytest.mark.parametrize("code", [". .", "abc", "", "Service_Guidance", "service guidance"])
+def test_a_purpose_outside_the_vocabulary_is_refused_naming_the_header_and_the_codes(code: str) -> None:
+    message = refusal(code)
+    assert "x-reitti-purpose" in message
+    assert all(c.value in message for c in PurposeCode)
+
+
+def test_a_known_code_passes_with_or_without_a_detail() -> None:
+    assert purposes.parse("service_guidance") == ReadPurpose(PurposeCode.SERVICE_GUIDANCE)
+    assert purposes.parse("audit", "  quarterly check ") == ReadPurpose(PurposeCode.AUDIT, "quarterly check")
+    assert purposes.parse("audit", "   ") == ReadPurpose(PurposeCode.AUDIT), "a blank detail is none"
+    assert str(purposes.parse("audit", "quarterly check")) == "audit: quarterly check"
+
+
+@pytest.mark.parametrize(
+    "detail", ["tab\there", "nul\x00", "bell\x07", "del\x7f", "x" * (DETAIL_MAX_LENGTH + 1)]
+)
+def test_a_detail_with_control_characters_or_too_long_is_refused_naming_its_header(detail: str) -> None:
+    assert "x-reitti-purpose-detail" in refusal("intake", detail)
+
+
+def test_a_utf8_detail_reads_as_sent() -> None:
+    # an HTTP server hands header bytes over as latin-1
+    sent = "yhteinen palvelutarvearvio, jatko".replace("a", "ä").encode().decode("latin-1")
+    assert purposes.parse("assessment", sent).detail == "yhteinen palvelutarvearvio, jatko".replace("a", "ä")
+    assert purposes.parse("assessment", "café").detail == "café", "latin-1 that is not UTF-8 stays"
