@@ -122,7 +122,13 @@ class ClientDetailsRequest(ClientDetails):
 class ReferralRequest(RequestModel):
     source: ReferralSource
     source_description: str | None = Field(default=None, max_length=200, examples=["school"])
-    municipality: str = Field(min_length=1, max_length=100, examples=["Mikkeli"])
+    municipality: str = Field(
+        min_length=1,
+        max_length=100,
+        examples=["Mikkeli"],
+        description="One of the centre's municipalities (REITTI_MUNICIPALITIES), in any case or as its "
+        "slug; stored as configured (mikkeli -> Mikkeli)",
+    )
     referral_date: date
     subsidy_days: StrictCount | None = Field(default=None, ge=0, le=10_000)
     unemployment_months: StrictCount | None = Field(default=None, ge=0, le=600)
@@ -427,7 +433,11 @@ class AppointmentRequest(RequestModel):
 class ConsentRequest(RequestModel):
     scopes: list[ConsentScope] = Field(min_length=1)
     organisations: list[str] = Field(
-        default_factory=list, examples=[["social_services:mikkeli", "kela"]], max_length=20
+        default_factory=list,
+        examples=[["social_services:mikkeli", "kela"]],
+        max_length=20,
+        description="social_services:<municipality> of one of the centre's municipalities (stored as "
+        "social_services:<slug>), or another organisation's id (stored in lower case)",
     )
     given_on: date
 
