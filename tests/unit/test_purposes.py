@@ -49,3 +49,28 @@ def test_a_utf8_detail_reads_as_sent() -> None:
     sent = "yhteinen palvelutarvearvio, jatko".replace("a", "ä").encode().decode("latin-1")
     assert purposes.parse("assessment", sent).detail == "yhteinen palvelutarvearvio, jatko".replace("a", "ä")
     assert purposes.parse("assessment", "café").detail == "café", "latin-1 that is not UTF-8 stays"
+
+
+def test_the_openapi_documents_the_codes_and_the_detail_on_every_read() -> None:
+    from services.guidance.app import create_app as guidance_app
+    from services.intake.app import create_app as intake_app
+    from services.reporting.app import create_app as reporting_app
+    from tests.unit.test_openapi import SETTINGS
+
+    codes = [code.value for code in PurposeCode]
+    reads = 0
+    for factory in (intake_app, guidance_app, reporting_app):
+        document = factory(SETTINGS).openapi()
+        schemas = document["components"]["schemas"]
+        for path in document["paths"].values():
+            for operation in path.values():
+                parameters = {p["name"].lower(): p for p in operation.get("parameters", [])}
+                if "x-reitti-purpose" not in parameters:
+                    continue
+                reads += 1
+                assert "x-reitti-purpose-detail" in parameters
+                schema = parameters["x-reitti-purpose"]["schema"]
+                ref = schema.get("$ref") or next(s["$ref"] for s in schema.get("anyOf", []) if "$ref" in s)
+                assert schemas[ref.rsplit("/", 1)[1]]["enum"] == codes
+                assert "`system_test`" in parameters["x-reitti-purpose"]["description"]
+    assert reads >= 10
