@@ -159,16 +159,13 @@ async def authenticated(request: Request, credentials: HTTPAuthorizationCredenti
     return verifier.verify(credentials.credentials)
 
 
-def require(permission: Permission, *, query_token: bool = False) -> Guard:
+def require(permission: Permission) -> Guard:
     """A FastAPI dependency: the verified caller, if their role holds ``permission``.
 
-    ``query_token`` also accepts ``?token=...``: only for the dashboard page, which a
-    browser opens by navigation and so cannot send an Authorization header. (The access
-    log of the HTTP server redacts it; see runtime/cli.py.)"""
+    The token comes in the Authorization header only, never in a URL: a browser opening
+    the dashboard signs in and holds a session cookie (services/reporting/sign_in.py)."""
 
     async def guard(request: Request, credentials: Credentials) -> Actor:
-        if credentials is None and query_token and (token := request.query_params.get("token")):
-            credentials = HTTPAuthorizationCredentials(scheme="Bearer", credentials=token)
         actor = await authenticated(request, credentials)
         if not allowed(permission, actor.role):
             raise Forbidden(permission, actor)

@@ -167,6 +167,8 @@ def build_parser() -> argparse.ArgumentParser:
     feed.add_argument("--data-dir", type=Path, default=None, help="where `reitti up` keeps its data")
     feed.add_argument("--url", action="store_true", help="also print the URL with the password in it")
 
+    openapi = sub.add_parser("openapi", help="write each service's OpenAPI document to docs/openapi/")
+    openapi.add_argument("--output", type=Path, default=Path("docs/openapi"))
     perms = sub.add_parser("permissions", help="write the endpoint x role permission matrix (Markdown)")
     perms.add_argument("--output", type=Path, default=Path("docs/permissions.md"))
 
@@ -297,7 +299,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 class RedactTokens(logging.Filter):
-    """Keeps ``?token=...`` (the dashboard's) out of the HTTP access log."""
+    """Keeps ``?token=...`` out of the HTTP access log: no endpoint accepts a token in its URL
+    (the dashboard signs in with a form), but an old bookmark may still send one."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         if isinstance(record.args, tuple):
@@ -735,6 +738,18 @@ def cmd_permissions(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_openapi(args: argparse.Namespace) -> int:
+    from runtime.openapi import openapi_json
+    from runtime.permission_docs import service_apps
+
+    args.output.mkdir(parents=True, exist_ok=True)
+    for name, app in service_apps().items():
+        target = args.output / f"{name}.json"
+        target.write_text(openapi_json(app.openapi()), encoding="utf-8")
+        print(target)
+    return 0
+
+
 def cmd_audit_verify(args: argparse.Namespace) -> int:
     """Recompute every audit hash chain; exit 1 naming the first broken link."""
     import asyncpg
@@ -848,6 +863,7 @@ COMMANDS = {
     "reconcile": cmd_reconcile,
     "import-info-list": cmd_import_info_list,
     "token": cmd_token,
+    "openapi": cmd_openapi,
     "permissions": cmd_permissions,
     "feed-credentials": cmd_feed_credentials,
     "audit-verify": cmd_audit_verify,

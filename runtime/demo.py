@@ -1161,8 +1161,8 @@ def main(endpoints: Endpoints, data_dir: Path, *, concurrency: int = 8, out: Tex
         )
     render(report, out)
     console.print(
-        f"dashboard: {endpoints.reporting}/dashboard?token=$(reitti token --data-dir {data_dir} "
-        "--role steering_group_member --person you)"
+        f"dashboard: open {endpoints.reporting}/dashboard and sign in with the token of "
+        f"`reitti token --data-dir {data_dir} --role steering_group_member --person you`"
     )
     return 0
 

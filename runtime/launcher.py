@@ -92,6 +92,11 @@ class Launcher:
             self.say(
                 f"get a token: reitti token --data-dir {self.data_dir} --role employment_advisor --person you"
             )
+            dashboard = f"http://{self.host}:{self.service_ports['reporting']}/dashboard"
+            self.say(
+                f"dashboard: {dashboard} (sign in with a token of "
+                f"reitti token --data-dir {self.data_dir} --role steering_group_member --person you)"
+            )
             self.say(f"data and logs in {self.data_dir}; press Ctrl-C to stop")
             return self._watch()
         except KeyboardInterrupt:

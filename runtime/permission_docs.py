@@ -13,8 +13,19 @@ from fastapi.routing import APIRoute
 
 from runtime.access import MATRIX, Permission, Role
 
-#: Routes anyone may call: health checks for orchestrators, the API documentation.
-PUBLIC_PATHS = frozenset({"/healthz", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"})
+#: Routes anyone may call: health checks for orchestrators, the API documentation, and the
+#: dashboard's sign-in and sign-out (the sign-in checks the permission of the token it is given).
+PUBLIC_PATHS = frozenset(
+    {
+        "/healthz",
+        "/openapi.json",
+        "/docs",
+        "/docs/oauth2-redirect",
+        "/redoc",
+        "/dashboard/sign-in",
+        "/dashboard/sign-out",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -35,7 +46,7 @@ def _permissions(dependant: Dependant) -> list[Permission]:
     return found
 
 
-def _api_routes(routes: list[Any]) -> list[APIRoute]:
+def api_routes(routes: list[Any]) -> list[APIRoute]:
     """API routes, including those of included routers (FastAPI keeps them behind a lazy
     wrapper with ``original_router``; Reitti includes routers without a prefix)."""
     found: list[APIRoute] = []
@@ -43,21 +54,26 @@ def _api_routes(routes: list[Any]) -> list[APIRoute]:
         if isinstance(route, APIRoute):
             found.append(route)
         elif (included := getattr(route, "original_router", None)) is not None:
-            found.extend(_api_routes(list(included.routes)))
+            found.extend(api_routes(list(included.routes)))
     return found
+
+
+def route_permission(route: APIRoute) -> Permission | None:
+    """The permission ``route``'s ``require(...)`` names, if any."""
+    permissions = _permissions(route.dependant)
+    return permissions[0] if permissions else None
 
 
 def endpoints(service: str, app: FastAPI) -> list[Endpoint]:
     out = []
-    for route in _api_routes(list(app.routes)):
-        permissions = _permissions(route.dependant)
+    for route in api_routes(list(app.routes)):
         for method in sorted(route.methods or ()):
-            out.append(Endpoint(service, method, route.path, permissions[0] if permissions else None))
+            out.append(Endpoint(service, method, route.path, route_permission(route)))
     return sorted(out, key=lambda e: (e.service, e.path, e.method))
 
 
-def all_endpoints() -> list[Endpoint]:
-    """Every endpoint of the three services (apps are built, not started)."""
+def service_apps() -> dict[str, FastAPI]:
+    """The three services' apps by name, built with placeholder settings (not started)."""
     from runtime.auth import TokenIssuer
     from runtime.config import Settings
     from services.guidance.app import create_app as guidance
@@ -69,11 +85,12 @@ def all_endpoints() -> list[Endpoint]:
         database_url="postgresql://127.0.0.1/reitti",
         jwt_public_key=TokenIssuer.generate().public_pem(),
     )
-    return [
-        *endpoints("intake", intake(settings)),
-        *endpoints("guidance", guidance(settings)),
-        *endpoints("reporting", reporting(settings)),
-    ]
+    return {"intake": intake(settings), "guidance": guidance(settings), "reporting": reporting(settings)}
+
+
+def all_endpoints() -> list[Endpoint]:
+    """Every endpoint of the three services (apps are built, not started)."""
+    return [e for name, app in service_apps().items() for e in endpoints(name, app)]
 
 
 def render_permission_matrix() -> str:

@@ -2,7 +2,7 @@
 
 Every read of client data names its purpose in ``X-Reitti-Purpose`` (a
 :class:`PurposeCode`) and may add ``X-Reitti-Purpose-Detail`` (up to
-:data:`DETAIL_MAX_LENGTH` characters, no control characters). Both go into the access
+:data:`DETAIL_MAX_LENGTH` bytes of UTF-8, no control characters). Both go into the access
 log. The codes follow the client's path through the centre (``/work/shared/domain.md``)
 and the readers beside it, so an auditor can ask "who read this client for anything but
 their guidance?" and get an answer; free text alone could not be counted (ADR 0027).
@@ -21,9 +21,11 @@ from fastapi.exceptions import RequestValidationError
 
 PURPOSE_HEADER = "X-Reitti-Purpose"
 DETAIL_HEADER = "X-Reitti-Purpose-Detail"
-#: the longest detail, in characters
+#: the longest detail, in bytes as sent (UTF-8): a header's length as the OpenAPI states it
 DETAIL_MAX_LENGTH = 200
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+#: no control characters (C0 and DEL), as the OpenAPI states it
+DETAIL_PATTERN = r"^[^\x00-\x1f\x7f]*$"
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 class PurposeCode(StrEnum):
@@ -122,7 +124,7 @@ PURPOSE_DESCRIPTION = (
     "Why you read this client's data, kept in the access log: one of these codes.\n\n" + vocabulary()
 )
 DETAIL_DESCRIPTION = (
-    f"Optional: the purpose in your words, at most {DETAIL_MAX_LENGTH} characters, no control "
+    f"Optional: the purpose in your words, UTF-8, at most {DETAIL_MAX_LENGTH} bytes, no control "
     "characters; kept in the access log beside the code. Say why, never about whom."
 )
 
@@ -143,12 +145,12 @@ def parse(code: PurposeCode | str, detail: str | None = None) -> ReadPurpose:
 def _detail(raw: str | None) -> str | None:
     if raw is None:
         return None
-    text = _as_utf8(raw).strip()
+    text = _as_utf8(raw)
     if _CONTROL.search(text):
         raise _invalid(DETAIL_HEADER, "the purpose's detail may not contain control characters")
-    if len(text) > DETAIL_MAX_LENGTH:
-        raise _invalid(DETAIL_HEADER, f"the purpose's detail is at most {DETAIL_MAX_LENGTH} characters")
-    return text or None
+    if len(text.encode()) > DETAIL_MAX_LENGTH:
+        raise _invalid(DETAIL_HEADER, f"the purpose's detail is at most {DETAIL_MAX_LENGTH} bytes (UTF-8)")
+    return text.strip() or None
 
 
 def _as_utf8(raw: str) -> str:

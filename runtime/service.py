@@ -31,11 +31,11 @@ from runtime.db import (
 )
 from runtime.erasure import KEYS_SCHEMA, key_vault_migrations
 from runtime.health import HealthReport, consumer_lag, outbox_delay
-from runtime.http import problem
 from runtime.keyvault import ensure_vault
+from runtime.openapi import install_openapi
 from runtime.outages import BrokerUnavailable
 from runtime.relay import OutboxRelay, OutboxSignal
-from runtime.request_limits import BodyLimits, RequestLimits
+from runtime.request_limits import FORM_BODIES, IMPORT_BODIES, BodyLimits, RequestLimits
 from runtime.streams import connect_nats, ensure_streams
 from runtime.subscribers import DurableSubscription
 
@@ -179,10 +179,12 @@ def service_app(
     description: str,
     version: str,
     import_paths: tuple[str, ...] = (),
+    token_in_body: tuple[str, ...] = (),
 ) -> FastAPI:
     """A FastAPI app whose lifespan starts and stops ``host``; ``GET /healthz`` included.
     Every request with a body is authenticated and bounded before it is read
-    (runtime/request_limits.py); ``import_paths`` take bodies up to the import limit."""
+    (runtime/request_limits.py); ``import_paths`` take bodies up to the import limit;
+    ``token_in_body`` paths (a sign-in form) are bounded but verify their token themselves."""
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -207,14 +209,19 @@ def service_app(
     limits = BodyLimits(
         default=host.settings.max_body_bytes,
         by_path=dict.fromkeys(import_paths, host.settings.max_import_bytes),
+        media_by_path={
+            **dict.fromkeys(import_paths, IMPORT_BODIES),
+            **dict.fromkeys(token_in_body, FORM_BODIES),
+        },
     )
 
-    def refuse(status: int, title: str, detail: str, headers: Mapping[str, str]) -> JSONResponse:
-        response = problem(status, title, detail)
-        response.headers.update(headers)
-        return response
-
-    app.add_middleware(RequestLimits, verifier=lambda: app.state.verifier, limits=limits, refuse=refuse)
+    app.add_middleware(
+        RequestLimits,
+        verifier=lambda: app.state.verifier,
+        limits=limits,
+        token_in_body=frozenset(token_in_body),
+    )
+    install_openapi(app, raw_body_paths=import_paths)
 
     @app.get(
         "/healthz",
@@ -223,6 +230,12 @@ def service_app(
         description="200 with status ok; else 503 with status unhealthy (broker or database "
         "unreachable) or degraded (an outbox or consumer lags past REITTI_LAG_LIMIT), and the "
         "reasons.",
+        responses={
+            503: {
+                "description": "Unhealthy or degraded, with the reasons (the same report as the 200)",
+                "content": {"application/json": {}},
+            }
+        },
     )
     async def healthz(request: Request) -> JSONResponse:
         report = await host.health()

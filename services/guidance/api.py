@@ -29,6 +29,7 @@ from runtime.access import Permission, require
 from runtime.config import DEFAULT_MUNICIPALITIES
 from runtime.http import Purpose, Responses, access_log, context
 from runtime.known_names import municipality_at
+from runtime.openapi_names import MUNICIPALITIES, MUNICIPALITY
 from runtime.purposes import ReadPurpose
 from runtime.requests import RequestModel, no_nul_in_parameters
 from services.disclosure.policy import Crossing, Kind, decide, ensure
@@ -173,7 +174,8 @@ class GuideRequest(RequestModel):
     areas: list[str] = Field(
         default_factory=list,
         max_length=20,
-        description="The centre's municipalities they cover, stored as configured (mikkeli -> Mikkeli)",
+        description="The centre's municipalities they cover",
+        json_schema_extra=MUNICIPALITIES,
     )
 
 
@@ -221,7 +223,8 @@ class TransferRequest(RequestModel):
     receiving_municipality: str | None = Field(
         default=None,
         max_length=100,
-        description="One of the centre's municipalities, stored as configured. Default: the client's",
+        description="One of the centre's municipalities. Default: the client's",
+        json_schema_extra=MUNICIPALITY,
     )
     activation_plan: ActivationPlan
     relationship_stays_open: bool

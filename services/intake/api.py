@@ -13,7 +13,7 @@ from typing import Annotated, Any
 from uuid import UUID, uuid4
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
-from pydantic import AwareDatetime, BaseModel, Field, field_validator, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from contracts.base import Actor, PersonalData
@@ -35,6 +35,7 @@ from runtime import clock, purposes
 from runtime.access import Permission, allowed, require
 from runtime.http import Purpose, Responses, access_log, context
 from runtime.known_names import municipality_at, organisation_at
+from runtime.openapi_names import MUNICIPALITY, ORGANISATIONS
 from runtime.purposes import PurposeCode
 from runtime.requests import RequestModel, no_nul_in_parameters
 from runtime.strict_types import StrictCount
@@ -126,14 +127,25 @@ class ReferralRequest(RequestModel):
         min_length=1,
         max_length=100,
         examples=["Mikkeli"],
-        description="One of the centre's municipalities (REITTI_MUNICIPALITIES), in any case or as its "
-        "slug; stored as configured (mikkeli -> Mikkeli)",
+        description="One of the centre's municipalities (REITTI_MUNICIPALITIES)",
+        json_schema_extra=MUNICIPALITY,
     )
     referral_date: date
     subsidy_days: StrictCount | None = Field(default=None, ge=0, le=10_000)
     unemployment_months: StrictCount | None = Field(default=None, ge=0, le=600)
     need_based_reason: str | None = Field(default=None, max_length=500)
     client: ClientDetailsRequest
+
+    # The rule below, in the schema, so that a partner's generated request is valid.
+    model_config = ConfigDict(
+        json_schema_extra={
+            "if": {"properties": {"source": {"const": "other"}}, "required": ["source"]},
+            "then": {
+                "properties": {"source_description": {"type": "string", "minLength": 1}},
+                "required": ["source_description"],
+            },
+        }
+    )
 
     @model_validator(mode="after")
     def _checks(self) -> ReferralRequest:
@@ -438,8 +450,18 @@ class ConsentRequest(RequestModel):
         max_length=20,
         description="social_services:<municipality> of one of the centre's municipalities (stored as "
         "social_services:<slug>), or another organisation's id (stored in lower case)",
+        json_schema_extra=ORGANISATIONS,
     )
     given_on: date
+
+    # The rule of ``_named_scope``, in the schema, so that a generated request is valid.
+    model_config = ConfigDict(
+        json_schema_extra={
+            "if": {"properties": {"scopes": {"contains": {"const": "disclosure_to_organisations"}}}},
+            "then": {"properties": {"organisations": {"minItems": 1}}, "required": ["organisations"]},
+            "else": {"properties": {"organisations": {"maxItems": 0}}},
+        }
+    )
 
     @field_validator("organisations")
     @classmethod
@@ -538,7 +560,12 @@ def router() -> APIRouter:
             Header(description="Optional here (default `intake`). " + purposes.PURPOSE_DESCRIPTION),
         ] = None,
         x_reitti_purpose_detail: Annotated[
-            str | None, Header(description=purposes.DETAIL_DESCRIPTION)
+            str | None,
+            Header(
+                description=purposes.DETAIL_DESCRIPTION,
+                max_length=purposes.DETAIL_MAX_LENGTH,
+                pattern=purposes.DETAIL_PATTERN,
+            ),
         ] = None,
     ) -> ReferralAccepted | ReferralReceipt:
         municipality = municipality_at(body.municipality, svc.municipalities, "body", "municipality")
@@ -669,7 +696,7 @@ def router() -> APIRouter:
         svc: Service,
         request: Request,
         waiting_for: Stage | None = None,
-        municipality: Annotated[str | None, Query(max_length=100)] = None,
+        municipality: Annotated[str | None, Query(max_length=100, json_schema_extra=MUNICIPALITY)] = None,
         limit: Annotated[int, Query(ge=1, le=2000)] = 500,
     ) -> list[QueueEntry]:
         if municipality is not None:

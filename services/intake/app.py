@@ -22,6 +22,7 @@ from runtime.config import Settings
 from runtime.db import Migration, event_store_migrations
 from runtime.eventstore import EventStore
 from runtime.http import install_error_handlers, install_forbidden
+from runtime.openapi_names import document_municipalities
 from runtime.reconcile import reconcile_task
 from runtime.relay import OutboxSignal
 from runtime.service import BackgroundTask, ServiceHost, relay_task, service_app
@@ -146,4 +147,5 @@ def create_app(
         invalid=(InfoListError, InvalidIdentityCode),
     )
     install_forbidden(app, (DisclosureForbidden,))
+    document_municipalities(app, settings.municipalities)
     return app

@@ -365,7 +365,9 @@ class IntakeService:
                 raise SessionNotFound(f"no info session {session_id}")
             state = await self._repo.load(conn, client_id)
             if state is None:
-                raise ClientNotFound(f"no intake case {client_id}")
+                # The client is named in the body, not the path: the session is found,
+                # and the invitation is refused (409), not a missing resource (404).
+                raise DomainError(f"no intake case {client_id}: refer the client before inviting them")
             events = sessions.invite(state, session, ctx=ctx)
             new_state = await self._commit(conn, client_id, state, events)
             if events:

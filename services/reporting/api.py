@@ -18,12 +18,15 @@ from contracts.base import Actor
 from contracts.intake import ReferralSource
 from runtime.access import Permission, has_client_access, require
 from runtime.http import Purpose, access_log
+from runtime.openapi_names import MUNICIPALITY
+from runtime.requests import no_nul_in_parameters
 from runtime.strict_types import IsoDate, IsoInstant
 from services.disclosure.policy import Client, Crossing, Kind, decide, ensure
 from services.reporting import dashboard
 from services.reporting.access_report import AccessEntry
 from services.reporting.audit import AuditEntry, export_lines
 from services.reporting.config import ReportingConfig
+from services.reporting.dashboard_session import COOKIE, SIGN_OUT_PATH, dashboard_viewer
 from services.reporting.projections import ReportingProjection
 from services.reporting.statistics import (
     HIDDEN_NOTE,
@@ -43,13 +46,17 @@ from services.reporting.views import HealthCheck, MunicipalRecord, SideViews, Te
 
 Year = Annotated[int | None, Query(ge=2000, le=2100, description="Calendar year; all years when left out")]
 RequiredYear = Annotated[int, Query(ge=2000, le=2100, description="Calendar year")]
-Municipality = Annotated[str | None, Query(min_length=1, max_length=100, description="One of the centre's")]
+Municipality = Annotated[
+    str | None,
+    Query(min_length=1, max_length=100, description="One of the centre's", json_schema_extra=MUNICIPALITY),
+]
 AsOf = Annotated[IsoDate | None, Query(description="The day to count as of, YYYY-MM-DD (default: today)")]
 ClientId = Annotated[str, Path(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9_.:-]+$")]
 JSON_LINES = "application/x-ndjson"
 
 Stats = Annotated[Actor, Depends(require(Permission.STATISTICS_READ))]
-DashboardViewer = Annotated[Actor, Depends(require(Permission.STATISTICS_READ, query_token=True))]
+#: a browser's session cookie, or an API client's bearer token (docs/adr/0028)
+DashboardViewer = Annotated[Actor, Depends(dashboard_viewer(Permission.STATISTICS_READ))]
 TeView = Annotated[Actor, Depends(require(Permission.TE_VIEW_READ))]
 MunicipalView = Annotated[Actor, Depends(require(Permission.MUNICIPAL_VIEW_READ))]
 HealthView = Annotated[Actor, Depends(require(Permission.HEALTH_VIEW_READ))]
@@ -109,7 +116,7 @@ def _today(as_of: date | None) -> date:
 
 
 def router() -> APIRouter:
-    api = APIRouter()
+    api = APIRouter(dependencies=[Depends(no_nul_in_parameters)])
 
     def parts(request: Request) -> tuple[Statistics, ReportingConfig]:
         return request.app.state.statistics_queries, request.app.state.reporting_config
@@ -345,7 +352,7 @@ def router() -> APIRouter:
         actor: MunicipalView,
         why: Purpose,
         request: Request,
-        municipality: Annotated[str, Path(min_length=1, max_length=100)],
+        municipality: Annotated[str, Path(min_length=1, max_length=100, json_schema_extra=MUNICIPALITY)],
     ) -> MunicipalRecord:
         _, config = parts(request)
         name = _municipality(config, municipality, "path")
@@ -366,7 +373,7 @@ def router() -> APIRouter:
     async def municipal_services(
         actor: MunicipalView,
         request: Request,
-        municipality: Annotated[str, Path(min_length=1, max_length=100)],
+        municipality: Annotated[str, Path(min_length=1, max_length=100, json_schema_extra=MUNICIPALITY)],
         year: Year = None,
     ) -> ServicesUsed:
         stats, config = parts(request)
@@ -480,7 +487,15 @@ def router() -> APIRouter:
 
     # --- dashboard -----------------------------------------------------------------------
 
-    @api.get("/dashboard", response_class=HTMLResponse, tags=["dashboard"], summary="The dashboard page")
+    @api.get(
+        "/dashboard",
+        response_class=HTMLResponse,
+        tags=["dashboard"],
+        summary="The dashboard page",
+        description="A browser signs in at /dashboard/sign-in and is sent there (303) without a "
+        "session; an API client sends Authorization: Bearer. A token in the URL is not accepted.",
+        responses={303: {"description": "A browser without a session: on to the sign-in page"}},
+    )
     async def show_dashboard(
         actor: DashboardViewer, request: Request, year: Year = None, as_of: AsOf = None
     ) -> HTMLResponse:
@@ -492,6 +507,8 @@ def router() -> APIRouter:
             data = await dashboard.collect(
                 stats, conn, year=year, as_of=_today(as_of), hide_small=hides_small(actor)
             )
-        return HTMLResponse(dashboard.render(data))
+        signed_in = "authorization" not in request.headers and COOKIE in request.cookies
+        sign_out = f"{request.scope.get('root_path', '')}{SIGN_OUT_PATH}" if signed_in else None
+        return HTMLResponse(dashboard.render(data, sign_out=sign_out))
 
     return api

@@ -15,15 +15,18 @@ from runtime.consumer import ExactlyOnceConsumer
 from runtime.db import event_store_migrations
 from runtime.eventstore import EventStore
 from runtime.http import install_error_handlers, install_forbidden
+from runtime.openapi_names import document_municipalities
 from runtime.reconcile import RepairRequests, reconcile_task
 from runtime.relay import OutboxSignal
 from runtime.service import ServiceHost, relay_task, service_app
 from runtime.subscribers import DurableSubscription, document_exactly_once
 from services.disclosure.policy import DisclosureForbidden, DisclosureRefused
-from services.reporting import api, feed_erasure
+from services.reporting import api, feed_erasure, sign_in
 from services.reporting.config import ReportingConfig
+from services.reporting.dashboard_session import SIGN_IN_PATH, SIGN_OUT_PATH, DashboardSessions, session_key
 from services.reporting.feeds import FEEDS_SCHEMA, FeedPublisher
 from services.reporting.projections import MIGRATIONS, ReferralStatistics, ReportingProjection
+from services.reporting.sensitive_headers import SensitiveHeaders
 from services.reporting.statistics import Statistics
 from services.reporting.views import SideViews
 
@@ -117,6 +120,8 @@ def create_app(settings: Settings | None = None, config: ReportingConfig | None 
         description="Side-separated projections, the steering group's statistics, the audit log "
         "and the dashboard, built from the event log.",
         version="0.2.0",
+        # the dashboard's sign-in takes its token in the form (its sign-out needs none)
+        token_in_body=(SIGN_IN_PATH, SIGN_OUT_PATH),
     )
     app.state.projection = projection
     app.state.statistics = ReferralStatistics(SCHEMA)
@@ -124,7 +129,11 @@ def create_app(settings: Settings | None = None, config: ReportingConfig | None 
     app.state.views = SideViews(SCHEMA)
     app.state.reporting_config = config
     app.state.consumers = consumers
+    app.state.dashboard_sessions = DashboardSessions(session_key())
     app.include_router(api.router())
+    sign_in.install(app)
+    app.add_middleware(SensitiveHeaders)
     install_error_handlers(app, refusals=(DisclosureRefused,))
     install_forbidden(app, (DisclosureForbidden,))
+    document_municipalities(app, config.municipalities)
     return app

@@ -254,8 +254,9 @@ def _section(title: str, body: str, note: str = "") -> str:
     return f"<section><h2>{escape(title)}</h2>{body}{note_html}</section>"
 
 
-def render(data: DashboardData) -> str:
-    """The whole page."""
+def render(data: DashboardData, *, sign_out: str | None = None) -> str:
+    """The whole page; ``sign_out``: where its sign-out form posts (a browser's session),
+    or None (an API client with a bearer token has nothing to sign out of)."""
     intake = data.intake
     intake_bars = []
     for row in intake.municipalities:
@@ -440,7 +441,15 @@ def render(data: DashboardData) -> str:
         if data.hide_small
         else ""
     )
-    return PAGE.format(year=data.year, as_of=data.as_of.isoformat(), control=control, body="".join(sections))
+    account = (
+        f'<form method="post" action="{escape(sign_out)}" class="account">'
+        '<button type="submit" data-testid="sign-out">Sign out</button></form>'
+        if sign_out is not None
+        else ""
+    )
+    return PAGE.format(
+        year=data.year, as_of=data.as_of.isoformat(), control=control, body="".join(sections), account=account
+    )
 
 
 PAGE = """<!doctype html>
@@ -458,8 +467,9 @@ table.figures td {{ font-weight: bold; }}
 .legend {{ list-style: none; padding: 0; display: flex; flex-wrap: wrap; gap: .3rem 1rem; font-size: 12px; }}
 .swatch {{ display: inline-block; width: 10px; height: 10px; margin-right: 4px; }}
 .note {{ color: #555; font-size: 12px; }}
+.account {{ float: right; }}
 </style></head>
-<body><h1>Reitti: the centre in figures, {year}</h1>
+<body>{account}<h1>Reitti: the centre in figures, {year}</h1>
 <p class="note">Aggregates only, no personal data. Deadlines and costs as of {as_of}.</p>
 {control}<main>{body}</main></body></html>
 """

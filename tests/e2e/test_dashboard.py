@@ -1,6 +1,7 @@
 """The dashboard in a real headless browser (Debian's chromium driven by Playwright):
 reporting serves it over HTTP, fed a year like the seed's 2010 through JetStream; the
-page shows the numbers the API returns, and a screenshot is saved."""
+browser signs in with the form, no script; the page shows the numbers the API returns, a
+screenshot is saved, and the browser signs out."""
 
 from __future__ import annotations
 
@@ -89,10 +90,17 @@ async def test_the_dashboard_shows_in_a_real_browser_the_numbers_the_api_returns
                 page = await browser.new_page(viewport={"width": 1600, "height": 1000})
                 requests: list[str] = []
                 page.on("request", lambda request: requests.append(request.url))
-                response = await page.goto(
-                    f"{base}/dashboard?year=2010&as_of=2010-12-31&token={steering_token()}"
-                )
-                assert response is not None and response.status == 200
+                # no session: the browser is sent to the sign-in form, signs in, and comes back
+                await page.goto(f"{base}/dashboard?year=2010&as_of=2010-12-31")
+                assert page.url.startswith(f"{base}/dashboard/sign-in?")
+                await page.get_by_label("Your token").fill(steering_token())
+                async with page.expect_navigation():
+                    await page.get_by_role("button", name="Sign in").click()
+                assert page.url == f"{base}/dashboard?year=2010&as_of=2010-12-31"
+                (session,) = [c for c in await page.context.cookies() if c["name"] == "reitti_dashboard"]
+                assert session["httpOnly"] and session["sameSite"] == "Lax"
+                assert session["path"] == "/dashboard"
+                assert await page.evaluate("document.cookie") == "", "no script can read the session"
 
                 async def shown(testid: str) -> tuple[str, str | None]:
                     element = page.get_by_test_id(testid)
@@ -133,6 +141,14 @@ async def test_the_dashboard_shows_in_a_real_browser_the_numbers_the_api_returns
 
                 screenshot = tmp_path / "dashboard.png"
                 await page.screenshot(path=str(screenshot), full_page=True)
+
+                async with page.expect_navigation():
+                    await page.get_by_test_id("sign-out").click()
+                assert page.url.startswith(f"{base}/dashboard/sign-in?")
+                assert not [c for c in await page.context.cookies() if c["name"] == "reitti_dashboard"]
+                await page.goto(f"{base}/dashboard?year=2010")
+                assert page.url.startswith(f"{base}/dashboard/sign-in?"), "signed out"
+                assert all("token=" not in url for url in requests), "no token in any address"
             finally:
                 await browser.close()
     finally:

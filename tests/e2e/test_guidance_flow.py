@@ -18,6 +18,7 @@ from services.intake.app import create_app as intake_app
 from tests.support.apps import eventually, running
 from tests.support.auth import headers
 from tests.support.factories import AREAS, HEADERS, identity_code, referral_request
+from tests.support.problems import invalid_fields
 
 pytestmark = pytest.mark.integration
 
@@ -468,16 +469,16 @@ async def test_a_nul_character_in_a_guidance_request_is_a_422_naming_the_field_n
             "/cases/client-1/plan", json={"revised_on": str(TODAY), "measures": measures}, headers=HEADERS
         )
         assert plan.status_code == 422, plan.text
-        [error] = plan.json()["detail"]
-        assert (error["loc"], error["type"]) == (["body", "measures"], "nul_character")
-        assert error["msg"].startswith("measures.0.provider: must not contain the NUL character")
+        [error] = plan.json()["errors"]
+        assert (error["in"], error["field"], error["code"]) == ("body", "measures", "nul_character")
+        assert error["reason"].startswith("measures.0.provider: must not contain the NUL character")
         guide = {"person_id": "guide-\x00", "name": "G", "role": "service_guide"}
         added = await guidance.post("/guides", json=guide, headers=COORDINATOR)
-        assert (added.status_code, added.json()["detail"][0]["loc"]) == (422, ["body", "person_id"])
+        assert (added.status_code, invalid_fields(added)) == (422, [("body", "person_id")])
         in_path = await guidance.get("/cases/client-%00", headers=HEADERS)
-        assert (in_path.status_code, in_path.json()["detail"][0]["loc"]) == (422, ["path", "client_id"])
+        assert (in_path.status_code, invalid_fields(in_path)) == (422, [("path", "client_id")])
         in_query = await guidance.get("/worklist", params={"guide": "g\x00"}, headers=HEADERS)
-        assert (in_query.status_code, in_query.json()["detail"][0]["loc"]) == (422, ["query", "guide"])
+        assert (in_query.status_code, invalid_fields(in_query)) == (422, [("query", "guide")])
         assert (await guidance.get("/guides", headers=HEADERS)).json() == [], "nothing was written"
 
 

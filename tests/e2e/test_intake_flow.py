@@ -20,6 +20,7 @@ from runtime import clock
 from services.intake.app import create_app as intake_app
 from tests.support.apps import eventually, running
 from tests.support.factories import AREAS, HEADERS, identity_code, referral_request
+from tests.support.problems import invalid_fields
 
 pytestmark = pytest.mark.integration
 
@@ -199,7 +200,7 @@ async def test_intake_answers_bad_input_unknown_clients_and_refusals_clearly(set
         wrong_type = await intake.post(
             "/referrals/import", content=b"x", headers={**HEADERS, "content-type": "application/pdf"}
         )
-        assert wrong_type.status_code == 422 and "text/csv" in wrong_type.json()["detail"]
+        assert wrong_type.status_code == 415 and "text/csv" in wrong_type.json()["detail"]
         first = await intake.post(
             "/referrals", json=referral_request(code=(code := identity_code())), headers=HEADERS
         )
@@ -263,9 +264,9 @@ async def test_a_nul_character_in_a_request_is_a_422_naming_the_field_not_a_500(
         body["client"]["first_name"] = "Ma\x00ija"
         refused = await intake.post("/referrals", json=body, headers=HEADERS)
         assert refused.status_code == 422, refused.text
-        [error] = refused.json()["detail"]
-        assert (error["loc"], error["type"]) == (["body", "client"], "nul_character")
-        assert error["msg"].startswith("client.first_name: must not contain the NUL character")
+        [error] = refused.json()["errors"]
+        assert (error["in"], error["field"], error["code"]) == ("body", "client", "nul_character")
+        assert error["reason"].startswith("client.first_name: must not contain the NUL character")
         assert "Ma" not in refused.text, "the rejected value is not echoed"
 
         client_id = (await intake.post("/referrals", json=referral_request(), headers=HEADERS)).json()[
@@ -276,13 +277,13 @@ async def test_a_nul_character_in_a_request_is_a_422_naming_the_field_not_a_500(
         assert given.status_code == 201
         assessment = {**assessment_body("job_search_services"), "summary": "text\x00"}
         refused = await intake.post(f"/clients/{client_id}/assessment", json=assessment, headers=HEADERS)
-        assert (refused.status_code, refused.json()["detail"][0]["loc"]) == (422, ["body", "summary"])
+        assert (refused.status_code, invalid_fields(refused)) == (422, [("body", "summary")])
 
         in_path = await intake.get("/clients/client-%00", headers=HEADERS)
         assert in_path.status_code == 422
-        assert in_path.json()["detail"][0]["loc"] == ["path", "client_id"]
+        assert invalid_fields(in_path) == [("path", "client_id")]
         in_query = await intake.get("/queue", params={"municipality": "Mikkeli\x00"}, headers=HEADERS)
-        assert (in_query.status_code, in_query.json()["detail"][0]["loc"]) == (422, ["query", "municipality"])
+        assert (in_query.status_code, invalid_fields(in_query)) == (422, [("query", "municipality")])
 
         row = f"{identity_code()};Ma\x00ija;Meik;Mikkeli;{TODAY};300"
         listed = info_list([identity_code()], bad_line=False) + row.encode() + b"\n"

@@ -16,6 +16,7 @@ from services.intake.application import IDENTITY_LOOKUP
 from tests.support.apps import eventually, running
 from tests.support.auth import headers
 from tests.support.factories import HEADERS, identity_code, referral_request
+from tests.support.problems import invalid_fields
 
 pytestmark = pytest.mark.integration
 
@@ -72,8 +73,7 @@ async def test_four_spellings_of_one_identity_code_give_one_client_or_a_422_nami
             spelling = other_digits(code, zero)
             refused = await intake.post("/referrals", json=referral_request(code=spelling), headers=HEADERS)
             assert refused.status_code == 422, refused.text
-            [error] = refused.json()["detail"]
-            assert error["loc"] == ["body", "client", "personal_identity_code"]
+            assert invalid_fields(refused) == [("body", "client.personal_identity_code")]
             assert spelling not in refused.text and code not in refused.text, "the value is never echoed"
         impossible = await intake.post(
             "/referrals", json=referral_request(code="300210A901L"), headers=HEADERS

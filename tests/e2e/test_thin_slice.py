@@ -15,6 +15,7 @@ from services.reporting.projections import MIGRATIONS, ReferralStatistics
 from tests.support.apps import eventually, running
 from tests.support.auth import reader_for
 from tests.support.factories import HEADERS, referral_request
+from tests.support.problems import first_error
 
 pytestmark = pytest.mark.integration
 
@@ -54,7 +55,7 @@ async def test_bad_referrals_get_clear_errors_and_write_nothing(settings, pool) 
         bad_code["client"]["personal_identity_code"] = "123"
         response = await intake.post("/referrals", json=bad_code, headers=HEADERS)
         assert response.status_code == 422
-        assert response.json()["detail"][0]["loc"] == ["body", "client", "personal_identity_code"]
+        assert first_error(response)["field"] == "client.personal_identity_code"
 
         response = await intake.post(
             "/referrals", json=referral_request(municipality="Helsinki"), headers=HEADERS
@@ -67,7 +68,7 @@ async def test_bad_referrals_get_clear_errors_and_write_nothing(settings, pool) 
         del no_description["source_description"]
         response = await intake.post("/referrals", json=no_description, headers=HEADERS)
         assert response.status_code == 422
-        assert "source_description" in response.json()["detail"][0]["msg"]
+        assert "source_description" in first_error(response)["reason"]
         code = no_description["client"]["personal_identity_code"]
         assert code not in response.text, "personal data is not echoed back"
 

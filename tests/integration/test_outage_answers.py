@@ -27,6 +27,7 @@ from tests.integration.test_database_outage import own_postgres
 from tests.support.apps import eventually, running
 from tests.support.auth import headers
 from tests.support.factories import HEADERS, referral_request
+from tests.support.problems import problem_of
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -58,11 +59,10 @@ async def timed(client: httpx.AsyncClient, method: str, path: str, **kwargs: Any
 
 def assert_unavailable(response: httpx.Response, what: str) -> None:
     assert response.status_code == 503, response.text
-    assert response.headers["content-type"] == "application/json"
     assert int(response.headers["retry-after"]) > 0
-    body = response.json()
-    assert set(body) == {"title", "detail", "status", "retryable"}
-    assert body["status"] == 503 and body["retryable"] is True
+    body = problem_of(response)
+    assert set(body) == {"type", "title", "detail", "status", "retryable"}
+    assert body["type"] == "urn:reitti:problem:unavailable" and body["retryable"] is True
     assert what in body["detail"]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import unicodedata
 
 import pytest
@@ -98,3 +99,48 @@ def test_a_social_workers_token_names_the_social_services_of_a_centre_municipali
     assert token_organisation("employment_advisor", None, CENTRE) == "te-office"
     assert token_organisation("service_coordinator", None, CENTRE) == "centre"
     assert token_organisation("auditor", "Kela", CENTRE) == "kela"
+
+
+@pytest.mark.parametrize(
+    "written",
+    [
+        "social_services:Mikkeli",
+        "Social_Services:MÄNTYHARJU",
+        "social_services:mantyharju",
+        "kela",
+        "Kela",
+        "te-office",
+        "social_services:atlantis",
+        "social_services:",
+        "",
+        "kela office",
+        "-kela",
+        "social_services:mikkeli:x",
+    ],
+)
+def test_the_openapi_pattern_of_an_organisation_accepts_what_the_service_accepts(written: str) -> None:
+    import re
+
+    from runtime.openapi_names import organisation_pattern
+
+    try:
+        canonical_organisation(written, CENTRE)
+        accepted = True
+    except ValueError:
+        accepted = False
+    assert bool(re.fullmatch(organisation_pattern(CENTRE), written)) is accepted
+
+
+def test_the_openapi_lists_the_configured_municipalities_where_a_name_is_asked() -> None:
+    from services.guidance.app import create_app as guidance_app
+    from services.intake.app import create_app as intake_app
+    from services.reporting.app import create_app as reporting_app
+    from tests.unit.test_openapi import SETTINGS
+
+    settings = SETTINGS.with_(municipalities=("Puumala", "Mäntyharju"))
+    listed = 0
+    for factory in (intake_app, guidance_app, reporting_app):
+        text = json.dumps(factory(settings).openapi(), ensure_ascii=False)
+        assert "x-reitti-names" not in text
+        listed += text.count('"enum": ["Puumala", "Mäntyharju"]')
+    assert listed >= 15  # referral, queue, areas, transfer, reporting's parameters

@@ -38,7 +38,7 @@ def test_a_known_code_passes_with_or_without_a_detail() -> None:
 
 
 @pytest.mark.parametrize(
-    "detail", ["tab\there", "nul\x00", "bell\x07", "del\x7f", "x" * (DETAIL_MAX_LENGTH + 1)]
+    "detail", ["tab\there", "nul\x00", "bell\x07", "del\x7f", "x" * (DETAIL_MAX_LENGTH + 1), "ä" * 101]
 )
 def test_a_detail_with_control_characters_or_too_long_is_refused_naming_its_header(detail: str) -> None:
     assert "x-reitti-purpose-detail" in refusal("intake", detail)
