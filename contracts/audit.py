@@ -20,7 +20,15 @@ class ClientDataAccessed(EventBase):
     service: str = Field(min_length=1, max_length=50, description="The service whose API was read")
     client_ids: tuple[str, ...] = Field(min_length=1, max_length=5000)
     what: str = Field(min_length=1, max_length=200, examples=["intake case", "health check details"])
-    purpose: str = Field(min_length=3, max_length=200)
+    purpose: str = Field(
+        min_length=3,
+        max_length=200,
+        description="The purpose code (runtime/purposes.py PurposeCode); free text in events "
+        "recorded before the vocabulary",
+    )
+    purpose_detail: str | None = Field(
+        default=None, max_length=200, description="The reader's own words on the purpose (optional)"
+    )
 
     def subject_side(self) -> Side:
         return Side.AUDIT

@@ -16,6 +16,7 @@ import asyncpg
 from contracts.audit import ClientDataAccessed
 from contracts.base import Actor
 from runtime.eventstore import EventStore
+from runtime.purposes import ReadPurpose
 
 
 class AccessLog:
@@ -28,7 +29,7 @@ class AccessLog:
         client_ids: Iterable[str],
         *,
         what: str,
-        purpose: str,
+        purpose: ReadPurpose,
         conn: asyncpg.Connection | None = None,
         correlation_id: UUID | None = None,
     ) -> None:
@@ -51,6 +52,7 @@ class AccessLog:
                 service=self._store.service,
                 client_ids=ids[start : start + 5000],
                 what=what,
-                purpose=purpose,
+                purpose=purpose.code.value,
+                purpose_detail=purpose.detail,
             )
             await self._store.append(stream_id, start // 5000, [event], conn=conn)

@@ -48,7 +48,7 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 from contracts.subjects import organisation_slug
-from runtime.config import DEFAULT_MUNICIPALITIES, DEFAULT_NAMESPACE
+from runtime.config import DEFAULT_MUNICIPALITIES, DEFAULT_NAMESPACE, ConfigError, municipalities_from_env
 
 #: The account of Reitti's own services; the only one with JetStream.
 INTERNAL_ACCOUNT = "REITTI"
@@ -483,12 +483,6 @@ def redact_nats_url(url: str, *, keep_user: bool = True) -> str:
 # --- python -m runtime.broker_access ----------------------------------------------------
 
 
-def _municipalities(raw: str | None) -> tuple[str, ...]:
-    if not raw:
-        return DEFAULT_MUNICIPALITIES
-    return tuple(m.strip() for m in raw.split(",") if m.strip())
-
-
 def deploy_accounts_text(namespace: str, feeds: Sequence[PartnerFeed]) -> str:
     """The text of ``deploy/nats/accounts.conf``."""
     partners = textwrap.wrap(
@@ -553,7 +547,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     try:
-        feeds = partner_feeds(_municipalities(args.municipalities))
+        feeds = partner_feeds(municipalities_from_env({"REITTI_MUNICIPALITIES": args.municipalities or ""}))
         if args.command == "accounts":
             text = deploy_accounts_text(args.namespace, feeds)
             if args.output is None:
@@ -568,7 +562,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             write_private(args.env_file, "".join(f"{variables[u]}={pw}\n" for u, pw in generated.items()))
         print(f"wrote {args.output}" + (f" and {args.env_file}" if args.env_file else ""), file=sys.stderr)
         return 0
-    except BrokerAccessError as exc:
+    except (BrokerAccessError, ConfigError) as exc:
         print(f"{parser.prog}: {exc}", file=sys.stderr)
         return 2
 

@@ -14,6 +14,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from contracts.names import SOCIAL_SERVICES, canonical_organisation, social_services_of
 from runtime.access import Role
 from runtime.config import (
     DEFAULT_EMBEDDED_NATS_PORT,
@@ -23,6 +24,7 @@ from runtime.config import (
     Settings,
     default_data_dir,
     load_connection,
+    municipalities_from_env,
 )
 from runtime.supervision import DEFAULT_MAX_RESTARTS, DEFAULT_RESTART_WINDOW
 
@@ -151,7 +153,12 @@ def build_parser() -> argparse.ArgumentParser:
     token = sub.add_parser("token", help="sign a development token with the embedded mode's key")
     token.add_argument("--role", required=True, choices=[r.value for r in Role])
     token.add_argument("--person", required=True, help="the person's (or machine client's) id")
-    token.add_argument("--organisation", default=None, help="default: te-office, or the centre for others")
+    token.add_argument(
+        "--organisation",
+        default=None,
+        help="default: te-office, or the centre for others; a social worker's is required: "
+        "social_services:<municipality>",
+    )
     token.add_argument("--hours", type=float, default=12.0, help="validity (default: %(default)s)")
     token.add_argument("--data-dir", type=Path, default=None, help="where `reitti up` keeps its data")
 
@@ -659,13 +666,12 @@ def cmd_token(args: argparse.Namespace) -> int:
 
     from runtime.auth import TokenIssuer
 
+    organisation = token_organisation(args.role, args.organisation, municipalities_from_env())
     key = os.environ.get("REITTI_JWT_PRIVATE_KEY") or str(
         (args.data_dir or default_data_dir()).expanduser() / "keys" / "token-signing.key"
     )
     if not Path(key).is_file():
         raise ConfigError(f"no signing key at {key}: run `reitti up` first, or set REITTI_JWT_PRIVATE_KEY")
-    te_side = args.role in {"employment_advisor", "lead_employment_advisor", "psychologist"}
-    organisation = args.organisation or ("te-office" if te_side else "centre")
     issuer = TokenIssuer.load(Path(key), issuer=os.environ.get("REITTI_JWT_ISSUER", "reitti-embedded"))
     print(
         issuer.issue(
@@ -673,6 +679,33 @@ def cmd_token(args: argparse.Namespace) -> int:
         )
     )
     return 0
+
+
+def token_organisation(role: str, given: str | None, municipalities: tuple[str, ...]) -> str:
+    """The organisation a development token names, in its canonical spelling (ADR 0027):
+    a social worker's is their municipality's social services and must be given
+    (``social_services:mikkeli``, or just ``Mikkeli``); others default to the TE-office
+    or the centre."""
+    if role == Role.SOCIAL_WORKER:
+        choices = ", ".join(social_services_of(municipalities))
+        if not given:
+            raise ConfigError(
+                f"a social worker works for a municipality's social services: give --organisation {choices}"
+            )
+        name = given if given.strip().casefold().startswith(SOCIAL_SERVICES) else SOCIAL_SERVICES + given
+        try:
+            return canonical_organisation(name, municipalities)
+        except ValueError:
+            raise ConfigError(
+                f"--organisation {given!r} is no social services of the centre's; use one of: {choices}"
+            ) from None
+    if not given:
+        te_side = role in {Role.EMPLOYMENT_ADVISOR, Role.LEAD_EMPLOYMENT_ADVISOR, Role.PSYCHOLOGIST}
+        return "te-office" if te_side else "centre"
+    try:
+        return canonical_organisation(given, municipalities)
+    except ValueError as exc:
+        raise ConfigError(f"--organisation {given!r}: {exc}") from None
 
 
 def cmd_feed_credentials(args: argparse.Namespace) -> int:

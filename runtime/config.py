@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import os
 import re
+import unicodedata
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import platformdirs
+
+from contracts.subjects import organisation_slug
 
 DEFAULT_NAMESPACE = "reitti"
 #: Ports of the embedded servers: never NATS's 4222 or Postgres's 5432, which a
@@ -82,6 +86,8 @@ class Settings:
     reconcile_seconds: float = DEFAULT_RECONCILE_SECONDS
 
     def __post_init__(self) -> None:
+        # one spelling of each municipality, whoever built these settings (ADR 0027)
+        object.__setattr__(self, "municipalities", checked_municipalities(self.municipalities))
         if not re.fullmatch(r"[a-z][a-z0-9_]{0,40}", self.namespace):
             raise ConfigError(f"namespace {self.namespace!r}: use lower-case letters, digits and _")
         if self.stream_replicas < 1:
@@ -206,12 +212,34 @@ def _read_key(path: str | None) -> str | None:
         raise ConfigError(f"REITTI_JWT_PUBLIC_KEY {path}: {exc.strerror}") from None
 
 
-def municipalities_from_env(env: dict[str, str] | None = None) -> tuple[str, ...]:
-    """``REITTI_MUNICIPALITIES`` (comma-separated), else the seven of the seed."""
+def municipalities_from_env(env: Mapping[str, str] | None = None) -> tuple[str, ...]:
+    """``REITTI_MUNICIPALITIES`` (comma-separated), else the seven of the seed. The one
+    parser of the setting: each name is NFC-normalised and trimmed, and no two may have
+    the same slug (``social_services:<slug>`` names their social services, ADR 0027)."""
     raw = (os.environ if env is None else env).get("REITTI_MUNICIPALITIES")
     if not raw:
         return DEFAULT_MUNICIPALITIES
-    return tuple(m.strip() for m in raw.split(",") if m.strip())
+    return checked_municipalities(m for m in raw.split(","))
+
+
+def checked_municipalities(names: Iterable[str]) -> tuple[str, ...]:
+    """``names`` as the centre's municipalities: NFC, trimmed, none empty (dropped), each
+    with a slug of its own; else :class:`ConfigError`."""
+    found: dict[str, str] = {}
+    for raw in names:
+        name = unicodedata.normalize("NFC", raw).strip()
+        if not name:
+            continue
+        try:
+            slug = organisation_slug(name)
+        except ValueError:
+            raise ConfigError(f"REITTI_MUNICIPALITIES: {name!r} is not a municipality's name") from None
+        if slug in found:
+            raise ConfigError(f"REITTI_MUNICIPALITIES: {found[slug]!r} and {name!r} are the same name")
+        found[slug] = name
+    if not found:
+        raise ConfigError("REITTI_MUNICIPALITIES names no municipality")
+    return tuple(found.values())
 
 
 #: what `reitti up` records for the operator commands in ``<data-dir>/connection.env``

@@ -42,6 +42,7 @@ from typing import Any, TextIO
 
 from contracts.subjects import organisation_slug
 from runtime.auth import TokenIssuer
+from runtime.purposes import PurposeCode
 
 #: The random seed of the demo year (the seed's year).
 SEED = 2010
@@ -106,7 +107,9 @@ REASSESSMENTS = 6
 #: began in August 2010.
 JOINT_ASSESSMENTS_FROM = date(YEAR, 8, 1)
 
-PURPOSE = "demo data: loading the seed's year 2010"
+#: the demo's reads: synthetic data through the real APIs (runtime/purposes.py)
+PURPOSE = PurposeCode.SYSTEM_TEST
+PURPOSE_DETAIL = "demo data: loading the seed's year 2010"
 AREAS = (
     "competence",
     "motivation",
@@ -663,7 +666,8 @@ class Http:
         data = None if body is None else json.dumps(body, default=str).encode()
         headers = {
             "Authorization": f"Bearer {self.token(person)}",
-            "X-Reitti-Purpose": PURPOSE,
+            "X-Reitti-Purpose": PURPOSE.value,
+            "X-Reitti-Purpose-Detail": PURPOSE_DETAIL,
             "Accept": "application/json",
         }
         if data is not None:

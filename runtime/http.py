@@ -17,7 +17,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
 from contracts.base import Actor
-from runtime import clock
+from runtime import clock, purposes
 from runtime.access import Forbidden
 from runtime.access_log import AccessLog
 from runtime.auth import Unauthenticated
@@ -26,6 +26,7 @@ from runtime.eventstore import ConcurrencyConflict
 from runtime.outages import broker_outage, is_outage
 from runtime.permission_docs import api_routes
 from runtime.problems import ProblemType, problem
+from runtime.purposes import PurposeCode, ReadPurpose
 
 log = logging.getLogger(__name__)
 
@@ -45,17 +46,19 @@ def context(actor: Actor) -> Context:
 
 
 async def purpose(
-    x_reitti_purpose: Annotated[
-        str,
+    x_reitti_purpose: Annotated[PurposeCode, Header(description=purposes.PURPOSE_DESCRIPTION)],
+    x_reitti_purpose_detail: Annotated[
+        str | None,
         Header(
-            min_length=3,
-            max_length=200,
-            description="Why you read this client's data (kept in the access log)",
+            description=purposes.DETAIL_DESCRIPTION,
+            max_length=purposes.DETAIL_MAX_LENGTH,
+            pattern=purposes.DETAIL_PATTERN,
         ),
-    ],
-) -> str:
-    """The purpose of reading client data: required, recorded in the access log."""
-    return x_reitti_purpose
+    ] = None,
+) -> ReadPurpose:
+    """The purpose of reading client data: a code of the vocabulary (required) and a
+    free-text detail (optional), both recorded in the access log (runtime/purposes.py)."""
+    return purposes.parse(x_reitti_purpose, x_reitti_purpose_detail)
 
 
 def _field_errors(exc: RequestValidationError) -> list[dict[str, object]]:
@@ -246,4 +249,4 @@ def install_forbidden(app: FastAPI, kinds: tuple[type[Exception], ...]) -> None:
 
 
 #: the purpose of a read of client data, as an endpoint parameter
-Purpose = Annotated[str, Depends(purpose)]
+Purpose = Annotated[ReadPurpose, Depends(purpose)]

@@ -26,6 +26,7 @@ from contracts.guidance import (
 from contracts.intake import Assessor, ClientProfile, Route
 from runtime import clock
 from runtime.access import Permission, require
+from runtime.config import DEFAULT_MUNICIPALITIES
 from runtime.field_docs import (
     CENTRE_MUNICIPALITIES,
     CLIENT_ID,
@@ -38,6 +39,10 @@ from runtime.field_docs import (
     WAITING_DAYS,
 )
 from runtime.http import Purpose, Responses, access_log, context
+from runtime.known_names import municipality_at
+from runtime.openapi_names import MUNICIPALITIES as NAMES_LIST
+from runtime.openapi_names import MUNICIPALITY as NAMES_ONE
+from runtime.purposes import ReadPurpose
 from runtime.requests import RequestModel, no_nul_in_parameters
 from runtime.strict_types import IsoDate, StrictFlag
 from services.disclosure.policy import Crossing, Kind, decide, ensure
@@ -230,7 +235,13 @@ class GuideRequest(RequestModel):
     role: str = Field(
         pattern="^(employment_advisor|service_guide)$", description=GUIDE_ROLE, examples=["service_guide"]
     )
-    areas: list[str] = Field(default_factory=list, max_length=20, description=AREAS, examples=[["Mikkeli"]])
+    areas: list[str] = Field(
+        default_factory=list,
+        max_length=20,
+        description=AREAS,
+        examples=[["Mikkeli"]],
+        json_schema_extra=NAMES_LIST,
+    )
 
 
 class GuideView(BaseModel):
@@ -361,6 +372,7 @@ class TransferRequest(RequestModel):
         description="Whose social services receive the client (default: the client's municipality); "
         f"one of the centre's municipalities: {CENTRE_MUNICIPALITIES}",
         examples=["Mikkeli"],
+        json_schema_extra=NAMES_ONE,
     )
     activation_plan: ActivationPlan = Field(
         description="The terms of rehabilitative work activity (Act 189/2001)"
@@ -496,7 +508,10 @@ def guide_view(g: guides.Guide, limit: int) -> GuideView:
 
 
 def router(
-    *, catalogue: Mapping[str, str], acknowledgement_days: int, municipalities: Collection[str] = ()
+    *,
+    catalogue: Mapping[str, str],
+    acknowledgement_days: int,
+    municipalities: Collection[str] = DEFAULT_MUNICIPALITIES,
 ) -> APIRouter:
     clock.zone()  # an unknown REITTI_TIME_ZONE fails here, at start-up, not in a request
     api = APIRouter(dependencies=[Depends(no_nul_in_parameters)])
@@ -522,7 +537,7 @@ def router(
         return state
 
     async def cases(
-        request: Request, svc: GuidanceService, actor: Actor, why: str, what: str, **filters: Any
+        request: Request, svc: GuidanceService, actor: Actor, why: ReadPurpose, what: str, **filters: Any
     ) -> list[GuidanceCase]:
         """Open cases, leaving out those the disclosure policy does not let ``actor`` read."""
         async with request.app.state.host.pool.acquire() as conn:
@@ -594,9 +609,16 @@ def router(
     async def add_guide(
         body: GuideRequest, request: Request, actor: ManagesGuides, svc: Service
     ) -> GuideView:
+        # areas are the centre's municipalities, spelled as configured: a suggestion
+        # matches a client's municipality against them (ADR 0027)
+        areas = list(
+            dict.fromkeys(
+                municipality_at(area, municipalities, "body", "areas", i) for i, area in enumerate(body.areas)
+            )
+        )
         async with request.app.state.host.pool.acquire() as conn:
             g = await svc.repo.add_guide(
-                conn, person_id=body.person_id, name=body.name, role=body.role, areas=body.areas
+                conn, person_id=body.person_id, name=body.name, role=body.role, areas=areas
             )
         return guide_view(g, svc.caseload_limit)
 
@@ -759,6 +781,9 @@ def router(
     async def transfer_out(
         client_id: ClientIdPath, body: TransferRequest, actor: Transfers, svc: Service
     ) -> TransferCreated:
+        receiving = body.receiving_municipality
+        if receiving is not None:
+            receiving = municipality_at(receiving, municipalities, "body", "receiving_municipality")
         ctx = context(actor)
         transfer_id = f"transfer-{uuid4()}"
         outcome = await svc.disclosing(
@@ -766,7 +791,7 @@ def router(
             lambda s, consents: transfer.transfer(
                 s,
                 transfer_id=transfer_id,
-                receiving_municipality=body.receiving_municipality or s.municipality,
+                receiving_municipality=receiving or s.municipality,
                 transferred_on=body.transferred_on,
                 plan=body.activation_plan,
                 stays_open=body.relationship_stays_open,

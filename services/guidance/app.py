@@ -30,6 +30,7 @@ from runtime.consumer import ExactlyOnceConsumer
 from runtime.db import Migration, event_store_migrations
 from runtime.eventstore import EventStore
 from runtime.http import install_error_handlers, install_forbidden
+from runtime.openapi_names import document_municipalities
 from runtime.reconcile import RepairRequests, reconcile_task
 from runtime.relay import OutboxSignal
 from runtime.service import ServiceHost, relay_task, service_app
@@ -179,4 +180,5 @@ def create_app(settings: Settings | None = None, *, caseload_limit: int | None =
         app, refusals=(DomainError, DisclosureRefused), not_found=(CaseNotFound, GuideNotFound)
     )
     install_forbidden(app, (NotPermitted, DisclosureForbidden))
+    document_municipalities(app, settings.municipalities)
     return app

@@ -7,6 +7,7 @@ same client with ``retryable: true``. Nothing is written on any error.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID, uuid4
@@ -30,7 +31,7 @@ from contracts.intake import (
     ReferralSource,
     Route,
 )
-from runtime import clock
+from runtime import clock, purposes
 from runtime.access import Permission, allowed, require
 from runtime.field_docs import (
     CLIENT_ID,
@@ -43,10 +44,14 @@ from runtime.field_docs import (
     WAITING_DAYS,
 )
 from runtime.http import Purpose, Responses, access_log, context
+from runtime.known_names import municipality_at, organisation_at
+from runtime.openapi_names import MUNICIPALITY as NAMES_ONE
+from runtime.openapi_names import ORGANISATIONS as NAMES_ORGS
+from runtime.purposes import PurposeCode
 from runtime.requests import RequestModel, no_nul_in_parameters
 from runtime.strict_types import AwareIsoInstant, IsoDate, StrictCount, StrictFlag
 from services.disclosure.policy import Client, Crossing, Kind, decide, ensure, may_learn_client_exists
-from services.intake.application import IntakeService, Outcome, ReferralKind, Registered
+from services.intake.application import REGISTERING, IntakeService, Outcome, ReferralKind, Registered
 from services.intake.domain import assessment, consent, referral, sessions
 from services.intake.domain.case import IntakeCase, Stage, disclosure_client
 from services.intake.domain.status import deadline_status, eligibility
@@ -170,7 +175,13 @@ class ReferralRequest(RequestModel):
         "personal data",
         examples=["school"],
     )
-    municipality: str = Field(min_length=1, max_length=100, description=MUNICIPALITY, examples=["Mikkeli"])
+    municipality: str = Field(
+        min_length=1,
+        max_length=100,
+        description=MUNICIPALITY,
+        examples=["Mikkeli"],
+        json_schema_extra=NAMES_ONE,
+    )
     referral_date: IsoDate = Field(
         description="The day of the referral (YYYY-MM-DD); it decides which rules apply",
         examples=["2026-03-02"],
@@ -628,6 +639,7 @@ class ConsentRequest(RequestModel):
         max_length=20,
         description=ORGANISATIONS,
         examples=[["social_services:mikkeli", "kela"]],
+        json_schema_extra=NAMES_ORGS,
     )
     given_on: IsoDate = Field(description="The day the client signed the consent", examples=["2026-03-02"])
 
@@ -781,20 +793,29 @@ def router() -> APIRouter:
         svc: Service,
         response: Response,
         x_reitti_purpose: Annotated[
+            PurposeCode | None,
+            Header(description="Optional here (default `intake`). " + purposes.PURPOSE_DESCRIPTION),
+        ] = None,
+        x_reitti_purpose_detail: Annotated[
             str | None,
             Header(
-                min_length=3,
-                max_length=200,
-                description="Why you look this person up (kept in the access log); optional",
+                description=purposes.DETAIL_DESCRIPTION,
+                max_length=purposes.DETAIL_MAX_LENGTH,
+                pattern=purposes.DETAIL_PATTERN,
             ),
         ] = None,
     ) -> ReferralAccepted | ReferralReceipt:
+        municipality = municipality_at(body.municipality, svc.municipalities, "body", "municipality")
         registered = await svc.register_referral(
-            body.command(), context(actor), purpose=x_reitti_purpose or "registering a referral"
+            replace(body.command(), municipality=municipality),
+            context(actor),
+            purpose=REGISTERING
+            if x_reitti_purpose is None and x_reitti_purpose_detail is None
+            else purposes.parse(x_reitti_purpose or PurposeCode.INTAKE, x_reitti_purpose_detail),
         )
         # Decided on the caller alone, as for a person not known yet: whether the answer
         # tells more than a receipt must not depend on whether the person is a client.
-        unknown = Client(client_id=registered.referral_id, municipality=body.municipality)
+        unknown = Client(client_id=registered.referral_id, municipality=municipality)
         code, answer = referral_answer(
             registered, may_read_client=may_learn_client_exists(actor, unknown).allowed
         )
@@ -915,10 +936,17 @@ def router() -> APIRouter:
             Stage | None, Query(description="Only clients waiting for this step; all when left out")
         ] = None,
         municipality: Annotated[
-            str | None, Query(max_length=100, description=f"Only this municipality's clients. {MUNICIPALITY}")
+            str | None,
+            Query(
+                max_length=100,
+                description=f"Only this municipality's clients. {MUNICIPALITY}",
+                json_schema_extra=NAMES_ONE,
+            ),
         ] = None,
         limit: Annotated[int, Query(ge=1, le=2000, description="The most entries to list")] = 500,
     ) -> list[QueueEntry]:
+        if municipality is not None:
+            municipality = municipality_at(municipality, svc.municipalities, "query", "municipality")
         now = clock.now()
         pool = request.app.state.host.pool
         async with pool.acquire() as conn:
@@ -1072,6 +1100,12 @@ def router() -> APIRouter:
     async def give(
         client_id: ClientIdPath, body: ConsentRequest, actor: RecordsConsent, svc: Service
     ) -> ConsentRecorded:
+        # one spelling per organisation, so a consent to social_services:Mikkeli matches
+        # the social_services:mikkeli every check asks for (ADR 0027)
+        organisations = [
+            organisation_at(name, svc.municipalities, "body", "organisations", i)
+            for i, name in enumerate(body.organisations)
+        ]
         ctx = context(actor)
         consent_id = f"consent-{uuid4()}"
         outcome = await svc.execute(
@@ -1080,7 +1114,7 @@ def router() -> APIRouter:
                 s,
                 consent_id=consent_id,
                 scopes=body.scopes,
-                organisations=body.organisations,
+                organisations=organisations,
                 given_on=body.given_on,
                 ctx=ctx,
             ),

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 from collections.abc import Callable
 
 from fastapi import FastAPI
@@ -23,6 +22,7 @@ from runtime.config import Settings
 from runtime.db import Migration, event_store_migrations
 from runtime.eventstore import EventStore
 from runtime.http import install_error_handlers, install_forbidden
+from runtime.openapi_names import document_municipalities
 from runtime.reconcile import reconcile_task
 from runtime.relay import OutboxSignal
 from runtime.service import BackgroundTask, ServiceHost, relay_task, service_app
@@ -35,7 +35,6 @@ from services.intake.application import (
     SessionNotFound,
 )
 from services.intake.domain.errors import DomainError
-from services.intake.domain.referral import DEFAULT_MUNICIPALITIES
 from services.intake.identity import InvalidIdentityCode
 from services.intake.info_list import InfoListError
 from services.intake.repository import SCHEMA, IntakeRepository
@@ -49,13 +48,6 @@ MIGRATIONS = [
     Migration.from_package("services.intake.migrations", "0101_intake_read_model.sql"),
     Migration.from_package("services.intake.migrations", "0102_possible_duplicates.sql"),
 ]
-
-
-def municipalities_from_env() -> tuple[str, ...]:
-    raw = os.environ.get("REITTI_MUNICIPALITIES")
-    if not raw:
-        return DEFAULT_MUNICIPALITIES
-    return tuple(m.strip() for m in raw.split(",") if m.strip())
 
 
 def build_broker(settings: Settings) -> NatsBroker:
@@ -99,7 +91,6 @@ def look_alike_backfill_task(service: Callable[[], IntakeService]) -> Background
 
 def create_app(
     settings: Settings | None = None,
-    municipalities: tuple[str, ...] | None = None,
     *,
     retention_sweep_every: float | None = None,
 ) -> FastAPI:
@@ -137,9 +128,7 @@ def create_app(
         app.state.event_store = store
         app.state.access_log = AccessLog(store)
         app.state.repository = repository
-        app.state.intake = IntakeService(
-            h.pool, repository, municipalities or municipalities_from_env(), app.state.access_log
-        )
+        app.state.intake = IntakeService(h.pool, repository, settings.municipalities, app.state.access_log)
 
     host.on_connected = [wire]
     app = service_app(
@@ -158,4 +147,5 @@ def create_app(
         invalid=(InfoListError, InvalidIdentityCode),
     )
     install_forbidden(app, (DisclosureForbidden,))
+    document_municipalities(app, settings.municipalities)
     return app

@@ -23,6 +23,7 @@ from runtime import erasure
 from runtime.access_log import AccessLog
 from runtime.decision import Context
 from runtime.eventstore import ConcurrencyConflict
+from runtime.purposes import PurposeCode, ReadPurpose
 from services.intake.domain import duplicates, referral, sessions
 from services.intake.domain.case import IntakeCase, fold
 from services.intake.domain.errors import AlreadyErased, DomainError
@@ -52,6 +53,8 @@ class PossibleDuplicateNotFound(LookupError):
 
 #: What the access log says of every identity-code lookup made by a referral.
 IDENTITY_LOOKUP = "identity code lookup by a referral"
+#: the purpose of a referral's identity-code lookup when the caller names none
+REGISTERING = ReadPurpose(PurposeCode.INTAKE, "registering a referral")
 
 
 class ReferralKind(StrEnum):
@@ -100,7 +103,7 @@ class IntakeService:
         self._access_log = access_log
 
     async def register_referral(
-        self, command: referral.RegisterReferral, ctx: Context, *, purpose: str = "registering a referral"
+        self, command: referral.RegisterReferral, ctx: Context, *, purpose: ReadPurpose = REGISTERING
     ) -> Registered:
         """One intake case per client, found by a keyed pseudonym of their identity code;
         a referral that may be of a known client (another name on the code's case, or a
@@ -148,7 +151,7 @@ class IntakeService:
                         identity_key=key,
                         source=command.source.value,
                         referral_date=command.referral_date,
-                        municipality=command.municipality,
+                        municipality=held.municipality,  # as the configuration spells it
                         reason=held.reason.value,
                         candidates=held.candidate_client_ids,
                         held_at=ctx.now,

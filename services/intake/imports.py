@@ -7,9 +7,13 @@ from pydantic import BaseModel, Field
 
 from runtime.decision import Context
 from runtime.eventstore import ConcurrencyConflict
+from runtime.purposes import PurposeCode, ReadPurpose
 from services.intake.application import IntakeService, ReferralKind
 from services.intake.domain.errors import DomainError
 from services.intake.info_list import ListFormat, parse
+
+#: the purpose of an import's identity-code lookups
+IMPORTING = ReadPurpose(PurposeCode.INTAKE, "importing the TE-office info list")
 
 
 class ImportError_(BaseModel):
@@ -46,9 +50,7 @@ async def import_info_list(
             continue
         for attempt in range(3):
             try:
-                registered = await svc.register_referral(
-                    parsed.row.command(), ctx, purpose="importing the TE-office info list"
-                )
+                registered = await svc.register_referral(parsed.row.command(), ctx, purpose=IMPORTING)
             except ConcurrencyConflict:
                 if attempt == 2:
                     result.errors.append(

@@ -27,13 +27,15 @@ from services.reporting.feeds import copies
 
 _INSERT = """
 INSERT INTO {s}.access_report
-    (event_id, client_id, kind, at, person_id, role, organisation, recipient, what, purpose)
+    (event_id, client_id, kind, at, person_id, role, organisation, recipient, what, purpose,
+     purpose_detail)
 SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::timestamptz[], $5::text[], $6::text[],
-                     $7::text[], $8::text[], $9::text[], $10::text[])
+                     $7::text[], $8::text[], $9::text[], $10::text[], $11::text[])
 ON CONFLICT DO NOTHING
 """
 _REPORT = """
-SELECT kind, at, person_id, role, organisation, recipient, what, purpose FROM {s}.access_report
+SELECT kind, at, person_id, role, organisation, recipient, what, purpose, purpose_detail
+FROM {s}.access_report
 WHERE client_id = $1 AND at >= $2 ORDER BY at, event_id, recipient NULLS FIRST
 """
 
@@ -52,6 +54,9 @@ class AccessEntry(BaseModel):
     what: str = Field(description="What was read or disclosed, and by which service")
     purpose: str = Field(
         description="Why, as the reader gave it (X-Reitti-Purpose) or the disclosure's ground"
+    )
+    purpose_detail: str | None = Field(
+        default=None, description="A read's purpose in the reader's words, if they gave them"
     )
 
 
@@ -80,6 +85,7 @@ class AccessReport:
                     recipient,
                     what,
                     purpose,
+                    event.purpose_detail if isinstance(event, ClientDataAccessed) else None,
                 )
                 for client_ids, kind, recipient, what, purpose, actor in _entries(event, after)
                 for client_id in client_ids

@@ -19,6 +19,7 @@ from contracts.intake import ReferralSource
 from runtime.access import Permission, has_client_access, require
 from runtime.field_docs import CLIENT_ID, MUNICIPALITY, MUNICIPALITY_FILTER
 from runtime.http import Purpose, access_log
+from runtime.openapi_names import MUNICIPALITY as NAMES_ONE
 from runtime.requests import no_nul_in_parameters
 from runtime.strict_types import IsoDate, IsoInstant
 from services.disclosure.policy import Client, Crossing, Kind, decide, ensure
@@ -46,13 +47,22 @@ from services.reporting.views import HealthCheck, MunicipalRecord, SideViews, Te
 
 Year = Annotated[int | None, Query(ge=2000, le=2100, description="Calendar year; all years when left out")]
 RequiredYear = Annotated[int, Query(ge=2000, le=2100, description="Calendar year")]
-Municipality = Annotated[str | None, Query(min_length=1, max_length=100, description=MUNICIPALITY_FILTER)]
+Municipality = Annotated[
+    str | None,
+    Query(min_length=1, max_length=100, description=MUNICIPALITY_FILTER, json_schema_extra=NAMES_ONE),
+]
 AsOf = Annotated[IsoDate | None, Query(description="The day to count as of, YYYY-MM-DD (default: today)")]
 ClientId = Annotated[
     str, Path(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9_.:-]+$", description=CLIENT_ID)
 ]
 MunicipalityPath = Annotated[
-    str, Path(min_length=1, max_length=100, description=f"The municipality whose view it is. {MUNICIPALITY}")
+    str,
+    Path(
+        min_length=1,
+        max_length=100,
+        description=f"The municipality whose view it is. {MUNICIPALITY}",
+        json_schema_extra=NAMES_ONE,
+    ),
 ]
 JSON_LINES = "application/x-ndjson"
 

@@ -15,6 +15,7 @@ from runtime.consumer import ExactlyOnceConsumer
 from runtime.db import event_store_migrations
 from runtime.eventstore import EventStore
 from runtime.http import install_error_handlers, install_forbidden
+from runtime.openapi_names import document_municipalities
 from runtime.reconcile import RepairRequests, reconcile_task
 from runtime.relay import OutboxSignal
 from runtime.service import ServiceHost, relay_task, service_app
@@ -75,7 +76,7 @@ def operator_consumers(
 def create_app(settings: Settings | None = None, config: ReportingConfig | None = None) -> FastAPI:
     settings = settings or Settings.from_env()
     outbox = OutboxSignal()  # appends wake this service's relay
-    config = config or ReportingConfig.from_env()
+    config = config or ReportingConfig.from_env(municipalities=settings.municipalities)
     feeds_outbox = OutboxSignal()
     projection = live_projection(settings, on_feed_queued=feeds_outbox.notify)
     consumers: list[ExactlyOnceConsumer] = []
@@ -134,4 +135,5 @@ def create_app(settings: Settings | None = None, config: ReportingConfig | None 
     app.add_middleware(SensitiveHeaders)
     install_error_handlers(app, refusals=(DisclosureRefused,))
     install_forbidden(app, (DisclosureForbidden,))
+    document_municipalities(app, config.municipalities)
     return app

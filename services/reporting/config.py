@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from types import MappingProxyType
 
-from contracts.subjects import organisation_slug
-from runtime.config import ConfigError
+from contracts.names import UnknownName, canonical_municipality
+from runtime.config import DEFAULT_MUNICIPALITIES, ConfigError
 from services.reporting.disclosure_control import DEFAULT_MIN_CELL
 
 #: Yearly intake targets set by the steering group (*johtoryhmä*): 350 new clients for
@@ -49,7 +49,8 @@ OVER_DAYS = 500
 class ReportingConfig:
     intake_targets: Mapping[int, int] = field(default_factory=lambda: dict(INTAKE_TARGETS))
     populations: Mapping[str, int] = field(default_factory=lambda: dict(POPULATIONS))
-    municipalities: tuple[str, ...] = tuple(POPULATIONS)
+    #: the centre's municipalities: ``Settings.municipalities`` (its one parser, ADR 0027)
+    municipalities: tuple[str, ...] = DEFAULT_MUNICIPALITIES
     caseload_limit: int = CASELOAD_LIMIT
     subsidy_daily_amount: Decimal = SUBSIDY_DAILY_AMOUNT
     #: the smallest count of clients shown to roles without client access (docs/adr/0023)
@@ -66,24 +67,21 @@ class ReportingConfig:
             raise ConfigError("reporting needs at least one municipality")
 
     def municipality(self, name: str) -> str | None:
-        """The configured municipality ``name`` means (case and ä/ö insensitive), or None."""
+        """The configured municipality ``name`` means (:mod:`contracts.names`), or None."""
         try:
-            wanted = organisation_slug(name)
-        except ValueError:
+            return canonical_municipality(name, self.municipalities)
+        except UnknownName:
             return None
-        for known in self.municipalities:
-            if organisation_slug(known) == wanted:
-                return known
-        return None
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> ReportingConfig:
-        """``REITTI_MUNICIPALITIES`` (as intake reads it), ``REITTI_CASELOAD_LIMIT`` and
-        ``REITTI_SUBSIDY_DAILY_AMOUNT`` (euros) and ``REITTI_MIN_CELL`` override the defaults."""
+    def from_env(
+        cls, env: Mapping[str, str] | None = None, *, municipalities: tuple[str, ...] = DEFAULT_MUNICIPALITIES
+    ) -> ReportingConfig:
+        """``REITTI_CASELOAD_LIMIT``, ``REITTI_SUBSIDY_DAILY_AMOUNT`` (euros) and
+        ``REITTI_MIN_CELL`` override the defaults; ``municipalities`` are the settings'
+        (``REITTI_MUNICIPALITIES`` is read once, by ``Settings``)."""
         env = os.environ if env is None else env
-        changes: dict[str, object] = {}
-        if raw := env.get("REITTI_MUNICIPALITIES"):
-            changes["municipalities"] = tuple(m.strip() for m in raw.split(",") if m.strip())
+        changes: dict[str, object] = {"municipalities": municipalities}
         if raw := env.get("REITTI_CASELOAD_LIMIT"):
             try:
                 changes["caseload_limit"] = int(raw)

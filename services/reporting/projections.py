@@ -170,6 +170,7 @@ MIGRATIONS = [
     Migration.from_package("services.reporting.migrations", "0005_opening_transfer.sql"),
     Migration.from_package("services.reporting.migrations", "0006_transfer_key_per_client.sql"),
     Migration.from_package("services.reporting.migrations", "0007_access_report_per_recipient.sql"),
+    Migration.from_package("services.reporting.migrations", "0008_access_report_purpose_detail.sql"),
 ]
 
 

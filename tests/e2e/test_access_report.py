@@ -15,7 +15,11 @@ from tests.support.factories import HEADERS, referral_request
 pytestmark = pytest.mark.integration
 
 AUDITOR = headers("auditor", "auditor-1", "centre")
-PSYCHOLOGIST = {**headers("psychologist", "psy-1", "te-office"), "X-Reitti-Purpose": "vocational assessment"}
+PSYCHOLOGIST = {
+    **headers("psychologist", "psy-1", "te-office"),
+    "X-Reitti-Purpose": "assessment",
+    "X-Reitti-Purpose-Detail": "vocational assessment",
+}
 
 
 async def test_reads_of_a_clients_data_are_reported_to_the_auditor_with_who_what_and_why(
@@ -39,9 +43,10 @@ async def test_reads_of_a_clients_data_are_reported_to_the_auditor_with_who_what
 
         entries = await eventually(report, lambda found: any(e["person_id"] == "psy-1" for e in found))
         read = next(e for e in entries if e["person_id"] == "psy-1")
-        assert (read["kind"], read["role"], read["purpose"]) == (
+        assert (read["kind"], read["role"], read["purpose"], read["purpose_detail"]) == (
             "read",
             "psychologist",
+            "assessment",
             "vocational assessment",
         )
         assert read["what"] == "intake case (intake)"

@@ -134,7 +134,8 @@ async def test_after_the_client_withdraws_consent_no_transfer_is_made_and_the_re
         outside = await guidance.post(
             f"{url}/transfers", json={**moving, "receiving_municipality": "Helsinki"}, headers=HEADERS
         )
-        assert outside.status_code == 409 and "not one of the centre's" in outside.json()["detail"]
+        # a municipality outside the centre is no valid input (ADR 0027): 422 naming the field
+        assert outside.status_code == 422 and "receiving_municipality" in outside.text
 
         withdrawn = await intake.post(
             f"/clients/{client_id}/consents/{consent_id}/withdrawal",

@@ -7,11 +7,13 @@ another shape (FastAPI's ``{"detail": [...]}``, reporting's ``{"detail": "..."}`
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 import httpx
 import pytest
 from fastapi import FastAPI
 
+from runtime import clock
 from runtime.http import install_error_handlers
 from services.guidance.app import create_app as guidance_app
 from services.intake.app import create_app as intake_app
@@ -50,10 +52,15 @@ async def test_every_kind_of_error_of_intake_is_one_problem_shape(settings, pool
         wrong_method = await intake.delete("/referrals", headers=ADVISOR)
         assert kind(wrong_method) == (405, "method-not-allowed") and "POST" in wrong_method.headers["allow"]
 
+        future = {**referral_request(), "referral_date": str(clock.today() + timedelta(days=1))}
+        refused = await intake.post("/referrals", json=future, headers=ADVISOR)
+        assert kind(refused) == (409, "refused") and "future" in refused.json()["detail"]
         elsewhere = await intake.post(
             "/referrals", json=referral_request(municipality="Helsinki"), headers=ADVISOR
         )
-        assert kind(elsewhere) == (409, "refused") and "Helsinki" in elsewhere.json()["detail"]
+        assert kind(elsewhere) == (422, "invalid-input") and invalid_fields(elsewhere) == [
+            ("body", "municipality")
+        ]
         too_large = await intake.post("/referrals", content=b"x" * 200_000, headers=json_headers)
         assert kind(too_large) == (413, "too-large")
         as_text = await intake.post(

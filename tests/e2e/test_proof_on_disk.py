@@ -148,7 +148,7 @@ class System:
         )
         request.add_header("content-type", "application/json")
         request.add_header("Authorization", f"Bearer {self.token(*who)}")
-        request.add_header("X-Reitti-Purpose", "service guidance")
+        request.add_header("X-Reitti-Purpose", "service_guidance")
         try:
             with urllib.request.urlopen(request, timeout=30) as response:
                 raw = response.read()

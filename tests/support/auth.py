@@ -6,7 +6,8 @@ from __future__ import annotations
 from runtime.auth import TokenIssuer
 
 ISSUER = TokenIssuer.generate()
-PURPOSE = "service guidance of the client"
+#: a read's purpose (runtime/purposes.py): most tests read as the client's guidance would
+PURPOSE = "service_guidance"
 
 
 def headers(role: str, person: str | None = None, organisation: str = "te-office") -> dict[str, str]:

@@ -24,6 +24,7 @@ from contracts.intake import (
     Route,
     SupportNeed,
 )
+from runtime.config import DEFAULT_MUNICIPALITIES
 from runtime.decision import Context
 from services.intake.domain import assessment, consent, referral, sessions
 from services.intake.domain.case import IntakeCase, Stage, fold
@@ -40,7 +41,7 @@ from tests.support.factories import ADVISOR, identity_code
 
 NOW = datetime(2016, 6, 1, 9, 30, tzinfo=UTC)
 SOCIAL_WORKER = Actor(person_id="sw-1", role="social_worker", organisation="mikkeli")
-MUNICIPALITIES = referral.DEFAULT_MUNICIPALITIES
+MUNICIPALITIES = DEFAULT_MUNICIPALITIES
 
 
 def ctx(now: datetime = NOW, actor: Actor = ADVISOR) -> Context:
@@ -194,6 +195,17 @@ def test_the_municipality_must_be_one_of_the_centres_and_the_set_is_configuratio
         None, referral_command(municipality="Helsinki"), client_id="c", municipalities=["Helsinki"], ctx=ctx()
     )
     assert event.municipality == "Helsinki"  # type: ignore[attr-defined]
+
+
+def test_a_referral_stores_the_municipality_as_the_configuration_spells_it() -> None:
+    [event] = referral.register_referral(
+        None,
+        referral_command(municipality=" mäntyharju "),
+        client_id="c",
+        municipalities=MUNICIPALITIES,
+        ctx=ctx(),
+    )
+    assert event.municipality == "Mäntyharju"  # type: ignore[attr-defined]
 
 
 @pytest.mark.parametrize(

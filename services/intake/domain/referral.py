@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 from contracts.base import EventBase
@@ -16,22 +16,12 @@ from contracts.intake import (
     ReferralPicked,
     ReferralSource,
 )
+from contracts.names import UnknownName, canonical_municipality
 from runtime.decision import Context
 from services.intake.domain.case import IntakeCase
 from services.intake.domain.errors import DomainError, UnknownMunicipality
 from services.intake.domain.status import rules_cover
 from services.intake.identity import same_name
-
-#: The seven municipalities of the seed's centre; configuration may replace them.
-DEFAULT_MUNICIPALITIES = (
-    "Mikkeli",
-    "Hirvensalmi",
-    "Kangasniemi",
-    "Mäntyharju",
-    "Pertunmaa",
-    "Puumala",
-    "Ristiina",
-)
 
 
 @dataclass(frozen=True)
@@ -70,7 +60,7 @@ def register_referral(
     theirs, or the code is new but ``look_alikes`` (clients with the same name and birth
     date under another code) exist. ``already_held``: this referral (code, source and
     date) was held before, so nothing is written again."""
-    _check(command, tuple(municipalities), ctx)
+    command = _check(command, tuple(municipalities), ctx)
     alike = tuple(dict.fromkeys(c for c in look_alikes if state is None or c != state.client_id))
     reason = possible_duplicate(state, command, alike)
     if reason is not None:
@@ -121,19 +111,21 @@ def client_referred(command: RegisterReferral, *, client_id: str, ctx: Context) 
     )
 
 
-def _check(command: RegisterReferral, allowed: tuple[str, ...], ctx: Context) -> None:
+def _check(command: RegisterReferral, allowed: tuple[str, ...], ctx: Context) -> RegisterReferral:
     """The rules every referral meets, whoever it is of (so a refusal tells nothing
-    about whether the person is a client)."""
-    if command.municipality not in allowed:
-        raise UnknownMunicipality(
-            f"municipality {command.municipality!r} is not one of this centre's: " + ", ".join(allowed)
-        )
+    about whether the person is a client); the command with its municipality spelled
+    as the centre's configuration spells it (``mikkeli`` -> ``Mikkeli``, ADR 0027)."""
+    try:
+        municipality = canonical_municipality(command.municipality, allowed)
+    except UnknownName as exc:
+        raise UnknownMunicipality(f"municipality {command.municipality!r}: {exc}") from None
     if command.source is ReferralSource.OTHER and not command.source_description:
         raise DomainError("a referral from source 'other' needs a description of the source")
     if command.referral_date > ctx.now.date():
         raise DomainError("the referral date is in the future")
     if not rules_cover(command.referral_date):
         raise DomainError("no rules are in force before 2010-01-01; check the referral date")
+    return replace(command, municipality=municipality)
 
 
 def _held(
