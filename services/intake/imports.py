@@ -11,11 +11,11 @@ before anything is written. The rows are then parsed and validated in a worker t
 from __future__ import annotations
 
 import io
-import itertools
 import tempfile
-from collections.abc import AsyncIterable, Iterator
+import time
+from collections.abc import AsyncIterable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import IO
+from typing import IO, TypeVar
 
 from anyio import to_thread
 from pydantic import BaseModel, Field
@@ -24,6 +24,7 @@ from runtime.decision import Context
 from runtime.eventstore import ConcurrencyConflict
 from services.intake.application import IntakeService, ReferralKind
 from services.intake.domain.errors import DomainError
+from services.intake.domain.referral import RegisterReferral
 from services.intake.info_list import ListFormat, ParsedRow, count_rows, parse
 
 #: the errors an answer lists (the first ones, by line); ``errors_total`` counts them all
@@ -33,9 +34,18 @@ DEFAULT_MAX_IMPORT_ROWS = 100_000
 #: rows parsed and validated per turn of a worker thread: large enough that a thread's
 #: start is nothing beside it, small enough that only a batch is held at a time
 BATCH_ROWS = 500
+#: valid rows (commands) of one batch, written before the next is parsed
+WRITES_PER_BATCH = 50
 #: bytes of a body held in memory before its spool moves to a temporary file
 SPOOL_IN_MEMORY = 1024 * 1024
+#: seconds a worker thread parses before it lets go of the GIL for GIL_PAUSE. A thread
+#: that holds the GIL makes the loop wait up to the interpreter's switch interval (5 ms)
+#: at every wake-up, and one /healthz wakes the loop a dozen times; a thread that pauses
+#: often makes it wait about a millisecond at most (docs/adr/0026)
+GIL_HOLD = 0.001
+GIL_PAUSE = 0.0005
 PURPOSE = "importing the TE-office info list"
+T = TypeVar("T")
 
 
 class TooManyRows(Exception):
@@ -105,10 +115,20 @@ class _Tally:
     def reject(self, line: int, *errors: tuple[str, str]) -> None:
         self.rejected += 1
         self.errors_total += len(errors)
-        room = MAX_REPORTED_ERRORS - len(self.errors)
-        self.errors.extend((line, name, reason) for name, reason in errors[: max(room, 0)])
+        self.errors.extend((line, name, reason) for name, reason in errors)
+        if len(self.errors) > 2 * MAX_REPORTED_ERRORS:
+            self._trim()
+
+    def _trim(self) -> None:
+        """Keep the first errors by line (the rows are not always rejected in the order of
+        their lines: a batch's refusals by a rule come after its invalid rows). Trimming
+        early loses none of the first: an error not among the first of those seen is not
+        among the first of more. The stable sort keeps a row's errors in their order."""
+        self.errors.sort(key=lambda error: error[0])
+        del self.errors[MAX_REPORTED_ERRORS:]
 
     def result(self) -> ImportResult:
+        self._trim()
         return ImportResult(
             rows=self.rows,
             new_cases=self.new_cases,
@@ -147,31 +167,59 @@ async def import_info_list(
 
         def counted() -> int:
             file.seek(0)
-            return count_rows(file, fmt, up_to=max_rows)
+            return count_rows(_pausing(file), fmt, up_to=max_rows)
 
         if await to_thread.run_sync(counted) > max_rows:
             raise TooManyRows(max_rows)
         file.seek(0)
-        rows = parse(file, fmt)
+        rows = _pausing(parse(file, fmt))
         tally = _Tally()
-        while batch := await to_thread.run_sync(_next_batch, rows):
-            for parsed in batch:
-                await _import_row(svc, parsed, parsed.line + line_offset, ctx, tally)
+        more = True
+        while more:
+            batch, more = await to_thread.run_sync(_next_batch, rows, tally, line_offset)
+            for line, command in batch:
+                await _write(svc, line, command, ctx, tally)
     return await to_thread.run_sync(tally.result)
 
 
-def _next_batch(rows: Iterator[ParsedRow]) -> list[ParsedRow]:
-    return list(itertools.islice(rows, BATCH_ROWS))
+def _next_batch(
+    rows: Iterator[ParsedRow], tally: _Tally, line_offset: int
+) -> tuple[list[tuple[int, RegisterReferral]], bool]:
+    """In a worker thread: up to BATCH_ROWS rows parsed, of which at most WRITES_PER_BATCH
+    valid ones are returned, as commands with their lines; invalid ones are tallied here
+    and dropped at once. (What the loop holds while it writes a batch outlives the
+    collector's young generations; kept small, it seldom sets off a full collection,
+    which stops every thread for 100 ms.) Also whether rows may remain."""
+    valid: list[tuple[int, RegisterReferral]] = []
+    for read, parsed in enumerate(rows, start=1):
+        tally.rows += 1
+        line = parsed.line + line_offset
+        if parsed.row is None:
+            tally.reject(line, *((e.field, e.reason) for e in parsed.errors))
+        else:
+            valid.append((line, parsed.row.command()))
+        if read == BATCH_ROWS or len(valid) == WRITES_PER_BATCH:
+            return valid, True
+    return valid, False
 
 
-async def _import_row(svc: IntakeService, parsed: ParsedRow, line: int, ctx: Context, tally: _Tally) -> None:
-    tally.rows += 1
-    if parsed.row is None:
-        tally.reject(line, *((e.field, e.reason) for e in parsed.errors))
-        return
+def _pausing(items: Iterable[T]) -> Iterator[T]:
+    """``items``, with a pause of GIL_PAUSE each GIL_HOLD seconds: for a worker thread,
+    so that the event loop never waits long for the GIL."""
+    held_since = time.perf_counter()
+    for item in items:
+        yield item
+        if time.perf_counter() - held_since > GIL_HOLD:
+            time.sleep(GIL_PAUSE)
+            held_since = time.perf_counter()
+
+
+async def _write(
+    svc: IntakeService, line: int, command: RegisterReferral, ctx: Context, tally: _Tally
+) -> None:
     for attempt in range(3):
         try:
-            registered = await svc.register_referral(parsed.row.command(), ctx, purpose=PURPOSE)
+            registered = await svc.register_referral(command, ctx, purpose=PURPOSE)
         except ConcurrencyConflict:
             if attempt == 2:
                 tally.reject(line, ("-", "changed concurrently; retry"))
