@@ -83,16 +83,15 @@ class ImportResult(BaseModel):
         default=0,
         description="Held for the intake advisor: they may be of a known client (GET /possible-duplicates)",
     )
-    rejected: int = Field(default=0, description="Rows not imported: invalid, or refused by a rule")
+    rejected: int = Field(description="Rows not imported: invalid, or refused by a rule")
     errors_total: int = Field(
-        default=0, description="Every error found (a rejected row may have several, one per field)"
+        description="Every error found (a rejected row may have several, one per field)"
     )
     errors: list[ImportError_] = Field(
         description=f"The first {MAX_REPORTED_ERRORS} errors, by line; errors_total counts them all",
         max_length=MAX_REPORTED_ERRORS,
     )
     imported: list[ImportedRow] = Field(
-        default_factory=list,
         description="The rows written (new_cases and recorded_on_existing), by line, with their "
         "client ids; at most one per row, so at most REITTI_MAX_IMPORT_ROWS (100,000 rows: about 6 MB)",
     )

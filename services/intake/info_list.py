@@ -149,7 +149,7 @@ def _records(data: bytes | Iterable[bytes], fmt: ListFormat) -> Iterator[Record]
 
 
 def _text_lines(lines: Iterable[bytes]) -> Iterator[str]:
-    """The file's lines (split at ``\\n``, each keeping its end) as text; a byte order
+    """The file's lines (split at each line feed, each keeping its end) as text; a byte order
     mark at the start is dropped."""
     for number, raw in enumerate(lines, start=1):
         try:
