@@ -59,8 +59,8 @@ async def test_healthz_answers_in_under_100_ms_throughout_a_100000_row_import(se
     body = big_list()
     async with running(intake_app(settings)) as intake:
         assert (await intake.get("/healthz")).status_code == 200
-        # A process's first token verification loads its crypto backend (~150 ms, once):
-        # done before, so the probes measure the import alone.
+        # FastAPI builds its routes' dependency state on the first routed request
+        # (50-150 ms, once a process): done before, so the probes measure the import alone.
         assert (await intake.get("/queue", headers=HEADERS)).status_code == 200
         importing = asyncio.create_task(
             intake.post(
