@@ -649,16 +649,20 @@ def cmd_import_info_list(args: argparse.Namespace) -> int:
     if not token:
         raise ConfigError("give your token with --token or REITTI_TOKEN (`reitti token` makes one)")
     headers = {"Authorization": f"Bearer {token}"}
-    summary = import_file(args.file, url=args.url, headers=headers, chunk_size=max(1, args.chunk))
+    chunk = max(1, args.chunk)
+    summary = import_file(args.file, url=args.url, headers=headers, chunk_size=chunk)
     print(
         f"{summary['rows']} rows: {summary['new_cases']} new cases, "
         f"{summary['recorded_on_existing']} recorded on existing cases, "
         f"{summary['already_present']} already present, "
-        f"{summary['possible_duplicates']} possible duplicates held, {len(summary['errors'])} errors"
+        f"{summary['possible_duplicates']} possible duplicates held, "
+        f"{summary['rejected']} rows rejected with {summary['errors_total']} errors"
     )
     for error in summary["errors"]:
         print(f"  line {error['line']}: {error['field']}: {error['reason']}", file=sys.stderr)
-    return 1 if summary["errors"] else 0
+    if summary["errors_total"] > len(summary["errors"]):
+        print(f"  (the first errors of each part of {chunk} rows are listed)", file=sys.stderr)
+    return 1 if summary["errors_total"] or summary["errors"] else 0
 
 
 def cmd_token(args: argparse.Namespace) -> int:

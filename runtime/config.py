@@ -82,6 +82,8 @@ class Settings:
     max_body_bytes: int = 64 * 1024
     #: the largest body of an import of the info list, in bytes
     max_import_bytes: int = 32 * 1024 * 1024
+    #: the most rows of one import of the info list (413 above it, before any is written)
+    max_import_rows: int = 100_000
     #: seconds between the periodic reconcile checks of a write service (0: off)
     reconcile_seconds: float = DEFAULT_RECONCILE_SECONDS
 
@@ -98,6 +100,8 @@ class Settings:
             raise ConfigError(
                 "REITTI_MAX_BODY_BYTES must be at least 1024, and REITTI_MAX_IMPORT_BYTES at least that"
             )
+        if self.max_import_rows < 1:
+            raise ConfigError("REITTI_MAX_IMPORT_ROWS must be at least 1")
         if not self.reconcile_seconds >= 0:
             raise ConfigError("REITTI_RECONCILE_SECONDS must be 0 (off) or a number of seconds")
         for name, value in (
@@ -155,16 +159,17 @@ class Settings:
             jwt_audience=env.get("REITTI_JWT_AUDIENCE", "reitti"),
             max_body_bytes=_whole(env, "REITTI_MAX_BODY_BYTES", 64 * 1024),
             max_import_bytes=_whole(env, "REITTI_MAX_IMPORT_BYTES", 32 * 1024 * 1024),
+            max_import_rows=_whole(env, "REITTI_MAX_IMPORT_ROWS", 100_000, unit="rows"),
             reconcile_seconds=_seconds(env, "REITTI_RECONCILE_SECONDS", DEFAULT_RECONCILE_SECONDS),
         )
 
 
-def _whole(env: dict[str, str], name: str, default: int) -> int:
+def _whole(env: dict[str, str], name: str, default: int, *, unit: str = "bytes") -> int:
     raw = env.get(name)
     if raw is None or raw == "":
         return default
     if not raw.isdigit():
-        raise ConfigError(f"{name} must be a whole number of bytes")
+        raise ConfigError(f"{name} must be a whole number of {unit}")
     return int(raw)
 
 

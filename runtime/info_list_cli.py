@@ -13,7 +13,15 @@ from typing import Any
 
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-TOTALS = ("rows", "new_cases", "recorded_on_existing", "already_present", "possible_duplicates")
+TOTALS = (
+    "rows",
+    "new_cases",
+    "recorded_on_existing",
+    "already_present",
+    "possible_duplicates",
+    "rejected",
+    "errors_total",
+)
 
 
 def chunks(path: Path, size: int) -> Iterator[tuple[bytes, int, int]]:
@@ -71,6 +79,6 @@ def import_file(path: Path, *, url: str, headers: dict[str, str], chunk_size: in
             result = post_chunk(url, body, first_line, content_type(path), headers)
             for key in TOTALS:
                 summary[key] += result.get(key, 0)
-            summary["errors"].extend(result["errors"])
+            summary["errors"].extend(result["errors"])  # each chunk's first 100
             bar.advance(task, rows)
     return summary

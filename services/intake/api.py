@@ -12,6 +12,7 @@ from datetime import date, datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID, uuid4
 
+from anyio import to_thread
 from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response, status
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
@@ -829,7 +830,16 @@ def router() -> APIRouter:
         summary="Import the TE-office info list (URA) as CSV or JSON Lines",
         description="Send the file as the request body with Content-Type text/csv or "
         "application/x-ndjson. Idempotent: importing the same list again adds nothing. "
-        "Invalid rows are reported with their line numbers; valid rows are imported.",
+        "Invalid rows are reported with their line numbers (the first 100, and errors_total); "
+        "valid rows are imported, and the answer lists their client ids. A list of more rows "
+        "than REITTI_MAX_IMPORT_ROWS (100,000 by default), or one that cannot be read as a "
+        "whole (encoding, header), is refused before any row is written.",
+        responses={
+            413: {
+                "description": "The body is over REITTI_MAX_IMPORT_BYTES, or the list has more "
+                "rows than REITTI_MAX_IMPORT_ROWS: nothing was imported; send it in parts"
+            },
+        },
         openapi_extra={
             "requestBody": {
                 "required": True,
@@ -847,11 +857,19 @@ def router() -> APIRouter:
         first_line: Annotated[
             int, Query(ge=1, description="Line number of the body's first line in the whole file")
         ] = 1,
-    ) -> ImportResult:
+    ) -> Response:
         fmt = detect_format(request.headers.get("content-type"))
-        return await import_info_list(
-            svc, await request.body(), fmt, context(actor), line_offset=first_line - 1
+        result = await import_info_list(
+            svc,
+            request.stream(),
+            fmt,
+            context(actor),
+            line_offset=first_line - 1,
+            max_rows=request.app.state.host.settings.max_import_rows,
         )
+        # Up to 100,000 client ids: serialised off the loop, as the rows were parsed.
+        body = await to_thread.run_sync(result.model_dump_json)
+        return Response(body, media_type="application/json")
 
     @api.get(
         "/possible-duplicates",

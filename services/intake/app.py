@@ -6,7 +6,8 @@ import asyncio
 import logging
 from collections.abc import Callable
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
 from faststream.nats import NatsBroker
 
 from contracts.intake import (
@@ -23,6 +24,7 @@ from runtime.db import Migration, event_store_migrations
 from runtime.eventstore import EventStore
 from runtime.http import install_error_handlers, install_forbidden
 from runtime.openapi_names import document_municipalities
+from runtime.problems import ProblemType, problem
 from runtime.reconcile import reconcile_task
 from runtime.relay import OutboxSignal
 from runtime.service import BackgroundTask, ServiceHost, relay_task, service_app
@@ -36,6 +38,7 @@ from services.intake.application import (
 )
 from services.intake.domain.errors import DomainError
 from services.intake.identity import InvalidIdentityCode
+from services.intake.imports import TooManyRows
 from services.intake.info_list import InfoListError
 from services.intake.repository import SCHEMA, IntakeRepository
 from services.intake.retention import Sweep, retention_sweep_task, sweep_hours_from_env
@@ -148,4 +151,11 @@ def create_app(
     )
     install_forbidden(app, (DisclosureForbidden,))
     document_municipalities(app, settings.municipalities)
+
+    async def too_many_rows(_: Request, exc: Exception) -> JSONResponse:
+        # 413, as for a body over its byte limit: the list is too large, not invalid
+        # (docs/adr/0026); the cure is the same, sending it in parts.
+        return problem(ProblemType.TOO_LARGE, str(exc), title="too many rows")
+
+    app.add_exception_handler(TooManyRows, too_many_rows)
     return app

@@ -1,15 +1,17 @@
 """Parsing the TE-office's info list (URA's *infolista*) of referrals, CSV or JSON Lines.
 
-Pure: bytes in, rows out. Every row is either a valid referral or the line number with
-each field's reason; one bad row never stops the others.
+Pure: bytes in, rows out, line by line (a file of any length is never held parsed as a
+whole). Every row is either a valid referral or the line number with each field's reason;
+one bad row never stops the others.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import itertools
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -116,15 +118,50 @@ def detect_format(content_type: str | None, filename: str | None = None) -> List
     raise InfoListError("send the info list as text/csv or application/x-ndjson (JSON Lines)")
 
 
-def parse(data: bytes, fmt: ListFormat) -> Iterator[ParsedRow]:
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise InfoListError(f"the file is not UTF-8 (byte {exc.start})") from None
+def parse(data: bytes | Iterable[bytes], fmt: ListFormat) -> Iterator[ParsedRow]:
+    """The rows of the list, read line by line: ``data`` is the whole file, or its lines
+    (a binary file opened for reading is one). Only one row is held at a time."""
+    for line, found in _records(data, fmt):
+        if isinstance(found, RowError):
+            yield ParsedRow(line, None, (found,))
+        else:
+            yield _validate(line, found)
+
+
+def count_rows(data: bytes | Iterable[bytes], fmt: ListFormat, *, up_to: int) -> int:
+    """The rows :func:`parse` would yield, counted without validating them, and at most
+    ``up_to + 1`` (enough to tell that a list is over a bound of ``up_to``). A file that
+    cannot be read as a whole raises :class:`InfoListError` here, as in :func:`parse`."""
+    counted = 0
+    for _ in _records(data, fmt):
+        counted += 1
+        if counted > up_to:
+            break
+    return counted
+
+
+#: a row's line and its values, or its one error, before validation
+Record = tuple[int, dict[str, Any] | RowError]
+
+
+def _records(data: bytes | Iterable[bytes], fmt: ListFormat) -> Iterator[Record]:
+    """Each row's line and its values, or its one error, before validation."""
+    lines = _text_lines(io.BytesIO(data) if isinstance(data, bytes) else data)
     if fmt is ListFormat.CSV:
-        yield from _parse_csv(text)
+        yield from _csv_records(lines)
     else:
-        yield from _parse_json_lines(text)
+        yield from _json_records(lines)
+
+
+def _text_lines(lines: Iterable[bytes]) -> Iterator[str]:
+    """The file's lines (split at each line feed, each keeping its end) as text; a byte order
+    mark at the start is dropped."""
+    for number, raw in enumerate(lines, start=1):
+        try:
+            yield raw.decode("utf-8-sig" if number == 1 else "utf-8")
+        except UnicodeDecodeError as exc:
+            where = f"line {number}, byte {exc.start} of the line"
+            raise InfoListError(f"the file is not UTF-8 ({where})") from None
 
 
 #: csv's own limit on one field (131,072 characters) would stop the whole file at a long
@@ -133,10 +170,10 @@ def parse(data: bytes, fmt: ListFormat) -> Iterator[ParsedRow]:
 csv.field_size_limit(2**31 - 1)
 
 
-def _parse_csv(text: str) -> Iterator[ParsedRow]:
-    first = text.split("\n", 1)[0]
+def _csv_records(lines: Iterator[str]) -> Iterator[Record]:
+    first = next(lines, "")
     delimiter = ";" if first.count(";") > first.count(",") else ","
-    reader = csv.DictReader(io.StringIO(text), delimiter=delimiter)
+    reader = csv.DictReader(itertools.chain([first], lines), delimiter=delimiter)
     header = [h.strip() for h in (reader.fieldnames or [])]
     missing = [c for c in REQUIRED if c not in header]
     if missing:
@@ -155,37 +192,36 @@ def _parse_csv(text: str) -> Iterator[ParsedRow]:
             # a field over csv's size limit, a stray quote, a NUL: that row only
             if reader.line_num == before:
                 raise InfoListError(f"line {before + 1}: the CSV cannot be read on ({exc})") from None
-            yield ParsedRow(reader.line_num, None, (RowError(reader.line_num, "-", f"not CSV: {exc}"),))
+            yield reader.line_num, RowError(reader.line_num, "-", f"not CSV: {exc}")
             continue
         line = reader.line_num
         if not any((v or "").strip() for v in record.values() if isinstance(v, str)):
             continue
         if None in record:
-            yield ParsedRow(line, None, (RowError(line, "-", "more values than columns"),))
+            yield line, RowError(line, "-", "more values than columns")
             continue
-        values = {k: (v if v is None else v.strip()) for k, v in record.items() if v not in (None, "")}
-        yield _validate(line, values)
+        yield line, {k: (v if v is None else v.strip()) for k, v in record.items() if v not in (None, "")}
 
 
-def _parse_json_lines(text: str) -> Iterator[ParsedRow]:
-    for line, raw in enumerate(text.splitlines(), start=1):
+def _json_records(lines: Iterator[str]) -> Iterator[Record]:
+    for line, raw in enumerate(lines, start=1):
         if not raw.strip():
             continue
         try:
             values = json.loads(raw)
         except json.JSONDecodeError as exc:
-            yield ParsedRow(line, None, (RowError(line, "-", f"not JSON: {exc.msg}"),))
+            yield line, RowError(line, "-", f"not JSON: {exc.msg}")
             continue
         except RecursionError:
-            yield ParsedRow(line, None, (RowError(line, "-", "not a row: nested too deeply"),))
+            yield line, RowError(line, "-", "not a row: nested too deeply")
             continue
         except ValueError as exc:  # for example an integer of more digits than Python reads
-            yield ParsedRow(line, None, (RowError(line, "-", f"not JSON: {exc}"),))
+            yield line, RowError(line, "-", f"not JSON: {exc}")
             continue
         if not isinstance(values, dict):
-            yield ParsedRow(line, None, (RowError(line, "-", "each line must be a JSON object"),))
+            yield line, RowError(line, "-", "each line must be a JSON object")
             continue
-        yield _validate(line, values)
+        yield line, values
 
 
 def _validate(line: int, values: dict[str, Any]) -> ParsedRow:

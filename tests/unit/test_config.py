@@ -58,3 +58,13 @@ def test_a_taken_port_is_reported_by_number_with_the_option_to_change_it() -> No
             ensure_port_free(port, "the embedded NATS server", "--nats-port")
     assert str(port) in str(raised.value)
     assert "--nats-port" in str(raised.value)
+
+
+def test_the_row_bound_of_an_import_comes_from_the_environment() -> None:
+    urls = {"REITTI_NATS_URL": "nats://a:4222", "REITTI_DATABASE_URL": "postgresql://p/reitti"}
+    assert Settings.from_env(urls).max_import_rows == 100_000
+    assert Settings.from_env({**urls, "REITTI_MAX_IMPORT_ROWS": "500"}).max_import_rows == 500
+    with pytest.raises(ConfigError, match="REITTI_MAX_IMPORT_ROWS must be a whole number of rows"):
+        Settings.from_env({**urls, "REITTI_MAX_IMPORT_ROWS": "many"})
+    with pytest.raises(ConfigError, match="REITTI_MAX_IMPORT_ROWS must be at least 1"):
+        Settings.from_env({**urls, "REITTI_MAX_IMPORT_ROWS": "0"})

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import io
+
 import pytest
 
 from contracts.intake import ReferralSource
-from services.intake.info_list import InfoListError, ListFormat, detect_format, parse
+from services.intake.info_list import InfoListError, ListFormat, count_rows, detect_format, parse
 from tests.support.factories import identity_code
 
 HEADER = (
@@ -122,3 +124,28 @@ def test_a_json_lines_boolean_is_not_a_count_of_days(flag: str) -> None:
     )
     [row] = parse(line.encode(), ListFormat.JSON_LINES)
     assert row.row is None and [e.field for e in row.errors] == ["subsidy_days"]
+
+
+def test_rows_are_counted_as_parse_reads_them_and_no_further_than_one_past_the_bound() -> None:
+    good = f"{identity_code()},A,B,Mikkeli,2010-03-01,,"
+    data = csv(good, "", '"010190-123A","Anna\nLiisa",B,Mikkeli,2010-03-01,,', "not,enough")
+    assert count_rows(data, ListFormat.CSV, up_to=10) == len(list(parse(data, ListFormat.CSV))) == 3
+    assert count_rows(csv(*[good] * 50), ListFormat.CSV, up_to=4) == 5
+    lines = b'{"a": 1}\n\n[1]\n{oops\n'
+    assert count_rows(lines, ListFormat.JSON_LINES, up_to=10) == 3
+    with pytest.raises(InfoListError, match="unknown columns"):
+        count_rows(csv(header=HEADER + ",shoe_size"), ListFormat.CSV, up_to=10)
+
+
+def test_a_file_is_read_line_by_line_as_its_bytes_would_be() -> None:
+    data = csv(
+        f"{identity_code()},A,B,Mikkeli,2010-03-01,1,2", "x,y", f"{identity_code()},C,D,Puumala,2011-01-03,,"
+    )
+    from_bytes = [(r.line, r.row, r.errors) for r in parse(data, ListFormat.CSV)]
+    from_file = [(r.line, r.row, r.errors) for r in parse(io.BytesIO(data), ListFormat.CSV)]
+    assert from_file == from_bytes and [line for line, _, _ in from_file] == [2, 3, 4]
+
+
+def test_a_line_that_is_not_utf8_is_named_by_its_number() -> None:
+    with pytest.raises(InfoListError, match="line 3"):
+        list(parse(HEADER.encode() + b"\n\n\xff\xfe\n", ListFormat.CSV))
