@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Annotated, Any
 
-from pydantic import AwareDatetime, BeforeValidator, Strict
+from pydantic import AwareDatetime, BeforeValidator, GetJsonSchemaHandler, Strict
+from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import PydanticCustomError
 
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
@@ -48,9 +50,36 @@ def _iso_instant(value: Any) -> Any:
 IsoDate = Annotated[date, BeforeValidator(_iso_date)]
 #: an instant, written as an ISO 8601 timestamp
 IsoInstant = Annotated[datetime, BeforeValidator(_iso_instant)]
-#: a whole number that is a number (``true`` is not 1)
-StrictCount = Annotated[int, Strict()]
+
+
+def _number(value: Any) -> Any:
+    """A JSON number: not a boolean, not text (``true`` is not 1, ``"6"`` not 6)."""
+    if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
+        raise PydanticCustomError("number_type", "give a JSON number")
+    return value
+
+
+#: a whole number that is a JSON number (``true`` and ``"520"`` are not; ``520.0`` is, as
+#: JSON Schema's ``integer`` says)
+StrictCount = Annotated[int, BeforeValidator(_number)]
+
+
+class _NumberSchema:
+    """A decimal's JSON Schema is its number branch alone: text is refused (``_number``)."""
+
+    def __get_pydantic_json_schema__(self, core: Any, handler: GetJsonSchemaHandler) -> JsonSchemaValue:
+        schema = handler(core)
+        numbers = [b for b in schema.get("anyOf", []) if b.get("type") == "number"]
+        return numbers[0] if numbers else schema
+
+
+#: a decimal that is a JSON number (``""`` and ``"6"`` are not)
+StrictDecimal = Annotated[Decimal, BeforeValidator(_number), _NumberSchema()]
 #: an instant with its offset (``Z`` or ``+02:00``), written as an ISO 8601 timestamp
 AwareIsoInstant = Annotated[AwareDatetime, BeforeValidator(_iso_instant)]
 #: a JSON boolean (``1`` and ``"yes"`` are not true)
 StrictFlag = Annotated[bool, Strict()]
+
+#: a decimal query parameter: sent as text, as every parameter is, and documented as the
+#: number it must be (so ``daily_amount=`` is not offered as valid)
+NumberInQuery = Annotated[Decimal, _NumberSchema()]

@@ -111,6 +111,7 @@ def install_openapi(app: FastAPI, *, raw_body_paths: Iterable[str] = ()) -> None
         for unused in ("HTTPValidationError", "ValidationError"):
             schemas.pop(unused, None)
         _say_no_nul(document)
+        _bounds_in_schema_words(document)
         app.openapi_schema = document
         return document
 
@@ -190,3 +191,23 @@ def _say_no_nul(document: dict[str, Any]) -> None:
             for parameter in operation.get("parameters", []):
                 if parameter.get("in") in ("path", "query"):
                     visit(parameter.get("schema"))
+
+
+_BOUNDS = {"ge": "minimum", "le": "maximum", "gt": "exclusiveMinimum", "lt": "exclusiveMaximum"}
+
+
+def _bounds_in_schema_words(node: Any) -> None:
+    """On an optional field of a validated number type (``StrictCount | None``) pydantic
+    writes the bounds under their Python names (``ge``, ``le``), which no schema reader
+    knows; they are renamed to JSON Schema's, so the document states the range the
+    service enforces."""
+    if isinstance(node, list):
+        for item in node:
+            _bounds_in_schema_words(item)
+    elif isinstance(node, dict):
+        if node.get("type") in ("integer", "number"):
+            for python, schema in _BOUNDS.items():
+                if python in node:
+                    node[schema] = node.pop(python)
+        for value in node.values():
+            _bounds_in_schema_words(value)

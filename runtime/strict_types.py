@@ -4,6 +4,22 @@ re-exported here for the services' query parameters."""
 
 from __future__ import annotations
 
-from contracts.strict import AwareIsoInstant, IsoDate, IsoInstant, StrictCount, StrictFlag
+from contracts.strict import (
+    AwareIsoInstant,
+    IsoDate,
+    IsoInstant,
+    NumberInQuery,
+    StrictCount,
+    StrictDecimal,
+    StrictFlag,
+)
 
-__all__ = ["AwareIsoInstant", "IsoDate", "IsoInstant", "StrictCount", "StrictFlag"]
+__all__ = [
+    "AwareIsoInstant",
+    "IsoDate",
+    "IsoInstant",
+    "NumberInQuery",
+    "StrictCount",
+    "StrictDecimal",
+    "StrictFlag",
+]

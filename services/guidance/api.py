@@ -44,7 +44,7 @@ from runtime.openapi_names import MUNICIPALITIES as NAMES_LIST
 from runtime.openapi_names import MUNICIPALITY as NAMES_ONE
 from runtime.purposes import ReadPurpose
 from runtime.requests import RequestModel, no_nul_in_parameters
-from runtime.strict_types import IsoDate, StrictFlag
+from runtime.strict_types import IsoDate, StrictDecimal, StrictFlag
 from services.disclosure.policy import Crossing, Kind, decide, ensure
 from services.guidance.application import GuidanceService
 from services.guidance.application import Outcome as Written_
@@ -345,6 +345,18 @@ class HealthCheckRequest(RequestModel):
     )
 
 
+class ActivationPlanRequest(ActivationPlan):
+    """The activation plan's terms as a caller sends them: the hours a JSON number (the
+    event keeps the contract's decimal, which reads its stored text form too)."""
+
+    hours_per_day: StrictDecimal = Field(
+        gt=0, le=24, description="Hours a day (a JSON number); the rules in force limit them", examples=[6]
+    )
+
+    def terms(self) -> ActivationPlan:
+        return ActivationPlan.model_validate(self.model_dump())
+
+
 class TransferRequest(RequestModel):
     model_config = ConfigDict(
         json_schema_extra={
@@ -374,7 +386,7 @@ class TransferRequest(RequestModel):
         examples=["Mikkeli"],
         json_schema_extra=NAMES_ONE,
     )
-    activation_plan: ActivationPlan = Field(
+    activation_plan: ActivationPlanRequest = Field(
         description="The terms of rehabilitative work activity (Act 189/2001)"
     )
     relationship_stays_open: StrictFlag = Field(
@@ -793,7 +805,7 @@ def router(
                 transfer_id=transfer_id,
                 receiving_municipality=receiving or s.municipality,
                 transferred_on=body.transferred_on,
-                plan=body.activation_plan,
+                plan=body.activation_plan.terms(),
                 stays_open=body.relationship_stays_open,
                 consents=consents,
                 centre=municipalities,

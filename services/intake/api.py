@@ -785,6 +785,11 @@ def router() -> APIRouter:
         "recorded in the access log.",
         responses={
             **CONFLICT,
+            200: {
+                "description": "A client already known: the referral is recorded on their one case, "
+                "or was recorded before",
+                "model": ReferralAccepted,
+            },
             202: {"description": "Received: a receipt, or a possible duplicate held for the intake advisor"},
         },
     )

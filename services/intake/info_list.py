@@ -174,7 +174,11 @@ def _csv_records(lines: Iterator[str]) -> Iterator[Record]:
     first = next(lines, "")
     delimiter = ";" if first.count(";") > first.count(",") else ","
     reader = csv.DictReader(itertools.chain([first], lines), delimiter=delimiter)
-    header = [h.strip() for h in (reader.fieldnames or [])]
+    try:
+        names = reader.fieldnames
+    except csv.Error as exc:  # a carriage return inside the unquoted header, for example
+        raise InfoListError(f"line 1: the CSV header cannot be read ({exc})") from None
+    header = [h.strip() for h in (names or [])]
     missing = [c for c in REQUIRED if c not in header]
     if missing:
         raise InfoListError("the header lacks the columns: " + ", ".join(missing))

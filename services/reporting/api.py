@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
-from decimal import Decimal
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
@@ -21,7 +20,7 @@ from runtime.field_docs import CLIENT_ID, MUNICIPALITY, MUNICIPALITY_FILTER
 from runtime.http import Purpose, access_log
 from runtime.openapi_names import MUNICIPALITY as NAMES_ONE
 from runtime.requests import no_nul_in_parameters
-from runtime.strict_types import IsoDate, IsoInstant
+from runtime.strict_types import IsoDate, IsoInstant, NumberInQuery
 from services.disclosure.policy import Client, Crossing, Kind, decide, ensure
 from services.reporting import dashboard
 from services.reporting.access_report import AccessEntry
@@ -310,7 +309,8 @@ def router() -> APIRouter:
         municipality: Municipality = None,
         as_of: AsOf = None,
         daily_amount: Annotated[
-            Decimal | None, Query(ge=0, le=1000, description="Euros per paid day (default: configured)")
+            NumberInQuery | None,
+            Query(ge=0, le=1000, description="Euros per paid day (default: configured)"),
         ] = None,
     ) -> MunicipalCost:
         stats, config = parts(request)

@@ -62,6 +62,7 @@ BEYOND_SCHEMA = {
     "POST /referrals": "an identity code's check character and birth date (mod 31 over the digits)",
     "POST /referrals/import": "the columns of a CSV or JSON Lines file in a text body",
     "POST /cases/{client_id}/plan": "a measure does not end before it starts",
+    "GET /audit/export": "a range ends after it starts (until after since, to_seq after from_seq)",
 }
 
 

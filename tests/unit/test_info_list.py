@@ -149,3 +149,11 @@ def test_a_file_is_read_line_by_line_as_its_bytes_would_be() -> None:
 def test_a_line_that_is_not_utf8_is_named_by_its_number() -> None:
     with pytest.raises(InfoListError, match="line 3"):
         list(parse(HEADER.encode() + b"\n\n\xff\xfe\n", ListFormat.CSV))
+
+
+def test_a_header_that_csv_cannot_read_is_the_files_error_not_a_crash() -> None:
+    """Found by the fuzzing gate: a carriage return inside the unquoted header line was a
+    500 (_csv.Error)."""
+    data = b"personal_identity_code,first\rname\n"
+    with pytest.raises(InfoListError, match="line 1"):
+        count_rows(data, ListFormat.CSV, up_to=10)
