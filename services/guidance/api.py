@@ -224,6 +224,11 @@ class AcknowledgementRequest(RequestModel):
     accepted: bool
     reason: str | None = Field(default=None, max_length=1000)
     acknowledged_on: date
+    activation_plan: ActivationPlan | None = Field(
+        default=None,
+        description="The activation plan agreed with the client, when accepting the hand-over the "
+        "route opened (transfer 'opening'), which has none; refused for any other transfer",
+    )
 
 
 class ReturnRequest(RequestModel):
@@ -576,6 +581,7 @@ def router(
                     reason=body.reason,
                     acknowledged_on=body.acknowledged_on,
                     ctx=ctx,
+                    plan=body.activation_plan,
                 ),
             )
         )

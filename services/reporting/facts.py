@@ -305,11 +305,17 @@ def evolve(facts: CaseFacts, event: EventBase) -> CaseFacts:
         earlier = tuple(t for t in facts.transfers if t.transfer_id != event.transfer_id)
         update = {"transfers": (*earlier, transfer)}
     elif isinstance(event, TransferAcknowledged):
-        update = {
-            "transfers": _update_transfer(
-                facts, event.transfer_id, acknowledged_on=event.acknowledged_on, accepted=event.accepted
+        changes: dict[str, object] = {"acknowledged_on": event.acknowledged_on, "accepted": event.accepted}
+        if (agreed := event.activation_plan) is not None:
+            # the hand-over the route opened gets its activation plan when it is accepted
+            changes.update(
+                plan_start=agreed.start,
+                plan_months=agreed.months,
+                days_per_week=agreed.days_per_week,
+                hours_per_day=agreed.hours_per_day,
+                place=agreed.place,
             )
-        }
+        update = {"transfers": _update_transfer(facts, event.transfer_id, **changes)}
     elif isinstance(event, ReturnedFromSocialServices):
         update = {"transfers": _update_transfer(facts, event.transfer_id, returned_on=event.returned_on)}
     elif isinstance(event, ReassessmentCompleted):

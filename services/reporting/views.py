@@ -125,7 +125,8 @@ class MunicipalTransfer(BaseModel):
     transfer_id: str
     client_id: str
     transferred_on: date
-    #: the activation plan; null for the hand-over at opening (transfer_id "opening")
+    #: the activation plan; null for the hand-over at opening (transfer_id "opening") until
+    #: the receiving side accepts it with its plan
     plan_start: date | None
     plan_months: int | None
     days_per_week: int | None
