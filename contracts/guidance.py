@@ -203,15 +203,18 @@ class TransferredToSocialServices(GuidanceClientEvent):
 
 class TransferAcknowledged(GuidanceClientEvent):
     """The receiving social services accepted or declined the hand-over. v2: ``reason``
-    is personal data (docs/adr/0020)."""
+    is personal data (docs/adr/0020). v3: ``activation_plan``, the terms the receiving
+    side agreed with the client for a hand-over the route opened (transfer ``opening``),
+    which carries none of its own."""
 
     event_type: ClassVar[str] = "TransferAcknowledged"
-    schema_version: ClassVar[int] = 2
+    schema_version: ClassVar[int] = 3
 
     transfer_id: str = Field(min_length=1, max_length=100)
     accepted: bool
     reason: Annotated[str | None, PersonalData()] = Field(default=None, max_length=1000)
     acknowledged_on: date
+    activation_plan: ActivationPlan | None = None
 
 
 class ReturnedFromSocialServices(GuidanceClientEvent):

@@ -94,3 +94,12 @@ def _same_data(data: Data) -> Data:
 
 for _event_type, _version in _NEWLY_PERSONAL.items():
     upcaster(_event_type, _version)(_same_data)
+
+
+# --- TransferAcknowledged v2 -> v3 ------------------------------------------------------
+# v3 adds the activation plan of a hand-over the route opened; a v2 acknowledgement had none.
+
+
+@upcaster("TransferAcknowledged", 2)
+def transfer_acknowledged_v2_to_v3(data: Data) -> Data:
+    return {**data, "activation_plan": None}

@@ -727,6 +727,8 @@ class DemoReport:
     closed_now: int = 0
     already_closed: int = 0
     calls: int = 0
+    #: clients placed under a legal hold, so no retention sweep erases the demo
+    held: int = 0
     seconds: float = 0.0
     #: of which waiting for reporting's projections to catch up
     reporting_seconds: float = 0.0
@@ -830,6 +832,15 @@ class DemoRun:
             }
             await self.call("POST", f"{base}/clients/{client_id}/assessment", advisor, assessment)
         return client_id
+
+    async def hold(self, client_id: str) -> None:
+        """A legal hold on the demo's client, so the retention sweep of the next start does
+        not erase the 2010 closures' names (they closed more than four years ago). Only
+        erasure's roles set one: the coordinator. Clear it with
+        ``POST /clients/{id}/legal-hold {"hold": false}``."""
+        url = f"{self.urls.intake}/clients/{client_id}/legal-hold"
+        await self.call("POST", url, COORDINATOR, {"hold": True})
+        self.report.held += 1
 
     # guidance
 
@@ -989,6 +1000,7 @@ class DemoRun:
 
     async def client(self, c: DemoClient) -> None:
         client_id = await self.intake(c)
+        await self.hold(client_id)
         if c.into_centre:
             await self.guidance(c, client_id)
         self.report.clients += 1
@@ -1105,6 +1117,10 @@ def render(report: DemoReport, out: TextIO | None = None) -> None:
         f"{report.closed_now} closed now ({report.already_closed} were closed before); "
         f"{report.calls} API calls in {report.seconds:.1f}s "
         f"({report.reporting_seconds:.1f}s of it waiting for reporting to catch up)"
+    )
+    console.print(
+        f"legal hold set on {report.held} demo clients: the retention sweep will not erase them "
+        '(clear one with POST /clients/<id>/legal-hold {"hold": false} as a service coordinator)'
     )
     stats = report.statistics
     if not stats:

@@ -408,6 +408,11 @@ class AcknowledgementRequest(RequestModel):
         default=None, max_length=1000, description="Why, notably when declining; personal data"
     )
     acknowledged_on: IsoDate = Field(description="The day of the answer", examples=["2026-05-06"])
+    activation_plan: ActivationPlanRequest | None = Field(
+        default=None,
+        description="The activation plan agreed with the client, when accepting the hand-over the "
+        "route opened (transfer 'opening'), which has none; refused for any other transfer",
+    )
 
 
 class ReturnRequest(RequestModel):
@@ -839,6 +844,7 @@ def router(
                     reason=body.reason,
                     acknowledged_on=body.acknowledged_on,
                     ctx=ctx,
+                    plan=body.activation_plan.terms() if body.activation_plan else None,
                 ),
             )
         )

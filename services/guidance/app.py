@@ -39,10 +39,10 @@ from services.disclosure.policy import DisclosureForbidden, DisclosureRefused
 from services.guidance import api
 from services.guidance.application import CaseNotFound, GuidanceService, GuideNotFound, IntakeEventsConsumer
 from services.guidance.domain.errors import DomainError, NotPermitted
-from services.guidance.domain.guides import DEFAULT_CASELOAD_LIMIT
 from services.guidance.domain.plan import DEFAULT_MEASURE_CATALOGUE
 from services.guidance.domain.transfer import DEFAULT_ACKNOWLEDGEMENT_DAYS
 from services.guidance.repository import SCHEMA, GuidanceRepository
+from services.rules.caseload import caseload_limit as configured_caseload_limit
 
 SOURCE = "/reitti/guidance"
 MIGRATIONS = [
@@ -119,7 +119,7 @@ def guidance_service(
     on_append: Callable[[], None] | None = None,
 ) -> GuidanceService:
     """The guidance service on its event store (``on_append``: the relay's wake-up)."""
-    limit = caseload_limit or int(os.environ.get("REITTI_CASELOAD_LIMIT", DEFAULT_CASELOAD_LIMIT))
+    limit = caseload_limit or configured_caseload_limit()
     store = EventStore(pool, schema=SCHEMA, namespace=settings.namespace, source=SOURCE, on_append=on_append)
     return GuidanceService(pool, GuidanceRepository(store), caseload_limit=limit)
 

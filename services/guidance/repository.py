@@ -96,10 +96,11 @@ def _guide(row: asyncpg.Record) -> Guide:
 
 
 def counted_guide(state: GuidanceCase | None) -> str | None:
-    """The guide whose caseload this case counts towards: its guide while the case is open.
-    A case transferred out with the relationship ending (``transferred_out``) does not
-    count; it counts again once the client returns."""
-    return state.guide if state is not None and state.open else None
+    """The guide whose caseload this case counts towards (:mod:`services.rules.caseload`):
+    its guide while the relationship is open, also with social services. A case
+    transferred out with the relationship ending (``transferred_out``) does not count; it
+    counts again once the client returns."""
+    return state.guide if state is not None and state.in_active_guidance else None
 
 
 class GuidanceRepository:

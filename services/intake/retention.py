@@ -92,9 +92,15 @@ async def sweep_once(host: ServiceHost, sweep: Sweep) -> list[str] | None:
     finally:
         await conn.close()  # and with it the lock
     if erased:
-        log.info(
-            "intake: erased the personal data of %d clients closed more than %d years ago",
+        # Who was erased, by id only (never a name): an operator must be able to see that
+        # a sweep erased something, and whom, without the log keeping the personal data.
+        log.warning(
+            "intake: retention sweep erased the personal data of %d clients closed more than %d "
+            "years ago (not under a legal hold): %s",
             len(erased),
             RETENTION_YEARS,
+            ", ".join(erased),
         )
+    else:
+        log.info("intake: retention sweep erased nobody")
     return erased

@@ -13,6 +13,7 @@ from types import MappingProxyType
 from contracts.names import UnknownName, canonical_municipality
 from runtime.config import DEFAULT_MUNICIPALITIES, ConfigError
 from services.reporting.disclosure_control import DEFAULT_MIN_CELL
+from services.rules.caseload import CASELOAD_LIMIT, caseload_limit
 
 #: Yearly intake targets set by the steering group (*johtoryhmä*): 350 new clients for
 #: 2010, deliberately cut to 200 for 2011 (the seed). Years without a target have none.
@@ -32,9 +33,6 @@ POPULATIONS: Mapping[str, int] = MappingProxyType(
         "Ristiina": 4_800,
     }
 )
-
-#: Target caseload of a guide: 40-60 clients in active guidance (it had grown to nearly 100).
-CASELOAD_LIMIT = 60
 
 #: Labour-market subsidy (*työmarkkinatuki*), basic daily amount in euros. About 25.63 EUR
 #: in 2010; an assumption for the cost estimate only, so it is configurable.
@@ -82,11 +80,10 @@ class ReportingConfig:
         (``REITTI_MUNICIPALITIES`` is read once, by ``Settings``)."""
         env = os.environ if env is None else env
         changes: dict[str, object] = {"municipalities": municipalities}
-        if raw := env.get("REITTI_CASELOAD_LIMIT"):
-            try:
-                changes["caseload_limit"] = int(raw)
-            except ValueError:
-                raise ConfigError("REITTI_CASELOAD_LIMIT must be a whole number") from None
+        try:
+            changes["caseload_limit"] = caseload_limit(env)
+        except ValueError as e:
+            raise ConfigError(str(e)) from None
         if raw := env.get("REITTI_SUBSIDY_DAILY_AMOUNT"):
             try:
                 changes["subsidy_daily_amount"] = Decimal(raw)

@@ -38,6 +38,7 @@ from contracts.intake import (
     IntakeClientEvent,
 )
 from services.disclosure.policy import Client
+from services.rules.caseload import Handover, counts_in_caseload
 
 ClientEvent = IntakeClientEvent | GuidanceClientEvent
 
@@ -123,6 +124,12 @@ class CaseFacts(_Fact):
     measures: tuple[MeasureFact, ...] = ()
     health_summaries: tuple[HealthSummaryFact, ...] = ()
     transfers: tuple[TransferFact, ...] = ()
+    #: how many of ``transfers`` were made before the current relationship was opened
+    #: (a closed case may be opened again; its earlier hand-overs stay for the counts)
+    transfers_before_opening: int = 0
+    #: the current relationship is closed (``closed_on`` keeps the last closure's date);
+    #: None in facts stored before this field, where ``closed_on`` tells
+    relationship_closed: bool | None = None
     reassessments: int = 0
     closed_on: date | None = None
     outcome: str | None = None
@@ -163,13 +170,25 @@ class CaseFacts(_Fact):
         return any(t.at_social_services for t in self.transfers)
 
     @property
+    def latest_handover(self) -> Handover | None:
+        """The current relationship's latest hand-over to social services, if any."""
+        if len(self.transfers) <= self.transfers_before_opening:
+            return None
+        t = self.transfers[-1]
+        return Handover(
+            relationship_stays_open=t.relationship_stays_open,
+            declined=t.accepted is False,
+            returned=t.returned_on is not None,
+        )
+
+    @property
     def in_active_guidance(self) -> bool:
-        """Counts in the named guide's caseload: open, with a guide, not with social services."""
-        return (
-            self.guide_person_id is not None
-            and self.closed_on is None
-            and not self.at_social_services
-            and not (self.handed_to_social_services and not self.transfers)
+        """Counts in the named guide's caseload, as guidance counts it (docs/adr/0029)."""
+        closed = self.relationship_closed
+        return counts_in_caseload(
+            guide_named=self.guide_person_id is not None,
+            closed=self.closed_on is not None if closed is None else closed,
+            latest_handover=self.latest_handover,
         )
 
 
@@ -219,6 +238,10 @@ def evolve(facts: CaseFacts, event: EventBase) -> CaseFacts:
             "guidance_segment": event.ministry_segment,
             "handed_to_social_services": event.handed_to_social_services,
             "opening_rule_set": event.rule_set,
+            # A new relationship: guidance names a guide afresh and counts its hand-overs anew.
+            "relationship_closed": False,
+            "guide_person_id": None,
+            "transfers_before_opening": len(facts.transfers),
         }
         if event.handed_to_social_services:
             # Guidance's implicit hand-over at opening: acknowledged and returned like any.
@@ -233,10 +256,9 @@ def evolve(facts: CaseFacts, event: EventBase) -> CaseFacts:
                 place=None,
                 relationship_stays_open=True,
             )
-            update["transfers"] = (
-                *(t for t in facts.transfers if t.transfer_id != OPENING_TRANSFER),
-                opening,
-            )
+            earlier = tuple(t for t in facts.transfers if t.transfer_id != OPENING_TRANSFER)
+            update["transfers"] = (*earlier, opening)
+            update["transfers_before_opening"] = len(earlier)
     elif isinstance(event, GuideAssigned):
         update = {
             "guide_person_id": event.guide_person_id,
@@ -283,11 +305,17 @@ def evolve(facts: CaseFacts, event: EventBase) -> CaseFacts:
         earlier = tuple(t for t in facts.transfers if t.transfer_id != event.transfer_id)
         update = {"transfers": (*earlier, transfer)}
     elif isinstance(event, TransferAcknowledged):
-        update = {
-            "transfers": _update_transfer(
-                facts, event.transfer_id, acknowledged_on=event.acknowledged_on, accepted=event.accepted
+        changes: dict[str, object] = {"acknowledged_on": event.acknowledged_on, "accepted": event.accepted}
+        if (agreed := event.activation_plan) is not None:
+            # the hand-over the route opened gets its activation plan when it is accepted
+            changes.update(
+                plan_start=agreed.start,
+                plan_months=agreed.months,
+                days_per_week=agreed.days_per_week,
+                hours_per_day=agreed.hours_per_day,
+                place=agreed.place,
             )
-        }
+        update = {"transfers": _update_transfer(facts, event.transfer_id, **changes)}
     elif isinstance(event, ReturnedFromSocialServices):
         update = {"transfers": _update_transfer(facts, event.transfer_id, returned_on=event.returned_on)}
     elif isinstance(event, ReassessmentCompleted):
@@ -306,6 +334,7 @@ def evolve(facts: CaseFacts, event: EventBase) -> CaseFacts:
             "services_continue": event.services_continue.value,
             "months_in_relationship": event.months_in_relationship,
             "closing_rule_set": event.rule_set,
+            "relationship_closed": True,
         }
     return facts.model_copy(update=update) if update else facts
 

@@ -11,7 +11,14 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from services.reporting.facts import CaseFacts
 from services.reporting.partitions import parse_deadline_bucket
-from services.rules import RULE_SETS, NoRulesInForce, add_months, municipal_cost, rules_in_force
+from services.rules import (
+    RULE_SETS,
+    NoRulesInForce,
+    WorkActivityPeriod,
+    activated_periods,
+    municipal_cost,
+    rules_in_force,
+)
 
 ONE_DAY = timedelta(days=1)
 CENT = Decimal("0.01")
@@ -108,19 +115,23 @@ def weekdays(start: date, end: date) -> int:
 
 
 def activation_periods(facts: CaseFacts, until: date) -> list[tuple[date, date]]:
-    """Days the client was activated: plan measures not cancelled (open-ended ones until
-    the closure or ``until``), and rehabilitative work activity from its activation plan's
-    start until the return, the plan's end or the closure, unless the transfer was declined."""
-    default_end = min(facts.closed_on or until, until)
-    periods = [(m.start, m.end or default_end) for m in facts.measures if m.status != "cancelled"]
-    for t in facts.transfers:
-        if t.accepted is False or t.plan_start is None or t.plan_months is None:
-            continue  # declined, or the hand-over at opening before any activation plan
-        end = add_months(t.plan_start, t.plan_months) - ONE_DAY
-        if t.returned_on is not None:
-            end = min(end, t.returned_on - ONE_DAY)
-        periods.append((t.plan_start, min(end, default_end)))
-    return [(s, e) for s, e in periods if s <= e]
+    """Days the client was activated, up to the closure or ``until``
+    (:func:`services.rules.activated_periods`): plan measures not cancelled, and every
+    period of rehabilitative work activity not declined, also one the route opened."""
+    return activated_periods(
+        [(m.start, m.end) for m in facts.measures if m.status != "cancelled"],
+        [
+            WorkActivityPeriod(
+                transferred_on=t.transferred_on,
+                declined=t.accepted is False,
+                returned_on=t.returned_on,
+                plan_start=t.plan_start,
+                plan_months=t.plan_months,
+            )
+            for t in facts.transfers
+        ],
+        until=min(facts.closed_on or until, until),
+    )
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ from contracts.guidance import (
     HealthCheckDetailsRecorded,
     HealthCheckSummaryRecorded,
     PlanRevised,
+    TransferAcknowledged,
     TransferredToSocialServices,
 )
 from contracts.intake import ClientDataErased, ClientReferred
@@ -233,6 +234,14 @@ _CARRY_PERSONAL_TEXT = (
 )
 
 
+def _carries_personal_text(event: EventBase) -> bool:
+    """Whether ``event`` brings personal text reporting keeps: also the acceptance of the
+    hand-over the route opened, with its activation plan's place."""
+    if isinstance(event, TransferAcknowledged):
+        return event.activation_plan is not None
+    return isinstance(event, _CARRY_PERSONAL_TEXT)
+
+
 def _folded(event: EventBase) -> TypeGuard[ClientEvent]:
     """Whether ``event`` is folded into its client's case facts. The health check's
     details and the final assessment are a client's, but go around the case."""
@@ -286,7 +295,7 @@ class SidePartitions:
             loaded = await conn.fetch(self._sql["load"], clients)
         # The keys of the clients with personal text stored or coming, read once for the
         # batch: it is stored sealed and read back revealed (docs/adr/0020).
-        keyed = {e.stream_id for e in events if isinstance(e, _CARRY_PERSONAL_TEXT)}
+        keyed = {e.stream_id for e in events if _carries_personal_text(e)}
         keyed.update(r["client_id"] for r in loaded if PREFIX in r["facts"])
         sealer = await sealer_for(conn, keyed)
         stored = {r["client_id"]: open_facts(sealer, r["facts"]) for r in loaded}

@@ -24,6 +24,7 @@ from services.reporting.config import ReportingConfig
 from services.reporting.disclosure_control import TOTAL, ProtectedTable, protect, protect_linked
 from services.reporting.facts import CaseFacts
 from services.reporting.partitions import NOT_BY_YEAR, Metric
+from services.rules import caseload
 
 _COUNTS = """
 SELECT year, municipality, bucket, n FROM {s}.steering_counts
@@ -429,7 +430,7 @@ class Statistics:
         active = await self._buckets(conn, Metric.ACTIVE_CASELOAD, NOT_BY_YEAR, municipality)
         limit = self.config.caseload_limit
         guides = [
-            GuideCaseload(guide_person_id=g, active_clients=n, over_limit=n > limit)
+            GuideCaseload(guide_person_id=g, active_clients=n, over_limit=caseload.over_limit(n, limit))
             for g, n in sorted(active.items(), key=lambda item: (-item[1], item[0]))
         ]
         return Caseloads(

@@ -7,7 +7,12 @@ of the event (seed rules 2010-2014, Act 1369/2014 from 2015 with the 3-month rev
 pass it to the functions here, so a replay of old events gives the old answers.
 """
 
-from services.rules.activation import ActivationPlanTerms, validate_activation_plan
+from services.rules.activation import (
+    ActivationPlanTerms,
+    WorkActivityPeriod,
+    activated_periods,
+    validate_activation_plan,
+)
 from services.rules.catalogue import (
     ACT_381_2023,
     ACT_1369_2014,
@@ -58,6 +63,8 @@ __all__ = [
     "RulesError",
     "ShareTier",
     "TriggerBasis",
+    "WorkActivityPeriod",
+    "activated_periods",
     "add_months",
     "assessment_deadline",
     "assessment_triggers",

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from services.rules.dates import add_months
@@ -95,3 +96,46 @@ def validate_activation_plan(rules: RuleSet, terms: ActivationPlanTerms) -> list
                 f"months after the start ({latest.isoformat()})"
             )
     return problems
+
+
+@dataclass(frozen=True)
+class WorkActivityPeriod:
+    """A hand-over to the municipality's rehabilitative work activity, as activation reads
+    it: made by a transfer, or by the route at the case's opening (which has no activation
+    plan until the receiving side records one)."""
+
+    transferred_on: date
+    declined: bool = False
+    returned_on: date | None = None
+    plan_start: date | None = None
+    plan_months: int | None = None
+
+
+def activated_periods(
+    measures: Iterable[tuple[date, date | None]],
+    work_activity: Iterable[WorkActivityPeriod],
+    *,
+    until: date,
+) -> list[tuple[date, date]]:
+    """The days a client was activated, as inclusive ``(first, last)`` periods up to ``until``.
+
+    The same under every rule set; whether activation changes what a municipality pays is
+    the rule set's (:func:`services.rules.municipal_share`). Activated are the plan measures
+    (open-ended ones until ``until``) and every period of rehabilitative work activity
+    (*kuntouttava työtoiminta*) the receiving side has not declined, up to the return: over
+    its activation plan's months from the plan's start, or, for a hand-over the route opened
+    with no plan recorded, from the hand-over on.
+    """
+    day = timedelta(days=1)
+    periods = [(start, end or until) for start, end in measures]
+    for activity in work_activity:
+        if activity.declined:
+            continue
+        if activity.plan_start is not None and activity.plan_months is not None:
+            start, end = activity.plan_start, add_months(activity.plan_start, activity.plan_months) - day
+        else:
+            start, end = activity.transferred_on, until
+        if activity.returned_on is not None:
+            end = min(end, activity.returned_on - day)
+        periods.append((start, end))
+    return [(start, min(end, until)) for start, end in periods if start <= min(end, until)]

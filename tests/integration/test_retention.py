@@ -57,3 +57,22 @@ async def test_a_legal_hold_set_after_the_sweep_listed_the_client_wins(settings,
         vault = await erasure.vault_status(conn, client)
     assert client not in erased
     assert vault is not None and vault["has_key"] and vault["legal_hold"]
+
+
+async def test_a_sweep_logs_whom_it_erased_by_id_and_that_it_erased_nobody(settings, caplog) -> None:
+    host = SimpleNamespace(settings=settings)
+
+    async def sweep(conn: asyncpg.Connection, ctx: Context) -> list[str]:
+        return ["client-a", "client-b"]
+
+    async def sweep_nobody(conn: asyncpg.Connection, ctx: Context) -> list[str]:
+        return []
+
+    with caplog.at_level("INFO", logger="services.intake.retention"):
+        assert await sweep_once(host, sweep) == ["client-a", "client-b"]  # type: ignore[arg-type]
+        assert await sweep_once(host, sweep_nobody) == []  # type: ignore[arg-type]
+    erased, nobody = (r for r in caplog.records if "retention sweep erased" in r.getMessage())
+    assert erased.levelname == "WARNING", "an erasure is seen in a log kept at WARNING"
+    assert "erased the personal data of 2 clients" in erased.getMessage()
+    assert "client-a, client-b" in erased.getMessage()
+    assert nobody.getMessage() == "intake: retention sweep erased nobody"

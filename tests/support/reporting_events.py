@@ -245,7 +245,9 @@ class Story:
         )
         return event
 
-    def transferred(self, on: date, transfer_id: str = "t1", receiving: str | None = None) -> Any:
+    def transferred(
+        self, on: date, transfer_id: str = "t1", receiving: str | None = None, *, stays_open: bool = True
+    ) -> Any:
         return self._add(
             TransferredToSocialServices,
             on,
@@ -256,7 +258,7 @@ class Story:
             activation_plan=ActivationPlan(
                 start=on, months=6, days_per_week=3, hours_per_day=Decimal(5), place="Workshop"
             ),
-            relationship_stays_open=True,
+            relationship_stays_open=stays_open,
         )
 
     def acknowledged(self, on: date, transfer_id: str = "t1", accepted: bool = True) -> Any:

@@ -173,7 +173,7 @@ def test_free_text_about_a_client_is_personal_from_a_new_version_with_a_pure_upc
     from contracts.upcasters import UPCASTERS, upcast
 
     cls = EVENT_TYPES[event_type]
-    assert cls.schema_version == version
+    assert cls.schema_version >= version, "a later version may add fields"
     assert path in personal_fields(cls)
     recorded = recorded_personal_fields()[event_type]
     assert path in recorded[str(version)] and path not in recorded[str(version - 1)]

@@ -904,3 +904,41 @@ def test_months_in_the_relationship_count_whole_calendar_months() -> None:
     assert closure.months_between(date(2016, 1, 31), date(2016, 2, 29)) == 1
     assert closure.months_between(date(2016, 1, 31), date(2016, 2, 28)) == 0
     assert closure.months_between(date(2013, 1, 10), date(2016, 1, 10)) == 36
+
+
+def test_accepting_the_hand_over_the_route_opened_records_its_activation_plan() -> None:
+    state = opened(Route.REHABILITATIVE_WORK_ACTIVITY, on=date(2016, 1, 15))
+
+    def acknowledge(accepted: bool = True, **changes: object) -> list:  # type: ignore[type-arg]
+        return transfer.acknowledge(
+            state,
+            transfer_id=OPENING_TRANSFER_ID,
+            accepted=accepted,
+            reason=None if accepted else "no places",
+            acknowledged_on=date(2016, 2, 1),
+            ctx=ctx(SOCIAL),
+            plan=activation().model_copy(update={"start": date(2016, 2, 8), **changes}),
+        )
+
+    [event] = acknowledge()
+    assert event.activation_plan.start == date(2016, 2, 8) and event.activation_plan.months == 6
+    with pytest.raises(DomainError, match="days per week"):
+        acknowledge(days_per_week=5)
+    with pytest.raises(DomainError, match="before the hand-over"):
+        acknowledge(start=date(2016, 1, 1))
+    with pytest.raises(DomainError, match="declined hand-over has no activation plan"):
+        acknowledge(accepted=False)
+
+
+def test_a_transfer_a_guide_made_keeps_the_plan_it_was_made_with() -> None:
+    state = transferred()
+    with pytest.raises(DomainError, match="only the hand-over the route opened"):
+        transfer.acknowledge(
+            state,
+            transfer_id="t1",
+            accepted=True,
+            reason=None,
+            acknowledged_on=date(2016, 3, 2),
+            ctx=ctx(SOCIAL),
+            plan=activation(),
+        )

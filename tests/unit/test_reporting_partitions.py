@@ -110,18 +110,55 @@ def test_a_guide_change_moves_the_client_between_caseloads() -> None:
     }
 
 
-def test_a_client_with_social_services_leaves_the_guides_active_caseload_until_returning() -> None:
+def test_a_client_with_social_services_stays_in_the_guides_caseload_while_the_relationship_is_open() -> None:
     story = guided_story()
     story.transferred(date(2010, 6, 1))
-    assert not fold(story).in_active_guidance
+    assert fold(story).in_active_guidance
     story.acknowledged(date(2010, 6, 2))
-    assert not fold(story).in_active_guidance
+    assert fold(story).in_active_guidance
     story.returned(date(2010, 9, 1))
     facts = fold(story)
     assert facts.in_active_guidance
     counts = steering_counts(facts)
+    assert counts[(Metric.ACTIVE_CASELOAD, 0, "Mikkeli", "guide-1")] == 1
     assert counts[(Metric.TRANSFERRED, 2010, "Mikkeli", "")] == 1
     assert counts[(Metric.RETURNED, 2010, "Mikkeli", "")] == 1
+
+
+def test_a_transfer_that_ends_the_relationship_leaves_the_caseload_until_declined_or_returned() -> None:
+    story = guided_story()
+    story.transferred(date(2010, 6, 1), stays_open=False)
+    assert not fold(story).in_active_guidance
+    story.acknowledged(date(2010, 6, 2))
+    assert not fold(story).in_active_guidance
+    story.returned(date(2010, 9, 1))
+    assert fold(story).in_active_guidance
+
+    declined = guided_story()
+    declined.transferred(date(2010, 6, 1), stays_open=False)
+    declined.acknowledged(date(2010, 6, 2), accepted=False)
+    assert fold(declined).in_active_guidance
+
+
+def test_a_closed_case_opened_again_counts_only_once_a_guide_is_named_again() -> None:
+    story = guided_story()
+    story.transferred(date(2010, 6, 1), stays_open=False)
+    story.closed(date(2010, 8, 1), Outcome.EDUCATION)
+    assert not fold(story).in_active_guidance
+    story.opened(date(2011, 2, 1))
+    assert not fold(story).in_active_guidance, "guidance names a guide afresh"
+    story.guide(date(2011, 2, 10), guide="guide-2")
+    facts = fold(story)
+    assert facts.in_active_guidance, "the earlier relationship's hand-over does not count"
+    assert steering_counts(facts)[(Metric.ACTIVE_CASELOAD, 0, "Mikkeli", "guide-2")] == 1
+
+
+def test_facts_stored_before_the_relationship_flag_read_closed_from_the_closure_date() -> None:
+    story = guided_story()
+    story.closed(date(2010, 8, 1), Outcome.EDUCATION)
+    stored = fold(story).model_dump(mode="json")
+    del stored["relationship_closed"]
+    assert not CaseFacts.model_validate(stored).in_active_guidance
 
 
 def test_deadlines_follow_the_rules_of_the_referral_and_opening_dates() -> None:

@@ -26,6 +26,7 @@ from contracts.guidance import (
 from contracts.intake import ClientProfile, Route
 from services.disclosure.policy import Client, ConsentRecord
 from services.guidance.domain.errors import CaseClosed, RelationshipEnded
+from services.rules.caseload import Handover, counts_in_caseload, relationship_open
 
 #: The transfer id of the implicit hand-over when a case opens already with social
 #: services (the route rehabilitative_work_activity): it is acknowledged and returned
@@ -90,10 +91,29 @@ class GuidanceCase:
     outcome: Outcome | None = None
 
     @property
+    def latest_handover(self) -> Handover | None:
+        """The latest hand-over to social services, as the caseload rule reads it."""
+        latest = self.transfer
+        if latest is None:
+            return None
+        return Handover(
+            relationship_stays_open=latest.stays_open,
+            declined=latest.accepted is False,
+            returned=latest.returned_on is not None,
+        )
+
+    @property
     def open(self) -> bool:
-        """In the centre's relationship: neither closed nor ended at a transfer (a case
-        counts towards its guide's caseload only while open)."""
-        return self.status not in (Status.CLOSED, Status.TRANSFERRED_OUT)
+        """In the centre's relationship: neither closed nor ended at a transfer
+        (:func:`services.rules.caseload.relationship_open`; the status says the same)."""
+        return relationship_open(closed=self.closed, latest_handover=self.latest_handover)
+
+    @property
+    def in_active_guidance(self) -> bool:
+        """Counts in its named guide's caseload (:mod:`services.rules.caseload`)."""
+        return counts_in_caseload(
+            guide_named=self.guide is not None, closed=self.closed, latest_handover=self.latest_handover
+        )
 
     @property
     def closed(self) -> bool:

@@ -11,9 +11,8 @@ from contracts.guidance import GuideAssigned
 from runtime.decision import Context
 from services.guidance.domain.case import GuidanceCase, require_open
 from services.guidance.domain.errors import CaseloadFull, DomainError, NotPermitted
+from services.rules import caseload
 
-#: The centre's default limit of active clients per guide (the seed's target is 40-60).
-DEFAULT_CASELOAD_LIMIT = 60
 GUIDE_ROLES = frozenset({"employment_advisor", "service_guide"})
 #: Who may override the caseload limit, with a recorded reason.
 OVERRIDE_ROLES = frozenset({"service_coordinator"})
@@ -45,7 +44,7 @@ def assign_guide(
         return []
     if assigned_on < state.opened_on:
         raise DomainError("a guide cannot be assigned before the case was opened")
-    if guide.caseload >= limit:
+    if caseload.full(guide.caseload, limit):
         if not override_reason:
             raise CaseloadFull(
                 f"{guide.name} already has {guide.caseload} active clients (limit {limit}); choose another "
@@ -61,7 +60,7 @@ def assign_guide(
             guide_role=guide.role,
             previous_guide_person_id=state.guide,
             assigned_on=assigned_on,
-            over_limit_override_reason=override_reason if guide.caseload >= limit else None,
+            over_limit_override_reason=override_reason if caseload.full(guide.caseload, limit) else None,
         )
     ]
 
@@ -77,6 +76,8 @@ def suggest_guides(guides: Sequence[Guide], municipality: str, *, limit: int) ->
     """Guides for a client of ``municipality``: those responsible for the area first, then
     the lightest caseloads; guides at the limit are left out."""
     candidates = [
-        Suggestion(g, municipality in g.areas, limit - g.caseload) for g in guides if g.caseload < limit
+        Suggestion(g, municipality in g.areas, limit - g.caseload)
+        for g in guides
+        if not caseload.full(g.caseload, limit)
     ]
     return sorted(candidates, key=lambda s: (not s.covers_area, -s.free_places, s.guide.name))

@@ -15,7 +15,14 @@ from contracts.guidance import (
 )
 from runtime.decision import Context
 from services.disclosure.policy import ConsentRecord, Crossing, Kind, decide, ensure
-from services.guidance.domain.case import GuidanceCase, Status, Transfer, disclosure_client, require_open
+from services.guidance.domain.case import (
+    OPENING_TRANSFER_ID,
+    GuidanceCase,
+    Status,
+    Transfer,
+    disclosure_client,
+    require_open,
+)
 from services.guidance.domain.errors import CaseClosed, DomainError
 from services.rules import ActivationPlanTerms, rules_in_force, validate_activation_plan
 
@@ -112,10 +119,13 @@ def acknowledge(
     reason: str | None,
     acknowledged_on: date,
     ctx: Context,
+    plan: ActivationPlan | None = None,
 ) -> list[EventBase]:
     """Only the receiving municipality's social services acknowledge a hand-over, and
     only the latest one the client has not returned from; a declined one needs its
-    reason and brings the client back to the centre."""
+    reason and brings the client back to the centre. Accepting the hand-over the route
+    opened (which has no activation plan) may record the plan's terms, checked against
+    the rules in force on the plan's start; a transfer made by a guide has its plan."""
     if state.closed:
         raise CaseClosed(f"the guidance case of {state.client_id} is {state.status.value}")
     handover = _find(state, transfer_id)
@@ -129,6 +139,8 @@ def acknowledge(
         raise DomainError("a declined hand-over needs the reason")
     if acknowledged_on < handover.transferred_on:
         raise DomainError("a transfer cannot be acknowledged before it was made")
+    if plan is not None:
+        _check_opening_plan(handover, plan, accepted=accepted)
     return [
         TransferAcknowledged(
             **ctx.envelope(state.client_id, state.version + 1),
@@ -137,8 +149,29 @@ def acknowledge(
             accepted=accepted,
             reason=reason,
             acknowledged_on=acknowledged_on,
+            activation_plan=plan,
         )
     ]
+
+
+def _check_opening_plan(handover: Transfer, plan: ActivationPlan, *, accepted: bool) -> None:
+    if handover.transfer_id != OPENING_TRANSFER_ID:
+        raise DomainError(
+            f"transfer {handover.transfer_id} has its activation plan from the transfer; only the "
+            f"hand-over the route opened ({OPENING_TRANSFER_ID}) takes one at acknowledgement"
+        )
+    if not accepted:
+        raise DomainError("a declined hand-over has no activation plan")
+    if plan.start < handover.transferred_on:
+        raise DomainError("the activation plan cannot start before the hand-over")
+    problems = validate_activation_plan(
+        rules_in_force(plan.start),
+        ActivationPlanTerms(
+            months=plan.months, days_per_week=plan.days_per_week, hours_per_day=plan.hours_per_day
+        ),
+    )
+    if problems:
+        raise DomainError("the activation plan breaks the rules in force: " + "; ".join(problems))
 
 
 def return_from_social_services(

@@ -1,0 +1,76 @@
+"""A guide's caseload (*asiakasmäärä*): who counts in it, and its limit. Defined once here;
+guidance's limit check and its ``GET /guides`` listing, and reporting's
+``/statistics/caseloads`` and the dashboard, all count with :func:`counts_in_caseload`
+(docs/adr/0029).
+
+The seed's target is 40-60 clients "in active guidance" per guide (it had grown to nearly
+100). A client is in a guide's active guidance while the centre's relationship is open and
+the guide is named: also while the client is in the municipality's rehabilitative work
+activity with the relationship kept open, because the guide still coordinates the case and
+takes the client back. A client stops counting when the relationship is closed, or ends at
+a hand-over (``relationship_stays_open`` false) the receiving side has not declined and the
+client has not returned from.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+#: The centre's limit of clients in active guidance per guide: the top of the seed's 40-60.
+CASELOAD_LIMIT = 60
+#: The operator's override of :data:`CASELOAD_LIMIT` (read by guidance and reporting alike).
+CASELOAD_LIMIT_VARIABLE = "REITTI_CASELOAD_LIMIT"
+
+
+@dataclass(frozen=True)
+class Handover:
+    """The client's latest hand-over to social services, as far as the caseload cares."""
+
+    relationship_stays_open: bool
+    declined: bool
+    returned: bool
+
+    @property
+    def ended_relationship(self) -> bool:
+        """The relationship ended at this hand-over and has not come back to the centre."""
+        return not (self.relationship_stays_open or self.declined or self.returned)
+
+
+def relationship_open(*, closed: bool, latest_handover: Handover | None) -> bool:
+    """The centre's relationship with the client is open: not closed, and not ended at the
+    latest hand-over. Only the latest counts: an earlier transfer was returned from or
+    declined before a later one could be made."""
+    return not closed and not (latest_handover is not None and latest_handover.ended_relationship)
+
+
+def counts_in_caseload(*, guide_named: bool, closed: bool, latest_handover: Handover | None) -> bool:
+    """The client counts in their named guide's caseload (is in active guidance)."""
+    return guide_named and relationship_open(closed=closed, latest_handover=latest_handover)
+
+
+def over_limit(active_clients: int, limit: int) -> bool:
+    """A guide with more clients than the limit (only a service coordinator's override with a
+    reason gets them there)."""
+    return active_clients > limit
+
+
+def full(active_clients: int, limit: int) -> bool:
+    """A guide who takes no new client without an override: at the limit or over it."""
+    return active_clients >= limit
+
+
+def caseload_limit(env: Mapping[str, str] | None = None) -> int:
+    """The limit in force: ``REITTI_CASELOAD_LIMIT`` if set, else :data:`CASELOAD_LIMIT`."""
+    env = os.environ if env is None else env
+    raw = env.get(CASELOAD_LIMIT_VARIABLE, "").strip()
+    if not raw:
+        return CASELOAD_LIMIT
+    try:
+        limit = int(raw)
+    except ValueError:
+        raise ValueError(f"{CASELOAD_LIMIT_VARIABLE} must be a whole number, not {raw!r}") from None
+    if limit < 1:
+        raise ValueError(f"{CASELOAD_LIMIT_VARIABLE} must be at least 1")
+    return limit
