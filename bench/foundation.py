@@ -44,11 +44,11 @@ from nats.js.api import ConsumerConfig, DeliverPolicy
 from contracts.base import EventBase
 from contracts.envelope import CloudEventEnvelope
 from contracts.subjects import events_wildcard
+from reitti.preparation import prepare_everything, service_migrations
 from runtime.config import Settings, external_urls
 from runtime.db import create_pool
 from runtime.embedded import EmbeddedNats, EmbeddedPostgres, free_port
 from runtime.eventstore import EventStore
-from runtime.preparation import prepare_everything, service_migrations
 from runtime.relay import OutboxRelay, OutboxSignal
 from runtime.replay import last_sequence, rebuild
 from runtime.streams import connect_nats, events_stream_config

@@ -30,10 +30,10 @@ from nats.js.api import ConsumerConfig, DeliverPolicy
 
 from bench.foundation import bench_settings, delete_streams, fresh_database, servers
 from contracts.subjects import events_wildcard
+from reitti.preparation import prepare_everything
 from runtime.config import Settings
 from runtime.db import create_pool
 from runtime.log_reader import LogReader
-from runtime.preparation import prepare_everything
 from runtime.replay import last_sequence, rebuild_and_switch
 from runtime.streams import connect_nats
 from services.reporting.projections import MIGRATIONS, ReportingProjection

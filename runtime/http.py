@@ -24,9 +24,9 @@ from runtime.auth import Unauthenticated
 from runtime.decision import Context
 from runtime.eventstore import ConcurrencyConflict
 from runtime.outages import broker_outage, is_outage
-from runtime.permission_docs import api_routes
 from runtime.problems import ProblemType, problem
 from runtime.purposes import PurposeCode, ReadPurpose
+from runtime.routes import api_routes
 
 log = logging.getLogger(__name__)
 

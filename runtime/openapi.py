@@ -26,8 +26,8 @@ from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
 from runtime.access import MATRIX, Permission
-from runtime.permission_docs import PUBLIC_PATHS, api_routes, route_permission
 from runtime.problems import MEDIA_TYPE, Problem
+from runtime.routes import PUBLIC_PATHS, api_routes, route_permission
 
 _REF = "#/components/schemas/Problem"
 

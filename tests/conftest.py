@@ -18,10 +18,10 @@ from pathlib import Path
 import asyncpg
 import pytest
 
+from reitti.preparation import SERVICE_MODULES, all_service_schemas
 from runtime.config import Settings
 from runtime.db import apply_migrations
 from runtime.keyvault import ensure_vault
-from runtime.preparation import SERVICE_MODULES, all_service_schemas
 from runtime.streams import connect_nats, ensure_streams
 from tests.support.auth import ISSUER
 from tests.support.servers import Servers, real_servers

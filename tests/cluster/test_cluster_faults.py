@@ -78,7 +78,7 @@ async def test_killing_the_stream_leader_and_a_replica_of_each_service_loses_and
         env = service_env(cluster, database_url, key)
         migrated = await asyncio.to_thread(
             subprocess.run,
-            [sys.executable, "-m", "runtime.cli", "migrate"],
+            [sys.executable, "-m", "reitti.cli", "migrate"],
             env=env,
             capture_output=True,
             text=True,

@@ -19,9 +19,9 @@ import pytest
 import uvicorn
 from cryptography.hazmat.primitives import serialization
 
+from reitti.demo import Endpoints, plan_year, run_demo
 from runtime import clock, erasure
 from runtime.deadletters import list_dead_letters
-from runtime.demo import Endpoints, plan_year, run_demo
 from runtime.eventstore import EventStore
 from runtime.streams import connect_nats
 from services.guidance.app import create_app as guidance_app
@@ -153,7 +153,7 @@ async def test_the_demo_year_goes_through_the_apis_and_reporting_shows_the_seed_
         proc = await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
-            "runtime.cli",
+            "reitti.cli",
             "demo",
             "--intake-url",
             urls["intake"],

@@ -369,7 +369,7 @@ async def test_the_cli_imports_an_info_list_through_the_api_with_line_numbers(
         proc = await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
-            "runtime.cli",
+            "reitti.cli",
             "import-info-list",
             str(path),
             "--url",

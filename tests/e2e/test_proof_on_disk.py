@@ -105,7 +105,7 @@ class System:
 
     def start(self) -> None:
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "runtime.cli", "up", "--data-dir", str(self.data_dir)]
+            [sys.executable, "-m", "reitti.cli", "up", "--data-dir", str(self.data_dir)]
             + [a for n, p in self.ports.items() for a in (f"--{n}-port", str(p))],
             env=env_for_up(),
             stdout=subprocess.PIPE,
@@ -169,7 +169,7 @@ class System:
 
     def reitti(self, *args: str) -> str:
         result = subprocess.run(
-            [sys.executable, "-m", "runtime.cli", *args],
+            [sys.executable, "-m", "reitti.cli", *args],
             env={**env_for_up(), "REITTI_DATA_DIR": str(self.data_dir)},
             capture_output=True,
             text=True,

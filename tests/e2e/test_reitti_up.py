@@ -33,7 +33,7 @@ def embedded_env() -> dict[str, str]:
 
 def start(data_dir: Path, p: dict[str, int]) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [sys.executable, "-m", "runtime.cli", "up", "--data-dir", str(data_dir)]
+        [sys.executable, "-m", "reitti.cli", "up", "--data-dir", str(data_dir)]
         + [arg for name, port in p.items() for arg in (f"--{name}-port", str(port))],
         env=embedded_env(),
         stdout=subprocess.PIPE,
@@ -62,7 +62,7 @@ def token(data_dir: Path, role: str) -> str:
         [
             sys.executable,
             "-m",
-            "runtime.cli",
+            "reitti.cli",
             "token",
             "--data-dir",
             str(data_dir),
@@ -127,7 +127,7 @@ def test_reitti_up_runs_three_healthy_services_on_embedded_servers_and_keeps_dat
         assert referred_total(p["reporting"], 1, coordinator) == 1
         # The operator commands find the embedded servers through the data directory.
         listed = subprocess.run(
-            [sys.executable, "-m", "runtime.cli", "dead-letters"],
+            [sys.executable, "-m", "reitti.cli", "dead-letters"],
             env={**embedded_env(), "REITTI_DATA_DIR": str(tmp_path / "data")},
             capture_output=True,
             text=True,

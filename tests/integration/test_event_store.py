@@ -110,8 +110,8 @@ async def test_events_with_wrong_versions_are_refused_before_writing(pool, setti
 
 
 async def test_migrations_run_twice_change_nothing(pool, settings) -> None:
+    from reitti.preparation import service_migrations
     from runtime.db import apply_migrations
-    from runtime.preparation import service_migrations
 
     schema, migrations = service_migrations("intake")
     async with pool.acquire() as conn:

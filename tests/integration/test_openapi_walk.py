@@ -13,8 +13,8 @@ import httpx
 import pytest
 
 from runtime.access import Role
-from runtime.permission_docs import PUBLIC_PATHS
 from runtime.problems import MEDIA_TYPE
+from runtime.routes import PUBLIC_PATHS
 from services.guidance.app import create_app as guidance_app
 from services.intake.app import create_app as intake_app
 from services.reporting.app import create_app as reporting_app

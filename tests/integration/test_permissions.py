@@ -10,9 +10,10 @@ from pathlib import Path
 import httpx
 import pytest
 
+from reitti.permission_docs import render_permission_matrix
 from runtime.access import MATRIX, Role
 from runtime.auth import TokenIssuer
-from runtime.permission_docs import PUBLIC_PATHS, Endpoint, endpoints, render_permission_matrix
+from runtime.routes import PUBLIC_PATHS, Endpoint, endpoints
 from services.guidance.app import create_app as guidance_app
 from services.intake.app import create_app as intake_app
 from services.reporting.app import create_app as reporting_app

@@ -92,7 +92,7 @@ def start_relay(settings) -> subprocess.Popen[bytes]:
         REITTI_NAMESPACE=settings.namespace,
     )
     return subprocess.Popen(
-        [sys.executable, "-m", "runtime.cli", "relay", "intake"],
+        [sys.executable, "-m", "reitti.cli", "relay", "intake"],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,

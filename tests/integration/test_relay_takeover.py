@@ -41,7 +41,7 @@ def start_relay(settings) -> subprocess.Popen[bytes]:
         REITTI_RELAY_ACK_TIMEOUT=str(RELAY_ACK_TIMEOUT),
     )
     return subprocess.Popen(
-        [sys.executable, "-m", "runtime.cli", "relay", "intake"],
+        [sys.executable, "-m", "reitti.cli", "relay", "intake"],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

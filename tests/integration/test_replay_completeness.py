@@ -182,7 +182,7 @@ async def test_a_broker_away_longer_than_the_patience_fails_the_replay_command_a
         proc = await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
-            "runtime.cli",
+            "reitti.cli",
             "replay",
             "reporting",
             "--patience",

@@ -25,7 +25,7 @@ async def reitti(settings: Settings, *args: str, within: float = 120.0) -> tuple
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
-        "runtime.cli",
+        "reitti.cli",
         *args,
         env=cli_env(settings),
         stdout=asyncio.subprocess.PIPE,

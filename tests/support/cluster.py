@@ -224,7 +224,7 @@ class ServiceReplica:
         self.logs.mkdir(parents=True, exist_ok=True)
         with self.log.open("ab") as log:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "runtime.cli", "serve", self.service, "--port", str(self.port)],
+                [sys.executable, "-m", "reitti.cli", "serve", self.service, "--port", str(self.port)],
                 env=self.env,
                 stdout=log,
                 stderr=subprocess.STDOUT,

@@ -78,7 +78,7 @@ class RunningUp:
 
     def start(self) -> RunningUp:
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "runtime.cli", "up", "--data-dir", str(self.data_dir)]
+            [sys.executable, "-m", "reitti.cli", "up", "--data-dir", str(self.data_dir)]
             + [arg for name, port in self.ports.items() for arg in (f"--{name}-port", str(port))]
             + list(self.extra_args),
             env=embedded_env(),

@@ -1,7 +1,7 @@
 """compose.yaml and deploy/ agree with the code and with each other.
 
 No Docker here: the file is parsed and checked against the real ``reitti`` command line
-(``runtime.cli.build_parser``), the files in the repository, and the NATS configs.
+(``reitti.cli.build_parser``), the files in the repository, and the NATS configs.
 """
 
 from __future__ import annotations
@@ -51,13 +51,13 @@ def nats_services() -> dict[str, dict[str, Any]]:
 
 def subcommands() -> dict[str, argparse.ArgumentParser]:
     """The real subcommands of ``reitti``, by name."""
-    from runtime.cli import build_parser
+    from reitti.cli import build_parser
 
     parser = build_parser()
     for action in parser._actions:
         if isinstance(action, argparse._SubParsersAction):
             return dict(action.choices)
-    raise AssertionError("runtime.cli.build_parser() has no subcommands")
+    raise AssertionError("reitti.cli.build_parser() has no subcommands")
 
 
 def positional_choices(parser: argparse.ArgumentParser, dest: str) -> list[str]:
@@ -187,7 +187,7 @@ def test_every_served_or_relayed_service_is_one_the_cli_accepts() -> None:
 
 
 def test_every_reitti_command_in_compose_parses_with_the_cli() -> None:
-    from runtime.cli import build_parser
+    from reitti.cli import build_parser
 
     for name, svc in built_services().items():
         try:
@@ -206,7 +206,7 @@ def test_the_migration_runs_once_before_the_services_start() -> None:
 
 
 def test_the_image_runs_reitti_and_its_default_command_parses() -> None:
-    from runtime.cli import build_parser
+    from reitti.cli import build_parser
 
     dockerfile = (ROOT / "deploy" / "Dockerfile").read_text(encoding="utf-8")
     entrypoint = re.search(r"^ENTRYPOINT\s+(\[.*\])\s*$", dockerfile, re.MULTILINE)

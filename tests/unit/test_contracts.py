@@ -121,7 +121,7 @@ def test_a_referral_from_other_sources_needs_a_description() -> None:
 def test_the_committed_asyncapi_document_is_current() -> None:
     from pathlib import Path
 
-    from runtime.asyncapi import asyncapi_document
+    from reitti.asyncapi import asyncapi_document
 
     committed = Path(__file__).resolve().parents[2] / "docs" / "asyncapi.json"
     current = json.dumps(asyncapi_document(), indent=2, sort_keys=True) + "\n"

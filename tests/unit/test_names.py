@@ -8,7 +8,7 @@ import unicodedata
 import pytest
 
 from contracts.names import UnknownName, canonical_municipality, canonical_organisation
-from runtime.cli import token_organisation
+from reitti.cli import token_organisation
 from runtime.config import DEFAULT_MUNICIPALITIES, ConfigError, Settings, municipalities_from_env
 from services.reporting.config import POPULATIONS, ReportingConfig
 

@@ -6,7 +6,7 @@ import pytest
 
 from runtime.auth import TokenIssuer
 from runtime.config import Settings
-from runtime.permission_docs import PUBLIC_PATHS
+from runtime.routes import PUBLIC_PATHS
 from services.guidance.app import create_app as guidance_app
 from services.intake.app import create_app as intake_app
 from services.reporting.app import create_app as reporting_app
@@ -46,8 +46,8 @@ def _operations(document: dict) -> list[tuple[str, str, dict]]:  # type: ignore[
 def test_the_committed_openapi_documents_are_current() -> None:
     from pathlib import Path
 
+    from reitti.permission_docs import service_apps
     from runtime.openapi import openapi_json
-    from runtime.permission_docs import service_apps
 
     committed = Path(__file__).resolve().parents[2] / "docs" / "openapi"
     for name, app in service_apps().items():

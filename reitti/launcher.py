@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
 
+from reitti.preparation import prepare_everything
 from runtime.auth import ensure_dev_keys
 from runtime.config import (
     CONNECTION_VARIABLES,
@@ -31,7 +32,6 @@ from runtime.embedded import (
     ensure_port_free,
     stop_process,
 )
-from runtime.preparation import prepare_everything
 from runtime.supervision import CrashHistory, RestartPolicy
 
 SERVICES = ("intake", "guidance", "reporting")
@@ -86,7 +86,7 @@ class Launcher:
                 url = f"http://{self.host}:{self.service_ports[name]}"
                 self.say(f"{name:<10} {url}   API docs: {url}/docs")
             if self.demo:
-                from runtime.demo import after_launch
+                from reitti.demo import after_launch
 
                 after_launch(self.data_dir, self.host, self.service_ports, out=self.out)
             self.say(
@@ -166,7 +166,7 @@ class Launcher:
                 [
                     sys.executable,
                     "-m",
-                    "runtime.cli",
+                    "reitti.cli",
                     "serve",
                     name,
                     "--host",

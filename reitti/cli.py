@@ -261,8 +261,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def cmd_up(args: argparse.Namespace) -> int:
+    from reitti.launcher import Launcher, LaunchError
     from runtime.embedded import EmbeddedServerError
-    from runtime.launcher import Launcher, LaunchError
     from runtime.supervision import RestartPolicy
 
     launcher = Launcher(
@@ -284,7 +284,7 @@ def cmd_up(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     """Load the demo year through the running services' APIs, with a progress bar, and
     print reporting's 2010 statistics beside the seed's shares."""
-    from runtime.demo import DemoError, Endpoints, main
+    from reitti.demo import DemoError, Endpoints, main
 
     endpoints = Endpoints(intake=args.intake_url, guidance=args.guidance_url, reporting=args.reporting_url)
     try:
@@ -329,8 +329,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_relay(args: argparse.Namespace) -> int:
+    from reitti.preparation import service_migrations
     from runtime.db import create_pool
-    from runtime.preparation import service_migrations
     from runtime.relay import OutboxRelay
     from runtime.streams import connect_nats, ensure_streams
 
@@ -365,7 +365,7 @@ def cmd_relay(args: argparse.Namespace) -> int:
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
-    from runtime.preparation import prepare_everything
+    from reitti.preparation import prepare_everything
 
     asyncio.run(prepare_everything(Settings.from_env()))
     print("migrations applied; streams ready")
@@ -381,7 +381,7 @@ def cmd_schemas(args: argparse.Namespace) -> int:
 
 
 def cmd_asyncapi(args: argparse.Namespace) -> int:
-    from runtime.asyncapi import asyncapi_document
+    from reitti.asyncapi import asyncapi_document
 
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(asyncapi_document(), indent=2, sort_keys=True) + "\n")
@@ -464,7 +464,7 @@ def operator_consumers(
     """Every service's consumers by name, as the operator commands run them."""
     import importlib
 
-    from runtime.preparation import SERVICE_MODULES
+    from reitti.preparation import SERVICE_MODULES
 
     found: dict[str, ExactlyOnceConsumer] = {}
     for module_name in SERVICE_MODULES.values():
@@ -643,7 +643,7 @@ def cmd_rotate_keys(args: argparse.Namespace) -> int:
 
 
 def cmd_import_info_list(args: argparse.Namespace) -> int:
-    from runtime.info_list_cli import import_file
+    from reitti.info_list_cli import import_file
 
     token = args.token or os.environ.get("REITTI_TOKEN")
     if not token:
@@ -734,7 +734,7 @@ def cmd_feed_credentials(args: argparse.Namespace) -> int:
 
 
 def cmd_permissions(args: argparse.Namespace) -> int:
-    from runtime.permission_docs import render_permission_matrix
+    from reitti.permission_docs import render_permission_matrix
 
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(render_permission_matrix(), encoding="utf-8")
@@ -743,8 +743,8 @@ def cmd_permissions(args: argparse.Namespace) -> int:
 
 
 def cmd_openapi(args: argparse.Namespace) -> int:
+    from reitti.permission_docs import service_apps
     from runtime.openapi import openapi_json
-    from runtime.permission_docs import service_apps
 
     args.output.mkdir(parents=True, exist_ok=True)
     for name, app in service_apps().items():
