@@ -21,6 +21,7 @@ from contracts.guidance import (
     GuidanceClientEvent,
     GuideAssigned,
     HealthCheckSummaryRecorded,
+    Phase,
     PhaseChanged,
     PlanRevised,
     ReassessmentCompleted,
@@ -241,6 +242,9 @@ def evolve(facts: CaseFacts, event: EventBase) -> CaseFacts:
             # A new relationship: guidance names a guide afresh and counts its hand-overs anew.
             "relationship_closed": False,
             "guide_person_id": None,
+            # The phase is the case's, as guidance holds it: a new relationship begins in
+            # the referral phase (*asiakkaaksi ohjautuminen*) until a PhaseChanged moves it.
+            "phase": Phase.REFERRAL.value,
             "transfers_before_opening": len(facts.transfers),
         }
         if event.handed_to_social_services:
@@ -335,6 +339,9 @@ def evolve(facts: CaseFacts, event: EventBase) -> CaseFacts:
             "months_in_relationship": event.months_in_relationship,
             "closing_rule_set": event.rule_set,
             "relationship_closed": True,
+            # closing the relationship begins the closure phase (guidance allows no
+            # PhaseChanged to it): a side view never shows a phase older than the case's
+            "phase": Phase.CLOSURE.value,
         }
     return facts.model_copy(update=update) if update else facts
 
