@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field
 
 from contracts.base import Actor
 from contracts.intake import ReferralSource
+from runtime import clock
 from runtime.access import Permission, has_client_access, require
 from runtime.field_docs import CLIENT_ID, MUNICIPALITY, MUNICIPALITY_FILTER
 from runtime.http import Purpose, access_log
@@ -43,6 +44,7 @@ from services.reporting.statistics import (
     WaitingTimes,
 )
 from services.reporting.views import HealthCheck, MunicipalRecord, SideViews, TeClient, TeClientRecord
+from services.rules.dates import as_of_for_year
 
 Year = Annotated[int | None, Query(ge=2000, le=2100, description="Calendar year; all years when left out")]
 RequiredYear = Annotated[int, Query(ge=2000, le=2100, description="Calendar year")]
@@ -50,7 +52,13 @@ Municipality = Annotated[
     str | None,
     Query(min_length=1, max_length=100, description=MUNICIPALITY_FILTER, json_schema_extra=NAMES_ONE),
 ]
-AsOf = Annotated[IsoDate | None, Query(description="The day to count as of, YYYY-MM-DD (default: today)")]
+AsOf = Annotated[
+    IsoDate | None,
+    Query(
+        description="The day to count as of, YYYY-MM-DD (default: 31 December of a past year, "
+        "else today, the business date in Finland)"
+    ),
+]
 ClientId = Annotated[
     str, Path(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9_.:-]+$", description=CLIENT_ID)
 ]
@@ -122,8 +130,10 @@ def _municipality(config: ReportingConfig, name: str | None, where: str = "query
     return known
 
 
-def _today(as_of: date | None) -> date:
-    return as_of or date.today()
+def _as_of(year: int | None, as_of: date | None) -> date:
+    """The day asked for, else the default of :func:`services.rules.dates.as_of_for_year`:
+    31 December of a past year, else the business date (today in Finland)."""
+    return as_of or as_of_for_year(year, clock.today())
 
 
 def router() -> APIRouter:
@@ -293,7 +303,7 @@ def router() -> APIRouter:
                 conn,
                 year=year,
                 municipality=_municipality(config, municipality),
-                as_of=_today(as_of),
+                as_of=_as_of(year, as_of),
                 hide_small=hides_small(actor),
             )
 
@@ -319,7 +329,7 @@ def router() -> APIRouter:
                 conn,
                 year=year,
                 municipality=_municipality(config, municipality),
-                as_of=_today(as_of),
+                as_of=_as_of(year, as_of),
                 daily_amount=daily_amount,
                 hide_small=hides_small(actor),
             )
@@ -515,9 +525,9 @@ def router() -> APIRouter:
         async with pool(request).acquire() as conn:
             if year is None:
                 years = await stats.referral_years(conn)
-                year = years[-1] if years else date.today().year
+                year = years[-1] if years else clock.today().year
             data = await dashboard.collect(
-                stats, conn, year=year, as_of=_today(as_of), hide_small=hides_small(actor)
+                stats, conn, year=year, as_of=_as_of(year, as_of), hide_small=hides_small(actor)
             )
         signed_in = "authorization" not in request.headers and COOKIE in request.cookies
         sign_out = f"{request.scope.get('root_path', '')}{SIGN_OUT_PATH}" if signed_in else None

@@ -23,3 +23,17 @@ def add_months(start: date, months: int) -> date:
         raise OverflowError(f"{start.isoformat()} + {months} months is outside the calendar")
     last_day = calendar.monthrange(year, month)[1]
     return date(year, month, min(start.day, last_day))
+
+
+def as_of_for_year(year: int | None, today: date) -> date:
+    """The day a year's figures are counted as of, when the caller names none.
+
+    A past year is counted as of its last day (31 December): its deadlines and costs are
+    those the year ended with, not those of a later day. The current year, a year still to
+    come and all years together (``year`` None) are counted as of ``today``, the business
+    date (:func:`runtime.clock.today`, today in Finland). The one place this default is
+    written: every statistic that takes a year and an ``as_of``, and the dashboard, use it.
+    """
+    if year is not None and year < today.year:
+        return date(year, 12, 31)
+    return today
