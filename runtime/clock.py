@@ -35,3 +35,9 @@ def now() -> datetime:
 def today() -> date:
     """The business date: today in the centre's zone."""
     return now().date()
+
+
+def business_date(instant: datetime) -> date:
+    """The business date of an aware instant: its day in the centre's zone (an event
+    recorded at 23:30 UTC on 1 March happened on 2 March in Finland)."""
+    return instant.astimezone(zone()).date()

@@ -349,6 +349,10 @@ def _candidate(client_id: str, case: IntakeCase | None) -> CandidateView:
 
 
 WAITING_FOR = "The next step the intake case waits for"
+WAITING_SINCE = (
+    "The business date the case began to wait for that step: the referral's date while it waits "
+    "for an invitation, then the day of the step that moved it (the assessment's date once routed)"
+)
 CONSENT_SCOPES = (
     "What the client consented to: move_to_centre (moving to the joint service centre), "
     "data_exchange_within_centre (exchange of data between the centre's staff of both sides), "
@@ -369,8 +373,8 @@ class QueueEntry(BaseModel):
     received_by: str = Field(description=f"Who registered the referral: {PERSON_ID}")
     owner: str | None = Field(description="The intake advisor who picked the client; null if nobody")
     waiting_for: Stage = Field(description=WAITING_FOR)
-    waiting_since: datetime = Field(description="Since when the case waits for that step")
-    waiting_days: int = Field(description=WAITING_DAYS)
+    waiting_since: date = Field(description=WAITING_SINCE)
+    waiting_days: int = Field(ge=0, description=WAITING_DAYS)
     rule_set: str = Field(description=f"{RULE_SET}, by the referral date")
     assessment_deadline: date | None = Field(
         description="The last day for the service-needs assessment under those rules; null if they set none"
@@ -421,7 +425,7 @@ class CaseView(BaseModel):
     received_by: str = Field(description=f"Who registered the referral: {PERSON_ID}")
     owner: str | None = Field(description="The intake advisor who picked the client; null if nobody")
     waiting_for: Stage = Field(description=WAITING_FOR)
-    waiting_since: datetime | None = Field(description="Since when the case waits for that step")
+    waiting_since: date | None = Field(description=WAITING_SINCE)
     info_session_id: str | None = Field(description="The info session the client is invited to; null if none")
     info_session_starts_at: datetime | None = Field(description="When that info session starts")
     sessions_missed: int = Field(ge=0, description="Info sessions the client did not come to")
@@ -970,7 +974,7 @@ def router() -> APIRouter:
     ) -> list[QueueEntry]:
         if municipality is not None:
             municipality = municipality_at(municipality, svc.municipalities, "query", "municipality")
-        now = clock.now()
+        today = clock.today()
         pool = request.app.state.host.pool
         async with pool.acquire() as conn:
             rows = await request.app.state.repository.queue(
@@ -993,10 +997,10 @@ def router() -> APIRouter:
                 owner=r.owner,
                 waiting_for=r.stage,
                 waiting_since=r.stage_since,
-                waiting_days=(now - r.stage_since).days,
+                waiting_days=max(0, (today - r.stage_since).days),
                 rule_set=r.rule_set,
                 assessment_deadline=r.assessment_deadline,
-                overdue=r.assessment_deadline is not None and now.date() > r.assessment_deadline,
+                overdue=r.assessment_deadline is not None and today > r.assessment_deadline,
             )
             for r in rows
         ]

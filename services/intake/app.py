@@ -50,6 +50,7 @@ MIGRATIONS = [
     *event_store_migrations(),
     Migration.from_package("services.intake.migrations", "0101_intake_read_model.sql"),
     Migration.from_package("services.intake.migrations", "0102_possible_duplicates.sql"),
+    Migration.from_package("services.intake.migrations", "0103_stage_business_dates.sql"),
 ]
 
 

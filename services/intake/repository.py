@@ -107,7 +107,8 @@ class QueueRow:
     received_at: datetime
     owner: str | None
     stage: Stage
-    stage_since: datetime
+    #: the business date the stage began
+    stage_since: date
     rule_set: str
     assessment_deadline: date | None
 
@@ -224,7 +225,7 @@ class IntakeRepository:
             state.received_at,
             state.owner,
             state.stage.value,
-            state.stage_since or state.received_at,
+            state.stage_since or state.referral_date,
             status.rule_set,
             status.deadline,
             state.assessment.route.value if state.assessment else None,

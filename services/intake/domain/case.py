@@ -23,6 +23,7 @@ from contracts.intake import (
     ReferralPicked,
     ReferralSource,
 )
+from runtime.clock import business_date
 from services.disclosure.policy import Client
 
 
@@ -64,7 +65,8 @@ class IntakeCase:
     received_at: datetime
     owner: str | None = None
     stage: Stage = Stage.INVITATION
-    stage_since: datetime | None = None
+    #: the business date the current stage began (:func:`stage_start`); never the recording instant
+    stage_since: date | None = None
     session_id: str | None = None
     session_starts_at: datetime | None = None
     sessions_missed: int = 0
@@ -105,6 +107,26 @@ def disclosure_client(state: IntakeCase) -> Client:
     )
 
 
+def stage_start(state: IntakeCase, event: EventBase) -> date:
+    """The business date the stage ``event`` moves the case to begins (*odotus alkaa*).
+
+    Waiting begins on the referral's date (``referral_date``, which may be back-dated), not
+    when Reitti recorded it. Each later stage begins on its event's business date: the
+    assessment on ``assessed_on``; attending or missing an info session on the session's
+    day; an invitation or a booking on the day it was made (its ``occurred_at`` in the
+    centre's zone: the events carry no other date). A stage never begins before the one
+    it follows, so a back-dated event cannot make the waiting run backwards.
+    """
+    match event:
+        case AssessmentCompleted():
+            day = event.assessed_on
+        case InfoSessionAttended() | InfoSessionMissed() if state.session_starts_at is not None:
+            day = business_date(state.session_starts_at)
+        case _:
+            day = business_date(event.occurred_at)
+    return max(day, state.stage_since or state.referral_date)
+
+
 def evolve(state: IntakeCase | None, event: EventBase) -> IntakeCase | None:
     """The state after ``event``. Unknown events leave it as it was."""
     if isinstance(event, ClientReferred):
@@ -121,13 +143,13 @@ def evolve(state: IntakeCase | None, event: EventBase) -> IntakeCase | None:
             client=event.client,
             received_by=event.actor.person_id,
             received_at=event.recorded_at,
-            stage_since=event.recorded_at,
+            stage_since=event.referral_date,
             referrals_received=frozenset({(event.source, event.referral_date)}),
         )
     if state is None:
         return None
     state = replace(state, version=event.stream_version)
-    at = event.recorded_at
+    at = stage_start(state, event)
     match event:
         case DuplicateReferralReceived():
             return replace(
