@@ -174,7 +174,8 @@ def case_view(state: GuidanceCase, today: date, *, acknowledgement_days: int) ->
         status=state.status,
         opened_on=state.opened_on,
         waiting_since=state.waiting_since,
-        waiting_days=(today - state.waiting_since).days,
+        # a closed relationship waits no longer: its count stops on the closure's date
+        waiting_days=waiting_days(state.waiting_since, min(today, state.closed_on or today)),
         route=state.route,
         profile=state.profile,
         ministry_segment=state.ministry_segment,
@@ -496,6 +497,21 @@ class ClosureRequest(RequestModel):
     )
 
 
+WaitingAsOf = Annotated[
+    IsoDate | None,
+    Query(
+        description="The day the waits are counted to, YYYY-MM-DD (default: today, the business date "
+        "in Finland). The list holds the clients who wait for a named guide now and whose wait "
+        "began on or before that day; a closed case, or one with a guide, is never listed"
+    ),
+]
+
+
+def waiting_days(since: date, as_of: date) -> int:
+    """Whole days from the business date a wait began to ``as_of`` (none before it began)."""
+    return max(0, (as_of - since).days)
+
+
 class WaitingEntry(BaseModel):
     client_id: str = Field(description=CLIENT_ID)
     municipality: str = Field(description=MUNICIPALITY)
@@ -568,21 +584,24 @@ def router(
         "/waiting",
         response_model=list[WaitingEntry],
         tags=["guides"],
-        summary="Clients waiting for a named guide, longest first",
+        summary="Clients waiting for a named guide, longest first, their waits counted to as_of",
     )
-    async def waiting(request: Request, actor: Reads, why: Purpose, svc: Service) -> list[WaitingEntry]:
-        now = today()
+    async def waiting(
+        request: Request, actor: Reads, why: Purpose, svc: Service, as_of: WaitingAsOf = None
+    ) -> list[WaitingEntry]:
+        day = as_of or today()
         return [
             WaitingEntry(
                 client_id=c.client_id,
                 municipality=c.municipality,
                 route=c.route,
                 waiting_since=c.waiting_since,
-                waiting_days=(now - c.waiting_since).days,
+                waiting_days=waiting_days(c.waiting_since, day),
             )
             for c in await cases(
                 request, svc, actor, why, "guidance waiting list", status=Status.WAITING_FOR_GUIDE.value
             )
+            if c.waiting_since <= day
         ]
 
     @api.get(
