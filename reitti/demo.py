@@ -729,6 +729,8 @@ class DemoReport:
     calls: int = 0
     #: clients placed under a legal hold, so no retention sweep erases the demo
     held: int = 0
+    #: clients the year ends with still waiting for a named guide: the demo names none later
+    left_waiting: int = 0
     seconds: float = 0.0
     #: of which waiting for reporting's projections to catch up
     reporting_seconds: float = 0.0
@@ -872,6 +874,8 @@ class DemoRun:
             self.report.already_closed += 1
             return
         if c.guide is None or c.assigned_on is None or c.plan_on is None:
+            if case["status"] == "waiting_for_guide":
+                self.report.left_waiting += 1
             return  # still waiting for a named guide
         base = f"{self.urls.guidance}/cases/{client_id}"
         guide = c.guide.person
@@ -1122,6 +1126,12 @@ def render(report: DemoReport, out: TextIO | None = None) -> None:
         f"legal hold set on {report.held} demo clients: the retention sweep will not erase them "
         '(clear one with POST /clients/<id>/legal-hold {"hold": false} as a service coordinator)'
     )
+    if report.left_waiting:
+        console.print(
+            f"{report.left_waiting} clients end {YEAR} waiting for a named guide and the demo names "
+            f"none later, so they wait still: GET /waiting?as_of={YEAR}-12-31 counts their waits to "
+            "the year's end (without as_of, to today)"
+        )
     stats = report.statistics
     if not stats:
         return

@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator
 from datetime import date
 from pathlib import Path
 
+import httpx
 import pytest
 import uvicorn
 from cryptography.hazmat.primitives import serialization
@@ -35,7 +36,7 @@ from services.reporting.app import create_app as reporting_app
 from services.reporting.config import POPULATIONS
 from services.reporting.figures import apportion
 from tests.support.apps import eventually
-from tests.support.auth import ISSUER
+from tests.support.auth import ISSUER, headers
 
 SEED_SOURCES = {"te_office": 0.52, "social_services": 0.05, "self_referral": 0.29, "other": 0.14}
 SEED_OUTCOMES = {
@@ -142,6 +143,17 @@ async def test_the_demo_year_goes_through_the_apis_and_reporting_shows_the_seed_
         assert stats["outcomes"]["total"] == 100
         shares_match(stats["outcomes"], SEED_OUTCOMES)
 
+        # The year leaves clients waiting for a named guide: the demo says how many, and
+        # guidance counts their waits to the day asked for, never past it (docs/adr/0030).
+        coordinator = headers("service_coordinator", "coord-1", "mikkeli")
+        async with httpx.AsyncClient(base_url=urls["guidance"]) as guidance:
+            year_end = await guidance.get("/waiting", params={"as_of": "2010-12-31"}, headers=coordinator)
+            today = await guidance.get("/waiting", headers=coordinator)
+        assert year_end.status_code == today.status_code == 200, year_end.text
+        assert report.left_waiting == len(year_end.json()) == len(today.json()) > 0
+        assert all(0 <= e["waiting_days"] <= 365 for e in year_end.json())
+        assert [e["waiting_since"] for e in year_end.json()] == [e["waiting_since"] for e in today.json()]
+
         # Again, by the command as a person runs it, with the key `reitti up` keeps: nothing is added.
         keys = tmp_path / "keys"
         keys.mkdir()
@@ -173,6 +185,7 @@ async def test_the_demo_year_goes_through_the_apis_and_reporting_shows_the_seed_
         assert "0 new, 139 already present" in text and "0 closed now (100 were closed before)" in text
         assert "new clients in 2010: 139" in text, "the second run added no client"
         assert "legal hold set on 139 demo clients" in text
+        assert f"{report.left_waiting} clients end 2010 waiting for a named guide" in text
         assert "(total 100)" in text and "28.0 %" in text, "nor a closure"
 
     # Every event of the year was applied: no consumer dead-lettered anything.
