@@ -124,7 +124,9 @@ class TransferView(BaseModel):
 
 class Flags(BaseModel):
     plan_due: date | None = Field(
-        description="The last day for the employment plan; null if made or none is due"
+        description="The last day for the employment plan; null if made or none is due. Act 1369/2014: "
+        "3 months from the referral (the mapping period); Act 381/2023: 3 months from the opening; "
+        "the seed's rules set none"
     )
     plan_overdue: bool = Field(description="The plan's last day has passed without a plan")
     review_due: date | None = Field(
@@ -165,8 +167,10 @@ class CaseView(BaseModel):
     flags: Flags = Field(description="Deadlines and what is late")
 
 
-def case_view(state: GuidanceCase, today: date, *, acknowledgement_days: int) -> CaseView:
-    due = plan.deadlines(state, today)
+def case_view(
+    state: GuidanceCase, today: date, *, acknowledgement_days: int, referral_date: date | None = None
+) -> CaseView:
+    due = plan.deadlines(state, today, referral_date=referral_date)
     return CaseView(
         client_id=state.client_id,
         version=state.version,
@@ -621,8 +625,13 @@ def router(
     ) -> list[WorklistEntry]:
         now = today()
         entries = []
-        for c in await cases(request, svc, actor, why, "guidance worklist", guide=guide):
-            flags = case_view(c, now, acknowledgement_days=acknowledgement_days).flags
+        found = await cases(request, svc, actor, why, "guidance worklist", guide=guide)
+        async with request.app.state.host.pool.acquire() as conn:
+            referred = await svc.repo.referral_dates(conn, [c.client_id for c in found])
+        for c in found:
+            flags = case_view(
+                c, now, acknowledgement_days=acknowledgement_days, referral_date=referred.get(c.client_id)
+            ).flags
             entries.append(
                 WorklistEntry(
                     client_id=c.client_id,
@@ -684,7 +693,11 @@ def router(
     ) -> CaseView:
         state = await read_case(request, svc, actor, client_id)
         await access_log(request).record(actor, [client_id], what="guidance case", purpose=why)
-        return case_view(state, today(), acknowledgement_days=acknowledgement_days)
+        async with request.app.state.host.pool.acquire() as conn:
+            referred = await svc.repo.referral_dates(conn, [client_id])
+        return case_view(
+            state, today(), acknowledgement_days=acknowledgement_days, referral_date=referred.get(client_id)
+        )
 
     @api.get(
         "/cases/{client_id}/guide-suggestions",

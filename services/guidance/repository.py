@@ -25,6 +25,9 @@ VALUES ($1, $2, $3, $4, $5, $6)
 ON CONFLICT (client_id) DO NOTHING
 """
 _CLIENT = "SELECT * FROM guidance.client_directory WHERE client_id = $1"
+_REFERRAL_DATES = (
+    "SELECT client_id, referral_date FROM guidance.client_directory WHERE client_id = ANY($1::text[])"
+)
 _FORGET_CLIENT = "DELETE FROM guidance.client_directory WHERE client_id = $1"
 #: the directory's columns that hold the client's personal data, sealed (docs/adr/0020)
 _DIRECTORY_SEALED = ("personal_identity_code", "first_name", "last_name")
@@ -153,6 +156,12 @@ class GuidanceRepository:
             )
             for r in await conn.fetch(_CONSENTS, client_id)
         ]
+
+    async def referral_dates(self, conn: asyncpg.Connection, client_ids: list[str]) -> dict[str, date]:
+        """The clients' referral dates, as intake's ``ClientReferred`` gave them (no personal
+        data): the start of the joint service, from which Act 1369/2014 counts the plan."""
+        rows = await conn.fetch(_REFERRAL_DATES, client_ids)
+        return {r["client_id"]: r["referral_date"] for r in rows}
 
     async def client(self, conn: asyncpg.Connection, client_id: str) -> ClientIdentity | None:
         row = await conn.fetchrow(_CLIENT, client_id)

@@ -115,6 +115,8 @@ class CaseFacts(_Fact):
     guidance_profile: str | None = None
     guidance_segment: int | None = None
     opened_on: date | None = None
+    #: the current relationship was opened after an earlier one: the referral is that one's
+    reopened: bool = False
     handed_to_social_services: bool = False
     opening_rule_set: str | None = None
     guide_person_id: str | None = None
@@ -234,6 +236,7 @@ def evolve(facts: CaseFacts, event: EventBase) -> CaseFacts:
     elif isinstance(event, GuidanceCaseOpened):
         update = {
             "opened_on": event.opened_on,
+            "reopened": facts.opened_on is not None,
             "guidance_route": event.route.value,
             "guidance_profile": event.profile.value if event.profile else None,
             "guidance_segment": event.ministry_segment,

@@ -30,7 +30,7 @@ from contracts.intake import Route
 from services.disclosure.policy import Crossing, Kind, decide
 from services.reporting.config import OVER_DAYS
 from services.reporting.facts import CaseFacts
-from services.rules import NoRulesInForce, RuleSet, assessment_deadline, plan_deadline, rules_in_force
+from services.rules import NoRulesInForce, RuleSet, assessment_deadline, plan_due, rules_in_force
 
 # --- TE side ----------------------------------------------------------------------------
 
@@ -224,7 +224,8 @@ def steering_counts(facts: CaseFacts) -> Counter[SteeringKey]:
         if due is not None:
             out[(Metric.ASSESSMENT_DEADLINE, due.year, m, deadline_bucket(due, c.assessed_on))] += 1
     if c.opened_on is not None:
-        due = _deadline(plan_deadline, c.opened_on)
+        # from the referral under Act 1369/2014, from the opening from 2025 (services/rules/deadlines.py)
+        due = plan_due(referral_date=None if c.reopened else c.referral_date, opened_on=c.opened_on)
         if due is not None:
             out[(Metric.PLAN_DEADLINE, due.year, m, deadline_bucket(due, c.first_plan_on))] += 1
     return out

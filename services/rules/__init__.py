@@ -30,6 +30,8 @@ from services.rules.deadlines import (
     closure_requires_joint_decision,
     next_plan_review,
     plan_deadline,
+    plan_due,
+    plan_period_start,
     plan_review_due,
 )
 from services.rules.eligibility import EligibilityFinding, assessment_triggers
@@ -74,6 +76,8 @@ __all__ = [
     "municipal_share",
     "next_plan_review",
     "plan_deadline",
+    "plan_due",
+    "plan_period_start",
     "plan_review_due",
     "rules_in_force",
     "validate_activation_plan",

@@ -125,3 +125,38 @@ async def test_a_back_dated_client_waits_from_business_dates_and_its_te_view_fol
         page = await reporting.get("/dashboard", params={"year": 2011}, headers=STEERING)
         assert page.status_code == 200, page.text
         assert "as of 2011-12-31" in page.text and f"as of {TODAY}" not in page.text
+
+
+async def test_guidance_flags_the_plan_due_at_the_end_of_the_mapping_period_under_act_1369_2014(
+    settings,
+) -> None:
+    async with running(intake_app(settings)) as intake, running(guidance_app(settings)) as guidance:
+        referral = referral_request()
+        referral["referral_date"] = "2016-03-01"
+        client_id = (await ok(await intake.post("/referrals", json=referral, headers=HEADERS), 201))[
+            "client_id"
+        ]
+        consent = {"scopes": ["move_to_centre", "data_exchange_within_centre"], "given_on": "2016-03-10"}
+        await ok(await intake.post(f"/clients/{client_id}/consents", json=consent, headers=HEADERS), 201)
+        assessment = {
+            "assessed_on": "2016-04-11",
+            "capacity_allows_rehabilitative_work": True,
+            "profile": "centre",
+            "ministry_segment": 3,
+            "route": "individual_service_guidance",
+            "assessors": [
+                {"person_id": "advisor-1", "role": "employment_advisor", "organisation": "te-office"}
+            ],
+            "findings": [{"area": a, "support_need": "some"} for a in AREAS],
+        }
+        await ok(await intake.post(f"/clients/{client_id}/assessment", json=assessment, headers=HEADERS), 201)
+
+        async def case() -> dict:
+            response = await guidance.get(f"/cases/{client_id}", headers=HEADERS)
+            return response.json() if response.status_code == 200 else {}
+
+        opened = await eventually(case, lambda c: c.get("opened_on") == "2016-04-11")
+        # 3 months from the referral, when the mapping period began: not 2016-07-11
+        assert (opened["flags"]["plan_due"], opened["flags"]["plan_overdue"]) == ("2016-06-01", True)
+        [listed] = await ok(await guidance.get("/worklist", headers=HEADERS))
+        assert listed["flags"] == opened["flags"]

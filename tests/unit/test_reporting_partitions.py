@@ -173,7 +173,22 @@ def test_deadlines_follow_the_rules_of_the_referral_and_opening_dates() -> None:
     new.opened(date(2015, 5, 1))
     counts = steering_counts(fold(new))
     assert counts[(Metric.ASSESSMENT_DEADLINE, 2015, "Mikkeli", "2015-04-02|2015-05-01")] == 1
-    assert counts[(Metric.PLAN_DEADLINE, 2015, "Mikkeli", "2015-08-01|")] == 1
+    # Act 1369/2014: the plan is due with the assessment, at the end of the mapping period
+    # that began with the referral (docs/adr/0030), not 3 months after the opening
+    assert counts[(Metric.PLAN_DEADLINE, 2015, "Mikkeli", "2015-04-02|")] == 1
+    assert not any(k[0] == Metric.PLAN_DEADLINE and k[3].startswith("2015-08-01") for k in counts)
+
+
+def test_a_relationship_opened_again_counts_its_plan_deadline_from_its_opening() -> None:
+    story = Story()
+    story.referred(date(2016, 1, 4))
+    story.assessed(date(2016, 2, 1))
+    story.opened(date(2016, 2, 1))
+    story.closed(date(2016, 9, 30), Outcome.UNEMPLOYED)
+    story.opened(date(2017, 3, 6))
+    counts = steering_counts(fold(story))
+    assert counts[(Metric.PLAN_DEADLINE, 2017, "Mikkeli", "2017-06-06|")] == 1
+    assert not any(k[0] == Metric.PLAN_DEADLINE and k[1] == 2016 for k in counts)
 
 
 def test_a_rehabilitative_work_activity_route_is_on_the_home_municipality_view_with_consent() -> None:

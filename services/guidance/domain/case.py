@@ -89,6 +89,8 @@ class GuidanceCase:
     reassessments: int = 0
     closed_on: date | None = None
     outcome: Outcome | None = None
+    #: opened again after a closure: the client's referral belongs to an earlier relationship
+    reopened: bool = False
 
     @property
     def latest_handover(self) -> Handover | None:
@@ -189,6 +191,7 @@ def evolve(state: GuidanceCase | None, event: EventBase) -> GuidanceCase | None:
             else Status.WAITING_FOR_GUIDE,
             waiting_since=event.opened_on,
             transfers=opening,
+            reopened=state is not None,
         )
     if state is None:
         return None

@@ -11,7 +11,7 @@ from contracts.guidance import Measure, Phase, PhaseChanged, PlanRevised
 from runtime.decision import Context
 from services.guidance.domain.case import GuidanceCase, Status, require_open
 from services.guidance.domain.errors import DomainError
-from services.rules import next_plan_review, plan_deadline, rules_in_force
+from services.rules import next_plan_review, plan_due
 
 #: The measure catalogue (configuration): code -> name.
 DEFAULT_MEASURE_CATALOGUE: Mapping[str, str] = {
@@ -88,14 +88,16 @@ class Deadlines:
     review_overdue: bool
 
 
-def deadlines(state: GuidanceCase, today: date) -> Deadlines:
-    """The plan is due within three months of opening where the rules of the opening date
-    set a deadline; it is then reviewed at the interval of the rules in force on the last
-    review (6 months under the 2015 act, 3 from 2 May 2022 and under the 2025 act)."""
+def deadlines(state: GuidanceCase, today: date, *, referral_date: date | None = None) -> Deadlines:
+    """The plan is due by :func:`services.rules.plan_due`: 3 months after the client's
+    referral (``referral_date``, the start of the mapping period) under Act 1369/2014, 3
+    months after the opening under Act 381/2023, never under the seed's rules; a case opened
+    again counts from its opening. It is then reviewed at the interval of the rules in force
+    on the last review (6 months under the 2015 act, 3 from 2 May 2022 and under the 2025 act)."""
     if not state.open or state.status is Status.WITH_SOCIAL_SERVICES:
         return Deadlines(None, False, None, False)
     due = (
-        plan_deadline(rules_in_force(state.opened_on), state.opened_on)
+        plan_due(referral_date=None if state.reopened else referral_date, opened_on=state.opened_on)
         if state.plan_drawn_on is None
         else None
     )
