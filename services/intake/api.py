@@ -574,6 +574,7 @@ class AttendanceRequest(RequestModel):
                 {
                     "session_id": "info-session-1f0e6a38-3c63-4c8e-9a53-0d1b7a0f5e11",
                     "attended": True,
+                    "attended_on": "2026-03-10",
                     "initial_survey_form_given": True,
                     "data_protection_leaflet_given": True,
                 }
@@ -585,6 +586,11 @@ class AttendanceRequest(RequestModel):
         min_length=1, max_length=200, description="The info session the client was invited to"
     )
     attended: StrictFlag = Field(description="true: the client came; false: a no-show")
+    attended_on: IsoDate = Field(
+        description="The business date of the session the client came to (or missed): not before "
+        "the session's date, not after today, and only once the session has begun (else 409)",
+        examples=["2026-03-10"],
+    )
     initial_survey_form_given: StrictFlag = Field(
         default=False, description="The initial survey form (alkukartoituslomake) was handed out"
     )
@@ -1085,6 +1091,7 @@ def router() -> APIRouter:
                     s,
                     session_id=body.session_id,
                     attended=body.attended,
+                    attended_on=body.attended_on,
                     initial_survey_form_given=body.initial_survey_form_given,
                     data_protection_leaflet_given=body.data_protection_leaflet_given,
                     ctx=ctx,

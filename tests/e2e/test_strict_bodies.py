@@ -84,7 +84,7 @@ def session() -> dict[str, Any]:
 
 
 def attendance() -> dict[str, Any]:
-    return {"session_id": "info-session-x", "attended": True}
+    return {"session_id": "info-session-x", "attended": True, "attended_on": "2026-03-10"}
 
 
 def plan() -> dict[str, Any]:
@@ -127,6 +127,7 @@ def intake_cases() -> list[Case]:
             f"{client}/consents/consent-x/withdrawal", lambda: {"withdrawn_on": DAY}, ("withdrawn_on",), DAY
         ),
         Case(f"{client}/assessment", assessment, ("assessed_on",), DAY),
+        Case(f"{client}/info-session-attendance", attendance, ("attended_on",), DAY),
         Case("/info-sessions", session, ("starts_at",), INSTANT),
         Case(
             f"{client}/assessment-appointment",
