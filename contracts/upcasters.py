@@ -118,3 +118,12 @@ def info_session_attended_v1_to_v2(data: Data) -> Data:
 @upcaster("InfoSessionMissed", 1)
 def info_session_missed_v1_to_v2(data: Data) -> Data:
     return {**data, "missed_on": None}
+
+
+# --- ClientRelationshipClosed v1 -> v2 ---------------------------------------------------
+# v2 names the closure proposal it decided (docs/adr/0031); a v1 closure decided none.
+
+
+@upcaster("ClientRelationshipClosed", 1)
+def client_relationship_closed_v1_to_v2(data: Data) -> Data:
+    return {**data, "proposed_on": None, "proposed_by_person_id": None}
