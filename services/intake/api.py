@@ -425,6 +425,10 @@ class CaseView(BaseModel):
     info_session_id: str | None = Field(description="The info session the client is invited to; null if none")
     info_session_starts_at: datetime | None = Field(description="When that info session starts")
     sessions_missed: int = Field(ge=0, description="Info sessions the client did not come to")
+    info_session_attended_on: date | None = Field(
+        description="The business date the client came to the info session; null before (or if recorded "
+        "before attendance carried its date)"
+    )
     initial_survey_form_given: bool = Field(
         description="The initial survey form (alkukartoituslomake) was handed out"
     )
@@ -463,6 +467,7 @@ def case_view(state: IntakeCase, today: date) -> CaseView:
         info_session_id=state.session_id,
         info_session_starts_at=state.session_starts_at,
         sessions_missed=state.sessions_missed,
+        info_session_attended_on=state.info_session_attended_on,
         initial_survey_form_given=state.handouts_given[0],
         data_protection_leaflet_given=state.handouts_given[1],
         assessment_appointment_at=state.appointment_at,

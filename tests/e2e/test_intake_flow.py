@@ -174,6 +174,7 @@ async def test_a_client_goes_from_the_info_list_to_a_routed_assessment_through_t
         assert case["waiting_for"] == "routed"
         assert case["assessment"]["route"] == "individual_service_guidance"
         assert case["initial_survey_form_given"] and case["data_protection_leaflet_given"]
+        assert case["info_session_attended_on"] == str(session_day)
         assert case["rules"]["rule_set"] == case["assessment"]["rule_set"]
         assert client_id not in {q["client_id"] for q in (await intake.get("/queue", headers=HEADERS)).json()}
 

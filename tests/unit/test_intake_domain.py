@@ -279,6 +279,7 @@ def test_attendance_records_the_handouts_and_the_client_then_waits_for_an_appoin
     )
     assert state.stage is Stage.ASSESSMENT_APPOINTMENT
     assert state.handouts_given == (True, True)
+    assert state.info_session_attended_on == SESSION_DAY
     state = then(
         state,
         sessions.book_assessment(
