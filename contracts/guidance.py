@@ -302,10 +302,40 @@ class FinalAssessment(BaseModel):
     )
 
 
+class ClosureDecision(StrEnum):
+    """Who decides a closure under the rules in force (services/guidance/domain/closure.py)."""
+
+    #: the seed (2010-2014): the guide decides, or proposes and another decides
+    GUIDE = "guide"
+    #: Acts 1369/2014 and 381/2023: the TE-office, the municipality and Kela jointly assess
+    JOINT_ASSESSMENT = "joint_assessment"
+
+
+class ClosureProposed(GuidanceClientEvent):
+    """The guide proposes to end the client relationship (*päättämisesitys*): under the
+    seed the guide may instead decide at once; under the 2015 and 2025 acts the proposal
+    goes to the three authorities' joint assessment, which someone other than the
+    proposer records as the closure. A new proposal replaces a pending one."""
+
+    event_type: ClassVar[str] = "ClosureProposed"
+
+    proposed_on: date
+    outcome: Outcome = Field(description="The outcome the guide proposes")
+    services_continue: Continuation = Field(description="Where the guide proposes services continue")
+    reason: Annotated[str, PersonalData()] = Field(
+        min_length=1, max_length=4000, description="Why the need for the centre's service has ended"
+    )
+    rule_set: str = Field(description="The rule set in force on the proposal's date")
+    decision: ClosureDecision = Field(description="Who decides it under that rule set")
+
+
 class ClientRelationshipClosed(GuidanceClientEvent):
-    """The client relationship ended, with its final assessment and outcome."""
+    """The client relationship ended, with its final assessment and outcome. v2: the
+    proposal it decided, if any (``proposed_on``, ``proposed_by_person_id``); the event's
+    actor is who recorded the decision."""
 
     event_type: ClassVar[str] = "ClientRelationshipClosed"
+    schema_version: ClassVar[int] = 2
 
     closed_on: date
     outcome: Outcome
@@ -316,6 +346,12 @@ class ClientRelationshipClosed(GuidanceClientEvent):
     joint_decision: JointDecision | None = None
     rule_set: str
     months_in_relationship: int = Field(ge=0)
+    proposed_on: date | None = Field(
+        default=None, description="The day of the proposal decided; null if none"
+    )
+    proposed_by_person_id: str | None = Field(
+        default=None, max_length=200, description="Who proposed the closure (a person id); null if none"
+    )
 
 
 class FinalAssessmentIssued(GuidanceClientEvent):

@@ -189,21 +189,31 @@ class InvitedToInfoSession(IntakeClientEvent):
 
 
 class InfoSessionAttended(IntakeClientEvent):
-    """The client came to the info session; what they were handed is recorded."""
+    """The client came to the info session; what they were handed is recorded.
+    v2: ``attended_on``, the business date they came (null in a v1 event, which had none)."""
 
     event_type: ClassVar[str] = "InfoSessionAttended"
+    schema_version: ClassVar[int] = 2
 
     session_id: str = Field(min_length=1, max_length=200)
+    attended_on: date | None = Field(
+        description="The business date the client came; null only in events recorded before v2"
+    )
     initial_survey_form_given: bool = Field(description="Alkukartoituslomake handed out")
     data_protection_leaflet_given: bool
 
 
 class InfoSessionMissed(IntakeClientEvent):
-    """The client did not come to the info session they were invited to (no-show)."""
+    """The client did not come to the info session they were invited to (no-show).
+    v2: ``missed_on``, the business date of the session missed (null in a v1 event)."""
 
     event_type: ClassVar[str] = "InfoSessionMissed"
+    schema_version: ClassVar[int] = 2
 
     session_id: str = Field(min_length=1, max_length=200)
+    missed_on: date | None = Field(
+        description="The business date of the session missed; null only in events recorded before v2"
+    )
 
 
 class AssessmentAppointmentBooked(IntakeClientEvent):

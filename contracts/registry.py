@@ -14,6 +14,7 @@ from contracts.base import EventBase
 from contracts.envelope import CloudEventEnvelope
 from contracts.guidance import (
     ClientRelationshipClosed,
+    ClosureProposed,
     FinalAssessmentIssued,
     GuidanceCaseOpened,
     GuideAssigned,
@@ -70,6 +71,7 @@ EVENT_TYPES: dict[str, type[EventBase]] = {
         TransferAcknowledged,
         ReturnedFromSocialServices,
         ReassessmentCompleted,
+        ClosureProposed,
         ClientRelationshipClosed,
         FinalAssessmentIssued,
         ClientDataAccessed,

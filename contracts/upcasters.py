@@ -103,3 +103,27 @@ for _event_type, _version in _NEWLY_PERSONAL.items():
 @upcaster("TransferAcknowledged", 2)
 def transfer_acknowledged_v2_to_v3(data: Data) -> Data:
     return {**data, "activation_plan": None}
+
+
+# --- InfoSessionAttended / InfoSessionMissed v1 -> v2 -----------------------------------
+# v2 carries the business date of the session attended or missed (issue 14); a v1 event
+# recorded none, and nothing in its data tells it, so it reads as null.
+
+
+@upcaster("InfoSessionAttended", 1)
+def info_session_attended_v1_to_v2(data: Data) -> Data:
+    return {**data, "attended_on": None}
+
+
+@upcaster("InfoSessionMissed", 1)
+def info_session_missed_v1_to_v2(data: Data) -> Data:
+    return {**data, "missed_on": None}
+
+
+# --- ClientRelationshipClosed v1 -> v2 ---------------------------------------------------
+# v2 names the closure proposal it decided (docs/adr/0031); a v1 closure decided none.
+
+
+@upcaster("ClientRelationshipClosed", 1)
+def client_relationship_closed_v1_to_v2(data: Data) -> Data:
+    return {**data, "proposed_on": None, "proposed_by_person_id": None}

@@ -958,11 +958,24 @@ class DemoRun:
                 },
             }
 
+            # The seed's guide "decides or proposes" (docs/adr/0031): every third guide
+            # proposes, and the coordinator decides; the others decide at once.
+            proposes = c.number % 3 == 0
+            decider = COORDINATOR if proposes else guide
+            if proposes and case.get("closure_proposal") is None:
+                proposal = {
+                    "proposed_on": k.closed_on,
+                    "outcome": k.outcome,
+                    "services_continue": k.services_continue,
+                    "reason": "The need for the centre's service has ended; proposed to the team.",
+                }
+                steps.append((k.closed_on, 9, post("/closure-proposal", guide, proposal)))
+
             async def close() -> None:
-                await self.call("POST", f"{base}/closure", guide, closure)
+                await self.call("POST", f"{base}/closure", decider, closure)
                 self.report.closed_now += 1
 
-            steps.append((k.closed_on, 9, close))
+            steps.append((k.closed_on, 10, close))
         for _, _, step in sorted(steps, key=lambda s: (s[0], s[1])):
             await step()
 

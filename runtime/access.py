@@ -47,7 +47,9 @@ class Permission(StrEnum):
     TRANSFER_ACKNOWLEDGE = "transfer:acknowledge"
     TRANSFER_RETURN = "transfer:return"
     REASSESSMENT_RECORD = "reassessment:record"
+    #: decide the closure; who may under the rules in force: services/guidance/domain/closure.py
     CLOSURE_RECORD = "closure:record"
+    CLOSURE_PROPOSE = "closure:propose"
     # reporting
     STATISTICS_READ = "statistics:read"
     TE_VIEW_READ = "te-view:read"
@@ -93,7 +95,12 @@ MATRIX: dict[Permission, frozenset[Role]] = {
     Permission.TRANSFER_ACKNOWLEDGE: frozenset({R.SOCIAL_WORKER}),
     Permission.TRANSFER_RETURN: GUIDES | {R.SOCIAL_WORKER},
     Permission.REASSESSMENT_RECORD: GUIDES,
-    Permission.CLOSURE_RECORD: frozenset({R.EMPLOYMENT_ADVISOR, R.LEAD_EMPLOYMENT_ADVISOR, R.SERVICE_GUIDE}),
+    # The service coordinator records the joint assessment of a closure the guide proposed
+    # (the 2015 and 2025 acts; ADR 0031); the guides propose, and decide under the seed.
+    Permission.CLOSURE_RECORD: frozenset(
+        {R.EMPLOYMENT_ADVISOR, R.LEAD_EMPLOYMENT_ADVISOR, R.SERVICE_GUIDE, R.SERVICE_COORDINATOR}
+    ),
+    Permission.CLOSURE_PROPOSE: GUIDES,
     Permission.STATISTICS_READ: frozenset(
         {R.STEERING_GROUP_MEMBER, R.SERVICE_COORDINATOR, R.LEAD_EMPLOYMENT_ADVISOR, R.AUDITOR}
     ),

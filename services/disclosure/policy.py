@@ -58,7 +58,7 @@ class Kind(StrEnum):
     FINAL_ASSESSMENT = "final assessment to the TE-office"
     #: the client's rows on the TE side's projection (reporting)
     TE_PARTITION = "TE side's projection"
-    #: the client's rows on a municipality's projection (reporting)
+    #: the client's rows on a municipality's projection (reporting), with the client's name
     MUNICIPAL_PARTITION = "municipality's projection"
     #: whether a person is a client of the centre at all (e.g. answering a referral)
     CLIENT_KNOWN = "whether the person is a client"

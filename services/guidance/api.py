@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from contracts.base import Actor
 from contracts.guidance import (
     ActivationPlan,
+    ClosureDecision,
     Continuation,
     FinalAssessment,
     JointDecision,
@@ -62,6 +63,7 @@ Acknowledges = Annotated[Actor, Depends(require(Permission.TRANSFER_ACKNOWLEDGE)
 Returns = Annotated[Actor, Depends(require(Permission.TRANSFER_RETURN))]
 Reassesses = Annotated[Actor, Depends(require(Permission.REASSESSMENT_RECORD))]
 Closes = Annotated[Actor, Depends(require(Permission.CLOSURE_RECORD))]
+Proposes = Annotated[Actor, Depends(require(Permission.CLOSURE_PROPOSE))]
 ERRORS: Responses = {
     403: {"description": "The caller's role or organisation may not do this"},
     404: {"description": "No such case or guide"},
@@ -138,6 +140,19 @@ class Flags(BaseModel):
     )
 
 
+class ClosureProposalView(BaseModel):
+    proposed_on: date = Field(description="The day the guide proposed the closure")
+    proposed_by: str = Field(description=f"The proposing guide: {PERSON_ID}")
+    outcome: Outcome = Field(description="The outcome proposed")
+    services_continue: Continuation = Field(description="Where the guide proposes services continue")
+    reason: str = Field(description="Why the need has ended; personal data")
+    decision: ClosureDecision = Field(
+        description="Who decides it under the rules of its date: guide (the seed: any who records "
+        "closures, the proposer too) or joint_assessment (the 2015 and 2025 acts: the three "
+        "authorities' joint decision, recorded by someone other than the proposer)"
+    )
+
+
 class CaseView(BaseModel):
     client_id: str = Field(description=CLIENT_ID)
     version: int = Field(ge=1, description="The case stream's version: how many events it has")
@@ -164,6 +179,9 @@ class CaseView(BaseModel):
     reassessments: int = Field(ge=0, description="Reassessments made")
     closed_on: date | None = Field(description="The day the relationship closed; null while open")
     outcome: Outcome | None = Field(description="How the relationship ended; null while open")
+    closure_proposal: ClosureProposalView | None = Field(
+        description="The pending (or, once closed, the decided) closure proposal; null if none"
+    )
     flags: Flags = Field(description="Deadlines and what is late")
 
 
@@ -201,6 +219,9 @@ def case_view(
         reassessments=state.reassessments,
         closed_on=state.closed_on,
         outcome=state.outcome,
+        closure_proposal=None
+        if state.closure_proposal is None
+        else ClosureProposalView(**state.closure_proposal.__dict__),
         flags=Flags(
             plan_due=due.plan_due,
             plan_overdue=due.plan_overdue,
@@ -514,6 +535,30 @@ WaitingAsOf = Annotated[
 def waiting_days(since: date, as_of: date) -> int:
     """Whole days from the business date a wait began to ``as_of`` (none before it began)."""
     return max(0, (as_of - since).days)
+
+
+class ClosureProposalRequest(RequestModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "proposed_on": "2026-09-15",
+                    "outcome": "education",
+                    "services_continue": "te_office",
+                    "reason": "Starts vocational school in August; no further need for the centre.",
+                }
+            ]
+        }
+    )
+
+    proposed_on: IsoDate = Field(description="The day of the proposal", examples=["2026-09-15"])
+    outcome: Outcome = Field(description="The outcome the guide proposes")
+    services_continue: Continuation = Field(description="Where the guide proposes services continue")
+    reason: str = Field(
+        min_length=1,
+        max_length=4000,
+        description="Why the need for the centre's service has ended; personal data",
+    )
 
 
 class WaitingEntry(BaseModel):
@@ -931,11 +976,27 @@ def router(
         )
 
     @api.post(
+        "/cases/{client_id}/closure-proposal",
+        response_model=Written,
+        tags=["cases"],
+        responses=ERRORS,
+        summary="The named guide proposes the closure; the rules in force say who decides it",
+    )
+    async def propose_closure(
+        client_id: ClientIdPath, body: ClosureProposalRequest, actor: Proposes, svc: Service
+    ) -> Written:
+        ctx = context(actor)
+        command = closure.ProposeClosure(**body.model_dump())
+        return written(await svc.execute(client_id, lambda s: closure.propose(s, command, ctx=ctx)))
+
+    @api.post(
         "/cases/{client_id}/closure",
         response_model=Written,
         tags=["cases"],
         responses=ERRORS,
-        summary="Close the relationship with the final assessment (also issued to the TE-office)",
+        summary="Decide the closure with the final assessment (also issued to the TE-office): the "
+        "guide under the seed; from 2015 the joint decision on the guide's proposal, recorded by "
+        "another than the proposer",
     )
     async def close(client_id: ClientIdPath, body: ClosureRequest, actor: Closes, svc: Service) -> Written:
         command = closure.CloseRelationship(

@@ -14,6 +14,7 @@ from nats.js import JetStreamContext
 
 from contracts.guidance import (
     ClientRelationshipClosed,
+    ClosureProposed,
     FinalAssessmentIssued,
     GuidanceCaseOpened,
     GuideAssigned,
@@ -88,6 +89,7 @@ def build_broker(settings: Settings, *, documenting: bool = True) -> NatsBroker:
         TransferredToSocialServices,
         TransferAcknowledged,
         ReturnedFromSocialServices,
+        ClosureProposed,
         ClientRelationshipClosed,
     ):
         broker.publisher(

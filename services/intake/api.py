@@ -429,6 +429,10 @@ class CaseView(BaseModel):
     info_session_id: str | None = Field(description="The info session the client is invited to; null if none")
     info_session_starts_at: datetime | None = Field(description="When that info session starts")
     sessions_missed: int = Field(ge=0, description="Info sessions the client did not come to")
+    info_session_attended_on: date | None = Field(
+        description="The business date the client came to the info session; null before (or if recorded "
+        "before attendance carried its date)"
+    )
     initial_survey_form_given: bool = Field(
         description="The initial survey form (alkukartoituslomake) was handed out"
     )
@@ -467,6 +471,7 @@ def case_view(state: IntakeCase, today: date) -> CaseView:
         info_session_id=state.session_id,
         info_session_starts_at=state.session_starts_at,
         sessions_missed=state.sessions_missed,
+        info_session_attended_on=state.info_session_attended_on,
         initial_survey_form_given=state.handouts_given[0],
         data_protection_leaflet_given=state.handouts_given[1],
         assessment_appointment_at=state.appointment_at,
@@ -578,6 +583,7 @@ class AttendanceRequest(RequestModel):
                 {
                     "session_id": "info-session-1f0e6a38-3c63-4c8e-9a53-0d1b7a0f5e11",
                     "attended": True,
+                    "attended_on": "2026-03-10",
                     "initial_survey_form_given": True,
                     "data_protection_leaflet_given": True,
                 }
@@ -589,6 +595,11 @@ class AttendanceRequest(RequestModel):
         min_length=1, max_length=200, description="The info session the client was invited to"
     )
     attended: StrictFlag = Field(description="true: the client came; false: a no-show")
+    attended_on: IsoDate = Field(
+        description="The business date of the session the client came to (or missed): not before "
+        "the session's date, not after today, and only once the session has begun (else 409)",
+        examples=["2026-03-10"],
+    )
     initial_survey_form_given: StrictFlag = Field(
         default=False, description="The initial survey form (alkukartoituslomake) was handed out"
     )
@@ -1089,6 +1100,7 @@ def router() -> APIRouter:
                     s,
                     session_id=body.session_id,
                     attended=body.attended,
+                    attended_on=body.attended_on,
                     initial_survey_form_given=body.initial_survey_form_given,
                     data_protection_leaflet_given=body.data_protection_leaflet_given,
                     ctx=ctx,

@@ -2,7 +2,8 @@
 
 :class:`CaseFacts` is the centre partition's record of a client (the joint workspace's
 working copy): dates, codes, the current plan's measures, transfers and the consents in
-force. It holds no name and no identity code, and never the health check's details
+force. It holds the client's name (sealed at rest, for the receiving social services'
+view) but no identity code, and never the health check's details
 (those go to the health partition only). The side views and the steering aggregates are
 cut from it by the pure functions in :mod:`services.reporting.partitions`.
 """
@@ -99,6 +100,9 @@ class HealthSummaryFact(_Fact):
 class CaseFacts(_Fact):
     client_id: str
     municipality: str
+    #: the client's name as the referral gave it (first and last), for the receiving
+    #: social services (sealed at rest: services/reporting/sealed.py); None once erased
+    name: str | None = None
     referral_source: str | None = None
     referral_date: date | None = None
     subsidy_days: int | None = None
@@ -199,7 +203,10 @@ def evolve(facts: CaseFacts, event: EventBase) -> CaseFacts:
     """The case after ``event``. Pure: the same events give the same facts, whenever."""
     update: dict[str, object] = {}
     if isinstance(event, ClientReferred):
+        details = event.client
+        erased = ERASED in (details.first_name, details.last_name)  # a replay after erasure
         update = {
+            "name": None if erased else f"{details.first_name} {details.last_name}",
             "referral_source": event.source.value,
             "referral_date": event.referral_date,
             "subsidy_days": event.subsidy_days,
@@ -330,9 +337,10 @@ def evolve(facts: CaseFacts, event: EventBase) -> CaseFacts:
     elif isinstance(event, ClientDataErased):
         # The key is gone: a replay reads these as erased already; live, they go now.
         update = {
+            "name": None,
             "health_summaries": tuple(
                 h.model_copy(update={"recommended_next_step": ERASED}) for h in facts.health_summaries
-            )
+            ),
         }
     elif isinstance(event, ClientRelationshipClosed):
         update = {

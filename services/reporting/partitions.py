@@ -11,8 +11,9 @@ may hold.
   The final assessment is the TE-office's own (it goes to URA by law) and is kept apart,
   without that condition.
 - **Municipal side**, one view per municipality: its residents routed to rehabilitative
-  work activity, and the transfers it received, with the activation plans. Only while a
-  consent in force names ``social_services:<municipality>`` for disclosure.
+  work activity, with their names, and the transfers it received, with the activation
+  plans. Only while a consent in force names ``social_services:<municipality>`` for
+  disclosure.
 - **Health**: the health check's details; they never enter :class:`CaseFacts`.
 - **Steering group**: counts keyed by metric, year, municipality and a bucket. A key
   has no client in it, so the aggregates hold no personal data by their type.
@@ -91,7 +92,7 @@ def te_view(facts: CaseFacts) -> TeView | None:
 
 # --- municipal side ---------------------------------------------------------------------
 
-MunicipalClientRow = tuple[str, str, str, str | None, date | None, date | None, bool]
+MunicipalClientRow = tuple[str, str, str, str | None, date | None, date | None, bool, str | None]
 MunicipalTransferRow = tuple[
     str,
     str,
@@ -116,7 +117,9 @@ class MunicipalView:
 
 
 def municipal_view(facts: CaseFacts) -> MunicipalView:
-    """The client's rows on each municipality's view that a consent in force allows."""
+    """The client's rows on each municipality's view that a consent in force allows: with
+    the client's name, what the receiving social services serve the client with (the one
+    decision, :data:`Kind.MUNICIPAL_PARTITION`, covers the row and its name)."""
     c = facts
     client = facts.disclosure_client()
 
@@ -128,7 +131,7 @@ def municipal_view(facts: CaseFacts) -> MunicipalView:
         involved.append(c.municipality)
     involved.extend(t.receiving_municipality for t in c.transfers)
     clients = tuple(
-        (m, c.client_id, c.municipality, c.route, c.opened_on, c.closed_on, c.at_social_services)
+        (m, c.client_id, c.municipality, c.route, c.opened_on, c.closed_on, c.at_social_services, c.name)
         for m in dict.fromkeys(involved)
         if disclosed(m)
     )

@@ -113,8 +113,9 @@ DELETE FROM {s}.municipal_clients WHERE client_id = ANY($1::text[])
 """
 _INSERT_MUNICIPAL_CLIENTS = """
 INSERT INTO {s}.municipal_clients (municipality, client_id, home_municipality, route, opened_on,
-                                   closed_on, at_social_services)
-SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::date[], $6::date[], $7::bool[])
+                                   closed_on, at_social_services, name)
+SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::date[], $6::date[], $7::bool[],
+                     $8::text[])
 """
 _INSERT_MUNICIPAL_TRANSFERS = """
 INSERT INTO {s}.municipal_transfers (municipality, transfer_id, client_id, transferred_on, plan_start,
@@ -172,6 +173,7 @@ MIGRATIONS = [
     Migration.from_package("services.reporting.migrations", "0006_transfer_key_per_client.sql"),
     Migration.from_package("services.reporting.migrations", "0007_access_report_per_recipient.sql"),
     Migration.from_package("services.reporting.migrations", "0008_access_report_purpose_detail.sql"),
+    Migration.from_package("services.reporting.migrations", "0009_municipal_client_name.sql"),
 ]
 
 
@@ -224,8 +226,10 @@ class ReferralStatistics:
 CaseChange = tuple[CaseFacts | None, CaseFacts]
 
 
-#: the events whose personal text reporting keeps (sealed) in its tables
+#: the events whose personal text reporting keeps (sealed) in its tables: the referral
+#: brings the client's name, for the municipal view
 _CARRY_PERSONAL_TEXT = (
+    ClientReferred,
     PlanRevised,
     HealthCheckSummaryRecorded,
     HealthCheckDetailsRecorded,
@@ -440,7 +444,16 @@ class SidePartitions:
         if not cut:
             return
         await conn.execute(self._sql["clear_municipal"], [client for client, _ in cut])
-        await self._insert(conn, "municipal_clients", [c for _, v in cut for c in v.clients])
+        names = SEALED_COLUMNS["municipal_clients"]
+        await self._insert(
+            conn,
+            "municipal_clients",
+            [
+                (*c[:7], sealer.seal(c[1], c[7], names.aad({"municipality": c[0], "client_id": c[1]})))
+                for _, v in cut
+                for c in v.clients
+            ],
+        )
         transfers = SEALED_COLUMNS["municipal_transfers"]
         await self._insert(
             conn,

@@ -2,9 +2,10 @@
 (docs/adr/0020): with the client's key (:class:`runtime.sealing.Sealer`), bound to the
 table, the column and the row, written sealed and revealed only when read.
 
-The centre partition's case facts (``centre_cases.facts``, JSON) carry three such
-values: each plan measure's provider, each health summary's next step and each
-transfer's place of work; each is bound to its place in the case.
+The centre partition's case facts (``centre_cases.facts``, JSON) carry four such
+values: the client's name (for the municipal view), each plan measure's provider, each
+health summary's next step and each transfer's place of work; each is bound to its
+place in the case.
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ SEALED_COLUMNS: dict[str, SealedColumn] = {
         SealedColumn("te_health_summaries", "recommended_next_step", ("client_id", "n")),
         SealedColumn("te_final_assessments", "assessment_text", ("event_id",)),
         SealedColumn("municipal_transfers", "place", ("municipality", "client_id", "transfer_id")),
+        SealedColumn("municipal_clients", "name", ("municipality", "client_id")),
         SealedColumn("health_checks", "details", ("event_id",)),
     )
 }
@@ -88,7 +90,7 @@ def _facts_aad(client_id: str, path: str, item: object) -> bytes:
 
 def seal_facts(sealer: Sealer, facts: CaseFacts) -> str:
     """The case facts as stored: JSON with their personal text sealed."""
-    if not (facts.measures or facts.health_summaries or facts.transfers):
+    if not (facts.name or facts.measures or facts.health_summaries or facts.transfers):
         return facts.model_dump_json()  # nothing personal in it
     data = facts.model_dump(mode="json")
     _change(data, facts.client_id, sealer.seal)
@@ -104,6 +106,8 @@ def open_facts(sealer: Sealer, text: str) -> CaseFacts:
     return CaseFacts.model_validate(data)
 
 
+#: the personal values at the top of the case facts
+_FACTS_PERSONAL_TOP = ("name",)
 #: the personal values of the case facts: (list, value, what names an item of the list)
 _FACTS_PERSONAL = (
     ("measures", "provider", "measure_id"),
@@ -117,6 +121,9 @@ def _change(
 ) -> None:
     """Apply ``change`` (seal or open) to each personal value of the facts' JSON, in place;
     each is bound to its client, its place and its item (by id, or by position from 1)."""
+    for value in _FACTS_PERSONAL_TOP:
+        if data.get(value) is not None:
+            data[value] = change(client_id, data[value], _facts_aad(client_id, value, None))
     for items, value, name in _FACTS_PERSONAL:
         for n, item in enumerate(data.get(items) or (), start=1):
             if item.get(value) is not None:

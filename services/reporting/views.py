@@ -45,7 +45,7 @@ SELECT event_id, client_id, closed_on, outcome, outside_labour_force_reason, ser
 FROM {s}.te_final_assessments WHERE client_id = $1 ORDER BY closed_on, event_id
 """
 _MUNICIPAL_CLIENTS = """
-SELECT client_id, home_municipality, route, opened_on, closed_on, at_social_services
+SELECT municipality, client_id, home_municipality, route, opened_on, closed_on, at_social_services, name
 FROM {s}.municipal_clients WHERE municipality = $1 ORDER BY client_id
 """
 _MUNICIPAL_TRANSFERS = """
@@ -131,6 +131,10 @@ PLAN_NOTE = "null for the hand-over at opening (transfer_id `opening`)"
 
 class MunicipalClient(BaseModel):
     client_id: str = Field(description=CLIENT_ID)
+    name: str | None = Field(
+        description="The client's name (first and last; personal data), shown while a consent in force "
+        "names this municipality's social services; null once the client's data is erased"
+    )
     home_municipality: str = Field(description=MUNICIPALITY)
     route: Route | None = Field(description="The route of the latest assessment")
     opened_on: date | None = Field(description="The day the guidance case opened")
@@ -212,7 +216,12 @@ class SideViews:
     async def municipality(self, conn: asyncpg.Connection, municipality: str) -> MunicipalRecord:
         return MunicipalRecord(
             municipality=municipality,
-            clients=_models(MunicipalClient, await conn.fetch(self._municipal_clients, municipality)),
+            clients=_models(
+                MunicipalClient,
+                await _revealed(
+                    conn, "municipal_clients", await conn.fetch(self._municipal_clients, municipality)
+                ),
+            ),
             transfers=_models(
                 MunicipalTransfer,
                 await _revealed(

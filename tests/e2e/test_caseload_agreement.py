@@ -12,6 +12,7 @@ from services.reporting.app import create_app as reporting_app
 from tests.e2e.test_guidance_flow import COORDINATOR, JOINT, SOCIAL_SERVICES, TODAY, routed_client
 from tests.support.apps import eventually, running
 from tests.support.auth import reader_for
+from tests.support.closures import propose_closure
 from tests.support.factories import HEADERS
 
 pytestmark = pytest.mark.integration
@@ -78,6 +79,7 @@ async def test_guidance_and_reporting_count_the_same_caseload_per_guide(settings
         await ok(await guidance.post(f"{back}/return", json=returned, headers=SOCIAL_SERVICES))
         # the relationship ended at the hand-over, and one closed: nobody's caseload
         await transfer(clients["ended"], stays_open=False)
+        await propose_closure(guidance, clients["closed"])
         await ok(await guidance.post(f"/cases/{clients['closed']}/closure", json=CLOSURE, headers=HEADERS))
 
         listed = await ok(await guidance.get("/guides", headers=HEADERS))

@@ -133,6 +133,15 @@ async def test_the_demo_year_goes_through_the_apis_and_reporting_shows_the_seed_
                 await erase_expired(conn, IntakeRepository(store), clock.today(), ctx=retention_context())
                 == []
             )
+            # The seed's guide decides or proposes: some closures decided a proposal, by another
+            closures = await conn.fetch(
+                "SELECT envelope->'data'->>'proposed_by_person_id' AS proposer,"
+                " envelope->'data'->'actor'->>'person_id' AS decider"
+                " FROM guidance.events WHERE event_type = 'ClientRelationshipClosed'"
+            )
+        proposed = [r for r in closures if r["proposer"] is not None]
+        assert len(closures) == 100 and 0 < len(proposed) < 100
+        assert all(r["decider"] == "demo-coordinator" != r["proposer"] for r in proposed)
         stats = report.statistics
         assert stats["caught_up"], stats
         assert stats["intake"]["new_clients"] == 139

@@ -24,6 +24,7 @@ from services.reporting.projections import MIGRATIONS, ReportingProjection
 from tests.support.apps import eventually, running
 from tests.support.auth import headers, reader_for
 from tests.support.cli import reitti
+from tests.support.closures import propose_closure
 from tests.support.factories import AREAS, HEADERS, identity_code, referral_request
 
 pytestmark = pytest.mark.integration
@@ -203,6 +204,7 @@ async def test_erased_personal_data_is_unreadable_in_every_store_stream_and_proj
             },
             "joint_decision": JOINT,
         }
+        await propose_closure(guidance, client_id)
         response = await guidance.post(f"/cases/{client_id}/closure", json=closure, headers=HEADERS)
         assert response.status_code == 200, response.text
         await eventually(lambda: reporting_caught_up(pool, client_id), lambda r: r[0] == 1 and r[1] == 1)
@@ -420,6 +422,7 @@ async def test_a_client_erased_while_in_guidance_can_still_be_closed_and_the_fin
             },
             "joint_decision": JOINT,
         }
+        await propose_closure(guidance, client_id)
         response = await guidance.post(f"/cases/{client_id}/closure", json=closure, headers=HEADERS)
         assert response.status_code == 200, response.text
     async with pool.acquire() as conn:

@@ -17,6 +17,7 @@ from services.guidance.app import create_app as guidance_app
 from services.intake.app import create_app as intake_app
 from tests.support.apps import eventually, running
 from tests.support.auth import headers
+from tests.support.closures import GUIDE_1, proposal, propose_closure
 from tests.support.factories import AREAS, HEADERS, identity_code, referral_request
 from tests.support.problems import invalid_fields
 
@@ -261,9 +262,22 @@ async def test_a_routed_client_is_followed_to_closure_and_the_final_assessment_r
         closure["outside_labour_force_reason"] = "pension"
         no_joint = await guidance.post(f"/cases/{client_id}/closure", json=closure, headers=HEADERS)
         assert no_joint.status_code == 409 and "joint decision" in no_joint.json()["detail"]
-        closed = await guidance.post(
-            f"/cases/{client_id}/closure", json={**closure, "joint_decision": JOINT}, headers=HEADERS
+        joint = {**closure, "joint_decision": JOINT}
+        unproposed = await guidance.post(f"/cases/{client_id}/closure", json=joint, headers=HEADERS)
+        assert unproposed.status_code == 409 and "first proposes" in unproposed.json()["detail"]
+        url = f"/cases/{client_id}/closure-proposal"
+        not_the_guide = await guidance.post(
+            url, json=proposal(outcome="outside_labour_force"), headers=HEADERS
         )
+        assert not_the_guide.status_code == 403 and "named guide" in not_the_guide.json()["detail"]
+        nurse = await guidance.post(url, json=proposal(), headers=NURSE)
+        assert nurse.status_code == 403 and "closure:propose" in nurse.json()["detail"]
+        await propose_closure(guidance, client_id)
+        pending = (await guidance.get(f"/cases/{client_id}", headers=HEADERS)).json()["closure_proposal"]
+        assert (pending["proposed_by"], pending["decision"]) == ("guide-1", "joint_assessment")
+        own = await guidance.post(f"/cases/{client_id}/closure", json=joint, headers=GUIDE_1)
+        assert own.status_code == 403 and "their own proposal" in own.json()["detail"]
+        closed = await guidance.post(f"/cases/{client_id}/closure", json=joint, headers=HEADERS)
         assert closed.status_code == 200, closed.text
         assert [g["caseload"] for g in (await guidance.get("/guides", headers=HEADERS)).json()] == [1]
 
@@ -425,6 +439,7 @@ async def test_a_client_transferred_out_leaves_the_caseload_and_can_return_or_be
             },
             "joint_decision": JOINT,
         }
+        await propose_closure(guidance, client_id)
         closed = await guidance.post(f"/cases/{client_id}/closure", json=closure, headers=HEADERS)
         assert closed.status_code == 200, closed.text
         assert ((await case())["status"], await caseloads()) == ("closed", [0])
@@ -512,6 +527,7 @@ async def test_two_closures_at_once_give_one_closure_and_one_clear_refusal_not_a
             "joint_decision": JOINT,
         }
         for _ in range(3):  # the race is narrow: try it a few times on fresh clients
+            await propose_closure(guidance, client_id)
             responses = await asyncio.gather(
                 *(
                     guidance.post(f"/cases/{client_id}/closure", json=closure, headers=HEADERS)

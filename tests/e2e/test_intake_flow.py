@@ -72,8 +72,10 @@ async def stream_envelopes(nc, settings) -> list[tuple[str, CloudEventEnvelope]]
 
 
 async def test_a_client_goes_from_the_info_list_to_a_routed_assessment_through_the_api(
-    settings, nats_client
+    settings, nats_client, monkeypatch
 ) -> None:
+    real_now, ahead = clock._utc_now, [timedelta(0)]
+    monkeypatch.setattr(clock, "_utc_now", lambda: real_now() + ahead[0])  # the business clock, movable
     codes = [identity_code() for _ in range(3)]
     async with running(intake_app(settings)) as intake:
         csv_headers = {**HEADERS, "content-type": "text/csv"}
@@ -118,17 +120,26 @@ async def test_a_client_goes_from_the_info_list_to_a_routed_assessment_through_t
         )
         assert full.status_code == 409 and "full" in full.json()["detail"]
 
-        attended = await intake.post(
-            f"/clients/{client_id}/info-session-attendance",
-            headers=HEADERS,
-            json={
-                "session_id": session["session_id"],
-                "attended": True,
-                "initial_survey_form_given": True,
-                "data_protection_leaflet_given": True,
-            },
-        )
-        assert attended.status_code == 200
+        attendance = {
+            "session_id": session["session_id"],
+            "attended": True,
+            "attended_on": str(TODAY),
+            "initial_survey_form_given": True,
+            "data_protection_leaflet_given": True,
+        }
+        url = f"/clients/{client_id}/info-session-attendance"
+        early = await intake.post(url, headers=HEADERS, json=attendance)
+        assert early.status_code == 409 and "before the info session's date" in early.json()["detail"]
+        session_day = datetime.fromisoformat(starts).astimezone(clock.zone()).date()
+        on_the_day = {**attendance, "attended_on": str(session_day)}
+        not_yet = await intake.post(url, headers=HEADERS, json=on_the_day)
+        assert not_yet.status_code == 409 and "in the future" in not_yet.json()["detail"]
+        ahead[0] = timedelta(days=2, hours=1)  # the session has begun
+        tomorrow = {**attendance, "attended_on": str(clock.today() + timedelta(days=1))}
+        future = await intake.post(url, headers=HEADERS, json=tomorrow)
+        assert future.status_code == 409 and "in the future" in future.json()["detail"]
+        attended = await intake.post(url, headers=HEADERS, json=on_the_day)
+        assert attended.status_code == 200, attended.text
         booked = await intake.post(
             f"/clients/{client_id}/assessment-appointment",
             headers=HEADERS,
@@ -163,6 +174,7 @@ async def test_a_client_goes_from_the_info_list_to_a_routed_assessment_through_t
         assert case["waiting_for"] == "routed"
         assert case["assessment"]["route"] == "individual_service_guidance"
         assert case["initial_survey_form_given"] and case["data_protection_leaflet_given"]
+        assert case["info_session_attended_on"] == str(session_day)
         assert case["rules"]["rule_set"] == case["assessment"]["rule_set"]
         assert client_id not in {q["client_id"] for q in (await intake.get("/queue", headers=HEADERS)).json()}
 

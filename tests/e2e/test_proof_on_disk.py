@@ -33,6 +33,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from runtime import clock
 from runtime.auth import TokenIssuer
 from runtime.embedded import free_port
+from tests.support.closures import proposal
 from tests.support.factories import AREAS, identity_code, referral_request
 from tests.support.private_files import assert_nobody_reads_no_secret
 
@@ -56,6 +57,7 @@ class Markers:
     details: str = field(default_factory=lambda: marker("Terveystieto"))
     next_step: str = field(default_factory=lambda: marker("Jatkotoimi"))
     final_text: str = field(default_factory=lambda: marker("Loppuarvio"))
+    proposal_reason: str = field(default_factory=lambda: marker("Paattamisesitys"))
     #: free texts in fields that only the sealing branch marks personal
     source_description: str = field(default_factory=lambda: marker("Lahettaja"))
     acknowledgement_reason: str = field(default_factory=lambda: marker("Kuittaus"))
@@ -71,6 +73,7 @@ class Markers:
             self.details,
             self.next_step,
             self.final_text,
+            self.proposal_reason,
         ]
 
     def sealing_branch(self) -> list[str]:
@@ -184,6 +187,8 @@ LEAD = ("lead_employment_advisor", "lead-1", "te-office")
 NURSE = ("nurse", "nurse-1", "mikkeli")
 COORDINATOR = ("service_coordinator", "coord-1", "mikkeli")
 SOCIAL_WORKER = ("social_worker", "sw-1", "social_services:mikkeli")
+#: the named guide, who proposes the closure (docs/adr/0031)
+GUIDE = ("service_guide", "guide-1", "centre")
 
 
 def until(probe, check, within: float = 60.0):  # type: ignore[no-untyped-def]
@@ -280,6 +285,13 @@ def take_through_everything(system: System, m: Markers) -> str:
             "kela_person_id": "kela-1",
         },
     }
+    system.ok(
+        "POST",
+        "guidance",
+        f"/cases/{client_id}/closure-proposal",
+        {**proposal(), "reason": m.proposal_reason},
+        GUIDE,
+    )
     system.ok("POST", "guidance", f"/cases/{client_id}/closure", closure, ADVISOR)
     return client_id
 

@@ -21,6 +21,7 @@ from services.guidance.app import create_app as guidance_app
 from services.intake.app import create_app as intake_app
 from tests.support.apps import running
 from tests.support.auth import headers
+from tests.support.closures import GUIDE_1, proposal
 from tests.support.factories import AREAS, HEADERS, referral_request
 
 pytestmark = pytest.mark.integration
@@ -84,7 +85,7 @@ def session() -> dict[str, Any]:
 
 
 def attendance() -> dict[str, Any]:
-    return {"session_id": "info-session-x", "attended": True}
+    return {"session_id": "info-session-x", "attended": True, "attended_on": "2026-03-10"}
 
 
 def plan() -> dict[str, Any]:
@@ -127,6 +128,7 @@ def intake_cases() -> list[Case]:
             f"{client}/consents/consent-x/withdrawal", lambda: {"withdrawn_on": DAY}, ("withdrawn_on",), DAY
         ),
         Case(f"{client}/assessment", assessment, ("assessed_on",), DAY),
+        Case(f"{client}/info-session-attendance", attendance, ("attended_on",), DAY),
         Case("/info-sessions", session, ("starts_at",), INSTANT),
         Case(
             f"{client}/assessment-appointment",
@@ -181,6 +183,7 @@ def guidance_cases() -> list[Case]:
         ),
         Case(f"{transfer_url}/return", lambda: {"returned_on": DAY}, ("returned_on",), DAY, SOCIAL_WORKER),
         Case(f"{case}/reassessment", lambda: dict(reassessment), ("reassessed_on",), DAY),
+        Case(f"{case}/closure-proposal", proposal, ("proposed_on",), DAY, GUIDE_1),
         Case(f"{case}/closure", closure, ("closed_on",), DAY),
         Case(f"{case}/closure", closure, ("joint_decision", "decided_on"), DAY),
     ]

@@ -87,6 +87,53 @@ def test_a_version_1_client_referred_is_upcast_to_version_2() -> None:
     assert decode_data("ClientReferred", 1, v1).source is ReferralSource.TE_OFFICE  # type: ignore[attr-defined]
 
 
+@pytest.mark.parametrize(
+    ("event_type", "field"), [("InfoSessionAttended", "attended_on"), ("InfoSessionMissed", "missed_on")]
+)
+def test_a_version_1_attendance_without_a_date_reads_as_version_2_with_no_date(
+    event_type: str, field: str
+) -> None:
+    v1 = {
+        "event_id": str(uuid.uuid4()),
+        "stream_id": "client-1",
+        "stream_version": 4,
+        "occurred_at": "2016-06-04T09:00:00+00:00",
+        "recorded_at": "2016-06-04T09:00:00+00:00",
+        "actor": {"person_id": "advisor-1", "role": "employment_advisor", "organisation": "te-office"},
+        "correlation_id": str(uuid.uuid4()),
+        "municipality": "Mikkeli",
+        "session_id": "info-session-1",
+    }
+    if event_type == "InfoSessionAttended":
+        v1 |= {"initial_survey_form_given": True, "data_protection_leaflet_given": False}
+    event = decode_data(event_type, 1, v1)
+    assert type(event).schema_version == 2 and getattr(event, field) is None
+    with pytest.raises(ValidationError, match=field):
+        decode_data(event_type, 2, v1)  # a v2 event without its date is not valid
+
+
+def test_a_version_1_closure_reads_as_deciding_no_proposal() -> None:
+    v1 = {
+        "event_id": str(uuid.uuid4()),
+        "stream_id": "client-1",
+        "stream_version": 9,
+        "occurred_at": "2011-06-04T09:00:00+00:00",
+        "recorded_at": "2011-06-04T09:00:00+00:00",
+        "actor": {"person_id": "guide-1", "role": "service_guide", "organisation": "centre"},
+        "correlation_id": str(uuid.uuid4()),
+        "municipality": "Mikkeli",
+        "closed_on": "2011-06-03",
+        "outcome": "education",
+        "services_continue": "none",
+        "final_assessment": {"text": "x", "work_ability_clarified": True, "competence_improved": False},
+        "rule_set": "Seed 2010-2014",
+        "months_in_relationship": 5,
+    }
+    event = decode_data("ClientRelationshipClosed", 1, v1)
+    assert type(event).schema_version == 2
+    assert (event.proposed_on, event.proposed_by_person_id) == (None, None)  # type: ignore[attr-defined]
+
+
 def test_upcasting_refuses_unknown_paths_and_future_versions() -> None:
     with pytest.raises(MissingUpcaster):
         upcast("NoSuchEvent", 1, {}, target=2)

@@ -14,6 +14,8 @@ from contracts.base import Actor
 from contracts.guidance import (
     ActivationPlan,
     ClientRelationshipClosed,
+    ClosureDecision,
+    ClosureProposed,
     Continuation,
     FinalAssessment,
     FinalAssessmentIssued,
@@ -581,8 +583,10 @@ def test_a_client_transferred_out_before_a_guide_was_named_returns_to_wait_for_o
 
 
 def test_a_case_transferred_out_can_be_closed_with_the_final_assessment() -> None:
-    ended = transferred(stays_open=False)
-    closed, issued = closure.close(ended, closing(), personal_identity_code="010190-123M", ctx=ctx())
+    ended = proposed(transferred(stays_open=False))
+    closed, issued = closure.close(
+        ended, closing(), personal_identity_code="010190-123M", ctx=ctx(COORDINATOR)
+    )
     assert isinstance(issued, FinalAssessmentIssued)
     assert then(ended, [closed, issued]).status is Status.CLOSED
 
@@ -805,6 +809,23 @@ def test_a_reassessment_with_the_clients_social_worker_may_change_the_route() ->
         )
 
 
+def proposing(on: date = date(2016, 5, 20), **changes: object) -> closure.ProposeClosure:
+    values: dict[str, object] = dict(
+        proposed_on=on,
+        outcome=Outcome.OPEN_LABOUR_MARKET,
+        services_continue=Continuation.TE_OFFICE,
+        reason="Employed since May.",
+    )
+    values.update(changes)
+    return closure.ProposeClosure(**values)  # type: ignore[arg-type]
+
+
+def proposed(state: GuidanceCase | None = None, on: date = date(2016, 5, 20)) -> GuidanceCase:
+    """``state`` (an active case by default) with its guide's closure proposal."""
+    state = state or active()
+    return then(state, closure.propose(state, proposing(on), ctx=ctx(now=on)))
+
+
 def closing(outcome: Outcome = Outcome.OPEN_LABOUR_MARKET, **changes: object) -> closure.CloseRelationship:
     values: dict[str, object] = dict(
         closed_on=date(2016, 6, 1),
@@ -829,55 +850,62 @@ def closing(outcome: Outcome = Outcome.OPEN_LABOUR_MARKET, **changes: object) ->
 @pytest.mark.parametrize("outcome", [o for o in Outcome if o is not Outcome.OUTSIDE_LABOUR_FORCE])
 def test_closing_with_each_outcome_issues_the_final_assessment_to_the_te_office(outcome: Outcome) -> None:
     closed, issued = closure.close(
-        active(), closing(outcome), personal_identity_code="010190-123M", ctx=ctx()
+        proposed(), closing(outcome), personal_identity_code="010190-123M", ctx=ctx(COORDINATOR)
     )
     assert isinstance(closed, ClientRelationshipClosed) and isinstance(issued, FinalAssessmentIssued)
     assert (closed.outcome, closed.months_in_relationship) == (outcome, 4)
     assert (issued.subject_side().value, issued.subject_organisation()) == ("te", "te-office")
-    assert then(active(), [closed, issued]).status is Status.CLOSED
+    assert then(proposed(), [closed, issued]).status is Status.CLOSED
 
 
 def test_outside_the_labour_force_needs_its_reason() -> None:
     with pytest.raises(DomainError, match="pension"):
-        closure.close(active(), closing(Outcome.OUTSIDE_LABOUR_FORCE), personal_identity_code="x", ctx=ctx())
+        closure.close(
+            proposed(),
+            closing(Outcome.OUTSIDE_LABOUR_FORCE),
+            personal_identity_code="x",
+            ctx=ctx(COORDINATOR),
+        )
     for reason in OutsideLabourForceReason:
         events = closure.close(
-            active(),
+            proposed(),
             closing(Outcome.OUTSIDE_LABOUR_FORCE, outside_labour_force_reason=reason),
             personal_identity_code="x",
-            ctx=ctx(),
+            ctx=ctx(COORDINATOR),
         )
         assert events[0].outside_labour_force_reason is reason  # type: ignore[attr-defined]
     with pytest.raises(DomainError):
         closure.close(
-            active(),
+            proposed(),
             closing(outside_labour_force_reason=OutsideLabourForceReason.CARER),
             personal_identity_code="x",
-            ctx=ctx(),
+            ctx=ctx(COORDINATOR),
         )
 
 
 def test_lighter_follow_up_needs_the_named_employment_advisor() -> None:
     with pytest.raises(DomainError, match="named employment advisor"):
         closure.close(
-            active(),
+            proposed(),
             closing(services_continue=Continuation.LIGHT_FOLLOW_UP),
             personal_identity_code="x",
-            ctx=ctx(),
+            ctx=ctx(COORDINATOR),
         )
     [closed, _] = closure.close(
-        active(),
+        proposed(),
         closing(services_continue=Continuation.LIGHT_FOLLOW_UP, follow_up_advisor_person_id="advisor-3"),
         personal_identity_code="x",
-        ctx=ctx(),
+        ctx=ctx(COORDINATOR),
     )
     assert closed.follow_up_advisor_person_id == "advisor-3"  # type: ignore[attr-defined]
 
 
 def test_the_joint_decision_is_required_from_2015_but_not_under_the_seed() -> None:
     with pytest.raises(DomainError, match="joint decision"):
-        closure.close(active(), closing(joint_decision=None), personal_identity_code="x", ctx=ctx())
-    seed_case = active(date(2013, 1, 10))
+        closure.close(
+            proposed(), closing(joint_decision=None), personal_identity_code="x", ctx=ctx(COORDINATOR)
+        )
+    seed_case = active(date(2013, 1, 10))  # the seed: the guide decides without a proposal
     events = closure.close(
         seed_case,
         closing(joint_decision=None, closed_on=date(2014, 12, 31)),
@@ -888,16 +916,129 @@ def test_the_joint_decision_is_required_from_2015_but_not_under_the_seed() -> No
     assert events[0].months_in_relationship == 23  # type: ignore[attr-defined]
 
 
-def test_a_closed_case_takes_no_further_commands() -> None:
-    state = then(active(), closure.close(active(), closing(), personal_identity_code="x", ctx=ctx()))
+# --- who decides a closure (ADR 0031) --------------------------------------------------------------
+
+ANOTHER_ADVISOR = Actor(person_id="advisor-2", role="employment_advisor", organisation="te-office")
+
+
+@pytest.mark.parametrize(
+    ("on", "decision"),
+    [
+        (date(2014, 12, 31), ClosureDecision.GUIDE),
+        (date(2015, 1, 1), ClosureDecision.JOINT_ASSESSMENT),
+        (date(2025, 3, 1), ClosureDecision.JOINT_ASSESSMENT),
+    ],
+)
+def test_a_proposal_records_who_decides_it_under_the_rules_of_its_date(
+    on: date, decision: ClosureDecision
+) -> None:
+    state = active(date(2013, 1, 10))
+    (event,) = closure.propose(state, proposing(on), ctx=ctx(now=on))
+    assert isinstance(event, ClosureProposed)
+    assert (event.decision, event.actor.person_id) == (decision, "guide-1")
+    assert event.rule_set.startswith("Seed" if on.year < 2015 else "Act")
+    pending = then(state, [event]).closure_proposal
+    assert pending is not None and (pending.proposed_by, pending.proposed_on) == ("guide-1", on)
+
+
+def test_under_the_seed_the_guide_decides_at_once_or_decides_their_own_proposal() -> None:
+    seed = active(date(2013, 1, 10))
+    seed_closing = closing(joint_decision=None, closed_on=date(2014, 6, 2))
+    at_once, _ = closure.close(seed, seed_closing, personal_identity_code="x", ctx=ctx())
+    assert (at_once.proposed_on, at_once.proposed_by_person_id) == (None, None)  # type: ignore[attr-defined]
+    with_proposal = proposed(seed, on=date(2014, 6, 1))
+    decided, _ = closure.close(with_proposal, seed_closing, personal_identity_code="x", ctx=ctx())
+    assert (decided.proposed_on, decided.proposed_by_person_id) == (date(2014, 6, 1), "guide-1")  # type: ignore[attr-defined]
+
+
+def test_from_2015_a_closure_without_the_guide_s_proposal_is_refused() -> None:
+    with pytest.raises(DomainError, match="first proposes the closure"):
+        closure.close(active(), closing(), personal_identity_code="x", ctx=ctx(COORDINATOR))
+
+
+@pytest.mark.parametrize("on", [date(2016, 6, 1), date(2025, 6, 2)], ids=["Act 1369/2014", "Act 381/2023"])
+def test_from_2015_the_proposing_guide_cannot_decide_their_own_proposal(on: date) -> None:
+    state = proposed(active(date(2016, 1, 15)), on=on)
+    decision = JointDecision(
+        decided_on=on, te_office_person_id="a", municipality_person_id="b", kela_person_id="c"
+    )
+    command = closing(closed_on=on, joint_decision=decision)
+    with pytest.raises(NotPermitted, match="cannot decide their own proposal"):
+        closure.close(state, command, personal_identity_code="x", ctx=ctx(GUIDE, now=on))
+    closed, _ = closure.close(state, command, personal_identity_code="x", ctx=ctx(ANOTHER_ADVISOR, now=on))
+    assert isinstance(closed, ClientRelationshipClosed)
+    assert (closed.actor.person_id, closed.proposed_by_person_id) == ("advisor-2", "guide-1")
+    assert closed.joint_decision == decision
+
+
+def test_the_joint_decision_names_three_people_and_comes_after_the_proposal() -> None:
+    state = proposed()  # proposed on 2016-05-20
+    twice = JointDecision(
+        decided_on=date(2016, 6, 1), te_office_person_id="a", municipality_person_id="a", kela_person_id="c"
+    )
+    with pytest.raises(DomainError, match="three people"):
+        closure.close(state, closing(joint_decision=twice), personal_identity_code="x", ctx=ctx(COORDINATOR))
+    early = JointDecision(
+        decided_on=date(2016, 5, 19), te_office_person_id="a", municipality_person_id="b", kela_person_id="c"
+    )
+    with pytest.raises(DomainError, match="before the proposal"):
+        closure.close(state, closing(joint_decision=early), personal_identity_code="x", ctx=ctx(COORDINATOR))
+    with pytest.raises(DomainError, match="before its proposal"):
+        closure.close(
+            state,
+            closing(closed_on=date(2016, 5, 19), joint_decision=early),
+            personal_identity_code="x",
+            ctx=ctx(COORDINATOR),
+        )
+
+
+def test_only_the_named_guide_proposes_and_not_in_the_future_nor_before_the_opening() -> None:
+    with pytest.raises(NotPermitted, match="named guide"):
+        closure.propose(active(), proposing(), ctx=ctx(ANOTHER_ADVISOR))
+    with pytest.raises(DomainError, match="future"):
+        closure.propose(active(), proposing(date(2016, 6, 2)), ctx=ctx())
+    with pytest.raises(DomainError, match="before the relationship opened"):
+        closure.propose(active(), proposing(date(2016, 1, 14)), ctx=ctx())
+    waiting = opened()  # no named guide yet: any guide may propose
+    assert closure.propose(waiting, proposing(), ctx=ctx(ANOTHER_ADVISOR))
+
+
+def test_a_closed_case_takes_no_proposal_and_a_reassessment_clears_a_pending_one() -> None:
+    closed = then(
+        proposed(), closure.close(proposed(), closing(), personal_identity_code="x", ctx=ctx(COORDINATOR))
+    )
     with pytest.raises(CaseClosed):
-        closure.close(state, closing(), personal_identity_code="x", ctx=ctx())
+        closure.propose(closed, proposing(), ctx=ctx())
+    state = proposed()
+    assert state.closure_proposal is not None
+    again = then(
+        state,
+        closure.reassess(
+            state,
+            reassessed_on=date(2016, 5, 25),
+            assessors=PAIR,
+            route=Route.INDIVIDUAL_SERVICE_GUIDANCE,
+            reason="not finished",
+            ctx=ctx(),
+        ),
+    )
+    assert again.closure_proposal is None
+    with pytest.raises(DomainError, match="first proposes"):
+        closure.close(again, closing(), personal_identity_code="x", ctx=ctx(COORDINATOR))
+
+
+def test_a_closed_case_takes_no_further_commands() -> None:
+    state = then(
+        proposed(), closure.close(proposed(), closing(), personal_identity_code="x", ctx=ctx(COORDINATOR))
+    )
+    with pytest.raises(CaseClosed):
+        closure.close(state, closing(), personal_identity_code="x", ctx=ctx(COORDINATOR))
     with pytest.raises(CaseClosed):
         guides.assign_guide(
-            state, guide(), limit=60, assigned_on=date(2016, 7, 1), override_reason=None, ctx=ctx()
+            state, guide(), limit=60, assigned_on=date(2016, 7, 1), override_reason=None, ctx=ctx(COORDINATOR)
         )
     with pytest.raises(CaseClosed):
-        plan.change_phase(state, Phase.SURVEY_AND_RESEARCH, changed_on=date(2016, 7, 1), ctx=ctx())
+        plan.change_phase(state, Phase.SURVEY_AND_RESEARCH, changed_on=date(2016, 7, 1), ctx=ctx(COORDINATOR))
 
 
 def test_months_in_the_relationship_count_whole_calendar_months() -> None:

@@ -6,6 +6,7 @@ import itertools
 import uuid
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -240,6 +241,12 @@ def session(
     return sessions.InfoSession("info-session-1", NOW + starts, "TYP Reitti", capacity, invited)
 
 
+#: the default session's start, an hour after it, and its business date
+SESSION_START = NOW + timedelta(days=3)
+AFTER_SESSION = SESSION_START + timedelta(hours=1)
+SESSION_DAY = SESSION_START.date()
+
+
 def test_an_invited_client_waits_for_the_info_session() -> None:
     state = then(referred(), sessions.invite(referred(), session(), ctx=ctx()))
     assert state.stage is Stage.INFO_SESSION
@@ -264,17 +271,19 @@ def test_attendance_records_the_handouts_and_the_client_then_waits_for_an_appoin
             state,
             session_id="info-session-1",
             attended=True,
+            attended_on=SESSION_DAY,
             initial_survey_form_given=True,
             data_protection_leaflet_given=True,
-            ctx=ctx(),
+            ctx=ctx(AFTER_SESSION),
         ),
     )
     assert state.stage is Stage.ASSESSMENT_APPOINTMENT
     assert state.handouts_given == (True, True)
+    assert state.info_session_attended_on == SESSION_DAY
     state = then(
         state,
         sessions.book_assessment(
-            state, appointment_at=NOW + timedelta(days=7), assessor_person_id="a", ctx=ctx()
+            state, appointment_at=NOW + timedelta(days=7), assessor_person_id="a", ctx=ctx(AFTER_SESSION)
         ),
     )
     assert state.stage is Stage.ASSESSMENT
@@ -288,9 +297,10 @@ def test_a_no_show_sends_the_client_back_to_wait_for_an_invitation() -> None:
             state,
             session_id="info-session-1",
             attended=False,
+            attended_on=SESSION_DAY,
             initial_survey_form_given=False,
             data_protection_leaflet_given=False,
-            ctx=ctx(),
+            ctx=ctx(AFTER_SESSION),
         ),
     )
     assert (state.stage, state.sessions_missed) == (Stage.INVITATION, 1)
@@ -302,10 +312,66 @@ def test_attendance_at_a_session_the_client_was_not_invited_to_is_refused() -> N
             referred(),
             session_id="info-session-9",
             attended=True,
+            attended_on=SESSION_DAY,
             initial_survey_form_given=True,
             data_protection_leaflet_given=True,
             ctx=ctx(),
         )
+
+
+def attend(state: IntakeCase, *, on: date, now: datetime, attended: bool = True) -> list:  # type: ignore[type-arg]
+    return sessions.record_attendance(
+        state,
+        session_id="info-session-1",
+        attended=attended,
+        attended_on=on,
+        initial_survey_form_given=False,
+        data_protection_leaflet_given=False,
+        ctx=ctx(now),
+    )
+
+
+def test_attendance_carries_its_date_and_a_no_show_the_date_of_the_session_missed() -> None:
+    invited = then(referred(), sessions.invite(referred(), session(), ctx=ctx()))
+    later = SESSION_START + timedelta(days=2)
+    (came,) = attend(invited, on=SESSION_DAY, now=later)
+    (missed,) = attend(invited, on=SESSION_DAY + timedelta(days=1), now=later, attended=False)
+    assert (type(came).__name__, came.attended_on) == ("InfoSessionAttended", SESSION_DAY)
+    assert (type(missed).__name__, missed.missed_on) == ("InfoSessionMissed", SESSION_DAY + timedelta(days=1))
+
+
+@pytest.mark.parametrize("attended", [True, False], ids=["attended", "no-show"])
+def test_attendance_dated_before_the_session_s_date_is_refused(attended: bool) -> None:
+    invited = then(referred(), sessions.invite(referred(), session(), ctx=ctx()))
+    with pytest.raises(DomainError, match="before the info session's date"):
+        attend(invited, on=SESSION_DAY - timedelta(days=1), now=AFTER_SESSION, attended=attended)
+
+
+def test_attendance_dated_after_today_s_business_date_is_refused() -> None:
+    invited = then(referred(), sessions.invite(referred(), session(), ctx=ctx()))
+    with pytest.raises(DomainError, match="in the future"):
+        attend(invited, on=AFTER_SESSION.date() + timedelta(days=1), now=AFTER_SESSION)
+
+
+def test_attendance_on_the_session_s_day_before_it_has_begun_is_refused() -> None:
+    invited = then(referred(), sessions.invite(referred(), session(), ctx=ctx()))
+    with pytest.raises(DomainError, match="has not started yet"):
+        attend(invited, on=SESSION_DAY, now=SESSION_START - timedelta(minutes=1))
+    assert attend(invited, on=SESSION_DAY, now=SESSION_START)  # from its start it may be recorded
+
+
+def test_the_session_s_date_is_its_start_in_the_centre_s_zone_not_in_utc() -> None:
+    """A session at 00:30 Helsinki time is on the previous day in UTC; its date is Helsinki's."""
+    helsinki = ZoneInfo("Europe/Helsinki")
+    starts = datetime(2016, 6, 4, 0, 30, tzinfo=helsinki)
+    invited = then(
+        referred(),
+        sessions.invite(referred(), sessions.InfoSession("info-session-1", starts, "TYP", 5, 0), ctx=ctx()),
+    )
+    now = datetime(2016, 6, 4, 9, 0, tzinfo=helsinki)
+    with pytest.raises(DomainError, match="before the info session's date"):
+        attend(invited, on=date(2016, 6, 3), now=now)
+    assert attend(invited, on=date(2016, 6, 4), now=now)
 
 
 # --- consent -----------------------------------------------------------------------------------

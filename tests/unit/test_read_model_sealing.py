@@ -57,14 +57,23 @@ def test_a_sealed_column_is_bound_to_its_rows_key() -> None:
         "te_health_summaries",
         "te_final_assessments",
         "municipal_transfers",
+        "municipal_clients",
         "health_checks",
     }
+    named = {"municipality": "Mikkeli", "client_id": CLIENT, "name": "Matti Virtanen"}
+    stored_name = {**named, "name": seal_cell(sealer, "municipal_clients", named)}
+    assert "Matti" not in str(stored_name) and open_rows(sealer, "municipal_clients", [stored_name]) == [
+        named
+    ]
+    elsewhere = {**stored_name, "municipality": "Puumala"}
+    assert open_rows(sealer, "municipal_clients", [elsewhere])[0]["name"] == ERASED
 
 
 def facts() -> CaseFacts:
     return CaseFacts(
         client_id=CLIENT,
         municipality="Mikkeli",
+        name="Matti Virtanen",
         measures=(
             MeasureFact(
                 measure_id="m1", kind="work_try_out", provider="Vartti", start=date(2010, 1, 1), end=None,
@@ -94,13 +103,17 @@ def facts() -> CaseFacts:
 def test_the_case_facts_are_stored_with_their_personal_text_sealed_and_read_back_revealed() -> None:
     case = facts()
     stored = seal_facts(Sealer(KEYS), case)
-    assert all(text not in stored for text in ("Vartti", "lepo-7", "Kierrätyskeskus"))
-    assert stored.count(PREFIX) == 3 and '"kind":"work_try_out"' in stored
+    assert all(text not in stored for text in ("Vartti", "lepo-7", "Kierrätyskeskus", "Matti"))
+    assert stored.count(PREFIX) == 4 and '"kind":"work_try_out"' in stored
     assert open_facts(Sealer(KEYS), stored) == case
     erased = open_facts(Sealer({CLIENT: None}), stored)
     assert erased.measures[0].provider == erased.transfers[0].place == ERASED
-    assert erased.health_summaries[0].recommended_next_step == ERASED
+    assert erased.health_summaries[0].recommended_next_step == ERASED and erased.name == ERASED
     assert erased.transfers[1].place is None and erased.measures[0].kind == "work_try_out"
+    # The name alone is personal text too.
+    named = CaseFacts(client_id=CLIENT, municipality="Mikkeli", name="Matti Virtanen")
+    assert "Matti" not in seal_facts(Sealer(KEYS), named)
+    assert open_facts(Sealer(KEYS), seal_facts(Sealer(KEYS), named)) == named
     # Facts with no personal text are stored and read as they are.
     bare = CaseFacts(client_id=CLIENT, municipality="Mikkeli")
     assert open_facts(Sealer({}), seal_facts(Sealer({}), bare)) == bare

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from contracts.base import ERASED
 from contracts.guidance import Outcome
 from contracts.intake import ConsentScope, ReferralSource, Route
 from services.reporting.facts import CaseFacts, evolve
@@ -204,6 +205,35 @@ def test_a_rehabilitative_work_activity_route_is_on_the_home_municipality_view_w
     clients = municipal_view(fold(story)).clients
     assert [(c[0], c[3]) for c in clients] == [("Puumala", "rehabilitative_work_activity")]
     assert te_view(fold(story)) is None, "no exchange consent: nothing on the TE side"
+
+
+def test_the_receiving_municipality_sees_the_client_s_name_with_consent_not_without_nor_after_erasure() -> (
+    None
+):
+    story = Story("Puumala")
+    story.referred(date(2016, 3, 1))
+    story.assessed(date(2016, 3, 20), Route.REHABILITATIVE_WORK_ACTIVITY)
+    story.opened(date(2016, 3, 20), Route.REHABILITATIVE_WORK_ACTIVITY)
+    assert municipal_view(fold(story)).clients == (), "no consent names Puumala's social services"
+    story.consent(
+        date(2016, 3, 21),
+        scopes=(ConsentScope.MOVE_TO_CENTRE, ConsentScope.DISCLOSURE_TO_ORGANISATIONS),
+        organisations=("social_services:puumala",),
+    )
+    (row,) = municipal_view(fold(story)).clients
+    assert (row[0], row[1], row[7]) == ("Puumala", story.client_id, "Maija Meikäläinen")
+    assert te_view(fold(story)) is None, "the TE side's rows hold no name, and here none at all"
+    story.erased(date(2016, 4, 1))
+    assert [c[7] for c in municipal_view(fold(story)).clients] == [None]
+
+
+def test_a_referral_replayed_after_erasure_gives_no_name() -> None:
+    story = Story()
+    referral = story.referred(date(2016, 3, 1))
+    erased_details = referral.client.model_copy(update={"first_name": ERASED, "last_name": ERASED})
+    replayed = referral.model_copy(update={"client": erased_details})
+    assert evolve(CaseFacts.new(replayed), replayed).name is None
+    assert evolve(CaseFacts.new(referral), referral).name == "Maija Meikäläinen"
 
 
 def test_replaying_the_same_events_gives_the_same_facts() -> None:

@@ -10,6 +10,9 @@ from enum import StrEnum
 from contracts.base import EventBase
 from contracts.guidance import (
     ClientRelationshipClosed,
+    ClosureDecision,
+    ClosureProposed,
+    Continuation,
     GuidanceCaseOpened,
     GuideAssigned,
     HealthCheckSummaryRecorded,
@@ -65,6 +68,18 @@ class HealthSummary:
 
 
 @dataclass(frozen=True)
+class ClosureProposal:
+    """A pending closure proposal (*päättämisesitys*) and who made it."""
+
+    proposed_on: date
+    proposed_by: str
+    outcome: Outcome
+    services_continue: Continuation
+    reason: str
+    decision: ClosureDecision
+
+
+@dataclass(frozen=True)
 class GuidanceCase:
     client_id: str
     version: int
@@ -91,6 +106,8 @@ class GuidanceCase:
     outcome: Outcome | None = None
     #: opened again after a closure: the client's referral belongs to an earlier relationship
     reopened: bool = False
+    #: the pending closure proposal; a re-assessment (the case goes on) clears it
+    closure_proposal: ClosureProposal | None = None
 
     @property
     def latest_handover(self) -> Handover | None:
@@ -249,7 +266,19 @@ def evolve(state: GuidanceCase | None, event: EventBase) -> GuidanceCase | None:
             status = Status.ACTIVE if state.guide else Status.WAITING_FOR_GUIDE
             return replace(state, transfers=transfers, status=status, waiting_since=event.returned_on)
         case ReassessmentCompleted():
-            return replace(state, route=event.route, reassessments=state.reassessments + 1)
+            return replace(
+                state, route=event.route, reassessments=state.reassessments + 1, closure_proposal=None
+            )
+        case ClosureProposed():
+            proposal = ClosureProposal(
+                proposed_on=event.proposed_on,
+                proposed_by=event.actor.person_id,
+                outcome=event.outcome,
+                services_continue=event.services_continue,
+                reason=event.reason,
+                decision=event.decision,
+            )
+            return replace(state, closure_proposal=proposal)
         case ClientRelationshipClosed():
             return replace(
                 state,

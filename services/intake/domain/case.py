@@ -71,6 +71,8 @@ class IntakeCase:
     session_starts_at: datetime | None = None
     sessions_missed: int = 0
     handouts_given: tuple[bool, bool] = (False, False)
+    #: the business date the client attended the info session (None before, or from a v1 event)
+    info_session_attended_on: date | None = None
     appointment_at: datetime | None = None
     consents: tuple[Consent, ...] = ()
     duplicate_referrals: int = 0
@@ -173,6 +175,7 @@ def evolve(state: IntakeCase | None, event: EventBase) -> IntakeCase | None:
                 stage=Stage.ASSESSMENT_APPOINTMENT,
                 stage_since=at,
                 handouts_given=(event.initial_survey_form_given, event.data_protection_leaflet_given),
+                info_session_attended_on=event.attended_on,
             )
         case InfoSessionMissed():
             return replace(

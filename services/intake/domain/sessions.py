@@ -4,7 +4,7 @@ the personal assessment appointment."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from contracts.base import EventBase
 from contracts.intake import (
@@ -78,26 +78,55 @@ def invite(state: IntakeCase, session: InfoSession, *, ctx: Context) -> list[Eve
     ]
 
 
+def check_attendance_date(*, on: date, starts_at: datetime, now: datetime) -> None:
+    """The one rule for the date of an info session's attendance (or no-show): it is
+    recorded once the session has begun, dated no earlier than the session's business date
+    (its start in the zone of ``now``, the centre's) and not after today's business date. Each refusal
+    says which bound it broke (HTTP 409: the date is well formed, the session or the clock
+    refuses it)."""
+    today = now.date()  # ``now`` is aware, in the centre's zone (runtime/clock.py)
+    session_day = starts_at.astimezone(now.tzinfo).date()
+    if on > today:
+        raise DomainError(f"attendance cannot be dated in the future ({on}; today is {today})")
+    if on < session_day:
+        raise DomainError(f"attendance cannot be dated before the info session's date ({on} < {session_day})")
+    if now < starts_at:
+        raise DomainError(
+            f"the info session has not started yet (it starts at {starts_at.isoformat()}): "
+            "record attendance once it has begun"
+        )
+
+
 def record_attendance(
     state: IntakeCase,
     *,
     session_id: str,
     attended: bool,
+    attended_on: date,
     initial_survey_form_given: bool,
     data_protection_leaflet_given: bool,
     ctx: Context,
 ) -> list[EventBase]:
+    """Attendance at the info session (*info-tilaisuus*) or a no-show, on its business
+    date (:func:`check_attendance_date`)."""
     _not_routed(state)
     if state.stage is not Stage.INFO_SESSION or state.session_id != session_id:
         raise NotInvited(f"client {state.client_id} is not waiting for info session {session_id}")
+    assert state.session_starts_at is not None  # an invitation records the session's start
+    check_attendance_date(on=attended_on, starts_at=state.session_starts_at, now=ctx.now)
     common = ctx.envelope(state.client_id, state.version + 1)
     if not attended:
-        return [InfoSessionMissed(**common, municipality=state.municipality, session_id=session_id)]
+        return [
+            InfoSessionMissed(
+                **common, municipality=state.municipality, session_id=session_id, missed_on=attended_on
+            )
+        ]
     return [
         InfoSessionAttended(
             **common,
             municipality=state.municipality,
             session_id=session_id,
+            attended_on=attended_on,
             initial_survey_form_given=initial_survey_form_given,
             data_protection_leaflet_given=data_protection_leaflet_given,
         )
