@@ -1,9 +1,10 @@
 """README.md's "One client from referral to closure", run as written: every ``sh`` block
 of the section, in order, in one bash shell, against intake, guidance and reporting served
-over real HTTP on real NATS and PostgreSQL. Only the addresses (free ports instead of
-8001-8003) and the place of ``.venv/bin`` are changed; ``reitti token`` signs with a key
-the services trust. A refused call stops the script (``curl --fail-with-body`` in bash's
-strict mode), so the test fails naming the step and the problem document."""
+over real HTTP on real NATS and PostgreSQL. Only the addresses are changed (free ports
+instead of 8001-8003); the test's virtual environment is first on the path, as an active
+one is, and ``reitti token`` signs with a key the services trust. A refused call stops
+the script (``curl --fail-with-body`` in bash's strict mode), so the test fails showing
+the problem document."""
 
 from __future__ import annotations
 

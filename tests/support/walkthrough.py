@@ -10,6 +10,7 @@ token of the role its row names) and an end-to-end test can run the blocks as wr
 from __future__ import annotations
 
 import re
+import shlex
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,7 +26,7 @@ DEFAULT_URLS = {
 _FENCE = re.compile(r"^```sh\n(.*?)^```$", re.MULTILINE | re.DOTALL)
 _HEADING = re.compile(r"^### (\d+)\. (.+)$", re.MULTILINE)
 _TOKEN = re.compile(
-    r"^(?P<var>[A-Z_]+)=\$\(\.venv/bin/reitti token --role (?P<role>\S+) --person \S+"
+    r"^(?P<var>[A-Z_]+)=\$\(reitti token --role (?P<role>\S+) --person \S+"
     r" --organisation (?P<org>[^\s)]+)\)$",
     re.MULTILINE,
 )
@@ -125,11 +126,14 @@ def read() -> Walkthrough:
 
 
 def runnable(script: str, urls: dict[str, str], bin_dir: Path) -> str:
-    """``script`` against services at ``urls`` (service -> base URL), with the commands of
-    ``bin_dir`` for ``.venv/bin/``; in bash's strict mode, so the first failing call stops it."""
+    """``script`` against services at ``urls`` (service -> base URL), with ``bin_dir`` (the
+    virtual environment's commands: ``reitti``, ``python``) first on the path, as an active
+    environment has it; in bash's strict mode, so the first failing call stops it."""
     for service, default in DEFAULT_URLS.items():
         if default not in script:
             raise WalkthroughError(f"the walkthrough never names {service} at {default}")
         script = script.replace(default, urls[service])
-    script = script.replace(".venv/bin/", f"{bin_dir}/")
-    return "set -euo pipefail\nshopt -s inherit_errexit\n" + script
+    return (
+        f'set -euo pipefail\nshopt -s inherit_errexit\nexport PATH={shlex.quote(str(bin_dir))}:"$PATH"\n'
+        + script
+    )
