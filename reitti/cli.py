@@ -156,8 +156,10 @@ def build_parser() -> argparse.ArgumentParser:
     token.add_argument(
         "--organisation",
         default=None,
-        help="default: te-office, or the centre for others; a social worker's is required: "
-        "social_services:<municipality>",
+        help="default: te-office for the TE side's roles, centre for the centre's staff, the "
+        "steering group and auditors; required for a social worker (social_services:<municipality>, "
+        "or just the municipality) and a partner system (its partner: te-office, kela, "
+        "social_services:<municipality>)",
     )
     token.add_argument("--hours", type=float, default=12.0, help="validity (default: %(default)s)")
     token.add_argument("--data-dir", type=Path, default=None, help="where `reitti up` keeps its data")
@@ -685,16 +687,36 @@ def cmd_token(args: argparse.Namespace) -> int:
     return 0
 
 
+#: The organisation a development token names when ``--organisation`` is not given (None:
+#: it must be given). A social worker works for one municipality's social services and a
+#: partner system for its partner, so neither has a default: signing ``centre`` for them
+#: would make a caller the code never meets (docs/adr/0033).
+TOKEN_DEFAULT_ORGANISATION: dict[Role, str | None] = {
+    Role.EMPLOYMENT_ADVISOR: "te-office",
+    Role.LEAD_EMPLOYMENT_ADVISOR: "te-office",
+    Role.PSYCHOLOGIST: "te-office",
+    Role.SERVICE_COORDINATOR: "centre",
+    Role.SERVICE_GUIDE: "centre",
+    Role.NURSE: "centre",
+    Role.OFFICE_SECRETARY: "centre",
+    Role.SOCIAL_WORKER: None,
+    Role.STEERING_GROUP_MEMBER: "centre",
+    Role.AUDITOR: "centre",
+    Role.PARTNER_SYSTEM: None,
+}
+
+
 def token_organisation(role: str, given: str | None, municipalities: tuple[str, ...]) -> str:
     """The organisation a development token names, in its canonical spelling (ADR 0027):
     a social worker's is their municipality's social services and must be given
-    (``social_services:mikkeli``, or just ``Mikkeli``); others default to the TE-office
-    or the centre."""
+    (``social_services:mikkeli``, or just ``Mikkeli``); a partner system's is its partner
+    and must be given too; others default to :data:`TOKEN_DEFAULT_ORGANISATION`."""
     if role == Role.SOCIAL_WORKER:
         choices = ", ".join(social_services_of(municipalities))
         if not given:
             raise ConfigError(
-                f"a social worker works for a municipality's social services: give --organisation {choices}"
+                "a social worker works for a municipality's social services, so a token needs it: "
+                f"give --organisation with one of {choices} (or just the municipality, e.g. Mikkeli)"
             )
         name = given if given.strip().casefold().startswith(SOCIAL_SERVICES) else SOCIAL_SERVICES + given
         try:
@@ -704,8 +726,14 @@ def token_organisation(role: str, given: str | None, municipalities: tuple[str, 
                 f"--organisation {given!r} is no social services of the centre's; use one of: {choices}"
             ) from None
     if not given:
-        te_side = role in {Role.EMPLOYMENT_ADVISOR, Role.LEAD_EMPLOYMENT_ADVISOR, Role.PSYCHOLOGIST}
-        return "te-office" if te_side else "centre"
+        default = TOKEN_DEFAULT_ORGANISATION[Role(role)]
+        if default is None:
+            partners = ", ".join(("te-office", "kela", *social_services_of(municipalities)))
+            raise ConfigError(
+                f"a {role} acts for one partner organisation, so a token needs it: "
+                f"give --organisation with one of {partners}"
+            )
+        return default
     try:
         return canonical_organisation(given, municipalities)
     except ValueError as exc:

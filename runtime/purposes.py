@@ -3,7 +3,7 @@
 Every read of client data names its purpose in ``X-Reitti-Purpose`` (a
 :class:`PurposeCode`) and may add ``X-Reitti-Purpose-Detail`` (up to
 :data:`DETAIL_MAX_LENGTH` bytes of UTF-8, no control characters). Both go into the access
-log. The codes follow the client's path through the centre (``/work/shared/domain.md``)
+log. The codes follow the client's path through the centre (``docs/domain.md``)
 and the readers beside it, so an auditor can ask "who read this client for anything but
 their guidance?" and get an answer; free text alone could not be counted (ADR 0027).
 

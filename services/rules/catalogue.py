@@ -1,7 +1,7 @@
 """The rule sets themselves, as data with dates, and the lookup of the one in force.
 
-Sources: ``/work/shared/domain.md`` ("Rules and numbers" for the seed years, "Beyond the
-seed: the rules since 2015" for the acts). Where domain.md is silent this file does not
+Sources: the seed's rules for 2010-2014 and the Finnish statutes since, as ``docs/domain.md``
+describes them ("The rules by date"). Where the sources are silent this file does not
 invent a rule; the comments say so.
 """
 
