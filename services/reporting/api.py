@@ -164,10 +164,18 @@ def router() -> APIRouter:
     @api.get(
         "/statistics/intake", tags=["statistics"], summary="New clients against the yearly intake target"
     )
-    async def intake(actor: Stats, request: Request, year: RequiredYear) -> IntakeAgainstTarget:
+    async def intake(
+        actor: Stats,
+        request: Request,
+        year: RequiredYear,
+        as_of: Annotated[
+            IsoDate | None,
+            Query(description="The day whose target is shown, YYYY-MM-DD (default: the latest set)"),
+        ] = None,
+    ) -> IntakeAgainstTarget:
         stats, _ = parts(request)
         async with pool(request).acquire() as conn:
-            return await stats.intake(conn, year=year, hide_small=hides_small(actor))
+            return await stats.intake(conn, year=year, as_of=as_of, hide_small=hides_small(actor))
 
     @api.get("/statistics/referral-sources", tags=["statistics"], summary="Shares of referral sources")
     async def referral_sources(

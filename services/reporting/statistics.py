@@ -7,6 +7,7 @@ answers with and the dashboard draws. The arithmetic is in :mod:`services.report
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import date
@@ -35,6 +36,9 @@ SELECT year, municipality, source AS bucket, sum(referred)::int AS n FROM {s}.re
 GROUP BY year, municipality, source
 """
 _METRIC_CELLS = "SELECT year, municipality, bucket, n FROM {s}.steering_counts WHERE metric = $1"
+_TARGETS = (
+    "SELECT set_on, stream_version, target, municipalities::text FROM {s}.intake_targets WHERE year = $1"
+)
 _REFERRAL_YEARS = "SELECT DISTINCT year FROM {s}.referrals_by_source ORDER BY year"
 _METRIC_YEARS = "SELECT DISTINCT year FROM {s}.steering_counts WHERE metric = $1 AND year <> 0 ORDER BY year"
 _CASES_WITH_SUBSIDY_DAYS = """
@@ -65,14 +69,23 @@ MUNICIPALITY_OR_ALL = Field(description=MUNICIPALITY_FILTER)
 class IntakeRow(BaseModel):
     municipality: str = Field(description="One of the centre's municipalities")
     new_clients: Count = Field(description=f"New clients; {HIDDEN_NOTE}")
-    target: int | None = Field(description="The year's target apportioned by population")
+    target: int | None = Field(
+        description="The municipality's part of the year's target: as set, or apportioned by population"
+    )
     share_of_target: float | None = Field(ge=0, description=SHARE_OF_TARGET)
 
 
 class IntakeAgainstTarget(BaseModel):
     year: int = Field(description="The calendar year")
     new_clients: Count = Field(description=f"New clients; {HIDDEN_NOTE}")
-    target: int | None = Field(description="The steering group's intake target for the year")
+    target: int | None = Field(
+        description="The steering group's intake target for the year in force on as_of; null: none set"
+    )
+    target_set_on: date | None = Field(description="When the target shown was set (IntakeTargetSet)")
+    target_apportioned: bool | None = Field(
+        description="true: the municipalities' targets are apportioned by population; false: set "
+        "per municipality by the steering group; null: no target"
+    )
     share_of_target: float | None = Field(ge=0, description=SHARE_OF_TARGET)
     municipalities: list[IntakeRow] = Field(description="The same per municipality")
 
@@ -230,6 +243,7 @@ class Statistics:
         self._metric_cells = _METRIC_CELLS.format(s=s)
         self._referral_cells = _REFERRAL_CELLS.format(s=s)
         self._referral_years = _REFERRAL_YEARS.format(s=s)
+        self._targets = _TARGETS.format(s=s)
         self._metric_years = _METRIC_YEARS.format(s=s)
         self._cases = _CASES_WITH_SUBSIDY_DAYS.format(s=s)
 
@@ -349,16 +363,39 @@ class Statistics:
         """The years that have counts of ``metric``."""
         return [r["year"] for r in await conn.fetch(self._metric_years, metric.value)]
 
+    async def target(
+        self, conn: asyncpg.Connection, *, year: int, as_of: date | None
+    ) -> figures.TargetSetting | None:
+        """The steering group's intake target for ``year`` in force on ``as_of`` (the
+        latest setting when None), from the settings reporting holds (IntakeTargetSet)."""
+        rows = await conn.fetch(self._targets, year)
+        return figures.target_in_force(
+            (
+                figures.TargetSetting(
+                    set_on=r["set_on"],
+                    order=r["stream_version"],
+                    target=r["target"],
+                    municipalities=None if r["municipalities"] is None else json.loads(r["municipalities"]),
+                )
+                for r in rows
+            ),
+            as_of,
+        )
+
     async def intake(
-        self, conn: asyncpg.Connection, *, year: int, hide_small: bool = False
+        self, conn: asyncpg.Connection, *, year: int, as_of: date | None = None, hide_small: bool = False
     ) -> IntakeAgainstTarget:
         cells = await self._referrals(conn, hide_small=hide_small)
-        target = self.config.intake_targets.get(year)
-        populations = {m: p for m, p in self.config.populations.items() if m in self.config.municipalities}
-        targets = figures.apportion(target, populations) if target is not None and populations else {}
+        setting = await self.target(conn, year=year, as_of=as_of)
+        target = None if setting is None else setting.target
+        targets = (
+            {}
+            if setting is None
+            else figures.municipal_targets(setting, self.config.populations, self.config.municipalities)
+        )
         seen = [str(m) for m in cells.table.dims[1] if cells.table.exact(year, m, TOTAL)]
         rows = []
-        for m in self._municipalities(seen):
+        for m in self._municipalities([*seen, *targets]):
             n = cells(year, m, TOTAL)
             rows.append(
                 IntakeRow(
@@ -373,6 +410,8 @@ class Statistics:
             year=year,
             new_clients=total,
             target=target,
+            target_set_on=None if setting is None else setting.set_on,
+            target_apportioned=None if setting is None else setting.municipalities is None,
             share_of_target=None if total is None else figures.share(total, target or 0),
             municipalities=rows,
         )

@@ -16,7 +16,7 @@ import pytest
 from services.reporting.app import create_app as reporting_app
 from tests.support.apps import eventually
 from tests.support.auth import ISSUER, headers
-from tests.support.reporting_events import interleaved, publish, seed_year
+from tests.support.reporting_events import interleaved, publish, seed_targets, seed_year
 
 pytestmark = pytest.mark.integration
 
@@ -54,7 +54,7 @@ async def test_the_dashboard_shows_in_a_real_browser_the_numbers_the_api_returns
     import uvicorn
     from playwright.async_api import async_playwright
 
-    events = interleaved(seed_year())
+    events = [*seed_targets(), *interleaved(seed_year())]
     await publish(nats_client.jetstream(), settings, events)
     port = free_port()
     server = uvicorn.Server(

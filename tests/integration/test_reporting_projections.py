@@ -36,8 +36,10 @@ from tests.support.reporting_events import (
     at,
     give_keys,
     interleaved,
+    seed_targets,
     seed_year,
     slug,
+    target_set,
 )
 
 pytestmark = pytest.mark.integration
@@ -131,7 +133,7 @@ async def test_the_health_check_details_are_in_the_health_partition_and_nowhere_
 
 
 async def test_a_year_like_the_seeds_2010_gives_the_seeds_shares(settings, pool) -> None:
-    await apply_all(pool, settings, interleaved(seed_year()))
+    await apply_all(pool, settings, [*seed_targets(), *interleaved(seed_year())])
     stats = Statistics("reporting", ReportingConfig())
     async with pool.acquire() as conn:
         sources = await stats.referral_sources(conn, year=2010, municipality=None)
@@ -348,6 +350,7 @@ async def test_a_batch_projects_exactly_what_its_events_do_one_at_a_time(setting
     stories = [*seed_year()[:60], *varied_stories()]
     events = interleaved(stories)
     events += reads([s.client_id for s in stories])
+    events += [*seed_targets(), target_set(2011, 180, date(2011, 2, 1), version=2)]
     # Batches of 200 hold several events of one client, from intake and from guidance.
     batches = [events[start : start + 200] for start in range(0, len(events), 200)]
     assert any(
@@ -360,7 +363,9 @@ async def test_a_batch_projects_exactly_what_its_events_do_one_at_a_time(setting
     one_by_one = await project(pool, settings, events, "one_by_one", batch_size=1)
     snapshot, heads, feeds = one_by_one
     assert all(snapshot.values()), [table for table, rows in snapshot.items() if not rows]
-    assert len(heads) == 2 * len(stories) + 1, "intake's and guidance's chains, and the reads'"
+    assert len(heads) == 2 * len(stories) + 3, (
+        "intake's and guidance's chains, the reads' and two years' targets"
+    )
     assert feeds, "partners were sent copies"
 
     assert await project(pool, settings, events, "batched", batch_size=200) == one_by_one
