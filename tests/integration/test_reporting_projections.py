@@ -177,6 +177,64 @@ async def test_a_year_like_the_seeds_2010_gives_the_seeds_shares(settings, pool)
     )
 
 
+async def test_transfers_add_up_waiting_clients_are_counted_and_caseloads_are_banded(settings, pool) -> None:
+    """What the steering group's dashboard shows beyond the seed's shares: each transfer
+    where it stands (the parts add up to the transfers made), the clients waiting for a
+    named guide, caseloads in anonymous bands, and the basis of the cost."""
+
+    def guided(n: int, municipality: str = "Mikkeli") -> Story:
+        story = Story(municipality)
+        story.referred(date(2010, 3, 1))
+        story.consent(date(2010, 3, 2))
+        story.assessed(date(2010, 3, 20))
+        story.opened(date(2010, 3, 20))
+        story.guide(date(2010, 4, 1), guide=f"guide-{n % 2 + 1}")
+        return story
+
+    stories = [guided(n) for n in range(7)]
+    stories[0].transferred(date(2010, 5, 1))  # still there
+    stories[1].transferred(date(2010, 5, 1))
+    stories[1].returned(date(2010, 8, 1))
+    stories[2].transferred(date(2010, 5, 1))
+    stories[2].acknowledged(date(2010, 5, 2), accepted=False)
+    stories[3].transferred(date(2010, 5, 1))
+    stories[3].closed(date(2010, 9, 1), Outcome.OUTSIDE_LABOUR_FORCE)
+    waiting = []
+    for municipality in ("Puumala", "Puumala", "Mikkeli"):
+        story = Story(municipality)
+        story.referred(date(2010, 6, 1))
+        story.consent(date(2010, 6, 2))
+        story.assessed(date(2010, 6, 20))
+        story.opened(date(2010, 6, 20))
+        waiting.append(story)
+    await apply_all(pool, settings, interleaved([*stories, *waiting]))
+    stats = Statistics("reporting", ReportingConfig())
+    async with pool.acquire() as conn:
+        transfers = await stats.transfers(conn, year=2010, municipality=None)
+        waits = await stats.waiting_for_guide(conn, year=2010, municipality=None)
+        in_puumala = await stats.waiting_for_guide(conn, year=2010, municipality="Puumala")
+        hidden = await stats.waiting_for_guide(conn, year=2010, municipality="Puumala", hide_small=True)
+        banded = await stats.caseloads(conn, municipality=None, show_staff=False)
+        named = await stats.caseloads(conn, municipality=None)
+        cost = await stats.municipal_cost(conn, year=2015, municipality=None, as_of=date(2015, 6, 30))
+    assert transfers.transferred_to_social_services == 4
+    assert transfers.by_state == {
+        "returned": 1,
+        "at_social_services": 1,
+        "closed_while_there": 1,
+        "declined": 1,
+    }
+    assert transfers.returned_from_social_services == 1
+    assert (waits.clients, in_puumala.clients, hidden.clients) == (3, 2, None)
+    assert banded.guides == [] and not banded.staff_shown
+    assert {b.band: b.guides for b in banded.bands} == {"0-19": 2, "20-39": 0, "40-60": 0, "over limit": 0}
+    assert sorted(g.active_clients for g in named.guides) == [2, 4], "the closed one left guide-2's caseload"
+    assert [(b.statute, b.in_force_from, b.in_force_until) for b in cost.basis] == [
+        ("Act 1369/2014", date(2015, 1, 1), date(2015, 6, 30))
+    ]
+    assert "paid days 1-300: 0 %" in cost.basis[0].municipal_share
+
+
 async def test_old_events_are_counted_under_the_rules_of_their_own_dates(settings, pool) -> None:
     old, new = Story(), Story()
     old.referred(date(2014, 11, 3), ReferralSource.SELF_REFERRAL)
