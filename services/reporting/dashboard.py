@@ -89,6 +89,8 @@ class DashboardData:
     caseloads: Caseloads
     waiting: WaitingTimes
     waiting_for_guide: WaitingForGuide
+    #: the same, whatever year the relationship opened
+    waiting_for_guide_all: WaitingForGuide
     subsidy: SubsidyDays
     durations: Durations
     transfers: Transfers
@@ -140,6 +142,7 @@ async def collect(
         caseloads=await stats.caseloads(conn, municipality=m, show_staff=show_staff),
         waiting=await stats.waiting_times(conn, year=year, municipality=m, hide_small=h),
         waiting_for_guide=await stats.waiting_for_guide(conn, year=year, municipality=m, hide_small=h),
+        waiting_for_guide_all=await stats.waiting_for_guide(conn, year=None, municipality=m, hide_small=h),
         subsidy=await stats.subsidy_days(conn, year=year, municipality=m, hide_small=h),
         durations=await stats.durations(conn, year=year, municipality=m, hide_small=h),
         transfers=await stats.transfers(conn, year=year, municipality=m, hide_small=h),
@@ -653,14 +656,16 @@ def render(data: DashboardData, *, picker: Picker | None = None, sign_out: str |
             + bar_chart(f"Outcomes {data.year}", _share_bars(outcome_now, "outcome-share"))
         )
     d = data.deadlines
-    waiting_now = data.waiting_for_guide.clients
+    waiting_now, waiting_all = data.waiting_for_guide.clients, data.waiting_for_guide_all.clients
     key_figures = [
         ("New clients", _figure("new-clients", exact(new), count(new))),
         ("Intake target", _figure("intake-target", target, NO_VALUE if target is None else str(target))),
         ("Share of target", _figure("intake-share", share_of_target, percent(share_of_target))),
         (
-            "Waiting for a named guide now (relationships opened this year)",
-            _figure("waiting-for-guide", exact(waiting_now), count(waiting_now)),
+            f"Waiting for a named guide now: opened in {data.year} / in any year",
+            _figure("waiting-for-guide", exact(waiting_now), count(waiting_now))
+            + " / "
+            + _figure("waiting-for-guide-all", exact(waiting_all), count(waiting_all)),
         ),
         (
             "Clients over 500 subsidy days",

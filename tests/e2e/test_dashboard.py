@@ -113,6 +113,7 @@ async def api_figures(
     out |= {f"source-share-{k}": share(v) for k, v in sources["shares"].items()}
     waiting = await get("/statistics/waiting-for-guide", year=year, **m)
     out["waiting-for-guide"] = value(waiting["clients"])
+    out["waiting-for-guide-all"] = value((await get("/statistics/waiting-for-guide", **m))["clients"])
     times = await get("/statistics/waiting-times", year=year, **m)
     for key, name in (("referral_to_assessment", "assessment"), ("assessment_to_named_guide", "guide")):
         for kind in ("median", "mean"):
