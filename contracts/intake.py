@@ -388,6 +388,38 @@ class InfoSessionScheduled(EventBase):
     capacity: int = Field(ge=1, le=500)
 
 
+class IntakeTargetSet(EventBase):
+    """The steering group (*johtoryhmä*) set the centre's yearly intake target: how many
+    new clients the centre should take in ``year`` (stream ``intake-target-<year>``).
+
+    Effective-dated: the target in force on a day is the one with the latest ``set_on``
+    not after that day; a later setting for the same year supersedes an earlier one.
+    ``municipalities`` splits the target per municipality (it adds up to ``target``);
+    without it, reporting apportions the target by population.
+    """
+
+    event_type: ClassVar[str] = "IntakeTargetSet"
+    producer: ClassVar[str] = "intake"
+
+    year: int = Field(ge=2000, le=2100, description="The calendar year the target is for")
+    target: int = Field(ge=1, le=100_000, description="New clients the centre should take in the year")
+    set_on: date = Field(description="The business date the steering group set it; in force from then")
+    municipalities: dict[str, int] | None = Field(
+        default=None,
+        description="The target per municipality (canonical names, adding up to target); "
+        "null: apportioned by population",
+    )
+
+    @model_validator(mode="after")
+    def _split_adds_up(self) -> IntakeTargetSet:
+        if self.municipalities is not None:
+            if any(n < 0 for n in self.municipalities.values()):
+                raise ValueError("a municipality's target cannot be negative")
+            if sum(self.municipalities.values()) != self.target:
+                raise ValueError("the municipalities' targets must add up to the target")
+        return self
+
+
 class ErasureReason(StrEnum):
     """Why a client's personal data was erased."""
 

@@ -104,6 +104,21 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--data-dir", type=Path, default=None, help="where `reitti up` keeps its signing key")
     demo.add_argument("--concurrency", type=int, default=8, help="clients at once (default: %(default)s)")
 
+    shot = sub.add_parser(
+        "screenshot",
+        help="save the dashboard of a running system as a PNG (docs/dashboard.png), in headless chromium",
+    )
+    shot.add_argument(
+        "--reporting-url",
+        default=f"http://127.0.0.1:{SERVICE_PORTS['reporting']}",
+        help="the reporting service (default: %(default)s)",
+    )
+    shot.add_argument("--data-dir", type=Path, default=None, help="where `reitti up` keeps its signing key")
+    shot.add_argument("--year", type=int, default=None, help="the year shown (default: the latest)")
+    shot.add_argument("--municipality", default=None, help="one municipality (default: all)")
+    shot.add_argument("--output", type=Path, default=Path("docs/dashboard.png"))
+    shot.add_argument("--chromium", type=Path, default=Path("/usr/bin/chromium"), help="the browser")
+
     serve = sub.add_parser("serve", help="run one service (needs REITTI_NATS_URL and REITTI_DATABASE_URL)")
     serve.add_argument("service", choices=ALL_SERVICES)
     serve.add_argument("--host", default="127.0.0.1")
@@ -281,6 +296,27 @@ def cmd_up(args: argparse.Namespace) -> int:
     except (EmbeddedServerError, LaunchError) as exc:
         print(f"reitti up: {exc}", file=sys.stderr)
         return 1
+
+
+def cmd_screenshot(args: argparse.Namespace) -> int:
+    """The dashboard as a signed-in steering group member sees it, saved as a PNG."""
+    from reitti.demo import load_issuer
+    from reitti.screenshot import ScreenshotError, main
+
+    try:
+        saved = main(
+            args.reporting_url,
+            load_issuer((args.data_dir or default_data_dir()).expanduser()),
+            args.output,
+            year=args.year,
+            municipality=args.municipality,
+            chromium=args.chromium,
+        )
+    except ScreenshotError as exc:
+        print(f"reitti screenshot: {exc}", file=sys.stderr)
+        return 1
+    print(f"saved {saved}")
+    return 0
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -882,6 +918,7 @@ def cmd_audit_export(args: argparse.Namespace) -> int:
 COMMANDS = {
     "up": cmd_up,
     "demo": cmd_demo,
+    "screenshot": cmd_screenshot,
     "serve": cmd_serve,
     "relay": cmd_relay,
     "migrate": cmd_migrate,

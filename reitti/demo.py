@@ -50,6 +50,14 @@ YEAR = 2010
 FIRST_DAY = date(YEAR, 1, 4)
 LAST_DAY = date(YEAR, 12, 31)
 
+#: The steering group's yearly intake targets (the seed): 350 new clients for 2010, cut
+#: to 200 for 2011; set through intake's API as IntakeTargetSet events (docs/adr/0032),
+#: each before its year, on the business date given here.
+SEED_TARGETS: Mapping[int, tuple[int, date]] = {
+    2010: (350, date(2009, 12, 15)),
+    2011: (200, date(2010, 12, 15)),
+}
+
 #: New clients of 2010 by referral source: 72/139 = 51.8 %, 7 = 5.0 %, 40 = 28.8 %, 20 = 14.4 %.
 SOURCE_COUNTS: Mapping[str, int] = {"te_office": 72, "social_services": 7, "self_referral": 40, "other": 20}
 #: Relationships closed in 2010 by outcome (100 closures: the counts are the percentages).
@@ -1032,6 +1040,18 @@ class DemoRun:
             }
             await self.call("POST", f"{self.urls.guidance}/guides", COORDINATOR, body)
 
+    async def targets(self) -> None:
+        """The seed's intake targets, set as the steering group sets them; a target that
+        reporting already shows as set on that day is not set again."""
+        for year, (target, set_on) in SEED_TARGETS.items():
+            shown = (
+                await self.call("GET", f"{self.urls.reporting}/statistics/intake?year={year}", STEERING)
+            ).body
+            if (shown.get("target"), shown.get("target_set_on")) == (target, set_on.isoformat()):
+                continue
+            body = {"year": year, "target": target, "set_on": set_on.isoformat()}
+            await self.call("POST", f"{self.urls.intake}/intake-targets", STEERING, body)
+
     # reporting
 
     async def statistics(
@@ -1044,7 +1064,11 @@ class DemoRun:
         while True:
             intake = (await self.call("GET", f"{base}/statistics/intake?year={YEAR}", STEERING)).body
             outcomes = (await self.call("GET", f"{base}/statistics/outcomes?year={YEAR}", STEERING)).body
-            caught_up = intake["new_clients"] >= expected_new and outcomes["total"] >= expected_closed
+            caught_up = (
+                intake["new_clients"] >= expected_new
+                and outcomes["total"] >= expected_closed
+                and intake["target"] == SEED_TARGETS[YEAR][0]
+            )
             if caught_up or time.monotonic() > deadline:
                 sources = (
                     await self.call("GET", f"{base}/statistics/referral-sources?year={YEAR}", STEERING)
@@ -1074,6 +1098,7 @@ async def run_demo(
     run = DemoRun(endpoints, issuer, concurrency=concurrency)
     try:
         await run.guides()
+        await run.targets()
         gate = asyncio.Semaphore(run.concurrency)
         done = 0
 

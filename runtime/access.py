@@ -36,6 +36,8 @@ class Permission(StrEnum):
     ASSESSMENT_COMPLETE = "assessment:complete"
     #: erase a client's personal data (key deletion) and set or clear a legal hold
     CLIENT_ERASE = "client:erase"
+    #: set the yearly intake target (the steering group, *johtoryhmä*)
+    TARGETS_SET = "targets:set"
     # guidance
     GUIDANCE_READ = "guidance:read"
     GUIDES_MANAGE = "guides:manage"
@@ -85,6 +87,7 @@ MATRIX: dict[Permission, frozenset[Role]] = {
     Permission.CONSENT_RECORD: GUIDES,
     Permission.CLIENT_ERASE: frozenset({R.LEAD_EMPLOYMENT_ADVISOR, R.SERVICE_COORDINATOR}),
     Permission.ASSESSMENT_COMPLETE: ADVISORS,
+    Permission.TARGETS_SET: frozenset({R.STEERING_GROUP_MEMBER}),
     Permission.GUIDANCE_READ: CENTRE_STAFF,
     Permission.GUIDES_MANAGE: frozenset({R.SERVICE_COORDINATOR, R.LEAD_EMPLOYMENT_ADVISOR}),
     Permission.GUIDE_ASSIGN: GUIDES,

@@ -45,7 +45,7 @@ from runtime.field_docs import (
     WAITING_DAYS,
 )
 from runtime.http import Purpose, Responses, access_log, context
-from runtime.known_names import municipality_at, organisation_at
+from runtime.known_names import invalid, municipality_at, organisation_at
 from runtime.openapi_names import MUNICIPALITY as NAMES_ONE
 from runtime.openapi_names import ORGANISATIONS as NAMES_ORGS
 from runtime.purposes import PurposeCode
@@ -53,7 +53,7 @@ from runtime.requests import RequestModel, no_nul_in_parameters
 from runtime.strict_types import AwareIsoInstant, IsoDate, StrictCount, StrictFlag
 from services.disclosure.policy import Client, Crossing, Kind, decide, ensure, may_learn_client_exists
 from services.intake.application import REGISTERING, IntakeService, Outcome, ReferralKind, Registered
-from services.intake.domain import assessment, consent, referral, sessions
+from services.intake.domain import assessment, consent, referral, sessions, targets
 from services.intake.domain.case import IntakeCase, Stage, disclosure_client
 from services.intake.domain.status import deadline_status, eligibility
 from services.intake.identity import InvalidIdentityCode, normalise
@@ -73,6 +73,7 @@ ReadsSessions = Annotated[Actor, Depends(require(Permission.SESSION_READ))]
 RecordsConsent = Annotated[Actor, Depends(require(Permission.CONSENT_RECORD))]
 Assesses = Annotated[Actor, Depends(require(Permission.ASSESSMENT_COMPLETE))]
 Erases = Annotated[Actor, Depends(require(Permission.CLIENT_ERASE))]
+SetsTargets = Annotated[Actor, Depends(require(Permission.TARGETS_SET))]
 CONFLICT: Responses = {409: {"description": "Refused by a rule, or a concurrent change (retryable)"}}
 NOT_FOUND: Responses = {404: {"description": "No such client or session"}}
 
@@ -519,6 +520,58 @@ def _assessment_data(event: AssessmentCompleted | None) -> dict[str, Any] | None
             "rule_set",
             "summary",
         },
+    )
+
+
+# --- the steering group's intake targets ---------------------------------------------------
+
+
+class IntakeTargetRequest(RequestModel):
+    """The yearly intake target (*vuoden asiakastavoite*) the steering group sets."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"year": 2011, "target": 200, "set_on": "2010-12-15"},
+                {
+                    "year": 2011,
+                    "target": 10,
+                    "set_on": "2010-12-15",
+                    "municipalities": {"Mikkeli": 7, "Puumala": 3},
+                },
+            ]
+        }
+    )
+
+    year: StrictCount = Field(
+        ge=targets.FIRST_YEAR, le=targets.LAST_YEAR, description="The calendar year", examples=[2011]
+    )
+    target: StrictCount = Field(
+        ge=1, le=100_000, description="New clients the centre should take in the year", examples=[200]
+    )
+    set_on: IsoDate = Field(
+        description="The business date the steering group set it, YYYY-MM-DD: in force from then; "
+        "a later setting for the same year supersedes it",
+        examples=["2010-12-15"],
+    )
+    municipalities: dict[str, Annotated[StrictCount, Field(ge=0, le=100_000)]] | None = Field(
+        default=None,
+        max_length=50,
+        description="The target per municipality, adding up to target (every municipality left "
+        "out has 0); leave out to apportion the target by population",
+        examples=[{"Mikkeli": 7, "Puumala": 3}],
+    )
+
+
+class IntakeTargetWritten(BaseModel):
+    stream_id: str = Field(description="The year's stream of target settings, `intake-target-<year>`")
+    stream_version: int = Field(ge=1, description=STREAM_VERSION)
+    event_id: UUID = Field(description="The IntakeTargetSet event's id")
+    year: int = Field(description="The calendar year")
+    target: int = Field(description="The target set")
+    set_on: date = Field(description="In force from")
+    municipalities: dict[str, int] | None = Field(
+        description="The target per municipality as given, or null: apportioned by population"
     )
 
 
@@ -1042,6 +1095,40 @@ def router() -> APIRouter:
         ensure(decide(actor, Crossing(Kind.INTAKE_CASE), disclosure_client(state), on=(today,)))
         await access_log(request).record(actor, [client_id], what="intake case", purpose=why)
         return case_view(state, today)
+
+    @api.post(
+        "/intake-targets",
+        response_model=IntakeTargetWritten,
+        status_code=201,
+        tags=["intake targets"],
+        summary="Set a year's intake target (IntakeTargetSet); a later setting supersedes",
+        description="The steering group's yearly target of new clients, for the centre and, "
+        "optionally, per municipality; reporting shows it beside the actual intake.",
+        responses=CONFLICT,
+    )
+    async def set_intake_target(
+        body: IntakeTargetRequest, actor: SetsTargets, svc: Service
+    ) -> IntakeTargetWritten:
+        split = None
+        if body.municipalities is not None:
+            split = {}
+            for name, n in body.municipalities.items():
+                known = municipality_at(name, svc.municipalities, "body", "municipalities", name)
+                if known in split:
+                    raise invalid(("body", "municipalities", name), f"{known} is named twice")
+                split[known] = n
+        event = await svc.set_intake_target(
+            targets.SetIntakeTarget(body.year, body.target, body.set_on, split), context(actor)
+        )
+        return IntakeTargetWritten(
+            stream_id=event.stream_id,
+            stream_version=event.stream_version,
+            event_id=event.event_id,
+            year=event.year,
+            target=event.target,
+            set_on=event.set_on,
+            municipalities=event.municipalities,
+        )
 
     @api.post(
         "/info-sessions",

@@ -16,6 +16,7 @@ from contracts.intake import (
     ConsentGiven,
     ConsentWithdrawn,
     InfoSessionScheduled,
+    IntakeTargetSet,
 )
 from runtime import clock
 from runtime.access_log import AccessLog
@@ -76,6 +77,12 @@ def build_broker(settings: Settings) -> NatsBroker:
         schema=InfoSessionScheduled,
         title="intake:InfoSessionScheduled",
         description="An info session was scheduled",
+    )
+    broker.publisher(
+        f"{settings.namespace}.events.intake.centre.centre.IntakeTargetSet",
+        schema=IntakeTargetSet,
+        title="intake:IntakeTargetSet",
+        description="The steering group set a year's intake target (a later one supersedes)",
     )
     return broker
 

@@ -16,6 +16,7 @@ from contracts.base import EventBase
 from contracts.intake import (
     ClientDataErased,
     ErasureReason,
+    IntakeTargetSet,
     PossibleDuplicateResolution,
     ReferralHeldAsPossibleDuplicate,
 )
@@ -24,7 +25,7 @@ from runtime.access_log import AccessLog
 from runtime.decision import Context
 from runtime.eventstore import ConcurrencyConflict
 from runtime.purposes import PurposeCode, ReadPurpose
-from services.intake.domain import duplicates, referral, sessions
+from services.intake.domain import duplicates, referral, sessions, targets
 from services.intake.domain.case import IntakeCase, fold
 from services.intake.domain.errors import AlreadyErased, DomainError
 from services.intake.identity import (
@@ -338,6 +339,17 @@ class IntakeService:
             return await erase_expired(conn, self._repo, today, ctx=ctx)
         async with self._pool.acquire() as own:
             return await erase_expired(own, self._repo, today, ctx=ctx)
+
+    async def set_intake_target(self, command: targets.SetIntakeTarget, ctx: Context) -> IntakeTargetSet:
+        """Append the steering group's target for a year to that year's stream. Two
+        settings at once: one wins, the other is a conflict (409, retryable)."""
+        stream = targets.stream_id(command.year)
+        async with self._pool.acquire() as conn, conn.transaction():
+            version = len(await self._repo.store.read_stream(stream, conn=conn))
+            (event,) = targets.set_target(command, version=version, ctx=ctx)
+            await self._repo.store.append(stream, version, [event], conn=conn)
+        assert isinstance(event, IntakeTargetSet)
+        return event
 
     async def schedule_session(
         self, *, starts_at: datetime, place: str, capacity: int, ctx: Context

@@ -41,6 +41,7 @@ from services.reporting.statistics import (
     Statistics,
     SubsidyDays,
     Transfers,
+    WaitingForGuide,
     WaitingTimes,
 )
 from services.reporting.views import HealthCheck, MunicipalRecord, SideViews, TeClient, TeClientRecord
@@ -113,6 +114,12 @@ def hides_small(actor: Actor) -> bool:
     return not has_client_access(actor.role)
 
 
+def may_see_staff(actor: Actor) -> bool:
+    """Guides are named in caseloads only for a caller with client access (who works with
+    them); the steering group sees anonymous bands."""
+    return has_client_access(actor.role)
+
+
 def _invalid(field: str, message: str, where: str = "query") -> RequestValidationError:
     return RequestValidationError([{"loc": (where, field), "msg": message, "type": "value_error"}])
 
@@ -174,10 +181,23 @@ def router() -> APIRouter:
     @api.get(
         "/statistics/intake", tags=["statistics"], summary="New clients against the yearly intake target"
     )
-    async def intake(actor: Stats, request: Request, year: RequiredYear) -> IntakeAgainstTarget:
+    async def intake(
+        actor: Stats,
+        request: Request,
+        year: RequiredYear,
+        as_of: Annotated[
+            IsoDate | None,
+            Query(
+                description="The day whose target is shown, YYYY-MM-DD (default: 31 December of a "
+                "past year, else today, the business date in Finland)"
+            ),
+        ] = None,
+    ) -> IntakeAgainstTarget:
         stats, _ = parts(request)
         async with pool(request).acquire() as conn:
-            return await stats.intake(conn, year=year, hide_small=hides_small(actor))
+            return await stats.intake(
+                conn, year=year, as_of=_as_of(year, as_of), hide_small=hides_small(actor)
+            )
 
     @api.get("/statistics/referral-sources", tags=["statistics"], summary="Shares of referral sources")
     async def referral_sources(
@@ -234,7 +254,26 @@ def router() -> APIRouter:
     async def caseloads(actor: Stats, request: Request, municipality: Municipality = None) -> Caseloads:
         stats, config = parts(request)
         async with pool(request).acquire() as conn:
-            return await stats.caseloads(conn, municipality=_municipality(config, municipality))
+            return await stats.caseloads(
+                conn, municipality=_municipality(config, municipality), show_staff=may_see_staff(actor)
+            )
+
+    @api.get(
+        "/statistics/waiting-for-guide",
+        tags=["statistics"],
+        summary="Relationships open now and waiting for a named guide, by the year they opened",
+    )
+    async def waiting_for_guide(
+        actor: Stats, request: Request, year: Year = None, municipality: Municipality = None
+    ) -> WaitingForGuide:
+        stats, config = parts(request)
+        async with pool(request).acquire() as conn:
+            return await stats.waiting_for_guide(
+                conn,
+                year=year,
+                municipality=_municipality(config, municipality),
+                hide_small=hides_small(actor),
+            )
 
     @api.get(
         "/statistics/waiting-times",
@@ -519,18 +558,46 @@ def router() -> APIRouter:
         responses={303: {"description": "A browser without a session: on to the sign-in page"}},
     )
     async def show_dashboard(
-        actor: DashboardViewer, request: Request, year: Year = None, as_of: AsOf = None
+        actor: DashboardViewer,
+        request: Request,
+        year: Year = None,
+        municipality: Annotated[
+            str | None,
+            Query(
+                min_length=1,
+                max_length=100,
+                description=f"{MUNICIPALITY_FILTER}; `all` (the picker's choice) means leaving it out",
+            ),
+        ] = None,
+        as_of: Annotated[
+            IsoDate | None,
+            Query(description="The day to count as of, YYYY-MM-DD (default: the end of the year, or today)"),
+        ] = None,
     ) -> HTMLResponse:
-        stats, _ = parts(request)
+        stats, config = parts(request)
+        # the picker's "all municipalities" is a value of its own: a form sends every field
+        name = None if municipality == dashboard.ALL else _municipality(config, municipality)
         async with pool(request).acquire() as conn:
+            years = await stats.referral_years(conn)
             if year is None:
-                years = await stats.referral_years(conn)
                 year = years[-1] if years else clock.today().year
             data = await dashboard.collect(
-                stats, conn, year=year, as_of=_as_of(year, as_of), hide_small=hides_small(actor)
+                stats,
+                conn,
+                year=year,
+                municipality=name,
+                as_of=_as_of(year, as_of),
+                hide_small=hides_small(actor),
+                show_staff=may_see_staff(actor),
             )
+        root = request.scope.get("root_path", "")
         signed_in = "authorization" not in request.headers and COOKIE in request.cookies
-        sign_out = f"{request.scope.get('root_path', '')}{SIGN_OUT_PATH}" if signed_in else None
-        return HTMLResponse(dashboard.render(data, sign_out=sign_out))
+        sign_out = f"{root}{SIGN_OUT_PATH}" if signed_in else None
+        picker = dashboard.Picker(
+            action=f"{root}/dashboard",
+            years=tuple(sorted({*years, year - 1, year, clock.today().year})),
+            municipalities=tuple(config.municipalities),
+        )
+        return HTMLResponse(dashboard.render(data, picker=picker, sign_out=sign_out))
 
     return api

@@ -1,6 +1,7 @@
-"""Reporting's configuration: the steering group's targets and the figures statistics
-need. Plain data with defaults from the seed; :meth:`ReportingConfig.from_env` reads the
-few settings an operator may change."""
+"""Reporting's configuration: the figures statistics need. Plain data with defaults from
+the seed; :meth:`ReportingConfig.from_env` reads the few settings an operator may change.
+The steering group's intake targets are events (IntakeTargetSet), not configuration
+(docs/adr/0032)."""
 
 from __future__ import annotations
 
@@ -14,10 +15,6 @@ from contracts.names import UnknownName, canonical_municipality
 from runtime.config import DEFAULT_MUNICIPALITIES, ConfigError
 from services.reporting.disclosure_control import DEFAULT_MIN_CELL
 from services.rules.caseload import CASELOAD_LIMIT, caseload_limit
-
-#: Yearly intake targets set by the steering group (*johtoryhmä*): 350 new clients for
-#: 2010, deliberately cut to 200 for 2011 (the seed). Years without a target have none.
-INTAKE_TARGETS: Mapping[int, int] = MappingProxyType({2010: 350, 2011: 200})
 
 #: Population of the centre's seven municipalities. Approximate 2010 values, rounded: they
 #: only apportion the yearly intake target (client numbers are proportioned to
@@ -45,7 +42,6 @@ OVER_DAYS = 500
 
 @dataclass(frozen=True)
 class ReportingConfig:
-    intake_targets: Mapping[int, int] = field(default_factory=lambda: dict(INTAKE_TARGETS))
     populations: Mapping[str, int] = field(default_factory=lambda: dict(POPULATIONS))
     #: the centre's municipalities: ``Settings.municipalities`` (its one parser, ADR 0027)
     municipalities: tuple[str, ...] = DEFAULT_MUNICIPALITIES

@@ -91,6 +91,10 @@ class TransferFact(_Fact):
         return self.returned_on is None and self.accepted is not False
 
 
+#: where a transfer to social services stands: they add up to the transfers made
+TRANSFER_STATES = ("returned", "at_social_services", "closed_while_there", "declined")
+
+
 class HealthSummaryFact(_Fact):
     checked_on: date
     work_restrictions_found: bool
@@ -187,6 +191,31 @@ class CaseFacts(_Fact):
             declined=t.accepted is False,
             returned=t.returned_on is not None,
         )
+
+    @property
+    def waiting_for_guide(self) -> bool:
+        """The relationship is open and waits for a named guide (guidance's
+        ``waiting_for_guide``): opened, no guide named, not with social services."""
+        closed = self.relationship_closed
+        if self.opened_on is None or self.guide_person_id is not None:
+            return False
+        if self.closed_on is not None if closed is None else closed:
+            return False
+        handover = self.latest_handover
+        return handover is None or handover.declined or handover.returned
+
+    def transfer_state(self, transfer: TransferFact) -> str:
+        """Where a transfer to social services stands now: one of :data:`TRANSFER_STATES`."""
+        if transfer.accepted is False:
+            return "declined"
+        if transfer.returned_on is not None:
+            return "returned"
+        closed = self.relationship_closed
+        earlier = transfer in self.transfers[: self.transfers_before_opening]
+        if earlier or (self.closed_on is not None if closed is None else closed):
+            # the relationship that made it closed while the client was there
+            return "closed_while_there"
+        return "at_social_services"
 
     @property
     def in_active_guidance(self) -> bool:

@@ -51,6 +51,36 @@ def apportion(total: int, weights: Mapping[str, int]) -> dict[str, int]:
 
 
 @dataclass(frozen=True)
+class TargetSetting:
+    """One setting of a year's intake target by the steering group (IntakeTargetSet)."""
+
+    set_on: date
+    #: its place in the year's stream: of two set on one day, the later wins
+    order: int
+    target: int
+    #: the split per municipality as set, or None: apportioned by population
+    municipalities: Mapping[str, int] | None = None
+
+
+def target_in_force(settings: Iterable[TargetSetting], as_of: date | None) -> TargetSetting | None:
+    """The setting in force on ``as_of``: the latest ``set_on`` not after it (of one day,
+    the last set); with no ``as_of``, the latest of all. None when none was set by then."""
+    candidates = [s for s in settings if as_of is None or s.set_on <= as_of]
+    return max(candidates, key=lambda s: (s.set_on, s.order), default=None)
+
+
+def municipal_targets(
+    setting: TargetSetting, populations: Mapping[str, int], municipalities: Sequence[str]
+) -> dict[str, int]:
+    """Each municipality's part of ``setting``: as the steering group split it (a
+    municipality it left out has 0), else apportioned by population (:func:`apportion`)."""
+    if setting.municipalities is not None:
+        return {m: setting.municipalities.get(m, 0) for m in municipalities} | dict(setting.municipalities)
+    weights = {m: p for m, p in populations.items() if m in municipalities}
+    return apportion(setting.target, weights) if weights else {}
+
+
+@dataclass(frozen=True)
 class Spread:
     clients: int
     median_days: float | None

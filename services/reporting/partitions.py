@@ -181,6 +181,11 @@ class Metric(StrEnum):
     TRANSFERRED = "transferred_to_social_services"
     #: returns from social services; year of the return; municipality = receiving
     RETURNED = "returned_from_social_services"
+    #: transfers to social services; year of the transfer; municipality = receiving;
+    #: bucket = where it stands now (facts.TRANSFER_STATES): they add up to TRANSFERRED
+    TRANSFER_STATE = "transfer_state"
+    #: relationships open and waiting for a named guide now; year of the opening
+    WAITING_FOR_GUIDE = "waiting_for_guide"
     #: plan measures not cancelled (services used); year of start; bucket = measure kind
     MEASURES = "measures"
     #: bucket = "<due>|<assessed on or empty>"; year of the due date
@@ -219,6 +224,11 @@ def steering_counts(facts: CaseFacts) -> Counter[SteeringKey]:
         out[(Metric.TRANSFERRED, t.transferred_on.year, t.receiving_municipality, "")] += 1
         if t.returned_on is not None:
             out[(Metric.RETURNED, t.returned_on.year, t.receiving_municipality, "")] += 1
+        out[
+            (Metric.TRANSFER_STATE, t.transferred_on.year, t.receiving_municipality, c.transfer_state(t))
+        ] += 1
+    if c.waiting_for_guide and c.opened_on is not None:
+        out[(Metric.WAITING_FOR_GUIDE, c.opened_on.year, m, "")] += 1
     for measure in c.measures:
         if measure.status != "cancelled":
             out[(Metric.MEASURES, measure.start.year, m, measure.kind)] += 1

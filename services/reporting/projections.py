@@ -26,7 +26,7 @@ from contracts.guidance import (
     TransferAcknowledged,
     TransferredToSocialServices,
 )
-from contracts.intake import ClientDataErased, ClientReferred
+from contracts.intake import ClientDataErased, ClientReferred, IntakeTargetSet
 from runtime.db import Migration, apply_migrations, consumer_tracking_migrations, quote_ident
 from runtime.erasure import PREFIX
 from runtime.sealing import Sealer
@@ -174,6 +174,7 @@ MIGRATIONS = [
     Migration.from_package("services.reporting.migrations", "0007_access_report_per_recipient.sql"),
     Migration.from_package("services.reporting.migrations", "0008_access_report_purpose_detail.sql"),
     Migration.from_package("services.reporting.migrations", "0009_municipal_client_name.sql"),
+    Migration.from_package("services.reporting.migrations", "0010_intake_targets.sql"),
 ]
 
 
@@ -220,6 +221,41 @@ class ReferralStatistics:
     async def snapshot(self, conn: asyncpg.Connection) -> list[tuple[object, ...]]:
         """Every row, ordered: two projections are equal when their snapshots are."""
         return [tuple(r) for r in await conn.fetch(self._snapshot)]
+
+
+_INSERT_TARGETS = """
+INSERT INTO {s}.intake_targets (year, stream_version, set_on, target, municipalities, event_id)
+SELECT year, stream_version, set_on, target, municipalities::jsonb, event_id
+FROM unnest($1::int[], $2::int[], $3::date[], $4::int[], $5::text[], $6::uuid[])
+    AS u(year, stream_version, set_on, target, municipalities, event_id)
+ON CONFLICT DO NOTHING
+"""
+
+
+class IntakeTargets:
+    """The steering group's intake target settings (*asiakastavoite*), each as set: which
+    is in force on a day is :func:`services.reporting.figures.target_in_force`."""
+
+    def __init__(self, schema: str) -> None:
+        self._insert = _INSERT_TARGETS.format(s=quote_ident(schema))
+
+    async def apply_batch(
+        self, conn: asyncpg.Connection, items: Sequence[tuple[EventBase, CloudEventEnvelope]]
+    ) -> None:
+        rows = [
+            (
+                e.year,
+                e.stream_version,
+                e.set_on,
+                e.target,
+                None if e.municipalities is None else json.dumps(e.municipalities, sort_keys=True),
+                e.event_id,
+            )
+            for e, _ in items
+            if isinstance(e, IntakeTargetSet)
+        ]
+        if rows:
+            await conn.execute(self._insert, *columns_of(rows))
 
 
 #: a client's case before a batch (None if new) and after it
@@ -484,6 +520,7 @@ class ReportingProjection:
         #: the live service's partner feeds; None in a replay, which must send nothing
         self.feeds = feeds
         self.referrals = ReferralStatistics(schema)
+        self.targets = IntakeTargets(schema)
         self.partitions = SidePartitions(schema)
         self.audit = AuditTrail(schema, consumer=self.name)
         self.access = AccessReport(schema)
@@ -503,6 +540,7 @@ class ReportingProjection:
             return
         heads = await self.audit.lock_heads(conn, items)
         await self.referrals.apply_batch(conn, items)
+        await self.targets.apply_batch(conn, items)
         facts = await self.partitions.apply_batch(conn, [event for event, _ in items])
         if self.feeds is not None:
             await self.feeds.queue(

@@ -7,7 +7,8 @@ answers with and the dashboard draws. The arithmetic is in :mod:`services.report
 
 from __future__ import annotations
 
-from collections import defaultdict
+import json
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import date
 from decimal import Decimal
@@ -22,9 +23,9 @@ from runtime.field_docs import MUNICIPALITY_FILTER, PERSON_ID, YEAR_FILTER
 from services.reporting import figures
 from services.reporting.config import ReportingConfig
 from services.reporting.disclosure_control import TOTAL, ProtectedTable, protect, protect_linked
-from services.reporting.facts import CaseFacts
+from services.reporting.facts import TRANSFER_STATES, CaseFacts
 from services.reporting.partitions import NOT_BY_YEAR, Metric
-from services.rules import caseload
+from services.rules import RULE_SETS, RuleSet, caseload
 
 _COUNTS = """
 SELECT year, municipality, bucket, n FROM {s}.steering_counts
@@ -35,6 +36,9 @@ SELECT year, municipality, source AS bucket, sum(referred)::int AS n FROM {s}.re
 GROUP BY year, municipality, source
 """
 _METRIC_CELLS = "SELECT year, municipality, bucket, n FROM {s}.steering_counts WHERE metric = $1"
+_TARGETS = (
+    "SELECT set_on, stream_version, target, municipalities::text FROM {s}.intake_targets WHERE year = $1"
+)
 _REFERRAL_YEARS = "SELECT DISTINCT year FROM {s}.referrals_by_source ORDER BY year"
 _METRIC_YEARS = "SELECT DISTINCT year FROM {s}.steering_counts WHERE metric = $1 AND year <> 0 ORDER BY year"
 _CASES_WITH_SUBSIDY_DAYS = """
@@ -65,14 +69,23 @@ MUNICIPALITY_OR_ALL = Field(description=MUNICIPALITY_FILTER)
 class IntakeRow(BaseModel):
     municipality: str = Field(description="One of the centre's municipalities")
     new_clients: Count = Field(description=f"New clients; {HIDDEN_NOTE}")
-    target: int | None = Field(description="The year's target apportioned by population")
+    target: int | None = Field(
+        description="The municipality's part of the year's target: as set, or apportioned by population"
+    )
     share_of_target: float | None = Field(ge=0, description=SHARE_OF_TARGET)
 
 
 class IntakeAgainstTarget(BaseModel):
     year: int = Field(description="The calendar year")
     new_clients: Count = Field(description=f"New clients; {HIDDEN_NOTE}")
-    target: int | None = Field(description="The steering group's intake target for the year")
+    target: int | None = Field(
+        description="The steering group's intake target for the year in force on as_of; null: none set"
+    )
+    target_set_on: date | None = Field(description="When the target shown was set (IntakeTargetSet)")
+    target_apportioned: bool | None = Field(
+        description="true: the municipalities' targets are apportioned by population; false: set "
+        "per municipality by the steering group; null: no target"
+    )
     share_of_target: float | None = Field(ge=0, description=SHARE_OF_TARGET)
     municipalities: list[IntakeRow] = Field(description="The same per municipality")
 
@@ -116,11 +129,32 @@ class GuideCaseload(BaseModel):
     over_limit: bool = Field(description="More active clients than the limit")
 
 
+class CaseloadBand(BaseModel):
+    band: str = Field(description="Active clients per guide, for example `40-60`, or `over limit`")
+    guides: int = Field(ge=0, description="How many guides have a caseload in the band")
+
+
 class Caseloads(BaseModel):
     municipality: str | None = MUNICIPALITY_OR_ALL
     limit: int = Field(description="The caseload limit per guide")
-    guides: list[GuideCaseload] = Field(description="Each guide's caseload")
+    staff_shown: bool = Field(
+        description="Whether guides are named: only for roles with access to client data; "
+        "the others see the bands alone"
+    )
+    guides: list[GuideCaseload] = Field(description="Each guide's caseload; empty unless staff_shown")
+    bands: list[CaseloadBand] = Field(
+        description="How many guides in each band of the limit (services/rules/caseload.py), anonymous"
+    )
     guides_over_limit: int = Field(ge=0, description="How many guides are over the limit")
+
+
+class WaitingForGuide(BaseModel):
+    year: int | None = Field(description="Year the relationship was opened; null for all years")
+    municipality: str | None = MUNICIPALITY_OR_ALL
+    clients: Count = Field(
+        description="Relationships open now and waiting for a named guide (not with social "
+        f"services); {HIDDEN_NOTE}"
+    )
 
 
 class Waiting(BaseModel):
@@ -151,8 +185,15 @@ class Durations(BaseModel):
 class Transfers(BaseModel):
     year: int | None = YEAR
     municipality: str | None = MUNICIPALITY_OR_ALL
-    transferred_to_social_services: Count = Field(description=HIDDEN_NOTE)
-    returned_from_social_services: Count = Field(description=HIDDEN_NOTE)
+    transferred_to_social_services: Count = Field(
+        description=f"Transfers made in the year (municipality: the receiving one); {HIDDEN_NOTE}"
+    )
+    returned_from_social_services: Count = Field(description=f"Returns made in the year; {HIDDEN_NOTE}")
+    by_state: dict[str, Count] = Field(
+        description="Where the year's transfers stand now: returned, at_social_services, "
+        "closed_while_there (the centre's relationship closed while the client was there), "
+        f"declined. They add up to transferred_to_social_services; {HIDDEN_NOTE}"
+    )
 
 
 class DeadlineStatus(BaseModel):
@@ -180,11 +221,20 @@ class MunicipalCostRow(BaseModel):
     )
 
 
+class CostBasis(BaseModel):
+    rule_set: str = Field(description="The rule set in force for part of the year")
+    statute: str = Field(description="Its act")
+    in_force_from: date = Field(description="First day of the year it applies to")
+    in_force_until: date = Field(description="Last day of the year (up to as_of) it applies to")
+    municipal_share: str = Field(description="The municipality's share of the subsidy under it, in words")
+
+
 class MunicipalCost(BaseModel):
     year: int = Field(description="The calendar year")
     as_of: date = Field(description="The day counted as of")
     daily_amount: Decimal = Field(ge=0, description="The labour-market subsidy per day assumed, in euros")
     assumption: str = Field(description="What the estimate assumes, in words")
+    basis: list[CostBasis] = Field(description="The rule sets the year's days were costed by, in order")
     municipalities: list[MunicipalCostRow] = Field(description="The cost per municipality")
     total: Decimal | None = Field(description="null where the total count of clients is hidden")
 
@@ -201,6 +251,37 @@ COST_ASSUMPTION = (
     "municipal share is that of the rules in force on that day; activated days (plan measures, "
     "rehabilitative work activity) are exempt where those rules say so."
 )
+
+
+def share_in_words(rules: RuleSet) -> str:
+    """The municipality's share of the labour-market subsidy under ``rules``, in words."""
+    scheme = rules.municipal_share
+    tiers = "; ".join(
+        f"paid days {t.first_day}{'+' if t.last_day is None else f'-{t.last_day}'}: {t.share * 100:g} %"
+        for t in scheme.tiers
+    )
+    exempt = "activated days exempt" if scheme.activation_exempts else "no exemption for activation"
+    return f"{tiers}; {exempt}"
+
+
+def cost_basis(year: int, as_of: date) -> list[CostBasis]:
+    """The rule sets in force during ``year`` up to ``as_of``, each with its days."""
+    first, last = date(year, 1, 1), min(date(year, 12, 31), as_of)
+    out = []
+    for rules in RULE_SETS:
+        start = max(first, rules.effective_from)
+        end = last if rules.effective_until is None else min(last, rules.effective_until)
+        if start <= end:
+            out.append(
+                CostBasis(
+                    rule_set=rules.name,
+                    statute=rules.statute,
+                    in_force_from=start,
+                    in_force_until=end,
+                    municipal_share=share_in_words(rules),
+                )
+            )
+    return out
 
 
 class Cells:
@@ -230,6 +311,7 @@ class Statistics:
         self._metric_cells = _METRIC_CELLS.format(s=s)
         self._referral_cells = _REFERRAL_CELLS.format(s=s)
         self._referral_years = _REFERRAL_YEARS.format(s=s)
+        self._targets = _TARGETS.format(s=s)
         self._metric_years = _METRIC_YEARS.format(s=s)
         self._cases = _CASES_WITH_SUBSIDY_DAYS.format(s=s)
 
@@ -349,16 +431,39 @@ class Statistics:
         """The years that have counts of ``metric``."""
         return [r["year"] for r in await conn.fetch(self._metric_years, metric.value)]
 
+    async def target(
+        self, conn: asyncpg.Connection, *, year: int, as_of: date | None
+    ) -> figures.TargetSetting | None:
+        """The steering group's intake target for ``year`` in force on ``as_of`` (the
+        latest setting when None), from the settings reporting holds (IntakeTargetSet)."""
+        rows = await conn.fetch(self._targets, year)
+        return figures.target_in_force(
+            (
+                figures.TargetSetting(
+                    set_on=r["set_on"],
+                    order=r["stream_version"],
+                    target=r["target"],
+                    municipalities=None if r["municipalities"] is None else json.loads(r["municipalities"]),
+                )
+                for r in rows
+            ),
+            as_of,
+        )
+
     async def intake(
-        self, conn: asyncpg.Connection, *, year: int, hide_small: bool = False
+        self, conn: asyncpg.Connection, *, year: int, as_of: date | None = None, hide_small: bool = False
     ) -> IntakeAgainstTarget:
         cells = await self._referrals(conn, hide_small=hide_small)
-        target = self.config.intake_targets.get(year)
-        populations = {m: p for m, p in self.config.populations.items() if m in self.config.municipalities}
-        targets = figures.apportion(target, populations) if target is not None and populations else {}
+        setting = await self.target(conn, year=year, as_of=as_of)
+        target = None if setting is None else setting.target
+        targets = (
+            {}
+            if setting is None
+            else figures.municipal_targets(setting, self.config.populations, self.config.municipalities)
+        )
         seen = [str(m) for m in cells.table.dims[1] if cells.table.exact(year, m, TOTAL)]
         rows = []
-        for m in self._municipalities(seen):
+        for m in self._municipalities([*seen, *targets]):
             n = cells(year, m, TOTAL)
             rows.append(
                 IntakeRow(
@@ -373,6 +478,8 @@ class Statistics:
             year=year,
             new_clients=total,
             target=target,
+            target_set_on=None if setting is None else setting.set_on,
+            target_apportioned=None if setting is None else setting.municipalities is None,
             share_of_target=None if total is None else figures.share(total, target or 0),
             municipalities=rows,
         )
@@ -425,20 +532,37 @@ class Statistics:
             share_over_500_days=None if known is None or over is None else figures.share(over, known),
         )
 
-    async def caseloads(self, conn: asyncpg.Connection, *, municipality: str | None) -> Caseloads:
-        """A guide's workload, not a client's figure: never hidden."""
+    async def caseloads(
+        self, conn: asyncpg.Connection, *, municipality: str | None, show_staff: bool = True
+    ) -> Caseloads:
+        """A guide's workload, not a client's figure: never hidden. Guides are named only
+        with ``show_staff``; the bands (services/rules/caseload.py) are anonymous."""
         active = await self._buckets(conn, Metric.ACTIVE_CASELOAD, NOT_BY_YEAR, municipality)
         limit = self.config.caseload_limit
         guides = [
             GuideCaseload(guide_person_id=g, active_clients=n, over_limit=caseload.over_limit(n, limit))
             for g, n in sorted(active.items(), key=lambda item: (-item[1], item[0]))
         ]
+        in_band = Counter(caseload.caseload_band(g.active_clients, limit) for g in guides)
         return Caseloads(
             municipality=municipality,
             limit=limit,
-            guides=guides,
+            staff_shown=show_staff,
+            guides=guides if show_staff else [],
+            bands=[CaseloadBand(band=b, guides=in_band[b]) for b in caseload.caseload_bands(limit)],
             guides_over_limit=sum(g.over_limit for g in guides),
         )
+
+    async def waiting_for_guide(
+        self,
+        conn: asyncpg.Connection,
+        *,
+        year: int | None,
+        municipality: str | None,
+        hide_small: bool = False,
+    ) -> WaitingForGuide:
+        cells = await self._metric(conn, Metric.WAITING_FOR_GUIDE, hide_small=hide_small)
+        return WaitingForGuide(year=year, municipality=municipality, clients=cells(year, municipality))
 
     async def waiting_times(
         self,
@@ -490,13 +614,15 @@ class Statistics:
         municipality: str | None,
         hide_small: bool = False,
     ) -> Transfers:
-        to = await self._metric(conn, Metric.TRANSFERRED, hide_small=hide_small)
+        # One table of the transfers by where they stand: its total is the transfers made.
+        states = await self._metric(conn, Metric.TRANSFER_STATE, TRANSFER_STATES, hide_small=hide_small)
         back = await self._metric(conn, Metric.RETURNED, hide_small=hide_small)
         return Transfers(
             year=year,
             municipality=municipality,
-            transferred_to_social_services=to(year, municipality),
+            transferred_to_social_services=states(year, municipality, TOTAL),
             returned_from_social_services=back(year, municipality),
+            by_state={state: states(year, municipality, state) for state in TRANSFER_STATES},
         )
 
     async def deadlines(
@@ -579,6 +705,7 @@ class Statistics:
             as_of=as_of,
             daily_amount=amount,
             assumption=COST_ASSUMPTION,
+            basis=cost_basis(year, as_of),
             municipalities=rows,
             total=total,
         )

@@ -61,6 +61,30 @@ def full(active_clients: int, limit: int) -> bool:
     return active_clients >= limit
 
 
+#: the band of a caseload above the limit
+OVER_LIMIT_BAND = "over limit"
+
+
+def caseload_bands(limit: int) -> tuple[str, ...]:
+    """Anonymous caseload bands for a viewer who may not see staff: the limit cut in
+    thirds, then over it. For the limit 60: ``0-19``, ``20-39``, ``40-60``, ``over limit``
+    (the seed's 40-60 is the top band)."""
+    first, second = limit // 3, 2 * limit // 3
+    cuts = [(0, first - 1), (first, second - 1), (second, limit)]
+    return (*(f"{low}-{high}" for low, high in cuts if low <= high), OVER_LIMIT_BAND)
+
+
+def caseload_band(active_clients: int, limit: int) -> str:
+    """The band of :func:`caseload_bands` a guide with ``active_clients`` falls in."""
+    if over_limit(active_clients, limit):
+        return OVER_LIMIT_BAND
+    for band in caseload_bands(limit)[:-1]:
+        low, high = (int(x) for x in band.split("-"))
+        if low <= active_clients <= high:
+            return band
+    raise AssertionError("unreachable: the bands cover 0 to the limit")
+
+
 def caseload_limit(env: Mapping[str, str] | None = None) -> int:
     """The limit in force: ``REITTI_CASELOAD_LIMIT`` if set, else :data:`CASELOAD_LIMIT`."""
     env = os.environ if env is None else env

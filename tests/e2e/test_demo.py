@@ -145,6 +145,8 @@ async def test_the_demo_year_goes_through_the_apis_and_reporting_shows_the_seed_
         stats = report.statistics
         assert stats["caught_up"], stats
         assert stats["intake"]["new_clients"] == 139
+        # the seed's targets, set through intake's API as the steering group sets them
+        assert (stats["intake"]["target"], stats["intake"]["target_set_on"]) == (350, "2009-12-15")
         by_municipality = {r["municipality"]: r["new_clients"] for r in stats["intake"]["municipalities"]}
         assert by_municipality == apportion(139, POPULATIONS)
         assert stats["referral_sources"]["total"] == 139
@@ -196,6 +198,16 @@ async def test_the_demo_year_goes_through_the_apis_and_reporting_shows_the_seed_
         assert "legal hold set on 139 demo clients" in text
         assert f"{report.left_waiting} clients end 2010 waiting for a named guide" in text
         assert "(total 100)" in text and "28.0 %" in text, "nor a closure"
+        assert "(intake target 350)" in text
+        async with pool.acquire() as conn:
+            settings_made = await conn.fetch(
+                f"SELECT stream_id, count(*) AS n FROM {INTAKE_SCHEMA}.events"
+                " WHERE stream_id LIKE 'intake-target-%' GROUP BY stream_id ORDER BY stream_id"
+            )
+        assert [(r["stream_id"], r["n"]) for r in settings_made] == [
+            ("intake-target-2010", 1),
+            ("intake-target-2011", 1),
+        ], "nor a target setting"
 
     # Every event of the year was applied: no consumer dead-lettered anything.
     nc = await connect_nats(settings.nats_url, name="test-demo")

@@ -19,7 +19,7 @@ from tests.support.apps import eventually, running
 from tests.support.auth import reader_for
 from tests.support.cli import reitti
 from tests.support.problems import invalid_fields
-from tests.support.reporting_events import Story, publish
+from tests.support.reporting_events import Story, publish, seed_targets, target_set
 
 pytestmark = pytest.mark.integration
 
@@ -62,7 +62,7 @@ async def test_published_events_reach_the_statistics_views_and_timeline_through_
 ) -> None:
     js = nats_client.jetstream()
     cases = stories()
-    events = [e for s in cases for e in s.events]
+    events = [e for s in cases for e in s.events] + seed_targets()
     await publish(js, settings, events)
     async with running(reporting_app(settings)) as reporting:
         await eventually(lambda: applied_events(pool), lambda n: n == len(events))
@@ -157,7 +157,11 @@ async def test_replay_rebuilds_projections_equal_to_the_live_ones_and_switches_o
     cases = stories()
     cases[1].withdraw(date(2010, 6, 1))
     cases[2].health_details(date(2010, 6, 1), "details")
-    events = [e for s in cases for e in s.events]
+    # the 2011 target set, then cut: the replay must rebuild both settings
+    events = [e for s in cases for e in s.events] + [
+        *seed_targets(),
+        target_set(2011, 180, date(2011, 2, 1), version=2, municipalities={"Mikkeli": 150, "Puumala": 30}),
+    ]
     await publish(js, settings, events)
     async with running(reporting_app(settings)):
         await eventually(lambda: applied_events(pool), lambda n: n == len(events))
@@ -182,6 +186,7 @@ async def test_replay_rebuilds_projections_equal_to_the_live_ones_and_switches_o
             live[t] for t in ("centre_cases", "te_clients", "steering_counts", "audit_log", "health_checks")
         )
         assert rebuilt == live
+        assert len(live["intake_targets"]) == 3
 
         code, out, err = await reitti(settings, "replay", "reporting")
         assert code == 0, err

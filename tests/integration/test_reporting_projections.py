@@ -36,8 +36,10 @@ from tests.support.reporting_events import (
     at,
     give_keys,
     interleaved,
+    seed_targets,
     seed_year,
     slug,
+    target_set,
 )
 
 pytestmark = pytest.mark.integration
@@ -131,7 +133,7 @@ async def test_the_health_check_details_are_in_the_health_partition_and_nowhere_
 
 
 async def test_a_year_like_the_seeds_2010_gives_the_seeds_shares(settings, pool) -> None:
-    await apply_all(pool, settings, interleaved(seed_year()))
+    await apply_all(pool, settings, [*seed_targets(), *interleaved(seed_year())])
     stats = Statistics("reporting", ReportingConfig())
     async with pool.acquire() as conn:
         sources = await stats.referral_sources(conn, year=2010, municipality=None)
@@ -173,6 +175,64 @@ async def test_a_year_like_the_seeds_2010_gives_the_seeds_shares(settings, pool)
     assert cost.total > 0 and {r.municipality for r in cost.municipalities} == set(
         r.municipality for r in intake.municipalities
     )
+
+
+async def test_transfers_add_up_waiting_clients_are_counted_and_caseloads_are_banded(settings, pool) -> None:
+    """What the steering group's dashboard shows beyond the seed's shares: each transfer
+    where it stands (the parts add up to the transfers made), the clients waiting for a
+    named guide, caseloads in anonymous bands, and the basis of the cost."""
+
+    def guided(n: int, municipality: str = "Mikkeli") -> Story:
+        story = Story(municipality)
+        story.referred(date(2010, 3, 1))
+        story.consent(date(2010, 3, 2))
+        story.assessed(date(2010, 3, 20))
+        story.opened(date(2010, 3, 20))
+        story.guide(date(2010, 4, 1), guide=f"guide-{n % 2 + 1}")
+        return story
+
+    stories = [guided(n) for n in range(7)]
+    stories[0].transferred(date(2010, 5, 1))  # still there
+    stories[1].transferred(date(2010, 5, 1))
+    stories[1].returned(date(2010, 8, 1))
+    stories[2].transferred(date(2010, 5, 1))
+    stories[2].acknowledged(date(2010, 5, 2), accepted=False)
+    stories[3].transferred(date(2010, 5, 1))
+    stories[3].closed(date(2010, 9, 1), Outcome.OUTSIDE_LABOUR_FORCE)
+    waiting = []
+    for municipality in ("Puumala", "Puumala", "Mikkeli"):
+        story = Story(municipality)
+        story.referred(date(2010, 6, 1))
+        story.consent(date(2010, 6, 2))
+        story.assessed(date(2010, 6, 20))
+        story.opened(date(2010, 6, 20))
+        waiting.append(story)
+    await apply_all(pool, settings, interleaved([*stories, *waiting]))
+    stats = Statistics("reporting", ReportingConfig())
+    async with pool.acquire() as conn:
+        transfers = await stats.transfers(conn, year=2010, municipality=None)
+        waits = await stats.waiting_for_guide(conn, year=2010, municipality=None)
+        in_puumala = await stats.waiting_for_guide(conn, year=2010, municipality="Puumala")
+        hidden = await stats.waiting_for_guide(conn, year=2010, municipality="Puumala", hide_small=True)
+        banded = await stats.caseloads(conn, municipality=None, show_staff=False)
+        named = await stats.caseloads(conn, municipality=None)
+        cost = await stats.municipal_cost(conn, year=2015, municipality=None, as_of=date(2015, 6, 30))
+    assert transfers.transferred_to_social_services == 4
+    assert transfers.by_state == {
+        "returned": 1,
+        "at_social_services": 1,
+        "closed_while_there": 1,
+        "declined": 1,
+    }
+    assert transfers.returned_from_social_services == 1
+    assert (waits.clients, in_puumala.clients, hidden.clients) == (3, 2, None)
+    assert banded.guides == [] and not banded.staff_shown
+    assert {b.band: b.guides for b in banded.bands} == {"0-19": 2, "20-39": 0, "40-60": 0, "over limit": 0}
+    assert sorted(g.active_clients for g in named.guides) == [2, 4], "the closed one left guide-2's caseload"
+    assert [(b.statute, b.in_force_from, b.in_force_until) for b in cost.basis] == [
+        ("Act 1369/2014", date(2015, 1, 1), date(2015, 6, 30))
+    ]
+    assert "paid days 1-300: 0 %" in cost.basis[0].municipal_share
 
 
 async def test_old_events_are_counted_under_the_rules_of_their_own_dates(settings, pool) -> None:
@@ -348,6 +408,7 @@ async def test_a_batch_projects_exactly_what_its_events_do_one_at_a_time(setting
     stories = [*seed_year()[:60], *varied_stories()]
     events = interleaved(stories)
     events += reads([s.client_id for s in stories])
+    events += [*seed_targets(), target_set(2011, 180, date(2011, 2, 1), version=2)]
     # Batches of 200 hold several events of one client, from intake and from guidance.
     batches = [events[start : start + 200] for start in range(0, len(events), 200)]
     assert any(
@@ -360,7 +421,9 @@ async def test_a_batch_projects_exactly_what_its_events_do_one_at_a_time(setting
     one_by_one = await project(pool, settings, events, "one_by_one", batch_size=1)
     snapshot, heads, feeds = one_by_one
     assert all(snapshot.values()), [table for table, rows in snapshot.items() if not rows]
-    assert len(heads) == 2 * len(stories) + 1, "intake's and guidance's chains, and the reads'"
+    assert len(heads) == 2 * len(stories) + 3, (
+        "intake's and guidance's chains, the reads' and two years' targets"
+    )
     assert feeds, "partners were sent copies"
 
     assert await project(pool, settings, events, "batched", batch_size=200) == one_by_one

@@ -50,6 +50,7 @@ from contracts.intake import (
     ConsentWithdrawn,
     DuplicateReferralReceived,
     ErasureReason,
+    IntakeTargetSet,
     ReferralSource,
     Route,
     SupportNeed,
@@ -358,6 +359,33 @@ def seed_year(guides: int = 3) -> list[Story]:
             story.final_assessment(closed, outcome)
         stories.append(story)
     return stories
+
+
+STEERING_ACTOR = Actor(person_id="steering-1", role="steering_group_member", organisation="centre")
+
+
+def target_set(
+    year: int, target: int, set_on: date, *, version: int = 1, municipalities: dict[str, int] | None = None
+) -> IntakeTargetSet:
+    """The steering group's setting of ``year``'s intake target, as intake emits it."""
+    return IntakeTargetSet(
+        event_id=uuid.uuid4(),
+        stream_id=f"intake-target-{year}",
+        stream_version=version,
+        occurred_at=at(set_on),
+        recorded_at=at(set_on),
+        actor=STEERING_ACTOR,
+        correlation_id=uuid.uuid4(),
+        year=year,
+        target=target,
+        set_on=set_on,
+        municipalities=municipalities,
+    )
+
+
+def seed_targets() -> list[EventBase]:
+    """The seed's targets, 350 for 2010 and 200 for 2011, set as reitti demo sets them."""
+    return [target_set(2010, 350, date(2009, 12, 15)), target_set(2011, 200, date(2010, 12, 15))]
 
 
 def interleaved(stories: Iterable[Story]) -> list[EventBase]:

@@ -17,7 +17,7 @@ from services.rules import (
     rules_in_force,
 )
 from services.rules.dates import as_of_for_year
-from tests.unit.test_guidance_domain import active, assessment, closing, ctx, then
+from tests.unit.test_guidance_domain import COORDINATOR, active, assessment, closing, ctx, proposed, then
 
 TODAY = date(2026, 12, 3)
 
@@ -94,8 +94,10 @@ def test_guidance_flags_the_plan_due_from_the_referral_under_act_1369_2014() -> 
 
 
 def test_guidance_counts_a_case_opened_again_from_its_opening() -> None:
-    first = active(date(2016, 1, 15))
-    closed = then(first, closure.close(first, closing(), personal_identity_code="010190-123M", ctx=ctx()))
+    first = proposed(active(date(2016, 1, 15)))  # from 2015 a proposal, decided by another
+    closed = then(
+        first, closure.close(first, closing(), personal_identity_code="010190-123M", ctx=ctx(COORDINATOR))
+    )
     again = then(
         closed, opening.open_case(closed, assessment(on=date(2016, 9, 1)), ctx=ctx(now=date(2016, 9, 1)))
     )

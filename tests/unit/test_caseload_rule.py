@@ -54,3 +54,22 @@ def test_guidance_and_reporting_read_the_same_limit() -> None:
     for wrong in ("many", "0"):
         with pytest.raises(ValueError, match="REITTI_CASELOAD_LIMIT"):
             caseload_limit({"REITTI_CASELOAD_LIMIT": wrong})
+
+
+def test_anonymous_bands_cut_the_limit_in_thirds_and_name_the_guides_over_it() -> None:
+    from services.rules.caseload import caseload_band, caseload_bands
+
+    assert caseload_bands(60) == ("0-19", "20-39", "40-60", "over limit")
+    assert [caseload_band(n, 60) for n in (0, 19, 20, 39, 40, 60, 61, 100)] == [
+        "0-19",
+        "0-19",
+        "20-39",
+        "20-39",
+        "40-60",
+        "40-60",
+        "over limit",
+        "over limit",
+    ]
+    assert caseload_bands(12) == ("0-3", "4-7", "8-12", "over limit")
+    assert caseload_bands(1) == ("0-1", "over limit")
+    assert caseload_band(1, 1) == "0-1" and caseload_band(2, 1) == "over limit"

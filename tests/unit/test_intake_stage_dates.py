@@ -54,6 +54,7 @@ def test_attending_the_session_begins_the_next_wait_on_the_sessions_day_whenever
             state,
             session_id="info-session-1",
             attended=True,
+            attended_on=date(2016, 6, 4),
             initial_survey_form_given=True,
             data_protection_leaflet_given=True,
             ctx=ctx(recorded_later),

@@ -270,3 +270,58 @@ def test_only_involved_organisations_a_consent_named_are_told_of_an_erasure() ->
         facts = evolve(facts or CaseFacts.new(event), event)  # type: ignore[arg-type]
     assert told_of_erasure(facts) == ["social_services:mikkeli"], "withdrawn, yet it may hold copies"
     assert told_of_erasure(None) == []
+
+
+def test_every_transfer_stands_somewhere_and_the_states_add_up_to_the_transfers() -> None:
+    def states(story: Story) -> dict[str, int]:
+        counts = steering_counts(fold(story))
+        transferred = sum(n for k, n in counts.items() if k[0] == Metric.TRANSFERRED)
+        found = {k[3]: n for k, n in counts.items() if k[0] == Metric.TRANSFER_STATE}
+        assert sum(found.values()) == transferred
+        return found
+
+    there = guided_story()
+    there.transferred(date(2010, 6, 1))
+    assert states(there) == {"at_social_services": 1}
+    there.acknowledged(date(2010, 6, 2))
+    there.returned(date(2010, 9, 1))
+    assert states(there) == {"returned": 1}
+    there.transferred(date(2010, 10, 1), "t2")
+    there.closed(date(2010, 12, 1), Outcome.OUTSIDE_LABOUR_FORCE)
+    assert states(there) == {"returned": 1, "closed_while_there": 1}
+
+    declined = guided_story()
+    declined.transferred(date(2010, 6, 1))
+    declined.acknowledged(date(2010, 6, 2), accepted=False)
+    assert states(declined) == {"declined": 1}
+
+    reopened = guided_story()
+    reopened.transferred(date(2010, 6, 1), stays_open=False)
+    reopened.closed(date(2010, 8, 1), Outcome.EDUCATION)
+    reopened.opened(date(2011, 2, 1))
+    assert states(reopened) == {"closed_while_there": 1}, "the relationship that made it is closed"
+
+
+def test_a_client_waits_for_a_guide_from_the_opening_until_one_is_named() -> None:
+    story = Story("Puumala")
+    story.referred(date(2010, 3, 1))
+    story.consent(date(2010, 3, 10))
+    story.assessed(date(2010, 3, 20))
+    assert not fold(story).waiting_for_guide, "not opened yet"
+    story.opened(date(2010, 3, 20))
+    assert steering_counts(fold(story))[(Metric.WAITING_FOR_GUIDE, 2010, "Puumala", "")] == 1
+    story.guide(date(2010, 4, 1))
+    assert (Metric.WAITING_FOR_GUIDE, 2010, "Puumala", "") not in steering_counts(fold(story))
+
+    at_social_services = Story("Puumala")
+    at_social_services.referred(date(2010, 3, 1))
+    at_social_services.assessed(date(2010, 3, 20))
+    at_social_services.opened(date(2010, 3, 20), Route.REHABILITATIVE_WORK_ACTIVITY)
+    facts = fold(at_social_services)
+    assert facts.handed_to_social_services and not facts.waiting_for_guide
+    closed = Story("Puumala")
+    closed.referred(date(2010, 3, 1))
+    closed.assessed(date(2010, 3, 20))
+    closed.opened(date(2010, 3, 20))
+    closed.closed(date(2010, 5, 1), Outcome.INTERRUPTED)
+    assert not fold(closed).waiting_for_guide
