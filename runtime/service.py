@@ -3,7 +3,7 @@ subscriptions and its background tasks, started and stopped in order by the serv
 composition root (its FastAPI lifespan).
 
 No FastStream broker is started: it would carry nothing. The consumers run on nats-py
-(runtime/subscribers.py; the batch pull subscriber was measured at 0.85-0.88 of it, ADR
+(runtime/subscribers.py; the batch pull subscriber was measured at about 0.85 of it, ADR
 0034), and the services' FastStream brokers exist only to declare the AsyncAPI document
 (``reitti asyncapi``), built and never connected."""
 
