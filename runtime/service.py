@@ -1,6 +1,11 @@
-"""What every service process holds: its Postgres pool, its NATS connections, its
-FastStream broker and its background tasks, started and stopped in order by the
-service's composition root (its FastAPI lifespan)."""
+"""What every service process holds: its Postgres pool, its NATS connection, its durable
+subscriptions and its background tasks, started and stopped in order by the service's
+composition root (its FastAPI lifespan).
+
+No FastStream broker is started: it would carry nothing. The consumers run on nats-py
+(runtime/subscribers.py; the batch pull subscriber was measured at about 0.85 of it, ADR
+0034), and the services' FastStream brokers exist only to declare the AsyncAPI document
+(``reitti asyncapi``), built and never connected."""
 
 from __future__ import annotations
 
@@ -16,7 +21,6 @@ import asyncpg
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from fastapi_offline import FastAPIOffline
-from faststream.nats import NatsBroker
 from nats.aio.client import Client as NatsClient
 from nats.js import JetStreamContext
 
@@ -56,11 +60,10 @@ class ServiceHost:
     settings: Settings
     schema: str
     migrations: Sequence[Migration]
-    broker: NatsBroker
     background: Sequence[BackgroundTask] = ()
     #: further schemas this service owns (schema -> migrations), migrated at start
     other_schemas: Mapping[str, Sequence[Migration]] = field(default_factory=dict)
-    #: run after connecting and before the broker starts consuming
+    #: run after connecting and before the subscriptions start consuming
     on_connected: Sequence[Callable[[ServiceHost], Awaitable[None]]] = ()
     #: the service's durable consumers, started after ``on_connected`` (runtime/subscribers.py)
     subscriptions: Sequence[DurableSubscription] = ()
@@ -116,7 +119,6 @@ class ServiceHost:
         await ensure_streams(self.js, self.settings)
         for hook in self.on_connected:
             await hook(self)
-        await self.broker.start()
         for subscription in self.subscriptions:
             await subscription.start(self.js)
         for task in self.background:
@@ -141,8 +143,6 @@ class ServiceHost:
         for subscription in self.subscriptions:
             with contextlib.suppress(Exception):
                 await subscription.stop()
-        with contextlib.suppress(Exception):  # a broker that is away must not stop the stop
-            await self.broker.stop()
         if self._nc is not None:
             with contextlib.suppress(Exception):
                 await self._nc.drain()

@@ -4,9 +4,13 @@ The consumers' delivery path is nats-py, not FastStream: a durable push subscrip
 a queue group, with explicit acknowledgement. Measured here on one backlog of 5,000
 events, the same consumer applied 992 events/s behind FastStream's subscriber and 5,324
 events/s behind nats-py's callback: FastStream's per-message handling was the ceiling,
-and this is a hot path (see docs/benchmarks.md). FastStream still declares each
-consumer for the AsyncAPI document (:func:`document_exactly_once`), on the brokers that
-``reitti asyncapi`` builds and never starts.
+and this is a hot path (see docs/benchmarks.md). FastStream's batch pull subscriber
+(``PullSub(batch=True)``, manual acks, the same exactly-once batches) was measured too,
+with ``python -m bench.faststream_batch``: below 0.90 of this path (ADR 0034), because
+its next fetch waits for the batch before it, where the push callbacks keep queueing
+while a batch is applied. FastStream still declares each consumer for the AsyncAPI
+document (:func:`document_exactly_once`), on the brokers that ``reitti asyncapi`` builds
+and never starts; no service starts one.
 
 Why push and not pull: a pull subscription's fetch either runs its messages
 concurrently (FastStream) or must be looped by hand; a push subscription's callbacks run

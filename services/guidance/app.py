@@ -67,19 +67,20 @@ def measure_catalogue_from_env() -> Mapping[str, str]:
     return data
 
 
-def build_broker(settings: Settings, *, documenting: bool = True) -> NatsBroker:
+def build_broker(settings: Settings) -> NatsBroker:
     """The broker with guidance's subscriber and its published events declared (the
-    relay publishes with nats-py; the declarations feed the AsyncAPI document)."""
+    relay publishes with nats-py; the declarations feed the AsyncAPI document only: it is
+    never started)."""
 
     broker = NatsBroker(settings.nats_servers, logger=None)
-    if documenting:  # the consumer itself runs on a nats-py subscription (runtime/subscribers.py)
-        document_exactly_once(
-            broker,
-            settings,
-            CONSUMER,
-            subject=f"{settings.namespace}.events.intake.>",
-            description="Intake's events: referrals fill the client directory, assessments open cases",
-        )
+    # the consumer itself runs on a nats-py subscription (runtime/subscribers.py)
+    document_exactly_once(
+        broker,
+        settings,
+        CONSUMER,
+        subject=f"{settings.namespace}.events.intake.>",
+        description="Intake's events: referrals fill the client directory, assessments open cases",
+    )
     client_subject = f"{settings.namespace}.events.guidance.centre.{{municipality}}"
     for event in (
         GuidanceCaseOpened,
@@ -141,7 +142,6 @@ def create_app(settings: Settings | None = None, *, caseload_limit: int | None =
     ack_days = int(os.environ.get("REITTI_TRANSFER_ACK_DAYS", DEFAULT_ACKNOWLEDGEMENT_DAYS))
     catalogue = measure_catalogue_from_env()
     holder: list[ExactlyOnceConsumer] = []
-    broker = build_broker(settings, documenting=False)
     intake_events = DurableSubscription(
         settings, CONSUMER, lambda: holder[0], subject=f"{settings.namespace}.events.intake.>"
     )
@@ -162,7 +162,6 @@ def create_app(settings: Settings | None = None, *, caseload_limit: int | None =
         settings=settings,
         schema=SCHEMA,
         migrations=MIGRATIONS,
-        broker=broker,
         background=[relay_task(SCHEMA, outbox), reconcile_task(SCHEMA, "guidance", on_queued=outbox.notify)],
         on_connected=[wire],
         subscriptions=[intake_events],

@@ -56,8 +56,8 @@ MIGRATIONS = [
 
 
 def build_broker(settings: Settings) -> NatsBroker:
-    """The broker, with intake's published events declared for the AsyncAPI document
-    (the relay itself publishes with nats-py; see runtime/relay.py)."""
+    """The broker, with intake's published events declared for the AsyncAPI document only:
+    it is never started (the relay itself publishes with nats-py; see runtime/relay.py)."""
     broker = NatsBroker(settings.nats_servers, logger=None)
     client_subject = f"{settings.namespace}.events.intake.centre.{{municipality}}"
     for event, what in (
@@ -127,7 +127,6 @@ def create_app(
         settings=settings,
         schema=SCHEMA,
         migrations=MIGRATIONS,
-        broker=build_broker(settings),
         background=background,
     )
 

@@ -43,15 +43,16 @@ CONSUMER = ReportingProjection.name
 __all__ = ["CONSUMER", "MIGRATIONS", "SCHEMA", "build_broker", "create_app"]
 
 
-def build_broker(settings: Settings, *, documenting: bool = True) -> NatsBroker:
+def build_broker(settings: Settings) -> NatsBroker:
+    """The broker with reporting's consumer declared, for the AsyncAPI document only: it is
+    never started (the consumer runs on a nats-py subscription, runtime/subscribers.py)."""
     broker = NatsBroker(settings.nats_servers, logger=None)
-    if documenting:  # the consumer itself runs on a nats-py subscription (runtime/subscribers.py)
-        document_exactly_once(
-            broker,
-            settings,
-            CONSUMER,
-            description="Every event, applied exactly once to reporting's projections and audit log",
-        )
+    document_exactly_once(
+        broker,
+        settings,
+        CONSUMER,
+        description="Every event, applied exactly once to reporting's projections and audit log",
+    )
     return broker
 
 
@@ -102,7 +103,6 @@ def create_app(settings: Settings | None = None, config: ReportingConfig | None 
         settings=settings,
         schema=SCHEMA,
         migrations=MIGRATIONS,
-        broker=build_broker(settings, documenting=False),
         subscriptions=[DurableSubscription(settings, CONSUMER, lambda: consumers[0])],
         on_connected=[wire],
         other_schemas=OTHER_SCHEMAS,
