@@ -10,10 +10,13 @@ from runtime.access import MATRIX, Permission, Role, allowed
 from runtime.auth import TokenIssuer
 from runtime.config import ConfigError, Settings
 from runtime.routes import endpoints
+from runtime.sql import SqlStatements
 from services.guidance.app import create_app
 from services.guidance.bootstrap import guidance_settings
 from services.guidance.domain.plan import DEFAULT_MEASURE_CATALOGUE
 from services.guidance.domain.transfer import DEFAULT_ACKNOWLEDGEMENT_DAYS
+from services.guidance.queries import GuidanceReadSql
+from services.guidance.repository import GuidanceSql
 from services.rules.caseload import CASELOAD_LIMIT
 
 SETTINGS = Settings(
@@ -69,3 +72,11 @@ def test_a_wrong_guidance_setting_stops_the_start(
         monkeypatch.setenv(name, value)
     with pytest.raises(ConfigError, match=message):
         create_app(SETTINGS)
+
+
+@pytest.mark.parametrize("statements", [GuidanceSql, GuidanceReadSql])
+def test_guidance_statements_name_the_schema_they_are_built_for(statements: type[SqlStatements]) -> None:
+    built = statements("elsewhere")
+    for name in statements.templates():
+        text: str = getattr(built, name)
+        assert "elsewhere." in text and "guidance." not in text, name
