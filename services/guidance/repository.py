@@ -8,66 +8,61 @@ from datetime import date
 
 import asyncpg
 
-from contracts.guidance import HealthCheckDetailsRecorded
 from contracts.intake import ClientReferred, ConsentGiven, ConsentWithdrawn
 from runtime.erasure import fetch_keys
 from runtime.eventstore import EventStore
 from runtime.sealing import Sealer, binding
+from runtime.sql import SqlStatements
 from services.guidance.domain.case import GuidanceCase, fold
 from services.guidance.domain.guides import Guide
 
 SCHEMA = "guidance"
 
-_UPSERT_CLIENT = """
-INSERT INTO guidance.client_directory
+
+class GuidanceSql(SqlStatements):
+    """Guidance's write-side statements (and the reads its transactions need)."""
+
+    upsert_client = """
+INSERT INTO {schema}.client_directory
     (client_id, personal_identity_code, first_name, last_name, municipality, referral_date)
 VALUES ($1, $2, $3, $4, $5, $6)
 ON CONFLICT (client_id) DO NOTHING
 """
-_CLIENT = "SELECT * FROM guidance.client_directory WHERE client_id = $1"
-_REFERRAL_DATES = (
-    "SELECT client_id, referral_date FROM guidance.client_directory WHERE client_id = ANY($1::text[])"
-)
-_FORGET_CLIENT = "DELETE FROM guidance.client_directory WHERE client_id = $1"
-#: the directory's columns that hold the client's personal data, sealed (docs/adr/0020)
-_DIRECTORY_SEALED = ("personal_identity_code", "first_name", "last_name")
-_ADD_GUIDE = """
-INSERT INTO guidance.guides (person_id, name, role, areas) VALUES ($1, $2, $3, $4)
+    client = "SELECT * FROM {schema}.client_directory WHERE client_id = $1"
+    forget_client = "DELETE FROM {schema}.client_directory WHERE client_id = $1"
+    add_guide = """
+INSERT INTO {schema}.guides (person_id, name, role, areas) VALUES ($1, $2, $3, $4)
 ON CONFLICT (person_id) DO UPDATE SET name = excluded.name, role = excluded.role, areas = excluded.areas
 RETURNING person_id, name, role, areas, active_cases
 """
-_GUIDES = "SELECT person_id, name, role, areas, active_cases FROM guidance.guides ORDER BY name"
-_LOCK_GUIDE = """
-SELECT person_id, name, role, areas, active_cases FROM guidance.guides WHERE person_id = $1 FOR UPDATE
+    lock_guide = """
+SELECT person_id, name, role, areas, active_cases FROM {schema}.guides WHERE person_id = $1 FOR UPDATE
 """
-_CASELOAD = "UPDATE guidance.guides SET active_cases = active_cases + $2 WHERE person_id = $1"
-_SAVE_OVERVIEW = """
-INSERT INTO guidance.case_overview
+    caseload = "UPDATE {schema}.guides SET active_cases = active_cases + $2 WHERE person_id = $1"
+    save_overview = """
+INSERT INTO {schema}.case_overview
     (client_id, version, municipality, status, guide, phase, opened_on, waiting_since, rule_set)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
 ON CONFLICT (client_id) DO UPDATE SET version = excluded.version, status = excluded.status,
     guide = excluded.guide, phase = excluded.phase, waiting_since = excluded.waiting_since,
     opened_on = excluded.opened_on, rule_set = excluded.rule_set
 """
-_OPEN_CASES = """
-SELECT client_id FROM guidance.case_overview
-WHERE status NOT IN ('closed', 'transferred_out') AND ($1::text IS NULL OR guide = $1)
-  AND ($2::text IS NULL OR status = $2)
-ORDER BY waiting_since, client_id LIMIT $3
-"""
-
-_GIVE_CONSENT = """
-INSERT INTO guidance.client_consents (client_id, consent_id, scopes, organisations, given_on)
+    give_consent = """
+INSERT INTO {schema}.client_consents (client_id, consent_id, scopes, organisations, given_on)
 VALUES ($1, $2, $3, $4, $5) ON CONFLICT (client_id, consent_id) DO NOTHING
 """
-_WITHDRAW_CONSENT = """
-UPDATE guidance.client_consents SET withdrawn_on = $3
+    withdraw_consent = """
+UPDATE {schema}.client_consents SET withdrawn_on = $3
 WHERE client_id = $1 AND consent_id = $2 AND withdrawn_on IS NULL
 """
-_CONSENTS = """
-SELECT consent_id, scopes, organisations, given_on, withdrawn_on FROM guidance.client_consents
+    consents = """
+SELECT consent_id, scopes, organisations, given_on, withdrawn_on FROM {schema}.client_consents
 WHERE client_id = $1 ORDER BY given_on, consent_id
 """
+
+
+#: the directory's columns that hold the client's personal data, sealed (docs/adr/0020)
+_DIRECTORY_SEALED = ("personal_identity_code", "first_name", "last_name")
 
 
 @dataclass(frozen=True)
@@ -94,7 +89,7 @@ def _directory_aad(column: str, client_id: str) -> bytes:
     return binding(f"guidance.client_directory.{column}", client_id)
 
 
-def _guide(row: asyncpg.Record) -> Guide:
+def guide_from_row(row: asyncpg.Record) -> Guide:
     return Guide(row["person_id"], row["name"], row["role"], tuple(row["areas"]), row["active_cases"])
 
 
@@ -109,6 +104,7 @@ def counted_guide(state: GuidanceCase | None) -> str | None:
 class GuidanceRepository:
     def __init__(self, store: EventStore) -> None:
         self.store = store
+        self.sql = GuidanceSql(store.schema)
 
     async def load(self, conn: asyncpg.Connection, client_id: str) -> GuidanceCase | None:
         return fold(await self.store.load_events(client_id, conn=conn))
@@ -125,16 +121,18 @@ class GuidanceRepository:
             "last_name": event.client.last_name,
         }
         sealed = [sealer.seal(client_id, values[c], _directory_aad(c, client_id)) for c in _DIRECTORY_SEALED]
-        await conn.execute(_UPSERT_CLIENT, client_id, *sealed, event.municipality, event.referral_date)
+        await conn.execute(
+            self.sql.upsert_client, client_id, *sealed, event.municipality, event.referral_date
+        )
 
     async def forget_client(self, conn: asyncpg.Connection, client_id: str) -> None:
         """Erasure: the client's names and identity code leave the directory (ADR 11)."""
-        await conn.execute(_FORGET_CLIENT, client_id)
+        await conn.execute(self.sql.forget_client, client_id)
 
     async def remember_consent(self, conn: asyncpg.Connection, event: ConsentGiven) -> None:
         scopes = [s.value for s in event.scopes]
         await conn.execute(
-            _GIVE_CONSENT,
+            self.sql.give_consent,
             event.stream_id,
             event.consent_id,
             scopes,
@@ -143,7 +141,7 @@ class GuidanceRepository:
         )
 
     async def withdraw_consent(self, conn: asyncpg.Connection, event: ConsentWithdrawn) -> None:
-        await conn.execute(_WITHDRAW_CONSENT, event.stream_id, event.consent_id, event.withdrawn_on)
+        await conn.execute(self.sql.withdraw_consent, event.stream_id, event.consent_id, event.withdrawn_on)
 
     async def consents(self, conn: asyncpg.Connection, client_id: str) -> list[ConsentCopy]:
         return [
@@ -154,17 +152,11 @@ class GuidanceRepository:
                 r["given_on"],
                 r["withdrawn_on"],
             )
-            for r in await conn.fetch(_CONSENTS, client_id)
+            for r in await conn.fetch(self.sql.consents, client_id)
         ]
 
-    async def referral_dates(self, conn: asyncpg.Connection, client_ids: list[str]) -> dict[str, date]:
-        """The clients' referral dates, as intake's ``ClientReferred`` gave them (no personal
-        data): the start of the joint service, from which Act 1369/2014 counts the plan."""
-        rows = await conn.fetch(_REFERRAL_DATES, client_ids)
-        return {r["client_id"]: r["referral_date"] for r in rows}
-
     async def client(self, conn: asyncpg.Connection, client_id: str) -> ClientIdentity | None:
-        row = await conn.fetchrow(_CLIENT, client_id)
+        row = await conn.fetchrow(self.sql.client, client_id)
         if row is None:
             return None
         sealer = Sealer(await fetch_keys(conn, [client_id]))
@@ -176,25 +168,22 @@ class GuidanceRepository:
     async def add_guide(
         self, conn: asyncpg.Connection, *, person_id: str, name: str, role: str, areas: list[str]
     ) -> Guide:
-        return _guide(await conn.fetchrow(_ADD_GUIDE, person_id, name, role, areas))
-
-    async def guides(self, conn: asyncpg.Connection) -> list[Guide]:
-        return [_guide(r) for r in await conn.fetch(_GUIDES)]
+        return guide_from_row(await conn.fetchrow(self.sql.add_guide, person_id, name, role, areas))
 
     async def lock_guide(self, conn: asyncpg.Connection, person_id: str) -> Guide | None:
-        row = await conn.fetchrow(_LOCK_GUIDE, person_id)
-        return _guide(row) if row else None
+        row = await conn.fetchrow(self.sql.lock_guide, person_id)
+        return guide_from_row(row) if row else None
 
     async def save(self, conn: asyncpg.Connection, before: GuidanceCase | None, after: GuidanceCase) -> None:
         """Update the overview and move the case between guides' caseloads."""
         old, new = counted_guide(before), counted_guide(after)
         if old != new:
             if old:
-                await conn.execute(_CASELOAD, old, -1)
+                await conn.execute(self.sql.caseload, old, -1)
             if new:
-                await conn.execute(_CASELOAD, new, 1)
+                await conn.execute(self.sql.caseload, new, 1)
         await conn.execute(
-            _SAVE_OVERVIEW,
+            self.sql.save_overview,
             after.client_id,
             after.version,
             after.municipality,
@@ -205,19 +194,3 @@ class GuidanceRepository:
             after.waiting_since,
             after.rule_set,
         )
-
-    async def open_case_ids(
-        self,
-        conn: asyncpg.Connection,
-        *,
-        guide: str | None = None,
-        status: str | None = None,
-        limit: int = 1000,
-    ) -> list[str]:
-        return [r["client_id"] for r in await conn.fetch(_OPEN_CASES, guide, status, limit)]
-
-    async def health_details(
-        self, conn: asyncpg.Connection, client_id: str
-    ) -> list[HealthCheckDetailsRecorded]:
-        events = await self.store.load_events(client_id, conn=conn)
-        return [e for e in events if isinstance(e, HealthCheckDetailsRecorded)]

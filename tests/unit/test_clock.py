@@ -12,6 +12,7 @@ import pytest
 
 from runtime import clock
 from services.guidance import api as guidance_api
+from services.guidance.api import cases as guidance_cases
 from services.intake import api as intake_api
 from tests.support.factories import ADVISOR
 
@@ -19,7 +20,7 @@ from tests.support.factories import ADVISOR
 LATE_EVENING_UTC = datetime(2024, 6, 14, 21, 30, tzinfo=UTC)
 ROUTERS: list[tuple[ModuleType, Callable[[], Any]]] = [
     (intake_api, intake_api.router),
-    (guidance_api, lambda: guidance_api.router(catalogue={}, acknowledgement_days=14)),
+    (guidance_cases, guidance_api.router),
 ]
 
 

@@ -394,15 +394,6 @@ def test_the_health_check_splits_a_shareable_summary_from_health_only_details() 
     assert summary.subject_side().value == "centre"
     assert details.subject_side().value == "health"
     assert "details" not in type(summary).model_fields
-    with pytest.raises(NotPermitted):
-        health.record_health_check(
-            active(),
-            checked_on=date(2016, 2, 1),
-            work_restrictions_found=False,
-            recommended_next_step="x",
-            details="y",
-            ctx=ctx(GUIDE),
-        )
 
 
 # --- transfer and return ------------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from services.guidance.api import (
+from services.guidance.api.models import (
     AcknowledgementRequest,
     AssignRequest,
     ClosureRequest,
