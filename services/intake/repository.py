@@ -93,7 +93,7 @@ class HoldRow:
 class IntakeRepository:
     def __init__(self, store: EventStore) -> None:
         self.store = store
-        self.sql = IntakeSql(SCHEMA)
+        self.sql = IntakeSql(store.schema)
 
     async def load(self, conn: asyncpg.Connection, client_id: str) -> IntakeCase | None:
         return fold(await self.store.load_events(client_id, conn=conn))
