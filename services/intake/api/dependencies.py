@@ -9,9 +9,7 @@ from fastapi import Depends, Path
 
 from contracts.base import Actor
 from runtime.access import Permission, require
-from runtime.field_docs import (
-    CLIENT_ID,
-)
+from runtime.field_docs import CLIENT_ID
 from runtime.http import Responses
 from services.intake.application import IntakeService
 from services.intake.bootstrap import Parts

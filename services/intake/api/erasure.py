@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from contracts.intake import (
-    ErasureReason,
-)
+from contracts.intake import ErasureReason
 from runtime import clock
 from runtime.http import context
 from services.intake.api.dependencies import CONFLICT, NOT_FOUND, ClientIdPath, Erases, Service

@@ -6,14 +6,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from contracts.intake import (
-    ReferralSource,
-)
+from contracts.intake import ReferralSource
 from runtime import clock
 from runtime.access import Permission, allowed
-from runtime.field_docs import (
-    MUNICIPALITY,
-)
+from runtime.field_docs import MUNICIPALITY
 from runtime.http import Purpose, context
 from runtime.known_names import municipality_at
 from runtime.openapi_names import MUNICIPALITY as NAMES_ONE

@@ -8,9 +8,7 @@ from typing import Any
 
 from fastapi import status
 
-from contracts.intake import (
-    AssessmentCompleted,
-)
+from contracts.intake import AssessmentCompleted
 from services.intake.api.models import (
     CandidateView,
     CaseView,
