@@ -621,11 +621,9 @@ def cmd_erase_expired(args: argparse.Namespace) -> int:
     from runtime import clock
     from runtime.db import apply_migrations, create_pool
     from runtime.erasure import KEYS_SCHEMA, RETENTION_YEARS, key_vault_migrations
-    from runtime.eventstore import EventStore
     from runtime.keyvault import ensure_vault
-    from services.intake.app import SOURCE
     from services.intake.application import erase_expired
-    from services.intake.repository import SCHEMA, IntakeRepository
+    from services.intake.bootstrap import bootstrap
     from services.intake.retention import retention_context, rotate_if_due
 
     settings = Settings.from_env()
@@ -634,11 +632,11 @@ def cmd_erase_expired(args: argparse.Namespace) -> int:
     async def run() -> list[str]:
         pool = await create_pool(settings.database_url, max_size=2)
         try:
-            store = EventStore(pool, schema=SCHEMA, namespace=settings.namespace, source=SOURCE)
+            intake = bootstrap(settings, pool)
             async with pool.acquire() as conn:
                 await apply_migrations(conn, KEYS_SCHEMA, key_vault_migrations())
                 await ensure_vault(conn)
-                erased = await erase_expired(conn, IntakeRepository(store), today, ctx=retention_context())
+                erased = await erase_expired(conn, intake.repository, today, ctx=retention_context())
                 await rotate_if_due(conn)  # so no old copy of their keys opens (ADR 0021)
                 return erased
         finally:

@@ -21,6 +21,12 @@ _MARK = "x-reitti-names"
 MUNICIPALITY: dict[str, Any] = {_MARK: "municipality"}
 #: ``json_schema_extra`` of a list of the centre's municipalities
 MUNICIPALITIES: dict[str, Any] = {_MARK: "municipalities"}
+#: ``json_schema_extra`` of an object keyed by the centre's municipalities (``{"Mikkeli": 7}``)
+MUNICIPALITY_KEYS: dict[str, Any] = {_MARK: "municipality_keys"}
+#: ``json_schema_extra`` of a municipality, or ``all`` (a picker's choice of every one)
+MUNICIPALITY_OR_ALL: dict[str, Any] = {_MARK: "municipality_or_all"}
+#: the value that stands for every municipality in :data:`MUNICIPALITY_OR_ALL`
+ALL = "all"
 #: ``json_schema_extra`` of a list of organisation ids (``social_services:<municipality>``, ``kela``)
 ORGANISATIONS: dict[str, Any] = {_MARK: "organisations"}
 _NOTE = "Any case, or the slug (mantyharju), is accepted too and stored as listed."
@@ -56,6 +62,14 @@ def _fill(node: Any, names: list[str]) -> None:
         items = node.get("items")
         if isinstance(items, dict):
             _enum(items, names, describe=False)
+        node["description"] = _described(node.get("description"))
+    elif mark == "municipality_or_all":
+        _enum(node, [*names, ALL])
+    elif mark == "municipality_keys":
+        branches = node.get("anyOf")
+        objects = [b for b in branches if b.get("type") == "object"] if isinstance(branches, list) else [node]
+        for target in objects:
+            target["propertyNames"] = {"enum": names}
         node["description"] = _described(node.get("description"))
     elif mark == "organisations":
         items = node.get("items")

@@ -106,6 +106,7 @@ def create_app(settings: Settings | None = None, *, caseload_limit: int | None =
     if caseload_limit is not None:
         options = replace(options, caseload_limit=caseload_limit)
     outbox = OutboxSignal()  # appends wake this service's relay
+
     def consumer() -> ExactlyOnceConsumer:
         found: GuidanceParts = app.state.parts
         assert found.consumer is not None, "bootstrapped with the host's JetStream"

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Request, Response
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from faststream.nats import NatsBroker
 
@@ -19,10 +19,8 @@ from contracts.intake import (
     IntakeTargetSet,
 )
 from runtime import clock
-from runtime.access_log import AccessLog
 from runtime.config import Settings
 from runtime.db import Migration, event_store_migrations
-from runtime.eventstore import EventStore
 from runtime.http import install_error_handlers, install_forbidden
 from runtime.openapi_names import document_municipalities
 from runtime.problems import ProblemType, problem
@@ -31,22 +29,19 @@ from runtime.relay import OutboxSignal
 from runtime.service import BackgroundTask, ServiceHost, relay_task, service_app
 from services.disclosure.policy import DisclosureForbidden, DisclosureRefused
 from services.intake import api
-from services.intake.application import (
-    ClientNotFound,
-    IntakeService,
-    PossibleDuplicateNotFound,
-    SessionNotFound,
-)
-from services.intake.domain.errors import DomainError
+from services.intake.application import ClientNotFound, PossibleDuplicateNotFound, SessionNotFound
+from services.intake.bootstrap import SOURCE, bootstrap, parts_of
+from services.intake.domain.errors import DomainError, FieldRequired
 from services.intake.identity import InvalidIdentityCode
 from services.intake.imports import TooManyRows
 from services.intake.info_list import InfoListError
-from services.intake.repository import SCHEMA, IntakeRepository
+from services.intake.repository import SCHEMA
 from services.intake.retention import Sweep, retention_sweep_task, sweep_hours_from_env
 
 log = logging.getLogger(__name__)
 
-SOURCE = "/reitti/intake"
+__all__ = ["MIGRATIONS", "SOURCE", "build_broker", "create_app"]
+
 MIGRATIONS = [
     *event_store_migrations(),
     Migration.from_package("services.intake.migrations", "0101_intake_read_model.sql"),
@@ -87,17 +82,37 @@ def build_broker(settings: Settings) -> NatsBroker:
     return broker
 
 
-def look_alike_backfill_task(service: Callable[[], IntakeService]) -> BackgroundTask:
+def look_alike_backfill_task(app: FastAPI) -> BackgroundTask:
     """Once at start: the look-alike keys of clients registered before they existed
-    (docs/adr/0019); then it waits for the service to stop."""
+    (docs/adr/0019); then it waits for the service to stop. Background tasks start after
+    ``on_connected``, so the app's parts are built by then."""
 
     async def run(host: ServiceHost, stop: asyncio.Event) -> None:
-        made = await service().backfill_look_alikes()
+        made = await parts_of(app).service.backfill_look_alikes()
         if made:
             log.info("intake: made the look-alike keys of %d earlier clients", made)
         await stop.wait()
 
     return run
+
+
+def background_tasks(app: FastAPI, outbox: OutboxSignal, sweep_every: float) -> list[BackgroundTask]:
+    """Intake's background tasks: the relay, reconciliation, the look-alike backfill and,
+    unless ``sweep_every`` is 0, the retention sweep. They run after start-up has built
+    the app's parts, and read them from there."""
+
+    def sweep() -> Sweep:
+        service = parts_of(app).service
+        return lambda conn, ctx: service.erase_expired(clock.today(), ctx, conn=conn)
+
+    tasks = [
+        relay_task(SCHEMA, outbox),
+        reconcile_task(SCHEMA, "intake", on_queued=outbox.notify),
+        look_alike_backfill_task(app),
+    ]
+    if sweep_every > 0:
+        tasks.append(retention_sweep_task(sweep, sweep_every))
+    return tasks
 
 
 def create_app(
@@ -110,37 +125,7 @@ def create_app(
     settings = settings or Settings.from_env()
     outbox = OutboxSignal()  # appends wake this service's relay
     every = retention_sweep_every if retention_sweep_every is not None else sweep_hours_from_env() * 3600
-    background = [
-        relay_task(SCHEMA, outbox),
-        reconcile_task(SCHEMA, "intake", on_queued=outbox.notify),
-        look_alike_backfill_task(lambda: app.state.intake),
-    ]
-    if every > 0:
-
-        def sweep() -> Sweep:
-            service: IntakeService = app.state.intake
-            return lambda conn, ctx: service.erase_expired(clock.today(), ctx, conn=conn)
-
-        background.append(retention_sweep_task(sweep, every))
-    host = ServiceHost(
-        name="intake",
-        settings=settings,
-        schema=SCHEMA,
-        migrations=MIGRATIONS,
-        background=background,
-    )
-
-    async def wire(h: ServiceHost) -> None:
-        store = EventStore(
-            h.pool, schema=SCHEMA, namespace=settings.namespace, source=SOURCE, on_append=outbox.notify
-        )
-        repository = IntakeRepository(store)
-        app.state.event_store = store
-        app.state.access_log = AccessLog(store)
-        app.state.repository = repository
-        app.state.intake = IntakeService(h.pool, repository, settings.municipalities, app.state.access_log)
-
-    host.on_connected = [wire]
+    host = ServiceHost(name="intake", settings=settings, schema=SCHEMA, migrations=MIGRATIONS)
     app = service_app(
         host,
         title="Reitti intake",
@@ -149,6 +134,12 @@ def create_app(
         version="0.2.0",
         import_paths=("/referrals/import",),
     )
+
+    async def build_parts(h: ServiceHost) -> None:
+        app.state.parts = bootstrap(settings, h.pool, on_append=outbox.notify)
+
+    host.on_connected = [build_parts]
+    host.background = background_tasks(app, outbox, every)
     app.include_router(api.router())
     install_error_handlers(
         app,
@@ -165,4 +156,15 @@ def create_app(
         return problem(ProblemType.TOO_LARGE, str(exc), title="too many rows")
 
     app.add_exception_handler(TooManyRows, too_many_rows)
+
+    async def field_required(request: Request, exc: Exception) -> Response:
+        # A domain rule that needs a field the request left out: 422 naming the field, in
+        # the one shape of invalid input (the rule itself is written once, in the domain).
+        assert isinstance(exc, FieldRequired)
+        answer = app.exception_handlers[RequestValidationError]
+        error = {"loc": ("body", exc.field), "msg": str(exc), "type": exc.code}
+        answered = answer(request, RequestValidationError([error]))
+        return answered if isinstance(answered, Response) else await answered
+
+    app.add_exception_handler(FieldRequired, field_required)
     return app

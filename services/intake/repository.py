@@ -10,80 +10,73 @@ from datetime import date, datetime
 import asyncpg
 
 from runtime.eventstore import EventStore
-from services.intake.domain.case import IntakeCase, Stage, fold
+from runtime.sql import SqlStatements
+from services.intake.domain.case import IntakeCase, fold
 from services.intake.domain.sessions import InfoSession
 from services.intake.domain.status import deadline_status
 
 SCHEMA = "intake"
 
-_FIND_IDENTITY = "SELECT client_id FROM intake.client_identities WHERE identity_key = $1"
-_REMEMBER_IDENTITY = "INSERT INTO intake.client_identities (identity_key, client_id) VALUES ($1, $2)"
-_FORGET_IDENTITY = "DELETE FROM intake.client_identities WHERE client_id = $1"
-_FORGET_LOOK_ALIKE = "DELETE FROM intake.look_alike_keys WHERE client_id = $1"
-_REMEMBER_LOOK_ALIKE = """
-INSERT INTO intake.look_alike_keys (look_alike_key, client_id) VALUES ($1, $2) ON CONFLICT DO NOTHING
+
+class IntakeSql(SqlStatements):
+    """Intake's statements; ``{schema}`` is intake's schema."""
+
+    find_identity = "SELECT client_id FROM {schema}.client_identities WHERE identity_key = $1"
+    remember_identity = "INSERT INTO {schema}.client_identities (identity_key, client_id) VALUES ($1, $2)"
+    forget_identity = "DELETE FROM {schema}.client_identities WHERE client_id = $1"
+    forget_look_alike = "DELETE FROM {schema}.look_alike_keys WHERE client_id = $1"
+    remember_look_alike = """
+INSERT INTO {schema}.look_alike_keys (look_alike_key, client_id) VALUES ($1, $2) ON CONFLICT DO NOTHING
 """
-_LOOK_ALIKES = "SELECT client_id FROM intake.look_alike_keys WHERE look_alike_key = $1 ORDER BY client_id"
-_WITHOUT_LOOK_ALIKE = """
-SELECT i.client_id FROM intake.client_identities i
+    look_alikes = (
+        "SELECT client_id FROM {schema}.look_alike_keys WHERE look_alike_key = $1 ORDER BY client_id"
+    )
+    without_look_alike = """
+SELECT i.client_id FROM {schema}.client_identities i
 WHERE i.client_id > $1
-  AND NOT EXISTS (SELECT 1 FROM intake.look_alike_keys k WHERE k.client_id = i.client_id)
+  AND NOT EXISTS (SELECT 1 FROM {schema}.look_alike_keys k WHERE k.client_id = i.client_id)
 ORDER BY i.client_id LIMIT $2
 """
-_HELD_BEFORE = """
-SELECT referral_id FROM intake.possible_duplicates
+    held_before = """
+SELECT referral_id FROM {schema}.possible_duplicates
 WHERE identity_key = $1 AND source = $2 AND referral_date = $3
 ORDER BY held_at LIMIT 1
 """
-_HOLD = """
-INSERT INTO intake.possible_duplicates (referral_id, identity_key, source, referral_date, municipality,
+    hold = """
+INSERT INTO {schema}.possible_duplicates (referral_id, identity_key, source, referral_date, municipality,
     reason, candidates, held_at)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
 """
-_OPEN_HOLDS = """
-SELECT referral_id, municipality, reason, candidates, held_at FROM intake.possible_duplicates
+    open_holds = """
+SELECT referral_id, municipality, reason, candidates, held_at FROM {schema}.possible_duplicates
 WHERE resolution IS NULL ORDER BY held_at, referral_id LIMIT $1
 """
-_LOCK_HOLD = """
-SELECT referral_id, identity_key, resolution FROM intake.possible_duplicates WHERE referral_id = $1 FOR UPDATE
+    lock_hold = """
+SELECT referral_id, identity_key, resolution FROM {schema}.possible_duplicates
+WHERE referral_id = $1 FOR UPDATE
 """
-_RESOLVE_HOLD = """
-UPDATE intake.possible_duplicates
+    resolve_hold = """
+UPDATE {schema}.possible_duplicates
 SET resolution = $2, resolved_client_id = $3, resolved_by = $4, resolved_at = $5
 WHERE referral_id = $1
 """
-_SECRET = "SELECT value FROM intake.secrets WHERE name = $1"
-_NEW_SECRET = "INSERT INTO intake.secrets (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING"
-
-_SAVE_OVERVIEW = """
-INSERT INTO intake.case_overview (client_id, version, municipality, source, referral_date, received_by,
+    secret = "SELECT value FROM {schema}.secrets WHERE name = $1"
+    new_secret = "INSERT INTO {schema}.secrets (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING"
+    save_overview = """
+INSERT INTO {schema}.case_overview (client_id, version, municipality, source, referral_date, received_by,
     received_at, owner, stage, stage_since, rule_set, assessment_deadline, route)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
 ON CONFLICT (client_id) DO UPDATE SET version = excluded.version, owner = excluded.owner,
     stage = excluded.stage, stage_since = excluded.stage_since, route = excluded.route
 """
-
-_QUEUE = """
-SELECT client_id, municipality, source, referral_date, received_by, received_at, owner, stage,
-       stage_since, rule_set, assessment_deadline
-FROM intake.case_overview
-WHERE stage <> 'routed' AND ($1::text IS NULL OR stage = $1) AND ($2::text IS NULL OR municipality = $2)
-ORDER BY received_at, client_id
-LIMIT $3
+    insert_session = """
+INSERT INTO {schema}.info_sessions (session_id, starts_at, place, capacity) VALUES ($1, $2, $3, $4)
 """
-
-_INSERT_SESSION = """
-INSERT INTO intake.info_sessions (session_id, starts_at, place, capacity) VALUES ($1, $2, $3, $4)
-"""
-_LOCK_SESSION = """
-SELECT session_id, starts_at, place, capacity, invited FROM intake.info_sessions
+    lock_session = """
+SELECT session_id, starts_at, place, capacity, invited FROM {schema}.info_sessions
 WHERE session_id = $1 FOR UPDATE
 """
-_TAKE_PLACE = "UPDATE intake.info_sessions SET invited = invited + 1 WHERE session_id = $1"
-_SESSIONS = """
-SELECT session_id, starts_at, place, capacity, invited FROM intake.info_sessions
-WHERE starts_at >= $1 ORDER BY starts_at LIMIT $2
-"""
+    take_place = "UPDATE {schema}.info_sessions SET invited = invited + 1 WHERE session_id = $1"
 
 
 @dataclass(frozen=True)
@@ -97,25 +90,10 @@ class HoldRow:
     held_at: datetime
 
 
-@dataclass(frozen=True)
-class QueueRow:
-    client_id: str
-    municipality: str
-    source: str
-    referral_date: date
-    received_by: str
-    received_at: datetime
-    owner: str | None
-    stage: Stage
-    #: the business date the stage began
-    stage_since: date
-    rule_set: str
-    assessment_deadline: date | None
-
-
 class IntakeRepository:
     def __init__(self, store: EventStore) -> None:
         self.store = store
+        self.sql = IntakeSql(store.schema)
 
     async def load(self, conn: asyncpg.Connection, client_id: str) -> IntakeCase | None:
         return fold(await self.store.load_events(client_id, conn=conn))
@@ -126,24 +104,24 @@ class IntakeRepository:
 
     async def _secret(self, conn: asyncpg.Connection, name: str) -> bytes:
         """The HMAC key ``name``, made once (the first caller's wins)."""
-        secret = await conn.fetchval(_SECRET, name)
+        secret = await conn.fetchval(self.sql.secret, name)
         if secret is None:
-            await conn.execute(_NEW_SECRET, name, os.urandom(32))
-            secret = await conn.fetchval(_SECRET, name)
+            await conn.execute(self.sql.new_secret, name, os.urandom(32))
+            secret = await conn.fetchval(self.sql.secret, name)
         return bytes(secret)
 
     async def find_client(self, conn: asyncpg.Connection, identity_key: str) -> str | None:
-        found: str | None = await conn.fetchval(_FIND_IDENTITY, identity_key)
+        found: str | None = await conn.fetchval(self.sql.find_identity, identity_key)
         return found
 
     async def remember_client(self, conn: asyncpg.Connection, identity_key: str, client_id: str) -> None:
-        await conn.execute(_REMEMBER_IDENTITY, identity_key, client_id)
+        await conn.execute(self.sql.remember_identity, identity_key, client_id)
 
     async def forget_client(self, conn: asyncpg.Connection, client_id: str) -> None:
         """Erasure: the pseudonym of the identity code and the look-alike key go with the
         key (ADR 6, ADR 11, ADR 19)."""
-        await conn.execute(_FORGET_IDENTITY, client_id)
-        await conn.execute(_FORGET_LOOK_ALIKE, client_id)
+        await conn.execute(self.sql.forget_identity, client_id)
+        await conn.execute(self.sql.forget_look_alike, client_id)
 
     async def look_alike_secret(self, conn: asyncpg.Connection) -> bytes:
         """The key of the look-alike blind index (its own, not the identity code's)."""
@@ -152,19 +130,19 @@ class IntakeRepository:
     async def remember_look_alike(
         self, conn: asyncpg.Connection, look_alike_key: str, client_id: str
     ) -> None:
-        await conn.execute(_REMEMBER_LOOK_ALIKE, look_alike_key, client_id)
+        await conn.execute(self.sql.remember_look_alike, look_alike_key, client_id)
 
     async def without_look_alike(self, conn: asyncpg.Connection, *, after: str, limit: int) -> list[str]:
         """Clients known by their identity code but without a look-alike key, in id order."""
-        return [r["client_id"] for r in await conn.fetch(_WITHOUT_LOOK_ALIKE, after, limit)]
+        return [r["client_id"] for r in await conn.fetch(self.sql.without_look_alike, after, limit)]
 
     async def look_alikes(self, conn: asyncpg.Connection, look_alike_key: str) -> list[str]:
-        return [r["client_id"] for r in await conn.fetch(_LOOK_ALIKES, look_alike_key)]
+        return [r["client_id"] for r in await conn.fetch(self.sql.look_alikes, look_alike_key)]
 
     async def held_before(
         self, conn: asyncpg.Connection, *, identity_key: str, source: str, referral_date: date
     ) -> str | None:
-        found: str | None = await conn.fetchval(_HELD_BEFORE, identity_key, source, referral_date)
+        found: str | None = await conn.fetchval(self.sql.held_before, identity_key, source, referral_date)
         return found
 
     async def hold(
@@ -181,7 +159,7 @@ class IntakeRepository:
         held_at: datetime,
     ) -> None:
         await conn.execute(
-            _HOLD,
+            self.sql.hold,
             referral_id,
             identity_key,
             source,
@@ -193,11 +171,11 @@ class IntakeRepository:
         )
 
     async def open_holds(self, conn: asyncpg.Connection, *, limit: int = 200) -> list[HoldRow]:
-        return [HoldRow(**dict(r)) for r in await conn.fetch(_OPEN_HOLDS, limit)]
+        return [HoldRow(**dict(r)) for r in await conn.fetch(self.sql.open_holds, limit)]
 
     async def lock_hold(self, conn: asyncpg.Connection, referral_id: str) -> tuple[str, str | None] | None:
         """(identity key, resolution) of a held referral, its row locked; None if unknown."""
-        row = await conn.fetchrow(_LOCK_HOLD, referral_id)
+        row = await conn.fetchrow(self.sql.lock_hold, referral_id)
         return (row["identity_key"], row["resolution"]) if row else None
 
     async def resolve_hold(
@@ -210,12 +188,12 @@ class IntakeRepository:
         by: str,
         at: datetime,
     ) -> None:
-        await conn.execute(_RESOLVE_HOLD, referral_id, resolution, client_id, by, at)
+        await conn.execute(self.sql.resolve_hold, referral_id, resolution, client_id, by, at)
 
     async def save_overview(self, conn: asyncpg.Connection, state: IntakeCase) -> None:
         status = deadline_status(state, state.referral_date)
         await conn.execute(
-            _SAVE_OVERVIEW,
+            self.sql.save_overview,
             state.client_id,
             state.version,
             state.municipality,
@@ -231,30 +209,14 @@ class IntakeRepository:
             state.assessment.route.value if state.assessment else None,
         )
 
-    async def queue(
-        self,
-        conn: asyncpg.Connection,
-        *,
-        stage: Stage | None = None,
-        municipality: str | None = None,
-        limit: int = 500,
-    ) -> list[QueueRow]:
-        rows = await conn.fetch(_QUEUE, stage.value if stage else None, municipality, limit)
-        return [QueueRow(**{**dict(r), "stage": Stage(r["stage"])}) for r in rows]
-
     async def add_session(self, conn: asyncpg.Connection, session: InfoSession) -> None:
         await conn.execute(
-            _INSERT_SESSION, session.session_id, session.starts_at, session.place, session.capacity
+            self.sql.insert_session, session.session_id, session.starts_at, session.place, session.capacity
         )
 
     async def lock_session(self, conn: asyncpg.Connection, session_id: str) -> InfoSession | None:
-        row = await conn.fetchrow(_LOCK_SESSION, session_id)
+        row = await conn.fetchrow(self.sql.lock_session, session_id)
         return InfoSession(**dict(row)) if row else None
 
     async def take_place(self, conn: asyncpg.Connection, session_id: str) -> None:
-        await conn.execute(_TAKE_PLACE, session_id)
-
-    async def sessions(
-        self, conn: asyncpg.Connection, *, since: datetime, limit: int = 100
-    ) -> list[InfoSession]:
-        return [InfoSession(**dict(r)) for r in await conn.fetch(_SESSIONS, since, limit)]
+        await conn.execute(self.sql.take_place, session_id)

@@ -20,6 +20,7 @@ from runtime.access import Permission, has_client_access, require
 from runtime.field_docs import CLIENT_ID, MUNICIPALITY, MUNICIPALITY_FILTER
 from runtime.http import Purpose, access_log
 from runtime.openapi_names import MUNICIPALITY as NAMES_ONE
+from runtime.openapi_names import MUNICIPALITY_OR_ALL
 from runtime.requests import no_nul_in_parameters
 from runtime.strict_types import IsoDate, IsoInstant, NumberInQuery
 from services.disclosure.policy import Client, Crossing, Kind, decide, ensure
@@ -567,6 +568,7 @@ def router() -> APIRouter:
                 min_length=1,
                 max_length=100,
                 description=f"{MUNICIPALITY_FILTER}; `all` (the picker's choice) means leaving it out",
+                json_schema_extra=MUNICIPALITY_OR_ALL,
             ),
         ] = None,
         as_of: Annotated[

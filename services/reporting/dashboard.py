@@ -18,6 +18,7 @@ from urllib.parse import quote
 import asyncpg
 
 from contracts.subjects import organisation_slug
+from runtime.openapi_names import ALL as PICKER_ALL
 from services.reporting.partitions import Metric
 from services.reporting.statistics import (
     Caseloads,
@@ -57,8 +58,8 @@ HIDDEN_VALUE = "hidden"
 ROW = 26
 
 
-#: the municipality picker's choice of every municipality
-ALL = "all"
+#: the municipality picker's choice of every municipality (also in the OpenAPI enum)
+ALL = PICKER_ALL
 
 
 @dataclass(frozen=True)

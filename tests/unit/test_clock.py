@@ -14,12 +14,13 @@ from runtime import clock
 from services.guidance import api as guidance_api
 from services.guidance.api import cases as guidance_cases
 from services.intake import api as intake_api
+from services.intake.api import referrals as intake_routes
 from tests.support.factories import ADVISOR
 
 #: 21:30 UTC on 14 June is 00:30 on 15 June in Helsinki (EEST, UTC+3)
 LATE_EVENING_UTC = datetime(2024, 6, 14, 21, 30, tzinfo=UTC)
 ROUTERS: list[tuple[ModuleType, Callable[[], Any]]] = [
-    (intake_api, intake_api.router),
+    (intake_routes, intake_api.router),
     (guidance_cases, guidance_api.router),
 ]
 

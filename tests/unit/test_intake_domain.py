@@ -33,6 +33,7 @@ from services.intake.domain.errors import (
     AlreadyAssessed,
     ConsentMissing,
     DomainError,
+    FieldRequired,
     NotInvited,
     SessionFull,
     UnknownMunicipality,
@@ -222,6 +223,19 @@ def test_a_referral_that_breaks_a_rule_is_refused(changes: dict[str, object], me
         referral.register_referral(
             None, referral_command(**changes), client_id="c", municipalities=MUNICIPALITIES, ctx=ctx()
         )
+
+
+def test_a_referral_from_source_other_without_a_description_names_the_field() -> None:
+    with pytest.raises(FieldRequired) as refused:
+        referral.register_referral(
+            None,
+            referral_command(source=ReferralSource.OTHER),
+            client_id="c",
+            municipalities=MUNICIPALITIES,
+            ctx=ctx(),
+        )
+    assert refused.value.field == "source_description"
+    assert refused.value.code == "missing_source_description"
 
 
 def test_the_intake_advisor_picks_a_client_from_the_queue_and_owns_the_case() -> None:

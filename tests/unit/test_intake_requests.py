@@ -9,7 +9,7 @@ import pytest
 from pydantic import ValidationError
 
 from runtime.requests import nul_path
-from services.intake.api import AssessmentRequest, ConsentRequest, InvitationRequest, ReferralRequest
+from services.intake.api.models import AssessmentRequest, ConsentRequest, InvitationRequest, ReferralRequest
 from services.intake.info_list import ListFormat, parse
 from tests.support.factories import AREAS, referral_request
 

@@ -17,7 +17,8 @@ from contracts.intake import (
     PossibleDuplicateResolved,
     ReferralHeldAsPossibleDuplicate,
 )
-from services.intake.api import ReferralAccepted, ReferralReceipt, referral_answer
+from services.intake.api.models import ReferralAccepted, ReferralReceipt
+from services.intake.api.views import referral_answer
 from services.intake.application import ReferralKind, Registered
 from services.intake.domain import duplicates, referral
 from services.intake.domain.errors import DomainError

@@ -10,6 +10,16 @@ class DomainError(Exception):
     """A business rule refused the command (HTTP 409)."""
 
 
+class FieldRequired(DomainError):
+    """A rule needs a field the command left empty; ``field`` names it and ``code`` the
+    rule, so the API can answer 422 naming the field, as for any invalid input."""
+
+    def __init__(self, field: str, code: str, reason: str) -> None:
+        super().__init__(reason)
+        self.field = field
+        self.code = code
+
+
 class UnknownMunicipality(DomainError):
     pass
 

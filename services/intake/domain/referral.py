@@ -19,7 +19,7 @@ from contracts.intake import (
 from contracts.names import UnknownName, canonical_municipality
 from runtime.decision import Context
 from services.intake.domain.case import IntakeCase
-from services.intake.domain.errors import DomainError, UnknownMunicipality
+from services.intake.domain.errors import DomainError, FieldRequired, UnknownMunicipality
 from services.intake.domain.status import rules_cover
 from services.intake.identity import same_name
 
@@ -120,7 +120,11 @@ def _check(command: RegisterReferral, allowed: tuple[str, ...], ctx: Context) ->
     except UnknownName as exc:
         raise UnknownMunicipality(f"municipality {command.municipality!r}: {exc}") from None
     if command.source is ReferralSource.OTHER and not command.source_description:
-        raise DomainError("a referral from source 'other' needs a description of the source")
+        raise FieldRequired(
+            "source_description",
+            "missing_source_description",
+            "source 'other' needs source_description (for example school or health care)",
+        )
     if command.referral_date > ctx.now.date():
         raise DomainError("the referral date is in the future")
     if not rules_cover(command.referral_date):
