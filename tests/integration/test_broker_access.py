@@ -334,10 +334,10 @@ def test_the_deploy_configuration_is_what_the_generator_renders() -> None:
     feeds = partner_feeds()
     assert (DEPLOY / "accounts.conf").read_text(encoding="utf-8") == deploy_accounts_text(
         DEFAULT_NAMESPACE, feeds
-    ), "stale: run `python -m runtime.broker_access accounts --output deploy/nats/accounts.conf`"
+    ), "stale: run `reitti nats-config accounts --output deploy/nats/accounts.conf`"
     assert (DEPLOY / "passwords.inc").read_text(encoding="utf-8") == deploy_passwords_text(
         development_passwords(feeds), feeds, dev=True
-    ), "stale: run `python -m runtime.broker_access passwords --dev --output deploy/nats/passwords.inc`"
+    ), "stale: run `reitti nats-config passwords --dev --output deploy/nats/passwords.inc`"
 
 
 def test_embedded_credentials_are_private_stable_and_readable_for_a_partner(tmp_path: Path) -> None:
