@@ -45,6 +45,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
+from contracts import subjects
 from contracts.names import TE_OFFICE
 from contracts.subjects import organisation_slug
 from runtime.config import DEFAULT_MUNICIPALITIES, DEFAULT_NAMESPACE
@@ -58,9 +59,9 @@ SOCIAL_SERVICES = "social_services"
 #: File of the NATS variables that hold the passwords in ``deploy/nats``.
 PASSWORDS_INCLUDE = "passwords.inc"
 
+#: a feed token: a slug of lower-case letters, digits and ``-`` (``te-office``, ``mantyharju``)
 _TOKEN = re.compile(r"^[a-z0-9][a-z0-9-]*$")
-_EVENT_TYPE = re.compile(r"^[A-Z][A-Za-z0-9]*$")
-_CLIENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
+#: stricter than a subject token: the namespace also names the streams (``REITTI_FEEDS``)
 _NAMESPACE = re.compile(r"^[a-z][a-z0-9_]{0,40}$")
 #: Characters a password may have: it goes into a quoted NATS string and into a URL.
 _PASSWORD = re.compile(r"^[A-Za-z0-9_.~-]{8,200}$")
@@ -98,17 +99,18 @@ def feed_token(organisation: str) -> str:
 
 
 def feeds_wildcard(namespace: str) -> str:
-    """Every feed: the subjects of the ``<NS>_FEEDS`` stream."""
-    return f"{_namespace(namespace)}.feeds.>"
+    """Every feed: the subjects of the ``<NS>_FEEDS`` stream (:func:`contracts.subjects.feeds_wildcard`)."""
+    return subjects.feeds_wildcard(_namespace(namespace))
 
 
 def feed_wildcard(namespace: str, organisation: str) -> str:
     """One organisation's feed: ``<ns>.feeds.<org>.>``."""
-    return f"{_namespace(namespace)}.feeds.{feed_token(organisation)}.>"
+    return subjects.feed_wildcard(_namespace(namespace), feed_token(organisation))
 
 
 def feed_subject(namespace: str, organisation: str, event_type: str, client_id: str | None = None) -> str:
-    """Where an event for ``organisation`` is published on its feed.
+    """Where an event for ``organisation`` is published on its feed
+    (:func:`contracts.subjects.feed_subject`).
 
     ``feed_subject('reitti', 'social_services:Mikkeli', 'ClientReferred')`` ->
     ``'reitti.feeds.mikkeli.ClientReferred'``. Publishing here puts the event in front of
@@ -116,14 +118,13 @@ def feed_subject(namespace: str, organisation: str, event_type: str, client_id: 
     Reporting's copies name their client last (``...ClientReferred.client-<uuid>``), so an
     erasure finds and deletes them (services/reporting/feed_erasure.py).
     """
-    if not _EVENT_TYPE.match(event_type):
-        raise BrokerAccessError(f"event type {event_type!r} is not a valid subject token")
-    subject = f"{_namespace(namespace)}.feeds.{feed_token(organisation)}.{event_type}"
-    if client_id is None:
-        return subject
-    if not _CLIENT.match(client_id):
-        raise BrokerAccessError(f"client id {client_id!r} is not a valid subject token")
-    return f"{subject}.{client_id}"
+    token = feed_token(organisation)
+    try:
+        return subjects.feed_subject(_namespace(namespace), token, event_type, client_id)
+    except BrokerAccessError:
+        raise
+    except ValueError as exc:
+        raise BrokerAccessError(str(exc)) from None
 
 
 def feeds_stream_name(namespace: str) -> str:
@@ -168,7 +169,7 @@ class PartnerFeed:
         return f"REITTI_NATS_{self.account}_PASSWORD"
 
     def filter_subject(self, namespace: str) -> str:
-        return f"{_namespace(namespace)}.feeds.{self.token}.>"
+        return subjects.feed_wildcard(_namespace(namespace), self.token)
 
     def next_subject(self, namespace: str) -> str:
         return f"$JS.API.CONSUMER.MSG.NEXT.{feeds_stream_name(namespace)}.{self.consumer}"
