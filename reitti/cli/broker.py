@@ -9,18 +9,17 @@ import sys
 from pathlib import Path
 
 from reitti.cli.parsing import Subparsers
-from runtime.broker_access import (
+from runtime.broker_access import BrokerAccessError, partner_feeds
+from runtime.broker_credentials import write_private
+from runtime.config import DEFAULT_NAMESPACE, ConfigError, municipalities_from_env
+from runtime.nats_accounts import (
     PASSWORDS_INCLUDE,
-    BrokerAccessError,
     deploy_accounts_text,
     deploy_passwords_text,
     development_passwords,
     new_passwords,
-    partner_feeds,
     password_variables,
-    write_private,
 )
-from runtime.config import DEFAULT_NAMESPACE, ConfigError, municipalities_from_env
 
 PROG = "reitti nats-config"
 

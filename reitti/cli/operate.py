@@ -361,7 +361,8 @@ def cmd_import_info_list(args: argparse.Namespace) -> int:
 
 
 def cmd_feed_credentials(args: argparse.Namespace) -> int:
-    from runtime.broker_access import BrokerAccessError, read_feed_access
+    from runtime.broker_access import BrokerAccessError
+    from runtime.broker_credentials import read_feed_access
 
     nats_dir = (args.data_dir or default_data_dir()).expanduser() / "nats"
     try:

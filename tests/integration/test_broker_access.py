@@ -28,19 +28,11 @@ from nats.js.api import AckPolicy, ConsumerConfig
 
 from contracts.base import Side
 from contracts.subjects import dead_letter_subject, event_subject
-from runtime.broker_access import (
-    BrokerAccessError,
-    FeedAccess,
-    deploy_accounts_text,
-    deploy_passwords_text,
-    development_passwords,
-    feed_subject,
-    partner_feeds,
-    read_feed_access,
-    redact_nats_url,
-)
+from runtime.broker_access import BrokerAccessError, feed_subject, partner_feeds
+from runtime.broker_credentials import FeedAccess, read_feed_access, redact_nats_url
 from runtime.config import DEFAULT_NAMESPACE, Settings
 from runtime.embedded import EmbeddedNats, free_port, nats_server_binary, stop_process, wait_for_port
+from runtime.nats_accounts import deploy_accounts_text, deploy_passwords_text, development_passwords
 from runtime.streams import connect_nats, ensure_streams
 from tests.support.servers import Servers
 
