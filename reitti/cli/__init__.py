@@ -1,6 +1,7 @@
 """The ``reitti`` command, by area: running the system (:mod:`reitti.cli.serve`), operating
-it (:mod:`reitti.cli.operate`), the audit log (:mod:`reitti.cli.audit`), the NATS accounts
-(:mod:`reitti.cli.broker`) and development tools (:mod:`reitti.cli.devtools`)."""
+it (:mod:`reitti.cli.operate`, :mod:`reitti.cli.retention`), the audit log
+(:mod:`reitti.cli.audit`), the NATS accounts (:mod:`reitti.cli.broker`) and development
+tools (:mod:`reitti.cli.devtools`)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import os
 import sys
 from pathlib import Path
 
-from reitti.cli import audit, broker, devtools, operate, serve
+from reitti.cli import audit, broker, devtools, operate, retention, serve
 from reitti.cli.devtools import TOKEN_DEFAULT_ORGANISATION, token_organisation
 from runtime.config import ConfigError, default_data_dir, load_connection
 
@@ -22,7 +23,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Reitti: event-sourced case management for joint employment service centres.",
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for area in (serve, devtools, operate, audit, broker):
+    for area in (serve, devtools, operate, retention, audit, broker):
         area.register(sub)
     return parser
 

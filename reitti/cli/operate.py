@@ -1,5 +1,5 @@
-"""Operating a running system: migrations, replay, dead letters, reconciliation,
-retention (säilytysaika) and key rotation, the info list, a partner's feed credentials."""
+"""Operating a running system: migrations, replay, dead letters, reconciliation, the info
+list, a partner's feed credentials (retention is :mod:`reitti.cli.retention`)."""
 
 from __future__ import annotations
 
@@ -8,11 +8,10 @@ import asyncio
 import json
 import os
 import sys
-from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from reitti.cli.connections import broker, connected, database
+from reitti.cli.connections import broker, connected
 from reitti.cli.parsing import Subparsers
 from reitti.cli.serve import ALL_SERVICES
 from runtime.config import SERVICE_PORTS, ConfigError, Settings, default_data_dir
@@ -39,23 +38,6 @@ def register(sub: Subparsers) -> None:
     )
 
     replay.set_defaults(run=cmd_replay, operator=True)
-
-    expire = sub.add_parser(
-        "erase-expired",
-        help="erase the personal data of clients whose relationship closed over four years ago "
-        "(unless under a legal hold)",
-    )
-    expire.add_argument(
-        "--today", type=date.fromisoformat, default=None, help="the day to count from (default: today)"
-    )
-
-    expire.set_defaults(run=cmd_erase_expired, operator=True)
-
-    sub.add_parser(
-        "rotate-keys",
-        help="wrap every client key under a new key-encryption key and destroy the old one "
-        "(run after erasures; docs/adr/0021)",
-    ).set_defaults(run=cmd_rotate_keys, operator=True)
 
     info = sub.add_parser("import-info-list", help="import the TE-office info list (CSV or JSON Lines)")
     info.add_argument("file", type=Path)
@@ -276,64 +258,6 @@ def cmd_dead_letters(args: argparse.Namespace) -> int:
             print(json.dumps(letter, ensure_ascii=False))
 
     asyncio.run(run())
-    return 0
-
-
-def cmd_erase_expired(args: argparse.Namespace) -> int:
-    """Key deletion when the retention period ends (docs/adr/0011). Writes through intake's
-    event store; intake's relay publishes the ``ClientDataErased`` events."""
-    from runtime import clock
-    from runtime.db import apply_migrations
-    from runtime.erasure import KEYS_SCHEMA, RETENTION_YEARS, key_vault_migrations
-    from runtime.eventstore import EventStore
-    from runtime.keyvault import ensure_vault
-    from services.intake.app import SOURCE
-    from services.intake.application import erase_expired
-    from services.intake.repository import SCHEMA, IntakeRepository
-    from services.intake.retention import retention_context, rotate_if_due
-
-    settings = Settings.from_env()
-    today = args.today or clock.today()
-
-    async def run() -> list[str]:
-        async with database(settings, max_size=2) as pool:
-            store = EventStore(pool, schema=SCHEMA, namespace=settings.namespace, source=SOURCE)
-            async with pool.acquire() as conn:
-                await apply_migrations(conn, KEYS_SCHEMA, key_vault_migrations())
-                await ensure_vault(conn)
-                erased = await erase_expired(conn, IntakeRepository(store), today, ctx=retention_context())
-                await rotate_if_due(conn)  # so no old copy of their keys opens (ADR 0021)
-                return erased
-
-    erased = asyncio.run(run())
-    print(
-        f"erased the personal data of {len(erased)} clients "
-        f"({RETENTION_YEARS} years after closure, counted to {today})"
-    )
-    for client_id in erased:
-        print(f"  {client_id}")
-    return 0
-
-
-def cmd_rotate_keys(args: argparse.Namespace) -> int:
-    """Rotate the key-encryption key (docs/adr/0021): afterwards no copy of an erased
-    client's key (dead tuples, WAL, backups) can be unwrapped."""
-    from runtime.db import apply_migrations
-    from runtime.erasure import KEYS_SCHEMA, key_vault_migrations
-    from runtime.keyvault import kek_directory, rotate
-
-    settings = Settings.from_env()
-
-    async def run() -> str:
-        async with database(settings, max_size=1) as pool, pool.acquire() as conn:
-            await apply_migrations(conn, KEYS_SCHEMA, key_vault_migrations())
-            done = await rotate(conn)
-        return (
-            f"re-wrapped {done.rewrapped} client keys under the key-encryption key {done.new} "
-            f"({kek_directory()}); destroyed {len(done.destroyed)} old one(s)"
-        )
-
-    print(asyncio.run(run()))
     return 0
 
 
