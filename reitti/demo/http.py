@@ -37,10 +37,16 @@ class Http:
     at once. A call that cannot have been done (a read, or a connection never made) is
     retried; so is a ``409`` that says it is retryable (a concurrent write)."""
 
-    def __init__(self, issuer: TokenIssuer, *, timeout: float = 30.0) -> None:
+    def __init__(
+        self,
+        issuer: TokenIssuer,
+        *,
+        timeout: float = 30.0,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
         self._issuer = issuer
         self._tokens: dict[Person, str] = {}
-        self._client = httpx.AsyncClient(timeout=timeout)
+        self._client = httpx.AsyncClient(timeout=timeout, transport=transport)
 
     def token(self, person: Person) -> str:
         if person not in self._tokens:
