@@ -16,10 +16,9 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from contracts.base import EventBase, PersonalData, Side
 from contracts.intake import Assessor, ClientProfile, Route
+from contracts.names import TE_OFFICE
 from contracts.strict import IsoDate, StrictCount, StrictFlag
 from contracts.subjects import organisation_slug
-
-TE_OFFICE = "te-office"
 
 
 class GuidanceClientEvent(EventBase):

@@ -24,6 +24,8 @@ from contracts.subjects import organisation_slug, social_services
 
 #: the prefix of a municipality's social services' organisation id
 SOCIAL_SERVICES = "social_services:"
+#: the TE-office's (TE-toimisto) organisation id, also the token of its broker feed
+TE_OFFICE = "te-office"
 #: other organisation ids: lower-case letters, digits, ``_`` and ``-`` (``kela``, ``te-office``)
 _ORGANISATION = re.compile(r"[a-z0-9][a-z0-9_-]{0,99}")
 

@@ -4,6 +4,10 @@ Events travel on ``<namespace>.events.<service>.<side>.<organisation>.<EventType
 example ``reitti.events.intake.centre.mikkeli.ClientReferred``. The service, the side and
 the organisation are in the subject so NATS permissions can give each reader exactly its
 feed (architecture decision 6). Dead letters travel on ``<namespace>.dlq.<consumer>``.
+
+A partner organisation's feed (architecture decision 7) travels on
+``<namespace>.feeds.<feed token>.<EventType>[.<client id>]``; the feed token is ``te-office``
+or a municipality's slug (runtime/broker_access.py maps organisations to tokens).
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from contracts.base import Side
 
 _TOKEN = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 _TYPE = re.compile(r"^[A-Z][A-Za-z0-9]*$")
+_CLIENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
 
 
 def _check(token: str, what: str, pattern: re.Pattern[str] = _TOKEN) -> str:
@@ -80,3 +85,24 @@ def dead_letter_subject(namespace: str, consumer: str) -> str:
 
 def dead_letter_wildcard(namespace: str) -> str:
     return f"{_check(namespace, 'namespace')}.dlq.>"
+
+
+def feeds_wildcard(namespace: str) -> str:
+    """Every partner's feed: the subjects of the ``<NS>_FEEDS`` stream."""
+    return f"{_check(namespace, 'namespace')}.feeds.>"
+
+
+def feed_wildcard(namespace: str, token: str) -> str:
+    """One partner's feed, ``<ns>.feeds.<token>.>``: its consumer's filter."""
+    return f"{_check(namespace, 'namespace')}.feeds.{_check(token, 'feed token')}.>"
+
+
+def feed_subject(namespace: str, token: str, event_type: str, client_id: str | None = None) -> str:
+    """``feed_subject('reitti', 'mikkeli', 'ClientReferred')`` ->
+    ``'reitti.feeds.mikkeli.ClientReferred'``; with ``client_id`` that comes last, so an
+    erasure can find the client's messages."""
+    _check(event_type, "event type", _TYPE)
+    subject = f"{_check(namespace, 'namespace')}.feeds.{_check(token, 'feed token')}.{event_type}"
+    if client_id is None:
+        return subject
+    return f"{subject}.{_check(client_id, 'client id', _CLIENT)}"

@@ -24,49 +24,33 @@ there unchecked. A partner pulling its own feed with the reply subject
 ``<ns>.events.intake...`` would write into Reitti's event stream. Across accounts the
 reply is mapped back into the partner's own account.
 
-:func:`render_accounts` renders the ``accounts { ... }`` block: with literal passwords for
-the embedded server (:class:`runtime.embedded.EmbeddedNats`), or with ``$VARIABLE``
-references for ``deploy/nats/accounts.conf``, whose values live in
-``deploy/nats/passwords.inc``. ``python -m runtime.broker_access --help`` writes both.
+This module names the accounts, users, feeds and consumers. The NATS configuration that
+grants them is rendered by :mod:`runtime.nats_accounts`; the embedded server's
+credentials file, and a partner's access read from it, are :mod:`runtime.broker_credentials`.
 """
 
 from __future__ import annotations
 
-import argparse
-import contextlib
-import dataclasses
-import json
-import os
 import re
-import secrets
-import sys
-import tempfile
-import textwrap
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
+from contracts import subjects
+from contracts.names import TE_OFFICE
 from contracts.subjects import organisation_slug
-from runtime.config import DEFAULT_MUNICIPALITIES, DEFAULT_NAMESPACE, ConfigError, municipalities_from_env
+from runtime.config import DEFAULT_MUNICIPALITIES
 
 #: The account of Reitti's own services; the only one with JetStream.
 INTERNAL_ACCOUNT = "REITTI"
 #: The user Reitti's services connect as (``REITTI_NATS_URL``).
 INTERNAL_USER = "internal"
-#: The TE-office's organisation id and feed token.
-TE_OFFICE = "te-office"
 #: Organisation ids of a municipality's social services: ``social_services:<municipality>``.
 SOCIAL_SERVICES = "social_services"
-#: File of the NATS variables that hold the passwords in ``deploy/nats``.
-PASSWORDS_INCLUDE = "passwords.inc"
 
+#: a feed token: a slug of lower-case letters, digits and ``-`` (``te-office``, ``mantyharju``)
 _TOKEN = re.compile(r"^[a-z0-9][a-z0-9-]*$")
-_EVENT_TYPE = re.compile(r"^[A-Z][A-Za-z0-9]*$")
-_CLIENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
+#: stricter than a subject token: the namespace also names the streams (``REITTI_FEEDS``)
 _NAMESPACE = re.compile(r"^[a-z][a-z0-9_]{0,40}$")
-#: Characters a password may have: it goes into a quoted NATS string and into a URL.
-_PASSWORD = re.compile(r"^[A-Za-z0-9_.~-]{8,200}$")
 
 
 class BrokerAccessError(ValueError):
@@ -101,17 +85,18 @@ def feed_token(organisation: str) -> str:
 
 
 def feeds_wildcard(namespace: str) -> str:
-    """Every feed: the subjects of the ``<NS>_FEEDS`` stream."""
-    return f"{_namespace(namespace)}.feeds.>"
+    """Every feed: the subjects of the ``<NS>_FEEDS`` stream (:func:`contracts.subjects.feeds_wildcard`)."""
+    return subjects.feeds_wildcard(_namespace(namespace))
 
 
 def feed_wildcard(namespace: str, organisation: str) -> str:
     """One organisation's feed: ``<ns>.feeds.<org>.>``."""
-    return f"{_namespace(namespace)}.feeds.{feed_token(organisation)}.>"
+    return subjects.feed_wildcard(_namespace(namespace), feed_token(organisation))
 
 
 def feed_subject(namespace: str, organisation: str, event_type: str, client_id: str | None = None) -> str:
-    """Where an event for ``organisation`` is published on its feed.
+    """Where an event for ``organisation`` is published on its feed
+    (:func:`contracts.subjects.feed_subject`).
 
     ``feed_subject('reitti', 'social_services:Mikkeli', 'ClientReferred')`` ->
     ``'reitti.feeds.mikkeli.ClientReferred'``. Publishing here puts the event in front of
@@ -119,14 +104,13 @@ def feed_subject(namespace: str, organisation: str, event_type: str, client_id: 
     Reporting's copies name their client last (``...ClientReferred.client-<uuid>``), so an
     erasure finds and deletes them (services/reporting/feed_erasure.py).
     """
-    if not _EVENT_TYPE.match(event_type):
-        raise BrokerAccessError(f"event type {event_type!r} is not a valid subject token")
-    subject = f"{_namespace(namespace)}.feeds.{feed_token(organisation)}.{event_type}"
-    if client_id is None:
-        return subject
-    if not _CLIENT.match(client_id):
-        raise BrokerAccessError(f"client id {client_id!r} is not a valid subject token")
-    return f"{subject}.{client_id}"
+    token = feed_token(organisation)
+    try:
+        return subjects.feed_subject(_namespace(namespace), token, event_type, client_id)
+    except BrokerAccessError:
+        raise
+    except ValueError as exc:
+        raise BrokerAccessError(str(exc)) from None
 
 
 def feeds_stream_name(namespace: str) -> str:
@@ -171,7 +155,7 @@ class PartnerFeed:
         return f"REITTI_NATS_{self.account}_PASSWORD"
 
     def filter_subject(self, namespace: str) -> str:
-        return f"{_namespace(namespace)}.feeds.{self.token}.>"
+        return subjects.feed_wildcard(_namespace(namespace), self.token)
 
     def next_subject(self, namespace: str) -> str:
         return f"$JS.API.CONSUMER.MSG.NEXT.{feeds_stream_name(namespace)}.{self.consumer}"
@@ -202,370 +186,3 @@ def find_feed(feeds: Sequence[PartnerFeed], organisation: str) -> PartnerFeed:
             return feed
     known = ", ".join(feed.organisation for feed in feeds)
     raise BrokerAccessError(f"{organisation!r} has no feed here; the partners are: {known}")
-
-
-# --- the NATS configuration ------------------------------------------------------------
-
-
-def _quote(value: str) -> str:
-    if any(ch in value for ch in '"\\\n\r'):
-        raise BrokerAccessError(f"{value!r} cannot be put in a NATS configuration string")
-    return f'"{value}"'
-
-
-def _password(user: str, passwords: Mapping[str, str] | None, variable: str) -> str:
-    if passwords is None:
-        return f"${variable}"
-    try:
-        value = passwords[user]
-    except KeyError:
-        raise BrokerAccessError(f"no password for the NATS user {user!r}") from None
-    if not _PASSWORD.match(value):
-        raise BrokerAccessError(f"the password of {user!r} must be 8-200 of A-Z a-z 0-9 _ . ~ -")
-    return _quote(value)
-
-
-def render_accounts(
-    namespace: str,
-    feeds: Sequence[PartnerFeed],
-    passwords: Mapping[str, str] | None = None,
-    *,
-    include: str | None = None,
-) -> str:
-    """The ``accounts { ... }`` block of the NATS configuration (see the module docstring).
-
-    ``passwords`` maps user names to passwords; when None, each password is a reference
-    to a NATS variable (:data:`INTERNAL_PASSWORD_VARIABLE`,
-    :attr:`PartnerFeed.password_variable`), defined in the file ``include`` names.
-    """
-    stream = feeds_stream_name(namespace)
-    out: list[str] = []
-    if include is not None:
-        out += [
-            "# The passwords, as NATS variables (REITTI_NATS_*_PASSWORD).",
-            f"include {_quote(include)}",
-            "",
-        ]
-    out += [
-        "accounts {",
-        f"  # Reitti's own services. The only account with JetStream: {stream},",
-        f"  # {namespace.upper()}_EVENTS and {namespace.upper()}_DLQ live here. Its user may do anything.",
-        f"  {INTERNAL_ACCOUNT}: {{",
-        "    jetstream: enabled",
-        "    users: [",
-        f"      {{user: {_quote(INTERNAL_USER)}, "
-        f"password: {_password(INTERNAL_USER, passwords, INTERNAL_PASSWORD_VARIABLE)}}}",
-        "    ]",
-        "    # Each partner account may pull from, and acknowledge on, its own durable",
-        f"    # consumer on {stream} (filtered to its feed by Reitti) and nothing else.",
-        "    exports: [",
-    ]
-    for feed in feeds:
-        out += [
-            f"      {{service: {_quote(feed.next_subject(namespace))}, "
-            f"response_type: stream, accounts: [{feed.account}]}}",
-            f"      {{service: {_quote(feed.ack_subjects(namespace))}, accounts: [{feed.account}]}}",
-        ]
-    out += ["    ]", "  }"]
-    for feed in feeds:
-        pulls, acks = feed.next_subject(namespace), feed.ack_subjects(namespace)
-        out += [
-            "",
-            f"  # {feed.organisation}: reads {feed.filter_subject(namespace)} only.",
-            f"  {feed.account}: {{",
-            "    users: [",
-            f"      {{user: {_quote(feed.user)}, "
-            f"password: {_password(feed.user, passwords, feed.password_variable)}, permissions: {{",
-            f"        publish: {{allow: [{_quote(pulls)}, {_quote(acks)}]}}",
-            f"        subscribe: {{allow: [{_quote('_INBOX.>')}]}}",
-            "      }}",
-            "    ]",
-            "    imports: [",
-            f"      {{service: {{account: {INTERNAL_ACCOUNT}, subject: {_quote(pulls)}}}}}",
-            f"      {{service: {{account: {INTERNAL_ACCOUNT}, subject: {_quote(acks)}}}}}",
-            "    ]",
-            "  }",
-        ]
-    out.append("}")
-    return "\n".join(out) + "\n"
-
-
-def password_variables(feeds: Sequence[PartnerFeed]) -> dict[str, str]:
-    """User -> the NATS (and compose ``.env``) variable holding its password."""
-    return {
-        INTERNAL_USER: INTERNAL_PASSWORD_VARIABLE,
-        **{feed.user: feed.password_variable for feed in feeds},
-    }
-
-
-def render_password_variables(passwords: Mapping[str, str], feeds: Sequence[PartnerFeed]) -> str:
-    """The NATS variables :func:`render_accounts` refers to, for ``passwords.inc``."""
-    return "".join(
-        f"{variable}: {_password(user, passwords, variable)}\n"
-        for user, variable in password_variables(feeds).items()
-    )
-
-
-def new_password() -> str:
-    return secrets.token_urlsafe(24)
-
-
-def new_passwords(feeds: Iterable[PartnerFeed]) -> dict[str, str]:
-    return {INTERNAL_USER: new_password(), **{feed.user: new_password() for feed in feeds}}
-
-
-def development_passwords(feeds: Iterable[PartnerFeed]) -> dict[str, str]:
-    """The well-known passwords of ``deploy/nats/passwords.inc``: a development machine only."""
-    return {INTERNAL_USER: "dev-only-internal", **{feed.user: f"dev-only-{feed.user}" for feed in feeds}}
-
-
-# --- credentials of the embedded server ------------------------------------------------
-
-
-def write_private(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` readable by the owner only (0600), atomically."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        os.fchmod(fd, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-
-
-@dataclass(frozen=True)
-class BrokerCredentials:
-    """``<data-dir>/nats/credentials.json``: the embedded server's users and where it listens."""
-
-    passwords: dict[str, str]
-    namespace: str = DEFAULT_NAMESPACE
-    host: str = "127.0.0.1"
-    port: int | None = None
-    #: the partner feeds the server was last configured with (their tokens)
-    feeds: tuple[str, ...] = ()
-
-    @classmethod
-    def read(cls, path: Path) -> BrokerCredentials:
-        try:
-            raw = json.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise BrokerAccessError(
-                f"{path} does not exist: has `reitti up` run with this data directory?"
-            ) from None
-        except (OSError, ValueError) as exc:
-            raise BrokerAccessError(f"{path} is unreadable: {exc}") from None
-        return cls(
-            passwords={str(k): str(v) for k, v in raw.get("passwords", {}).items()},
-            namespace=str(raw.get("namespace", DEFAULT_NAMESPACE)),
-            host=str(raw.get("host", "127.0.0.1")),
-            port=int(raw["port"]) if raw.get("port") is not None else None,
-            feeds=tuple(str(token) for token in raw.get("feeds", ())),
-        )
-
-    @classmethod
-    def load_or_create(cls, path: Path, feeds: Iterable[PartnerFeed]) -> BrokerCredentials:
-        """The stored passwords, plus new random ones for users not seen before."""
-        existing = cls.read(path) if path.exists() else cls(passwords={})
-        wanted = [INTERNAL_USER, *(feed.user for feed in feeds)]
-        missing = [user for user in wanted if user not in existing.passwords]
-        if not missing:
-            return existing
-        passwords = dict(existing.passwords)
-        passwords.update({user: new_password() for user in missing})
-        created = dataclasses.replace(existing, passwords=passwords)
-        created.write(path)
-        return created
-
-    def write(self, path: Path) -> None:
-        body = {
-            "namespace": self.namespace,
-            "host": self.host,
-            "port": self.port,
-            "feeds": list(self.feeds),
-            "passwords": self.passwords,
-        }
-        write_private(path, json.dumps(body, indent=2, sort_keys=True) + "\n")
-
-    def url(self, user: str) -> str:
-        if self.port is None:
-            raise BrokerAccessError("the embedded NATS server has not been started yet")
-        try:
-            password = self.passwords[user]
-        except KeyError:
-            raise BrokerAccessError(f"no NATS user {user!r} here") from None
-        return f"nats://{user}:{password}@{self.host}:{self.port}"
-
-
-@dataclass(frozen=True)
-class FeedAccess:
-    """Everything a partner organisation needs to read its feed."""
-
-    organisation: str
-    user: str
-    password: str
-    #: the server(s), without credentials
-    servers: str
-    stream: str
-    consumer: str
-    filter_subject: str
-
-    @property
-    def url(self) -> str:
-        """``servers`` with this user's credentials in each URL."""
-        return ",".join(_with_credentials(url, self.user, self.password) for url in self.servers.split(","))
-
-    def __repr__(self) -> str:
-        return (
-            f"FeedAccess(organisation={self.organisation!r}, user={self.user!r}, password='***', "
-            f"servers={self.servers!r}, stream={self.stream!r}, consumer={self.consumer!r}, "
-            f"filter_subject={self.filter_subject!r})"
-        )
-
-
-def _with_credentials(url: str, user: str, password: str) -> str:
-    parts = urlsplit(url.strip())
-    host = parts.netloc.rpartition("@")[2]
-    return urlunsplit(parts._replace(netloc=f"{user}:{password}@{host}"))
-
-
-def feed_access(
-    credentials: BrokerCredentials, organisation: str, feeds: Sequence[PartnerFeed]
-) -> FeedAccess:
-    feed = find_feed(feeds, organisation)
-    url = credentials.url(feed.user)
-    return FeedAccess(
-        organisation=feed.organisation,
-        user=feed.user,
-        password=credentials.passwords[feed.user],
-        servers=redact_nats_url(url, keep_user=False),
-        stream=feeds_stream_name(credentials.namespace),
-        consumer=feed.consumer,
-        filter_subject=feed.filter_subject(credentials.namespace),
-    )
-
-
-def read_feed_access(nats_dir: Path, organisation: str) -> FeedAccess:
-    """A partner's access to the embedded broker whose data lives in ``nats_dir``
-    (``<data-dir>/nats``); for ``reitti feed-credentials ORG``."""
-    credentials = BrokerCredentials.read(nats_dir / "credentials.json")
-    return feed_access(credentials, organisation, [PartnerFeed(token) for token in credentials.feeds])
-
-
-def redact_nats_url(url: str, *, keep_user: bool = True) -> str:
-    """``REITTI_NATS_URL`` fit to print: passwords (and tokens) replaced by ``***``.
-
-    Handles comma-separated server lists. With ``keep_user=False`` the user goes too."""
-    out = []
-    for server in url.split(","):
-        server = server.strip()
-        if not server:
-            continue
-        parts = urlsplit(server if "://" in server else f"nats://{server}")
-        userinfo, at, host = parts.netloc.rpartition("@")
-        if not at:
-            out.append(server)
-            continue
-        user, colon, _ = userinfo.partition(":")
-        if not keep_user:
-            netloc = host
-        elif colon:
-            netloc = f"{user}:***@{host}"
-        else:  # a bare token in the user position is a secret too
-            netloc = f"***@{host}"
-        out.append(urlunsplit(parts._replace(netloc=netloc)))
-    return ",".join(out)
-
-
-# --- python -m runtime.broker_access ----------------------------------------------------
-
-
-def deploy_accounts_text(namespace: str, feeds: Sequence[PartnerFeed]) -> str:
-    """The text of ``deploy/nats/accounts.conf``."""
-    partners = textwrap.wrap(
-        f"Namespace {namespace!r}; partner feeds: {', '.join(feed.organisation for feed in feeds)}.",
-        width=86,
-    )
-    header = [
-        "# GENERATED by `python -m runtime.broker_access accounts`; do not edit by hand.",
-        "# Who may connect to the NATS cluster and what each user may read (docs/adr/0009).",
-        *(f"# {line}" for line in partners),
-        "# Regenerate after changing REITTI_NAMESPACE or REITTI_MUNICIPALITIES, and restart",
-        "# the NATS nodes (or send them SIGHUP).",
-        "",
-        "",
-    ]
-    return "\n".join(header) + render_accounts(namespace, feeds, include=PASSWORDS_INCLUDE)
-
-
-def deploy_passwords_text(passwords: Mapping[str, str], feeds: Sequence[PartnerFeed], *, dev: bool) -> str:
-    """The text of ``passwords.inc``: with ``dev``, the well-known development file."""
-    if dev:
-        header = [
-            "# GENERATED by `python -m runtime.broker_access passwords --dev`.",
-            "# DEVELOPMENT ONLY: well-known passwords of the NATS users in accounts.conf, so that",
-            "# `docker compose up` works on a fresh checkout (compose.yaml gives the services the",
-            "# same internal password by default). For anything else generate real ones:",
-            "#   python -m runtime.broker_access passwords --output secrets/passwords.inc --env-file .env",
-            "# and mount that file over /etc/nats/passwords.inc (REITTI_NATS_PASSWORDS_FILE).",
-        ]
-    else:
-        header = [
-            "# GENERATED by `python -m runtime.broker_access passwords`: the passwords of the NATS",
-            "# users in accounts.conf. SECRET: keep it out of version control, mode 0600.",
-        ]
-    return "\n".join([*header, "", ""]) + render_password_variables(passwords, feeds)
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m runtime.broker_access",
-        description="Write the NATS accounts of Reitti and its partner feeds (docs/adr/0009).",
-    )
-    parser.add_argument("--namespace", default=os.environ.get("REITTI_NAMESPACE", DEFAULT_NAMESPACE))
-    parser.add_argument(
-        "--municipalities",
-        default=os.environ.get("REITTI_MUNICIPALITIES"),
-        help="comma-separated (default: REITTI_MUNICIPALITIES, else the seven of the seed)",
-    )
-    sub = parser.add_subparsers(dest="command", required=True)
-    accounts = sub.add_parser("accounts", help="write accounts.conf (no secrets; passwords are variables)")
-    accounts.add_argument("--output", type=Path, default=None, help="default: standard output")
-    passwords = sub.add_parser("passwords", help="write new random passwords (mode 0600)")
-    passwords.add_argument("--dev", action="store_true", help="the well-known development passwords instead")
-    passwords.add_argument(
-        "--output", type=Path, required=True, help=f"the NATS variables file ({PASSWORDS_INCLUDE})"
-    )
-    passwords.add_argument(
-        "--env-file",
-        type=Path,
-        default=None,
-        help="also write them as KEY=value lines, for docker compose's .env",
-    )
-    args = parser.parse_args(argv)
-    try:
-        feeds = partner_feeds(municipalities_from_env({"REITTI_MUNICIPALITIES": args.municipalities or ""}))
-        if args.command == "accounts":
-            text = deploy_accounts_text(args.namespace, feeds)
-            if args.output is None:
-                sys.stdout.write(text)
-            else:
-                args.output.write_text(text, encoding="utf-8")
-            return 0
-        generated = development_passwords(feeds) if args.dev else new_passwords(feeds)
-        write_private(args.output, deploy_passwords_text(generated, feeds, dev=args.dev))
-        if args.env_file is not None:
-            variables = password_variables(feeds)
-            write_private(args.env_file, "".join(f"{variables[u]}={pw}\n" for u, pw in generated.items()))
-        print(f"wrote {args.output}" + (f" and {args.env_file}" if args.env_file else ""), file=sys.stderr)
-        return 0
-    except (BrokerAccessError, ConfigError) as exc:
-        print(f"{parser.prog}: {exc}", file=sys.stderr)
-        return 2
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -25,19 +25,10 @@ import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from runtime.broker_access import (
-    INTERNAL_ACCOUNT,
-    INTERNAL_USER,
-    BrokerCredentials,
-    FeedAccess,
-    PartnerFeed,
-    feed_access,
-    new_password,
-    partner_feeds,
-    render_accounts,
-    write_private,
-)
+from runtime.broker_access import INTERNAL_ACCOUNT, INTERNAL_USER, PartnerFeed, partner_feeds
+from runtime.broker_credentials import BrokerCredentials, FeedAccess, feed_access, write_private
 from runtime.config import DEFAULT_MUNICIPALITIES, DEFAULT_NAMESPACE, nats_sync_interval_from_env
+from runtime.nats_accounts import new_password, render_accounts
 
 POSTGRES_SYSTEM_USER = "embedded_postgres"
 DATABASE_NAME = "reitti"
@@ -150,7 +141,7 @@ class EmbeddedNats:
     @property
     def url(self) -> str:
         """The internal user's URL, with its password: for ``REITTI_NATS_URL`` only; print
-        it through :func:`runtime.broker_access.redact_nats_url`."""
+        it through :func:`runtime.broker_credentials.redact_nats_url`."""
         return self.credentials().url(INTERNAL_USER)
 
     def feed_access(self, organisation: str) -> FeedAccess:

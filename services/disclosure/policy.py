@@ -36,7 +36,6 @@ from contracts.intake import ConsentScope, ReferralSource
 from contracts.subjects import organisation_slug, social_services
 from runtime.roles import Role, side_of
 
-TE_OFFICE = "te-office"
 #: The sides whose staff work at the centre (a municipality's social workers do not).
 CENTRE_SIDES = frozenset({Side.TE, Side.MUNICIPAL, Side.HEALTH})
 EXCHANGE = ConsentScope.DATA_EXCHANGE_WITHIN_CENTRE.value

@@ -39,6 +39,7 @@ from contracts.guidance import (
     TransferredToSocialServices,
 )
 from contracts.intake import AssessmentCompleted, ClientDataErased, ClientReferred, ConsentScope
+from contracts.names import TE_OFFICE
 from contracts.subjects import social_services
 from runtime.broker_access import feed_subject
 from runtime.db import quote_ident
@@ -48,7 +49,6 @@ from services.reporting.columns import columns_of
 from services.reporting.facts import CaseFacts
 
 FEEDS_SCHEMA = "reporting_feeds"
-TE_OFFICE = "te-office"
 #: What a municipality's social services may receive of their residents, under consent.
 MUNICIPAL_FEED = (
     ClientReferred,

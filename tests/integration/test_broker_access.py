@@ -28,19 +28,11 @@ from nats.js.api import AckPolicy, ConsumerConfig
 
 from contracts.base import Side
 from contracts.subjects import dead_letter_subject, event_subject
-from runtime.broker_access import (
-    BrokerAccessError,
-    FeedAccess,
-    deploy_accounts_text,
-    deploy_passwords_text,
-    development_passwords,
-    feed_subject,
-    partner_feeds,
-    read_feed_access,
-    redact_nats_url,
-)
+from runtime.broker_access import BrokerAccessError, feed_subject, partner_feeds
+from runtime.broker_credentials import FeedAccess, read_feed_access, redact_nats_url
 from runtime.config import DEFAULT_NAMESPACE, Settings
 from runtime.embedded import EmbeddedNats, free_port, nats_server_binary, stop_process, wait_for_port
+from runtime.nats_accounts import deploy_accounts_text, deploy_passwords_text, development_passwords
 from runtime.streams import connect_nats, ensure_streams
 from tests.support.servers import Servers
 
@@ -334,10 +326,10 @@ def test_the_deploy_configuration_is_what_the_generator_renders() -> None:
     feeds = partner_feeds()
     assert (DEPLOY / "accounts.conf").read_text(encoding="utf-8") == deploy_accounts_text(
         DEFAULT_NAMESPACE, feeds
-    ), "stale: run `python -m runtime.broker_access accounts --output deploy/nats/accounts.conf`"
+    ), "stale: run `reitti nats-config accounts --output deploy/nats/accounts.conf`"
     assert (DEPLOY / "passwords.inc").read_text(encoding="utf-8") == deploy_passwords_text(
         development_passwords(feeds), feeds, dev=True
-    ), "stale: run `python -m runtime.broker_access passwords --dev --output deploy/nats/passwords.inc`"
+    ), "stale: run `reitti nats-config passwords --dev --output deploy/nats/passwords.inc`"
 
 
 def test_embedded_credentials_are_private_stable_and_readable_for_a_partner(tmp_path: Path) -> None:

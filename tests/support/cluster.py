@@ -21,15 +21,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from runtime.broker_access import (
-    INTERNAL_USER,
-    development_passwords,
-    partner_feeds,
-    render_accounts,
-    render_password_variables,
-)
+from runtime.broker_access import INTERNAL_USER, partner_feeds
 from runtime.config import DEFAULT_MUNICIPALITIES, DEFAULT_NAMESPACE
 from runtime.embedded import EmbeddedServerError, free_port, nats_server_binary, stop_process, wait_for_port
+from runtime.nats_accounts import development_passwords, render_accounts, render_password_variables
 
 #: as in deploy/nats/nats-N.conf
 CLUSTER_NAME = "reitti"

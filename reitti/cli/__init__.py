@@ -1,0 +1,42 @@
+"""The ``reitti`` command, by area: running the system (:mod:`reitti.cli.serve`), operating
+it (:mod:`reitti.cli.operate`, :mod:`reitti.cli.retention`), the audit log
+(:mod:`reitti.cli.audit`), the NATS accounts (:mod:`reitti.cli.broker`) and development
+tools (:mod:`reitti.cli.devtools`)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from reitti.cli import audit, broker, devtools, operate, retention, serve
+from reitti.cli.devtools import TOKEN_DEFAULT_ORGANISATION, token_organisation
+from runtime.config import ConfigError, default_data_dir, load_connection
+
+__all__ = ["TOKEN_DEFAULT_ORGANISATION", "build_parser", "main", "token_organisation"]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="reitti",
+        description="Reitti: event-sourced case management for joint employment service centres.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for area in (serve, devtools, operate, retention, audit, broker):
+        area.register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if getattr(args, "operator", False):
+        # a command on a running system: without external URLs it uses the connection
+        # `reitti up` recorded in its data directory (REITTI_DATA_DIR, or the default)
+        data_dir = Path(os.environ.get("REITTI_DATA_DIR") or default_data_dir()).expanduser()
+        load_connection(data_dir)
+    try:
+        return int(args.run(args) or 0)
+    except ConfigError as exc:
+        print(f"reitti: {exc}", file=sys.stderr)
+        return 2

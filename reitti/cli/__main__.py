@@ -1,0 +1,7 @@
+"""``python -m reitti.cli``: the ``reitti`` command."""
+
+import sys
+
+from reitti.cli import main
+
+sys.exit(main())
