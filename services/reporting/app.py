@@ -2,45 +2,35 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import asyncpg
 from fastapi import FastAPI
 from faststream.nats import NatsBroker
 from nats.js import JetStreamContext
 
-from runtime.access_log import AccessLog
 from runtime.config import Settings
 from runtime.consumer import ExactlyOnceConsumer
 from runtime.db import event_store_migrations
-from runtime.eventstore import EventStore
 from runtime.http import install_error_handlers, install_forbidden
 from runtime.openapi_names import document_municipalities
-from runtime.reconcile import RepairRequests, reconcile_task
+from runtime.reconcile import reconcile_task
 from runtime.relay import OutboxSignal
 from runtime.service import ServiceHost, relay_task, service_app
 from runtime.subscribers import DurableSubscription, document_exactly_once
 from services.disclosure.policy import DisclosureForbidden, DisclosureRefused
 from services.reporting import api, feed_erasure, sign_in
+from services.reporting.bootstrap import CONSUMER, EVENTS_SCHEMA, SCHEMA, bootstrap, parts_of
 from services.reporting.config import ReportingConfig
 from services.reporting.dashboard_session import SIGN_IN_PATH, SIGN_OUT_PATH, DashboardSessions, session_key
-from services.reporting.feeds import FEEDS_SCHEMA, FeedPublisher
-from services.reporting.projections import MIGRATIONS, ReferralStatistics, ReportingProjection
+from services.reporting.feeds import FEEDS_SCHEMA
+from services.reporting.projections import MIGRATIONS
 from services.reporting.sensitive_headers import SensitiveHeaders
-from services.reporting.statistics import Statistics
-from services.reporting.views import SideViews
 
-SCHEMA = "reporting"
-#: Reporting's own events (the access log of its reads) live apart from the projections,
-#: which replay rebuilds and swaps.
-EVENTS_SCHEMA = "reporting_events"
 OTHER_SCHEMAS = {
     EVENTS_SCHEMA: event_store_migrations(),
     FEEDS_SCHEMA: [*event_store_migrations(), feed_erasure.MIGRATION],
 }
-CONSUMER = ReportingProjection.name
 
-__all__ = ["CONSUMER", "MIGRATIONS", "SCHEMA", "build_broker", "create_app"]
+__all__ = ["CONSUMER", "EVENTS_SCHEMA", "MIGRATIONS", "SCHEMA", "build_broker", "create_app"]
 
 
 def build_broker(settings: Settings) -> NatsBroker:
@@ -56,22 +46,12 @@ def build_broker(settings: Settings) -> NatsBroker:
     return broker
 
 
-def live_projection(
-    settings: Settings, *, on_feed_queued: Callable[[], None] | None = None
-) -> ReportingProjection:
-    """Reporting's projection as the live service applies it: partner feeds included
-    (``on_feed_queued``: the feeds relay's wake-up). A replay builds one without feeds."""
-    return ReportingProjection(
-        SCHEMA, feeds=FeedPublisher(settings.namespace, schema=FEEDS_SCHEMA, on_queue=on_feed_queued)
-    )
-
-
 def operator_consumers(
     settings: Settings, pool: asyncpg.Pool, js: JetStreamContext
 ) -> list[ExactlyOnceConsumer]:
     """This service's consumers as the operator commands run them (``reitti redrive``).
     Feed copies they queue are published by the running service's feeds relay."""
-    return [ExactlyOnceConsumer(pool=pool, js=js, settings=settings, projection=live_projection(settings))]
+    return bootstrap(settings, pool, js=js).consumers
 
 
 def create_app(settings: Settings | None = None, config: ReportingConfig | None = None) -> FastAPI:
@@ -79,31 +59,29 @@ def create_app(settings: Settings | None = None, config: ReportingConfig | None 
     outbox = OutboxSignal()  # appends wake this service's relay
     config = config or ReportingConfig.from_env(municipalities=settings.municipalities)
     feeds_outbox = OutboxSignal()
-    projection = live_projection(settings, on_feed_queued=feeds_outbox.notify)
-    consumers: list[ExactlyOnceConsumer] = []
+
+    def consumer() -> ExactlyOnceConsumer:
+        found = parts_of(app).consumer
+        assert found is not None, "bootstrapped with the host's JetStream"
+        return found
 
     async def wire(h: ServiceHost) -> None:
-        consumer = ExactlyOnceConsumer(pool=h.pool, js=h.js, settings=settings, projection=projection)
-        # a predecessor lost from JetStream: ask its owner to re-publish it (docs/adr/0015)
-        consumer.on_early = RepairRequests(
-            h.nats, h.pool, settings, consumer=CONSUMER, schema=projection.schema
-        )
-        consumers[:] = [consumer]
-        store = EventStore(
+        app.state.parts = bootstrap(
+            settings,
             h.pool,
-            schema=EVENTS_SCHEMA,
-            namespace=settings.namespace,
-            source="/reitti/reporting",
-            service="reporting",
+            config=config,
+            js=h.js,
+            nats=h.nats,
+            broker=h.require_broker,
+            on_feed_queued=feeds_outbox.notify,
         )
-        app.state.access_log = AccessLog(store)
 
     host = ServiceHost(
         name="reporting",
         settings=settings,
         schema=SCHEMA,
         migrations=MIGRATIONS,
-        subscriptions=[DurableSubscription(settings, CONSUMER, lambda: consumers[0])],
+        subscriptions=[DurableSubscription(settings, CONSUMER, consumer)],
         on_connected=[wire],
         other_schemas=OTHER_SCHEMAS,
         background=[
@@ -123,12 +101,6 @@ def create_app(settings: Settings | None = None, config: ReportingConfig | None 
         # the dashboard's sign-in takes its token in the form (its sign-out needs none)
         token_in_body=(SIGN_IN_PATH, SIGN_OUT_PATH),
     )
-    app.state.projection = projection
-    app.state.statistics = ReferralStatistics(SCHEMA)
-    app.state.statistics_queries = Statistics(SCHEMA, config)
-    app.state.views = SideViews(SCHEMA)
-    app.state.reporting_config = config
-    app.state.consumers = consumers
     app.state.dashboard_sessions = DashboardSessions(session_key())
     app.include_router(api.router())
     sign_in.install(app)

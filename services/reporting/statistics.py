@@ -18,8 +18,8 @@ from pydantic import BaseModel, Field
 
 from contracts.guidance import Outcome
 from contracts.intake import ReferralSource
-from runtime.db import quote_ident
 from runtime.field_docs import MUNICIPALITY_FILTER, PERSON_ID, YEAR_FILTER
+from runtime.sql import SqlStatements
 from services.reporting import figures
 from services.reporting.config import ReportingConfig
 from services.reporting.disclosure_control import TOTAL, ProtectedTable, protect, protect_linked
@@ -27,26 +27,33 @@ from services.reporting.facts import TRANSFER_STATES, CaseFacts
 from services.reporting.partitions import NOT_BY_YEAR, Metric
 from services.rules import RULE_SETS, RuleSet, caseload
 
-_COUNTS = """
-SELECT year, municipality, bucket, n FROM {s}.steering_counts
-WHERE metric = $1 AND ($2::int IS NULL OR year = $2) AND ($3::text IS NULL OR municipality = $3)
-"""
-_REFERRAL_CELLS = """
-SELECT year, municipality, source AS bucket, sum(referred)::int AS n FROM {s}.referrals_by_source
-GROUP BY year, municipality, source
-"""
-_METRIC_CELLS = "SELECT year, municipality, bucket, n FROM {s}.steering_counts WHERE metric = $1"
-_TARGETS = (
-    "SELECT set_on, stream_version, target, municipalities::text FROM {s}.intake_targets WHERE year = $1"
-)
-_REFERRAL_YEARS = "SELECT DISTINCT year FROM {s}.referrals_by_source ORDER BY year"
-_METRIC_YEARS = "SELECT DISTINCT year FROM {s}.steering_counts WHERE metric = $1 AND year <> 0 ORDER BY year"
-_CASES_WITH_SUBSIDY_DAYS = """
-SELECT facts::text FROM {s}.centre_cases
-WHERE ($1::text IS NULL OR municipality = $1)
-  AND facts ->> 'referral_date' IS NOT NULL AND facts ->> 'subsidy_days' IS NOT NULL
-ORDER BY client_id
-"""
+
+class StatisticsSql(SqlStatements):
+    """The steering group's statistics' reads (ohjausryhmän tilastot), formatted once."""
+
+    counts = """
+        SELECT year, municipality, bucket, n FROM {schema}.steering_counts
+        WHERE metric = $1 AND ($2::int IS NULL OR year = $2) AND ($3::text IS NULL OR municipality = $3)
+    """
+    referral_cells = """
+        SELECT year, municipality, source AS bucket, sum(referred)::int AS n FROM {schema}.referrals_by_source
+        GROUP BY year, municipality, source
+    """
+    metric_cells = "SELECT year, municipality, bucket, n FROM {schema}.steering_counts WHERE metric = $1"
+    targets = """
+        SELECT set_on, stream_version, target, municipalities::text FROM {schema}.intake_targets
+        WHERE year = $1
+    """
+    referral_years = "SELECT DISTINCT year FROM {schema}.referrals_by_source ORDER BY year"
+    metric_years = (
+        "SELECT DISTINCT year FROM {schema}.steering_counts WHERE metric = $1 AND year <> 0 ORDER BY year"
+    )
+    cases = """
+        SELECT facts::text FROM {schema}.centre_cases
+        WHERE ($1::text IS NULL OR municipality = $1)
+          AND facts ->> 'referral_date' IS NOT NULL AND facts ->> 'subsidy_days' IS NOT NULL
+        ORDER BY client_id
+    """
 
 
 #: A count, or None where statistical disclosure control hides it (docs/adr/0023).
@@ -305,15 +312,8 @@ class Statistics:
     cells and no two answers can be subtracted into a hidden one."""
 
     def __init__(self, schema: str, config: ReportingConfig) -> None:
-        s = quote_ident(schema)
         self.config = config
-        self._counts = _COUNTS.format(s=s)
-        self._metric_cells = _METRIC_CELLS.format(s=s)
-        self._referral_cells = _REFERRAL_CELLS.format(s=s)
-        self._referral_years = _REFERRAL_YEARS.format(s=s)
-        self._targets = _TARGETS.format(s=s)
-        self._metric_years = _METRIC_YEARS.format(s=s)
-        self._cases = _CASES_WITH_SUBSIDY_DAYS.format(s=s)
+        self.sql = StatisticsSql(schema)
 
     # --- tables ------------------------------------------------------------------------
 
@@ -356,7 +356,7 @@ class Statistics:
         clients over 500 days among those whose days are known) and the rest of the whole.
         One table, so that the whole minus the part is protected like any other cell."""
         parts: dict[tuple[int, str], int] = defaultdict(int)
-        for r in await conn.fetch(self._metric_cells, part.value):
+        for r in await conn.fetch(self.sql.metric_cells, part.value):
             parts[(r["year"], r["municipality"])] += r["n"]
         wholes: dict[tuple[int, str], int] = defaultdict(int)
         for year, municipality, n in whole:
@@ -373,7 +373,7 @@ class Statistics:
         (:func:`protect_linked`): a total hidden in one is hidden in the other."""
         closed = [
             (r["year"], r["municipality"], r["bucket"], r["n"])
-            for r in await conn.fetch(self._metric_cells, Metric.CLOSED.value)
+            for r in await conn.fetch(self.sql.metric_cells, Metric.CLOSED.value)
         ]
         durations = await self._part_of(
             conn, [(y, m, n) for y, m, _, n in closed], Metric.CLOSED_OVER_THREE_YEARS
@@ -399,7 +399,7 @@ class Statistics:
         *,
         hide_small: bool,
     ) -> Cells:
-        rows = await conn.fetch(self._metric_cells, metric.value)
+        rows = await conn.fetch(self.sql.metric_cells, metric.value)
         return self._cells(
             ((r["year"], r["municipality"], r["bucket"], r["n"]) for r in rows),
             buckets,
@@ -407,7 +407,7 @@ class Statistics:
         )
 
     async def _referrals(self, conn: asyncpg.Connection, *, hide_small: bool) -> Cells:
-        rows = await conn.fetch(self._referral_cells)
+        rows = await conn.fetch(self.sql.referral_cells)
         return self._cells(
             ((r["year"], r["municipality"], r["bucket"], r["n"]) for r in rows),
             [s.value for s in ReferralSource],
@@ -418,25 +418,25 @@ class Statistics:
         self, conn: asyncpg.Connection, metric: Metric, year: int | None, municipality: str | None
     ) -> dict[str, int]:
         out: dict[str, int] = defaultdict(int)
-        for r in await conn.fetch(self._counts, metric.value, year, municipality):
+        for r in await conn.fetch(self.sql.counts, metric.value, year, municipality):
             out[r["bucket"]] += r["n"]
         return dict(out)
 
     # --- figures -----------------------------------------------------------------------
 
     async def referral_years(self, conn: asyncpg.Connection) -> list[int]:
-        return [r["year"] for r in await conn.fetch(self._referral_years)]
+        return [r["year"] for r in await conn.fetch(self.sql.referral_years)]
 
     async def years(self, conn: asyncpg.Connection, metric: Metric) -> list[int]:
         """The years that have counts of ``metric``."""
-        return [r["year"] for r in await conn.fetch(self._metric_years, metric.value)]
+        return [r["year"] for r in await conn.fetch(self.sql.metric_years, metric.value)]
 
     async def target(
         self, conn: asyncpg.Connection, *, year: int, as_of: date | None
     ) -> figures.TargetSetting | None:
         """The steering group's intake target for ``year`` in force on ``as_of`` (the
         latest setting when None), from the settings reporting holds (IntakeTargetSet)."""
-        rows = await conn.fetch(self._targets, year)
+        rows = await conn.fetch(self.sql.targets, year)
         return figures.target_in_force(
             (
                 figures.TargetSetting(
@@ -518,7 +518,7 @@ class Statistics:
     ) -> SubsidyDays:
         known_rows = [
             (r["year"], r["municipality"], r["n"])
-            for r in await conn.fetch(self._metric_cells, Metric.SUBSIDY_DAYS_KNOWN.value)
+            for r in await conn.fetch(self.sql.metric_cells, Metric.SUBSIDY_DAYS_KNOWN.value)
         ]
         cells = self._cells(
             await self._part_of(conn, known_rows, Metric.OVER_500_DAYS), [PART, REST], hide_small=hide_small
@@ -635,7 +635,7 @@ class Statistics:
         hide_small: bool = False,
     ) -> Deadlines:
         async def status(metric: Metric) -> DeadlineStatus:
-            rows = await conn.fetch(self._metric_cells, metric.value)
+            rows = await conn.fetch(self.sql.metric_cells, metric.value)
             cells = self._cells(
                 (
                     (r["year"], r["municipality"], figures.deadline_state(r["bucket"], as_of), r["n"])
@@ -678,7 +678,7 @@ class Statistics:
     ) -> MunicipalCost:
         amount = self.config.subsidy_daily_amount if daily_amount is None else daily_amount
         # Every municipality's row is computed, so the hidden ones are the same whichever is asked.
-        cases = [CaseFacts.model_validate_json(r[0]) for r in await conn.fetch(self._cases, None)]
+        cases = [CaseFacts.model_validate_json(r[0]) for r in await conn.fetch(self.sql.cases, None)]
         costs = figures.municipal_costs(cases, year=year, as_of=as_of, daily_amount=amount)
         table = protect(
             [[c.municipality for c in costs]],

@@ -16,48 +16,60 @@ from pydantic import BaseModel, Field
 
 from contracts.guidance import Continuation, MeasureStatus, Outcome, OutsideLabourForceReason, Phase
 from contracts.intake import ClientProfile, ReferralSource, Route
-from runtime.db import quote_ident
 from runtime.field_docs import CLIENT_ID, MINISTRY_SEGMENT, MUNICIPALITY, PERSON_ID
+from runtime.sql import SqlStatements
 from services.reporting.sealed import open_rows, sealer_for
 
-_TE_CLIENTS = """
-SELECT client_id, municipality, referral_source, referral_date, route, profile, ministry_segment,
-       opened_on, guide_person_id, phase, closed_on, outcome
-FROM {s}.te_clients WHERE ($1::text IS NULL OR municipality = $1) ORDER BY client_id
-"""
-_TE_CLIENT = """
-SELECT client_id, municipality, referral_source, referral_date, route, profile, ministry_segment,
-       opened_on, guide_person_id, phase, closed_on, outcome
-FROM {s}.te_clients WHERE client_id = $1
-"""
-_TE_MEASURES = """
-SELECT client_id, measure_id, kind, provider, start_on, end_on, status FROM {s}.te_measures
-WHERE client_id = $1 ORDER BY start_on, measure_id
-"""
-_TE_HEALTH_SUMMARIES = """
-SELECT client_id, n, checked_on, work_restrictions_found, recommended_next_step FROM {s}.te_health_summaries
-WHERE client_id = $1 ORDER BY n
-"""
-_TE_FINAL_ASSESSMENTS = """
-SELECT event_id, client_id, closed_on, outcome, outside_labour_force_reason, services_continue,
-       follow_up_advisor_person_id, work_ability_clarified, competence_improved,
-       recommended_services, assessment_text
-FROM {s}.te_final_assessments WHERE client_id = $1 ORDER BY closed_on, event_id
-"""
-_MUNICIPAL_CLIENTS = """
-SELECT municipality, client_id, home_municipality, route, opened_on, closed_on, at_social_services, name
-FROM {s}.municipal_clients WHERE municipality = $1 ORDER BY client_id
-"""
-_MUNICIPAL_TRANSFERS = """
-SELECT municipality, transfer_id, client_id, transferred_on, plan_start, plan_months, days_per_week,
-       hours_per_day,
-       place, relationship_stays_open, acknowledged_on, accepted, returned_on
-FROM {s}.municipal_transfers WHERE municipality = $1 ORDER BY transferred_on, transfer_id
-"""
-_HEALTH_CHECKS = """
-SELECT event_id, client_id, checked_on, details FROM {s}.health_checks WHERE client_id = $1
-ORDER BY checked_on, event_id
-"""
+
+class ViewsSql(SqlStatements):
+    """The side views' reads (osapuolten näkymät), formatted once for a schema."""
+
+    te_clients = """
+        SELECT client_id, municipality, referral_source, referral_date, route, profile, ministry_segment,
+               opened_on, guide_person_id, phase, closed_on, outcome
+        FROM {schema}.te_clients WHERE ($1::text IS NULL OR municipality = $1) ORDER BY client_id
+    """
+
+    te_client = """
+        SELECT client_id, municipality, referral_source, referral_date, route, profile, ministry_segment,
+               opened_on, guide_person_id, phase, closed_on, outcome
+        FROM {schema}.te_clients WHERE client_id = $1
+    """
+
+    te_measures = """
+        SELECT client_id, measure_id, kind, provider, start_on, end_on, status FROM {schema}.te_measures
+        WHERE client_id = $1 ORDER BY start_on, measure_id
+    """
+
+    te_health = """
+        SELECT client_id, n, checked_on, work_restrictions_found, recommended_next_step
+        FROM {schema}.te_health_summaries WHERE client_id = $1 ORDER BY n
+    """
+
+    te_final = """
+        SELECT event_id, client_id, closed_on, outcome, outside_labour_force_reason, services_continue,
+               follow_up_advisor_person_id, work_ability_clarified, competence_improved,
+               recommended_services, assessment_text
+        FROM {schema}.te_final_assessments WHERE client_id = $1 ORDER BY closed_on, event_id
+    """
+
+    municipal_clients = """
+        SELECT municipality, client_id, home_municipality, route, opened_on, closed_on, at_social_services,
+               name
+        FROM {schema}.municipal_clients WHERE municipality = $1 ORDER BY client_id
+    """
+
+    municipal_transfers = """
+        SELECT municipality, transfer_id, client_id, transferred_on, plan_start, plan_months, days_per_week,
+               hours_per_day,
+               place, relationship_stays_open, acknowledged_on, accepted, returned_on
+        FROM {schema}.municipal_transfers WHERE municipality = $1 ORDER BY transferred_on, transfer_id
+    """
+
+    health = """
+        SELECT event_id, client_id, checked_on, details FROM {schema}.health_checks WHERE client_id = $1
+        ORDER BY checked_on, event_id
+    """
 
 
 class TeClient(BaseModel):
@@ -187,24 +199,16 @@ async def _revealed(conn: asyncpg.Connection, table: str, rows: list[Any]) -> li
 
 class SideViews:
     def __init__(self, schema: str) -> None:
-        s = quote_ident(schema)
-        self._te_clients = _TE_CLIENTS.format(s=s)
-        self._te_client = _TE_CLIENT.format(s=s)
-        self._te_measures = _TE_MEASURES.format(s=s)
-        self._te_health = _TE_HEALTH_SUMMARIES.format(s=s)
-        self._te_final = _TE_FINAL_ASSESSMENTS.format(s=s)
-        self._municipal_clients = _MUNICIPAL_CLIENTS.format(s=s)
-        self._municipal_transfers = _MUNICIPAL_TRANSFERS.format(s=s)
-        self._health = _HEALTH_CHECKS.format(s=s)
+        self.sql = ViewsSql(schema)
 
     async def te_clients(self, conn: asyncpg.Connection, *, municipality: str | None) -> list[TeClient]:
-        return _models(TeClient, await conn.fetch(self._te_clients, municipality))
+        return _models(TeClient, await conn.fetch(self.sql.te_clients, municipality))
 
     async def te_client(self, conn: asyncpg.Connection, client_id: str) -> TeClientRecord:
-        row = await conn.fetchrow(self._te_client, client_id)
-        measures = await _revealed(conn, "te_measures", await conn.fetch(self._te_measures, client_id))
-        health = await _revealed(conn, "te_health_summaries", await conn.fetch(self._te_health, client_id))
-        final = await _revealed(conn, "te_final_assessments", await conn.fetch(self._te_final, client_id))
+        row = await conn.fetchrow(self.sql.te_client, client_id)
+        measures = await _revealed(conn, "te_measures", await conn.fetch(self.sql.te_measures, client_id))
+        health = await _revealed(conn, "te_health_summaries", await conn.fetch(self.sql.te_health, client_id))
+        final = await _revealed(conn, "te_final_assessments", await conn.fetch(self.sql.te_final, client_id))
         return TeClientRecord(
             client_id=client_id,
             client=TeClient.model_validate(dict(row)) if row is not None else None,
@@ -219,18 +223,18 @@ class SideViews:
             clients=_models(
                 MunicipalClient,
                 await _revealed(
-                    conn, "municipal_clients", await conn.fetch(self._municipal_clients, municipality)
+                    conn, "municipal_clients", await conn.fetch(self.sql.municipal_clients, municipality)
                 ),
             ),
             transfers=_models(
                 MunicipalTransfer,
                 await _revealed(
-                    conn, "municipal_transfers", await conn.fetch(self._municipal_transfers, municipality)
+                    conn, "municipal_transfers", await conn.fetch(self.sql.municipal_transfers, municipality)
                 ),
             ),
         )
 
     async def health_checks(self, conn: asyncpg.Connection, client_id: str) -> list[HealthCheck]:
         return _models(
-            HealthCheck, await _revealed(conn, "health_checks", await conn.fetch(self._health, client_id))
+            HealthCheck, await _revealed(conn, "health_checks", await conn.fetch(self.sql.health, client_id))
         )

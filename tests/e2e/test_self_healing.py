@@ -99,7 +99,7 @@ async def test_projections_converge_after_a_lost_event_and_nothing_is_dead_lette
         await eventually(lambda: copies_by_event(js, settings), lambda c: all(c[i] == 1 for i in later))
     guidance_service, reporting_service = guidance_app(settings), reporting_app(settings)
     async with running(guidance_service) as guidance, running(reporting_service) as reporting:
-        consumers = [*guidance_service.state.parts.consumers, *reporting_service.state.consumers]
+        consumers = [*guidance_service.state.parts.consumers, *reporting_service.state.parts.consumers]
         if periodic:
             for consumer in consumers:
                 consumer.on_early = None
