@@ -52,7 +52,6 @@ FastStream's publisher does not expose.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from dataclasses import dataclass
 
@@ -62,7 +61,7 @@ from nats.js.api import PubAck
 from nats.js.errors import NotFoundError
 
 from runtime.db import quote_ident
-from runtime.outages import is_outage
+from runtime.outages import StoppedWaiting, is_outage, retry_through_outages
 from runtime.sealing import reveal_payloads
 
 log = logging.getLogger(__name__)
@@ -276,6 +275,10 @@ class OutboxRelay:
             total += n
         return total
 
+    async def _retrying(self, exc: BaseException, delay: float) -> None:
+        what = "database or broker unavailable" if is_outage(exc) else "publish failed"
+        log.warning("relay %s: %s, will retry: %s", self._schema, what, type(exc).__name__)
+
     async def run(self, stop: asyncio.Event) -> None:
         """Relay until ``stop`` is set: publish while there is work; when idle, wait for a
         signal from an append in this process or the idle poll, whichever comes first.
@@ -284,13 +287,16 @@ class OutboxRelay:
         retries = 0
         while not stop.is_set():
             try:
-                published = await self.publish_batch()
-            except Exception as exc:
-                # Nothing is lost: the rows stay in the outbox. Back off and retry.
-                what = "database or broker unavailable" if is_outage(exc) else "publish failed"
-                log.warning("relay %s: %s, will retry: %s", self._schema, what, type(exc).__name__)
-                await _sleep_or_stop(stop, 1.0)
-                continue
+                # Nothing is lost on a failure: the rows stay in the outbox. Wait, retry.
+                published = await retry_through_outages(
+                    self.publish_batch,
+                    backoff=(1.0, 1.0),
+                    on_pause=self._retrying,
+                    retry_if=lambda exc: True,
+                    stop=stop,
+                )
+            except StoppedWaiting:
+                return
             if published:
                 retries = 0
             elif retries:
@@ -298,8 +304,3 @@ class OutboxRelay:
                 await asyncio.sleep(0.01)
             elif await self._signal.wait(self._idle_poll):
                 retries = 4
-
-
-async def _sleep_or_stop(stop: asyncio.Event, seconds: float) -> None:
-    with contextlib.suppress(asyncio.TimeoutError):
-        await asyncio.wait_for(stop.wait(), timeout=seconds)
