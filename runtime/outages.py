@@ -19,8 +19,11 @@ raised while handling an outage (its ``__cause__`` or ``__context__``) is an out
 
 from __future__ import annotations
 
+import asyncio
 import errno
 import socket
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
 
 import asyncpg
 import nats.errors
@@ -37,6 +40,9 @@ DATABASE_OUTAGES: tuple[type[BaseException], ...] = (
     asyncpg.IdleSessionTimeoutError,
     asyncpg.IdleInTransactionSessionTimeoutError,
 )
+#: what a retry through a database outage catches; :func:`database_outage` then tells an
+#: ``InterfaceError`` about a closed connection (an outage) from one about the call (a bug)
+OUTAGE_ERRORS: tuple[type[BaseException], ...] = (*DATABASE_OUTAGES, asyncpg.InterfaceError)
 #: the broker's: no connection, no answer in time, or JetStream itself unavailable
 BROKER_OUTAGES: tuple[type[BaseException], ...] = (
     nats.errors.ConnectionClosedError,
@@ -96,3 +102,52 @@ def _is_outage_itself(exc: BaseException) -> bool:
         message = str(exc).lower()
         return any(text in message for text in _CLOSED_CONNECTION)
     return False
+
+
+def database_outage(exc: BaseException) -> bool:
+    """Whether ``exc``, raised by a database call, means the database is unreachable."""
+    return isinstance(exc, OUTAGE_ERRORS) and is_outage(exc)
+
+
+T = TypeVar("T")
+
+
+class StoppedWaiting(Exception):
+    """:func:`retry_through_outages` was told to stop while it waited to try again."""
+
+
+async def retry_through_outages(
+    attempt: Callable[[], Awaitable[T]],
+    *,
+    backoff: tuple[float, float] = (0.1, 5.0),
+    on_pause: Callable[[BaseException, float], Awaitable[None]] | None = None,
+    retry_if: Callable[[BaseException], bool] = database_outage,
+    stop: asyncio.Event | None = None,
+) -> T:
+    """``attempt()``, tried again for as long as it fails with an outage (``retry_if``;
+    any other error is raised at once): the one retry loop of the consumer, the relay and
+    whatever else must outlast the database (katko, an outage) rather than fail.
+
+    ``backoff`` is (first delay, cap): the wait doubles after each failure up to the cap.
+    ``on_pause(exc, delay)`` runs before each wait (to log, or to tell JetStream the
+    deliveries are still being worked on). With ``stop``, the wait ends early when it is
+    set, and :class:`StoppedWaiting` is raised instead of trying again."""
+    delay, cap = backoff
+    while True:
+        try:
+            return await attempt()
+        except Exception as exc:
+            if not retry_if(exc):
+                raise
+            if on_pause is not None:
+                await on_pause(exc, delay)
+            if stop is None:
+                await asyncio.sleep(delay)
+            else:
+                try:
+                    await asyncio.wait_for(stop.wait(), timeout=delay)
+                except TimeoutError:
+                    pass
+                else:
+                    raise StoppedWaiting from exc
+            delay = min(delay * 2, cap)

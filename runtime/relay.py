@@ -52,7 +52,6 @@ FastStream's publisher does not expose.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from dataclasses import dataclass
 
@@ -61,20 +60,24 @@ from nats.js import JetStreamContext
 from nats.js.api import PubAck
 from nats.js.errors import NotFoundError
 
-from runtime.db import quote_ident
-from runtime.outages import is_outage
+from runtime.outages import StoppedWaiting, is_outage, retry_through_outages
 from runtime.sealing import reveal_payloads
+from runtime.sql import SqlStatements
 
 log = logging.getLogger(__name__)
 
-# The turn, with this transaction's own timeouts (set_config(..., true) is SET LOCAL).
-_LEADER = """
+
+class RelaySql(SqlStatements):
+    """The relay's statements for one outbox schema."""
+
+    # The turn, with this transaction's own timeouts (set_config(..., true) is SET LOCAL).
+    leader = """
 SELECT set_config('statement_timeout', $2, true),
        set_config('idle_in_transaction_session_timeout', $3, true),
        pg_try_advisory_xact_lock(hashtext('reitti.relay'), hashtext($1)) AS leader
 """
-# A two-key advisory lock shows in pg_locks as classid/objid (the keys as oid), objsubid 2.
-_END_STUCK_HOLDER = """
+    # A two-key advisory lock shows in pg_locks as classid/objid (the keys as oid), objsubid 2.
+    end_stuck_holder = """
 SELECT a.pid, extract(epoch FROM clock_timestamp() - a.xact_start)::float8 AS held,
        pg_terminate_backend(a.pid) AS ended
 FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
@@ -83,17 +86,24 @@ WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 2
   AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
   AND a.pid <> pg_backend_pid() AND clock_timestamp() - a.xact_start > make_interval(secs => $2)
 """
-# An event's envelope is stored once, in ``events`` (docs/adr/0012), and looked up by its
-# unique event id for each claimed row (a join could scan the whole store); a row with a
-# payload of its own (a partner feed's copy) carries it, sealed (docs/adr/0020).
-_CLAIM = """
+    # An event's envelope is stored once, in ``events`` (docs/adr/0012), and looked up by
+    # its unique event id for each claimed row (a join could scan the whole store); a row
+    # with a payload of its own (a partner feed's copy) carries it, sealed (docs/adr/0020).
+    claim = """
 SELECT o.outbox_id, o.event_id::text, o.subject, o.payload IS NOT NULL AS own_payload,
-       coalesce(o.payload, (SELECT convert_to(e.envelope::text, 'UTF8') FROM {s}.events e
+       coalesce(o.payload, (SELECT convert_to(e.envelope::text, 'UTF8') FROM {schema}.events e
                             WHERE e.event_id = o.event_id)) AS payload
-FROM {s}.outbox o
+FROM {schema}.outbox o
 ORDER BY o.outbox_id LIMIT $1 FOR UPDATE SKIP LOCKED
 """
-_RELEASE = "DELETE FROM {s}.outbox WHERE outbox_id = ANY($1::bigint[])"
+    release = "DELETE FROM {schema}.outbox WHERE outbox_id = ANY($1::bigint[])"
+    # The first row by id is the oldest but for a late commit: close enough, one index probe.
+    oldest = """
+SELECT extract(epoch FROM clock_timestamp() - created_at)::float8
+FROM {schema}.outbox ORDER BY outbox_id LIMIT 1
+"""
+
+
 #: lost copies of one message followed before the relay gives up (and retries the batch)
 _RESTORE_ATTEMPTS = 8
 
@@ -102,13 +112,6 @@ def restored_msg_id(event_id: str, lost_seq: int) -> str:
     """The ``Nats-Msg-Id`` of an event published again after its copy at ``lost_seq`` was
     lost while JetStream still remembered its id; the event id is what precedes the colon."""
     return f"{event_id}:{lost_seq}"
-
-
-# The first row by id is the oldest but for a late commit: close enough, and one index probe.
-_OLDEST = """
-SELECT extract(epoch FROM clock_timestamp() - created_at)::float8
-FROM {s}.outbox ORDER BY outbox_id LIMIT 1
-"""
 
 
 class OutboxSignal:
@@ -157,10 +160,7 @@ class OutboxRelay:
         self._batch_size = batch_size
         self._idle_poll = idle_poll
         self._ack_timeout = ack_timeout
-        s = quote_ident(schema)
-        self._claim_sql = _CLAIM.format(s=s)
-        self._release_sql = _RELEASE.format(s=s)
-        self._oldest_sql = _OLDEST.format(s=s)
+        self.sql = RelaySql(schema)
         self._signal = signal or OutboxSignal()
         self.stats = RelayStats()
         ms = round(ack_timeout * 1000)
@@ -176,12 +176,14 @@ class OutboxRelay:
     async def publish_batch(self) -> int:
         """Publish up to one batch of outbox rows; return how many left the outbox."""
         async with self._pool.acquire() as conn, conn.transaction():
-            turn = await conn.fetchrow(_LEADER, self._schema, self._statement_timeout, self._idle_timeout)
+            turn = await conn.fetchrow(
+                self.sql.leader, self._schema, self._statement_timeout, self._idle_timeout
+            )
             if not turn["leader"]:
                 await self._end_stuck_holder(conn)
                 return 0  # another relay is publishing this store's outbox right now
             self._waiting_since = None
-            rows = await conn.fetch(self._claim_sql, self._batch_size)
+            rows = await conn.fetch(self.sql.claim, self._batch_size)
             if not rows:
                 return 0
             payloads = [row["payload"] for row in rows]
@@ -199,7 +201,7 @@ class OutboxRelay:
             for row, payload, ack in zip(rows, payloads, acks, strict=True):
                 if ack.duplicate:
                     await self._restore_if_lost(row, payload, ack)
-            await conn.execute(self._release_sql, [row["outbox_id"] for row in rows])
+            await conn.execute(self.sql.release, [row["outbox_id"] for row in rows])
         self.stats.published += len(rows)
         self.stats.batches += 1
         return len(rows)
@@ -254,7 +256,7 @@ class OutboxRelay:
         if now - self._waiting_since < self.stuck_after:
             return
         self._waiting_since = now
-        for row in await conn.fetch(_END_STUCK_HOLDER, self._schema, self.stuck_after):
+        for row in await conn.fetch(self.sql.end_stuck_holder, self._schema, self.stuck_after):
             log.warning(
                 "relay %s: the relay holding the turn (backend %d) has been in one batch for %.0fs; "
                 "ended it: %s",
@@ -266,7 +268,7 @@ class OutboxRelay:
 
     async def oldest_waiting(self) -> float:
         """Seconds the oldest row has waited in the outbox (0 when it is empty)."""
-        age = await self._pool.fetchval(self._oldest_sql)
+        age = await self._pool.fetchval(self.sql.oldest)
         return float(age or 0.0)
 
     async def drain(self) -> int:
@@ -276,6 +278,10 @@ class OutboxRelay:
             total += n
         return total
 
+    async def _retrying(self, exc: BaseException, delay: float) -> None:
+        what = "database or broker unavailable" if is_outage(exc) else "publish failed"
+        log.warning("relay %s: %s, will retry: %s", self._schema, what, type(exc).__name__)
+
     async def run(self, stop: asyncio.Event) -> None:
         """Relay until ``stop`` is set: publish while there is work; when idle, wait for a
         signal from an append in this process or the idle poll, whichever comes first.
@@ -284,13 +290,16 @@ class OutboxRelay:
         retries = 0
         while not stop.is_set():
             try:
-                published = await self.publish_batch()
-            except Exception as exc:
-                # Nothing is lost: the rows stay in the outbox. Back off and retry.
-                what = "database or broker unavailable" if is_outage(exc) else "publish failed"
-                log.warning("relay %s: %s, will retry: %s", self._schema, what, type(exc).__name__)
-                await _sleep_or_stop(stop, 1.0)
-                continue
+                # Nothing is lost on a failure: the rows stay in the outbox. Wait, retry.
+                published = await retry_through_outages(
+                    self.publish_batch,
+                    backoff=(1.0, 1.0),
+                    on_pause=self._retrying,
+                    retry_if=lambda exc: True,
+                    stop=stop,
+                )
+            except StoppedWaiting:
+                return
             if published:
                 retries = 0
             elif retries:
@@ -298,8 +307,3 @@ class OutboxRelay:
                 await asyncio.sleep(0.01)
             elif await self._signal.wait(self._idle_poll):
                 retries = 4
-
-
-async def _sleep_or_stop(stop: asyncio.Event, seconds: float) -> None:
-    with contextlib.suppress(asyncio.TimeoutError):
-        await asyncio.wait_for(stop.wait(), timeout=seconds)

@@ -144,7 +144,12 @@ async def test_the_consumer_resumes_where_it_left_off_after_a_restart(settings, 
     await publish(js, settings, client_referred("client-r2"))
     async with consuming(settings, pool, js) as consumer:
         assert await eventually(lambda: counts(pool), lambda c: "client-r2" in c)
-        await asyncio.sleep(0.3)
+        # Everything JetStream has for the consumer is delivered and settled (a
+        # redelivered client-r1 would have been applied or counted by now).
+        await eventually(
+            lambda: js.consumer_info(settings.events_stream, "counting"),
+            lambda info: info.num_pending == 0 and info.num_ack_pending == 0,
+        )
     assert await counts(pool) == {"client-r1": 1, "client-r2": 1}
     assert consumer.stats.applied == 1
 

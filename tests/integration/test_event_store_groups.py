@@ -16,6 +16,7 @@ from runtime.config import Settings
 from runtime.eventstore import ConcurrencyConflict, EventStore
 from tests.support.apps import eventually
 from tests.support.factories import client_referred
+from tests.support.locks import waiting_on
 
 pytestmark = pytest.mark.integration
 
@@ -161,7 +162,7 @@ async def test_a_group_stopped_by_a_concurrent_writer_settles_each_append_alone(
             *(es.append(c, 0, [client_referred(c, 1)]) for c in others),
             return_exceptions=True,
         )
-        await asyncio.sleep(0.3)  # the group's statement is now waiting on the blocker's row
+        await waiting_on(pool, blocker)  # the group's statement waits on the blocker's row
         await tx.commit()
         results = await group
     assert isinstance(results[0], ConcurrencyConflict)
@@ -234,7 +235,7 @@ async def test_an_erasure_between_reading_the_key_and_appending_is_not_missed(po
         await tx.start()
         assert await erasure.delete_key(eraser, client, "test")
         append = asyncio.ensure_future(es.append(client, 1, [client_referred(client, 2)]))
-        await asyncio.sleep(0.3)
+        await waiting_on(pool, eraser)
         assert not append.done(), "the append should wait for the erasure's transaction"
         await tx.commit()
     assert await append == 2
@@ -257,7 +258,7 @@ async def test_a_caller_cancelled_mid_statement_does_not_cut_short_the_others(po
             asyncio.ensure_future(es.append(c, 0, [client_referred(c, 1)]))
             for c in (contested, cancelled, kept)
         ]
-        await asyncio.sleep(0.3)  # the group's statement waits on the blocker's row
+        await waiting_on(pool, blocker)  # the group's statement waits on the blocker's row
         calls[1].cancel()
         await tx.commit()
         results = await asyncio.gather(*calls, return_exceptions=True)
@@ -291,7 +292,7 @@ async def test_updating_the_key_row_before_appending_makes_a_racing_append_wait_
         await erasure.record_closure(first, client, date(2020, 1, 1))
         await es.append(client, 1, [client_referred(client, 2)], conn=first)
         racing = asyncio.ensure_future(es.append(client, 1, [client_referred(client, 2)]))
-        await asyncio.sleep(0.3)
+        await waiting_on(pool, first)
         assert not racing.done(), "the racing append waits for the first transaction"
         await tx.commit()
     with pytest.raises(ConcurrencyConflict):

@@ -101,10 +101,10 @@ async def test_an_early_letter_waits_for_its_predecessor_and_then_is_redriven(
     """Version 2 came and version 1 never did: dead-lettered as early. Re-driving it before
     version 1 is applied would skip a version, so it waits; once version 1 is applied, it
     goes."""
-    import runtime.consumer
+    import runtime.delivery
 
-    monkeypatch.setattr(runtime.consumer, "EARLY_DELIVERIES", 3)
-    monkeypatch.setattr(runtime.consumer, "EARLY_DELAY", 0.05)
+    monkeypatch.setattr(runtime.delivery, "EARLY_DELIVERIES", 3)
+    monkeypatch.setattr(runtime.delivery, "EARLY_DELAY", 0.05)
     js = nats_client.jetstream()
     projection = FailingFor("counting")
     async with consuming(settings, pool, js, projection) as consumer:

@@ -14,6 +14,7 @@ import asyncpg
 from contracts.envelope import CloudEventEnvelope
 from runtime.config import Settings
 from runtime.consumer import ExactlyOnceConsumer
+from runtime.tracking import InMemoryTrackingStore
 from tests.support.factories import client_referred
 
 
@@ -175,3 +176,30 @@ async def test_a_progress_signal_that_fails_during_a_database_outage_does_not_en
     await consumer(pool, projection, js).handle(msg)
     assert msg.calls == ["in_progress failed"] * 3 + ["ack"]
     assert len(projection.events) == 1 and js.published == []
+
+
+async def test_with_the_in_memory_tracking_store_a_redelivery_is_a_duplicate_and_an_early_event_waits() -> (
+    None
+):
+    """The consumer's order and exactly-once rules against the fake tracking store (which
+    passes the PostgreSQL store's contract: tests/integration/test_tracking_store.py)."""
+    projection, js = RecordingProjection(), FakeJetStream()
+    tracking = InMemoryTrackingStore()
+    c = ExactlyOnceConsumer(
+        pool=FlakyPool(0, OSError()),  # type: ignore[arg-type]
+        js=js,  # type: ignore[arg-type]
+        settings=SETTINGS,
+        projection=projection,
+        tracking=tracking,
+    )
+    first = CloudEventEnvelope.wrap(client_referred("c-1", 1), source="/t").to_bytes()
+    early = CloudEventEnvelope.wrap(client_referred("c-1", 3), source="/t").to_bytes()
+    once, again, too_soon = FakeDelivery(first), FakeDelivery(first, delivered=2), FakeDelivery(early)
+    await c.handle(once)
+    await c.handle(again)
+    await c.handle(too_soon)
+    assert [once.calls, again.calls, too_soon.calls] == [["ack"], ["ack"], ["nak"]]
+    assert len(projection.events) == 1
+    assert (c.stats.applied, c.stats.duplicates, c.stats.early) == (1, 1, 1)
+    assert await tracking.positions(None, "recording", [("/t", "c-1")]) == {("/t", "c-1"): 1}
+    assert await tracking.position(None, "recording") == 7
