@@ -22,7 +22,9 @@ from contracts.guidance import (
     TransferAcknowledged,
     TransferredToSocialServices,
 )
+from runtime import clock
 from runtime.config import Settings
+from runtime.config_model import ReittiConfig
 from runtime.consumer import ExactlyOnceConsumer
 from runtime.db import Migration, event_store_migrations
 from runtime.http import install_error_handlers, install_forbidden
@@ -100,9 +102,18 @@ def operator_consumers(
     return bootstrap(settings, pool, js=js).consumers
 
 
-def create_app(settings: Settings | None = None, *, caseload_limit: int | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None,
+    *,
+    caseload_limit: int | None = None,
+    config: ReittiConfig | None = None,
+) -> FastAPI:
+    """Guidance's app. ``config`` (the settings model) is read from the environment here,
+    once, unless given: a wrong value stops the start, not a request."""
     settings = settings or Settings.from_env()
-    options = guidance_settings()  # read once: a wrong value stops the start, not a request
+    config = config or ReittiConfig.from_env()
+    clock.use_zone(config.shared.time_zone)
+    options = guidance_settings(config)
     if caseload_limit is not None:
         options = replace(options, caseload_limit=caseload_limit)
     outbox = OutboxSignal()  # appends wake this service's relay

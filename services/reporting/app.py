@@ -7,7 +7,9 @@ from fastapi import FastAPI
 from faststream.nats import NatsBroker
 from nats.js import JetStreamContext
 
+from runtime import clock
 from runtime.config import Settings
+from runtime.config_model import ReittiConfig
 from runtime.consumer import ExactlyOnceConsumer
 from runtime.db import event_store_migrations
 from runtime.http import install_error_handlers, install_forbidden
@@ -54,10 +56,19 @@ def operator_consumers(
     return bootstrap(settings, pool, js=js).consumers
 
 
-def create_app(settings: Settings | None = None, config: ReportingConfig | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None,
+    config: ReportingConfig | None = None,
+    *,
+    options: ReittiConfig | None = None,
+) -> FastAPI:
+    """Reporting's app. ``options`` (the settings model) is read from the environment here,
+    once, unless given: a wrong value stops the start, not a request."""
     settings = settings or Settings.from_env()
+    options = options or ReittiConfig.from_env()
+    clock.use_zone(options.shared.time_zone)
     outbox = OutboxSignal()  # appends wake this service's relay
-    config = config or ReportingConfig.from_env(municipalities=settings.municipalities)
+    config = config or ReportingConfig.from_config(options, municipalities=settings.municipalities)
     feeds_outbox = OutboxSignal()
 
     def consumer() -> ExactlyOnceConsumer:
@@ -101,7 +112,7 @@ def create_app(settings: Settings | None = None, config: ReportingConfig | None 
         # the dashboard's sign-in takes its token in the form (its sign-out needs none)
         token_in_body=(SIGN_IN_PATH, SIGN_OUT_PATH),
     )
-    app.state.dashboard_sessions = DashboardSessions(session_key())
+    app.state.dashboard_sessions = DashboardSessions(session_key(options.reporting.dashboard_session_key))
     app.include_router(api.router())
     sign_in.install(app)
     app.add_middleware(SensitiveHeaders)

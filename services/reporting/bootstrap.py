@@ -19,6 +19,7 @@ from nats.js import JetStreamContext
 
 from runtime.access_log import AccessLog
 from runtime.config import Settings
+from runtime.config_model import ReittiConfig
 from runtime.consumer import ExactlyOnceConsumer
 from runtime.eventstore import EventStore
 from runtime.reconcile import RepairRequests
@@ -88,7 +89,10 @@ def bootstrap(
     that consumer asks a predecessor's owner to re-publish one lost from JetStream
     (docs/adr/0015). ``on_feed_queued`` wakes the feeds relay; ``broker`` is the host's
     JetStream check for requests."""
-    config = config or ReportingConfig.from_env(municipalities=settings.municipalities)
+    # an operator command's wiring: the settings model is read here, once
+    config = config or ReportingConfig.from_config(
+        ReittiConfig.from_env(), municipalities=settings.municipalities
+    )
     projection = live_projection(settings, on_feed_queued=on_feed_queued)
     store = EventStore(
         pool, schema=EVENTS_SCHEMA, namespace=settings.namespace, source=SOURCE, service="reporting"
