@@ -123,7 +123,7 @@ class GuidanceSection(Section):
     )
     measure_catalogue: Mapping[str, str] = Field(
         DEFAULT_MEASURE_CATALOGUE,
-        description="a JSON file of measure code -> name (default: the catalogue in the code)",
+        description="a JSON file of measure code -> name",
         json_schema_extra={"shown_default": "the catalogue in the code"},
     )
 
