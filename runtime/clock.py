@@ -1,7 +1,7 @@
 """Reitti's clock: now in the centre's time zone, so that ``now().date()`` is the
 Finnish business date (a referral, consent or assessment "today" is today in Finland,
 not in UTC). ``REITTI_TIME_ZONE`` names the zone; the default is Europe/Helsinki. The
-settings model reads it (runtime/config_model.py) and each composition root hands it to
+settings model reads it (services/settings.py) and each composition root hands it to
 :func:`use_zone` once, at start."""
 
 from __future__ import annotations

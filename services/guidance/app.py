@@ -24,7 +24,6 @@ from contracts.guidance import (
 )
 from runtime import clock
 from runtime.config import Settings
-from runtime.config_model import ReittiConfig
 from runtime.consumer import ExactlyOnceConsumer
 from runtime.db import Migration, event_store_migrations
 from runtime.http import install_error_handlers, install_forbidden
@@ -39,6 +38,7 @@ from services.guidance.application import CaseNotFound, GuideNotFound
 from services.guidance.bootstrap import CONSUMER, GuidanceParts, bootstrap, guidance_settings
 from services.guidance.domain.errors import DomainError, NotPermitted
 from services.guidance.repository import SCHEMA
+from services.settings import ReittiConfig
 
 MIGRATIONS = [
     *event_store_migrations(),
@@ -95,11 +95,12 @@ def build_broker(settings: Settings) -> NatsBroker:
 
 
 def operator_consumers(
-    settings: Settings, pool: asyncpg.Pool, js: JetStreamContext
+    settings: Settings, pool: asyncpg.Pool, js: JetStreamContext, config: ReittiConfig
 ) -> list[ExactlyOnceConsumer]:
-    """This service's consumers as the operator commands run them (``reitti redrive``).
-    What they append is published by the running service's relay."""
-    return bootstrap(settings, pool, js=js).consumers
+    """This service's consumers as the operator commands run them (``reitti redrive``),
+    with the settings model the command read. What they append is published by the
+    running service's relay."""
+    return bootstrap(settings, pool, js=js, options=guidance_settings(config)).consumers
 
 
 def create_app(

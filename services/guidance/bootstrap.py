@@ -15,13 +15,13 @@ from nats.js import JetStreamContext
 
 from runtime.access_log import AccessLog
 from runtime.config import Settings
-from runtime.config_model import ReittiConfig
 from runtime.consumer import ExactlyOnceConsumer
 from runtime.eventstore import EventStore
 from runtime.reconcile import RepairRequests
 from services.guidance.application import GuidanceService, IntakeEventsConsumer
 from services.guidance.queries import GuidanceQueries
 from services.guidance.repository import SCHEMA, GuidanceRepository
+from services.settings import ReittiConfig
 
 SOURCE = "/reitti/guidance"
 CONSUMER = IntakeEventsConsumer.name
@@ -30,7 +30,7 @@ CONSUMER = IntakeEventsConsumer.name
 @dataclass(frozen=True)
 class GuidanceSettings:
     """Guidance's own configuration (ohjauksen asetukset): its section of the settings model
-    and the shared caseload limit (runtime/config_model.py)."""
+    and the shared caseload limit (services/settings.py)."""
 
     #: the measures a plan may contain: code -> name
     measure_catalogue: Mapping[str, str]

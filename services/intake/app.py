@@ -20,7 +20,6 @@ from contracts.intake import (
 )
 from runtime import clock
 from runtime.config import Settings
-from runtime.config_model import ReittiConfig
 from runtime.db import Migration, event_store_migrations
 from runtime.http import install_error_handlers, install_forbidden
 from runtime.openapi_names import document_municipalities
@@ -38,6 +37,7 @@ from services.intake.imports import TooManyRows
 from services.intake.info_list import InfoListError
 from services.intake.repository import SCHEMA
 from services.intake.retention import Sweep, retention_sweep_task
+from services.settings import ReittiConfig
 
 log = logging.getLogger(__name__)
 

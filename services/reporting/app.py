@@ -9,7 +9,6 @@ from nats.js import JetStreamContext
 
 from runtime import clock
 from runtime.config import Settings
-from runtime.config_model import ReittiConfig
 from runtime.consumer import ExactlyOnceConsumer
 from runtime.db import event_store_migrations
 from runtime.http import install_error_handlers, install_forbidden
@@ -26,6 +25,7 @@ from services.reporting.dashboard_session import SIGN_IN_PATH, SIGN_OUT_PATH, Da
 from services.reporting.feeds import FEEDS_SCHEMA
 from services.reporting.projections import MIGRATIONS
 from services.reporting.sensitive_headers import SensitiveHeaders
+from services.settings import ReittiConfig
 
 OTHER_SCHEMAS = {
     EVENTS_SCHEMA: event_store_migrations(),
@@ -49,11 +49,13 @@ def build_broker(settings: Settings) -> NatsBroker:
 
 
 def operator_consumers(
-    settings: Settings, pool: asyncpg.Pool, js: JetStreamContext
+    settings: Settings, pool: asyncpg.Pool, js: JetStreamContext, config: ReittiConfig
 ) -> list[ExactlyOnceConsumer]:
-    """This service's consumers as the operator commands run them (``reitti redrive``).
-    Feed copies they queue are published by the running service's feeds relay."""
-    return bootstrap(settings, pool, js=js).consumers
+    """This service's consumers as the operator commands run them (``reitti redrive``),
+    with the settings model the command read. Feed copies they queue are published by the
+    running service's feeds relay."""
+    reporting = ReportingConfig.from_config(config, municipalities=settings.municipalities)
+    return bootstrap(settings, pool, config=reporting, js=js).consumers
 
 
 def create_app(

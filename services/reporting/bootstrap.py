@@ -19,7 +19,6 @@ from nats.js import JetStreamContext
 
 from runtime.access_log import AccessLog
 from runtime.config import Settings
-from runtime.config_model import ReittiConfig
 from runtime.consumer import ExactlyOnceConsumer
 from runtime.eventstore import EventStore
 from runtime.reconcile import RepairRequests
@@ -28,6 +27,7 @@ from services.reporting.feeds import FEEDS_SCHEMA, FeedPublisher
 from services.reporting.projections import ReportingProjection
 from services.reporting.statistics import Statistics
 from services.reporting.views import SideViews
+from services.settings import ReittiConfig
 
 SCHEMA = "reporting"
 #: Reporting's own events (the access log of its reads) live apart from the projections,

@@ -1,6 +1,6 @@
 """Reporting's configuration: the figures statistics need. Plain data with defaults from
 the seed; :meth:`ReportingConfig.from_config` takes the few an operator may change from the
-settings model (runtime/config_model.py).
+settings model (services/settings.py).
 The steering group's intake targets are events (IntakeTargetSet), not configuration
 (docs/adr/0032)."""
 
@@ -13,9 +13,9 @@ from types import MappingProxyType
 
 from contracts.names import UnknownName, canonical_municipality
 from runtime.config import DEFAULT_MUNICIPALITIES, ConfigError
-from runtime.config_model import SUBSIDY_DAILY_AMOUNT, ReittiConfig
 from services.reporting.disclosure_control import DEFAULT_MIN_CELL
 from services.rules.caseload import CASELOAD_LIMIT
+from services.settings import SUBSIDY_DAILY_AMOUNT, ReittiConfig
 
 #: Population of the centre's seven municipalities. Approximate 2010 values, rounded: they
 #: only apportion the yearly intake target (client numbers are proportioned to

@@ -23,7 +23,7 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from contracts.base import Actor
 from runtime.access import Credentials, Forbidden, Guard, Permission, allowed, authenticated
-from runtime.config_model import MIN_SESSION_KEY_LENGTH, checked_session_key
+from services.settings import MIN_SESSION_KEY_LENGTH, checked_session_key
 
 #: the session cookie, and the path it is sent to: the dashboard's pages only
 COOKIE = "reitti_dashboard"

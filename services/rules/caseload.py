@@ -19,7 +19,7 @@ from dataclasses import dataclass
 #: The centre's limit of clients in active guidance per guide: the top of the seed's 40-60.
 CASELOAD_LIMIT = 60
 #: The operator's override of :data:`CASELOAD_LIMIT` (read by guidance and reporting alike,
-#: through the shared section of runtime/config_model.py).
+#: through the shared section of services/settings.py).
 CASELOAD_LIMIT_VARIABLE = "REITTI_CASELOAD_LIMIT"
 
 

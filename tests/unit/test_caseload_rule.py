@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 from runtime.config import ConfigError
-from runtime.config_model import ReittiConfig
 from services.guidance.bootstrap import guidance_settings
 from services.reporting.config import ReportingConfig
 from services.rules.caseload import (
@@ -15,6 +14,7 @@ from services.rules.caseload import (
     full,
     over_limit,
 )
+from services.settings import ReittiConfig
 
 
 def handover(*, stays_open: bool, declined: bool = False, returned: bool = False) -> Handover:

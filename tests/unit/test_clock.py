@@ -13,7 +13,6 @@ import pytest
 from runtime import clock
 from runtime.auth import TokenIssuer
 from runtime.config import ConfigError, Settings
-from runtime.config_model import ReittiConfig
 from services.guidance import api as guidance_api
 from services.guidance.api import cases as guidance_cases
 from services.guidance.app import create_app as guidance_app
@@ -21,6 +20,7 @@ from services.intake import api as intake_api
 from services.intake.api import referrals as intake_routes
 from services.intake.app import create_app as intake_app
 from services.reporting.app import create_app as reporting_app
+from services.settings import ReittiConfig
 from tests.support.factories import ADVISOR
 
 SETTINGS = Settings(

@@ -1,4 +1,4 @@
-"""The one settings model (runtime/config_model.py) and its generated table."""
+"""The one settings model (services/settings.py) and its generated table."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 
 from reitti.config_docs import render_configuration
 from runtime.config import ConfigError
-from runtime.config_model import SECTIONS, ReittiConfig, variable
+from services.settings import SECTIONS, ReittiConfig, variable
 
 ROOT = Path(__file__).resolve().parents[2]
 

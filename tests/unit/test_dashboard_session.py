@@ -9,7 +9,6 @@ import pytest
 
 from contracts.base import Actor
 from runtime.config import ConfigError
-from runtime.config_model import ReittiConfig
 from services.reporting.dashboard_session import (
     KEY_ENV,
     MAX_SESSION,
@@ -19,6 +18,7 @@ from services.reporting.dashboard_session import (
     session_key,
 )
 from services.reporting.sign_in import carried_next
+from services.settings import ReittiConfig
 
 ACTOR = Actor(person_id="steering-1", role="steering_group_member", organisation="centre")
 NOW = datetime(2026, 12, 2, 12, 0, tzinfo=UTC)

@@ -9,7 +9,6 @@ import pytest
 from runtime.access import MATRIX, Permission, Role, allowed
 from runtime.auth import TokenIssuer
 from runtime.config import ConfigError, Settings
-from runtime.config_model import ReittiConfig
 from runtime.routes import endpoints
 from runtime.sql import SqlStatements
 from services.guidance.app import create_app
@@ -19,6 +18,7 @@ from services.guidance.domain.transfer import DEFAULT_ACKNOWLEDGEMENT_DAYS
 from services.guidance.queries import GuidanceReadSql
 from services.guidance.repository import GuidanceSql
 from services.rules.caseload import CASELOAD_LIMIT
+from services.settings import ReittiConfig
 
 SETTINGS = Settings(
     nats_url="nats://127.0.0.1:1",

@@ -10,8 +10,8 @@ import pytest
 from contracts.names import UnknownName, canonical_municipality, canonical_organisation
 from reitti.cli import token_organisation
 from runtime.config import DEFAULT_MUNICIPALITIES, ConfigError, Settings, municipalities_from_env
-from runtime.config_model import ReittiConfig
 from services.reporting.config import POPULATIONS, ReportingConfig
+from services.settings import ReittiConfig
 
 CENTRE = DEFAULT_MUNICIPALITIES
 

@@ -192,7 +192,7 @@ def test_activation_comes_from_measures_and_accepted_rehabilitative_work_activit
 
 
 def test_reporting_configuration_comes_from_the_environment_with_clear_errors() -> None:
-    from runtime.config_model import ReittiConfig
+    from services.settings import ReittiConfig
 
     read = ReittiConfig.from_env({"REITTI_CASELOAD_LIMIT": "40", "REITTI_SUBSIDY_DAILY_AMOUNT": "31.36"})
     config = ReportingConfig.from_config(read)
