@@ -79,3 +79,21 @@ def test_the_process_environment_is_read_only_when_no_mapping_is_given(
 def test_a_wrong_value_is_a_config_error_naming_its_variable(name: str, wrong: str) -> None:
     with pytest.raises(ConfigError, match=name):
         ReittiConfig.from_env({name: wrong})
+
+
+def test_reitti_serve_stops_on_a_wrong_setting_before_the_server_starts(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import uvicorn
+
+    from reitti.cli import main
+
+    def never(*args: object, **kwargs: object) -> None:
+        raise AssertionError("uvicorn must not start on a wrong setting")
+
+    monkeypatch.setattr(uvicorn, "run", never)
+    monkeypatch.setenv("REITTI_NATS_URL", "nats://127.0.0.1:1")
+    monkeypatch.setenv("REITTI_DATABASE_URL", "postgresql://127.0.0.1:1/x")
+    monkeypatch.setenv("REITTI_MIN_CELL", "0")
+    assert main(["serve", "reporting"]) == 2
+    assert "REITTI_MIN_CELL" in capsys.readouterr().err
