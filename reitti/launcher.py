@@ -33,6 +33,7 @@ from runtime.embedded import (
     stop_process,
 )
 from runtime.supervision import CrashHistory, RestartPolicy
+from services.settings import ReittiConfig
 
 SERVICES = ("intake", "guidance", "reporting")
 
@@ -78,6 +79,7 @@ class Launcher:
         # the migrations below make the first one, and the services inherit the setting.
         os.environ.setdefault("REITTI_KEY_ENCRYPTION_KEY_DIR", str(self.data_dir / "keys" / "kek"))
         try:
+            ReittiConfig.from_env()  # a wrong service setting stops the start before any server
             settings = self._start_servers()
             asyncio.run(prepare_everything(settings))
             self._start_services(settings)

@@ -1,10 +1,11 @@
 """Reitti's clock: now in the centre's time zone, so that ``now().date()`` is the
 Finnish business date (a referral, consent or assessment "today" is today in Finland,
-not in UTC). ``REITTI_TIME_ZONE`` names the zone; the default is Europe/Helsinki."""
+not in UTC). ``REITTI_TIME_ZONE`` names the zone; the default is Europe/Helsinki. The
+settings model reads it (services/settings.py) and each composition root hands it to
+:func:`use_zone` once, at start."""
 
 from __future__ import annotations
 
-import os
 from datetime import UTC, date, datetime
 from functools import cache
 from zoneinfo import ZoneInfo
@@ -13,9 +14,20 @@ TIME_ZONE_VARIABLE = "REITTI_TIME_ZONE"
 DEFAULT_TIME_ZONE = "Europe/Helsinki"
 
 
+_configured = DEFAULT_TIME_ZONE
+
+
+def use_zone(name: str) -> None:
+    """Make ``name`` the centre's zone for this process (its composition root calls this
+    with ``REITTI_TIME_ZONE``); an unknown name raises ``ZoneInfoNotFoundError``."""
+    global _configured
+    _zone(name)
+    _configured = name
+
+
 def zone() -> ZoneInfo:
-    """The configured zone; an unknown name raises ``ZoneInfoNotFoundError``."""
-    return _zone(os.environ.get(TIME_ZONE_VARIABLE) or DEFAULT_TIME_ZONE)
+    """The configured zone (:func:`use_zone`), Europe/Helsinki until one is configured."""
+    return _zone(_configured)
 
 
 @cache

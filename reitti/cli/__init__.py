@@ -12,7 +12,9 @@ from pathlib import Path
 
 from reitti.cli import audit, broker, devtools, operate, retention, serve
 from reitti.cli.devtools import TOKEN_DEFAULT_ORGANISATION, token_organisation
+from runtime import clock
 from runtime.config import ConfigError, default_data_dir, load_connection
+from services.settings import ReittiConfig
 
 __all__ = ["TOKEN_DEFAULT_ORGANISATION", "build_parser", "main", "token_organisation"]
 
@@ -36,6 +38,10 @@ def main(argv: list[str] | None = None) -> int:
         data_dir = Path(os.environ.get("REITTI_DATA_DIR") or default_data_dir()).expanduser()
         load_connection(data_dir)
     try:
+        if getattr(args, "operator", False):
+            # the operator commands' composition root: the settings model, read once here
+            args.config = ReittiConfig.from_env()
+            clock.use_zone(args.config.shared.time_zone)
         return int(args.run(args) or 0)
     except ConfigError as exc:
         print(f"reitti: {exc}", file=sys.stderr)

@@ -75,6 +75,9 @@ def register(sub: Subparsers) -> None:
     asyncapi.set_defaults(run=cmd_asyncapi)
     openapi.set_defaults(run=cmd_openapi)
     perms.set_defaults(run=cmd_permissions)
+    config_docs = sub.add_parser("config-docs", help="write the table of settings from the settings model")
+    config_docs.add_argument("--output", type=Path, default=Path("docs/configuration.md"))
+    config_docs.set_defaults(run=cmd_config_docs)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -221,5 +224,14 @@ def cmd_permissions(args: argparse.Namespace) -> int:
 
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(render_permission_matrix(), encoding="utf-8")
+    print(args.output)
+    return 0
+
+
+def cmd_config_docs(args: argparse.Namespace) -> int:
+    from reitti.config_docs import render_configuration
+
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(render_configuration(), encoding="utf-8")
     print(args.output)
     return 0

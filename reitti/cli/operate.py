@@ -15,6 +15,7 @@ from reitti.cli.connections import broker, connected
 from reitti.cli.parsing import Subparsers
 from reitti.cli.serve import ALL_SERVICES
 from runtime.config import SERVICE_PORTS, ConfigError, Settings, default_data_dir
+from services.settings import ReittiConfig
 
 if TYPE_CHECKING:
     import asyncpg
@@ -161,9 +162,10 @@ def cmd_replay(args: argparse.Namespace) -> int:
 
 
 def operator_consumers(
-    settings: Settings, pool: asyncpg.Pool, js: JetStreamContext
+    settings: Settings, pool: asyncpg.Pool, js: JetStreamContext, config: ReittiConfig
 ) -> dict[str, ExactlyOnceConsumer]:
-    """Every service's consumers by name, as the operator commands run them."""
+    """Every service's consumers by name, as the operator commands run them, built with
+    the settings model the command read once (``args.config``)."""
     import importlib
 
     from reitti.preparation import SERVICE_MODULES
@@ -172,7 +174,7 @@ def operator_consumers(
     for module_name in SERVICE_MODULES.values():
         factory = getattr(importlib.import_module(module_name), "operator_consumers", None)
         if factory is not None:
-            found.update({c.name: c for c in factory(settings, pool, js)})
+            found.update({c.name: c for c in factory(settings, pool, js, config)})
     return found
 
 
@@ -183,7 +185,7 @@ def cmd_redrive(args: argparse.Namespace) -> int:
 
     async def run() -> int:
         async with connected(settings, name="reitti-redrive", max_size=2) as c:
-            consumers = operator_consumers(settings, c.pool, c.js)
+            consumers = operator_consumers(settings, c.pool, c.js, args.config)
             consumer = consumers.get(args.consumer)
             if consumer is None:
                 names = ", ".join(sorted(consumers))

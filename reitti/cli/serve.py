@@ -20,6 +20,7 @@ from runtime.config import (
     default_data_dir,
 )
 from runtime.supervision import DEFAULT_MAX_RESTARTS, DEFAULT_RESTART_WINDOW
+from services.settings import ReittiConfig
 
 WRITE_SERVICES = ("intake", "guidance")
 ALL_SERVICES = ("intake", "guidance", "reporting")
@@ -124,6 +125,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     Settings.from_env()  # fail early, with a clear message, if the URLs are missing
+    ReittiConfig.from_env()  # and if a service setting is wrong (the app reads it again)
     logging.getLogger("uvicorn.access").addFilter(RedactTokens())
     uvicorn.run(
         f"services.{args.service}.app:create_app",

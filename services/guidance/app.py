@@ -22,6 +22,7 @@ from contracts.guidance import (
     TransferAcknowledged,
     TransferredToSocialServices,
 )
+from runtime import clock
 from runtime.config import Settings
 from runtime.consumer import ExactlyOnceConsumer
 from runtime.db import Migration, event_store_migrations
@@ -37,6 +38,7 @@ from services.guidance.application import CaseNotFound, GuideNotFound
 from services.guidance.bootstrap import CONSUMER, GuidanceParts, bootstrap, guidance_settings
 from services.guidance.domain.errors import DomainError, NotPermitted
 from services.guidance.repository import SCHEMA
+from services.settings import ReittiConfig
 
 MIGRATIONS = [
     *event_store_migrations(),
@@ -93,16 +95,26 @@ def build_broker(settings: Settings) -> NatsBroker:
 
 
 def operator_consumers(
-    settings: Settings, pool: asyncpg.Pool, js: JetStreamContext
+    settings: Settings, pool: asyncpg.Pool, js: JetStreamContext, config: ReittiConfig
 ) -> list[ExactlyOnceConsumer]:
-    """This service's consumers as the operator commands run them (``reitti redrive``).
-    What they append is published by the running service's relay."""
-    return bootstrap(settings, pool, js=js).consumers
+    """This service's consumers as the operator commands run them (``reitti redrive``),
+    with the settings model the command read. What they append is published by the
+    running service's relay."""
+    return bootstrap(settings, pool, js=js, options=guidance_settings(config)).consumers
 
 
-def create_app(settings: Settings | None = None, *, caseload_limit: int | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None,
+    *,
+    caseload_limit: int | None = None,
+    config: ReittiConfig | None = None,
+) -> FastAPI:
+    """Guidance's app. ``config`` (the settings model) is read from the environment here,
+    once, unless given: a wrong value stops the start, not a request."""
     settings = settings or Settings.from_env()
-    options = guidance_settings()  # read once: a wrong value stops the start, not a request
+    config = config or ReittiConfig.from_env()
+    clock.use_zone(config.shared.time_zone)
+    options = guidance_settings(config)
     if caseload_limit is not None:
         options = replace(options, caseload_limit=caseload_limit)
     outbox = OutboxSignal()  # appends wake this service's relay

@@ -6,38 +6,31 @@ commands (``reitti redrive``) build it the same way."""
 
 from __future__ import annotations
 
-import json
-import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from pathlib import Path
 
 import asyncpg
 from nats.aio.client import Client as NatsClient
 from nats.js import JetStreamContext
 
 from runtime.access_log import AccessLog
-from runtime.config import ConfigError, Settings
+from runtime.config import Settings
 from runtime.consumer import ExactlyOnceConsumer
 from runtime.eventstore import EventStore
 from runtime.reconcile import RepairRequests
 from services.guidance.application import GuidanceService, IntakeEventsConsumer
-from services.guidance.domain.plan import DEFAULT_MEASURE_CATALOGUE
-from services.guidance.domain.transfer import DEFAULT_ACKNOWLEDGEMENT_DAYS
 from services.guidance.queries import GuidanceQueries
 from services.guidance.repository import SCHEMA, GuidanceRepository
-from services.rules.caseload import caseload_limit as configured_caseload_limit
+from services.settings import ReittiConfig
 
 SOURCE = "/reitti/guidance"
 CONSUMER = IntakeEventsConsumer.name
-MEASURE_CATALOGUE_VARIABLE = "REITTI_MEASURE_CATALOGUE"
-ACKNOWLEDGEMENT_DAYS_VARIABLE = "REITTI_TRANSFER_ACK_DAYS"
 
 
 @dataclass(frozen=True)
 class GuidanceSettings:
-    """Guidance's own configuration (ohjauksen asetukset), read once from the environment
-    until the one config model carries a section for it."""
+    """Guidance's own configuration (ohjauksen asetukset): its section of the settings model
+    and the shared caseload limit (services/settings.py)."""
 
     #: the measures a plan may contain: code -> name
     measure_catalogue: Mapping[str, str]
@@ -47,31 +40,13 @@ class GuidanceSettings:
     caseload_limit: int
 
 
-def guidance_settings(env: Mapping[str, str] | None = None) -> GuidanceSettings:
-    """Guidance's settings from ``env`` (default: the process environment)."""
-    env = os.environ if env is None else env
-    raw_days = env.get(ACKNOWLEDGEMENT_DAYS_VARIABLE, "").strip()
-    try:
-        days = int(raw_days) if raw_days else DEFAULT_ACKNOWLEDGEMENT_DAYS
-    except ValueError:
-        raise ConfigError(f"{ACKNOWLEDGEMENT_DAYS_VARIABLE} must be a whole number of days") from None
+def guidance_settings(config: ReittiConfig) -> GuidanceSettings:
+    """Guidance's settings from the settings model, read once by the composition root."""
     return GuidanceSettings(
-        measure_catalogue=_measure_catalogue(env.get(MEASURE_CATALOGUE_VARIABLE)),
-        acknowledgement_days=days,
-        caseload_limit=configured_caseload_limit(env),
+        measure_catalogue=config.guidance.measure_catalogue,
+        acknowledgement_days=config.guidance.transfer_ack_days,
+        caseload_limit=config.shared.caseload_limit,
     )
-
-
-def _measure_catalogue(path: str | None) -> Mapping[str, str]:
-    if not path:
-        return DEFAULT_MEASURE_CATALOGUE
-    try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise ConfigError(f"{MEASURE_CATALOGUE_VARIABLE} {path}: {exc}") from None
-    if not isinstance(data, dict) or not all(isinstance(v, str) for v in data.values()):
-        raise ConfigError(f"{MEASURE_CATALOGUE_VARIABLE} must be a JSON object of code -> name")
-    return data
 
 
 @dataclass(frozen=True)
@@ -106,7 +81,7 @@ def bootstrap(
     """Guidance's parts on ``pool``. With ``js`` it has its consumer of intake's events;
     with ``nats`` too, that consumer asks intake to re-publish a predecessor lost from
     JetStream (docs/adr/0015). ``on_append`` is the relay's wake-up."""
-    options = options or guidance_settings()
+    options = options or guidance_settings(ReittiConfig.from_env())
     store = EventStore(pool, schema=SCHEMA, namespace=settings.namespace, source=SOURCE, on_append=on_append)
     repository = GuidanceRepository(store)
     service = GuidanceService(pool, repository, caseload_limit=options.caseload_limit)

@@ -36,7 +36,8 @@ from services.intake.identity import InvalidIdentityCode
 from services.intake.imports import TooManyRows
 from services.intake.info_list import InfoListError
 from services.intake.repository import SCHEMA
-from services.intake.retention import Sweep, retention_sweep_task, sweep_hours_from_env
+from services.intake.retention import Sweep, retention_sweep_task
+from services.settings import ReittiConfig
 
 log = logging.getLogger(__name__)
 
@@ -119,12 +120,20 @@ def create_app(
     settings: Settings | None = None,
     *,
     retention_sweep_every: float | None = None,
+    config: ReittiConfig | None = None,
 ) -> FastAPI:
     """Intake's app. ``retention_sweep_every``: seconds between retention sweeps
-    (default ``REITTI_RETENTION_SWEEP_HOURS``; 0 turns the sweep off)."""
+    (default ``REITTI_RETENTION_SWEEP_HOURS``; 0 turns the sweep off). ``config`` (the
+    settings model) is read from the environment here, once, unless given."""
     settings = settings or Settings.from_env()
+    config = config or ReittiConfig.from_env()
+    clock.use_zone(config.shared.time_zone)
     outbox = OutboxSignal()  # appends wake this service's relay
-    every = retention_sweep_every if retention_sweep_every is not None else sweep_hours_from_env() * 3600
+    every = (
+        retention_sweep_every
+        if retention_sweep_every is not None
+        else config.intake.retention_sweep_hours * 3600
+    )
     host = ServiceHost(name="intake", settings=settings, schema=SCHEMA, migrations=MIGRATIONS)
     app = service_app(
         host,

@@ -18,7 +18,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
 from collections.abc import Awaitable, Callable
 from uuid import uuid4
 
@@ -32,7 +31,6 @@ from runtime.service import BackgroundTask, ServiceHost
 
 log = logging.getLogger(__name__)
 
-DEFAULT_SWEEP_HOURS = 24.0
 #: who erases when the retention period ends (the access and audit trails name it)
 RETENTION_ACTOR = Actor(person_id="system:erasure", role="system", organisation="centre")
 _TRY_LOCK = "SELECT pg_try_advisory_lock(hashtext('reitti.retention-sweep'))"
@@ -43,11 +41,6 @@ Sweep = Callable[[asyncpg.Connection, Context], Awaitable[list[str]]]
 
 def retention_context() -> Context:
     return Context(actor=RETENTION_ACTOR, now=clock.now(), correlation_id=uuid4())
-
-
-def sweep_hours_from_env() -> float:
-    raw = os.environ.get("REITTI_RETENTION_SWEEP_HOURS")
-    return float(raw) if raw else DEFAULT_SWEEP_HOURS
 
 
 def retention_sweep_task(sweep: Callable[[], Sweep], every: float) -> BackgroundTask:

@@ -7,6 +7,7 @@ from fastapi import FastAPI
 from faststream.nats import NatsBroker
 from nats.js import JetStreamContext
 
+from runtime import clock
 from runtime.config import Settings
 from runtime.consumer import ExactlyOnceConsumer
 from runtime.db import event_store_migrations
@@ -24,6 +25,7 @@ from services.reporting.dashboard_session import SIGN_IN_PATH, SIGN_OUT_PATH, Da
 from services.reporting.feeds import FEEDS_SCHEMA
 from services.reporting.projections import MIGRATIONS
 from services.reporting.sensitive_headers import SensitiveHeaders
+from services.settings import ReittiConfig
 
 OTHER_SCHEMAS = {
     EVENTS_SCHEMA: event_store_migrations(),
@@ -47,17 +49,28 @@ def build_broker(settings: Settings) -> NatsBroker:
 
 
 def operator_consumers(
-    settings: Settings, pool: asyncpg.Pool, js: JetStreamContext
+    settings: Settings, pool: asyncpg.Pool, js: JetStreamContext, config: ReittiConfig
 ) -> list[ExactlyOnceConsumer]:
-    """This service's consumers as the operator commands run them (``reitti redrive``).
-    Feed copies they queue are published by the running service's feeds relay."""
-    return bootstrap(settings, pool, js=js).consumers
+    """This service's consumers as the operator commands run them (``reitti redrive``),
+    with the settings model the command read. Feed copies they queue are published by the
+    running service's feeds relay."""
+    reporting = ReportingConfig.from_config(config, municipalities=settings.municipalities)
+    return bootstrap(settings, pool, config=reporting, js=js).consumers
 
 
-def create_app(settings: Settings | None = None, config: ReportingConfig | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None,
+    config: ReportingConfig | None = None,
+    *,
+    options: ReittiConfig | None = None,
+) -> FastAPI:
+    """Reporting's app. ``options`` (the settings model) is read from the environment here,
+    once, unless given: a wrong value stops the start, not a request."""
     settings = settings or Settings.from_env()
+    options = options or ReittiConfig.from_env()
+    clock.use_zone(options.shared.time_zone)
     outbox = OutboxSignal()  # appends wake this service's relay
-    config = config or ReportingConfig.from_env(municipalities=settings.municipalities)
+    config = config or ReportingConfig.from_config(options, municipalities=settings.municipalities)
     feeds_outbox = OutboxSignal()
 
     def consumer() -> ExactlyOnceConsumer:
@@ -101,7 +114,7 @@ def create_app(settings: Settings | None = None, config: ReportingConfig | None 
         # the dashboard's sign-in takes its token in the form (its sign-out needs none)
         token_in_body=(SIGN_IN_PATH, SIGN_OUT_PATH),
     )
-    app.state.dashboard_sessions = DashboardSessions(session_key())
+    app.state.dashboard_sessions = DashboardSessions(session_key(options.reporting.dashboard_session_key))
     app.include_router(api.router())
     sign_in.install(app)
     app.add_middleware(SensitiveHeaders)

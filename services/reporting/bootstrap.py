@@ -27,6 +27,7 @@ from services.reporting.feeds import FEEDS_SCHEMA, FeedPublisher
 from services.reporting.projections import ReportingProjection
 from services.reporting.statistics import Statistics
 from services.reporting.views import SideViews
+from services.settings import ReittiConfig
 
 SCHEMA = "reporting"
 #: Reporting's own events (the access log of its reads) live apart from the projections,
@@ -88,7 +89,10 @@ def bootstrap(
     that consumer asks a predecessor's owner to re-publish one lost from JetStream
     (docs/adr/0015). ``on_feed_queued`` wakes the feeds relay; ``broker`` is the host's
     JetStream check for requests."""
-    config = config or ReportingConfig.from_env(municipalities=settings.municipalities)
+    # an operator command's wiring: the settings model is read here, once
+    config = config or ReportingConfig.from_config(
+        ReittiConfig.from_env(), municipalities=settings.municipalities
+    )
     projection = live_projection(settings, on_feed_queued=on_feed_queued)
     store = EventStore(
         pool, schema=EVENTS_SCHEMA, namespace=settings.namespace, source=SOURCE, service="reporting"

@@ -1,20 +1,21 @@
 """Reporting's configuration: the figures statistics need. Plain data with defaults from
-the seed; :meth:`ReportingConfig.from_env` reads the few settings an operator may change.
+the seed; :meth:`ReportingConfig.from_config` takes the few an operator may change from the
+settings model (services/settings.py).
 The steering group's intake targets are events (IntakeTargetSet), not configuration
 (docs/adr/0032)."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from types import MappingProxyType
 
 from contracts.names import UnknownName, canonical_municipality
 from runtime.config import DEFAULT_MUNICIPALITIES, ConfigError
 from services.reporting.disclosure_control import DEFAULT_MIN_CELL
-from services.rules.caseload import CASELOAD_LIMIT, caseload_limit
+from services.rules.caseload import CASELOAD_LIMIT
+from services.settings import SUBSIDY_DAILY_AMOUNT, ReittiConfig
 
 #: Population of the centre's seven municipalities. Approximate 2010 values, rounded: they
 #: only apportion the yearly intake target (client numbers are proportioned to
@@ -30,10 +31,6 @@ POPULATIONS: Mapping[str, int] = MappingProxyType(
         "Ristiina": 4_800,
     }
 )
-
-#: Labour-market subsidy (*työmarkkinatuki*), basic daily amount in euros. About 25.63 EUR
-#: in 2010; an assumption for the cost estimate only, so it is configurable.
-SUBSIDY_DAILY_AMOUNT = Decimal("25.63")
 
 #: Over this many days of labour-market subsidy a client counts towards the seed's
 #: national criterion (and the municipality starts paying half under the seed's rules).
@@ -68,26 +65,16 @@ class ReportingConfig:
             return None
 
     @classmethod
-    def from_env(
-        cls, env: Mapping[str, str] | None = None, *, municipalities: tuple[str, ...] = DEFAULT_MUNICIPALITIES
+    def from_config(
+        cls, config: ReittiConfig, *, municipalities: tuple[str, ...] = DEFAULT_MUNICIPALITIES
     ) -> ReportingConfig:
-        """``REITTI_CASELOAD_LIMIT``, ``REITTI_SUBSIDY_DAILY_AMOUNT`` (euros) and
-        ``REITTI_MIN_CELL`` override the defaults; ``municipalities`` are the settings'
-        (``REITTI_MUNICIPALITIES`` is read once, by ``Settings``)."""
-        env = os.environ if env is None else env
-        changes: dict[str, object] = {"municipalities": municipalities}
-        try:
-            changes["caseload_limit"] = caseload_limit(env)
-        except ValueError as e:
-            raise ConfigError(str(e)) from None
-        if raw := env.get("REITTI_SUBSIDY_DAILY_AMOUNT"):
-            try:
-                changes["subsidy_daily_amount"] = Decimal(raw)
-            except InvalidOperation:
-                raise ConfigError("REITTI_SUBSIDY_DAILY_AMOUNT must be a number of euros") from None
-        if raw := env.get("REITTI_MIN_CELL"):
-            try:
-                changes["min_cell"] = int(raw)
-            except ValueError:
-                raise ConfigError("REITTI_MIN_CELL must be a whole number") from None
-        return cls(**changes)  # type: ignore[arg-type]
+        """Reporting's figures from the settings model: its reporting section
+        (``REITTI_SUBSIDY_DAILY_AMOUNT``, ``REITTI_MIN_CELL``) and the shared caseload limit;
+        ``municipalities`` are the settings' (``REITTI_MUNICIPALITIES`` is read once, by
+        ``Settings``)."""
+        return cls(
+            municipalities=municipalities,
+            caseload_limit=config.shared.caseload_limit,
+            subsidy_daily_amount=config.reporting.subsidy_daily_amount,
+            min_cell=config.reporting.min_cell,
+        )

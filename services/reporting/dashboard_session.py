@@ -12,7 +12,6 @@ it is no bearer token for any other endpoint (docs/adr/0028).
 from __future__ import annotations
 
 import hmac
-import os
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -24,7 +23,7 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from contracts.base import Actor
 from runtime.access import Credentials, Forbidden, Guard, Permission, allowed, authenticated
-from runtime.config import ConfigError
+from services.settings import MIN_SESSION_KEY_LENGTH, checked_session_key
 
 #: the session cookie, and the path it is sent to: the dashboard's pages only
 COOKIE = "reitti_dashboard"
@@ -43,7 +42,7 @@ MAX_SESSION = timedelta(hours=12)
 FORM_LIFETIME = timedelta(hours=1)
 #: an operator's key, shared by every replica of reporting; else a key per process
 KEY_ENV = "REITTI_DASHBOARD_SESSION_KEY"
-MIN_KEY_LENGTH = 32
+MIN_KEY_LENGTH = MIN_SESSION_KEY_LENGTH
 
 
 class SignInRequired(Exception):
@@ -72,16 +71,13 @@ class Session:
     expires: datetime
 
 
-def session_key(env: Mapping[str, str] | None = None) -> bytes:
-    """:data:`KEY_ENV` if set (several replicas must share it), else a random key of this
-    process: a restart then signs everyone out, which costs one sign-in."""
-    env = os.environ if env is None else env
-    raw = env.get(KEY_ENV)
-    if not raw:
+def session_key(configured: str | None) -> bytes:
+    """The configured :data:`KEY_ENV` (checked by the settings model; several replicas must
+    share it), else a random key of this process: a restart then signs everyone out, which
+    costs one sign-in."""
+    if not configured:
         return secrets.token_bytes(32)
-    if len(raw) < MIN_KEY_LENGTH:
-        raise ConfigError(f"{KEY_ENV} must be at least {MIN_KEY_LENGTH} characters (a random string)")
-    return raw.encode()
+    return checked_session_key(configured).encode()  # type: ignore[union-attr]
 
 
 class DashboardSessions:

@@ -14,13 +14,12 @@ client has not returned from.
 
 from __future__ import annotations
 
-import os
-from collections.abc import Mapping
 from dataclasses import dataclass
 
 #: The centre's limit of clients in active guidance per guide: the top of the seed's 40-60.
 CASELOAD_LIMIT = 60
-#: The operator's override of :data:`CASELOAD_LIMIT` (read by guidance and reporting alike).
+#: The operator's override of :data:`CASELOAD_LIMIT` (read by guidance and reporting alike,
+#: through the shared section of services/settings.py).
 CASELOAD_LIMIT_VARIABLE = "REITTI_CASELOAD_LIMIT"
 
 
@@ -83,18 +82,3 @@ def caseload_band(active_clients: int, limit: int) -> str:
         if low <= active_clients <= high:
             return band
     raise AssertionError("unreachable: the bands cover 0 to the limit")
-
-
-def caseload_limit(env: Mapping[str, str] | None = None) -> int:
-    """The limit in force: ``REITTI_CASELOAD_LIMIT`` if set, else :data:`CASELOAD_LIMIT`."""
-    env = os.environ if env is None else env
-    raw = env.get(CASELOAD_LIMIT_VARIABLE, "").strip()
-    if not raw:
-        return CASELOAD_LIMIT
-    try:
-        limit = int(raw)
-    except ValueError:
-        raise ValueError(f"{CASELOAD_LIMIT_VARIABLE} must be a whole number, not {raw!r}") from None
-    if limit < 1:
-        raise ValueError(f"{CASELOAD_LIMIT_VARIABLE} must be at least 1")
-    return limit

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import pytest
 
+from runtime.config import ConfigError
+from services.guidance.bootstrap import guidance_settings
 from services.reporting.config import ReportingConfig
 from services.rules.caseload import (
     CASELOAD_LIMIT,
     Handover,
-    caseload_limit,
     counts_in_caseload,
     full,
     over_limit,
 )
+from services.settings import ReittiConfig
 
 
 def handover(*, stays_open: bool, declined: bool = False, returned: bool = False) -> Handover:
@@ -48,12 +50,14 @@ def test_the_limit_is_the_top_of_the_seeds_target_and_full_means_at_it() -> None
 
 
 def test_guidance_and_reporting_read_the_same_limit() -> None:
-    assert caseload_limit({}) == CASELOAD_LIMIT == ReportingConfig().caseload_limit
-    env = {"REITTI_CASELOAD_LIMIT": "40"}
-    assert caseload_limit(env) == 40 == ReportingConfig.from_env(env).caseload_limit
+    defaults = ReittiConfig.from_env({})
+    assert defaults.shared.caseload_limit == CASELOAD_LIMIT == ReportingConfig().caseload_limit
+    assert guidance_settings(defaults).caseload_limit == CASELOAD_LIMIT
+    read = ReittiConfig.from_env({"REITTI_CASELOAD_LIMIT": "40"})
+    assert guidance_settings(read).caseload_limit == 40 == ReportingConfig.from_config(read).caseload_limit
     for wrong in ("many", "0"):
-        with pytest.raises(ValueError, match="REITTI_CASELOAD_LIMIT"):
-            caseload_limit({"REITTI_CASELOAD_LIMIT": wrong})
+        with pytest.raises(ConfigError, match="REITTI_CASELOAD_LIMIT"):
+            ReittiConfig.from_env({"REITTI_CASELOAD_LIMIT": wrong})
 
 
 def test_anonymous_bands_cut_the_limit_in_thirds_and_name_the_guides_over_it() -> None:

@@ -18,6 +18,7 @@ from services.reporting.dashboard_session import (
     session_key,
 )
 from services.reporting.sign_in import carried_next
+from services.settings import ReittiConfig
 
 ACTOR = Actor(person_id="steering-1", role="steering_group_member", organisation="centre")
 NOW = datetime(2026, 12, 2, 12, 0, tzinfo=UTC)
@@ -67,10 +68,13 @@ def test_a_form_matches_only_its_own_cookie() -> None:
 
 
 def test_the_session_key_is_the_operators_or_a_random_one_per_process() -> None:
-    assert session_key({KEY_ENV: "x" * 32}) == b"x" * 32
-    assert session_key({}) != session_key({}), "random, not a constant"
+    configured = ReittiConfig.from_env({KEY_ENV: "x" * 32}).reporting.dashboard_session_key
+    assert session_key(configured) == b"x" * 32
+    assert session_key(None) != session_key(None), "random, not a constant"
     with pytest.raises(ConfigError, match=KEY_ENV):
-        session_key({KEY_ENV: "short"})
+        ReittiConfig.from_env({KEY_ENV: "short"})
+    with pytest.raises(ConfigError, match=KEY_ENV):
+        session_key("short")
 
 
 @pytest.mark.parametrize(

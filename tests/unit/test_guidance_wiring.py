@@ -18,6 +18,7 @@ from services.guidance.domain.transfer import DEFAULT_ACKNOWLEDGEMENT_DAYS
 from services.guidance.queries import GuidanceReadSql
 from services.guidance.repository import GuidanceSql
 from services.rules.caseload import CASELOAD_LIMIT
+from services.settings import ReittiConfig
 
 SETTINGS = Settings(
     nats_url="nats://127.0.0.1:1",
@@ -35,8 +36,10 @@ def test_only_the_nurse_records_a_health_check_and_the_matrix_holds_that_rule() 
 
 
 def test_guidance_settings_default_and_read_from_the_environment(tmp_path: Path) -> None:
-    assert guidance_settings({}) == guidance_settings({"REITTI_TRANSFER_ACK_DAYS": " "})
-    defaults = guidance_settings({})
+    assert guidance_settings(ReittiConfig.from_env({})) == guidance_settings(
+        ReittiConfig.from_env({"REITTI_TRANSFER_ACK_DAYS": " "})
+    )
+    defaults = guidance_settings(ReittiConfig.from_env({}))
     assert defaults.measure_catalogue == DEFAULT_MEASURE_CATALOGUE
     assert (defaults.acknowledgement_days, defaults.caseload_limit) == (
         DEFAULT_ACKNOWLEDGEMENT_DAYS,
@@ -45,11 +48,13 @@ def test_guidance_settings_default_and_read_from_the_environment(tmp_path: Path)
     catalogue = tmp_path / "catalogue.json"
     catalogue.write_text('{"m": "Mentoring"}', encoding="utf-8")
     read = guidance_settings(
-        {
-            "REITTI_MEASURE_CATALOGUE": str(catalogue),
-            "REITTI_TRANSFER_ACK_DAYS": "7",
-            "REITTI_CASELOAD_LIMIT": "40",
-        }
+        ReittiConfig.from_env(
+            {
+                "REITTI_MEASURE_CATALOGUE": str(catalogue),
+                "REITTI_TRANSFER_ACK_DAYS": "7",
+                "REITTI_CASELOAD_LIMIT": "40",
+            }
+        )
     )
     assert (dict(read.measure_catalogue), read.acknowledgement_days, read.caseload_limit) == (
         {"m": "Mentoring"},

@@ -11,6 +11,7 @@ from contracts.names import UnknownName, canonical_municipality, canonical_organ
 from reitti.cli import token_organisation
 from runtime.config import DEFAULT_MUNICIPALITIES, ConfigError, Settings, municipalities_from_env
 from services.reporting.config import POPULATIONS, ReportingConfig
+from services.settings import ReittiConfig
 
 CENTRE = DEFAULT_MUNICIPALITIES
 
@@ -84,8 +85,9 @@ def test_a_setting_with_two_spellings_of_one_name_or_none_is_refused(raw: str) -
 
 
 def test_reporting_takes_the_settings_municipalities() -> None:
-    assert ReportingConfig.from_env({"REITTI_MUNICIPALITIES": "Atlantis"}).municipalities == CENTRE
-    assert ReportingConfig.from_env({}, municipalities=("Puumala",)).municipality("PUUMALA") == "Puumala"
+    read = ReittiConfig.from_env({"REITTI_MUNICIPALITIES": "Atlantis"})
+    assert ReportingConfig.from_config(read).municipalities == CENTRE
+    assert ReportingConfig.from_config(read, municipalities=("Puumala",)).municipality("PUUMALA") == "Puumala"
     assert set(POPULATIONS) == set(CENTRE)
 
 

@@ -192,13 +192,16 @@ def test_activation_comes_from_measures_and_accepted_rehabilitative_work_activit
 
 
 def test_reporting_configuration_comes_from_the_environment_with_clear_errors() -> None:
-    config = ReportingConfig.from_env({"REITTI_CASELOAD_LIMIT": "40", "REITTI_SUBSIDY_DAILY_AMOUNT": "31.36"})
+    from services.settings import ReittiConfig
+
+    read = ReittiConfig.from_env({"REITTI_CASELOAD_LIMIT": "40", "REITTI_SUBSIDY_DAILY_AMOUNT": "31.36"})
+    config = ReportingConfig.from_config(read)
     assert (config.caseload_limit, config.subsidy_daily_amount) == (40, Decimal("31.36"))
     assert config.municipality("mäntyharju") == config.municipality("MANTYHARJU") == "Mäntyharju"
     assert config.municipality("Helsinki") is None
     from runtime.config import ConfigError
 
     with pytest.raises(ConfigError, match="REITTI_CASELOAD_LIMIT"):
-        ReportingConfig.from_env({"REITTI_CASELOAD_LIMIT": "many"})
+        ReittiConfig.from_env({"REITTI_CASELOAD_LIMIT": "many"})
     with pytest.raises(ConfigError, match="cannot be negative"):
-        ReportingConfig.from_env({"REITTI_SUBSIDY_DAILY_AMOUNT": "-1"})
+        ReittiConfig.from_env({"REITTI_SUBSIDY_DAILY_AMOUNT": "-1"})

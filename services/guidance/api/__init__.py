@@ -9,13 +9,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends
 
-from runtime import clock
 from runtime.requests import no_nul_in_parameters
 from services.guidance.api import cases, closure, guides, health, lists, transfers
 
 
 def router() -> APIRouter:
-    clock.zone()  # an unknown REITTI_TIME_ZONE fails here, at start-up, not in a request
     api = APIRouter(dependencies=[Depends(no_nul_in_parameters)])
     for area in (lists, guides, cases, health, transfers, closure):
         api.include_router(area.routes)

@@ -13,13 +13,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends
 
-from runtime import clock
 from runtime.requests import no_nul_in_parameters
 from services.intake.api import assessment, consents, erasure, queue, referrals, sessions, targets
 
 
 def router() -> APIRouter:
-    clock.zone()  # an unknown REITTI_TIME_ZONE fails here, at start-up, not in a request
     api = APIRouter(dependencies=[Depends(no_nul_in_parameters)])
     for area in (referrals, queue, targets, sessions, consents, assessment, erasure):
         api.include_router(area.router())

@@ -1,0 +1,293 @@
+"""The one model of Reitti's service settings (asetukset): a pydantic-settings
+``BaseSettings`` read once, in a composition root, from ``REITTI_*`` variables, with a
+section per service and a shared one (docs/adr/0040).
+
+Each field keeps the flat variable name it has always had (``REITTI_CASELOAD_LIMIT``, not
+``REITTI_SHARED__CASELOAD_LIMIT``): the variable is ``REITTI_`` + the field's name in
+upper case, whatever its section. A wrong value raises :class:`ConfigError` naming the
+variable. ``reitti config-docs`` writes docs/configuration.md from this model.
+
+The connection settings (``REITTI_NATS_URL`` and the others of :class:`runtime.config.Settings`)
+are still read by ``Settings.from_env``; moving them here is the next step."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, ClassVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic.fields import FieldInfo
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from runtime.clock import DEFAULT_TIME_ZONE
+from runtime.config import ConfigError
+from services.guidance.domain.plan import DEFAULT_MEASURE_CATALOGUE
+from services.guidance.domain.transfer import DEFAULT_ACKNOWLEDGEMENT_DAYS
+from services.reporting.disclosure_control import DEFAULT_MIN_CELL
+from services.rules.caseload import CASELOAD_LIMIT
+
+PREFIX = "REITTI_"
+#: hours between intake's retention sweeps (services/intake/retention.py)
+DEFAULT_SWEEP_HOURS = 24.0
+#: Labour-market subsidy (*työmarkkinatuki*), basic daily amount in euros. About 25.63 EUR
+#: in 2010; an assumption for reporting's cost estimate only, so it is configurable.
+SUBSIDY_DAILY_AMOUNT = Decimal("25.63")
+#: the shortest dashboard session key accepted (a random string)
+MIN_SESSION_KEY_LENGTH = 32
+
+
+def variable(field_name: str) -> str:
+    """The environment variable of a field: ``REITTI_`` + its name in upper case."""
+    return PREFIX + field_name.upper()
+
+
+class Section(BaseModel):
+    """A section of the settings: frozen, and no field it does not declare."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+def _blank_is_unset(raw: object) -> object:
+    return None if isinstance(raw, str) and not raw.strip() else raw
+
+
+class SharedSection(Section):
+    """Settings more than one service reads."""
+
+    time_zone: str = Field(DEFAULT_TIME_ZONE, description="the zone of business dates")
+    caseload_limit: int = Field(CASELOAD_LIMIT, description="active clients per guide")
+
+    @field_validator("time_zone", mode="before")
+    @classmethod
+    def _zone(cls, raw: object) -> object:
+        raw = _blank_is_unset(raw)
+        if raw is None:
+            return DEFAULT_TIME_ZONE
+        try:
+            ZoneInfo(str(raw))
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ConfigError(f"REITTI_TIME_ZONE {raw!r} is not a time zone (e.g. Europe/Helsinki)") from None
+        return raw
+
+    @field_validator("caseload_limit", mode="before")
+    @classmethod
+    def _caseload(cls, raw: object) -> object:
+        raw = _blank_is_unset(raw)
+        if raw is None:
+            return CASELOAD_LIMIT
+        try:
+            limit = int(str(raw).strip())
+        except ValueError:
+            raise ConfigError(f"REITTI_CASELOAD_LIMIT must be a whole number, not {raw!r}") from None
+        if limit < 1:
+            raise ConfigError("REITTI_CASELOAD_LIMIT must be at least 1")
+        return limit
+
+
+class IntakeSection(Section):
+    """Intake's settings (vastaanotto)."""
+
+    retention_sweep_hours: float = Field(
+        DEFAULT_SWEEP_HOURS,
+        description="hours between intake's sweeps for clients closed over four years ago "
+        "(0: off, for example if a scheduler runs `reitti erase-expired`)",
+    )
+
+    @field_validator("retention_sweep_hours", mode="before")
+    @classmethod
+    def _hours(cls, raw: object) -> object:
+        raw = _blank_is_unset(raw)
+        if raw is None:
+            return DEFAULT_SWEEP_HOURS
+        try:
+            hours = float(str(raw))
+        except ValueError:
+            raise ConfigError(
+                f"REITTI_RETENTION_SWEEP_HOURS must be a number of hours, not {raw!r}"
+            ) from None
+        if not hours >= 0:
+            raise ConfigError("REITTI_RETENTION_SWEEP_HOURS must be 0 (off) or a number of hours")
+        return hours
+
+
+class GuidanceSection(Section):
+    """Guidance's settings (ohjauksen asetukset)."""
+
+    transfer_ack_days: int = Field(
+        DEFAULT_ACKNOWLEDGEMENT_DAYS, description="days before an unacknowledged transfer is flagged"
+    )
+    measure_catalogue: Mapping[str, str] = Field(
+        DEFAULT_MEASURE_CATALOGUE,
+        description="a JSON file of measure code -> name",
+        json_schema_extra={"shown_default": "the catalogue in the code"},
+    )
+
+    @field_validator("transfer_ack_days", mode="before")
+    @classmethod
+    def _days(cls, raw: object) -> object:
+        raw = _blank_is_unset(raw)
+        if raw is None:
+            return DEFAULT_ACKNOWLEDGEMENT_DAYS
+        try:
+            return int(str(raw).strip())
+        except ValueError:
+            raise ConfigError("REITTI_TRANSFER_ACK_DAYS must be a whole number of days") from None
+
+    @field_validator("measure_catalogue", mode="before")
+    @classmethod
+    def _catalogue(cls, raw: object) -> object:
+        raw = _blank_is_unset(raw)
+        if raw is None:
+            return DEFAULT_MEASURE_CATALOGUE
+        if not isinstance(raw, str):
+            return raw  # a mapping given in code
+        try:
+            data = json.loads(Path(raw).read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise ConfigError(f"REITTI_MEASURE_CATALOGUE {raw}: {exc}") from None
+        if not isinstance(data, dict) or not all(isinstance(v, str) for v in data.values()):
+            raise ConfigError("REITTI_MEASURE_CATALOGUE must be a JSON object of code -> name")
+        return data
+
+
+def checked_session_key(raw: str | None) -> str | None:
+    """``REITTI_DASHBOARD_SESSION_KEY`` as given (None if unset); too short is an error."""
+    raw = raw or None
+    if raw is not None and len(raw) < MIN_SESSION_KEY_LENGTH:
+        raise ConfigError(
+            f"REITTI_DASHBOARD_SESSION_KEY must be at least {MIN_SESSION_KEY_LENGTH} characters "
+            "(a random string)"
+        )
+    return raw
+
+
+class ReportingSection(Section):
+    """Reporting's settings (raportointi)."""
+
+    subsidy_daily_amount: Decimal = Field(
+        SUBSIDY_DAILY_AMOUNT, description="labour-market subsidy per day, for the municipal cost estimate"
+    )
+    min_cell: int = Field(
+        DEFAULT_MIN_CELL,
+        description="the smallest count of clients shown to roles without client access (1: show all)",
+    )
+    dashboard_session_key: str | None = Field(
+        None,
+        repr=False,
+        description="the key of the dashboard's session cookies; set it when several reporting "
+        "replicas serve the dashboard (at least 32 characters)",
+        json_schema_extra={"shown_default": "a random key per process"},
+    )
+
+    @field_validator("subsidy_daily_amount", mode="before")
+    @classmethod
+    def _amount(cls, raw: object) -> object:
+        raw = _blank_is_unset(raw)
+        if raw is None:
+            return SUBSIDY_DAILY_AMOUNT
+        try:
+            amount = Decimal(str(raw))
+        except ArithmeticError:
+            raise ConfigError("REITTI_SUBSIDY_DAILY_AMOUNT must be a number of euros") from None
+        if not amount.is_finite() or amount < 0:
+            raise ConfigError("the daily amount of labour-market subsidy cannot be negative")
+        return amount
+
+    @field_validator("min_cell", mode="before")
+    @classmethod
+    def _min_cell(cls, raw: object) -> object:
+        raw = _blank_is_unset(raw)
+        if raw is None:
+            return DEFAULT_MIN_CELL
+        try:
+            cell = int(str(raw))
+        except ValueError:
+            raise ConfigError("REITTI_MIN_CELL must be a whole number") from None
+        if cell < 1:
+            raise ConfigError("REITTI_MIN_CELL must be at least 1 (1 shows every cell)")
+        return cell
+
+    @field_validator("dashboard_session_key", mode="before")
+    @classmethod
+    def _key(cls, raw: object) -> object:
+        return checked_session_key(None if raw is None else str(raw))
+
+
+SECTIONS: dict[str, type[Section]] = {
+    "shared": SharedSection,
+    "intake": IntakeSection,
+    "guidance": GuidanceSection,
+    "reporting": ReportingSection,
+}
+
+
+class _FlatEnvironment(PydanticBaseSettingsSource):
+    """Reads each section's fields from their flat ``REITTI_<FIELD>`` variables."""
+
+    def __init__(self, settings_cls: type[BaseSettings], env: Mapping[str, str]) -> None:
+        super().__init__(settings_cls)
+        self._env = env
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        return None, field_name, False  # whole sections are read in __call__
+
+    def __call__(self) -> dict[str, Any]:
+        found: dict[str, Any] = {}
+        for name, section in SECTIONS.items():
+            values = {f: self._env[variable(f)] for f in section.model_fields if variable(f) in self._env}
+            if values:
+                found[name] = values
+        return found
+
+
+class ReittiConfig(BaseSettings):
+    """Every service's settings, by section. Build it with :meth:`from_env`."""
+
+    model_config = SettingsConfigDict(env_prefix=PREFIX, frozen=True, extra="forbid")
+
+    #: the environment :meth:`from_env` reads (set only for the duration of one build)
+    _source_env: ClassVar[Mapping[str, str] | None] = None
+
+    shared: SharedSection = Field(default_factory=SharedSection)
+    intake: IntakeSection = Field(default_factory=IntakeSection)
+    guidance: GuidanceSection = Field(default_factory=GuidanceSection)
+    reporting: ReportingSection = Field(default_factory=ReportingSection)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        env = os.environ if cls._source_env is None else cls._source_env
+        return (init_settings, _FlatEnvironment(settings_cls, env))
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> ReittiConfig:
+        """The settings from ``env`` (default: the process environment, read here only);
+        a wrong value raises :class:`ConfigError` naming its variable."""
+        try:
+            cls._source_env = env
+            return cls()
+        except ValidationError as exc:
+            raise _config_error(exc) from None
+        finally:
+            cls._source_env = None
+
+
+def _config_error(exc: ValidationError) -> ConfigError:
+    first = exc.errors()[0]
+    cause = (first.get("ctx") or {}).get("error")
+    if isinstance(cause, ConfigError):
+        return cause
+    loc = [str(part) for part in first["loc"]]
+    name = variable(loc[-1]) if len(loc) > 1 else variable(loc[0]) if loc else "REITTI_*"
+    return ConfigError(f"{name}: {first['msg']}")
