@@ -1,6 +1,6 @@
 """The steering group's own inputs projected as they come (ohjausryhmä): referral counts
 by year, municipality and source, and the intake target settings. SQL is in plain sight;
-``{s}`` is the projection's schema."""
+``{schema}`` is the projection's schema."""
 
 from __future__ import annotations
 
@@ -13,24 +13,33 @@ import asyncpg
 from contracts.base import EventBase
 from contracts.envelope import CloudEventEnvelope
 from contracts.intake import ClientReferred, IntakeTargetSet
-from runtime.db import apply_migrations, quote_ident
+from runtime.db import apply_migrations
+from runtime.sql import SqlStatements
 from services.reporting.columns import columns_of
 from services.reporting.schema import MIGRATIONS
 
 _COUNT_REFERRALS = """
-INSERT INTO {s}.referrals_by_source (year, municipality, source, referred)
+INSERT INTO {schema}.referrals_by_source (year, municipality, source, referred)
 SELECT * FROM unnest($1::int[], $2::text[], $3::text[], $4::int[])
 ON CONFLICT (year, municipality, source)
-DO UPDATE SET referred = {s}.referrals_by_source.referred + excluded.referred
+DO UPDATE SET referred = {schema}.referrals_by_source.referred + excluded.referred
 """
 
 _BY_SOURCE = """
-SELECT source, sum(referred)::int AS referred FROM {s}.referrals_by_source
+SELECT source, sum(referred)::int AS referred FROM {schema}.referrals_by_source
 WHERE ($1::int IS NULL OR year = $1) AND ($2::text IS NULL OR municipality = $2)
 GROUP BY source ORDER BY source
 """
 
-_SNAPSHOT = "SELECT year, municipality, source, referred FROM {s}.referrals_by_source ORDER BY 1, 2, 3"
+_SNAPSHOT = "SELECT year, municipality, source, referred FROM {schema}.referrals_by_source ORDER BY 1, 2, 3"
+
+
+class ReferralSql(SqlStatements):
+    """The referral counts' statements (lähetteet), formatted once per schema."""
+
+    count = _COUNT_REFERRALS
+    by_source = _BY_SOURCE
+    snapshot = _SNAPSHOT
 
 
 class ReferralStatistics:
@@ -44,10 +53,7 @@ class ReferralStatistics:
 
     def __init__(self, schema: str = "reporting") -> None:
         self.schema = schema
-        s = quote_ident(schema)
-        self._count = _COUNT_REFERRALS.format(s=s)
-        self._by_source = _BY_SOURCE.format(s=s)
-        self._snapshot = _SNAPSHOT.format(s=s)
+        self.sql = ReferralSql(schema)
 
     async def create(self, conn: asyncpg.Connection) -> None:
         await apply_migrations(conn, self.schema, MIGRATIONS)
@@ -65,21 +71,21 @@ class ReferralStatistics:
             if isinstance(event, ClientReferred)
         )
         if counts:
-            await conn.execute(self._count, *columns_of([(*key, n) for key, n in counts.items()]))
+            await conn.execute(self.sql.count, *columns_of([(*key, n) for key, n in counts.items()]))
 
     async def referrals_by_source(
         self, conn: asyncpg.Connection, *, year: int | None = None, municipality: str | None = None
     ) -> dict[str, int]:
-        rows = await conn.fetch(self._by_source, year, municipality)
+        rows = await conn.fetch(self.sql.by_source, year, municipality)
         return {r["source"]: r["referred"] for r in rows}
 
     async def snapshot(self, conn: asyncpg.Connection) -> list[tuple[object, ...]]:
         """Every row, ordered: two projections are equal when their snapshots are."""
-        return [tuple(r) for r in await conn.fetch(self._snapshot)]
+        return [tuple(r) for r in await conn.fetch(self.sql.snapshot)]
 
 
 _INSERT_TARGETS = """
-INSERT INTO {s}.intake_targets (year, stream_version, set_on, target, municipalities, event_id)
+INSERT INTO {schema}.intake_targets (year, stream_version, set_on, target, municipalities, event_id)
 SELECT year, stream_version, set_on, target, municipalities::jsonb, event_id
 FROM unnest($1::int[], $2::int[], $3::date[], $4::int[], $5::text[], $6::uuid[])
     AS u(year, stream_version, set_on, target, municipalities, event_id)
@@ -87,12 +93,18 @@ ON CONFLICT DO NOTHING
 """
 
 
+class IntakeTargetSql(SqlStatements):
+    """The intake target settings' statement (asiakastavoite), formatted once per schema."""
+
+    insert = _INSERT_TARGETS
+
+
 class IntakeTargets:
     """The steering group's intake target settings (*asiakastavoite*), each as set: which
     is in force on a day is :func:`services.reporting.figures.target_in_force`."""
 
     def __init__(self, schema: str) -> None:
-        self._insert = _INSERT_TARGETS.format(s=quote_ident(schema))
+        self.sql = IntakeTargetSql(schema)
 
     async def apply_batch(
         self, conn: asyncpg.Connection, items: Sequence[tuple[EventBase, CloudEventEnvelope]]
@@ -110,4 +122,4 @@ class IntakeTargets:
             if isinstance(e, IntakeTargetSet)
         ]
         if rows:
-            await conn.execute(self._insert, *columns_of(rows))
+            await conn.execute(self.sql.insert, *columns_of(rows))

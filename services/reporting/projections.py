@@ -1,4 +1,4 @@
-"""Reporting's read models. SQL is in plain sight; ``{s}`` is the projection's schema,
+"""Reporting's read models. SQL is in plain sight, formatted once for the projection's schema,
 so replay can build the same projection into a fresh schema.
 
 :class:`ReportingProjection` is the one projection the reporting consumer applies: the

@@ -1,6 +1,6 @@
 """The side partitions (sivuosiot): each client event folded into the centre partition's
 case facts, and the TE, municipal, steering and health partitions cut from them. SQL is
-in plain sight; ``{s}`` is the projection's schema."""
+in plain sight; ``{schema}`` is the projection's schema."""
 
 from __future__ import annotations
 
@@ -21,9 +21,9 @@ from contracts.guidance import (
     TransferredToSocialServices,
 )
 from contracts.intake import ClientDataErased, ClientReferred
-from runtime.db import quote_ident
 from runtime.erasure import PREFIX
 from runtime.sealing import Sealer
+from runtime.sql import SqlStatements
 from services.reporting.columns import columns_of
 from services.reporting.facts import CaseFacts, ClientEvent, evolve
 from services.reporting.partitions import SteeringKey, municipal_view, steering_changes, te_view
@@ -44,68 +44,70 @@ _LOCK_CASES = """
 SELECT pg_advisory_xact_lock(hashtext('reitti.reporting.case'), key)
 FROM (SELECT DISTINCT hashtext(client_id) AS key FROM unnest($1::text[]) AS u(client_id) ORDER BY key) AS keys
 """
-_LOAD_CASES = "SELECT client_id, facts::text AS facts FROM {s}.centre_cases WHERE client_id = ANY($1::text[])"
+_LOAD_CASES = (
+    "SELECT client_id, facts::text AS facts FROM {schema}.centre_cases WHERE client_id = ANY($1::text[])"
+)
 _SAVE_CASES = """
-INSERT INTO {s}.centre_cases (client_id, municipality, facts)
+INSERT INTO {schema}.centre_cases (client_id, municipality, facts)
 SELECT client_id, municipality, facts::jsonb FROM unnest($1::text[], $2::text[], $3::text[])
     AS u(client_id, municipality, facts)
 ON CONFLICT (client_id) DO UPDATE SET municipality = excluded.municipality, facts = excluded.facts
 """
 _CHANGE_COUNTS = """
-INSERT INTO {s}.steering_counts (metric, year, municipality, bucket, n)
+INSERT INTO {schema}.steering_counts (metric, year, municipality, bucket, n)
 SELECT * FROM unnest($1::text[], $2::int[], $3::text[], $4::text[], $5::int[])
-ON CONFLICT (metric, year, municipality, bucket) DO UPDATE SET n = {s}.steering_counts.n + excluded.n
+ON CONFLICT (metric, year, municipality, bucket) DO UPDATE SET n = {schema}.steering_counts.n + excluded.n
 """
 _DROP_ZERO_COUNTS = """
-DELETE FROM {s}.steering_counts
+DELETE FROM {schema}.steering_counts
 WHERE n = 0 AND (metric, year, municipality, bucket) IN (
     SELECT * FROM unnest($1::text[], $2::int[], $3::text[], $4::text[]))
 """
 _CLEAR_TE = """
-WITH measures AS (DELETE FROM {s}.te_measures WHERE client_id = ANY($1::text[])),
-     summaries AS (DELETE FROM {s}.te_health_summaries WHERE client_id = ANY($1::text[]))
-DELETE FROM {s}.te_clients WHERE client_id = ANY($1::text[])
+WITH measures AS (DELETE FROM {schema}.te_measures WHERE client_id = ANY($1::text[])),
+     summaries AS (DELETE FROM {schema}.te_health_summaries WHERE client_id = ANY($1::text[]))
+DELETE FROM {schema}.te_clients WHERE client_id = ANY($1::text[])
 """
 _INSERT_TE_CLIENTS = """
-INSERT INTO {s}.te_clients (client_id, municipality, referral_source, referral_date, route, profile,
+INSERT INTO {schema}.te_clients (client_id, municipality, referral_source, referral_date, route, profile,
                             ministry_segment, opened_on, guide_person_id, phase, closed_on, outcome)
 SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::date[], $5::text[], $6::text[], $7::int[],
                      $8::date[], $9::text[], $10::text[], $11::date[], $12::text[])
 """
 _INSERT_TE_MEASURES = """
-INSERT INTO {s}.te_measures (client_id, measure_id, kind, provider, start_on, end_on, status)
+INSERT INTO {schema}.te_measures (client_id, measure_id, kind, provider, start_on, end_on, status)
 SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::date[], $6::date[], $7::text[])
 """
 _INSERT_TE_HEALTH_SUMMARIES = """
-INSERT INTO {s}.te_health_summaries (client_id, n, checked_on, work_restrictions_found,
+INSERT INTO {schema}.te_health_summaries (client_id, n, checked_on, work_restrictions_found,
                                      recommended_next_step)
 SELECT * FROM unnest($1::text[], $2::int[], $3::date[], $4::bool[], $5::text[])
 """
 _CLEAR_MUNICIPAL = """
-WITH transfers AS (DELETE FROM {s}.municipal_transfers WHERE client_id = ANY($1::text[]))
-DELETE FROM {s}.municipal_clients WHERE client_id = ANY($1::text[])
+WITH transfers AS (DELETE FROM {schema}.municipal_transfers WHERE client_id = ANY($1::text[]))
+DELETE FROM {schema}.municipal_clients WHERE client_id = ANY($1::text[])
 """
 _INSERT_MUNICIPAL_CLIENTS = """
-INSERT INTO {s}.municipal_clients (municipality, client_id, home_municipality, route, opened_on,
+INSERT INTO {schema}.municipal_clients (municipality, client_id, home_municipality, route, opened_on,
                                    closed_on, at_social_services, name)
 SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::date[], $6::date[], $7::bool[],
                      $8::text[])
 """
 _INSERT_MUNICIPAL_TRANSFERS = """
-INSERT INTO {s}.municipal_transfers (municipality, transfer_id, client_id, transferred_on, plan_start,
+INSERT INTO {schema}.municipal_transfers (municipality, transfer_id, client_id, transferred_on, plan_start,
     plan_months, days_per_week, hours_per_day, place, relationship_stays_open, acknowledged_on,
     accepted, returned_on)
 SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::date[], $5::date[], $6::int[], $7::int[],
                      $8::numeric[], $9::text[], $10::bool[], $11::date[], $12::bool[], $13::date[])
 """
 _INSERT_HEALTH_CHECKS = """
-INSERT INTO {s}.health_checks (event_id, client_id, municipality, checked_on, details)
+INSERT INTO {schema}.health_checks (event_id, client_id, municipality, checked_on, details)
 SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::date[], $5::text[])
 """
 # An array column cannot ride in unnest (arrays of arrays are flattened): the recommended
 # services travel as a JSON array each.
 _INSERT_FINAL_ASSESSMENTS = """
-INSERT INTO {s}.te_final_assessments (event_id, client_id, municipality, closed_on, outcome,
+INSERT INTO {schema}.te_final_assessments (event_id, client_id, municipality, closed_on, outcome,
     outside_labour_force_reason, services_continue, follow_up_advisor_person_id,
     work_ability_clarified, competence_improved, recommended_services, assessment_text)
 SELECT event_id, client_id, municipality, closed_on, outcome, outside_labour_force_reason,
@@ -118,9 +120,29 @@ FROM unnest($1::uuid[], $2::text[], $3::text[], $4::date[], $5::text[], $6::text
          recommended_services, assessment_text)
 """
 _ERASE = """
-WITH health_checks AS (UPDATE {s}.health_checks SET details = $2 WHERE client_id = ANY($1::text[]))
-UPDATE {s}.te_final_assessments SET assessment_text = $2 WHERE client_id = ANY($1::text[])
+WITH health_checks AS (UPDATE {schema}.health_checks SET details = $2 WHERE client_id = ANY($1::text[]))
+UPDATE {schema}.te_final_assessments SET assessment_text = $2 WHERE client_id = ANY($1::text[])
 """
+
+
+class SidePartitionSql(SqlStatements):
+    """The side partitions' statements (sivuosiot), formatted once per schema."""
+
+    lock = _LOCK_CASES
+    load = _LOAD_CASES
+    save = _SAVE_CASES
+    change_counts = _CHANGE_COUNTS
+    drop_zero = _DROP_ZERO_COUNTS
+    clear_te = _CLEAR_TE
+    te_clients = _INSERT_TE_CLIENTS
+    te_measures = _INSERT_TE_MEASURES
+    te_health_summaries = _INSERT_TE_HEALTH_SUMMARIES
+    clear_municipal = _CLEAR_MUNICIPAL
+    municipal_clients = _INSERT_MUNICIPAL_CLIENTS
+    municipal_transfers = _INSERT_MUNICIPAL_TRANSFERS
+    health_checks = _INSERT_HEALTH_CHECKS
+    final_assessments = _INSERT_FINAL_ASSESSMENTS
+    erase = _ERASE
 
 
 #: a client's case before a batch (None if new) and after it
@@ -165,28 +187,7 @@ class SidePartitions:
     is written set-based (each client's cut once, from its case after the batch)."""
 
     def __init__(self, schema: str) -> None:
-        s = quote_ident(schema)
-        sql = {
-            name: text.format(s=s)
-            for name, text in {
-                "lock": _LOCK_CASES,
-                "load": _LOAD_CASES,
-                "save": _SAVE_CASES,
-                "change_counts": _CHANGE_COUNTS,
-                "drop_zero": _DROP_ZERO_COUNTS,
-                "clear_te": _CLEAR_TE,
-                "te_clients": _INSERT_TE_CLIENTS,
-                "te_measures": _INSERT_TE_MEASURES,
-                "te_health_summaries": _INSERT_TE_HEALTH_SUMMARIES,
-                "clear_municipal": _CLEAR_MUNICIPAL,
-                "municipal_clients": _INSERT_MUNICIPAL_CLIENTS,
-                "municipal_transfers": _INSERT_MUNICIPAL_TRANSFERS,
-                "health_checks": _INSERT_HEALTH_CHECKS,
-                "final_assessments": _INSERT_FINAL_ASSESSMENTS,
-                "erase": _ERASE,
-            }.items()
-        }
-        self._sql = sql
+        self.sql = SidePartitionSql(schema)
 
     async def apply_batch(
         self, conn: asyncpg.Connection, events: Sequence[EventBase]
@@ -196,8 +197,8 @@ class SidePartitions:
         clients = sorted({e.stream_id for e in events if _folded(e)})
         loaded: list[Any] = []
         if clients:
-            await conn.execute(self._sql["lock"], clients)
-            loaded = await conn.fetch(self._sql["load"], clients)
+            await conn.execute(self.sql.lock, clients)
+            loaded = await conn.fetch(self.sql.load, clients)
         # The keys of the clients with personal text stored or coming, read once for the
         # batch: it is stored sealed and read back revealed (docs/adr/0020).
         keyed = {e.stream_id for e in events if _carries_personal_text(e)}
@@ -217,15 +218,17 @@ class SidePartitions:
         changes = [(stored.get(c), cases[c]) for c in clients if cases[c] != stored.get(c)]
         if changes:
             rows = [(new.client_id, new.municipality, seal_facts(sealer, new)) for _, new in changes]
-            await self._insert(conn, "save", rows)
+            await self._insert(conn, self.sql.save, rows)
             await self._change_counts(conn, changes)
             await self._cut_te_views(conn, changes, sealer)
             await self._cut_municipal_views(conn, changes, sealer)
         return after
 
-    async def _insert(self, conn: asyncpg.Connection, name: str, rows: Sequence[tuple[Any, ...]]) -> None:
+    async def _insert(
+        self, conn: asyncpg.Connection, statement: str, rows: Sequence[tuple[Any, ...]]
+    ) -> None:
         if rows:
-            await conn.execute(self._sql[name], *columns_of(rows))
+            await conn.execute(statement, *columns_of(rows))
 
     async def _write_apart(
         self, conn: asyncpg.Connection, events: Sequence[EventBase], sealer: Sealer
@@ -239,7 +242,7 @@ class SidePartitions:
             return erased_at.get(event.stream_id, -1) > index
 
         if erased_at:
-            await conn.execute(self._sql["erase"], sorted(erased_at), ERASED)
+            await conn.execute(self.sql.erase, sorted(erased_at), ERASED)
         health_checks = [
             (
                 e.event_id,
@@ -255,7 +258,7 @@ class SidePartitions:
             for i, e in enumerate(events)
             if isinstance(e, HealthCheckDetailsRecorded)
         ]
-        await self._insert(conn, "health_checks", health_checks)
+        await self._insert(conn, self.sql.health_checks, health_checks)
         final_assessments = [
             (
                 e.event_id,
@@ -280,7 +283,7 @@ class SidePartitions:
             for i, e in enumerate(events)
             if isinstance(e, FinalAssessmentIssued)
         ]
-        await self._insert(conn, "final_assessments", final_assessments)
+        await self._insert(conn, self.sql.final_assessments, final_assessments)
 
     async def _change_counts(self, conn: asyncpg.Connection, changes: Sequence[CaseChange]) -> None:
         """Change the steering counts by the batch's differences, summed; drop the zeros."""
@@ -294,8 +297,8 @@ class SidePartitions:
         )
         if rows:
             counts = columns_of(rows)
-            await conn.execute(self._sql["change_counts"], *counts)
-            await conn.execute(self._sql["drop_zero"], *counts[:4])
+            await conn.execute(self.sql.change_counts, *counts)
+            await conn.execute(self.sql.drop_zero, *counts[:4])
 
     # A client's rows on a side are replaced when its cut changed: a withdrawal deletes
     # them, and a new consent brings them back from the case.
@@ -310,13 +313,13 @@ class SidePartitions:
         ]
         if not cut:
             return
-        await conn.execute(self._sql["clear_te"], [client for client, _ in cut])
+        await conn.execute(self.sql.clear_te, [client for client, _ in cut])
         views = [view for _, view in cut if view is not None]
-        await self._insert(conn, "te_clients", [v.client for v in views])
+        await self._insert(conn, self.sql.te_clients, [v.client for v in views])
         measures = SEALED_COLUMNS["te_measures"]
         await self._insert(
             conn,
-            "te_measures",
+            self.sql.te_measures,
             [
                 (c, m, kind, sealer.seal(c, provider, measures.aad({"client_id": c, "measure_id": m})), *rest)
                 for v in views
@@ -326,7 +329,7 @@ class SidePartitions:
         summaries = SEALED_COLUMNS["te_health_summaries"]
         await self._insert(
             conn,
-            "te_health_summaries",
+            self.sql.te_health_summaries,
             [
                 (c, n, on, found, sealer.seal(c, step, summaries.aad({"client_id": c, "n": n})))
                 for v in views
@@ -344,11 +347,11 @@ class SidePartitions:
         ]
         if not cut:
             return
-        await conn.execute(self._sql["clear_municipal"], [client for client, _ in cut])
+        await conn.execute(self.sql.clear_municipal, [client for client, _ in cut])
         names = SEALED_COLUMNS["municipal_clients"]
         await self._insert(
             conn,
-            "municipal_clients",
+            self.sql.municipal_clients,
             [
                 (*c[:7], sealer.seal(c[1], c[7], names.aad({"municipality": c[0], "client_id": c[1]})))
                 for _, v in cut
@@ -358,7 +361,7 @@ class SidePartitions:
         transfers = SEALED_COLUMNS["municipal_transfers"]
         await self._insert(
             conn,
-            "municipal_transfers",
+            self.sql.municipal_transfers,
             [
                 (
                     *t[:8],
