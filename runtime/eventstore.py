@@ -1,5 +1,9 @@
 """The event store of a write service: PostgreSQL, one schema per service.
 
+Over 400 lines because :class:`EventStore` is one write path: grouped appends, sealing
+with the client keys and the retries around a key rotation share its statements and its
+writer task.
+
 Postgres is the system of record (architecture decision 1). An append writes the events
 and their outbox rows in one statement, so either both are committed or neither is; the
 relay (:mod:`runtime.relay`) later moves outbox rows to JetStream.

@@ -1,5 +1,9 @@
 """Self-healing from the system of record (architecture decision 11, docs/adr/0015).
 
+Over 400 lines because the reconciler, its answer to requests and the consumers' repair
+requests are the two sides of one protocol (its subject, the event ids in messages), kept
+together so they change together.
+
 JetStream can lose messages it has acknowledged: a single node fsyncs every two minutes
 by default, and the Jepsen analysis of NATS 2.12.1 lost acknowledged writes on power
 failure. PostgreSQL keeps every event (the event store is the truth), so a reconciler

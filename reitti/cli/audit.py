@@ -47,7 +47,7 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
     import asyncpg
 
     from services.reporting.app import SCHEMA
-    from services.reporting.audit import VerifyReport, verify_against_file, verify_against_log
+    from services.reporting.audit_verify import VerifyReport, verify_against_file, verify_against_log
     from services.reporting.projections import ReportingProjection
 
     settings = Settings.from_env()

@@ -1,7 +1,7 @@
 """The plan of the demo year: every client's path, drawn from a seeded random generator
 with exact counts that round to the seed's shares (:func:`plan_year`).
 
-Over 400 lines on purpose: one seeded generator draws the whole year in one fixed order
+Over 400 lines because one seeded generator draws the whole year in one fixed order
 (sources, municipalities, fates, then each client's path, then transfers), and the same
 seed must give the same year; split over modules, that order would be easy to break."""
 

@@ -1,6 +1,6 @@
 """Running the planned year through the services' APIs (:func:`run_demo`).
 
-Over 400 lines on purpose: :class:`DemoRun` is one client's relationship, step by step, as
+Over 400 lines because :class:`DemoRun` is one client's relationship, step by step, as
 the centre's roles do it (intake, the guidance case's steps in the order of their dates,
 the closure); each step is a few lines beside the check that skips it when already done."""
 

@@ -1,5 +1,8 @@
 """The one disclosure policy (*tietojen luovutus*; architecture decision 13, docs/adr/0018).
 
+Over 400 lines because every disclosure rule is written here and nowhere else
+(docs/adr/0018): one module is the point.
+
 :func:`decide` answers one question for all three services: may this actor (role,
 organisation, side) see or cause this crossing of this client's data, now, given the
 consents in force, the municipalities involved and the actor's task? Every command that

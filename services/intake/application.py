@@ -1,5 +1,9 @@
 """Intake's use cases: load the case, let the domain decide, append the events and
-update the read model, all in one transaction. Nothing is half-written on any error."""
+update the read model, all in one transaction. Nothing is half-written on any error.
+
+Over 400 lines because :class:`IntakeService` is intake's one application service: its
+use cases share the one load-decide-append step (``_commit``) and the read model it updates.
+"""
 
 from __future__ import annotations
 

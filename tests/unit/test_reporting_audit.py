@@ -11,11 +11,10 @@ from services.reporting.audit import (
     GENESIS,
     AuditEntry,
     canonical_bytes,
-    check_entry,
-    check_links,
     export_line,
     link_hash,
 )
+from services.reporting.audit_verify import check_entry, check_links
 from tests.support.reporting_events import Story, envelope
 
 

@@ -1,5 +1,6 @@
 """Guidance's request and response models (one module for both, as in every service's
-``api/models.py``; long for the field descriptions and examples the OpenAPI document shows).
+``api/models.py``). Over 400 lines because of the field descriptions and examples the
+OpenAPI document shows.
 Request models check the shape of a body; the rules are the domain's."""
 
 from __future__ import annotations

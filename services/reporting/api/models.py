@@ -1,4 +1,4 @@
-"""Reporting's own response models (the statistics' are in services/reporting/statistics.py,
+"""Reporting's own response models (the statistics' are in services/reporting/statistics/models.py,
 the views' in services/reporting/views.py, beside the queries that fill them)."""
 
 from __future__ import annotations
