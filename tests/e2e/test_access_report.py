@@ -3,6 +3,8 @@ client's question "who has seen my data" from it; the log cannot be rewritten.""
 
 from __future__ import annotations
 
+from typing import Any
+
 import asyncpg
 import pytest
 
@@ -36,7 +38,7 @@ async def test_reads_of_a_clients_data_are_reported_to_the_auditor_with_who_what
 
         url = f"/audit/clients/{client_id}/access-report"
 
-        async def report() -> list[dict]:
+        async def report() -> list[dict[str, Any]]:
             response = await reporting.get(url, headers=AUDITOR)
             assert response.status_code == 200, response.text
             return response.json()

@@ -6,6 +6,7 @@ TE view's phase is the case's, and a past year's figures are counted as of its 3
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 import pytest
 
@@ -24,7 +25,7 @@ ASSESSED = date(2011, 4, 11)
 STEERING = headers("steering_group_member", "steering-1", "centre")
 
 
-async def ok(response, status: int = 200):  # type: ignore[no-untyped-def]
+async def ok(response, status: int = 200):
     assert response.status_code == status, response.text
     return response.json()
 
@@ -67,7 +68,7 @@ async def test_a_back_dated_client_waits_from_business_dates_and_its_te_view_fol
         assert (case["waiting_for"], case["waiting_since"]) == ("routed", str(ASSESSED))
 
         # guidance counts the wait for a named guide to the day asked for
-        async def waiting(**params: str) -> list[dict]:
+        async def waiting(**params: str) -> list[dict[str, Any]]:
             return await ok(await guidance.get("/waiting", params=params, headers=HEADERS))
 
         [now] = await eventually(waiting, lambda w: len(w) == 1)
@@ -151,7 +152,7 @@ async def test_guidance_flags_the_plan_due_at_the_end_of_the_mapping_period_unde
         }
         await ok(await intake.post(f"/clients/{client_id}/assessment", json=assessment, headers=HEADERS), 201)
 
-        async def case() -> dict:
+        async def case() -> dict[str, Any]:
             response = await guidance.get(f"/cases/{client_id}", headers=HEADERS)
             return response.json() if response.status_code == 200 else {}
 

@@ -6,6 +6,8 @@ spells it."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from services.guidance.app import create_app as guidance_app
@@ -54,7 +56,7 @@ async def test_a_consent_names_the_centres_social_services_in_one_spelling(setti
         client_id = referred.json()["client_id"]
         written = await count(pool, "SELECT count(*) FROM intake.events")
 
-        def consent(*organisations: str) -> dict:
+        def consent(*organisations: str) -> dict[str, Any]:
             return {
                 "scopes": ["move_to_centre", "disclosure_to_organisations"],
                 "organisations": list(organisations),

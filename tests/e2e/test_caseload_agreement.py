@@ -4,6 +4,8 @@ reporting's ``/statistics/caseloads`` guide by guide, on real NATS and PostgreSQ
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from services.guidance.app import create_app as guidance_app
@@ -31,7 +33,7 @@ CLOSURE = {
 }
 
 
-async def ok(response, status: int = 200) -> dict:
+async def ok(response, status: int = 200) -> Any:
     assert response.status_code == status, response.text
     return response.json()
 
@@ -53,8 +55,8 @@ async def test_guidance_and_reporting_count_the_same_caseload_per_guide(settings
                 return (await guidance.get(f"/cases/{client_id}", headers=HEADERS)).status_code
 
             await eventually(opened, lambda status: status == 200)
-            guide = "guide-2" if name == "ended" else "guide-1"
-            assign = {"guide_person_id": guide, "assigned_on": str(TODAY)}
+            guide_id = "guide-2" if name == "ended" else "guide-1"
+            assign = {"guide_person_id": guide_id, "assigned_on": str(TODAY)}
             await ok(await guidance.post(f"/cases/{client_id}/guide", json=assign, headers=HEADERS))
 
         async def transfer(client_id: str, *, stays_open: bool) -> str:
@@ -87,11 +89,11 @@ async def test_guidance_and_reporting_count_the_same_caseload_per_guide(settings
         assert in_guidance == {"guide-1": 3, "guide-2": 0}
         assert {g["caseload_limit"] for g in listed} == {60}
 
-        async def caseloads() -> dict:
+        async def caseloads() -> dict[str, Any]:
             url = "/statistics/caseloads"
             return await ok(await reporting.get(url, headers=reader_for(url)))
 
-        def counted(stats: dict) -> dict[str, int]:
+        def counted(stats: dict[str, Any]) -> dict[str, int]:
             return {g["guide_person_id"]: g["active_clients"] for g in stats["guides"]}
 
         # reporting lists the guides with clients; every one of guidance's, guide by guide

@@ -77,7 +77,7 @@ async def api_figures(
     intake = await get("/statistics/intake", year=year, as_of=as_of.isoformat())
     last = await get("/statistics/intake", year=year - 1, as_of=last_year_as_of(year, as_of).isoformat())
 
-    def chosen(answer: dict) -> tuple[Any, Any, Any]:
+    def chosen(answer: dict[str, Any]) -> tuple[Any, Any, Any]:
         if municipality is None:
             return answer["new_clients"], answer["target"], answer["share_of_target"]
         row = next(r for r in answer["municipalities"] if r["municipality"] == municipality)
@@ -168,7 +168,11 @@ async def test_every_figure_on_the_dashboard_equals_the_apis_answer(settings, po
                 (2011, None, date(2011, 12, 31)),
                 (2011, "Hirvensalmi", date(2011, 12, 31)),
             ):
-                params = {"year": year, "as_of": as_of.isoformat(), "municipality": municipality or "all"}
+                params: dict[str, str | int] = {
+                    "year": year,
+                    "as_of": as_of.isoformat(),
+                    "municipality": municipality or "all",
+                }
                 page = await reporting.get("/dashboard", params=params, headers=who)
                 assert page.status_code == 200, page.text
                 shown = shown_figures(page.text)

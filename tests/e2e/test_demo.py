@@ -11,9 +11,11 @@ import os
 import socket
 import sys
 from collections import Counter
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from datetime import date
+from functools import partial
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -85,7 +87,7 @@ def free_port() -> int:
 
 
 @contextlib.asynccontextmanager
-async def serving(apps: dict[str, object]) -> AsyncIterator[dict[str, str]]:
+async def serving(apps: Mapping[str, object]) -> AsyncIterator[dict[str, str]]:
     """Each app on its own port, with real HTTP (the demo speaks HTTP, not ASGI)."""
     servers, tasks, urls = [], [], {}
     for name, app in apps.items():
@@ -96,7 +98,7 @@ async def serving(apps: dict[str, object]) -> AsyncIterator[dict[str, str]]:
         urls[name] = f"http://127.0.0.1:{port}"
     try:
         for server in servers:
-            await eventually(lambda s=server: asyncio.sleep(0, s.started), bool, within=60)
+            await eventually(partial(asyncio.sleep, 0, server.started), bool, within=60)
         yield urls
     finally:
         for server in servers:
@@ -104,7 +106,7 @@ async def serving(apps: dict[str, object]) -> AsyncIterator[dict[str, str]]:
         await asyncio.gather(*tasks, return_exceptions=True)
 
 
-def shares_match(answer: dict, seed: dict[str, float]) -> None:
+def shares_match(answer: dict[str, Any], seed: dict[str, float]) -> None:
     for name, share in seed.items():
         assert abs(answer["shares"][name] - share) <= 0.005, (name, answer)
 

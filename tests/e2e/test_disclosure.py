@@ -12,10 +12,10 @@ import pytest
 from services.guidance.app import create_app as guidance_app
 from services.intake.app import create_app as intake_app
 from services.reporting.app import create_app as reporting_app
-from tests.e2e.test_guidance_flow import AREAS, GUIDE, TODAY, assign_guide
+from tests.e2e.test_guidance_flow import GUIDE, TODAY, assign_guide
 from tests.support.apps import eventually, running
 from tests.support.auth import headers
-from tests.support.factories import HEADERS, identity_code, referral_request
+from tests.support.factories import AREAS, HEADERS, identity_code, referral_request
 
 pytestmark = pytest.mark.integration
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 from uuid import UUID
 
 import pytest
@@ -126,7 +127,7 @@ async def test_a_routed_client_is_followed_to_closure_and_the_final_assessment_r
         client_id, code = await routed_client(intake)
         other_id, _ = await routed_client(intake)
 
-        async def waiting() -> list[dict]:
+        async def waiting() -> list[dict[str, Any]]:
             return (await guidance.get("/waiting", headers=HEADERS)).json()
 
         listed = await eventually(waiting, lambda w: {client_id, other_id} <= {e["client_id"] for e in w})
@@ -335,7 +336,7 @@ async def test_a_client_opened_with_social_services_is_acknowledged_returned_and
     async with running(intake_app(settings)) as intake, running(guidance_app(settings)) as guidance:
         client_id, _ = await routed_client(intake, "rehabilitative_work_activity")
 
-        async def case() -> dict:
+        async def case() -> dict[str, Any]:
             response = await guidance.get(f"/cases/{client_id}", headers=HEADERS)
             return response.json() if response.status_code == 200 else {}
 
@@ -385,7 +386,7 @@ async def test_a_client_transferred_out_leaves_the_caseload_and_can_return_or_be
     async with running(intake_app(settings)) as intake, running(guidance_app(settings)) as guidance:
         client_id, code = await routed_client(intake)
 
-        async def case() -> dict:
+        async def case() -> dict[str, Any]:
             response = await guidance.get(f"/cases/{client_id}", headers=HEADERS)
             return response.json() if response.status_code == 200 else {}
 
@@ -464,7 +465,7 @@ async def test_guidance_counts_days_by_the_finnish_date_even_when_it_is_still_ye
     async with running(intake_app(settings)) as intake, running(guidance_app(settings)) as guidance:
         client_id, _ = await routed_client(intake, on=date(2024, 6, 15))
 
-        async def waiting() -> list[dict]:
+        async def waiting() -> list[dict[str, Any]]:
             return (await guidance.get("/waiting", headers=HEADERS)).json()
 
         [entry] = await eventually(waiting, lambda w: len(w) == 1)

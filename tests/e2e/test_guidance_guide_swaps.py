@@ -84,7 +84,7 @@ async def test_concurrent_guide_swaps_in_opposite_directions_neither_fail_nor_mi
         ]
         assert failures == [], "no swap fails (no deadlock, no 500)"
 
-        final = Counter()
+        final: Counter[str] = Counter()
         for client_id in clients:
             final[(await guidance.get(f"/cases/{client_id}", headers=HEADERS)).json()["guide"]] += 1
         assert final == {"guide-a": PAIRS, "guide-b": PAIRS}

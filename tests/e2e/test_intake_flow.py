@@ -8,6 +8,7 @@ import asyncio
 import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import jsonschema
 import pytest
@@ -37,7 +38,7 @@ def info_list(codes: list[str], *, bad_line: bool = True, name: tuple[str, str] 
     return ("\n".join(lines) + "\n").encode()
 
 
-def assessment_body(route: str = "individual_service_guidance") -> dict:
+def assessment_body(route: str = "individual_service_guidance") -> dict[str, Any]:
     return {
         "assessed_on": str(TODAY),
         "assessors": [

@@ -4,6 +4,8 @@ business date, a split per municipality is shown as set, and bad input is refuse
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from services.intake.app import create_app as intake_app
@@ -17,7 +19,7 @@ pytestmark = pytest.mark.integration
 STEERING = headers("steering_group_member", "steering-1", "centre")
 
 
-async def intake_of(reporting, **params) -> dict:
+async def intake_of(reporting, **params) -> dict[str, Any]:
     url = "/statistics/intake"
     response = await reporting.get(url, params=params, headers=reader_for(url))
     assert response.status_code == 200, response.text

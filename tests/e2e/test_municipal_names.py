@@ -15,10 +15,10 @@ from runtime import erasure
 from services.intake.app import create_app as intake_app
 from services.reporting.app import create_app as reporting_app
 from tests.e2e.test_disclosure import MIKKELI_SW
-from tests.e2e.test_guidance_flow import AREAS, TODAY
+from tests.e2e.test_guidance_flow import TODAY
 from tests.support.apps import eventually, running
 from tests.support.auth import headers
-from tests.support.factories import HEADERS, identity_code, referral_request
+from tests.support.factories import AREAS, HEADERS, identity_code, referral_request
 
 pytestmark = pytest.mark.integration
 

@@ -191,7 +191,7 @@ SOCIAL_WORKER = ("social_worker", "sw-1", "social_services:mikkeli")
 GUIDE = ("service_guide", "guide-1", "centre")
 
 
-def until(probe, check, within: float = 60.0):  # type: ignore[no-untyped-def]
+def until(probe, check, within: float = 60.0):
     deadline = time.monotonic() + within
     while True:
         value = probe()

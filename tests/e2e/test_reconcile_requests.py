@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from typing import Any
 
 import nats
 import pytest
@@ -19,7 +20,7 @@ from tests.support.apps import eventually, running
 pytestmark = pytest.mark.integration
 
 
-async def ask(nc, settings, body: bytes) -> dict:
+async def ask(nc, settings, body: bytes) -> dict[str, Any]:
     reply = await nc.request(request_subject(settings.namespace, "intake"), body, timeout=30)
     return dict(json.loads(reply.data))
 

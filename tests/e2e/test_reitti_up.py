@@ -12,6 +12,7 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -79,7 +80,9 @@ def token(data_dir: Path, role: str) -> str:
     return result.stdout.strip()
 
 
-def http(method: str, url: str, body: dict | None = None, *, bearer: str | None = None) -> tuple[int, dict]:
+def http(
+    method: str, url: str, body: dict[str, Any] | None = None, *, bearer: str | None = None
+) -> tuple[int, dict[str, Any]]:
     data = json.dumps(body).encode() if body is not None else None
     request = urllib.request.Request(url, data=data, method=method)
     request.add_header("content-type", "application/json")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -51,7 +52,7 @@ async def applied_events(pool) -> int:
         return int(await conn.fetchval("SELECT count(*) FROM reporting.consumed_events"))
 
 
-async def get(client, url: str, **params) -> dict:
+async def get(client, url: str, **params) -> Any:
     response = await client.get(url, params=params, headers=reader_for(url))
     assert response.status_code == 200, response.text
     return response.json()

@@ -4,6 +4,8 @@ services accept it, and reporting's municipal view shows them (issue 14)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from services.guidance.app import create_app as guidance_app
@@ -46,7 +48,7 @@ async def test_the_route_opened_hand_over_is_accepted_with_its_activation_plan(s
 
         view = "/views/municipalities/mikkeli/clients"
 
-        async def transfers() -> list[dict]:
+        async def transfers() -> list[dict[str, Any]]:
             response = await reporting.get(view, headers=reader_for(view))
             assert response.status_code == 200, response.text
             return [t for t in response.json()["transfers"] if t["client_id"] == client_id]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import timedelta
+from functools import partial
 
 import asyncpg
 import pytest
@@ -185,7 +186,7 @@ async def test_no_plaintext_of_a_client_is_at_rest_in_any_table_before_or_after_
             return (await guidance.get(f"/cases/{cid}", headers=HEADERS)).status_code
 
         for cid in (filler, client_id):
-            await eventually(lambda cid=cid: case_status(cid), lambda s: s == 200)
+            await eventually(partial(case_status, cid), lambda s: s == 200)
         guide = {
             "person_id": "guide-1",
             "name": "Sari Ohjaaja",

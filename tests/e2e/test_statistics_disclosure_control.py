@@ -124,7 +124,7 @@ async def test_the_dashboard_marks_hidden_figures_for_the_steering_group(setting
         await eventually(lambda: applied(pool), lambda n: n == len(events), within=60)
 
         async def page(who: dict[str, str]) -> str:
-            day = {"year": 2010, "as_of": "2010-12-31"}
+            day: dict[str, str | int] = {"year": 2010, "as_of": "2010-12-31"}
             response = await reporting.get("/dashboard", params=day, headers=who)
             assert response.status_code == 200
             return response.text

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
+from functools import partial
 
 import asyncpg
 import pytest
@@ -275,7 +276,7 @@ async def test_a_projection_that_reads_no_personal_data_gets_every_personal_fiel
     ):
         async with consuming(settings, pool, js, projection):
             row = await eventually(
-                lambda p=projection: pool.fetchrow(f"SELECT first_name FROM {p.schema}.names"),
+                partial(pool.fetchrow, f"SELECT first_name FROM {projection.schema}.names"),
                 lambda r: r is not None,
             )
         found[projection.name] = row["first_name"]

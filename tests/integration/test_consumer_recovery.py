@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import AsyncIterator
+from functools import partial
 
 import asyncpg
 import pytest
@@ -72,7 +73,7 @@ async def test_a_consumer_whose_session_is_killed_mid_batch_applies_every_event_
                 for _ in range(kills):
                     pid = await eventually(lambda: pool.fetchval(WAITING, APPLICATION), bool)
                     assert await pool.fetchval("SELECT pg_terminate_backend($1)", pid)
-                    await eventually(lambda p=pid: pool.fetchval(ALIVE, p), lambda n: n == 0)
+                    await eventually(partial(pool.fetchval, ALIVE, pid), lambda n: n == 0)
             expected = {e.stream_id: 1 for e in events}
             assert await eventually(lambda: counts(pool), lambda c: c == expected, within=30)
     finally:

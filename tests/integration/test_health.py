@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator
+from typing import Any
 
 import asyncpg
 import httpx
@@ -37,7 +38,7 @@ async def holding(pool: asyncpg.Pool, statement: str) -> AsyncIterator[None]:
         await pool.release(conn)
 
 
-async def health(client: httpx.AsyncClient) -> tuple[int, dict]:
+async def health(client: httpx.AsyncClient) -> tuple[int, dict[str, Any]]:
     response = await client.get("/healthz")
     return response.status_code, response.json()
 

@@ -16,6 +16,7 @@ import pytest
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from contracts.intake import ClientReferred
 from runtime import erasure, keyvault
 from runtime.config import Settings
 from runtime.eventstore import EventStore
@@ -42,7 +43,8 @@ async def vault_rows(pool: asyncpg.Pool) -> dict[str, asyncpg.Record]:
 
 async def opens(es: EventStore, client: str) -> bool:
     [event] = await es.load_events(client)
-    return event.client.personal_identity_code == PERSONAL_CODE  # type: ignore[attr-defined,no-any-return]
+    assert isinstance(event, ClientReferred)
+    return event.client.personal_identity_code == PERSONAL_CODE
 
 
 def opens_with_any_kek_file(directory: Path, kek_id: uuid.UUID, client: str, wrapped: bytes) -> bool:

@@ -7,12 +7,15 @@ document does not name."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 import httpx
 import pytest
+from fastapi import FastAPI
 
 from runtime.access import Role
+from runtime.config import Settings
 from runtime.problems import MEDIA_TYPE
 from runtime.routes import PUBLIC_PATHS
 from services.guidance.app import create_app as guidance_app
@@ -23,7 +26,11 @@ from tests.support.auth import headers
 
 pytestmark = pytest.mark.integration
 
-FACTORIES = {"intake": intake_app, "guidance": guidance_app, "reporting": reporting_app}
+FACTORIES: dict[str, Callable[[Settings], FastAPI]] = {
+    "intake": intake_app,
+    "guidance": guidance_app,
+    "reporting": reporting_app,
+}
 
 
 def concrete(path: str) -> str:

@@ -12,6 +12,7 @@ import shutil
 import tempfile
 import time
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -151,5 +152,5 @@ async def test_apis_answer_clearly_while_the_broker_is_down_and_lose_no_write(se
             finally:
                 await nc.close()
             for client in (intake, guidance, reporting):
-                healthy = await eventually(lambda c=client: c.get("/healthz"), lambda r: r.status_code == 200)
+                healthy = await eventually(partial(client.get, "/healthz"), lambda r: r.status_code == 200)
                 assert healthy.json()["status"] == "ok"

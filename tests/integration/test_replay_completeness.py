@@ -10,6 +10,7 @@ import os
 import signal
 import sys
 import time
+from typing import Any
 
 import asyncpg
 import pytest
@@ -126,7 +127,9 @@ async def test_a_replay_of_a_log_beyond_the_old_pending_limit_equals_the_live_pr
     assert (report.events, report.applied, report.deleted) == (len(published), len(published), 0)
 
 
-async def publish_and_project(settings: Settings, pool: asyncpg.Pool, stories: int) -> tuple[int, dict]:
+async def publish_and_project(
+    settings: Settings, pool: asyncpg.Pool, stories: int
+) -> tuple[int, dict[str, Any]]:
     """A log on the (test's own) broker of ``settings``, and the live projection of it."""
     nc = await connect_nats(settings.nats_url, name="test-replay-log")
     try:

@@ -94,7 +94,7 @@ class LocalNatsCluster:
             if (port := free_port()) not in ports:
                 ports.append(port)
         self.nodes = [
-            Node(f"nats-{i}", *ports[3 * (i - 1) : 3 * i], self.base / f"nats-{i}")
+            Node(f"nats-{i}", ports[3 * i - 3], ports[3 * i - 2], ports[3 * i - 1], self.base / f"nats-{i}")
             for i in range(1, self.size + 1)
         ]
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 
 
-def problem_of(response: httpx.Response) -> dict[str, object]:
+def problem_of(response: httpx.Response) -> dict[str, Any]:
     """The response's problem document; fails unless it is one."""
     assert response.headers["content-type"] == "application/problem+json", response.headers
     body: dict[str, object] = response.json()

@@ -12,7 +12,7 @@ import tempfile
 from collections.abc import Iterator, Sequence
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import asyncpg
 
@@ -133,7 +133,7 @@ async def project_live(
     deliveries: the batch's keys read, the events decoded, applied in stream order
     (every one must be applied) and the position recorded, one transaction a batch."""
     projection = ReportingProjection(schema)
-    consumer = ExactlyOnceConsumer(pool=pool, js=None, settings=settings, projection=projection)
+    consumer = ExactlyOnceConsumer(pool=pool, js=cast(Any, None), settings=settings, projection=projection)
     async with pool.acquire() as conn:
         for start in range(0, len(items), batch_size):
             batch = items[start : start + batch_size]

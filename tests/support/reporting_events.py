@@ -9,7 +9,7 @@ import uuid
 from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 import asyncpg
 
@@ -83,7 +83,7 @@ class Story:
         self.events: list[EventBase] = []
         self.correlation = uuid.uuid4()
 
-    def _add(self, cls: type[EventBase], day: date, actor: Actor = ADVISOR, **fields: Any) -> Any:
+    def _add(self, cls: type[Any], day: date, actor: Actor = ADVISOR, **fields: Any) -> Any:
         self.versions[cls.producer] += 1
         event = cls(
             event_id=uuid.uuid4(),
@@ -429,7 +429,7 @@ async def apply_all(
     made-up stream sequences (1, 2, ...), as the live consumer would; the number applied
     (an event already applied is not applied again)."""
     consumer = ExactlyOnceConsumer(
-        pool=pool, js=None, settings=settings, projection=ReportingProjection(schema)
+        pool=pool, js=cast(Any, None), settings=settings, projection=ReportingProjection(schema)
     )
     applied = 0
     events = list(events)
@@ -441,7 +441,7 @@ async def apply_all(
             async with conn.transaction():
                 result = await consumer.apply_in(conn, envelope(event), event, seq)
             # apply_in answers True/False, or an Applied member where the consumer keeps stream order
-            applied += result is True or getattr(result, "value", None) == "applied"
+            applied += getattr(result, "value", result) in (True, "applied")
     return applied
 
 

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import pytest
 
@@ -44,7 +44,7 @@ def log(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 async def test_both_are_closed_when_the_command_fails(log: list[str]) -> None:
     with pytest.raises(RuntimeError, match="boom"):
         async with connections.connected(SETTINGS, name="reitti-x", max_size=3) as c:
-            assert c.js == "js"
+            assert cast(object, c.js) == "js"
             raise RuntimeError("boom")
     assert log == [
         "pool opened {'max_size': 3, 'application_name': None}",

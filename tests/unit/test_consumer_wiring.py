@@ -186,7 +186,7 @@ async def test_with_the_in_memory_tracking_store_a_redelivery_is_a_duplicate_and
     projection, js = RecordingProjection(), FakeJetStream()
     tracking = InMemoryTrackingStore()
     c = ExactlyOnceConsumer(
-        pool=FlakyPool(0, OSError()),  # type: ignore[arg-type]
+        pool=FlakyPool(0, OSError()),
         js=js,  # type: ignore[arg-type]
         settings=SETTINGS,
         projection=projection,

@@ -70,7 +70,7 @@ def test_a_cell_hidden_alone_would_be_given_back_by_subtraction() -> None:
 
 def test_every_query_of_a_table_hides_the_same_cells() -> None:
     inner = {(2010, "Pertunmaa"): 2, (2010, "Mikkeli"): 40, (2011, "Mikkeli"): 30, (2011, "Pertunmaa"): 5}
-    dims = [[2010, 2011], ["Mikkeli", "Pertunmaa"]]
+    dims: list[list[int | str]] = [[2010, 2011], ["Mikkeli", "Pertunmaa"]]
     first, second = protect(dims, inner, 3), protect(dims, dict(reversed(inner.items())), 3)
     assert first.hidden == second.hidden and (2010, "Pertunmaa") in first.hidden
 

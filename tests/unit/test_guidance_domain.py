@@ -404,7 +404,7 @@ def activation(**changes: object) -> ActivationPlan:
         start=date(2016, 3, 1), months=6, days_per_week=3, hours_per_day=Decimal(6), place="Vartti"
     )
     values.update(changes)
-    return ActivationPlan(**values)  # type: ignore[arg-type]
+    return ActivationPlan(**values)
 
 
 def transferred(stays_open: bool = True) -> GuidanceCase:

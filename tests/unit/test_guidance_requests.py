@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from services.guidance.api.models import (
     AcknowledgementRequest,
@@ -17,7 +17,7 @@ from services.guidance.api.models import (
     TransferRequest,
 )
 
-CLOSURE = {
+CLOSURE: dict[str, Any] = {
     "closed_on": "2016-06-01",
     "outcome": "education",
     "services_continue": "te_office",
@@ -78,7 +78,7 @@ PLAN = {"start": "2016-06-01", "months": 6, "days_per_week": 3, "hours_per_day":
     ],
 )
 def test_a_request_with_a_nul_character_is_refused_naming_the_field(
-    model: type, body: dict[str, Any], field: str, where: str
+    model: type[BaseModel], body: dict[str, Any], field: str, where: str
 ) -> None:
     with pytest.raises(ValidationError) as refused:
         model.model_validate(body)

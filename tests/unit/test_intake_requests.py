@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from runtime.requests import nul_path
 from services.intake.api.models import AssessmentRequest, ConsentRequest, InvitationRequest, ReferralRequest
@@ -76,7 +76,7 @@ def test_a_nul_character_anywhere_in_a_string_is_found_with_its_path() -> None:
     ],
 )
 def test_a_request_with_a_nul_character_is_refused_naming_the_field(
-    model: type, body: dict[str, Any], field: str, where: str
+    model: type[BaseModel], body: dict[str, Any], field: str, where: str
 ) -> None:
     with pytest.raises(ValidationError) as refused:
         model.model_validate(body)

@@ -55,7 +55,7 @@ def test_a_ledger_that_holds_every_acknowledged_write_once_passes() -> None:
 )
 def test_each_way_of_losing_or_doubling_a_write_is_named(change: dict[str, object], message: str) -> None:
     load, ledger = a_client()
-    broken = Ledger(**{**ledger.__dict__, **change})  # type: ignore[arg-type]
+    broken = Ledger(**{**ledger.__dict__, **change})
     with pytest.raises(AssertionError, match=message):
         assert_nothing_lost_or_doubled(load, broken, referred_in_reporting=1)
 

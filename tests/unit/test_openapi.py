@@ -19,7 +19,7 @@ SETTINGS = Settings(
 
 
 @pytest.mark.parametrize("factory", [intake_app, guidance_app, reporting_app])
-def test_the_openapi_document_renders_with_bearer_authentication(factory) -> None:  # type: ignore[no-untyped-def]
+def test_the_openapi_document_renders_with_bearer_authentication(factory) -> None:
     document = factory(SETTINGS).openapi()
     assert document["components"]["securitySchemes"]["HTTPBearer"]["scheme"] == "bearer"
     assert "/healthz" in document["paths"]
@@ -58,7 +58,7 @@ def test_the_committed_openapi_documents_are_current() -> None:
 
 
 @pytest.mark.parametrize("factory", [intake_app, guidance_app, reporting_app])
-def test_every_operation_documents_its_errors_in_the_problem_shape_and_its_roles(factory) -> None:  # type: ignore[no-untyped-def]
+def test_every_operation_documents_its_errors_in_the_problem_shape_and_its_roles(factory) -> None:
     from runtime.access import MATRIX, Permission
 
     document = factory(SETTINGS).openapi()

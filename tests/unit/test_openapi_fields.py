@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from jsonschema import Draft202012Validator
 from pydantic import ValidationError
-from referencing import Registry, Resource
+from referencing import Registry
 from referencing.jsonschema import DRAFT202012
 
 from runtime.requests import RequestModel
@@ -110,7 +110,7 @@ def test_every_property_of_every_schema_has_a_description(service: str) -> None:
 @pytest.mark.parametrize("service", DOCUMENTS)
 def test_every_example_validates_against_its_schema(service: str) -> None:
     document = DOCUMENTS[service]
-    registry: Registry[Any] = Registry().with_resource(BASE, Resource(document, DRAFT202012))
+    registry: Registry[Any] = Registry().with_resource(BASE, DRAFT202012.create_resource(document))
     wrong = []
     for pointer, schema in schemas_of(document):
         validator = Draft202012Validator(
@@ -129,7 +129,7 @@ def test_the_walk_sees_examples_so_the_check_above_can_fail() -> None:
     ]
     assert len(seen) > 20
     document = DOCUMENTS["intake"]
-    registry: Registry[Any] = Registry().with_resource(BASE, Resource(document, DRAFT202012))
+    registry: Registry[Any] = Registry().with_resource(BASE, DRAFT202012.create_resource(document))
     date = next(p for p, s in schemas_of(document) if s.get("format") == "date")
     validator = Draft202012Validator(
         {"$ref": f"{BASE}{date}"}, registry=registry, format_checker=Draft202012Validator.FORMAT_CHECKER

@@ -27,7 +27,7 @@ from tests.unit.test_intake_domain import MUNICIPALITIES, ctx, referral_command,
 OTHER_NAME = ClientDetails(first_name="Mikko", last_name="Korhonen", personal_identity_code="020285-111D")
 
 
-def register(state, command, **kwargs):  # type: ignore[no-untyped-def]
+def register(state, command, **kwargs):
     return referral.register_referral(
         state, command, client_id="client-new", municipalities=MUNICIPALITIES, ctx=ctx(), **kwargs
     )
@@ -84,7 +84,7 @@ def held(
 
 def resolve(
     h: duplicates.HeldReferral, resolution: PossibleDuplicateResolution, client_id: str | None = None
-):  # type: ignore[no-untyped-def]
+):
     case = referred() if client_id == "client-1" else None
     return duplicates.resolve(
         h, resolution, client_id=client_id, case=case, new_client_id="client-n", ctx=ctx()

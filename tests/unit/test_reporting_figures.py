@@ -132,7 +132,10 @@ def test_municipal_costs_sum_residents_by_municipality_up_to_the_day_asked() -> 
         ("Puumala", 1, 9, Decimal("90.00")),
     ]
     assert (
-        municipal_costs([case("d", "Mikkeli", None)], year=2011, as_of=date(2010, 6, 1), daily_amount=1) == []
+        municipal_costs(
+            [case("d", "Mikkeli", None)], year=2011, as_of=date(2010, 6, 1), daily_amount=Decimal(1)
+        )
+        == []
     )
 
 

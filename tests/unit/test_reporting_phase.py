@@ -20,8 +20,9 @@ def reporting_phase(story: Story) -> str | None:
         facts = evolve(facts, event)
     view = te_view(facts)
     assert view is not None, "the story's consent lets the TE side see the case"
-    phase: str | None = view.client[PHASE]
+    phase = view.client[PHASE]
     assert phase == facts.phase
+    assert phase is None or isinstance(phase, str)
     return phase
 
 
