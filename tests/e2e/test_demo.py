@@ -13,7 +13,6 @@ import sys
 from collections import Counter
 from collections.abc import AsyncIterator, Mapping
 from datetime import date
-from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -98,7 +97,11 @@ async def serving(apps: Mapping[str, object]) -> AsyncIterator[dict[str, str]]:
         urls[name] = f"http://127.0.0.1:{port}"
     try:
         for server in servers:
-            await eventually(partial(asyncio.sleep, 0, server.started), bool, within=60)
+
+            async def started(s: Any = server) -> bool:
+                return bool(s.started)
+
+            await eventually(started, bool, within=60)
         yield urls
     finally:
         for server in servers:

@@ -4,6 +4,8 @@ shown; a known code passes, and its detail is kept in the access log."""
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 import pytest
 
 from runtime.purposes import PurposeCode
@@ -41,11 +43,14 @@ async def test_a_read_names_a_purpose_code_and_may_add_a_detail(settings, pool) 
         detail = "pyyntö: jatkoarvion valmistelu"
         read = await intake.get(
             f"/clients/{client_id}",
-            headers=[
-                *((name.encode(), value.encode()) for name, value in HEADERS.items()),
-                (b"X-Reitti-Purpose", b"assessment"),
-                (b"X-Reitti-Purpose-Detail", detail.encode()),  # UTF-8 on the wire
-            ],
+            headers=cast(
+                Any,
+                {
+                    **HEADERS,
+                    "X-Reitti-Purpose": "assessment",
+                    "X-Reitti-Purpose-Detail": detail.encode(),  # UTF-8 on the wire
+                },
+            ),
         )
         assert read.status_code == 200, read.text
         async with pool.acquire() as conn:
