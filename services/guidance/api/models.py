@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from datetime import date
 from typing import Any
-from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -23,15 +22,14 @@ from contracts.guidance import (
     Phase,
 )
 from contracts.intake import Assessor, ClientProfile, Route
+from runtime.answers import Written as Written  # one answer for both services
 from runtime.field_docs import (
     CENTRE_MUNICIPALITIES,
     CLIENT_ID,
-    EVENT_IDS,
     MINISTRY_SEGMENT,
     MUNICIPALITY,
     PERSON_ID,
     RULE_SET,
-    STREAM_VERSION,
     WAITING_DAYS,
 )
 from runtime.openapi_names import MUNICIPALITIES as NAMES_LIST
@@ -39,15 +37,6 @@ from runtime.openapi_names import MUNICIPALITY as NAMES_ONE
 from runtime.requests import RequestModel
 from runtime.strict_types import IsoDate, StrictDecimal, StrictFlag
 from services.guidance.domain.case import Status
-
-
-class Written(BaseModel):
-    """What a command wrote."""
-
-    client_id: str = Field(description=CLIENT_ID)
-    stream_version: int = Field(ge=1, description=STREAM_VERSION)
-    event_ids: list[UUID] = Field(description=EVENT_IDS)
-
 
 STATUS = (
     "waiting_for_guide, active (with a named guide), with_social_services (handed over, the "

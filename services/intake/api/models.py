@@ -25,6 +25,7 @@ from contracts.intake import (
     ReferralSource,
     Route,
 )
+from runtime.answers import Written as Written  # one answer for both services
 from runtime.field_docs import (
     CLIENT_ID,
     EVENT_IDS,
@@ -45,15 +46,6 @@ from services.intake.domain import assessment, referral, targets
 from services.intake.domain.case import Stage
 from services.intake.identity import InvalidIdentityCode, normalise
 from services.intake.identity import parse as parse_identity_code
-
-
-class Written(BaseModel):
-    """What a command wrote."""
-
-    client_id: str = Field(description=CLIENT_ID)
-    stream_version: int = Field(ge=1, description=STREAM_VERSION)
-    event_ids: list[UUID] = Field(description=EVENT_IDS)
-
 
 # --- referrals ----------------------------------------------------------------------------
 
