@@ -17,25 +17,19 @@ expected answer to a schema-valid request. Every other check stays on for them."
 
 from __future__ import annotations
 
-import contextlib
 import json
 import subprocess
 import sys
-import threading
-import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
-from fastapi import FastAPI
 
-from runtime.embedded import free_port
 from services.guidance.app import create_app as guidance_app
 from services.intake.app import create_app as intake_app
 from services.reporting.app import create_app as reporting_app
 from tests.support.auth import ISSUER
+from tests.support.served import served
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -81,24 +75,6 @@ def config(workdir: Path) -> Path:
     path = workdir / "schemathesis.toml"
     path.write_text("\n".join(lines), encoding="utf-8")
     return path
-
-
-@contextlib.contextmanager
-def served(app: FastAPI) -> Iterator[str]:
-    """``app`` under uvicorn on a port of its own, in a thread; its base URL."""
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 60
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "the service did not start"
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=30)
 
 
 def share_by_role(document: dict[str, Any]) -> dict[str, list[str]]:

@@ -8,48 +8,24 @@ the problem document."""
 
 from __future__ import annotations
 
-import contextlib
 import os
 import re
 import subprocess
 import sys
-import threading
-import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 from cryptography.hazmat.primitives import serialization
-from fastapi import FastAPI
 
-from runtime.embedded import free_port
 from services.guidance.app import create_app as guidance_app
 from services.intake.app import create_app as intake_app
 from services.reporting.app import create_app as reporting_app
 from tests.support import walkthrough
 from tests.support.auth import ISSUER, headers
+from tests.support.served import served
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
-
-
-@contextlib.contextmanager
-def served(app: FastAPI) -> Iterator[str]:
-    """``app`` under uvicorn on a port of its own, in a thread; its base URL."""
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 60
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "the service did not start"
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=30)
 
 
 def signing_key(directory: Path) -> Path:
