@@ -60,6 +60,14 @@ async def referred_total(reporting: ServiceReplica) -> int:
     return int(answer.json()["total"])
 
 
+def print_log_tails(replicas: list[ServiceReplica], lines: int = 40) -> None:
+    """The last lines of each replica's log, so a failure in CI says what the services saw."""
+    for replica in replicas:
+        if replica.log.exists():
+            tail = replica.log.read_text(errors="replace").splitlines()[-lines:]
+            print(f"--- {replica.service} on {replica.port} ---", *tail, sep="\n")
+
+
 def digests(snapshot: dict[str, list[tuple[object, ...]]]) -> dict[str, object]:
     """Each table's row count and SHA-256, so a difference names its table."""
     return dict(projection_digest(snapshot, {}, [])["tables"])
@@ -154,6 +162,9 @@ async def test_killing_the_stream_leader_and_a_replica_of_each_service_loses_and
         finally:
             await pool.close()
             await nc.close()
+    except BaseException:
+        print_log_tails(replicas)  # pytest shows a failed test's output: the services' side
+        raise
     finally:
         if load is not None:
             load.stop()
