@@ -17,6 +17,7 @@ from pathlib import Path
 import asyncpg
 import httpx
 import pytest
+from nats.js import JetStreamContext
 
 from runtime.config import Settings
 from runtime.replay import rebuild
@@ -66,6 +67,27 @@ def print_log_tails(replicas: list[ServiceReplica], lines: int = 40) -> None:
         if replica.log.exists():
             tail = replica.log.read_text(errors="replace").splitlines()[-lines:]
             print(f"--- {replica.service} on {replica.port} ---", *tail, sep="\n")
+
+
+async def print_consumers(js: JetStreamContext, settings: Settings) -> None:
+    """Where each durable consumer of the events stream stands, as the cluster sees it,
+    and how many events were dead-lettered."""
+    try:
+        dead = (await js.stream_info(settings.dead_letter_stream)).state.messages
+        print(f"dead letters: {dead}")
+    except Exception as exc:
+        print(f"dead letters: no info ({type(exc).__name__})")
+    for name in ("reporting", "guidance-intake"):
+        try:
+            info = await js.consumer_info(settings.events_stream, name)
+        except Exception as exc:
+            print(f"consumer {name}: no info ({type(exc).__name__})")
+            continue
+        print(
+            f"consumer {name}: delivered {info.delivered} ack floor {info.ack_floor} "
+            f"ack pending {info.num_ack_pending} redelivered {info.num_redelivered} "
+            f"pending {info.num_pending} push bound {info.push_bound} cluster {info.cluster}"
+        )
 
 
 def digests(snapshot: dict[str, list[tuple[object, ...]]]) -> dict[str, object]:
@@ -159,6 +181,9 @@ async def test_killing_the_stream_leader_and_a_replica_of_each_service_loses_and
             assert digests(replayed) == digests(live), "reporting's projections differ from a replay"
             assert live["steering_counts"], "the projections hold what the load wrote"
             print(f"cluster: {elected} took over from {leader}; statuses {load.statuses}")
+        except BaseException:
+            await print_consumers(js, settings)
+            raise
         finally:
             await pool.close()
             await nc.close()

@@ -28,6 +28,20 @@ class Ledger:
     intake_referrals: int
     stream: Counter[str]
     reporting: set[str]
+    #: intake's events that guidance's consumer has applied (its reactions, such as a
+    #: case opened, are in guidance's store from the same transaction)
+    guidance_consumed: frozenset[str] = frozenset()
+
+    @property
+    def settled(self) -> bool:
+        """Nothing more is on its way: every stored event is on the stream and applied by
+        reporting, and guidance has reacted to every intake event (so no reaction, such
+        as a case opened by a late assessment, is still to be appended)."""
+        return (
+            set(self.store) <= set(self.stream)
+            and set(self.store) <= self.reporting
+            and set(self.intake) <= self.guidance_consumed
+        )
 
 
 async def stream_event_ids(js: JetStreamContext, settings: Settings) -> Counter[str]:
@@ -57,25 +71,28 @@ async def read_ledger(pool: asyncpg.Pool, js: JetStreamContext, settings: Settin
             "SELECT count(*) FROM intake.events WHERE event_type = 'ClientReferred'"
         )
         consumed = await conn.fetch("SELECT event_id::text FROM reporting.consumed_events")
+        reacted = await conn.fetch(
+            "SELECT event_id::text FROM guidance.consumed_events WHERE consumer = 'guidance-intake'"
+        )
     return Ledger(
         store={r["event_id"]: r["stream_id"] for r in [*intake, *guidance]},
         intake={r["event_id"]: r["stream_id"] for r in intake},
         intake_referrals=int(referrals),
         stream=await stream_event_ids(js, settings),
         reporting={r["event_id"] for r in consumed},
+        guidance_consumed=frozenset(r["event_id"] for r in reacted),
     )
 
 
 async def settled_ledger(
     pool: asyncpg.Pool, js: JetStreamContext, settings: Settings, *, within: float = 120
 ) -> Ledger:
-    """The ledger once every stored event has reached the stream and reporting (the
-    relays and consumers catch up after a fault); the last one read if they never do."""
+    """The ledger once it is :attr:`Ledger.settled` (the relays and consumers catch up
+    after a fault); the last one read if they never do."""
     deadline = time.monotonic() + within
     while True:
         ledger = await read_ledger(pool, js, settings)
-        caught_up = set(ledger.store) <= set(ledger.stream) and set(ledger.store) <= ledger.reporting
-        if caught_up or time.monotonic() > deadline:
+        if ledger.settled or time.monotonic() > deadline:
             return ledger
         await asyncio.sleep(0.5)
 
@@ -93,6 +110,8 @@ def assert_nothing_lost_or_doubled(load: ReferralLoad, ledger: Ledger, referred_
     assert not doubled, f"events on the stream more than once: {doubled}"
     unapplied = set(ledger.store) - ledger.reporting
     assert not unapplied, f"{len(unapplied)} events never applied by reporting: {sorted(unapplied)[:5]}"
+    unreacted = set(ledger.intake) - ledger.guidance_consumed
+    assert not unreacted, f"guidance never reacted to {len(unreacted)} intake events: {sorted(unreacted)[:5]}"
     for run in load.certain_runs():
         intake_events = {e for e, stream in ledger.intake.items() if stream == run.client_id}
         assert intake_events == set(run.acknowledged), (

@@ -26,6 +26,7 @@ def a_client() -> tuple[ReferralLoad, Ledger]:
         intake_referrals=1,
         stream=Counter({"e1": 1, "e2": 1, "g1": 1}),
         reporting={"e1", "e2", "g1"},
+        guidance_consumed=frozenset({"e1", "e2"}),
     )
     return load, ledger
 
@@ -42,12 +43,14 @@ def test_a_ledger_that_holds_every_acknowledged_write_once_passes() -> None:
         ({"stream": Counter({"e1": 1, "g1": 1})}, "never reached JetStream"),
         ({"stream": Counter({"e1": 2, "e2": 1, "g1": 1})}, "more than once"),
         ({"reporting": {"e1", "e2"}}, "never applied by reporting"),
+        ({"guidance_consumed": frozenset({"e1"})}, "guidance never reacted"),
         (
             {
                 "store": {"e1": "client-1", "e2": "client-1", "e3": "client-1"},
                 "intake": {"e1": "client-1", "e2": "client-1", "e3": "client-1"},
                 "stream": Counter({"e1": 1, "e2": 1, "e3": 1}),
                 "reporting": {"e1", "e2", "e3"},
+                "guidance_consumed": frozenset({"e1", "e2", "e3"}),
             },
             "acknowledged",
         ),
@@ -64,3 +67,11 @@ def test_a_reporting_count_that_disagrees_with_intake_is_named() -> None:
     load, ledger = a_client()
     with pytest.raises(AssertionError, match="reporting counts 2 referred clients, intake stored 1"):
         assert_nothing_lost_or_doubled(load, ledger, referred_in_reporting=2)
+
+
+def test_a_ledger_is_settled_only_once_guidance_has_reacted_to_every_intake_event() -> None:
+    _, ledger = a_client()
+    assert ledger.settled
+    assert not Ledger(**{**ledger.__dict__, "guidance_consumed": frozenset({"e1"})}).settled
+    assert not Ledger(**{**ledger.__dict__, "reporting": {"e1", "e2"}}).settled
+    assert not Ledger(**{**ledger.__dict__, "stream": Counter({"e1": 1, "e2": 1})}).settled
