@@ -20,8 +20,8 @@ import asyncpg
 
 from contracts.base import EventBase
 from contracts.envelope import CloudEventEnvelope
-from runtime.db import apply_migrations, quote_ident
-from runtime.sql import SqlStatements
+from runtime.db import apply_migrations
+from runtime.sql import SqlStatements, quote_ident
 from services.reporting.access_report import AccessReport
 from services.reporting.audit import AuditTrail
 from services.reporting.counts import IntakeTargets, ReferralStatistics
