@@ -40,8 +40,9 @@ from contracts.subjects import events_wildcard
 from reitti.preparation import prepare_everything
 from runtime.config import Settings
 from runtime.consumer import BATCH_SIZE, ExactlyOnceConsumer, jetstream_max_deliver
-from runtime.db import apply_migrations, create_pool, quote_ident
+from runtime.db import apply_migrations, create_pool
 from runtime.heartbeat import heartbeat_interval, heartbeats
+from runtime.sql import quote_ident
 from runtime.streams import connect_nats
 from runtime.subscribers import MAX_ACK_PENDING, DurableSubscription
 from services.reporting.app import OTHER_SCHEMAS

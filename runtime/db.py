@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
 import asyncpg
+
+from runtime.sql import SqlStatements, substitute_schema
 
 RUNTIME_MIGRATIONS = "runtime.migrations"
 
@@ -40,12 +43,6 @@ def consumer_tracking_migrations() -> list[Migration]:
         Migration.from_package(RUNTIME_MIGRATIONS, "0002_consumer_tracking.sql"),
         Migration.from_package(RUNTIME_MIGRATIONS, "0003_stream_positions.sql"),
     ]
-
-
-def quote_ident(name: str) -> str:
-    if not name.replace("_", "").isalnum():
-        raise ValueError(f"unsafe identifier {name!r}")
-    return '"' + name + '"'
 
 
 async def _release(conn: asyncpg.Connection) -> None:
@@ -117,6 +114,23 @@ async def create_pool(
     return pool
 
 
+class MigrationSql(SqlStatements):
+    """The migrations' own bookkeeping in a schema (``schema_migrations``)."""
+
+    lock = "SELECT pg_advisory_xact_lock(hashtext('reitti.migrate'), hashtext($1))"
+    create_schema = "CREATE SCHEMA IF NOT EXISTS {schema}"
+    create_log = (
+        "CREATE TABLE IF NOT EXISTS {schema}.schema_migrations ("
+        " name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())"
+    )
+    applied = "SELECT 1 FROM {schema}.schema_migrations WHERE name = $1"
+    record = "INSERT INTO {schema}.schema_migrations (name) VALUES ($1)"
+
+
+#: each schema's bookkeeping statements, formatted once
+_migration_sql = functools.cache(MigrationSql)
+
+
 async def apply_migrations(
     conn: asyncpg.Connection, schema: str, migrations: Sequence[Migration]
 ) -> list[str]:
@@ -126,23 +140,18 @@ async def apply_migrations(
     the schema, so two services starting at once apply each migration exactly once.
     Returns the names applied now.
     """
-    q = quote_ident(schema)
+    sql = _migration_sql(schema)
     applied_now: list[str] = []
     for migration in migrations:
         async with conn.transaction():
-            await conn.execute(
-                "SELECT pg_advisory_xact_lock(hashtext('reitti.migrate'), hashtext($1))", schema
-            )
-            await conn.execute(f"CREATE SCHEMA IF NOT EXISTS {q}")
-            await conn.execute(
-                f"CREATE TABLE IF NOT EXISTS {q}.schema_migrations ("
-                " name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())"
-            )
-            done = await conn.fetchval(f"SELECT 1 FROM {q}.schema_migrations WHERE name = $1", migration.name)
+            await conn.execute(sql.lock, schema)
+            await conn.execute(sql.create_schema)
+            await conn.execute(sql.create_log)
+            done = await conn.fetchval(sql.applied, migration.name)
             if done:
                 continue
-            await conn.execute(migration.sql.replace("{schema}", q))
-            await conn.execute(f"INSERT INTO {q}.schema_migrations (name) VALUES ($1)", migration.name)
+            await conn.execute(substitute_schema(migration.sql, schema))
+            await conn.execute(sql.record, migration.name)
             applied_now.append(migration.name)
     return applied_now
 

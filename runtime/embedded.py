@@ -32,6 +32,7 @@ from runtime.broker_access import INTERNAL_ACCOUNT, INTERNAL_USER, PartnerFeed, 
 from runtime.broker_credentials import BrokerCredentials, FeedAccess, feed_access, write_private
 from runtime.config import DEFAULT_MUNICIPALITIES, DEFAULT_NAMESPACE, nats_sync_interval_from_env
 from runtime.nats_accounts import new_password, render_accounts
+from runtime.sql import quote_ident, quote_literal
 
 POSTGRES_SYSTEM_USER = "embedded_postgres"
 DATABASE_NAME = "reitti"
@@ -370,7 +371,8 @@ class EmbeddedPostgres:
                 "unix_socket_directories=",
                 "postgres",
             ],
-            input=f"ALTER ROLE postgres WITH PASSWORD '{password}'\n",
+            # single-user mode takes no parameters: the password is written as a literal
+            input=f"ALTER ROLE postgres WITH PASSWORD {quote_literal(password)}\n",
             user=user,
             capture_output=True,
             text=True,
@@ -395,7 +397,7 @@ class EmbeddedPostgres:
                     "-d",
                     "postgres",
                     "-tAc",
-                    f"SELECT 1 FROM pg_database WHERE datname = '{DATABASE_NAME}'",
+                    f"SELECT 1 FROM pg_database WHERE datname = {quote_literal(DATABASE_NAME)}",
                 ],
                 capture_output=True,
                 text=True,
@@ -420,7 +422,7 @@ class EmbeddedPostgres:
                     "-d",
                     "postgres",
                     "-qc",
-                    f'CREATE DATABASE "{DATABASE_NAME}"',
+                    f"CREATE DATABASE {quote_ident(DATABASE_NAME)}",
                 ],
                 capture_output=True,
                 text=True,

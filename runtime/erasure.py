@@ -33,11 +33,12 @@ from contracts.base import ERASED, EventBase, personal_fields
 from contracts.envelope import CloudEventEnvelope
 from runtime import keyvault
 from runtime.db import Migration
+from runtime.sql import SqlStatements
 
 __all__ = ["ERASED"]
 
 PREFIX = "enc:v1:"
-KEYS_SCHEMA = "keys"
+KEYS_SCHEMA = keyvault.KEYS_SCHEMA
 #: Client streams are the only ones with personal data.
 CLIENT_STREAM_PREFIX = "client-"
 #: How long after the relationship closed a client's personal data is kept.
@@ -46,39 +47,58 @@ _NONCE = 12
 
 Keys = Mapping[str, bytes | None]
 
-_KEYS = "SELECT client_id, key, kek_id FROM keys.client_keys WHERE client_id = ANY($1::text[])"
-_ERASE = """
-UPDATE keys.client_keys SET key = NULL, kek_id = NULL, erased_at = now(), reason = $2
+
+class ClientKeySql(SqlStatements):
+    """The statements on the client keys (the vault's schema)."""
+
+    keys = "SELECT client_id, key, kek_id FROM {schema}.client_keys WHERE client_id = ANY($1::text[])"
+    #: the same, holding the rows until the transaction ends
+    keys_held = (
+        "SELECT client_id, key, kek_id FROM {schema}.client_keys WHERE client_id = ANY($1::text[])"
+        " ORDER BY client_id FOR SHARE"
+    )
+    erase = """
+UPDATE {schema}.client_keys SET key = NULL, kek_id = NULL, erased_at = now(), reason = $2
 WHERE client_id = $1 AND erased_at IS NULL RETURNING client_id
 """
-_TOMBSTONE = """
-INSERT INTO keys.client_keys (client_id, key, erased_at, reason) VALUES ($1, NULL, now(), $2)
+    tombstone = """
+INSERT INTO {schema}.client_keys (client_id, key, erased_at, reason) VALUES ($1, NULL, now(), $2)
 ON CONFLICT (client_id) DO NOTHING RETURNING client_id
 """
-# A row made here gets a new key wrapped under the current KEK (docs/adr/0021): inserted
-# only while that KEK is current, held shared so that a rotation cannot retire it first.
-_HOLD = """
-WITH kek AS (SELECT kek_id FROM keys.kek_current WHERE kek_id = $4 FOR SHARE)
-INSERT INTO keys.client_keys (client_id, key, kek_id, legal_hold) SELECT $1, $2, $4, $3 FROM kek
+    # A row made here gets a new key wrapped under the current KEK (docs/adr/0021): inserted
+    # only while that KEK is current, held shared so that a rotation cannot retire it first.
+    hold = """
+WITH kek AS (SELECT kek_id FROM {schema}.kek_current WHERE kek_id = $4 FOR SHARE)
+INSERT INTO {schema}.client_keys (client_id, key, kek_id, legal_hold) SELECT $1, $2, $4, $3 FROM kek
 ON CONFLICT (client_id) DO UPDATE SET legal_hold = excluded.legal_hold RETURNING client_id
 """
-_CLOSED = """
-WITH kek AS (SELECT kek_id FROM keys.kek_current WHERE kek_id = $4 FOR SHARE)
-INSERT INTO keys.client_keys (client_id, key, kek_id, relationship_closed_on) SELECT $1, $2, $4, $3 FROM kek
+    closed = """
+WITH kek AS (SELECT kek_id FROM {schema}.kek_current WHERE kek_id = $4 FOR SHARE)
+INSERT INTO {schema}.client_keys (client_id, key, kek_id, relationship_closed_on)
+SELECT $1, $2, $4, $3 FROM kek
 ON CONFLICT (client_id) DO UPDATE SET relationship_closed_on = excluded.relationship_closed_on
 RETURNING client_id
 """
-_EXPIRED = """
-SELECT client_id FROM keys.client_keys
+    expired = """
+SELECT client_id FROM {schema}.client_keys
 WHERE erased_at IS NULL AND NOT legal_hold AND relationship_closed_on IS NOT NULL
   AND relationship_closed_on + make_interval(years => $2) < $1
 ORDER BY relationship_closed_on, client_id
 """
-_STATUS = """
+    still_expired = """
+SELECT 1 FROM {schema}.client_keys
+WHERE client_id = $1 AND erased_at IS NULL AND NOT legal_hold AND relationship_closed_on IS NOT NULL
+  AND relationship_closed_on + make_interval(years => $3) < $2
+FOR UPDATE
+"""
+    status = """
 SELECT client_id, key IS NOT NULL AS has_key, created_at, erased_at, reason, legal_hold,
        relationship_closed_on
-FROM keys.client_keys WHERE client_id = $1
+FROM {schema}.client_keys WHERE client_id = $1
 """
+
+
+_SQL = ClientKeySql(KEYS_SCHEMA)
 
 
 def key_vault_migrations() -> list[Migration]:
@@ -289,7 +309,7 @@ async def fetch_keys(
         return {}
     ring = keyvault.default_ring()
     for attempt in (1, 2):
-        rows = await conn.fetch(_KEYS + (" ORDER BY client_id FOR SHARE" if hold else ""), wanted)
+        rows = await conn.fetch(_SQL.keys_held if hold else _SQL.keys, wanted)
         try:
             found = ring.unwrap_rows((r["client_id"], r["key"], r["kek_id"]) for r in rows)
         except keyvault.KekError:
@@ -308,13 +328,13 @@ def new_key() -> bytes:
 async def delete_key(conn: asyncpg.Connection, client_id: str, reason: str) -> bool:
     """Erase: delete the client's key, keeping the row as a tombstone. False if the
     client was already erased."""
-    if await conn.fetchval(_ERASE, client_id, reason) is not None:
+    if await conn.fetchval(_SQL.erase, client_id, reason) is not None:
         return True
-    return await conn.fetchval(_TOMBSTONE, client_id, reason) is not None
+    return await conn.fetchval(_SQL.tombstone, client_id, reason) is not None
 
 
 async def _upsert_with_new_key(conn: asyncpg.Connection, sql: str, client_id: str, value: object) -> None:
-    """Run ``sql`` (``_HOLD``, ``_CLOSED``) with a new key wrapped under the current KEK,
+    """Run ``sql`` (``hold``, ``closed``) with a new key wrapped under the current KEK,
     again if a rotation made another KEK current meanwhile."""
     ring = keyvault.default_ring()
     for _ in range(3):
@@ -326,35 +346,27 @@ async def _upsert_with_new_key(conn: asyncpg.Connection, sql: str, client_id: st
 
 
 async def set_legal_hold(conn: asyncpg.Connection, client_id: str, hold: bool) -> None:
-    await _upsert_with_new_key(conn, _HOLD, client_id, hold)
+    await _upsert_with_new_key(conn, _SQL.hold, client_id, hold)
 
 
 async def record_closure(conn: asyncpg.Connection, client_id: str, closed_on: date) -> None:
     """The relationship closed on ``closed_on``: the retention period runs from then."""
-    await _upsert_with_new_key(conn, _CLOSED, client_id, closed_on)
-
-
-_STILL_EXPIRED = """
-SELECT 1 FROM keys.client_keys
-WHERE client_id = $1 AND erased_at IS NULL AND NOT legal_hold AND relationship_closed_on IS NOT NULL
-  AND relationship_closed_on + make_interval(years => $3) < $2
-FOR UPDATE
-"""
+    await _upsert_with_new_key(conn, _SQL.closed, client_id, closed_on)
 
 
 async def still_expired(conn: asyncpg.Connection, client_id: str, today: date) -> bool:
     """Inside the transaction that erases: whether ``client_id`` is still due (no legal
     hold set, not erased meanwhile), holding its vault row until the transaction ends."""
-    return await conn.fetchval(_STILL_EXPIRED, client_id, today, RETENTION_YEARS) is not None
+    return await conn.fetchval(_SQL.still_expired, client_id, today, RETENTION_YEARS) is not None
 
 
 async def expired_clients(conn: asyncpg.Connection, today: date) -> list[str]:
     """Clients whose relationship closed more than four years before ``today``, not yet
     erased and not under a legal hold."""
-    return [r["client_id"] for r in await conn.fetch(_EXPIRED, today, RETENTION_YEARS)]
+    return [r["client_id"] for r in await conn.fetch(_SQL.expired, today, RETENTION_YEARS)]
 
 
 async def vault_status(conn: asyncpg.Connection, client_id: str) -> dict[str, Any] | None:
     """The vault's row of a client, without the key."""
-    row = await conn.fetchrow(_STATUS, client_id)
+    row = await conn.fetchrow(_SQL.status, client_id)
     return dict(row) if row is not None else None

@@ -24,7 +24,7 @@ from contracts.base import EventBase
 from contracts.envelope import CloudEventEnvelope
 from contracts.subjects import event_subject
 from runtime import erasure, keyvault
-from runtime.db import quote_ident
+from runtime.sql import SqlStatements
 
 
 class ConcurrencyConflict(Exception):
@@ -66,31 +66,35 @@ class StoredEvent:
     envelope: CloudEventEnvelope
 
 
-# One statement, so one round trip and one commit, appends to one or more streams: it
-# checks each stream's expected version, makes or checks each client's key (below),
-# inserts the events of the streams that passed, and their outbox rows. An outbox row
-# names its event; the relay reads the envelope from ``events``, so it is written once.
-#
-# The expected-version check stops gaps; the (stream_id, stream_version) primary key
-# stops two concurrent writers that both passed the check: the later insert fails and
-# nothing is overwritten.
-#
-# Keys (runtime/erasure.py, docs/adr/0011): a stream whose events were sealed with a key
-# proposed for a new client (``new``) makes that key here; one sealed with the client's
-# existing key checks that it is still the key, holding the key's row until commit so an
-# erasure cannot slip in between. Either way, if the key is not the one the events were
-# sealed with (another writer made the client's key first, or the client was just
-# erased), the stream's events are not inserted and ``key_current`` is false: the writer
-# seals them again with the current key and retries.
-#
-# A key reaches the database only wrapped (runtime/keyvault.py, docs/adr/0021): a new one
-# under the KEK ``$14``, and only while that KEK is current, held shared until commit so
-# that a rotation switching KEKs waits for this insert (and then re-wraps it). If a
-# rotation switched first, nothing is made and the writer wraps again under the new KEK.
-# ``kept`` only checks that the key is still there: a client's key is made once and never
-# replaced, only erased (NULL) or re-wrapped (other bytes, the same key), so an append
-# sealed with the key it read is not retried because a rotation re-wrapped it meanwhile.
-_APPEND = """
+class EventStoreSql(SqlStatements):
+    """The event store's statements for one service's schema; the client keys are in
+    ``keys`` (runtime/erasure.py)."""
+
+    # One statement, so one round trip and one commit, appends to one or more streams: it
+    # checks each stream's expected version, makes or checks each client's key (below),
+    # inserts the events of the streams that passed, and their outbox rows. An outbox row
+    # names its event; the relay reads the envelope from ``events``, so it is written once.
+    #
+    # The expected-version check stops gaps; the (stream_id, stream_version) primary key
+    # stops two concurrent writers that both passed the check: the later insert fails and
+    # nothing is overwritten.
+    #
+    # Keys (runtime/erasure.py, docs/adr/0011): a stream whose events were sealed with a key
+    # proposed for a new client (``new``) makes that key here; one sealed with the client's
+    # existing key checks that it is still the key, holding the key's row until commit so an
+    # erasure cannot slip in between. Either way, if the key is not the one the events were
+    # sealed with (another writer made the client's key first, or the client was just
+    # erased), the stream's events are not inserted and ``key_current`` is false: the writer
+    # seals them again with the current key and retries.
+    #
+    # A key reaches the database only wrapped (runtime/keyvault.py, docs/adr/0021): a new one
+    # under the KEK ``$14``, and only while that KEK is current, held shared until commit so
+    # that a rotation switching KEKs waits for this insert (and then re-wraps it). If a
+    # rotation switched first, nothing is made and the writer wraps again under the new KEK.
+    # ``kept`` only checks that the key is still there: a client's key is made once and never
+    # replaced, only erased (NULL) or re-wrapped (other bytes, the same key), so an append
+    # sealed with the key it read is not retried because a rotation re-wrapped it meanwhile.
+    append = """
 WITH req AS (
     SELECT * FROM unnest($1::text[], $2::int[], $3::bytea[], $4::bool[])
         AS r(stream_id, expected, key, new)
@@ -105,7 +109,7 @@ WITH req AS (
     WHERE NOT r.new AND r.key IS NOT NULL AND k.key IS NOT NULL FOR SHARE OF k
 ), checked AS (
     SELECT r.stream_id, r.expected,
-           coalesce((SELECT max(e.stream_version) FROM {s}.events e WHERE e.stream_id = r.stream_id), 0)
+           coalesce((SELECT max(e.stream_version) FROM {schema}.events e WHERE e.stream_id = r.stream_id), 0)
                AS current_version,
            (r.key IS NULL OR r.stream_id IN (SELECT client_id FROM made)
                           OR r.stream_id IN (SELECT client_id FROM kept)) AS key_current
@@ -116,8 +120,8 @@ WITH req AS (
         WITH ORDINALITY AS u(stream_id, stream_version, event_id, event_type, schema_version,
                              occurred_at, recorded_at, envelope, subject, ord)
 ), inserted AS (
-    INSERT INTO {s}.events (stream_id, stream_version, event_id, event_type, schema_version,
-                            occurred_at, recorded_at, envelope)
+    INSERT INTO {schema}.events (stream_id, stream_version, event_id, event_type, schema_version,
+                                 occurred_at, recorded_at, envelope)
     SELECT n.stream_id, n.stream_version, n.event_id, n.event_type, n.schema_version,
            n.occurred_at, n.recorded_at, n.envelope::json
     FROM new n JOIN checked c USING (stream_id)
@@ -125,16 +129,26 @@ WITH req AS (
     ORDER BY n.ord
     RETURNING stream_id, event_id
 ), queued AS (
-    INSERT INTO {s}.outbox (event_id, subject)
+    INSERT INTO {schema}.outbox (event_id, subject)
     SELECT n.event_id, n.subject FROM new n JOIN inserted i USING (event_id) ORDER BY n.ord
 )
 SELECT c.stream_id, c.current_version, c.key_current,
        (SELECT count(*) FROM inserted i WHERE i.stream_id = c.stream_id) AS inserted
 FROM checked c
 """
-_KEYS = "SELECT client_id, key, kek_id FROM keys.client_keys WHERE client_id = ANY($1::text[])"
-#: the current KEK, held until commit (a retry's, docs/adr/0021)
-_HOLD_KEK = "SELECT kek_id FROM keys.kek_current FOR SHARE"
+    keys = "SELECT client_id, key, kek_id FROM keys.client_keys WHERE client_id = ANY($1::text[])"
+    #: the current KEK, held until commit (a retry's, docs/adr/0021)
+    hold_kek = "SELECT kek_id FROM keys.kek_current FOR SHARE"
+    read_stream = """
+SELECT global_position, stream_id, stream_version, event_id::text, event_type, envelope::text
+FROM {schema}.events WHERE stream_id = $1 AND stream_version > $2 ORDER BY stream_version
+"""
+    read_all = """
+SELECT global_position, stream_id, stream_version, event_id::text, event_type, envelope::text
+FROM {schema}.events WHERE global_position > $1 ORDER BY global_position LIMIT $2
+"""
+
+
 #: attempts at sealing with the client's current key before giving up
 _SEAL_ATTEMPTS = 3
 #: appends to different streams that one statement may carry
@@ -171,17 +185,6 @@ class _Append:
             self.done.set_exception(exc)
 
 
-_READ_STREAM = """
-SELECT global_position, stream_id, stream_version, event_id::text, event_type, envelope::text
-FROM {s}.events WHERE stream_id = $1 AND stream_version > $2 ORDER BY stream_version
-"""
-
-_READ_ALL = """
-SELECT global_position, stream_id, stream_version, event_id::text, event_type, envelope::text
-FROM {s}.events WHERE global_position > $1 ORDER BY global_position LIMIT $2
-"""
-
-
 class EventStore:
     """Append and read the client streams of one service."""
 
@@ -202,10 +205,7 @@ class EventStore:
         self.service = service or schema
         self._namespace = namespace
         self._source = source
-        s = quote_ident(schema)
-        self._append_sql = _APPEND.format(s=s)
-        self._read_stream_sql = _READ_STREAM.format(s=s)
-        self._read_all_sql = _READ_ALL.format(s=s)
+        self.sql = EventStoreSql(schema)
         #: called after each append (the relay's wake-up in this process)
         self._on_append = on_append
         #: appends without a caller's transaction, waiting for a statement
@@ -345,7 +345,7 @@ class EventStore:
                 # Again, holding the current KEK so that no rotation retires it before
                 # this commits: back-to-back rotations cannot keep an append retrying.
                 async with conn.transaction():
-                    self._kek = await conn.fetchval(_HOLD_KEK)
+                    self._kek = await conn.fetchval(self.sql.hold_kek)
                     todo, settle = await self._attempt(conn, todo, again=True)
             settle()  # only once committed: a caller must never see an append not yet there
             if not todo:
@@ -364,7 +364,7 @@ class EventStore:
         if not sealed:
             return [], lambda: None
         kek = self._kek if any(item.new for item in sealed) else None
-        rows = await conn.fetch(self._append_sql, *_columns(sealed), kek)
+        rows = await conn.fetch(self.sql.append, *_columns(sealed), kek)
         by_stream = {row["stream_id"]: row for row in rows}
         retry: list[_Append] = []
         conflicts: list[tuple[_Append, ConcurrencyConflict]] = []
@@ -411,7 +411,7 @@ class EventStore:
         ring = keyvault.default_ring()
         if existing:
             for attempt in (1, 2):
-                rows = await conn.fetch(_KEYS, existing)
+                rows = await conn.fetch(self.sql.keys, existing)
                 try:
                     raw = ring.unwrap_rows((r["client_id"], r["key"], r["kek_id"]) for r in rows)
                     stored = {r["client_id"]: (raw[r["client_id"]], r["key"]) for r in rows}
@@ -485,10 +485,10 @@ class EventStore:
         self, stream_id: str, *, after_version: int = 0, conn: asyncpg.Connection | None = None
     ) -> list[StoredEvent]:
         if conn is not None:
-            rows = await conn.fetch(self._read_stream_sql, stream_id, after_version)
+            rows = await conn.fetch(self.sql.read_stream, stream_id, after_version)
         else:
             async with self._pool.acquire() as own:
-                rows = await own.fetch(self._read_stream_sql, stream_id, after_version)
+                rows = await own.fetch(self.sql.read_stream, stream_id, after_version)
         return [_stored(r) for r in rows]
 
     async def load_events(self, stream_id: str, *, conn: asyncpg.Connection | None = None) -> list[EventBase]:
@@ -504,7 +504,7 @@ class EventStore:
 
     async def read_all(self, *, after_position: int = 0, limit: int = 1000) -> list[StoredEvent]:
         async with self._pool.acquire() as conn:
-            rows = await conn.fetch(self._read_all_sql, after_position, limit)
+            rows = await conn.fetch(self.sql.read_all, after_position, limit)
         return [_stored(r) for r in rows]
 
 

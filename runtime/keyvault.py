@@ -37,6 +37,8 @@ import asyncpg
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from runtime.sql import SqlStatements
+
 #: where the KEK files are (``reitti up`` sets it to ``<data-dir>/keys/kek``)
 KEK_DIR_VARIABLE = "REITTI_KEY_ENCRYPTION_KEY_DIR"
 _FILE_PREFIX = "reitti-kek-v1:"
@@ -44,26 +46,50 @@ _NONCE = 12
 #: rows re-wrapped per transaction
 REWRAP_BATCH = 1000
 
-_CURRENT = "SELECT kek_id FROM keys.kek_current"
-_BOOTSTRAP_LOCK = "SELECT pg_advisory_xact_lock(hashtext('reitti.kek'))"
-_ROTATION_LOCK = "SELECT pg_try_advisory_lock(hashtext('reitti.kek-rotation'))"
-_ROTATION_UNLOCK = "SELECT pg_advisory_unlock(hashtext('reitti.kek-rotation'))"
-_ADD_KEK = """
-INSERT INTO keys.key_encryption_keys (id, generation)
-SELECT $1, coalesce(max(generation), 0) + 1 FROM keys.key_encryption_keys
+#: the vault's schema: the client keys and the KEKs' names (runtime/erasure.py)
+KEYS_SCHEMA = "keys"
+
+
+class KekSql(SqlStatements):
+    """The statements on the KEKs and the wrapping of the client keys (the vault's schema)."""
+
+    current = "SELECT kek_id FROM {schema}.kek_current"
+    bootstrap_lock = "SELECT pg_advisory_xact_lock(hashtext('reitti.kek'))"
+    rotation_lock = "SELECT pg_try_advisory_lock(hashtext('reitti.kek-rotation'))"
+    rotation_unlock = "SELECT pg_advisory_unlock(hashtext('reitti.kek-rotation'))"
+    add_kek = """
+INSERT INTO {schema}.key_encryption_keys (id, generation)
+SELECT $1, coalesce(max(generation), 0) + 1 FROM {schema}.key_encryption_keys
 """
-_TO_REWRAP = """
-SELECT client_id, key, kek_id FROM keys.client_keys
+    make_current = "INSERT INTO {schema}.kek_current (kek_id) VALUES ($1)"
+    to_rewrap = """
+SELECT client_id, key, kek_id FROM {schema}.client_keys
 WHERE key IS NOT NULL AND kek_id IS DISTINCT FROM $1
 ORDER BY client_id LIMIT $2 FOR UPDATE
 """
-_REWRAP = """
-UPDATE keys.client_keys k SET key = u.key, kek_id = $3
+    rewrap = """
+UPDATE {schema}.client_keys k SET key = u.key, kek_id = $3
 FROM unnest($1::text[], $2::bytea[]) AS u(client_id, key) WHERE k.client_id = u.client_id
 """
-_DESTROYED = "UPDATE keys.key_encryption_keys SET destroyed_at = now() WHERE id = $1"
-#: the KEK is still current, held so that no rotation switches it before commit
-_STILL_CURRENT = "SELECT 1 FROM keys.kek_current WHERE kek_id = $1 FOR SHARE"
+    unwrapped = "SELECT 1 FROM {schema}.client_keys WHERE key IS NOT NULL AND kek_id IS NULL LIMIT 1"
+    retire_others = (
+        "UPDATE {schema}.key_encryption_keys SET retired_at = now() WHERE retired_at IS NULL AND id <> $1"
+    )
+    switch_current = "UPDATE {schema}.kek_current SET kek_id = $1, since = now()"
+    others = "SELECT id FROM {schema}.key_encryption_keys WHERE id <> $1 AND destroyed_at IS NULL"
+    left_under_others = (
+        "SELECT count(*) FROM {schema}.client_keys WHERE key IS NOT NULL AND kek_id IS DISTINCT FROM $1"
+    )
+    destroyed = "UPDATE {schema}.key_encryption_keys SET destroyed_at = now() WHERE id = $1"
+    #: the KEK is still current, held so that no rotation switches it before commit
+    still_current = "SELECT 1 FROM {schema}.kek_current WHERE kek_id = $1 FOR SHARE"
+    erased_since_rotation = (
+        "SELECT EXISTS (SELECT 1 FROM {schema}.client_keys k, {schema}.kek_current c "
+        "WHERE k.erased_at >= c.since)"
+    )
+
+
+_SQL = KekSql(KEYS_SCHEMA)
 
 
 class KekError(RuntimeError):
@@ -227,18 +253,18 @@ async def current_kek(conn: asyncpg.Connection, ring: KekRing | None = None) -> 
     """The database's current KEK; the first one is made here (once, whoever asks first).
     Made inside a transaction of the caller's, it is held (and others wait) until that
     ends: services make it at start (:func:`ensure_vault`), outside any."""
-    found = await conn.fetchval(_CURRENT)
+    found = await conn.fetchval(_SQL.current)
     if found is not None:
         return uuid.UUID(str(found))
     ring = ring or default_ring()
     async with conn.transaction():
-        await conn.execute(_BOOTSTRAP_LOCK)
-        found = await conn.fetchval(_CURRENT)
+        await conn.execute(_SQL.bootstrap_lock)
+        found = await conn.fetchval(_SQL.current)
         if found is not None:
             return uuid.UUID(str(found))
         kek_id = ring.create()
-        await conn.execute(_ADD_KEK, kek_id)
-        await conn.execute("INSERT INTO keys.kek_current (kek_id) VALUES ($1)", kek_id)
+        await conn.execute(_SQL.add_kek, kek_id)
+        await conn.execute(_SQL.make_current, kek_id)
     return kek_id
 
 
@@ -268,9 +294,9 @@ async def _rewrap(conn: asyncpg.Connection, ring: KekRing, target: uuid.UUID, *,
 
 async def _rewrap_batch(conn: asyncpg.Connection, ring: KekRing, target: uuid.UUID, *, hold: bool) -> int:
     async with conn.transaction():
-        if hold and await conn.fetchval(_STILL_CURRENT, target) is None:
+        if hold and await conn.fetchval(_SQL.still_current, target) is None:
             return 0  # a rotation took over; it re-wraps everything itself
-        rows = await conn.fetch(_TO_REWRAP, target, REWRAP_BATCH)
+        rows = await conn.fetch(_SQL.to_rewrap, target, REWRAP_BATCH)
         if not rows:
             return 0
         ids = [r["client_id"] for r in rows]
@@ -278,7 +304,7 @@ async def _rewrap_batch(conn: asyncpg.Connection, ring: KekRing, target: uuid.UU
             ring.wrap(target, r["client_id"], unwrap_row(ring, r["client_id"], r["key"], r["kek_id"]) or b"")
             for r in rows
         ]
-        await conn.execute(_REWRAP, ids, wrapped, target)
+        await conn.execute(_SQL.rewrap, ids, wrapped, target)
         return len(rows)
 
 
@@ -292,7 +318,7 @@ async def ensure_vault(conn: asyncpg.Connection, ring: KekRing | None = None) ->
             f"the database's current key-encryption key {kek_id} is not in {ring.directory}: "
             f"set {KEK_DIR_VARIABLE} to the directory that holds it"
         )
-    if await conn.fetchval("SELECT 1 FROM keys.client_keys WHERE key IS NOT NULL AND kek_id IS NULL LIMIT 1"):
+    if await conn.fetchval(_SQL.unwrapped):
         return await _rewrap(conn, ring, kek_id, hold=True)
     return 0
 
@@ -317,49 +343,31 @@ async def rotate(conn: asyncpg.Connection, ring: KekRing | None = None) -> Rotat
     (:class:`RotationBusy` otherwise). Interrupted anywhere, it leaves every live key
     readable, and the next rotation finishes the job."""
     ring = ring or default_ring()
-    if not await conn.fetchval(_ROTATION_LOCK):
+    if not await conn.fetchval(_SQL.rotation_lock):
         raise RotationBusy("another process is rotating the key-encryption key; try again later")
     try:
         await ensure_vault(conn, ring)
         new = ring.create()
         async with conn.transaction():
-            await conn.execute(_ADD_KEK, new)
-            await conn.execute(
-                "UPDATE keys.key_encryption_keys SET retired_at = now() "
-                "WHERE retired_at IS NULL AND id <> $1",
-                new,
-            )
+            await conn.execute(_SQL.add_kek, new)
+            await conn.execute(_SQL.retire_others, new)
             # Waits for every transaction holding kek_current shared (an insert of a key
             # wrapped under the old KEK): those keys are committed, so re-wrapped below.
-            await conn.execute("UPDATE keys.kek_current SET kek_id = $1, since = now()", new)
+            await conn.execute(_SQL.switch_current, new)
         rewrapped = await _rewrap(conn, ring, new, hold=False)
-        old = [
-            uuid.UUID(str(r["id"]))
-            for r in await conn.fetch(
-                "SELECT id FROM keys.key_encryption_keys WHERE id <> $1 AND destroyed_at IS NULL", new
-            )
-        ]
-        left = await conn.fetchval(
-            "SELECT count(*) FROM keys.client_keys WHERE key IS NOT NULL AND kek_id IS DISTINCT FROM $1", new
-        )
+        old = [uuid.UUID(str(r["id"])) for r in await conn.fetch(_SQL.others, new)]
+        left = await conn.fetchval(_SQL.left_under_others, new)
         if left:
             raise KekError(f"{left} client keys are still under an old key-encryption key; rotate again")
         for kek_id in old:
             ring.destroy(kek_id)
-            await conn.execute(
-                "UPDATE keys.key_encryption_keys SET destroyed_at = now() WHERE id = $1", kek_id
-            )
+            await conn.execute(_SQL.destroyed, kek_id)
         return Rotation(new=new, destroyed=tuple(old), rewrapped=rewrapped)
     finally:
-        await conn.execute(_ROTATION_UNLOCK)
+        await conn.execute(_SQL.rotation_unlock)
 
 
 async def erased_since_rotation(conn: asyncpg.Connection) -> bool:
     """Whether a client was erased after the current KEK became current (a rotation is
     due: copies of their key are still wrapped under a KEK that exists)."""
-    return bool(
-        await conn.fetchval(
-            "SELECT EXISTS (SELECT 1 FROM keys.client_keys k, keys.kek_current c "
-            "WHERE k.erased_at >= c.since)"
-        )
-    )
+    return bool(await conn.fetchval(_SQL.erased_since_rotation))

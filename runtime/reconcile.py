@@ -55,7 +55,7 @@ from contracts.registry import decode_event
 from contracts.subjects import SubjectName, event_subject
 from runtime import erasure
 from runtime.config import Settings
-from runtime.db import quote_ident
+from runtime.sql import SqlStatements
 
 if TYPE_CHECKING:
     from runtime.service import BackgroundTask, ServiceHost
@@ -72,30 +72,45 @@ REQUEST_LOCK_TIMEOUT = 10.0
 #: the first periodic check, this long after the service started (its relay first)
 FIRST_CHECK_AFTER = 2.0
 
-_LOCK = "SELECT pg_advisory_xact_lock(hashtext('reitti.reconcile'), hashtext($1))"
-_TRY_LOCK = "SELECT pg_try_advisory_xact_lock(hashtext('reitti.reconcile'), hashtext($1))"
-_NOT_QUEUED = "NOT EXISTS (SELECT 1 FROM {s}.outbox o WHERE o.event_id = e.event_id)"
-_COUNTS = "SELECT e.event_type, count(*) AS n FROM {s}.events e WHERE " + _NOT_QUEUED + " GROUP BY 1"
-_OF_TYPE = (
-    "SELECT e.stream_id, e.stream_version, e.event_id::text AS event_id, e.event_type, e.recorded_at "
-    "FROM {s}.events e WHERE e.event_type = $1 AND " + _NOT_QUEUED
-)
-_OF_STREAM = (
-    "SELECT e.stream_id, e.stream_version, e.event_id::text AS event_id, e.event_type, e.recorded_at "
-    "FROM {s}.events e WHERE e.stream_id = $1 AND e.stream_version > $2 AND e.stream_version < $3 AND "
-    + _NOT_QUEUED
-)
-_ENVELOPES = (
-    "SELECT event_id::text AS event_id, envelope::text AS envelope FROM {s}.events "
-    "WHERE event_id = ANY($1::uuid[])"
-)
-# Queued in each stream's version order, which is the order the relay publishes them in;
-# one already queued (the relay has not got to it) stays as it is.
-_QUEUE = (
-    "INSERT INTO {s}.outbox (event_id, subject) "
-    "SELECT e, s FROM unnest($1::uuid[], $2::text[]) WITH ORDINALITY AS u(e, s, ord) ORDER BY ord "
-    "ON CONFLICT (event_id) DO NOTHING"
-)
+_NOT_QUEUED = "NOT EXISTS (SELECT 1 FROM {schema}.outbox o WHERE o.event_id = e.event_id)"
+
+
+class ReconcileSql(SqlStatements):
+    """The reconciler's statements for one write service's event store."""
+
+    lock = "SELECT pg_advisory_xact_lock(hashtext('reitti.reconcile'), hashtext($1))"
+    try_lock = "SELECT pg_try_advisory_xact_lock(hashtext('reitti.reconcile'), hashtext($1))"
+    # This transaction's own lock timeout (set_config(..., true) is SET LOCAL).
+    lock_timeout = "SELECT set_config('lock_timeout', $1, true)"
+    counts = "SELECT e.event_type, count(*) AS n FROM {schema}.events e WHERE " + _NOT_QUEUED + " GROUP BY 1"
+    of_type = (
+        "SELECT e.stream_id, e.stream_version, e.event_id::text AS event_id, e.event_type, e.recorded_at "
+        "FROM {schema}.events e WHERE e.event_type = $1 AND " + _NOT_QUEUED
+    )
+    of_stream = (
+        "SELECT e.stream_id, e.stream_version, e.event_id::text AS event_id, e.event_type, e.recorded_at "
+        "FROM {schema}.events e WHERE e.stream_id = $1 AND e.stream_version > $2 "
+        "AND e.stream_version < $3 AND " + _NOT_QUEUED
+    )
+    envelopes = (
+        "SELECT event_id::text AS event_id, envelope::text AS envelope FROM {schema}.events "
+        "WHERE event_id = ANY($1::uuid[])"
+    )
+    # Queued in each stream's version order, which is the order the relay publishes them in;
+    # one already queued (the relay has not got to it) stays as it is.
+    queue = (
+        "INSERT INTO {schema}.outbox (event_id, subject) "
+        "SELECT e, s FROM unnest($1::uuid[], $2::text[]) WITH ORDINALITY AS u(e, s, ord) ORDER BY ord "
+        "ON CONFLICT (event_id) DO NOTHING"
+    )
+
+
+class RepairSql(SqlStatements):
+    """What a consumer's repair request reads of its own tracking tables."""
+
+    position = (
+        "SELECT version FROM {schema}.stream_positions WHERE consumer = $1 AND source = $2 AND stream_id = $3"
+    )
 
 
 def request_subject(namespace: str, service: str) -> str:
@@ -166,12 +181,7 @@ class Reconciler:
         self.schema = schema
         self.service = service
         self._on_queued = on_queued
-        s = quote_ident(schema)
-        self._counts_sql = _COUNTS.format(s=s)
-        self._of_type_sql = _OF_TYPE.format(s=s)
-        self._of_stream_sql = _OF_STREAM.format(s=s)
-        self._envelopes_sql = _ENVELOPES.format(s=s)
-        self._queue_sql = _QUEUE.format(s=s)
+        self.sql = ReconcileSql(schema)
 
     def _subjects(self, event_type: str = "*") -> str:
         return f"{self._settings.namespace}.events.{self.service}.*.*.{event_type}"
@@ -184,13 +194,13 @@ class Reconciler:
             if not await self._lock(conn, wait=wait, within=None):
                 report.skipped = True
                 return report
-            stored = {r["event_type"]: r["n"] for r in await conn.fetch(self._counts_sql)}
+            stored = {r["event_type"]: r["n"] for r in await conn.fetch(self.sql.counts)}
             streamed = await self._streamed_counts()
             report.compared = len(stored)
             suspects = sorted(t for t, n in stored.items() if full or streamed.get(t, 0) < n)
             for event_type in suspects:
                 report.scanned.append(event_type)
-                candidates = await conn.fetch(self._of_type_sql, event_type)
+                candidates = await conn.fetch(self.sql.of_type, event_type)
                 present = await self._present(self._subjects(event_type), None)
                 report.missing.extend(_missing(candidates, present))
             await self._queue(conn, report)
@@ -208,7 +218,7 @@ class Reconciler:
             if not await self._lock(conn, wait=True, within=REQUEST_LOCK_TIMEOUT):
                 report.skipped = True
                 return report
-            candidates = await conn.fetch(self._of_stream_sql, stream_id, after_version, upper)
+            candidates = await conn.fetch(self.sql.of_stream, stream_id, after_version, upper)
             by_type: dict[str, list[asyncpg.Record]] = {}
             for row in candidates:
                 by_type.setdefault(row["event_type"], []).append(row)
@@ -224,14 +234,14 @@ class Reconciler:
 
     async def _lock(self, conn: asyncpg.Connection, *, wait: bool, within: float | None) -> bool:
         if not wait:
-            return bool(await conn.fetchval(_TRY_LOCK, self.schema))
+            return bool(await conn.fetchval(self.sql.try_lock, self.schema))
         if within is None:
-            await conn.execute(_LOCK, self.schema)
+            await conn.execute(self.sql.lock, self.schema)
             return True
-        await conn.execute(f"SET LOCAL lock_timeout = '{int(within * 1000)}ms'")
+        await conn.execute(self.sql.lock_timeout, f"{int(within * 1000)}ms")
         try:
             async with conn.transaction():  # a savepoint: a timeout leaves the outer one usable
-                await conn.execute(_LOCK, self.schema)
+                await conn.execute(self.sql.lock, self.schema)
         except asyncpg.LockNotAvailableError:
             return False
         return True
@@ -255,9 +265,9 @@ class Reconciler:
             return
         report.missing.sort(key=lambda m: (m.stream_id, m.stream_version))
         ids = [m.event_id for m in report.missing]
-        envelopes = {r["event_id"]: r["envelope"] for r in await conn.fetch(self._envelopes_sql, ids)}
+        envelopes = {r["event_id"]: r["envelope"] for r in await conn.fetch(self.sql.envelopes, ids)}
         subjects = [self._subject_of(envelopes[i]) for i in ids]
-        status = await conn.execute(self._queue_sql, ids, subjects)
+        status = await conn.execute(self.sql.queue, ids, subjects)
         report.queued = int(status.rsplit(" ", 1)[-1])
 
     def _subject_of(self, envelope_text: str) -> str:
@@ -442,10 +452,7 @@ class RepairRequests:
         self._pool = pool
         self._settings = settings
         self._consumer = consumer
-        self._position_sql = (
-            f"SELECT version FROM {quote_ident(schema)}.stream_positions "
-            "WHERE consumer = $1 AND source = $2 AND stream_id = $3"
-        )
+        self.sql = RepairSql(schema)
         self._asked: dict[tuple[str, str], float] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self.stats = RepairStats()
@@ -476,7 +483,7 @@ class RepairRequests:
     async def _ask(self, owner: str, envelope: CloudEventEnvelope) -> None:
         try:
             have = await self._pool.fetchval(
-                self._position_sql, self._consumer, envelope.source, envelope.subject
+                self.sql.position, self._consumer, envelope.source, envelope.subject
             )
             request = {
                 "stream_id": envelope.subject,

@@ -39,8 +39,22 @@ from runtime.consumer import (
     keys_for,
     read_envelope,
 )
-from runtime.db import Migration, apply_migrations, quote_ident
+from runtime.db import Migration, apply_migrations
 from runtime.log_reader import PATIENCE, IncompleteRead, LogReader
+from runtime.sql import SqlStatements
+
+
+class ReplaySql(SqlStatements):
+    """A replay's statements on the schema it builds into (``drop``) or, when switching,
+    on the live schema, whose rebuild (:func:`rebuild_and_switch`) and retired copies are
+    named after it."""
+
+    drop = "DROP SCHEMA IF EXISTS {schema} CASCADE"
+    hold_live = "LOCK TABLE {schema}.consumed_events IN ACCESS EXCLUSIVE MODE"
+    drop_retired = "DROP SCHEMA IF EXISTS {schema}_retired CASCADE"
+    retire_live = "ALTER SCHEMA {schema} RENAME TO {schema}_retired"
+    rebuild_to_live = "ALTER SCHEMA {schema}_rebuild RENAME TO {schema}"
+    drop_retired_now = "DROP SCHEMA {schema}_retired CASCADE"
 
 
 @dataclass(frozen=True)
@@ -225,9 +239,9 @@ async def rebuild(
 ) -> ReplayReport:
     """Build ``projection`` from the start of the log into a fresh ``target_schema``.
     Raises :class:`ReplayIncomplete` (and drops ``target_schema``) unless it is complete."""
-    q = quote_ident(target_schema)
+    sql = ReplaySql(target_schema)
     async with pool.acquire() as conn:
-        await conn.execute(f"DROP SCHEMA IF EXISTS {q} CASCADE")
+        await conn.execute(sql.drop)
         await apply_migrations(conn, target_schema, migrations)
     consumer = ExactlyOnceConsumer(pool=pool, js=js, settings=settings, projection=projection(target_schema))
     try:
@@ -244,14 +258,14 @@ async def rebuild(
             patience=patience,
         )
     except BaseException:
-        await _drop(pool, q)
+        await _drop(pool, sql)
         raise
 
 
-async def _drop(pool: asyncpg.Pool, quoted_schema: str) -> None:
+async def _drop(pool: asyncpg.Pool, sql: ReplaySql) -> None:
     """Drop a partial rebuild: it is no projection of anything, and holds personal data."""
     async with pool.acquire() as conn:
-        await conn.execute(f"DROP SCHEMA IF EXISTS {quoted_schema} CASCADE")
+        await conn.execute(sql.drop)
 
 
 async def rebuild_and_switch(
@@ -290,22 +304,21 @@ async def rebuild_and_switch(
         progress=progress,
         patience=patience,
     )
-    live, new = quote_ident(live_schema), quote_ident(target)
-    retired = quote_ident(f"{live_schema}_retired")
+    live, rebuilt = ReplaySql(live_schema), ReplaySql(target)
     consumer = ExactlyOnceConsumer(pool=pool, js=js, settings=settings, projection=projection(target))
     started = time.perf_counter()
     try:
         async with pool.acquire() as conn, conn.transaction():
-            await conn.execute(f"LOCK TABLE {live}.consumed_events IN ACCESS EXCLUSIVE MODE")
+            await conn.execute(live.hold_live)
             until = await last_sequence(js, settings)
             tail = await replay_range(
                 js, settings, consumer, conn, after_seq=report.last_seq, until_seq=until, patience=patience
             )
-            await conn.execute(f"DROP SCHEMA IF EXISTS {retired} CASCADE")
-            await conn.execute(f"ALTER SCHEMA {live} RENAME TO {retired}")
-            await conn.execute(f"ALTER SCHEMA {new} RENAME TO {live}")
-            await conn.execute(f"DROP SCHEMA {retired} CASCADE")
+            await conn.execute(live.drop_retired)
+            await conn.execute(live.retire_live)
+            await conn.execute(live.rebuild_to_live)
+            await conn.execute(live.drop_retired_now)
     except BaseException:
-        await _drop(pool, new)
+        await _drop(pool, rebuilt)
         raise
     return dataclasses.replace(report + tail, seconds=report.seconds + time.perf_counter() - started)

@@ -19,23 +19,27 @@ from contracts.audit import ClientDataAccessed
 from contracts.base import Actor, EventBase
 from contracts.guidance import FinalAssessmentIssued, TransferredToSocialServices
 from contracts.subjects import social_services
-from runtime.db import quote_ident
+from runtime.sql import SqlStatements
 from services.disclosure.policy import Client, Crossing, Kind, decide
 from services.reporting.columns import columns_of
 from services.reporting.facts import CaseFacts
 from services.reporting.feeds import copies
 
-_INSERT = """
-INSERT INTO {s}.access_report
+
+class AccessReportSql(SqlStatements):
+    """The access report's statements (``access_report``)."""
+
+    insert = """
+INSERT INTO {schema}.access_report
     (event_id, client_id, kind, at, person_id, role, organisation, recipient, what, purpose,
      purpose_detail)
 SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::timestamptz[], $5::text[], $6::text[],
                      $7::text[], $8::text[], $9::text[], $10::text[], $11::text[])
 ON CONFLICT DO NOTHING
 """
-_REPORT = """
+    report = """
 SELECT kind, at, person_id, role, organisation, recipient, what, purpose, purpose_detail
-FROM {s}.access_report
+FROM {schema}.access_report
 WHERE client_id = $1 AND at >= $2 ORDER BY at, event_id, recipient NULLS FIRST
 """
 
@@ -62,9 +66,7 @@ class AccessEntry(BaseModel):
 
 class AccessReport:
     def __init__(self, schema: str) -> None:
-        s = quote_ident(schema)
-        self._insert = _INSERT.format(s=s)
-        self._report = _REPORT.format(s=s)
+        self.sql = AccessReportSql(schema)
 
     async def apply_batch(
         self, conn: asyncpg.Connection, events: Sequence[EventBase], facts: Sequence[CaseFacts | None]
@@ -91,10 +93,12 @@ class AccessReport:
                 for client_id in client_ids
             )
         if rows:
-            await conn.execute(self._insert, *columns_of(rows))
+            await conn.execute(self.sql.insert, *columns_of(rows))
 
     async def report(self, conn: asyncpg.Connection, client_id: str, since: datetime) -> list[AccessEntry]:
-        return [AccessEntry.model_validate(dict(r)) for r in await conn.fetch(self._report, client_id, since)]
+        return [
+            AccessEntry.model_validate(dict(r)) for r in await conn.fetch(self.sql.report, client_id, since)
+        ]
 
 
 #: who discloses a copy on a partner's feed: reporting, under the client's consent

@@ -29,33 +29,42 @@ from contracts.base import EventBase
 from contracts.envelope import CloudEventEnvelope
 from contracts.subjects import events_wildcard
 from runtime.config import Settings
-from runtime.db import quote_ident
 from runtime.log_reader import LogReader
+from runtime.sql import SqlStatements
 from services.reporting.columns import columns_of
 
 GENESIS = "0" * 64
 #: CloudEvents extension attributes an exported line carries besides the envelope.
 EXPORT_ATTRIBUTES = ("streamseq", "auditposition", "auditprevhash", "audithash")
 
-# A batch locks its chains' heads in one statement, in one order (by chain), so two
-# batches never wait on each other in a circle.
-_LOCK_HEADS = """
-INSERT INTO {s}.audit_chain_heads (source, stream_id, position, hash)
+_ENTRY_COLUMNS = """
+source, stream_id, position, event_id, stream_seq, event_type, stream_version, occurred_at,
+actor_person_id, actor_role, actor_organisation, correlation_id, causation_id, prev_hash, hash
+"""
+
+
+class AuditSql(SqlStatements):
+    """The audit log's statements (``audit_log``, ``audit_chain_heads``)."""
+
+    # A batch locks its chains' heads in one statement, in one order (by chain), so two
+    # batches never wait on each other in a circle.
+    lock_heads = """
+INSERT INTO {schema}.audit_chain_heads (source, stream_id, position, hash)
 SELECT source, stream_id, 0, $3 FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS u(source, stream_id, n)
 ORDER BY n
-ON CONFLICT (source, stream_id) DO UPDATE SET position = {s}.audit_chain_heads.position
+ON CONFLICT (source, stream_id) DO UPDATE SET position = {schema}.audit_chain_heads.position
 RETURNING source, stream_id, position, hash
 """
-# An entry's stream sequence is the one the exactly-once consumer recorded for its event
-# a moment earlier, in the same transaction (runtime/consumer.py); 0 only when the
-# projection is applied outside a consumer.
-_APPEND = """
-INSERT INTO {s}.audit_log (
+    # An entry's stream sequence is the one the exactly-once consumer recorded for its event
+    # a moment earlier, in the same transaction (runtime/consumer.py); 0 only when the
+    # projection is applied outside a consumer.
+    append = """
+INSERT INTO {schema}.audit_log (
     source, stream_id, position, event_id, stream_seq, event_type, stream_version, occurred_at,
     actor_person_id, actor_role, actor_organisation, correlation_id, causation_id, prev_hash, hash
 )
 SELECT source, stream_id, position, event_id,
-       coalesce((SELECT stream_seq FROM {s}.consumed_events AS c
+       coalesce((SELECT stream_seq FROM {schema}.consumed_events AS c
                  WHERE c.consumer = $15 AND c.event_id = u.event_id), 0),
        event_type, stream_version, occurred_at, actor_person_id, actor_role, actor_organisation,
        correlation_id, causation_id, prev_hash, hash
@@ -64,32 +73,29 @@ FROM unnest($1::text[], $2::text[], $3::int[], $4::uuid[], $5::text[], $6::int[]
     AS u(source, stream_id, position, event_id, event_type, stream_version, occurred_at,
          actor_person_id, actor_role, actor_organisation, correlation_id, causation_id, prev_hash, hash)
 """
-_MOVE_HEADS = """
-UPDATE {s}.audit_chain_heads AS h SET position = u.position, hash = u.hash
+    move_heads = """
+UPDATE {schema}.audit_chain_heads AS h SET position = u.position, hash = u.hash
 FROM unnest($1::text[], $2::text[], $3::int[], $4::text[]) AS u(source, stream_id, position, hash)
 WHERE h.source = u.source AND h.stream_id = u.stream_id
 """
-_ENTRY_COLUMNS = """
-source, stream_id, position, event_id, stream_seq, event_type, stream_version, occurred_at,
-actor_person_id, actor_role, actor_organisation, correlation_id, causation_id, prev_hash, hash
-"""
-_TIMELINE = (
-    "SELECT "
-    + _ENTRY_COLUMNS
-    + " FROM {s}.audit_log WHERE stream_id = $1 ORDER BY occurred_at, stream_seq, source, position"
-)
-_ALL_ENTRIES = "SELECT " + _ENTRY_COLUMNS + " FROM {s}.audit_log ORDER BY source, stream_id, position"
-_HEADS = "SELECT source, stream_id, position, hash FROM {s}.audit_chain_heads"
-_RANGE = (
-    "SELECT "
-    + _ENTRY_COLUMNS
-    + """ FROM {s}.audit_log
+    timeline = (
+        "SELECT "
+        + _ENTRY_COLUMNS
+        + " FROM {schema}.audit_log WHERE stream_id = $1 ORDER BY occurred_at, stream_seq, source, position"
+    )
+    all_entries = "SELECT " + _ENTRY_COLUMNS + " FROM {schema}.audit_log ORDER BY source, stream_id, position"
+    heads = "SELECT source, stream_id, position, hash FROM {schema}.audit_chain_heads"
+    entries_between = (
+        "SELECT "
+        + _ENTRY_COLUMNS
+        + """ FROM {schema}.audit_log
 WHERE ($1::bigint IS NULL OR stream_seq >= $1) AND ($2::bigint IS NULL OR stream_seq <= $2)
   AND ($3::timestamptz IS NULL OR occurred_at >= $3) AND ($4::timestamptz IS NULL OR occurred_at < $4)
 ORDER BY stream_seq, source, stream_id, position
 """
-)
-_POSITION = "SELECT stream_seq FROM {s}.consumer_positions WHERE consumer = $1"
+    )
+    position = "SELECT stream_seq FROM {schema}.consumer_positions WHERE consumer = $1"
+
 
 ChainId = tuple[str, str]
 """(source, stream id): one stream of one event store."""
@@ -145,23 +151,15 @@ class AuditTrail:
     """The audit log's part of the reporting projection."""
 
     def __init__(self, schema: str, consumer: str) -> None:
-        s = quote_ident(schema)
         self._consumer = consumer
-        self._lock_heads = _LOCK_HEADS.format(s=s)
-        self._append = _APPEND.format(s=s)
-        self._move_heads = _MOVE_HEADS.format(s=s)
-        self._timeline = _TIMELINE.format(s=s)
-        self._all = _ALL_ENTRIES.format(s=s)
-        self._heads = _HEADS.format(s=s)
-        self._range = _RANGE.format(s=s)
-        self._position = _POSITION.format(s=s)
+        self.sql = AuditSql(schema)
 
     async def lock_heads(
         self, conn: asyncpg.Connection, items: Sequence[tuple[EventBase, CloudEventEnvelope]]
     ) -> dict[ChainId, Head]:
         """The heads of the chains of ``items``' events, locked until the transaction ends."""
         chains = sorted({(envelope.source, event.stream_id) for event, envelope in items})
-        rows = await conn.fetch(self._lock_heads, [c[0] for c in chains], [c[1] for c in chains], GENESIS)
+        rows = await conn.fetch(self.sql.lock_heads, [c[0] for c in chains], [c[1] for c in chains], GENESIS)
         return {(r["source"], r["stream_id"]): Head(r["position"], r["hash"]) for r in rows}
 
     async def append(
@@ -200,16 +198,16 @@ class AuditTrail:
             moved[chain] = new
         if not entries:
             return
-        await conn.execute(self._append, *columns_of(entries), self._consumer)
+        await conn.execute(self.sql.append, *columns_of(entries), self._consumer)
         await conn.execute(
-            self._move_heads,
+            self.sql.move_heads,
             *columns_of(
                 [(source, stream_id, h.position, h.hash) for (source, stream_id), h in moved.items()]
             ),
         )
 
     async def timeline(self, conn: asyncpg.Connection, stream_id: str) -> list[AuditEntry]:
-        return [AuditEntry.from_row(r) for r in await conn.fetch(self._timeline, stream_id)]
+        return [AuditEntry.from_row(r) for r in await conn.fetch(self.sql.timeline, stream_id)]
 
     async def entries(
         self,
@@ -220,19 +218,20 @@ class AuditTrail:
         since: datetime | None = None,
         until: datetime | None = None,
     ) -> list[AuditEntry]:
-        rows = await conn.fetch(self._range, from_seq, to_seq, since, until)
+        rows = await conn.fetch(self.sql.entries_between, from_seq, to_seq, since, until)
         return [AuditEntry.from_row(r) for r in rows]
 
     async def all_entries(self, conn: asyncpg.Connection) -> list[AuditEntry]:
-        return [AuditEntry.from_row(r) for r in await conn.fetch(self._all)]
+        return [AuditEntry.from_row(r) for r in await conn.fetch(self.sql.all_entries)]
 
     async def heads(self, conn: asyncpg.Connection) -> dict[ChainId, tuple[int, str]]:
         return {
-            (r["source"], r["stream_id"]): (r["position"], r["hash"]) for r in await conn.fetch(self._heads)
+            (r["source"], r["stream_id"]): (r["position"], r["hash"])
+            for r in await conn.fetch(self.sql.heads)
         }
 
     async def consumed_up_to(self, conn: asyncpg.Connection) -> int:
-        return int(await conn.fetchval(self._position, self._consumer) or 0)
+        return int(await conn.fetchval(self.sql.position, self._consumer) or 0)
 
 
 # --- reading the log --------------------------------------------------------------------

@@ -24,8 +24,9 @@ import asyncpg
 from nats.js import JetStreamContext
 from nats.js.errors import NotFoundError
 
-from runtime.db import Migration, quote_ident
+from runtime.db import Migration
 from runtime.service import BackgroundTask, ServiceHost
+from runtime.sql import SqlStatements
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +43,17 @@ CREATE TABLE IF NOT EXISTS {schema}.erasures (
 );
 """,
 )
+
+
+class FeedErasureSql(SqlStatements):
+    """The erasures waiting in the feeds schema."""
+
+    due = """
+SELECT e.client_id FROM {schema}.erasures e
+WHERE NOT EXISTS (SELECT 1 FROM {schema}.outbox o WHERE o.subject LIKE '%.' || e.client_id)
+ORDER BY e.queued_at LIMIT 100
+"""
+    done = "DELETE FROM {schema}.erasures WHERE client_id = $1"
 
 
 def client_filter(namespace: str, client_id: str) -> str:
@@ -71,21 +83,15 @@ class FeedEraser:
     its feed messages deleted, then its row goes."""
 
     def __init__(self, pool: asyncpg.Pool, js: JetStreamContext, *, schema: str, stream: str, namespace: str):
-        s = quote_ident(schema)
         self._pool, self._js, self._stream, self._namespace = pool, js, stream, namespace
-        self._due_sql = f"""
-            SELECT e.client_id FROM {s}.erasures e
-            WHERE NOT EXISTS (SELECT 1 FROM {s}.outbox o WHERE o.subject LIKE '%.' || e.client_id)
-            ORDER BY e.queued_at LIMIT 100
-        """
-        self._done_sql = f"DELETE FROM {s}.erasures WHERE client_id = $1"
+        self.sql = FeedErasureSql(schema)
 
     async def run_once(self) -> int:
         """Erase every client whose copies are all published; returns how many clients."""
-        due = [r["client_id"] for r in await self._pool.fetch(self._due_sql)]
+        due = [r["client_id"] for r in await self._pool.fetch(self.sql.due)]
         for client_id in due:
             erased = await erase_client_messages(self._js, self._stream, self._namespace, client_id)
-            await self._pool.execute(self._done_sql, client_id)
+            await self._pool.execute(self.sql.done, client_id)
             log.info("reporting: deleted %d feed messages of an erased client", erased)
         return len(due)
 

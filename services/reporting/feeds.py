@@ -42,8 +42,8 @@ from contracts.intake import AssessmentCompleted, ClientDataErased, ClientReferr
 from contracts.names import TE_OFFICE
 from contracts.subjects import social_services
 from runtime.broker_access import feed_subject
-from runtime.db import quote_ident
 from runtime.erasure import fetch_keys, seal_in_place
+from runtime.sql import SqlStatements
 from services.disclosure.policy import Client, Crossing, Decision, Kind, decide
 from services.reporting.columns import columns_of
 from services.reporting.facts import CaseFacts
@@ -59,15 +59,19 @@ MUNICIPAL_FEED = (
     ReturnedFromSocialServices,
     ClientRelationshipClosed,
 )
-# One message per partner and event, whatever is retried: the message id is derived.
-_QUEUE = """
-INSERT INTO {s}.outbox (event_id, subject, payload)
+
+
+class FeedSql(SqlStatements):
+    """The partner feeds' statements on their own schema (outbox and erasures)."""
+
+    # One message per partner and event, whatever is retried: the message id is derived.
+    queue = """
+INSERT INTO {schema}.outbox (event_id, subject, payload)
 SELECT * FROM unnest($1::uuid[], $2::text[], $3::bytea[])
 ON CONFLICT DO NOTHING
 """
-
-_ERASURES = """
-INSERT INTO {s}.erasures (client_id) SELECT * FROM unnest($1::text[]) ON CONFLICT DO NOTHING
+    erasures = """
+INSERT INTO {schema}.erasures (client_id) SELECT * FROM unnest($1::text[]) ON CONFLICT DO NOTHING
 """
 
 
@@ -117,8 +121,7 @@ class FeedPublisher:
         self, namespace: str, *, schema: str = FEEDS_SCHEMA, on_queue: Callable[[], None] | None = None
     ):
         self._namespace = namespace
-        self._queue_sql = _QUEUE.format(s=quote_ident(schema))
-        self._erasures_sql = _ERASURES.format(s=quote_ident(schema))
+        self.sql = FeedSql(schema)
         self._on_queue = on_queue
 
     async def queue(
@@ -132,7 +135,7 @@ class FeedPublisher:
         erased = [event.stream_id for event, _, _ in items if isinstance(event, ClientDataErased)]
         if erased:
             # Our copy of the client's feed messages goes once these are published (ADR 0021).
-            await conn.execute(self._erasures_sql, erased)
+            await conn.execute(self.sql.erasures, erased)
         sending = [
             (event, envelope, sent) for event, envelope, facts in items if (sent := recipients(event, facts))
         ]
@@ -154,6 +157,6 @@ class FeedPublisher:
             )
         if not messages:
             return
-        await conn.execute(self._queue_sql, *columns_of(messages))
+        await conn.execute(self.sql.queue, *columns_of(messages))
         if self._on_queue is not None:
             self._on_queue()

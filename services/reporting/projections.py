@@ -20,7 +20,8 @@ import asyncpg
 
 from contracts.base import EventBase
 from contracts.envelope import CloudEventEnvelope
-from runtime.db import apply_migrations, quote_ident
+from runtime.db import apply_migrations
+from runtime.sql import SqlStatements, quote_ident
 from services.reporting.access_report import AccessReport
 from services.reporting.audit import AuditTrail
 from services.reporting.counts import IntakeTargets, ReferralStatistics
@@ -46,16 +47,26 @@ __all__ = [
     "sealer_for",
 ]
 
-_TABLES = """
+
+class SnapshotSql(SqlStatements):
+    """What a snapshot reads of the catalogue (the schema is a parameter there) and how it
+    turns revealed facts into jsonb's own text."""
+
+    tables = """
 SELECT table_name FROM information_schema.tables
 WHERE table_schema = $1 AND table_type = 'BASE TABLE' AND table_name <> 'schema_migrations'
 ORDER BY table_name
 """
-_COLUMNS = """
+    columns = """
 SELECT column_name FROM information_schema.columns
 WHERE table_schema = $1 AND table_name = $2 AND column_name <> ALL($3::text[])
 ORDER BY ordinal_position
 """
+    as_jsonb_text = (
+        "SELECT array(SELECT t::jsonb::text FROM unnest($1::text[]) WITH ORDINALITY AS u(t, n) ORDER BY n)"
+    )
+
+
 #: Columns that record when a row was written, not what it says: left out of snapshots.
 WRITE_TIME_COLUMNS = ["consumed_at", "applied_at"]
 
@@ -74,6 +85,7 @@ class ReportingProjection:
         self.partitions = SidePartitions(schema)
         self.audit = AuditTrail(schema, consumer=self.name)
         self.access = AccessReport(schema)
+        self.snapshot_sql = SnapshotSql(schema)
 
     async def create(self, conn: asyncpg.Connection) -> None:
         await apply_migrations(conn, self.schema, MIGRATIONS)
@@ -105,8 +117,12 @@ class ReportingProjection:
         the same projections when their snapshots are equal. (Each sealed column comes
         after its row's key, so the order does not depend on a ciphertext.)"""
         out: dict[str, list[tuple[object, ...]]] = {}
-        for table in [r[0] for r in await conn.fetch(_TABLES, self.schema)]:
-            columns = [r[0] for r in await conn.fetch(_COLUMNS, self.schema, table, WRITE_TIME_COLUMNS)]
+        for table in [r[0] for r in await conn.fetch(self.snapshot_sql.tables, self.schema)]:
+            columns = [
+                r[0]
+                for r in await conn.fetch(self.snapshot_sql.columns, self.schema, table, WRITE_TIME_COLUMNS)
+            ]
+            # The one statement written per call: its table and columns are read just above.
             listed = ", ".join(quote_ident(c) for c in columns)
             query = f"SELECT {listed} FROM {quote_ident(self.schema)}.{quote_ident(table)} ORDER BY {listed}"
             rows: list[Any] = await conn.fetch(query)
@@ -117,11 +133,7 @@ class ReportingProjection:
                 else:
                     # jsonb's own text of the revealed facts, as the column gives it
                     revealed = [open_facts(sealer, r["facts"]).model_dump_json() for r in rows]
-                    texts = await conn.fetchval(
-                        "SELECT array(SELECT t::jsonb::text"
-                        " FROM unnest($1::text[]) WITH ORDINALITY AS u(t, n) ORDER BY n)",
-                        revealed,
-                    )
+                    texts = await conn.fetchval(self.snapshot_sql.as_jsonb_text, revealed)
                     rows = [
                         [f if c == "facts" else r[c] for c in columns]
                         for r, f in zip(rows, texts, strict=True)

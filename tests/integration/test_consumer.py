@@ -15,8 +15,9 @@ from contracts.base import EventBase
 from contracts.envelope import CloudEventEnvelope
 from contracts.subjects import event_subject
 from runtime.consumer import ExactlyOnceConsumer
-from runtime.db import apply_migrations, consumer_tracking_migrations, quote_ident
+from runtime.db import apply_migrations, consumer_tracking_migrations
 from runtime.deadletters import list_dead_letters
+from runtime.sql import quote_ident
 from runtime.subscribers import DurableSubscription
 from tests.support.apps import eventually
 from tests.support.factories import client_referred

@@ -19,8 +19,9 @@ from contracts.intake import ClientDataErased, ConsentGiven, ConsentScope, Refer
 from runtime import erasure
 from runtime.config import Settings
 from runtime.consumer import Applied, ExactlyOnceConsumer
-from runtime.db import apply_migrations, event_store_migrations, quote_ident
+from runtime.db import apply_migrations, event_store_migrations
 from runtime.sealing import reveal_payloads
+from runtime.sql import quote_ident
 from services.reporting import feed_erasure
 from services.reporting.audit import ChainId
 from services.reporting.config import ReportingConfig
