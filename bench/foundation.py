@@ -45,10 +45,11 @@ from contracts.base import EventBase
 from contracts.envelope import CloudEventEnvelope
 from contracts.subjects import events_wildcard
 from reitti.preparation import prepare_everything, service_migrations
-from runtime.config import Settings, external_urls
+from runtime.config import RuntimeSection, Settings
 from runtime.db import create_pool
 from runtime.embedded import EmbeddedNats, EmbeddedPostgres, free_port
 from runtime.eventstore import EventStore
+from runtime.flat_settings import read_section
 from runtime.relay import OutboxRelay, OutboxSignal
 from runtime.replay import last_sequence, rebuild
 from runtime.streams import connect_nats, events_stream_config
@@ -129,7 +130,7 @@ class Servers:
 @contextlib.contextmanager
 def servers() -> Iterator[Servers]:
     """The external servers when both URLs are set, else embedded ones in a temp dir."""
-    urls = external_urls()
+    urls = read_section(RuntimeSection).external_urls()
     if urls is not None:
         yield Servers(nats_url=urls[0], admin_url=urls[1], kind="external")
         return
@@ -751,11 +752,9 @@ def bench_settings(nats_url: str, database_url: str) -> Settings:
     settings = Settings(
         nats_url=nats_url, database_url=database_url, namespace=f"bench_{uuid.uuid4().hex[:8]}"
     )
-    if "jwt_public_key" in {f.name for f in dataclasses.fields(Settings)}:
-        from runtime.auth import TokenIssuer  # type: ignore[import-not-found,unused-ignore]
+    from runtime.auth import TokenIssuer
 
-        settings = settings.with_(jwt_public_key=TokenIssuer.generate().public_pem())
-    return settings
+    return settings.with_(jwt_public_key=TokenIssuer.generate().public_pem())
 
 
 async def run(opts: Options, found: Servers) -> dict[str, Any]:

@@ -18,13 +18,7 @@ from types import FrameType
 
 from reitti.preparation import prepare_everything
 from runtime.auth import ensure_dev_keys
-from runtime.config import (
-    CONNECTION_VARIABLES,
-    Settings,
-    external_urls,
-    municipalities_from_env,
-    write_connection,
-)
+from runtime.config import CONNECTION_VARIABLES, Settings, write_connection
 from runtime.embedded import (
     EmbeddedNats,
     EmbeddedPostgres,
@@ -79,10 +73,12 @@ class Launcher:
         # the migrations below make the first one, and the services inherit the setting.
         os.environ.setdefault("REITTI_KEY_ENCRYPTION_KEY_DIR", str(self.data_dir / "keys" / "kek"))
         try:
-            ReittiConfig.from_env()  # a wrong service setting stops the start before any server
-            settings = self._start_servers()
+            # `reitti up`'s composition root: the settings model, read once here; a wrong
+            # setting stops the start before any server
+            config = ReittiConfig.from_env()
+            settings = self._start_servers(config)
             asyncio.run(prepare_everything(settings))
-            self._start_services(settings)
+            self._start_services(settings, config)
             self._wait_healthy()
             for name in SERVICES:
                 url = f"http://{self.host}:{self.service_ports[name]}"
@@ -90,7 +86,7 @@ class Launcher:
             if self.demo:
                 from reitti.demo import after_launch
 
-                after_launch(self.data_dir, self.host, self.service_ports, out=self.out)
+                after_launch(self.data_dir, self.host, self.service_ports, config, out=self.out)
             self.say(
                 f"get a token: reitti token --data-dir {self.data_dir} --role employment_advisor --person you"
             )
@@ -113,13 +109,18 @@ class Launcher:
             self._stopping = True
             raise KeyboardInterrupt
 
-    def _start_servers(self) -> Settings:
-        if external_urls() is not None:
+    def _start_servers(self, config: ReittiConfig) -> Settings:
+        if config.runtime.external_urls() is not None:
             self.say("using external NATS and PostgreSQL from REITTI_NATS_URL / REITTI_DATABASE_URL")
-            return Settings.from_env()
+            return config.settings()
         # One NATS user per partner feed: the TE-office and each configured municipality.
-        municipalities = municipalities_from_env()
-        nats = EmbeddedNats(self.data_dir / "nats", self.nats_port, municipalities=municipalities)
+        municipalities = config.runtime.municipalities
+        nats = EmbeddedNats(
+            self.data_dir / "nats",
+            self.nats_port,
+            municipalities=municipalities,
+            sync_interval=config.operator.nats_sync_interval,
+        )
         postgres = EmbeddedPostgres(self.data_dir / "postgres", self.postgres_port)
         # Check both ports before starting either, so a clash leaves nothing behind.
         ensure_port_free(nats.port, "the embedded NATS server", "--nats-port")
@@ -133,7 +134,7 @@ class Launcher:
         # nats.url carries the internal user's password: never print it unredacted.
         return Settings(nats_url=nats.url, database_url=postgres.url(), municipalities=municipalities)
 
-    def _start_services(self, settings: Settings) -> None:
+    def _start_services(self, settings: Settings, config: ReittiConfig) -> None:
         logs = self.data_dir / "logs"
         logs.mkdir(parents=True, exist_ok=True)
         env = dict(os.environ)
@@ -147,7 +148,7 @@ class Launcher:
             # retention sweep would erase them (and a later demo load would then refer
             # them again as new clients). `reitti erase-expired` shows the sweep by hand.
             env.setdefault("REITTI_RETENTION_SWEEP_HOURS", "0")
-        if not env.get("REITTI_JWT_PUBLIC_KEY"):
+        if config.runtime.jwt_public_key is None:
             # No identity provider configured: sign development tokens with our own key.
             _, public = ensure_dev_keys(self.data_dir / "keys")
             env["REITTI_JWT_PUBLIC_KEY"] = str(public)

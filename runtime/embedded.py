@@ -30,8 +30,9 @@ from pathlib import Path
 
 from runtime.broker_access import INTERNAL_ACCOUNT, INTERNAL_USER, PartnerFeed, partner_feeds
 from runtime.broker_credentials import BrokerCredentials, FeedAccess, feed_access, write_private
-from runtime.config import DEFAULT_MUNICIPALITIES, DEFAULT_NAMESPACE, nats_sync_interval_from_env
+from runtime.config import DEFAULT_MUNICIPALITIES, DEFAULT_NAMESPACE
 from runtime.nats_accounts import new_password, render_accounts
+from runtime.operator_config import DEFAULT_NATS_SYNC_INTERVAL
 from runtime.sql import quote_ident, quote_literal
 
 POSTGRES_SYSTEM_USER = "embedded_postgres"
@@ -121,8 +122,9 @@ class EmbeddedNats:
     port: int
     namespace: str = DEFAULT_NAMESPACE
     municipalities: tuple[str, ...] = DEFAULT_MUNICIPALITIES
-    #: JetStream's fsync policy (``REITTI_NATS_SYNC_INTERVAL``, docs/adr/0015)
-    sync_interval: str = field(default_factory=nats_sync_interval_from_env)
+    #: JetStream's fsync policy (``REITTI_NATS_SYNC_INTERVAL``, docs/adr/0015): `reitti up`
+    #: passes the settings model's; NATS's default otherwise
+    sync_interval: str = DEFAULT_NATS_SYNC_INTERVAL
     proc: subprocess.Popen[bytes] | None = field(default=None, init=False)
 
     @property

@@ -37,6 +37,7 @@ import asyncpg
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from runtime.operator_config import kek_directory
 from runtime.sql import SqlStatements
 
 #: where the KEK files are (``reitti up`` sets it to ``<data-dir>/keys/kek``)
@@ -94,19 +95,6 @@ _SQL = KekSql(KEYS_SCHEMA)
 
 class KekError(RuntimeError):
     """A key-encryption key is missing or does not open a client key."""
-
-
-def kek_directory(env: dict[str, str] | None = None) -> Path:
-    """``REITTI_KEY_ENCRYPTION_KEY_DIR``; else ``<REITTI_DATA_DIR or the user data
-    directory>/keys/kek``, where ``reitti up`` keeps it."""
-    source = os.environ if env is None else env
-    if raw := source.get(KEK_DIR_VARIABLE):
-        return Path(raw).expanduser()
-    if data := source.get("REITTI_DATA_DIR"):
-        return Path(data).expanduser() / "keys" / "kek"
-    from runtime.config import default_data_dir
-
-    return default_data_dir() / "keys" / "kek"
 
 
 def _aad(kek_id: uuid.UUID, client_id: str) -> bytes:
@@ -237,8 +225,9 @@ _RINGS: dict[Path, KekRing] = {}
 
 
 def default_ring() -> KekRing:
-    """The ring of :func:`kek_directory` (read from the environment on each call, so a
-    process that changes it gets the new directory)."""
+    """The ring of :func:`runtime.operator_config.kek_directory` (read from the environment
+    with the settings model on each call, so a process that changes it gets the new
+    directory)."""
     directory = kek_directory()
     ring = _RINGS.get(directory)
     if ring is None:

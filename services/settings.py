@@ -1,37 +1,34 @@
-"""The one model of Reitti's service settings (asetukset): a pydantic-settings
-``BaseSettings`` read once, in a composition root, from ``REITTI_*`` variables, with a
-section per service and a shared one (docs/adr/0040).
+"""The one model of Reitti's settings (asetukset): a pydantic-settings ``BaseSettings``
+read once, in a composition root, from ``REITTI_*`` variables, with a section per service,
+a shared one, the runtime's (connections, streams, limits: :mod:`runtime.config`) and the
+operator's (the command line and ``reitti up``: :mod:`runtime.operator_config`)
+(docs/adr/0040, 0042).
 
-Each field keeps the flat variable name it has always had (``REITTI_CASELOAD_LIMIT``, not
-``REITTI_SHARED__CASELOAD_LIMIT``): the variable is ``REITTI_`` + the field's name in
-upper case, whatever its section. A wrong value raises :class:`ConfigError` naming the
-variable. ``reitti config-docs`` writes docs/configuration.md from this model.
-
-The connection settings (``REITTI_NATS_URL`` and the others of :class:`runtime.config.Settings`)
-are still read by ``Settings.from_env``; moving them here is the next step."""
+Each field keeps the flat variable name it has always had: the variable is ``REITTI_`` +
+the field's name in upper case, whatever its section (:mod:`runtime.flat_settings`, the
+reader both layers use). A wrong value raises :class:`ConfigError` naming the variable.
+``reitti config-docs`` writes docs/configuration.md from this model."""
 
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Mapping
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, ClassVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
-from pydantic.fields import FieldInfo
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic import Field, field_validator
 
 from runtime.clock import DEFAULT_TIME_ZONE
-from runtime.config import ConfigError
+from runtime.config import RuntimeSection, Settings
+from runtime.flat_settings import ConfigError, FlatSettings, Section, blank_is_unset, sections_of
+from runtime.flat_settings import variable as variable
+from runtime.operator_config import OperatorSection
 from services.guidance.domain.plan import DEFAULT_MEASURE_CATALOGUE
 from services.guidance.domain.transfer import DEFAULT_ACKNOWLEDGEMENT_DAYS
 from services.reporting.disclosure_control import DEFAULT_MIN_CELL
 from services.rules.caseload import CASELOAD_LIMIT
 
-PREFIX = "REITTI_"
 #: hours between intake's retention sweeps (services/intake/retention.py)
 DEFAULT_SWEEP_HOURS = 24.0
 #: Labour-market subsidy (*työmarkkinatuki*), basic daily amount in euros. About 25.63 EUR
@@ -39,21 +36,6 @@ DEFAULT_SWEEP_HOURS = 24.0
 SUBSIDY_DAILY_AMOUNT = Decimal("25.63")
 #: the shortest dashboard session key accepted (a random string)
 MIN_SESSION_KEY_LENGTH = 32
-
-
-def variable(field_name: str) -> str:
-    """The environment variable of a field: ``REITTI_`` + its name in upper case."""
-    return PREFIX + field_name.upper()
-
-
-class Section(BaseModel):
-    """A section of the settings: frozen, and no field it does not declare."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-def _blank_is_unset(raw: object) -> object:
-    return None if isinstance(raw, str) and not raw.strip() else raw
 
 
 class SharedSection(Section):
@@ -65,7 +47,7 @@ class SharedSection(Section):
     @field_validator("time_zone", mode="before")
     @classmethod
     def _zone(cls, raw: object) -> object:
-        raw = _blank_is_unset(raw)
+        raw = blank_is_unset(raw)
         if raw is None:
             return DEFAULT_TIME_ZONE
         try:
@@ -77,7 +59,7 @@ class SharedSection(Section):
     @field_validator("caseload_limit", mode="before")
     @classmethod
     def _caseload(cls, raw: object) -> object:
-        raw = _blank_is_unset(raw)
+        raw = blank_is_unset(raw)
         if raw is None:
             return CASELOAD_LIMIT
         try:
@@ -101,7 +83,7 @@ class IntakeSection(Section):
     @field_validator("retention_sweep_hours", mode="before")
     @classmethod
     def _hours(cls, raw: object) -> object:
-        raw = _blank_is_unset(raw)
+        raw = blank_is_unset(raw)
         if raw is None:
             return DEFAULT_SWEEP_HOURS
         try:
@@ -130,7 +112,7 @@ class GuidanceSection(Section):
     @field_validator("transfer_ack_days", mode="before")
     @classmethod
     def _days(cls, raw: object) -> object:
-        raw = _blank_is_unset(raw)
+        raw = blank_is_unset(raw)
         if raw is None:
             return DEFAULT_ACKNOWLEDGEMENT_DAYS
         try:
@@ -141,7 +123,7 @@ class GuidanceSection(Section):
     @field_validator("measure_catalogue", mode="before")
     @classmethod
     def _catalogue(cls, raw: object) -> object:
-        raw = _blank_is_unset(raw)
+        raw = blank_is_unset(raw)
         if raw is None:
             return DEFAULT_MEASURE_CATALOGUE
         if not isinstance(raw, str):
@@ -187,7 +169,7 @@ class ReportingSection(Section):
     @field_validator("subsidy_daily_amount", mode="before")
     @classmethod
     def _amount(cls, raw: object) -> object:
-        raw = _blank_is_unset(raw)
+        raw = blank_is_unset(raw)
         if raw is None:
             return SUBSIDY_DAILY_AMOUNT
         try:
@@ -201,7 +183,7 @@ class ReportingSection(Section):
     @field_validator("min_cell", mode="before")
     @classmethod
     def _min_cell(cls, raw: object) -> object:
-        raw = _blank_is_unset(raw)
+        raw = blank_is_unset(raw)
         if raw is None:
             return DEFAULT_MIN_CELL
         try:
@@ -218,76 +200,21 @@ class ReportingSection(Section):
         return checked_session_key(None if raw is None else str(raw))
 
 
-SECTIONS: dict[str, type[Section]] = {
-    "shared": SharedSection,
-    "intake": IntakeSection,
-    "guidance": GuidanceSection,
-    "reporting": ReportingSection,
-}
+class ReittiConfig(FlatSettings):
+    """Every setting, by section. Build it with :meth:`from_env`; ``settings()`` is the
+    runtime section with both URLs, for what connects."""
 
-
-class _FlatEnvironment(PydanticBaseSettingsSource):
-    """Reads each section's fields from their flat ``REITTI_<FIELD>`` variables."""
-
-    def __init__(self, settings_cls: type[BaseSettings], env: Mapping[str, str]) -> None:
-        super().__init__(settings_cls)
-        self._env = env
-
-    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
-        return None, field_name, False  # whole sections are read in __call__
-
-    def __call__(self) -> dict[str, Any]:
-        found: dict[str, Any] = {}
-        for name, section in SECTIONS.items():
-            values = {f: self._env[variable(f)] for f in section.model_fields if variable(f) in self._env}
-            if values:
-                found[name] = values
-        return found
-
-
-class ReittiConfig(BaseSettings):
-    """Every service's settings, by section. Build it with :meth:`from_env`."""
-
-    model_config = SettingsConfigDict(env_prefix=PREFIX, frozen=True, extra="forbid")
-
-    #: the environment :meth:`from_env` reads (set only for the duration of one build)
-    _source_env: ClassVar[Mapping[str, str] | None] = None
-
+    runtime: RuntimeSection = Field(default_factory=RuntimeSection)
+    operator: OperatorSection = Field(default_factory=OperatorSection)
     shared: SharedSection = Field(default_factory=SharedSection)
     intake: IntakeSection = Field(default_factory=IntakeSection)
     guidance: GuidanceSection = Field(default_factory=GuidanceSection)
     reporting: ReportingSection = Field(default_factory=ReportingSection)
 
-    @classmethod
-    def settings_customise_sources(
-        cls,
-        settings_cls: type[BaseSettings],
-        init_settings: PydanticBaseSettingsSource,
-        env_settings: PydanticBaseSettingsSource,
-        dotenv_settings: PydanticBaseSettingsSource,
-        file_secret_settings: PydanticBaseSettingsSource,
-    ) -> tuple[PydanticBaseSettingsSource, ...]:
-        env = os.environ if cls._source_env is None else cls._source_env
-        return (init_settings, _FlatEnvironment(settings_cls, env))
-
-    @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> ReittiConfig:
-        """The settings from ``env`` (default: the process environment, read here only);
-        a wrong value raises :class:`ConfigError` naming its variable."""
-        try:
-            cls._source_env = env
-            return cls()
-        except ValidationError as exc:
-            raise _config_error(exc) from None
-        finally:
-            cls._source_env = None
+    def settings(self) -> Settings:
+        """The runtime section with both URLs; an error saying how to give them if not."""
+        return self.runtime.settings()
 
 
-def _config_error(exc: ValidationError) -> ConfigError:
-    first = exc.errors()[0]
-    cause = (first.get("ctx") or {}).get("error")
-    if isinstance(cause, ConfigError):
-        return cause
-    loc = [str(part) for part in first["loc"]]
-    name = variable(loc[-1]) if len(loc) > 1 else variable(loc[0]) if loc else "REITTI_*"
-    return ConfigError(f"{name}: {first['msg']}")
+#: the sections, by name, in the model's (and the generated table's) order
+SECTIONS: dict[str, type[Section]] = sections_of(ReittiConfig)

@@ -6,14 +6,14 @@ tools (:mod:`reitti.cli.devtools`)."""
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-from pathlib import Path
 
 from reitti.cli import audit, broker, devtools, operate, retention, serve
 from reitti.cli.devtools import TOKEN_DEFAULT_ORGANISATION, token_organisation
 from runtime import clock
-from runtime.config import ConfigError, default_data_dir, load_connection
+from runtime.config import ConfigError, load_connection
+from runtime.flat_settings import read_section
+from runtime.operator_config import OperatorSection
 from services.settings import ReittiConfig
 
 __all__ = ["TOKEN_DEFAULT_ORGANISATION", "build_parser", "main", "token_organisation"]
@@ -32,13 +32,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    if getattr(args, "operator", False):
-        # a command on a running system: without external URLs it uses the connection
-        # `reitti up` recorded in its data directory (REITTI_DATA_DIR, or the default)
-        data_dir = Path(os.environ.get("REITTI_DATA_DIR") or default_data_dir()).expanduser()
-        load_connection(data_dir)
     try:
         if getattr(args, "operator", False):
+            # a command on a running system: without external URLs it uses the connection
+            # `reitti up` recorded in its data directory (REITTI_DATA_DIR, or the default)
+            load_connection(read_section(OperatorSection).data_dir)
             # the operator commands' composition root: the settings model, read once here
             args.config = ReittiConfig.from_env()
             clock.use_zone(args.config.shared.time_zone)

@@ -10,7 +10,6 @@ from pathlib import Path
 
 from reitti.cli.connections import broker
 from reitti.cli.parsing import Subparsers
-from runtime.config import Settings
 
 
 def register(sub: Subparsers) -> None:
@@ -50,7 +49,7 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
     from services.reporting.audit_verify import VerifyReport, verify_against_file, verify_against_log
     from services.reporting.projections import ReportingProjection
 
-    settings = Settings.from_env()
+    settings = args.config.settings()
     if args.file is not None and not args.file.is_file():
         print(f"reitti audit-verify: no such file: {args.file}", file=sys.stderr)
         return 2
@@ -97,7 +96,7 @@ def cmd_audit_export(args: argparse.Namespace) -> int:
     from services.reporting.audit import export_lines
     from services.reporting.projections import ReportingProjection
 
-    settings = Settings.from_env()
+    settings = args.config.settings()
     trail = ReportingProjection(SCHEMA).audit
 
     async def run() -> int:

@@ -4,14 +4,13 @@ for a NATS cluster of one's own (``deploy/nats``); the embedded server writes it
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 
 from reitti.cli.parsing import Subparsers
 from runtime.broker_access import BrokerAccessError, partner_feeds
 from runtime.broker_credentials import write_private
-from runtime.config import DEFAULT_NAMESPACE, ConfigError, municipalities_from_env
+from runtime.config import DEFAULT_NAMESPACE, ConfigError, checked_municipalities
 from runtime.nats_accounts import (
     PASSWORDS_INCLUDE,
     deploy_accounts_text,
@@ -20,6 +19,7 @@ from runtime.nats_accounts import (
     new_passwords,
     password_variables,
 )
+from services.settings import ReittiConfig
 
 PROG = "reitti nats-config"
 
@@ -30,10 +30,12 @@ def register(sub: Subparsers) -> None:
         help="write the NATS accounts of Reitti and its partner feeds, or their passwords (deploy/nats)",
         description="Write the NATS accounts of Reitti and its partner feeds (docs/adr/0009).",
     )
-    parser.add_argument("--namespace", default=os.environ.get("REITTI_NAMESPACE", DEFAULT_NAMESPACE))
+    parser.add_argument(
+        "--namespace", default=None, help=f"default: REITTI_NAMESPACE, else {DEFAULT_NAMESPACE}"
+    )
     parser.add_argument(
         "--municipalities",
-        default=os.environ.get("REITTI_MUNICIPALITIES"),
+        default=None,
         help="comma-separated (default: REITTI_MUNICIPALITIES, else the seven of the seed)",
     )
     what = parser.add_subparsers(dest="what", required=True)
@@ -55,9 +57,13 @@ def register(sub: Subparsers) -> None:
 
 def cmd_nats_config(args: argparse.Namespace) -> int:
     try:
-        feeds = partner_feeds(municipalities_from_env({"REITTI_MUNICIPALITIES": args.municipalities or ""}))
+        runtime = ReittiConfig.from_env().runtime
+        municipalities = runtime.municipalities
+        if args.municipalities:
+            municipalities = checked_municipalities(args.municipalities.split(","))
+        feeds = partner_feeds(municipalities)
         if args.what == "accounts":
-            text = deploy_accounts_text(args.namespace, feeds)
+            text = deploy_accounts_text(args.namespace or runtime.namespace, feeds)
             if args.output is None:
                 sys.stdout.write(text)
             else:

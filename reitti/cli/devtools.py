@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from datetime import timedelta
 from pathlib import Path
@@ -13,7 +12,8 @@ from pathlib import Path
 from contracts.names import SOCIAL_SERVICES, TE_OFFICE, canonical_organisation, social_services_of
 from reitti.cli.parsing import Subparsers
 from runtime.access import Role
-from runtime.config import SERVICE_PORTS, ConfigError, default_data_dir, municipalities_from_env
+from runtime.config import SERVICE_PORTS, ConfigError, default_data_dir
+from services.settings import ReittiConfig
 
 
 def register(sub: Subparsers) -> None:
@@ -90,6 +90,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         return main(
             endpoints,
             (args.data_dir or default_data_dir()).expanduser(),
+            ReittiConfig.from_env(),
             concurrency=max(1, args.concurrency),
         )
     except DemoError as exc:
@@ -105,7 +106,7 @@ def cmd_screenshot(args: argparse.Namespace) -> int:
     try:
         saved = main(
             args.reporting_url,
-            load_issuer((args.data_dir or default_data_dir()).expanduser()),
+            load_issuer((args.data_dir or default_data_dir()).expanduser(), ReittiConfig.from_env()),
             args.output,
             year=args.year,
             municipality=args.municipality,
@@ -122,13 +123,12 @@ def cmd_token(args: argparse.Namespace) -> int:
 
     from runtime.auth import TokenIssuer
 
-    organisation = token_organisation(args.role, args.organisation, municipalities_from_env())
-    key = os.environ.get("REITTI_JWT_PRIVATE_KEY") or str(
-        (args.data_dir or default_data_dir()).expanduser() / "keys" / "token-signing.key"
-    )
-    if not Path(key).is_file():
+    config = ReittiConfig.from_env()
+    organisation = token_organisation(args.role, args.organisation, config.runtime.municipalities)
+    key = config.operator.signing_key((args.data_dir or default_data_dir()).expanduser())
+    if not key.is_file():
         raise ConfigError(f"no signing key at {key}: run `reitti up` first, or set REITTI_JWT_PRIVATE_KEY")
-    issuer = TokenIssuer.load(Path(key), issuer=os.environ.get("REITTI_JWT_ISSUER", "reitti-embedded"))
+    issuer = TokenIssuer.load(key, issuer=config.runtime.jwt_issuer)
     print(
         issuer.issue(
             person_id=args.person, role=args.role, organisation=organisation, ttl=timedelta(hours=args.hours)

@@ -6,7 +6,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -94,7 +93,7 @@ def register(sub: Subparsers) -> None:
 def cmd_migrate(args: argparse.Namespace) -> int:
     from reitti.preparation import prepare_everything
 
-    asyncio.run(prepare_everything(Settings.from_env()))
+    asyncio.run(prepare_everything(args.config.settings()))
     print("migrations applied; streams ready")
     return 0
 
@@ -110,7 +109,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
     from runtime.replay import ReplayIncomplete, ReplayReport, rebuild_and_switch
     from services.reporting.projections import MIGRATIONS, ReportingProjection
 
-    settings = Settings.from_env()
+    settings = args.config.settings()
 
     async def run() -> None:
         async with connected(settings, name="reitti-replay", max_size=3) as c:
@@ -181,7 +180,7 @@ def operator_consumers(
 def cmd_redrive(args: argparse.Namespace) -> int:
     from runtime.deadletters import redrive
 
-    settings = Settings.from_env()
+    settings = args.config.settings()
 
     async def run() -> int:
         async with connected(settings, name="reitti-redrive", max_size=2) as c:
@@ -225,7 +224,7 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
             f"reitti: no service {', '.join(unknown)}; the services are: {', '.join(stores)}", file=sys.stderr
         )
         return 2
-    settings = Settings.from_env()
+    settings = args.config.settings()
 
     async def run() -> None:
         async with connected(settings, name="reitti-reconcile", max_size=2) as c:
@@ -249,7 +248,7 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
 def cmd_dead_letters(args: argparse.Namespace) -> int:
     from runtime.deadletters import list_dead_letters
 
-    settings = Settings.from_env()
+    settings = args.config.settings()
 
     async def run() -> None:
         async with broker(settings, name="reitti-dead-letters") as nc:
@@ -266,7 +265,7 @@ def cmd_dead_letters(args: argparse.Namespace) -> int:
 def cmd_import_info_list(args: argparse.Namespace) -> int:
     from reitti.info_list_cli import import_file
 
-    token = args.token or os.environ.get("REITTI_TOKEN")
+    token = args.token or ReittiConfig.from_env().operator.token
     if not token:
         raise ConfigError("give your token with --token or REITTI_TOKEN (`reitti token` makes one)")
     headers = {"Authorization": f"Bearer {token}"}

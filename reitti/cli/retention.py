@@ -9,7 +9,6 @@ from datetime import date
 
 from reitti.cli.connections import database
 from reitti.cli.parsing import Subparsers
-from runtime.config import Settings
 
 
 def register(sub: Subparsers) -> None:
@@ -42,7 +41,7 @@ def cmd_erase_expired(args: argparse.Namespace) -> int:
     from services.intake.bootstrap import bootstrap
     from services.intake.retention import retention_context, rotate_if_due
 
-    settings = Settings.from_env()
+    settings = args.config.settings()
     today = args.today or clock.today()
 
     async def run() -> list[str]:
@@ -70,9 +69,9 @@ def cmd_rotate_keys(args: argparse.Namespace) -> int:
     client's key (dead tuples, WAL, backups) can be unwrapped."""
     from runtime.db import apply_migrations
     from runtime.erasure import KEYS_SCHEMA, key_vault_migrations
-    from runtime.keyvault import kek_directory, rotate
+    from runtime.keyvault import rotate
 
-    settings = Settings.from_env()
+    settings = args.config.settings()
 
     async def run() -> str:
         async with database(settings, max_size=1) as pool, pool.acquire() as conn:
@@ -80,7 +79,7 @@ def cmd_rotate_keys(args: argparse.Namespace) -> int:
             done = await rotate(conn)
         return (
             f"re-wrapped {done.rewrapped} client keys under the key-encryption key {done.new} "
-            f"({kek_directory()}); destroyed {len(done.destroyed)} old one(s)"
+            f"({args.config.operator.kek_directory}); destroyed {len(done.destroyed)} old one(s)"
         )
 
     print(asyncio.run(run()))

@@ -16,7 +16,6 @@ from runtime.config import (
     DEFAULT_EMBEDDED_NATS_PORT,
     DEFAULT_EMBEDDED_POSTGRES_PORT,
     SERVICE_PORTS,
-    Settings,
     default_data_dir,
 )
 from runtime.supervision import DEFAULT_MAX_RESTARTS, DEFAULT_RESTART_WINDOW
@@ -124,8 +123,9 @@ TOKEN_IN_URL = re.compile(r"([?&])token=[^&\s]*")
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    Settings.from_env()  # fail early, with a clear message, if the URLs are missing
-    ReittiConfig.from_env()  # and if a service setting is wrong (the app reads it again)
+    # fail early, with a clear message, if a setting is wrong or a URL is missing (the
+    # app reads the model again, in its own process's composition root)
+    ReittiConfig.from_env().settings()
     logging.getLogger("uvicorn.access").addFilter(RedactTokens())
     uvicorn.run(
         f"services.{args.service}.app:create_app",
@@ -142,7 +142,7 @@ def cmd_relay(args: argparse.Namespace) -> int:
     from runtime.relay import OutboxRelay
     from runtime.streams import ensure_streams
 
-    settings = Settings.from_env()
+    settings = args.config.settings()
     schema, _ = service_migrations(args.service)
 
     async def run() -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, TextIO
@@ -13,22 +12,30 @@ from reitti.demo.render import render
 from reitti.demo.runner import run_demo
 from reitti.demo.seed import NEW_CLIENTS, YEAR
 from runtime.auth import TokenIssuer
+from services.settings import ReittiConfig
 
 
-def load_issuer(data_dir: Path) -> TokenIssuer:
+def load_issuer(data_dir: Path, config: ReittiConfig) -> TokenIssuer:
     """The signing key ``reitti up`` keeps (or ``REITTI_JWT_PRIVATE_KEY``), as ``reitti token``."""
-    key = Path(os.environ.get("REITTI_JWT_PRIVATE_KEY") or data_dir / "keys" / "token-signing.key")
+    key = config.operator.signing_key(data_dir)
     if not key.is_file():
         raise DemoError(f"no signing key at {key}: run `reitti up` first, or set REITTI_JWT_PRIVATE_KEY")
-    return TokenIssuer.load(key, issuer=os.environ.get("REITTI_JWT_ISSUER", "reitti-embedded"))
+    return TokenIssuer.load(key, issuer=config.runtime.jwt_issuer)
 
 
-def main(endpoints: Endpoints, data_dir: Path, *, concurrency: int = 8, out: TextIO | None = None) -> int:
+def main(
+    endpoints: Endpoints,
+    data_dir: Path,
+    config: ReittiConfig,
+    *,
+    concurrency: int = 8,
+    out: TextIO | None = None,
+) -> int:
     """``reitti demo``: load the year with a progress bar and print the statistics."""
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    issuer = load_issuer(data_dir)
+    issuer = load_issuer(data_dir, config)
     console = Console(file=out, soft_wrap=True)
     with Progress(
         TextColumn(f"demo year {YEAR}"),
@@ -55,13 +62,13 @@ def main(endpoints: Endpoints, data_dir: Path, *, concurrency: int = 8, out: Tex
     return 0
 
 
-def after_launch(data_dir: Path, host: str, ports: Mapping[str, int], out: Any) -> None:
+def after_launch(data_dir: Path, host: str, ports: Mapping[str, int], config: ReittiConfig, out: Any) -> None:
     """``reitti up --demo``: load the demo year once the services answer; a failure is
     reported and the services keep running."""
     client_host = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
     urls = {name: f"http://{client_host}:{port}" for name, port in ports.items()}
     endpoints = Endpoints(intake=urls["intake"], guidance=urls["guidance"], reporting=urls["reporting"])
-    if os.environ.get("REITTI_JWT_PUBLIC_KEY") and not os.environ.get("REITTI_JWT_PRIVATE_KEY"):
+    if config.runtime.jwt_public_key is not None and config.operator.jwt_private_key is None:
         print(
             "reitti up --demo: tokens come from an external identity provider; set "
             "REITTI_JWT_PRIVATE_KEY to a key it trusts to load the demo year",
@@ -70,6 +77,6 @@ def after_launch(data_dir: Path, host: str, ports: Mapping[str, int], out: Any) 
         )
         return
     try:
-        main(endpoints, data_dir, out=out)
+        main(endpoints, data_dir, config, out=out)
     except DemoError as exc:
         print(f"reitti up --demo: the demo year was not loaded: {exc}", file=out, flush=True)

@@ -111,8 +111,8 @@ def create_app(
 ) -> FastAPI:
     """Guidance's app. ``config`` (the settings model) is read from the environment here,
     once, unless given: a wrong value stops the start, not a request."""
-    settings = settings or Settings.from_env()
     config = config or ReittiConfig.from_env()
+    settings = settings or config.settings()
     clock.use_zone(config.shared.time_zone)
     options = guidance_settings(config)
     if caseload_limit is not None:

@@ -125,8 +125,8 @@ def create_app(
     """Intake's app. ``retention_sweep_every``: seconds between retention sweeps
     (default ``REITTI_RETENTION_SWEEP_HOURS``; 0 turns the sweep off). ``config`` (the
     settings model) is read from the environment here, once, unless given."""
-    settings = settings or Settings.from_env()
     config = config or ReittiConfig.from_env()
+    settings = settings or config.settings()
     clock.use_zone(config.shared.time_zone)
     outbox = OutboxSignal()  # appends wake this service's relay
     every = (

@@ -66,8 +66,8 @@ def create_app(
 ) -> FastAPI:
     """Reporting's app. ``options`` (the settings model) is read from the environment here,
     once, unless given: a wrong value stops the start, not a request."""
-    settings = settings or Settings.from_env()
     options = options or ReittiConfig.from_env()
+    settings = settings or options.settings()
     clock.use_zone(options.shared.time_zone)
     outbox = OutboxSignal()  # appends wake this service's relay
     config = config or ReportingConfig.from_config(options, municipalities=settings.municipalities)

@@ -70,8 +70,8 @@ class ReportingConfig:
     ) -> ReportingConfig:
         """Reporting's figures from the settings model: its reporting section
         (``REITTI_SUBSIDY_DAILY_AMOUNT``, ``REITTI_MIN_CELL``) and the shared caseload limit;
-        ``municipalities`` are the settings' (``REITTI_MUNICIPALITIES`` is read once, by
-        ``Settings``)."""
+        ``municipalities`` are the settings' (``REITTI_MUNICIPALITIES``, the model's runtime
+        section, which the caller's ``Settings`` carry)."""
         return cls(
             municipalities=municipalities,
             caseload_limit=config.shared.caseload_limit,

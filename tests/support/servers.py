@@ -17,8 +17,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from runtime.config import external_urls
+from runtime.config import RuntimeSection
 from runtime.embedded import EmbeddedNats, EmbeddedPostgres, free_port
+from runtime.flat_settings import read_section
 
 
 @dataclass(frozen=True)
@@ -74,7 +75,7 @@ def _embedded(base: Path) -> Iterator[Servers]:
 
 @contextlib.contextmanager
 def real_servers(base: Path) -> Iterator[Servers]:
-    urls = external_urls()
+    urls = read_section(RuntimeSection).external_urls()
     if urls is not None:
         yield Servers(nats_url=urls[0], database_url=urls[1], kind="external")
     elif docker_answers():

@@ -6,8 +6,13 @@ import socket
 
 import pytest
 
-from runtime.config import ConfigError, Settings, external_urls
+from runtime.config import ConfigError, RuntimeSection, Settings
 from runtime.embedded import PortInUse, ensure_port_free
+from runtime.flat_settings import read_section
+
+
+def external_urls(env: dict[str, str]) -> tuple[str, str] | None:
+    return read_section(RuntimeSection, env).external_urls()
 
 
 def test_no_external_urls_means_embedded_servers() -> None:

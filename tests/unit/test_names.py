@@ -9,7 +9,8 @@ import pytest
 
 from contracts.names import UnknownName, canonical_municipality, canonical_organisation
 from reitti.cli import token_organisation
-from runtime.config import DEFAULT_MUNICIPALITIES, ConfigError, Settings, municipalities_from_env
+from runtime.config import DEFAULT_MUNICIPALITIES, ConfigError, RuntimeSection, Settings
+from runtime.flat_settings import read_section
 from services.reporting.config import POPULATIONS, ReportingConfig
 from services.settings import ReittiConfig
 
@@ -70,9 +71,9 @@ def test_an_organisation_id_of_other_characters_is_refused(written: str) -> None
 
 
 def test_the_setting_is_parsed_once_in_one_spelling() -> None:
-    assert municipalities_from_env({}) == CENTRE
+    assert read_section(RuntimeSection, {}).municipalities == CENTRE
     nfd = unicodedata.normalize("NFD", "Mäntyharju")
-    parsed = municipalities_from_env({"REITTI_MUNICIPALITIES": f" Mikkeli , {nfd},,"})
+    parsed = read_section(RuntimeSection, {"REITTI_MUNICIPALITIES": f" Mikkeli , {nfd},,"}).municipalities
     assert parsed == ("Mikkeli", "Mäntyharju")
     settings = Settings(nats_url="nats://x", database_url="postgresql://x", municipalities=(nfd,))
     assert settings.municipalities == ("Mäntyharju",)
@@ -81,7 +82,7 @@ def test_the_setting_is_parsed_once_in_one_spelling() -> None:
 @pytest.mark.parametrize("raw", ["Mikkeli,mikkeli", "Mäntyharju,Mantyharju", "Mikkeli,!!", " , "])
 def test_a_setting_with_two_spellings_of_one_name_or_none_is_refused(raw: str) -> None:
     with pytest.raises(ConfigError, match="REITTI_MUNICIPALITIES"):
-        municipalities_from_env({"REITTI_MUNICIPALITIES": raw})
+        read_section(RuntimeSection, {"REITTI_MUNICIPALITIES": raw})
 
 
 def test_reporting_takes_the_settings_municipalities() -> None:

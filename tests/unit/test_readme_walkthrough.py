@@ -8,7 +8,7 @@ import pytest
 
 from contracts.names import canonical_organisation
 from reitti.cli import token_organisation
-from runtime.config import municipalities_from_env
+from runtime.config import DEFAULT_MUNICIPALITIES
 from runtime.roles import Role
 from tests.support import walkthrough
 from tests.support.walkthrough import WalkthroughError
@@ -23,7 +23,7 @@ def test_the_table_lists_each_step_once_in_the_order_of_the_blocks() -> None:
 
 
 def test_step_zero_signs_one_token_per_role_with_the_organisation_the_code_wants() -> None:
-    centre = municipalities_from_env({})
+    centre = DEFAULT_MUNICIPALITIES
     assert STEPS.tokens, "step 0 signs the tokens the steps use"
     for name, token in STEPS.tokens.items():
         assert token.role in {r.value for r in Role}, name

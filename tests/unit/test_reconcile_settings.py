@@ -14,9 +14,11 @@ from typing import Any
 import pytest
 
 from contracts.envelope import CloudEventEnvelope
-from runtime.config import ConfigError, Settings, nats_sync_interval_from_env
+from runtime.config import ConfigError, Settings
 from runtime.consumer import EARLY_DELIVERIES, early_delay
 from runtime.embedded import EmbeddedNats, nats_server_binary
+from runtime.flat_settings import read_section
+from runtime.operator_config import OperatorSection
 from runtime.reconcile import ASK_AFTER_DELIVERIES, RepairRequests, event_id_of, request_subject
 from runtime.relay import restored_msg_id
 from tests.support.factories import client_referred
@@ -35,12 +37,15 @@ def test_the_reconcile_interval_is_a_setting_with_a_default_and_an_off_switch() 
 
 
 def test_the_sync_interval_is_natss_default_unless_set_and_bad_values_are_refused() -> None:
-    assert nats_sync_interval_from_env({}) == "2m"
-    assert nats_sync_interval_from_env({"REITTI_NATS_SYNC_INTERVAL": "always"}) == "always"
-    assert nats_sync_interval_from_env({"REITTI_NATS_SYNC_INTERVAL": "30s"}) == "30s"
+    def interval(env: dict[str, str]) -> str:
+        return read_section(OperatorSection, env).nats_sync_interval
+
+    assert interval({}) == "2m"
+    assert interval({"REITTI_NATS_SYNC_INTERVAL": "always"}) == "always"
+    assert interval({"REITTI_NATS_SYNC_INTERVAL": " 30s "}) == "30s"
     for bad in ("never", "2 minutes", "0s", "1d"):
         with pytest.raises(ConfigError, match="REITTI_NATS_SYNC_INTERVAL"):
-            nats_sync_interval_from_env({"REITTI_NATS_SYNC_INTERVAL": bad})
+            interval({"REITTI_NATS_SYNC_INTERVAL": bad})
 
 
 @pytest.mark.parametrize("interval", ["2m", "always", "500ms"])
