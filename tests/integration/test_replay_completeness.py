@@ -5,7 +5,6 @@ broker pause, and with a broker that stays away longer than the replay's patienc
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import os
 import signal
 import sys
@@ -147,7 +146,7 @@ async def test_a_replay_across_a_broker_pause_resumes_and_equals_live(settings, 
     with own_nats() as broker:
         assert broker.proc is not None
         pid = broker.proc.pid
-        ours = dataclasses.replace(settings, nats_url=broker.url)
+        ours = settings.with_(nats_url=broker.url)
         events, live = await publish_and_project(ours, pool, 1_400)
         loop = asyncio.get_running_loop()
         paused: list[ReplayReport] = []
@@ -179,7 +178,7 @@ async def test_a_broker_away_longer_than_the_patience_fails_the_replay_command_a
     with own_nats() as broker:
         assert broker.proc is not None
         pid = broker.proc.pid
-        ours = dataclasses.replace(settings, nats_url=broker.url)
+        ours = settings.with_(nats_url=broker.url)
         events, live = await publish_and_project(ours, pool, 1_400)
 
         proc = await asyncio.create_subprocess_exec(
