@@ -4,6 +4,7 @@ and the partner organisations' feeds with one durable consumer per partner (ADR 
 from __future__ import annotations
 
 import asyncio
+import logging
 
 import nats
 from nats.aio.client import Client as NatsClient
@@ -122,10 +123,25 @@ async def ensure_streams(js: JetStreamContext, settings: Settings) -> None:
     await ensure_feed_consumers(js, settings)
 
 
+log = logging.getLogger("runtime.streams")
+
+
 async def connect_nats(url: str, *, name: str) -> NatsClient:
     """A nats-py connection that keeps reconnecting while the server is away.
 
-    ``url`` may list a cluster's servers, comma-separated."""
+    ``url`` may list a cluster's servers, comma-separated. Losing the server, finding one
+    again and the client's errors (a slow consumer's dropped messages) are logged, so an
+    operator sees what the connection went through; no URL or credential is logged."""
+
+    async def disconnected() -> None:
+        log.warning("nats %s: disconnected; reconnecting", name)
+
+    async def reconnected() -> None:
+        log.warning("nats %s: reconnected", name)
+
+    async def error(exc: Exception) -> None:
+        log.warning("nats %s: %s", name, type(exc).__name__)
+
     return await nats.connect(
         [u.strip() for u in url.split(",") if u.strip()],
         name=name,
@@ -133,4 +149,7 @@ async def connect_nats(url: str, *, name: str) -> NatsClient:
         reconnect_time_wait=0.5,
         connect_timeout=5,
         allow_reconnect=True,
+        disconnected_cb=disconnected,
+        reconnected_cb=reconnected,
+        error_cb=error,
     )

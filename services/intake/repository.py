@@ -94,6 +94,8 @@ class IntakeRepository:
     def __init__(self, store: EventStore) -> None:
         self.store = store
         self.sql = IntakeSql(store.schema)
+        #: the HMAC keys read from the database: made once and never changed, so read once
+        self._secrets: dict[str, bytes] = {}
 
     async def load(self, conn: asyncpg.Connection, client_id: str) -> IntakeCase | None:
         return fold(await self.store.load_events(client_id, conn=conn))
@@ -103,12 +105,17 @@ class IntakeRepository:
         return await self._secret(conn, "identity_key")
 
     async def _secret(self, conn: asyncpg.Connection, name: str) -> bytes:
-        """The HMAC key ``name``, made once (the first caller's wins)."""
+        """The HMAC key ``name``, made once (the first caller's wins). A key found already
+        there is remembered; one made in this transaction is not, until it is read again in
+        a later one, since this transaction may yet roll back and another caller's win."""
+        if (known := self._secrets.get(name)) is not None:
+            return known
         secret = await conn.fetchval(self.sql.secret, name)
-        if secret is None:
-            await conn.execute(self.sql.new_secret, name, os.urandom(32))
-            secret = await conn.fetchval(self.sql.secret, name)
-        return bytes(secret)
+        if secret is not None:
+            self._secrets[name] = bytes(secret)
+            return self._secrets[name]
+        await conn.execute(self.sql.new_secret, name, os.urandom(32))
+        return bytes(await conn.fetchval(self.sql.secret, name))
 
     async def find_client(self, conn: asyncpg.Connection, identity_key: str) -> str | None:
         found: str | None = await conn.fetchval(self.sql.find_identity, identity_key)
