@@ -12,9 +12,10 @@ relay (:mod:`runtime.relay`) later moves outbox rows to JetStream.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -218,6 +219,8 @@ class EventStore:
         self._in_flight: set[str] = set()
         #: the KEK new keys are wrapped under (read again when a statement finds it retired)
         self._kek: uuid.UUID | None = None
+        #: connections inside :meth:`transaction`, by id: whether an append was made in it
+        self._deferred_wakes: dict[int, bool] = {}
 
     def subject_for(self, event: EventBase) -> str:
         return event_subject(
@@ -227,6 +230,32 @@ class EventStore:
             event.subject_organisation(),
             event.event_type,
         )
+
+    @contextlib.asynccontextmanager
+    async def transaction(self) -> AsyncIterator[asyncpg.Connection]:
+        """A transaction of the caller's on a pooled connection, for appends with
+        ``conn=``. Their wake-up of the relay waits until the transaction has committed:
+        a relay woken before the commit finds nothing and has to look again. Rolled back,
+        it wakes nothing."""
+        async with self._pool.acquire() as conn:
+            key = id(conn)
+            self._deferred_wakes[key] = False
+            try:
+                async with conn.transaction():
+                    yield conn
+            finally:
+                appended = self._deferred_wakes.pop(key, False)
+        if appended and self._on_append is not None:
+            self._on_append()
+
+    def _appended(self, conn: asyncpg.Connection) -> None:
+        """An append has been made on ``conn``: wake the relay now, or, inside
+        :meth:`transaction`, once it commits."""
+        key = id(conn)
+        if key in self._deferred_wakes:
+            self._deferred_wakes[key] = True
+        elif self._on_append is not None:
+            self._on_append()
 
     async def append(
         self,
@@ -387,8 +416,8 @@ class EventStore:
                 request.fail(conflict)
             for request in done:
                 request.succeed()
-            if done and self._on_append is not None:
-                self._on_append()
+            if done:
+                self._appended(conn)
 
         return retry, settle
 

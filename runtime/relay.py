@@ -285,8 +285,9 @@ class OutboxRelay:
     async def run(self, stop: asyncio.Event) -> None:
         """Relay until ``stop`` is set: publish while there is work; when idle, wait for a
         signal from an append in this process or the idle poll, whichever comes first.
-        An append signals before its transaction commits, so a wake that finds nothing
-        looks again a few times over the next ~40 ms."""
+        A command's appends (in :meth:`runtime.eventstore.EventStore.transaction`) signal once committed;
+        an append inside another transaction (a consumer's) signals before its commit, so
+        a wake that finds nothing looks again a few times over the next ~40 ms."""
         retries = 0
         while not stop.is_set():
             try:

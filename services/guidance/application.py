@@ -56,7 +56,7 @@ class GuidanceService:
         self.caseload_limit = caseload_limit
 
     async def execute(self, client_id: str, decide: Callable[[GuidanceCase], list[EventBase]]) -> Outcome:
-        async with self._pool.acquire() as conn, conn.transaction():
+        async with self.repo.store.transaction() as conn:
             state = await self._existing(conn, client_id)
             events = decide(state)
             return Outcome(await self.commit(conn, client_id, state, events), events)
@@ -66,7 +66,7 @@ class GuidanceService:
     ) -> Outcome:
         """As :meth:`execute`, for a command the disclosure policy decides: ``decide`` also
         gets the client's consents, read in the same transaction."""
-        async with self._pool.acquire() as conn, conn.transaction():
+        async with self.repo.store.transaction() as conn:
             state = await self._existing(conn, client_id)
             events = decide(state, await self.repo.consents(conn, client_id))
             return Outcome(await self.commit(conn, client_id, state, events), events)
@@ -83,7 +83,7 @@ class GuidanceService:
         guide's last place under the caseload limit, and two swaps in opposite
         directions (A to B and B to A) wait for each other instead of deadlocking on
         the caseload updates."""
-        async with self._pool.acquire() as conn, conn.transaction():
+        async with self.repo.store.transaction() as conn:
             state = await self._existing(conn, client_id)
             locked = await self._lock_guides(conn, {guide_id, *([state.guide] if state.guide else [])})
             guide = locked.get(guide_id)
@@ -115,7 +115,7 @@ class GuidanceService:
         return locked
 
     async def close(self, client_id: str, command: CloseRelationship, ctx: Context) -> Outcome:
-        async with self._pool.acquire() as conn, conn.transaction():
+        async with self.repo.store.transaction() as conn:
             state = await self._existing(conn, client_id)
             identity = await self.repo.client(conn, client_id)
             vault = await erasure.vault_status(conn, client_id) if identity is None else None

@@ -120,7 +120,7 @@ class IntakeService:
                 command, client=command.client.model_copy(update={"personal_identity_code": code})
             )
         referral_id = f"referral-{ctx.correlation_id}"
-        async with self._pool.acquire() as conn, conn.transaction():
+        async with self._repo.store.transaction() as conn:
             key = identity_key(code, await self._repo.identity_secret(conn))
             name = command.client
             alike_key = look_alike_key(
@@ -204,7 +204,7 @@ class IntakeService:
         rules of ADR 19) gets none. Returns how many keys were made."""
         made, after = 0, ""
         while True:
-            async with self._pool.acquire() as conn, conn.transaction():
+            async with self._repo.store.transaction() as conn:
                 ids = await self._repo.without_look_alike(conn, after=after, limit=batch)
                 if not ids:
                     return made
@@ -245,7 +245,7 @@ class IntakeService:
         """Resolve a held referral in one transaction: record it on the candidate's case,
         open its own case, or dismiss it; then delete the held copy's key, so its names
         live on only where the referral went."""
-        async with self._pool.acquire() as conn, conn.transaction():
+        async with self._repo.store.transaction() as conn:
             locked = await self._repo.lock_hold(conn, referral_id)
             held = (
                 duplicates.fold_held(await self._repo.store.load_events(referral_id, conn=conn))
@@ -293,7 +293,7 @@ class IntakeService:
         return decided
 
     async def execute(self, client_id: str, decide: Callable[[IntakeCase], list[EventBase]]) -> Outcome:
-        async with self._pool.acquire() as conn, conn.transaction():
+        async with self._repo.store.transaction() as conn:
             state = await self._repo.load(conn, client_id)
             if state is None:
                 raise ClientNotFound(f"no intake case {client_id}")
@@ -324,13 +324,13 @@ class IntakeService:
         """Erase the client's personal data: delete their key (the vault row stays as a
         tombstone), delete the pseudonym of their identity code, and record
         ``ClientDataErased`` so the other services erase their copies. One transaction."""
-        async with self._pool.acquire() as conn, conn.transaction():
+        async with self._repo.store.transaction() as conn:
             return await erase_client(
                 conn, self._repo, client_id, reason=reason, note=note, ctx=ctx, erased_on=erased_on
             )
 
     async def set_legal_hold(self, client_id: str, hold: bool) -> None:
-        async with self._pool.acquire() as conn, conn.transaction():
+        async with self._repo.store.transaction() as conn:
             if await self._repo.load(conn, client_id) is None:
                 raise ClientNotFound(f"no intake case {client_id}")
             await erasure.set_legal_hold(conn, client_id, hold)
@@ -348,7 +348,7 @@ class IntakeService:
         """Append the steering group's target for a year to that year's stream. Two
         settings at once: one wins, the other is a conflict (409, retryable)."""
         stream = targets.stream_id(command.year)
-        async with self._pool.acquire() as conn, conn.transaction():
+        async with self._repo.store.transaction() as conn:
             version = len(await self._repo.store.read_stream(stream, conn=conn))
             (event,) = targets.set_target(command, version=version, ctx=ctx)
             await self._repo.store.append(stream, version, [event], conn=conn)
@@ -367,7 +367,7 @@ class IntakeService:
             ctx=ctx,
         )
         session = sessions.InfoSession(session_id, starts_at, place, capacity, 0)
-        async with self._pool.acquire() as conn, conn.transaction():
+        async with self._repo.store.transaction() as conn:
             await self._repo.store.append(session_id, 0, events, conn=conn)
             await self._repo.add_session(conn, session)
         return session
@@ -375,7 +375,7 @@ class IntakeService:
     async def invite(self, session_id: str, client_id: str, ctx: Context) -> Outcome:
         """The session row is locked while deciding, so two invitations cannot both take
         its last place."""
-        async with self._pool.acquire() as conn, conn.transaction():
+        async with self._repo.store.transaction() as conn:
             session = await self._repo.lock_session(conn, session_id)
             if session is None:
                 raise SessionNotFound(f"no info session {session_id}")

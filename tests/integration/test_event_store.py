@@ -118,3 +118,36 @@ async def test_migrations_run_twice_change_nothing(pool, settings) -> None:
         assert await apply_migrations(conn, schema, migrations) == []
         names = await conn.fetch("SELECT name FROM intake.schema_migrations ORDER BY name")
     assert [r["name"] for r in names] == [m.name for m in migrations]
+
+
+async def test_appends_in_the_stores_transaction_wake_the_relay_once_it_has_committed(pool, settings) -> None:
+    """The relay is woken after the commit (it would find nothing before it), once per
+    transaction however many appends it made, and not at all for a rollback."""
+    committed_when_woken: list[int] = []
+    wakes: list[asyncio.Task[int]] = []
+
+    async def visible() -> int:
+        async with pool.acquire() as other:
+            return int(await other.fetchval("SELECT count(*) FROM intake.events"))
+
+    def woken() -> None:  # the relay's signal: what another connection sees right then
+        wakes.append(asyncio.ensure_future(visible()))
+
+    es = EventStore(pool, schema="intake", namespace=settings.namespace, source="/test", on_append=woken)
+    async with es.transaction() as conn:
+        await es.append("client-a", 0, [client_referred("client-a", 1)], conn=conn)
+        await es.append("client-b", 0, [client_referred("client-b", 1)], conn=conn)
+        assert wakes == [], "not woken before the commit"
+    assert len(wakes) == 1, "woken once, after the commit"
+    committed_when_woken.append(await wakes[0])
+    assert committed_when_woken == [2]
+
+    with pytest.raises(RuntimeError, match="rolled back"):
+        async with es.transaction() as conn:
+            await es.append("client-c", 0, [client_referred("client-c", 1)], conn=conn)
+            raise RuntimeError("rolled back")
+    assert len(wakes) == 1, "a rollback wakes nothing"
+
+    async with pool.acquire() as conn, conn.transaction():  # a transaction of its own
+        await es.append("client-d", 0, [client_referred("client-d", 1)], conn=conn)
+        assert len(wakes) == 2, "outside the store's transaction it wakes at once, as before"
