@@ -18,6 +18,7 @@ import time
 from collections.abc import Iterator, Sequence
 from datetime import date, timedelta
 from typing import Any
+from unittest import mock
 
 import asyncpg
 
@@ -73,19 +74,16 @@ def unsealed() -> Iterator[None]:
     async def no_keys(conn: asyncpg.Connection, client_ids: Any) -> Sealer:
         return Sealer({})
 
-    saved = (Sealer.seal, Sealer.open, projections.sealer_for, side_partitions.sealer_for)
-    Sealer.seal = lambda self, client_id, value, aad: value  # type: ignore[method-assign]
-    Sealer.open = lambda self, client_id, value, aad: value  # type: ignore[method-assign]
-    projections.sealer_for = side_partitions.sealer_for = no_keys
-    try:
+    def as_is(self: Sealer, client_id: str, value: str | None, aad: bytes) -> str | None:
+        return value
+
+    with (
+        mock.patch.object(Sealer, "seal", as_is),
+        mock.patch.object(Sealer, "open", as_is),
+        mock.patch.object(projections, "sealer_for", no_keys),
+        mock.patch.object(side_partitions, "sealer_for", no_keys),
+    ):
         yield
-    finally:
-        (  # type: ignore[method-assign]
-            Sealer.seal,
-            Sealer.open,
-            projections.sealer_for,
-            side_partitions.sealer_for,
-        ) = saved
 
 
 async def project(pool: asyncpg.Pool, events: Sequence[EventBase], schema: str) -> tuple[float, float]:

@@ -29,7 +29,6 @@ from __future__ import annotations
 from typing import Protocol
 
 import asyncpg
-from nats.js import JetStreamContext
 
 from contracts.base import EventBase
 from contracts.envelope import CloudEventEnvelope
@@ -54,6 +53,7 @@ from runtime.delivery import (
     MAX_HEADER,
     Applied,
     ConsumerStats,
+    DeadLetterPublisher,
     Delivery,
     DeliveryPolicy,
     Item,
@@ -123,7 +123,7 @@ class ExactlyOnceConsumer(DeliveryPolicy):
         self,
         *,
         pool: asyncpg.Pool,
-        js: JetStreamContext,
+        js: DeadLetterPublisher,
         settings: Settings,
         projection: Projection,
         tracking: TrackingStore | None = None,

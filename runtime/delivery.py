@@ -31,7 +31,6 @@ from enum import Enum
 from typing import Any, Protocol, TypeVar
 
 import asyncpg
-from nats.js import JetStreamContext
 
 from contracts.base import EventBase
 from contracts.envelope import CloudEventEnvelope
@@ -99,6 +98,14 @@ class Delivery(Protocol):
     async def in_progress(self) -> None: ...
 
 
+class DeadLetterPublisher(Protocol):
+    """What the consumer needs of JetStream: publishing a dead letter (``JetStreamContext`` fits)."""
+
+    async def publish(
+        self, subject: str, payload: bytes, /, *, stream: str, headers: dict[str, str]
+    ) -> object: ...
+
+
 class Applied(Enum):
     APPLIED = "applied"
     DUPLICATE = "duplicate"
@@ -125,7 +132,7 @@ class DeliveryPolicy:
     inside a transaction (:meth:`apply_many`, :meth:`record_position`) and how a
     dead-lettered event is passed over (:meth:`pass_over`)."""
 
-    def __init__(self, *, pool: asyncpg.Pool, js: JetStreamContext, settings: Settings) -> None:
+    def __init__(self, *, pool: asyncpg.Pool, js: DeadLetterPublisher, settings: Settings) -> None:
         self._pool = pool
         self._js = js
         self._settings = settings

@@ -40,10 +40,9 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import asyncpg
-from nats.aio.client import Client as NatsClient
 from nats.aio.msg import Msg
 from nats.errors import NoRespondersError
 from nats.errors import TimeoutError as NatsTimeout
@@ -440,13 +439,19 @@ class RepairStats:
     unanswered: int = 0
 
 
+class Requester(Protocol):
+    """What repair requests need of NATS: a request and its reply (nats-py's ``Client`` fits)."""
+
+    async def request(self, subject: str, payload: bytes, /, *, timeout: float) -> Msg: ...  # noqa: ASYNC109  # nats-py's signature
+
+
 class RepairRequests:
     """A consumer's requests to a stream's owner (the service in the subject) to reconcile
     a client stream whose event came before its predecessor. It only asks; the consumer
     keeps waiting for the predecessor, which the owner's relay publishes again."""
 
     def __init__(
-        self, nc: NatsClient, pool: asyncpg.Pool, settings: Settings, *, consumer: str, schema: str
+        self, nc: Requester, pool: asyncpg.Pool, settings: Settings, *, consumer: str, schema: str
     ) -> None:
         self._nc = nc
         self._pool = pool

@@ -33,8 +33,14 @@ def stateless(client: httpx.AsyncClient) -> httpx.AsyncClient:
     return client
 
 
-def token(ttl: timedelta = timedelta(minutes=10), **who: str) -> str:
-    return ISSUER.issue(**{**COORDINATOR, **who}, ttl=ttl)  # type: ignore[arg-type]
+def token(
+    ttl: timedelta = timedelta(minutes=10),
+    *,
+    person_id: str = COORDINATOR["person_id"],
+    role: str = COORDINATOR["role"],
+    organisation: str = COORDINATOR["organisation"],
+) -> str:
+    return ISSUER.issue(person_id=person_id, role=role, organisation=organisation, ttl=ttl)
 
 
 def set_cookies(response: httpx.Response) -> dict[str, Morsel[str]]:

@@ -20,6 +20,7 @@ import httpx
 import pytest
 import uvicorn
 from cryptography.hazmat.primitives import serialization
+from fastapi import FastAPI
 
 from reitti.demo import Endpoints, plan_year, run_demo
 from runtime import clock, erasure
@@ -86,12 +87,12 @@ def free_port() -> int:
 
 
 @contextlib.asynccontextmanager
-async def serving(apps: Mapping[str, object]) -> AsyncIterator[dict[str, str]]:
+async def serving(apps: Mapping[str, FastAPI]) -> AsyncIterator[dict[str, str]]:
     """Each app on its own port, with real HTTP (the demo speaks HTTP, not ASGI)."""
     servers, tasks, urls = [], [], {}
     for name, app in apps.items():
         port = free_port()
-        server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))  # type: ignore[arg-type]
+        server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
         servers.append(server)
         tasks.append(asyncio.create_task(server.serve()))
         urls[name] = f"http://127.0.0.1:{port}"

@@ -24,6 +24,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import pytest
@@ -143,7 +144,7 @@ class System:
 
     def call(
         self, method: str, service: str, path: str, body: object, who: tuple[str, str, str]
-    ) -> tuple[int, object]:
+    ) -> tuple[int, Any]:  # the JSON answer, or the error's text
         request = urllib.request.Request(
             f"http://127.0.0.1:{self.ports[service]}{path}",
             data=json.dumps(body).encode() if body is not None else None,
@@ -159,7 +160,7 @@ class System:
         except urllib.error.HTTPError as error:
             return error.code, error.read().decode()
 
-    def ok(self, method: str, service: str, path: str, body: object, who: tuple[str, str, str]) -> object:
+    def ok(self, method: str, service: str, path: str, body: object, who: tuple[str, str, str]) -> Any:
         status, answer = self.call(method, service, path, body, who)
         assert status in (200, 201), (method, path, status, answer)
         return answer
@@ -202,8 +203,8 @@ def until(probe, check, within: float = 60.0):
         time.sleep(0.2)
 
 
-def query(url: str, sql: str, *args: object) -> object:
-    async def run() -> object:
+def query(url: str, sql: str, *args: object) -> Any:  # what the SQL selects
+    async def run() -> Any:
         conn = await asyncpg.connect(url)
         try:
             return await conn.fetchval(sql, *args)
@@ -218,7 +219,7 @@ def take_through_everything(system: System, m: Markers) -> str:
     body["referral_date"] = str(TODAY - timedelta(days=20))
     body["source_description"] = m.source_description
     body["client"] = {"first_name": m.first_name, "last_name": m.last_name, "personal_identity_code": m.code}
-    client_id = str(system.ok("POST", "intake", "/referrals", body, ADVISOR)["client_id"])  # type: ignore[index]
+    client_id = str(system.ok("POST", "intake", "/referrals", body, ADVISOR)["client_id"])
     consent = {
         "scopes": ["move_to_centre", "data_exchange_within_centre", "disclosure_to_organisations"],
         "organisations": ["social_services:mikkeli"],
@@ -264,7 +265,7 @@ def take_through_everything(system: System, m: Markers) -> str:
         {"transferred_on": str(TODAY), "activation_plan": plan, "relationship_stays_open": True},
         ADVISOR,
     )
-    transfer = f"/cases/{client_id}/transfers/{moved['transfer_id']}"  # type: ignore[index]
+    transfer = f"/cases/{client_id}/transfers/{moved['transfer_id']}"
     ack = {"accepted": True, "acknowledged_on": str(TODAY), "reason": m.acknowledgement_reason}
     system.ok("POST", "guidance", f"{transfer}/acknowledgement", ack, SOCIAL_WORKER)
     system.ok("POST", "guidance", f"{transfer}/return", {"returned_on": str(TODAY)}, SOCIAL_WORKER)
@@ -352,7 +353,7 @@ def erased(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Erased]:
         client_id=client_id,
         wrapped_copy=wrapped,
         kek_of_copy=kek,
-        sealed_left=int(sealed_left),  # type: ignore[call-overload]
+        sealed_left=int(sealed_left),
         live_key_after=live_key,
         rotate_output=rotated,
     )

@@ -13,6 +13,7 @@ import pytest
 
 from contracts.base import EventBase
 from contracts.envelope import CloudEventEnvelope
+from contracts.intake import ClientReferred
 from contracts.subjects import event_subject
 from runtime.consumer import ExactlyOnceConsumer
 from runtime.db import apply_migrations, consumer_tracking_migrations
@@ -20,7 +21,7 @@ from runtime.deadletters import list_dead_letters
 from runtime.sql import quote_ident
 from runtime.subscribers import DurableSubscription
 from tests.support.apps import eventually
-from tests.support.factories import client_referred
+from tests.support.factories import client_referred, of_kind
 
 pytestmark = pytest.mark.integration
 
@@ -250,7 +251,7 @@ class FirstNames:
         await conn.execute(f"CREATE TABLE {quote_ident(self.schema)}.names (stream_id text, first_name text)")
 
     async def apply(self, conn: asyncpg.Connection, event: EventBase, envelope: CloudEventEnvelope) -> None:
-        first_name = event.client.first_name  # type: ignore[attr-defined]
+        first_name = of_kind(ClientReferred, event).client.first_name
         await conn.execute(
             f"INSERT INTO {quote_ident(self.schema)}.names VALUES ($1, $2)", event.stream_id, first_name
         )

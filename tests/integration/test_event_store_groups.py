@@ -7,15 +7,17 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
+from typing import Any
 
 import asyncpg
 import pytest
 
+from contracts.intake import ClientReferred
 from runtime import erasure
 from runtime.config import Settings
 from runtime.eventstore import ConcurrencyConflict, EventStore
 from tests.support.apps import eventually
-from tests.support.factories import client_referred
+from tests.support.factories import client_referred, of_kind
 from tests.support.locks import waiting_on
 
 pytestmark = pytest.mark.integration
@@ -33,7 +35,7 @@ def new_client() -> str:
     return f"client-{uuid.uuid4()}"
 
 
-async def stored_data(pool: asyncpg.Pool, stream_id: str) -> list[dict[str, object]]:
+async def stored_data(pool: asyncpg.Pool, stream_id: str) -> list[dict[str, Any]]:  # JSON
     rows = await pool.fetch(
         "SELECT envelope::text FROM intake.events WHERE stream_id = $1 ORDER BY stream_version", stream_id
     )
@@ -190,11 +192,11 @@ async def test_a_new_clients_key_is_made_by_the_append_and_opens_its_fields(pool
     client = new_client()
     await es.append(client, 0, [client_referred(client, 1)])
     [data] = await stored_data(pool, client)
-    assert PERSONAL_CODE not in json.dumps(data) and str(data["client"]["personal_identity_code"]).startswith(  # type: ignore[index]
+    assert PERSONAL_CODE not in json.dumps(data) and str(data["client"]["personal_identity_code"]).startswith(
         erasure.PREFIX
     )
     [event] = await es.load_events(client)
-    assert event.client.personal_identity_code == PERSONAL_CODE  # type: ignore[attr-defined]
+    assert of_kind(ClientReferred, event).client.personal_identity_code == PERSONAL_CODE
 
 
 async def test_a_key_made_before_the_first_event_is_used_not_replaced(pool, settings) -> None:
@@ -209,7 +211,7 @@ async def test_a_key_made_before_the_first_event_is_used_not_replaced(pool, sett
     after = await pool.fetchval("SELECT key FROM keys.client_keys WHERE client_id = $1", client)
     assert after == before
     [event] = await es.load_events(client)
-    assert event.client.personal_identity_code == PERSONAL_CODE  # type: ignore[attr-defined]
+    assert of_kind(ClientReferred, event).client.personal_identity_code == PERSONAL_CODE
 
 
 async def test_an_erased_client_gets_no_new_key_and_no_personal_data(pool, settings) -> None:
@@ -219,7 +221,7 @@ async def test_an_erased_client_gets_no_new_key_and_no_personal_data(pool, setti
         assert await erasure.delete_key(conn, client, "test")
     await es.append(client, 0, [client_referred(client, 1)])
     [data] = await stored_data(pool, client)
-    assert data["client"]["personal_identity_code"] == erasure.ERASED  # type: ignore[index]
+    assert data["client"]["personal_identity_code"] == erasure.ERASED
     assert await pool.fetchval("SELECT key FROM keys.client_keys WHERE client_id = $1", client) is None
 
 
@@ -240,8 +242,8 @@ async def test_an_erasure_between_reading_the_key_and_appending_is_not_missed(po
         await tx.commit()
     assert await append == 2
     first, second = await stored_data(pool, client)
-    assert str(first["client"]["personal_identity_code"]).startswith(erasure.PREFIX)  # type: ignore[index]
-    assert second["client"]["personal_identity_code"] == erasure.ERASED  # type: ignore[index]
+    assert str(first["client"]["personal_identity_code"]).startswith(erasure.PREFIX)
+    assert second["client"]["personal_identity_code"] == erasure.ERASED
 
 
 @STREAM_KINDS

@@ -21,7 +21,7 @@ from runtime import erasure, keyvault
 from runtime.config import Settings
 from runtime.eventstore import EventStore
 from tests.support.apps import eventually
-from tests.support.factories import client_referred
+from tests.support.factories import client_referred, of_kind
 
 pytestmark = pytest.mark.integration
 
@@ -112,7 +112,7 @@ async def test_after_erasure_and_rotation_no_copy_of_the_erased_key_opens(pool, 
     assert row["kek_id"] == done.new
     assert await opens(es, kept)
     [event] = await es.load_events(erased)
-    assert event.client.personal_identity_code == erasure.ERASED  # type: ignore[attr-defined]
+    assert of_kind(ClientReferred, event).client.personal_identity_code == erasure.ERASED
 
 
 async def test_a_writer_with_a_retired_kek_wraps_again_under_the_current_one(pool, settings) -> None:
@@ -224,7 +224,9 @@ async def test_rotations_beside_concurrent_appends_lose_no_key(pool, settings) -
     assert {rows[c]["kek_id"] for c in clients} == {current}
     for client in clients:
         events = await es.load_events(client)
-        assert [e.client.personal_identity_code for e in events] == [PERSONAL_CODE] * 2  # type: ignore[attr-defined]
+        assert [of_kind(ClientReferred, e).client.personal_identity_code for e in events] == [
+            PERSONAL_CODE
+        ] * 2
 
 
 async def test_keys_from_before_wrapping_are_wrapped_at_start(pool) -> None:

@@ -16,8 +16,8 @@ import pytest
 
 from contracts.subjects import events_wildcard
 from runtime.config import Settings
-from runtime.log_reader import LogReader
-from runtime.replay import ReplayReport, rebuild_and_switch
+from runtime.log_reader import PATIENCE, LogReader
+from runtime.replay import Progress, ReplayReport, rebuild_and_switch
 from runtime.streams import connect_nats, ensure_streams
 from services.reporting.projections import MIGRATIONS, ReportingProjection
 from tests.support.apps import eventually
@@ -40,7 +40,9 @@ pytestmark = pytest.mark.integration
 OLD_PENDING_LIMIT = 50_000
 
 
-async def replay_reporting(pool: asyncpg.Pool, settings: Settings, **options: object) -> ReplayReport:
+async def replay_reporting(
+    pool: asyncpg.Pool, settings: Settings, *, progress: Progress | None = None, patience: float = PATIENCE
+) -> ReplayReport:
     nc = await connect_nats(settings.nats_url, name="test-replay")
     try:
         return await rebuild_and_switch(
@@ -50,7 +52,8 @@ async def replay_reporting(pool: asyncpg.Pool, settings: Settings, **options: ob
             live_schema="reporting",
             migrations=MIGRATIONS,
             projection=ReportingProjection,
-            **options,  # type: ignore[arg-type]
+            progress=progress,
+            patience=patience,
         )
     finally:
         await nc.close()

@@ -4,7 +4,6 @@ hold set while a sweep runs wins."""
 from __future__ import annotations
 
 from datetime import date
-from types import SimpleNamespace
 
 import asyncpg
 import pytest
@@ -12,6 +11,7 @@ import pytest
 from runtime import erasure
 from runtime.decision import Context
 from runtime.eventstore import EventStore
+from runtime.service import ServiceHost
 from services.intake.application import erase_expired
 from services.intake.repository import SCHEMA, IntakeRepository
 from services.intake.retention import retention_context, sweep_once
@@ -23,7 +23,7 @@ UNLOCK = "SELECT pg_advisory_unlock(hashtext('reitti.retention-sweep'))"
 
 
 async def test_a_sweep_waits_its_turn_while_another_holds_the_lock(settings, pool) -> None:
-    host = SimpleNamespace(settings=settings)
+    host = ServiceHost(name="intake", settings=settings, schema=SCHEMA, migrations=())
     swept: list[str] = []
 
     async def sweep(conn: asyncpg.Connection, ctx: Context) -> list[str]:
@@ -32,12 +32,12 @@ async def test_a_sweep_waits_its_turn_while_another_holds_the_lock(settings, poo
 
     async with pool.acquire() as other_replica:
         await other_replica.execute(LOCK)
-        assert await sweep_once(host, sweep) is None  # type: ignore[arg-type]
+        assert await sweep_once(host, sweep) is None
         assert swept == []
         await other_replica.execute(UNLOCK)
-    assert await sweep_once(host, sweep) == []  # type: ignore[arg-type]
+    assert await sweep_once(host, sweep) == []
     assert swept == ["system:erasure"]
-    assert await sweep_once(host, sweep) == [], "the lock went with the sweep's connection"  # type: ignore[arg-type]
+    assert await sweep_once(host, sweep) == [], "the lock went with the sweep's connection"
 
 
 async def test_a_legal_hold_set_after_the_sweep_listed_the_client_wins(settings, pool, monkeypatch) -> None:
@@ -60,7 +60,7 @@ async def test_a_legal_hold_set_after_the_sweep_listed_the_client_wins(settings,
 
 
 async def test_a_sweep_logs_whom_it_erased_by_id_and_that_it_erased_nobody(settings, caplog) -> None:
-    host = SimpleNamespace(settings=settings)
+    host = ServiceHost(name="intake", settings=settings, schema=SCHEMA, migrations=())
 
     async def sweep(conn: asyncpg.Connection, ctx: Context) -> list[str]:
         return ["client-a", "client-b"]
@@ -69,8 +69,8 @@ async def test_a_sweep_logs_whom_it_erased_by_id_and_that_it_erased_nobody(setti
         return []
 
     with caplog.at_level("INFO", logger="services.intake.retention"):
-        assert await sweep_once(host, sweep) == ["client-a", "client-b"]  # type: ignore[arg-type]
-        assert await sweep_once(host, sweep_nobody) == []  # type: ignore[arg-type]
+        assert await sweep_once(host, sweep) == ["client-a", "client-b"]
+        assert await sweep_once(host, sweep_nobody) == []
     erased, nobody = (r for r in caplog.records if "retention sweep erased" in r.getMessage())
     assert erased.levelname == "WARNING", "an erasure is seen in a log kept at WARNING"
     assert "erased the personal data of 2 clients" in erased.getMessage()

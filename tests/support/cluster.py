@@ -187,8 +187,14 @@ class LocalNatsCluster:
 
 
 @contextlib.contextmanager
-def local_nats_cluster(base: Path, **options: object) -> Iterator[LocalNatsCluster]:
-    cluster = LocalNatsCluster(base, **options)  # type: ignore[arg-type]
+def local_nats_cluster(
+    base: Path,
+    *,
+    size: int = 3,
+    namespace: str = DEFAULT_NAMESPACE,
+    municipalities: tuple[str, ...] = DEFAULT_MUNICIPALITIES,
+) -> Iterator[LocalNatsCluster]:
+    cluster = LocalNatsCluster(base, size=size, namespace=namespace, municipalities=municipalities)
     try:
         yield cluster.start()
     finally:

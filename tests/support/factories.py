@@ -5,15 +5,24 @@ from __future__ import annotations
 import random
 import uuid
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
-from contracts.base import Actor
+from contracts.base import Actor, EventBase
 from contracts.intake import AssessmentArea, ClientDetails, ClientReferred, ReferralSource
 from services.intake.identity import CHECK_CHARACTERS as CHECK
 from tests.support.auth import headers
 
 ADVISOR = Actor(person_id="advisor-1", role="employment_advisor", organisation="te-office")
 HEADERS = headers("employment_advisor", "advisor-1", "te-office")
+
+E = TypeVar("E", bound=EventBase)
+
+
+def of_kind(kind: type[E], event: EventBase) -> E:
+    """``event`` as the kind the test knows it is (a store or a decoder gives an ``EventBase``):
+    checked, so a wrong kind fails the test by name."""
+    assert isinstance(event, kind), f"{type(event).__name__} is not a {kind.__name__}"
+    return event
 
 
 def client_referred(

@@ -59,6 +59,7 @@ from contracts.subjects import event_subject, organisation_slug
 from runtime import erasure
 from runtime.config import Settings
 from runtime.consumer import ExactlyOnceConsumer
+from services.reporting.facts import ClientEvent
 from services.reporting.projections import ReportingProjection
 from services.rules import rules_in_force
 
@@ -67,6 +68,12 @@ ADVISOR = Actor(person_id="advisor-1", role="employment_advisor", organisation="
 GUIDE_ACTOR = Actor(person_id="guide-1", role="service_guide", organisation="mikkeli")
 MUNICIPALITIES = ("Mikkeli", "Hirvensalmi", "Kangasniemi", "Mäntyharju", "Pertunmaa", "Puumala", "Ristiina")
 INTO_CENTRE = (ConsentScope.MOVE_TO_CENTRE, ConsentScope.DATA_EXCHANGE_WITHIN_CENTRE)
+
+
+def client_event(event: EventBase) -> ClientEvent:
+    """``event`` as the client's event every event of a story is (``CaseFacts.new`` takes one)."""
+    assert isinstance(event, ClientEvent), f"{type(event).__name__} is not a client's event"
+    return event
 
 
 def at(day: date) -> datetime:

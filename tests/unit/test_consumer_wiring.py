@@ -100,7 +100,7 @@ SETTINGS = Settings(nats_url="nats://x", database_url="postgresql://x", namespac
 
 
 def consumer(pool: Any, projection: RecordingProjection, js: FakeJetStream) -> ExactlyOnceConsumer:
-    c = ExactlyOnceConsumer(pool=pool, js=js, settings=SETTINGS, projection=projection)  # type: ignore[arg-type]
+    c = ExactlyOnceConsumer(pool=pool, js=js, settings=SETTINGS, projection=projection)
     c.outage_backoff = (0.0, 0.0)
     return c
 
@@ -187,7 +187,7 @@ async def test_with_the_in_memory_tracking_store_a_redelivery_is_a_duplicate_and
     tracking = InMemoryTrackingStore()
     c = ExactlyOnceConsumer(
         pool=FlakyPool(0, OSError()),
-        js=js,  # type: ignore[arg-type]
+        js=js,
         settings=SETTINGS,
         projection=projection,
         tracking=tracking,

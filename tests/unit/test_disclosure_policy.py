@@ -65,8 +65,16 @@ AUDITOR = actor("auditor", "centre")
 PARTNER = actor("partner_system", "kela")
 
 
-def client(consents: str = "in force", **kw: object) -> Client:
-    return Client(client_id="client-1", municipality="Mikkeli", consents=CONSENTS[consents], **kw)  # type: ignore[arg-type]
+def client(
+    consents: str = "in force", *, referred_by: str | None = None, task_holders: frozenset[str] = frozenset()
+) -> Client:
+    return Client(
+        client_id="client-1",
+        municipality="Mikkeli",
+        consents=CONSENTS[consents],
+        referred_by=referred_by,
+        task_holders=task_holders,
+    )
 
 
 # --- transfers: who, which municipality, which consent, on which day ----------------------

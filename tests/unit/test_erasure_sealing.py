@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 
 from contracts.envelope import CloudEventEnvelope
-from contracts.intake import AreaFinding, AssessmentArea
+from contracts.intake import AreaFinding, AssessmentArea, ClientReferred
 from contracts.registry import decode_event
 from runtime.erasure import (
     ERASED,
@@ -17,7 +17,7 @@ from runtime.erasure import (
     seal,
     seal_in_place,
 )
-from tests.support.factories import client_referred
+from tests.support.factories import client_referred, of_kind
 from tests.unit.test_guidance_domain import assessment
 
 KEY = os.urandom(32)
@@ -42,13 +42,13 @@ def test_a_deleted_key_or_a_wrong_one_reads_every_personal_field_as_erased_and_s
     event = client_referred()
     envelope = sealed(event)
     for keys in ({}, {event.stream_id: None}, {event.stream_id: os.urandom(32)}):
-        revealed = decode_event(reveal(envelope, keys))
-        assert revealed.client.model_dump() == {  # type: ignore[attr-defined]
+        revealed = of_kind(ClientReferred, decode_event(reveal(envelope, keys)))
+        assert revealed.client.model_dump() == {
             "first_name": ERASED,
             "last_name": ERASED,
             "personal_identity_code": ERASED,
         }
-        assert revealed.municipality == event.municipality  # type: ignore[attr-defined]
+        assert revealed.municipality == event.municipality
 
 
 def test_a_ciphertext_moved_to_another_field_or_event_does_not_open() -> None:
@@ -56,14 +56,20 @@ def test_a_ciphertext_moved_to_another_field_or_event_does_not_open() -> None:
     envelope = sealed(event)
     data = envelope.data
     swapped = {**data, "client": {**data["client"], "first_name": data["client"]["last_name"]}}
-    revealed = decode_event(reveal(envelope.model_copy(update={"data": swapped}), {event.stream_id: KEY}))
-    assert revealed.client.first_name == ERASED  # type: ignore[attr-defined]
-    assert revealed.client.last_name == "Meikäläinen"  # type: ignore[attr-defined]
+    revealed = of_kind(
+        ClientReferred,
+        decode_event(reveal(envelope.model_copy(update={"data": swapped}), {event.stream_id: KEY})),
+    )
+    assert revealed.client.first_name == ERASED
+    assert revealed.client.last_name == "Meikäläinen"
     other = client_referred(event.stream_id)
     moved = sealed(other)
     moved_data = {**moved.data, "client": data["client"]}
-    revealed = decode_event(reveal(moved.model_copy(update={"data": moved_data}), {event.stream_id: KEY}))
-    assert revealed.client.personal_identity_code == ERASED  # type: ignore[attr-defined]
+    revealed = of_kind(
+        ClientReferred,
+        decode_event(reveal(moved.model_copy(update={"data": moved_data}), {event.stream_id: KEY})),
+    )
+    assert revealed.client.personal_identity_code == ERASED
 
 
 def test_notes_inside_a_tuple_of_findings_are_sealed_one_by_one_and_empty_ones_are_left_alone() -> None:

@@ -7,10 +7,11 @@ import uuid
 from dataclasses import replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from typing import TypedDict, Unpack
 
 import pytest
 
-from contracts.base import Actor
+from contracts.base import Actor, EventBase
 from contracts.guidance import (
     ActivationPlan,
     ClientRelationshipClosed,
@@ -19,11 +20,13 @@ from contracts.guidance import (
     Continuation,
     FinalAssessment,
     FinalAssessmentIssued,
+    GuideAssigned,
     JointDecision,
     Measure,
     Outcome,
     OutsideLabourForceReason,
     Phase,
+    PhaseChanged,
     TransferAcknowledged,
 )
 from contracts.intake import AreaFinding, AssessmentArea, AssessmentCompleted, Assessor, ClientProfile, Route
@@ -98,7 +101,7 @@ def opened(route: Route = Route.INDIVIDUAL_SERVICE_GUIDANCE, on: date = date(201
     return state
 
 
-def then(state: GuidanceCase, events: list) -> GuidanceCase:  # type: ignore[type-arg]
+def then(state: GuidanceCase, events: list[EventBase]) -> GuidanceCase:
     new = fold(events, state)
     assert new is not None
     return new
@@ -171,7 +174,8 @@ def test_the_opening_hand_over_is_flagged_acknowledged_and_returned_from_like_an
             ctx=ctx(SOCIAL),
         ),
     )
-    assert (state.status, state.transfer.accepted) == (Status.WITH_SOCIAL_SERVICES, True)  # type: ignore[union-attr]
+    assert state.transfer is not None
+    assert (state.status, state.transfer.accepted) == (Status.WITH_SOCIAL_SERVICES, True)
     assert transfer.unacknowledged(state, date(2016, 6, 1), within_days=14) is None
     state = then(
         state,
@@ -267,7 +271,8 @@ def test_only_a_coordinator_overrides_the_limit_and_the_reason_is_recorded() -> 
         override_reason="pair covers",
         ctx=ctx(COORDINATOR),
     )
-    assert event.over_limit_override_reason == "pair covers"  # type: ignore[attr-defined]
+    assert isinstance(event, GuideAssigned)
+    assert event.over_limit_override_reason == "pair covers"
 
 
 def test_suggestions_put_the_area_first_then_the_lightest_caseload_and_skip_full_guides() -> None:
@@ -343,7 +348,8 @@ def test_the_closure_phase_starts_only_by_closing() -> None:
     with pytest.raises(DomainError, match="closure"):
         plan.change_phase(active(), Phase.CLOSURE, changed_on=date(2016, 2, 1), ctx=ctx())
     [event] = plan.change_phase(active(), Phase.SURVEY_AND_RESEARCH, changed_on=date(2016, 2, 1), ctx=ctx())
-    assert event.phase is Phase.SURVEY_AND_RESEARCH  # type: ignore[attr-defined]
+    assert isinstance(event, PhaseChanged)
+    assert event.phase is Phase.SURVEY_AND_RESEARCH
 
 
 def test_the_plan_is_due_three_months_after_opening_under_the_2015_act_and_never_under_the_seed() -> None:
@@ -544,7 +550,8 @@ def test_a_client_whose_relationship_ended_at_the_transfer_returns_to_their_guid
         ),
     )
     assert (back.status, back.guide, back.waiting_since) == (Status.ACTIVE, "guide-1", date(2017, 3, 1))
-    assert back.transfer.returned_on == date(2017, 3, 1)  # type: ignore[union-attr]
+    assert back.transfer is not None
+    assert back.transfer.returned_on == date(2017, 3, 1)
 
 
 def test_a_client_transferred_out_before_a_guide_was_named_returns_to_wait_for_one() -> None:
@@ -664,7 +671,8 @@ def test_the_receiving_side_still_acknowledges_a_transfer_that_ended_the_relatio
             ctx=ctx(SOCIAL),
         ),
     )
-    assert (accepted.status, accepted.transfer.accepted) == (Status.TRANSFERRED_OUT, True)  # type: ignore[union-attr]
+    assert accepted.transfer is not None
+    assert (accepted.status, accepted.transfer.accepted) == (Status.TRANSFERRED_OUT, True)
     declined = then(
         ended,
         transfer.acknowledge(
@@ -719,7 +727,8 @@ def test_a_transfer_the_client_has_returned_from_can_no_longer_be_acknowledged()
     [event] = transfer.acknowledge(
         state, transfer_id="t2", accepted=True, reason=None, acknowledged_on=date(2016, 5, 3), ctx=ctx(SOCIAL)
     )
-    assert event.transfer_id == "t2"  # type: ignore[attr-defined]
+    assert isinstance(event, TransferAcknowledged)
+    assert event.transfer_id == "t2"
 
 
 def test_only_the_latest_transfer_can_be_acknowledged_or_returned_from() -> None:
@@ -800,15 +809,22 @@ def test_a_reassessment_with_the_clients_social_worker_may_change_the_route() ->
         )
 
 
-def proposing(on: date = date(2016, 5, 20), **changes: object) -> closure.ProposeClosure:
-    values: dict[str, object] = dict(
+class ProposalChanges(TypedDict, total=False):
+    """The fields of a ``ProposeClosure`` a test may change."""
+
+    outcome: Outcome
+    services_continue: Continuation
+    reason: str
+
+
+def proposing(on: date = date(2016, 5, 20), **changes: Unpack[ProposalChanges]) -> closure.ProposeClosure:
+    command = closure.ProposeClosure(
         proposed_on=on,
         outcome=Outcome.OPEN_LABOUR_MARKET,
         services_continue=Continuation.TE_OFFICE,
         reason="Employed since May.",
     )
-    values.update(changes)
-    return closure.ProposeClosure(**values)  # type: ignore[arg-type]
+    return replace(command, **changes)
 
 
 def proposed(state: GuidanceCase | None = None, on: date = date(2016, 5, 20)) -> GuidanceCase:
@@ -817,8 +833,21 @@ def proposed(state: GuidanceCase | None = None, on: date = date(2016, 5, 20)) ->
     return then(state, closure.propose(state, proposing(on), ctx=ctx(now=on)))
 
 
-def closing(outcome: Outcome = Outcome.OPEN_LABOUR_MARKET, **changes: object) -> closure.CloseRelationship:
-    values: dict[str, object] = dict(
+class ClosingChanges(TypedDict, total=False):
+    """The fields of a ``CloseRelationship`` a test may change."""
+
+    closed_on: date
+    outside_labour_force_reason: OutsideLabourForceReason | None
+    services_continue: Continuation
+    follow_up_advisor_person_id: str | None
+    final_assessment: FinalAssessment
+    joint_decision: JointDecision | None
+
+
+def closing(
+    outcome: Outcome = Outcome.OPEN_LABOUR_MARKET, **changes: Unpack[ClosingChanges]
+) -> closure.CloseRelationship:
+    command = closure.CloseRelationship(
         closed_on=date(2016, 6, 1),
         outcome=outcome,
         outside_labour_force_reason=None,
@@ -834,8 +863,7 @@ def closing(outcome: Outcome = Outcome.OPEN_LABOUR_MARKET, **changes: object) ->
             kela_person_id="c",
         ),
     )
-    values.update(changes)
-    return closure.CloseRelationship(**values)  # type: ignore[arg-type]
+    return replace(command, **changes)
 
 
 @pytest.mark.parametrize("outcome", [o for o in Outcome if o is not Outcome.OUTSIDE_LABOUR_FORCE])
@@ -864,7 +892,8 @@ def test_outside_the_labour_force_needs_its_reason() -> None:
             personal_identity_code="x",
             ctx=ctx(COORDINATOR),
         )
-        assert events[0].outside_labour_force_reason is reason  # type: ignore[attr-defined]
+        assert isinstance(events[0], ClientRelationshipClosed)
+        assert events[0].outside_labour_force_reason is reason
     with pytest.raises(DomainError):
         closure.close(
             proposed(),
@@ -888,7 +917,8 @@ def test_lighter_follow_up_needs_the_named_employment_advisor() -> None:
         personal_identity_code="x",
         ctx=ctx(COORDINATOR),
     )
-    assert closed.follow_up_advisor_person_id == "advisor-3"  # type: ignore[attr-defined]
+    assert isinstance(closed, ClientRelationshipClosed)
+    assert closed.follow_up_advisor_person_id == "advisor-3"
 
 
 def test_the_joint_decision_is_required_from_2015_but_not_under_the_seed() -> None:
@@ -903,8 +933,9 @@ def test_the_joint_decision_is_required_from_2015_but_not_under_the_seed() -> No
         personal_identity_code="x",
         ctx=ctx(),
     )
-    assert events[0].rule_set.startswith("Seed")  # type: ignore[attr-defined]
-    assert events[0].months_in_relationship == 23  # type: ignore[attr-defined]
+    assert isinstance(events[0], ClientRelationshipClosed)
+    assert events[0].rule_set.startswith("Seed")
+    assert events[0].months_in_relationship == 23
 
 
 # --- who decides a closure (ADR 0031) --------------------------------------------------------------
@@ -936,10 +967,12 @@ def test_under_the_seed_the_guide_decides_at_once_or_decides_their_own_proposal(
     seed = active(date(2013, 1, 10))
     seed_closing = closing(joint_decision=None, closed_on=date(2014, 6, 2))
     at_once, _ = closure.close(seed, seed_closing, personal_identity_code="x", ctx=ctx())
-    assert (at_once.proposed_on, at_once.proposed_by_person_id) == (None, None)  # type: ignore[attr-defined]
+    assert isinstance(at_once, ClientRelationshipClosed)
+    assert (at_once.proposed_on, at_once.proposed_by_person_id) == (None, None)
     with_proposal = proposed(seed, on=date(2014, 6, 1))
     decided, _ = closure.close(with_proposal, seed_closing, personal_identity_code="x", ctx=ctx())
-    assert (decided.proposed_on, decided.proposed_by_person_id) == (date(2014, 6, 1), "guide-1")  # type: ignore[attr-defined]
+    assert isinstance(decided, ClientRelationshipClosed)
+    assert (decided.proposed_on, decided.proposed_by_person_id) == (date(2014, 6, 1), "guide-1")
 
 
 def test_from_2015_a_closure_without_the_guide_s_proposal_is_refused() -> None:
@@ -1041,7 +1074,7 @@ def test_months_in_the_relationship_count_whole_calendar_months() -> None:
 def test_accepting_the_hand_over_the_route_opened_records_its_activation_plan() -> None:
     state = opened(Route.REHABILITATIVE_WORK_ACTIVITY, on=date(2016, 1, 15))
 
-    def acknowledge(accepted: bool = True, **changes: object) -> list:  # type: ignore[type-arg]
+    def acknowledge(accepted: bool = True, **changes: object) -> list[EventBase]:
         return transfer.acknowledge(
             state,
             transfer_id=OPENING_TRANSFER_ID,
@@ -1053,6 +1086,7 @@ def test_accepting_the_hand_over_the_route_opened_records_its_activation_plan() 
         )
 
     [event] = acknowledge()
+    assert isinstance(event, TransferAcknowledged) and event.activation_plan is not None
     assert event.activation_plan.start == date(2016, 2, 8) and event.activation_plan.months == 6
     with pytest.raises(DomainError, match="days per week"):
         acknowledge(days_per_week=5)

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import itertools
 import uuid
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
+from typing import TypedDict, Unpack
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from contracts.base import Actor
+from contracts.base import Actor, EventBase
 from contracts.intake import (
     AreaFinding,
     AssessmentArea,
@@ -20,7 +22,10 @@ from contracts.intake import (
     ClientProfile,
     ClientReferred,
     ConsentScope,
+    ConsentWithdrawn,
     DuplicateReferralReceived,
+    InfoSessionAttended,
+    InfoSessionMissed,
     ReferralSource,
     Route,
     SupportNeed,
@@ -53,8 +58,21 @@ def ctx(now: datetime = NOW, actor: Actor = ADVISOR) -> Context:
     )
 
 
-def referral_command(**changes: object) -> referral.RegisterReferral:
-    values: dict[str, object] = dict(
+class ReferralChanges(TypedDict, total=False):
+    """The fields of a ``RegisterReferral`` a test may change."""
+
+    source: ReferralSource
+    source_description: str | None
+    municipality: str
+    referral_date: date
+    subsidy_days: int | None
+    unemployment_months: int | None
+    client: ClientDetails
+    need_based_reason: str | None
+
+
+def referral_command(**changes: Unpack[ReferralChanges]) -> referral.RegisterReferral:
+    command = referral.RegisterReferral(
         source=ReferralSource.SELF_REFERRAL,
         source_description=None,
         municipality="Puumala",
@@ -63,11 +81,10 @@ def referral_command(**changes: object) -> referral.RegisterReferral:
         unemployment_months=14,
         client=ClientDetails(first_name="Matti", last_name="Virtanen", personal_identity_code="020285-111D"),
     )
-    values.update(changes)
-    return referral.RegisterReferral(**values)  # type: ignore[arg-type]
+    return replace(command, **changes)
 
 
-def referred(**changes: object) -> IntakeCase:
+def referred(**changes: Unpack[ReferralChanges]) -> IntakeCase:
     command = referral_command(**changes)
     now = max(NOW, datetime.combine(command.referral_date, NOW.timetz()))
     events = referral.register_referral(
@@ -78,7 +95,7 @@ def referred(**changes: object) -> IntakeCase:
     return state
 
 
-def then(state: IntakeCase, events: list) -> IntakeCase:  # type: ignore[type-arg]
+def then(state: IntakeCase, events: list[EventBase]) -> IntakeCase:
     new = fold(events, state)
     assert new is not None
     return new
@@ -103,8 +120,22 @@ def findings(need: SupportNeed = SupportNeed.SOME) -> list[AreaFinding]:
     return [AreaFinding(area=area, support_need=need, notes="") for area in AssessmentArea]
 
 
-def assess(**changes: object) -> assessment.CompleteAssessment:
-    values: dict[str, object] = dict(
+class AssessmentChanges(TypedDict, total=False):
+    """The fields of a ``CompleteAssessment`` a test may change."""
+
+    assessed_on: date
+    assessors: Sequence[Assessor]
+    findings: Sequence[AreaFinding]
+    capacity_allows_rehabilitative_work: bool
+    profile: ClientProfile | None
+    ministry_segment: int | None
+    route: Route
+    destination: str | None
+    summary: str
+
+
+def assess(**changes: Unpack[AssessmentChanges]) -> assessment.CompleteAssessment:
+    command = assessment.CompleteAssessment(
         assessed_on=NOW.date(),
         assessors=[Assessor(person_id="advisor-1", role="employment_advisor", organisation="te-office")],
         findings=findings(),
@@ -115,8 +146,7 @@ def assess(**changes: object) -> assessment.CompleteAssessment:
         destination=None,
         summary="",
     )
-    values.update(changes)
-    return assessment.CompleteAssessment(**values)  # type: ignore[arg-type]
+    return replace(command, **changes)
 
 
 # --- referral ----------------------------------------------------------------------------------
@@ -196,7 +226,8 @@ def test_the_municipality_must_be_one_of_the_centres_and_the_set_is_configuratio
     [event] = referral.register_referral(
         None, referral_command(municipality="Helsinki"), client_id="c", municipalities=["Helsinki"], ctx=ctx()
     )
-    assert event.municipality == "Helsinki"  # type: ignore[attr-defined]
+    assert isinstance(event, ClientReferred)
+    assert event.municipality == "Helsinki"
 
 
 def test_a_referral_stores_the_municipality_as_the_configuration_spells_it() -> None:
@@ -207,7 +238,8 @@ def test_a_referral_stores_the_municipality_as_the_configuration_spells_it() -> 
         municipalities=MUNICIPALITIES,
         ctx=ctx(),
     )
-    assert event.municipality == "Mäntyharju"  # type: ignore[attr-defined]
+    assert isinstance(event, ClientReferred)
+    assert event.municipality == "Mäntyharju"
 
 
 @pytest.mark.parametrize(
@@ -218,7 +250,7 @@ def test_a_referral_stores_the_municipality_as_the_configuration_spells_it() -> 
         ({"source": ReferralSource.OTHER}, "description"),
     ],
 )
-def test_a_referral_that_breaks_a_rule_is_refused(changes: dict[str, object], message: str) -> None:
+def test_a_referral_that_breaks_a_rule_is_refused(changes: ReferralChanges, message: str) -> None:
     with pytest.raises(DomainError, match=message):
         referral.register_referral(
             None, referral_command(**changes), client_id="c", municipalities=MUNICIPALITIES, ctx=ctx()
@@ -333,7 +365,7 @@ def test_attendance_at_a_session_the_client_was_not_invited_to_is_refused() -> N
         )
 
 
-def attend(state: IntakeCase, *, on: date, now: datetime, attended: bool = True) -> list:  # type: ignore[type-arg]
+def attend(state: IntakeCase, *, on: date, now: datetime, attended: bool = True) -> list[EventBase]:
     return sessions.record_attendance(
         state,
         session_id="info-session-1",
@@ -350,6 +382,7 @@ def test_attendance_carries_its_date_and_a_no_show_the_date_of_the_session_misse
     later = SESSION_START + timedelta(days=2)
     (came,) = attend(invited, on=SESSION_DAY, now=later)
     (missed,) = attend(invited, on=SESSION_DAY + timedelta(days=1), now=later, attended=False)
+    assert isinstance(came, InfoSessionAttended) and isinstance(missed, InfoSessionMissed)
     assert (type(came).__name__, came.attended_on) == ("InfoSessionAttended", SESSION_DAY)
     assert (type(missed).__name__, missed.missed_on) == ("InfoSessionMissed", SESSION_DAY + timedelta(days=1))
 
@@ -431,7 +464,8 @@ def test_a_withdrawal_cannot_be_dated_before_the_assessment_that_routed_the_clie
         consent.withdraw_consent(state, consent_id="consent-1", withdrawn_on=date(2016, 5, 19), ctx=ctx())
     for allowed in (date(2016, 5, 20), date(2016, 5, 31)):
         [event] = consent.withdraw_consent(state, consent_id="consent-1", withdrawn_on=allowed, ctx=ctx())
-        assert event.withdrawn_on == allowed  # type: ignore[attr-defined]
+        assert isinstance(event, ConsentWithdrawn)
+        assert event.withdrawn_on == allowed
 
 
 def test_a_consent_the_route_did_not_need_may_be_withdrawn_as_of_any_day_since_it_was_given() -> None:
@@ -449,7 +483,8 @@ def test_a_consent_the_route_did_not_need_may_be_withdrawn_as_of_any_day_since_i
     )
     state = then(state, assessment.complete_assessment(state, assess(), ctx=ctx()))
     [event] = consent.withdraw_consent(state, consent_id="kela", withdrawn_on=date(2016, 5, 4), ctx=ctx())
-    assert event.withdrawn_on == date(2016, 5, 4)  # type: ignore[attr-defined]
+    assert isinstance(event, ConsentWithdrawn)
+    assert event.withdrawn_on == date(2016, 5, 4)
 
 
 def test_withdrawing_an_unknown_consent_is_refused() -> None:
@@ -510,7 +545,8 @@ def test_a_backdated_assessment_cannot_route_a_client_whose_consent_was_withdraw
     [event] = assessment.complete_assessment(
         state, assess(assessed_on=date(2016, 5, 20), route=Route.JOB_SEARCH_SERVICES), ctx=ctx()
     )
-    assert event.route is Route.JOB_SEARCH_SERVICES  # type: ignore[attr-defined]
+    assert isinstance(event, AssessmentCompleted)
+    assert event.route is Route.JOB_SEARCH_SERVICES
 
 
 def test_an_assessment_needs_the_consent_in_force_on_its_date_as_well_as_on_the_day_it_is_recorded() -> None:
@@ -528,7 +564,8 @@ def test_an_assessment_needs_the_consent_in_force_on_its_date_as_well_as_on_the_
     with pytest.raises(ConsentMissing, match="2016-05-20"):
         assessment.complete_assessment(state, assess(assessed_on=date(2016, 5, 20)), ctx=ctx())
     [event] = assessment.complete_assessment(state, assess(assessed_on=date(2016, 5, 25)), ctx=ctx())
-    assert event.assessed_on == date(2016, 5, 25)  # type: ignore[attr-defined]
+    assert isinstance(event, AssessmentCompleted)
+    assert event.assessed_on == date(2016, 5, 25)
 
 
 def test_rehabilitative_work_activity_also_needs_disclosure_to_the_municipalitys_social_services() -> None:
@@ -552,7 +589,8 @@ def test_routes_that_leave_the_centre_need_no_consent() -> None:
         Route.PAID_OR_WAGE_SUBSIDISED_WORK,
     ):
         [event] = assessment.complete_assessment(referred(), assess(route=route), ctx=ctx())
-        assert event.route is route  # type: ignore[attr-defined]
+        assert isinstance(event, AssessmentCompleted)
+        assert event.route is route
 
 
 def test_the_entry_rule_routes_a_client_whose_capacity_does_not_allow_rehabilitative_work_elsewhere() -> None:
@@ -574,7 +612,8 @@ def test_the_entry_rule_routes_a_client_whose_capacity_does_not_allow_rehabilita
         ),
         ctx=ctx(),
     )
-    assert event.destination == "pension inquiry through occupational health"  # type: ignore[attr-defined]
+    assert isinstance(event, AssessmentCompleted)
+    assert event.destination == "pension inquiry through occupational health"
 
 
 def test_an_assessment_records_every_area_and_one_or_two_distinct_assessors() -> None:
@@ -590,7 +629,8 @@ def test_an_assessment_records_every_area_and_one_or_two_distinct_assessors() ->
         Assessor(person_id="sw-1", role="social_worker", organisation="puumala"),
     ]
     [event] = assessment.complete_assessment(state, assess(assessors=pair), ctx=ctx())
-    assert len(event.assessors) == 2  # type: ignore[attr-defined]
+    assert isinstance(event, AssessmentCompleted)
+    assert len(event.assessors) == 2
     with pytest.raises(DomainError, match="different people"):
         assessment.complete_assessment(state, assess(assessors=[pair[0], pair[0]]), ctx=ctx())
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from runtime.auth import TokenIssuer
@@ -34,7 +36,7 @@ def test_a_service_without_a_token_key_refuses_to_start_with_a_clear_error() -> 
         intake_app(Settings(nats_url="nats://x", database_url="postgresql://x"))
 
 
-def _operations(document: dict) -> list[tuple[str, str, dict]]:  # type: ignore[type-arg]
+def _operations(document: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
     return [
         (path, method, operation)
         for path, item in document["paths"].items()

@@ -96,7 +96,7 @@ class FakePool:
 async def test_an_early_event_asks_the_subjects_service_once_in_a_while_for_its_stream() -> None:
     nats = FakeNats()
     settings = Settings(nats_url="nats://x", database_url="postgresql://x", namespace="ns")
-    ask = RepairRequests(nats, FakePool(), settings, consumer="reporting", schema="reporting")  # type: ignore[arg-type]
+    ask = RepairRequests(nats, FakePool(), settings, consumer="reporting", schema="reporting")
     event = client_referred("client-1", 5)
     envelope = CloudEventEnvelope.wrap(event, source="/reitti/intake")
     subject = "ns.events.intake.centre.mikkeli.ClientReferred"

@@ -15,13 +15,13 @@ from services.reporting.partitions import (
     steering_counts,
     te_view,
 )
-from tests.support.reporting_events import Story
+from tests.support.reporting_events import Story, client_event
 
 DISCLOSE_TO_MIKKELI = (ConsentScope.DISCLOSURE_TO_ORGANISATIONS,)
 
 
 def fold(story: Story) -> CaseFacts:
-    facts = CaseFacts.new(story.events[0])  # type: ignore[arg-type]
+    facts = CaseFacts.new(client_event(story.events[0]))
     for event in story.events:
         facts = evolve(facts, event)
     return facts
@@ -267,7 +267,7 @@ def test_only_involved_organisations_a_consent_named_are_told_of_an_erasure() ->
     story.erased(date(2010, 5, 1))
     facts: CaseFacts | None = None
     for event in story.events:
-        facts = evolve(facts or CaseFacts.new(event), event)  # type: ignore[arg-type]
+        facts = evolve(facts or CaseFacts.new(client_event(event)), event)
     assert told_of_erasure(facts) == ["social_services:mikkeli"], "withdrawn, yet it may hold copies"
     assert told_of_erasure(None) == []
 

@@ -8,14 +8,14 @@ from contracts.guidance import Outcome, Phase
 from services.guidance.domain.case import fold as guidance_fold
 from services.reporting.facts import CaseFacts, evolve
 from services.reporting.partitions import te_view
-from tests.support.reporting_events import Story
+from tests.support.reporting_events import Story, client_event
 
 #: the phase's place in the TE view's client row (services/reporting/partitions.py)
 PHASE = 9
 
 
 def reporting_phase(story: Story) -> str | None:
-    facts = CaseFacts.new(story.events[0])  # type: ignore[arg-type]
+    facts = CaseFacts.new(client_event(story.events[0]))
     for event in story.events:
         facts = evolve(facts, event)
     view = te_view(facts)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TypedDict
+
 import pytest
 
 from runtime.supervision import CrashHistory, RestartPolicy
@@ -32,7 +34,14 @@ def test_zero_restarts_means_the_first_crash_stops_everything() -> None:
     assert CrashHistory(RestartPolicy(max_restarts=0)).record(0) is None
 
 
+class PolicyFields(TypedDict, total=False):
+    max_restarts: int
+    window: float
+    initial_delay: float
+    max_delay: float
+
+
 @pytest.mark.parametrize("bad", [{"max_restarts": -1}, {"window": 0}, {"initial_delay": 5, "max_delay": 1}])
-def test_a_policy_that_makes_no_sense_is_refused(bad: dict[str, float]) -> None:
+def test_a_policy_that_makes_no_sense_is_refused(bad: PolicyFields) -> None:
     with pytest.raises(ValueError):
-        RestartPolicy(**bad)  # type: ignore[arg-type]
+        RestartPolicy(**bad)

@@ -12,13 +12,13 @@ from contracts.intake import Route
 from services.reporting.facts import CaseFacts, evolve
 from services.reporting.figures import activation_periods, municipal_costs, weekdays
 from services.rules import RULE_SETS, RuleSet, WorkActivityPeriod, activated_periods
-from tests.support.reporting_events import Story
+from tests.support.reporting_events import Story, client_event
 
 DAILY = Decimal(30)  # a round daily amount, so the 2011 differences come out in whole weekdays
 
 
 def fold(story: Story) -> CaseFacts:
-    facts = CaseFacts.new(story.events[0])  # type: ignore[arg-type]
+    facts = CaseFacts.new(client_event(story.events[0]))
     for event in story.events:
         facts = evolve(facts, event)
     return facts
