@@ -133,7 +133,11 @@ async def connect_nats(url: str, *, name: str) -> NatsClient:
     again and the client's errors (a slow consumer's dropped messages) are logged, so an
     operator sees what the connection went through; no URL or credential is logged."""
 
+    client: NatsClient | None = None
+
     async def disconnected() -> None:
+        if client is not None and client.is_closed:
+            return  # closed on purpose: not news
         log.warning("nats %s: disconnected; reconnecting", name)
 
     async def reconnected() -> None:
@@ -142,7 +146,7 @@ async def connect_nats(url: str, *, name: str) -> NatsClient:
     async def error(exc: Exception) -> None:
         log.warning("nats %s: %s", name, type(exc).__name__)
 
-    return await nats.connect(
+    client = await nats.connect(
         [u.strip() for u in url.split(",") if u.strip()],
         name=name,
         max_reconnect_attempts=-1,
@@ -153,3 +157,4 @@ async def connect_nats(url: str, *, name: str) -> NatsClient:
         reconnected_cb=reconnected,
         error_cb=error,
     )
+    return client

@@ -7,9 +7,15 @@ import asyncio
 import sys
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from reitti.cli.connections import broker
+from reitti.cli.connections import broker, database
 from reitti.cli.parsing import Subparsers
+
+if TYPE_CHECKING:
+    import asyncpg
+
+    from services.reporting.audit import AuditTrail
 
 
 def register(sub: Subparsers) -> None:
@@ -41,29 +47,32 @@ def _aware_time(text: str) -> datetime:
     return value
 
 
+def audit_trail(args: argparse.Namespace, pool: asyncpg.Pool) -> AuditTrail:
+    """Reporting's audit trail as its composition root builds it (services/reporting/bootstrap.py)."""
+    from services.reporting.bootstrap import bootstrap
+    from services.reporting.config import ReportingConfig
+
+    settings = args.config.settings()
+    config = ReportingConfig.from_config(args.config, municipalities=settings.municipalities)
+    return bootstrap(settings, pool, config=config).projection.audit
+
+
 def cmd_audit_verify(args: argparse.Namespace) -> int:
     """Recompute every audit hash chain; exit 1 naming the first broken link."""
-    import asyncpg
-
-    from services.reporting.app import SCHEMA
     from services.reporting.audit_verify import VerifyReport, verify_against_file, verify_against_log
-    from services.reporting.projections import ReportingProjection
 
     settings = args.config.settings()
     if args.file is not None and not args.file.is_file():
         print(f"reitti audit-verify: no such file: {args.file}", file=sys.stderr)
         return 2
-    trail = ReportingProjection(SCHEMA).audit
 
     async def run() -> VerifyReport:
-        conn = await asyncpg.connect(settings.database_url)
-        try:
+        async with database(settings) as pool, pool.acquire() as conn:
+            trail = audit_trail(args, pool)
             if args.file is not None:
                 return await verify_against_file(conn, trail, args.file)
             async with broker(settings, name="reitti-audit-verify") as nc:
                 return await verify_against_log(conn, trail, nc.jetstream(), settings)
-        finally:
-            await conn.close()
 
     from runtime.log_reader import IncompleteRead
 
@@ -90,23 +99,15 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
 def cmd_audit_export(args: argparse.Namespace) -> int:
     """Write a range of the audit log as JSON Lines: each event's CloudEvents envelope,
     read back from JetStream, with the audit chain's extension attributes."""
-    import asyncpg
-
-    from services.reporting.app import SCHEMA
     from services.reporting.audit import export_lines
-    from services.reporting.projections import ReportingProjection
 
     settings = args.config.settings()
-    trail = ReportingProjection(SCHEMA).audit
 
     async def run() -> int:
-        conn = await asyncpg.connect(settings.database_url)
-        try:
-            entries = await trail.entries(
+        async with database(settings) as pool, pool.acquire() as conn:
+            entries = await audit_trail(args, pool).entries(
                 conn, from_seq=args.from_seq, to_seq=args.to_seq, since=args.since, until=args.until
             )
-        finally:
-            await conn.close()
         written = 0
         async with broker(settings, name="reitti-audit-export") as nc:
             out = args.output.open("wb") if args.output is not None else sys.stdout.buffer
