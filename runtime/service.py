@@ -268,11 +268,12 @@ def relay_task(
     *,
     stream: Callable[[Settings], str] | None = None,
     publisher: StreamPublisher | None = None,
+    batch_size: int = 500,
 ) -> BackgroundTask:
     """The background task that relays ``schema``'s outbox to JetStream (to the events
     stream unless ``stream`` names another); ``signal`` is the one the service's event
     store fires on each append. ``publisher``: how it publishes (nats-py's pipelined
-    publish on the host's connection unless given)."""
+    publish on the host's connection unless given); ``batch_size``: rows per batch."""
 
     async def relay(host: ServiceHost, stop: asyncio.Event) -> None:
         target = stream(host.settings) if stream else host.settings.events_stream
@@ -284,6 +285,7 @@ def relay_task(
             signal=signal,
             ack_timeout=host.settings.relay_ack_timeout,
             publisher=publisher,
+            batch_size=batch_size,
         )
         host.relays[schema] = relay
         await relay.run(stop)

@@ -22,7 +22,7 @@ from services.reporting import api, feed_erasure, sign_in
 from services.reporting.bootstrap import CONSUMER, EVENTS_SCHEMA, SCHEMA, bootstrap, parts_of
 from services.reporting.config import ReportingConfig
 from services.reporting.dashboard_session import SIGN_IN_PATH, SIGN_OUT_PATH, DashboardSessions, session_key
-from services.reporting.feed_broker import FeedBroker
+from services.reporting.feed_broker import FEED_BATCH, FeedBroker
 from services.reporting.feeds import FEEDS_SCHEMA
 from services.reporting.projections import MIGRATIONS
 from services.reporting.sensitive_headers import SensitiveHeaders
@@ -118,7 +118,13 @@ def create_app(
             relay_task(EVENTS_SCHEMA, outbox),
             # reporting's own events (its access log) are reconciled like a write service's
             reconcile_task(EVENTS_SCHEMA, "reporting", on_queued=outbox.notify),
-            relay_task(FEEDS_SCHEMA, feeds_outbox, stream=lambda s: s.feeds_stream, publisher=feeds),
+            relay_task(
+                FEEDS_SCHEMA,
+                feeds_outbox,
+                stream=lambda s: s.feeds_stream,
+                publisher=feeds,
+                batch_size=FEED_BATCH,
+            ),
             feed_erasure.feed_erasure_task(FEEDS_SCHEMA),
         ],
     )
