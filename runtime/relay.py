@@ -44,16 +44,23 @@ sequence (:func:`restored_msg_id`), so a row that reconciling put back into the 
 (runtime/reconcile.py, docs/adr/0015) really comes back. The derived id is the same for
 every attempt at the same lost copy, so a repeat is again absorbed by the window.
 
-The relay uses nats-py directly, not FastStream: ``publish_async`` pipelines a whole
-batch and then awaits the acks (about 5x the sync publish rate measured here), which
-FastStream's publisher does not expose.
+How a batch is published is the relay's :class:`StreamPublisher`. The event stores'
+relays use :class:`JetStreamPublisher`, nats-py directly: ``publish_async`` pipelines a
+whole batch and then awaits the acks (about 5x the sync publish rate measured here), which
+FastStream's publisher does not expose. Reporting's partner feeds, a few copies per
+applied event, go through FastStream publishers, one per partner, so that the AsyncAPI
+document describes them from the objects that publish (services/reporting/feed_broker.py,
+docs/adr/0043). Either way each message carries ``Nats-Msg-Id`` and a row leaves the
+outbox only after its own ack, within the batch's bound *T*.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 import asyncpg
 from nats.js import JetStreamContext
@@ -132,6 +139,55 @@ class OutboxSignal:
         return True
 
 
+@dataclass(frozen=True)
+class Outgoing:
+    """One outbox row as it is published: ``msg_id`` is JetStream's ``Nats-Msg-Id``."""
+
+    subject: str
+    payload: bytes
+    msg_id: str
+
+
+class StreamPublisher(Protocol):
+    """How a relay publishes to a JetStream stream. Each ack is JetStream's (a
+    :class:`PubAck` for a stored or duplicate message); a failed publish raises."""
+
+    async def publish_batch(self, messages: Sequence[Outgoing], *, stream: str) -> list[PubAck]:
+        """Publish ``messages`` in their order; one ack each, in that order. The relay
+        bounds the whole call by its ack timeout."""
+        ...
+
+    async def publish(self, message: Outgoing, *, stream: str, within: float) -> PubAck:
+        """Publish one message and wait at most ``within`` seconds for its ack."""
+        ...
+
+
+class JetStreamPublisher:
+    """nats-py's JetStream: a batch pipelined with ``publish_async``, then its acks."""
+
+    def __init__(self, js: JetStreamContext) -> None:
+        self._js = js
+
+    async def publish_batch(self, messages: Sequence[Outgoing], *, stream: str) -> list[PubAck]:
+        futures = [
+            await self._js.publish_async(
+                m.subject, m.payload, stream=stream, headers={"Nats-Msg-Id": m.msg_id}
+            )
+            for m in messages
+        ]
+        return list(await asyncio.gather(*futures))
+
+    async def publish(self, message: Outgoing, *, stream: str, within: float) -> PubAck:
+        ack: PubAck = await self._js.publish(
+            message.subject,
+            message.payload,
+            stream=stream,
+            timeout=within,
+            headers={"Nats-Msg-Id": message.msg_id},
+        )
+        return ack
+
+
 @dataclass
 class RelayStats:
     published: int = 0
@@ -152,9 +208,12 @@ class OutboxRelay:
         idle_poll: float = 0.2,
         ack_timeout: float = 5.0,
         signal: OutboxSignal | None = None,
+        publisher: StreamPublisher | None = None,
     ) -> None:
         self._pool = pool
         self._js = js
+        #: how batches are published (nats-py's pipelined publish unless given)
+        self._publisher: StreamPublisher = publisher or JetStreamPublisher(js)
         self._schema = schema
         self._stream = stream
         self._batch_size = batch_size
@@ -218,12 +277,10 @@ class OutboxRelay:
                 return  # there it is
             except NotFoundError:
                 pass
-            again = await self._js.publish(
-                row["subject"],
-                payload,
+            again = await self._publisher.publish(
+                Outgoing(row["subject"], payload, restored_msg_id(row["event_id"], seq)),
                 stream=self._stream,
-                timeout=self._ack_timeout,
-                headers={"Nats-Msg-Id": restored_msg_id(row["event_id"], seq)},
+                within=self._ack_timeout,
             )
             if not again.duplicate:
                 self.stats.restored += 1
@@ -237,13 +294,11 @@ class OutboxRelay:
         raise RuntimeError(f"event {row['event_id']}: every copy JetStream remembers is lost")
 
     async def _publish(self, rows: list[asyncpg.Record], payloads: list[bytes]) -> list[PubAck]:
-        futures = [
-            await self._js.publish_async(
-                row["subject"], payload, stream=self._stream, headers={"Nats-Msg-Id": row["event_id"]}
-            )
+        messages = [
+            Outgoing(row["subject"], payload, row["event_id"])
             for row, payload in zip(rows, payloads, strict=True)
         ]
-        return list(await asyncio.gather(*futures))
+        return await self._publisher.publish_batch(messages, stream=self._stream)
 
     async def _end_stuck_holder(self, conn: asyncpg.Connection) -> None:
         """The turn is taken. Once it has been taken for ``stuck_after`` as seen from here,

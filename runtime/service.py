@@ -2,10 +2,11 @@
 subscriptions and its background tasks, started and stopped in order by the service's
 composition root (its FastAPI lifespan).
 
-No FastStream broker is started: it would carry nothing. The consumers run on nats-py
-(runtime/subscribers.py; the batch pull subscriber was measured at about 0.85 of it, ADR
-0034), and the services' FastStream brokers exist only to declare the AsyncAPI document
-(``reitti asyncapi``), built and never connected."""
+A host starts only the FastStream brokers it is given (``brokers``), and only one that
+carries traffic is given: reporting's partner-feed publishers (docs/adr/0043). The
+consumers run on nats-py (runtime/subscribers.py; the batch pull subscriber was measured
+at about 0.85 of it, ADR 0034), and the brokers that declare the rest of the AsyncAPI
+document (``reitti asyncapi``) are built and never connected."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ import asyncpg
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from fastapi_offline import FastAPIOffline
+from faststream.nats import NatsBroker
 from nats.aio.client import Client as NatsClient
 from nats.js import JetStreamContext
 
@@ -39,7 +41,7 @@ from runtime.health import HealthReport, consumer_lag, outbox_delay
 from runtime.keyvault import ensure_vault
 from runtime.openapi import install_openapi
 from runtime.outages import BrokerUnavailable
-from runtime.relay import OutboxRelay, OutboxSignal
+from runtime.relay import OutboxRelay, OutboxSignal, StreamPublisher
 from runtime.request_limits import FORM_BODIES, IMPORT_BODIES, BodyLimits, RequestLimits
 from runtime.streams import connect_nats, ensure_streams
 from runtime.subscribers import DurableSubscription
@@ -67,6 +69,9 @@ class ServiceHost:
     on_connected: Sequence[Callable[[ServiceHost], Awaitable[None]]] = ()
     #: the service's durable consumers, started after ``on_connected`` (runtime/subscribers.py)
     subscriptions: Sequence[DurableSubscription] = ()
+    #: FastStream brokers that carry traffic (publishers only): connected after NATS and
+    #: before the background tasks start, stopped after they have stopped
+    brokers: Sequence[NatsBroker] = ()
     _pool: asyncpg.Pool | None = None
     _nc: NatsClient | None = None
     _stop: asyncio.Event = field(default_factory=asyncio.Event)
@@ -121,6 +126,8 @@ class ServiceHost:
             await hook(self)
         for subscription in self.subscriptions:
             await subscription.start(self.js)
+        for broker in self.brokers:
+            await broker.start()
         for task in self.background:
             self._tasks.append(asyncio.create_task(self._supervise(task)))
 
@@ -143,6 +150,9 @@ class ServiceHost:
         for subscription in self.subscriptions:
             with contextlib.suppress(Exception):
                 await subscription.stop()
+        for broker in self.brokers:
+            with contextlib.suppress(Exception):
+                await broker.stop()
         if self._nc is not None:
             with contextlib.suppress(Exception):
                 await self._nc.drain()
@@ -253,11 +263,17 @@ def service_app(
 
 
 def relay_task(
-    schema: str, signal: OutboxSignal | None = None, *, stream: Callable[[Settings], str] | None = None
+    schema: str,
+    signal: OutboxSignal | None = None,
+    *,
+    stream: Callable[[Settings], str] | None = None,
+    publisher: StreamPublisher | None = None,
+    batch_size: int = 500,
 ) -> BackgroundTask:
     """The background task that relays ``schema``'s outbox to JetStream (to the events
     stream unless ``stream`` names another); ``signal`` is the one the service's event
-    store fires on each append."""
+    store fires on each append. ``publisher``: how it publishes (nats-py's pipelined
+    publish on the host's connection unless given); ``batch_size``: rows per batch."""
 
     async def relay(host: ServiceHost, stop: asyncio.Event) -> None:
         target = stream(host.settings) if stream else host.settings.events_stream
@@ -268,6 +284,8 @@ def relay_task(
             stream=target,
             signal=signal,
             ack_timeout=host.settings.relay_ack_timeout,
+            publisher=publisher,
+            batch_size=batch_size,
         )
         host.relays[schema] = relay
         await relay.run(stop)

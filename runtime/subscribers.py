@@ -10,7 +10,8 @@ with ``python -m bench.faststream_batch``: below 0.90 of this path (ADR 0034), b
 its next fetch waits for the batch before it, where the push callbacks keep queueing
 while a batch is applied. FastStream still declares each consumer for the AsyncAPI
 document (:func:`document_exactly_once`), on the brokers that ``reitti asyncapi`` builds
-and never starts; no service starts one.
+and never starts. (The one broker a service starts, reporting's, only publishes the
+partner feeds: services/reporting/feed_broker.py, ADR 0043.)
 
 Why push and not pull: a pull subscription's fetch either runs its messages
 concurrently (FastStream) or must be looped by hand; a push subscription's callbacks run

@@ -22,6 +22,7 @@ from services.reporting import api, feed_erasure, sign_in
 from services.reporting.bootstrap import CONSUMER, EVENTS_SCHEMA, SCHEMA, bootstrap, parts_of
 from services.reporting.config import ReportingConfig
 from services.reporting.dashboard_session import SIGN_IN_PATH, SIGN_OUT_PATH, DashboardSessions, session_key
+from services.reporting.feed_broker import FEED_BATCH, FeedBroker
 from services.reporting.feeds import FEEDS_SCHEMA
 from services.reporting.projections import MIGRATIONS
 from services.reporting.sensitive_headers import SensitiveHeaders
@@ -32,7 +33,15 @@ OTHER_SCHEMAS = {
     FEEDS_SCHEMA: [*event_store_migrations(), feed_erasure.MIGRATION],
 }
 
-__all__ = ["CONSUMER", "EVENTS_SCHEMA", "MIGRATIONS", "SCHEMA", "build_broker", "create_app"]
+__all__ = [
+    "CONSUMER",
+    "EVENTS_SCHEMA",
+    "MIGRATIONS",
+    "SCHEMA",
+    "build_broker",
+    "build_feed_broker",
+    "create_app",
+]
 
 
 def build_broker(settings: Settings) -> NatsBroker:
@@ -46,6 +55,12 @@ def build_broker(settings: Settings) -> NatsBroker:
         description="Every event, applied exactly once to reporting's projections and audit log",
     )
     return broker
+
+
+def build_feed_broker(settings: Settings) -> FeedBroker:
+    """The broker that publishes the partner feeds: the running service starts it, and
+    ``reitti asyncapi`` documents the feed publishers from one built here."""
+    return FeedBroker(settings)
 
 
 def operator_consumers(
@@ -72,6 +87,7 @@ def create_app(
     outbox = OutboxSignal()  # appends wake this service's relay
     config = config or ReportingConfig.from_config(options, municipalities=settings.municipalities)
     feeds_outbox = OutboxSignal()
+    feeds = build_feed_broker(settings)  # the feeds relay publishes through it
 
     def consumer() -> ExactlyOnceConsumer:
         found = parts_of(app).consumer
@@ -97,11 +113,18 @@ def create_app(
         subscriptions=[DurableSubscription(settings, CONSUMER, consumer)],
         on_connected=[wire],
         other_schemas=OTHER_SCHEMAS,
+        brokers=[feeds.broker],
         background=[
             relay_task(EVENTS_SCHEMA, outbox),
             # reporting's own events (its access log) are reconciled like a write service's
             reconcile_task(EVENTS_SCHEMA, "reporting", on_queued=outbox.notify),
-            relay_task(FEEDS_SCHEMA, feeds_outbox, stream=lambda s: s.feeds_stream),
+            relay_task(
+                FEEDS_SCHEMA,
+                feeds_outbox,
+                stream=lambda s: s.feeds_stream,
+                publisher=feeds,
+                batch_size=FEED_BATCH,
+            ),
             feed_erasure.feed_erasure_task(FEEDS_SCHEMA),
         ],
     )
