@@ -203,6 +203,8 @@ async def open_loop(
     start = loop.time() + 0.05
     tasks: list[asyncio.Task[Answer]] = []
     behind = 0.0
+    if len(bodies) < len(offsets):
+        raise ValueError(f"{len(offsets)} requests are due and only {len(bodies)} bodies given")
     for offset, body in zip(offsets, bodies, strict=False):
         due = start + offset
         if (wait := due - loop.time()) > 0:
@@ -369,7 +371,7 @@ async def end_to_end(
 ) -> dict[str, Any]:
     """Open-loop referrals while a poller watches consumed_events: for each 201, the time
     from its answer until reporting has consumed every event it lists."""
-    bodies = referral_bodies(round(rate * seconds), f"e2e{rate:g}")
+    bodies = referral_bodies(len(timetable(rate, seconds)), f"e2e{rate:g}")
     visibility = Visibility(admin)
     stop = asyncio.Event()
     watcher = asyncio.create_task(visibility.watch(stop))
@@ -481,7 +483,7 @@ class Bench:
     processes: Processes
 
     async def step(self, http: httpx.AsyncClient, target: str, rate: float, label: str) -> Step:
-        count = round(rate * self.opts.seconds)
+        count = len(timetable(rate, self.opts.seconds))
         bodies = referral_bodies(count, f"{label}{rate:g}")
         url = f"{self.reitti_url}/referrals" if target == "reitti" else f"{self.baseline_url}/commands"
         before = await self.processes.snapshot()
