@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.support import sources
+
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ("contracts", "runtime", "services", "reitti")
 #: package -> the Reitti packages it may import (besides itself)
@@ -29,8 +31,13 @@ ALLOWED = {
 
 def imported(path: Path) -> set[str]:
     """The top-level Reitti packages ``path`` imports."""
+    return imports_of(ast.parse(path.read_text(encoding="utf-8")))
+
+
+def imports_of(tree: ast.Module) -> set[str]:
+    """The top-level Reitti packages a parsed module imports."""
     found: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+    for node in ast.walk(tree):
         names: list[str] = []
         if isinstance(node, ast.Import):
             names = [alias.name for alias in node.names]
@@ -51,8 +58,8 @@ def imported(path: Path) -> set[str]:
 @pytest.mark.parametrize("package", PACKAGES)
 def test_a_layer_imports_only_the_layers_below_it(package: str) -> None:
     wrong = {
-        str(path.relative_to(ROOT)): sorted(imported(path) - ALLOWED[package] - {package})
-        for path in sorted((ROOT / package).rglob("*.py"))
+        str(path.relative_to(ROOT)): sorted(imports_of(sources.tree(path)) - ALLOWED[package] - {package})
+        for path in sources.python_files(package)
     }
     assert {path: found for path, found in wrong.items() if found} == {}
 

@@ -15,6 +15,7 @@ from runtime.config import DEFAULT_MUNICIPALITIES, URLS_MISSING, ConfigError, Ru
 from runtime.flat_settings import read_section, variable
 from runtime.operator_config import OperatorSection, kek_directory
 from services.settings import SECTIONS, ReittiConfig
+from tests.support import sources
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ("runtime", "services", "reitti")
@@ -41,8 +42,8 @@ URLS = {"REITTI_NATS_URL": "nats://n:4222", "REITTI_DATABASE_URL": "postgresql:/
 
 def modules() -> Iterator[tuple[str, ast.Module]]:
     for package in PACKAGES:
-        for path in sorted((ROOT / package).rglob("*.py")):
-            yield path.relative_to(ROOT).as_posix(), ast.parse(path.read_text(encoding="utf-8"))
+        for path in sources.python_files(package):
+            yield path.relative_to(ROOT).as_posix(), sources.tree(path)
 
 
 def string_texts(tree: ast.Module) -> Iterator[tuple[int, str]]:

@@ -15,6 +15,7 @@ statement word (SELECT, INSERT INTO, UPDATE, ...), as Reitti writes its SQL."""
 from __future__ import annotations
 
 import ast
+import functools
 import importlib
 import re
 from collections.abc import Iterator
@@ -24,6 +25,7 @@ from pathlib import Path
 import pytest
 
 from runtime.sql import SqlStatements
+from tests.support import sources
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ("runtime", "services", "reitti")
@@ -227,7 +229,10 @@ class _Finder(ast.NodeVisitor):
 
 
 def _finder(source: str, module: str) -> _Finder:
-    tree = ast.parse(source)
+    return _finder_of(ast.parse(source), module)
+
+
+def _finder_of(tree: ast.Module, module: str) -> _Finder:
     finder = _Finder(module, _module_constants(tree), _placed(tree))
     finder.visit(tree)
     return finder
@@ -238,15 +243,16 @@ def findings_in(source: str, module: str) -> list[Finding]:
 
 
 def _modules() -> list[Path]:
-    return sorted(p for package in PACKAGES for p in (ROOT / package).rglob("*.py"))
+    return sorted(p for package in PACKAGES for p in sources.python_files(package))
 
 
-def _all_finders() -> list[_Finder]:
-    return [
-        _finder(path.read_text(encoding="utf-8"), module)
+@functools.cache
+def _all_finders() -> tuple[_Finder, ...]:
+    return tuple(
+        _finder_of(sources.tree(path), module)
         for path in _modules()
         if (module := path.relative_to(ROOT).as_posix()) not in EXEMPT
-    ]
+    )
 
 
 def _all_findings() -> list[Finding]:
@@ -323,7 +329,7 @@ def _statement_classes() -> list[type[SqlStatements]]:
     """Every SqlStatements subclass defined in runtime/, services/ and reitti/."""
     classes: list[type[SqlStatements]] = []
     for path in _modules():
-        tree = ast.parse(path.read_text(encoding="utf-8"))
+        tree = sources.tree(path)
         names = [
             node.name
             for node in tree.body
