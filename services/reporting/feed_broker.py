@@ -98,15 +98,8 @@ class FeedBroker:
             log.warning(
                 "feeds: %s is no partner's feed now; published without its publisher", message.subject
             )
-            return await self.broker.publish(
-                message.payload,
-                message.subject,
-                headers=headers,
-                correlation_id=message.msg_id,
-                stream=stream,
-                timeout=within,
-            )
-        return await publisher.publish(
+        target = self.broker if publisher is None else publisher
+        return await target.publish(
             message.payload,
             message.subject,
             headers=headers,

@@ -14,6 +14,7 @@ from nats.js.api import ConsumerConfig, DeliverPolicy
 
 from contracts.envelope import CloudEventEnvelope
 from contracts.guidance import Outcome
+from runtime.broker_access import partner_feeds
 from runtime.config import Settings
 from runtime.db import apply_migrations, event_store_migrations
 from runtime.relay import OutboxRelay
@@ -115,3 +116,32 @@ async def test_a_feed_copy_without_an_ack_stays_in_the_outbox(
     relay = OutboxRelay(pool, js, schema=FEEDS_SCHEMA, stream=settings.feeds_stream, publisher=feed_broker)
     assert await relay.drain() == 1
     assert await waiting(pool) == 0
+
+
+async def test_a_copy_for_a_partner_no_longer_configured_is_still_published_with_its_id(
+    pool, settings, nats_client
+) -> None:
+    """A row queued for Mikkeli's feed while the broker now knows only Hirvensalmi's (the
+    municipalities were reconfigured) goes out through the broker itself, not dropped."""
+    [mikkeli] = [f for f in partner_feeds(("Mikkeli",)) if f.organisation != "te-office"]
+    prefix = mikkeli.filter_subject(settings.namespace).removesuffix(">")
+    client_id = await queue_final_assessment(pool, settings)
+    async with pool.acquire() as conn:
+        msg_id = await conn.fetchval(
+            f"UPDATE {FEEDS_SCHEMA}.outbox SET subject = $1 RETURNING event_id::text",
+            f"{prefix}FinalAssessmentIssued.{client_id}",
+        )
+    broker = FeedBroker(settings.with_(municipalities=("Hirvensalmi",)))
+    assert broker.publisher_of(f"{prefix}FinalAssessmentIssued.{client_id}") is None
+    await broker.start()
+    try:
+        relay = OutboxRelay(
+            pool, nats_client.jetstream(), schema=FEEDS_SCHEMA, stream=settings.feeds_stream, publisher=broker
+        )
+        assert await relay.drain() == 1
+    finally:
+        await broker.stop()
+    assert await waiting(pool) == 0
+    [msg] = await feed_messages(nats_client, settings)
+    assert msg.subject == f"{prefix}FinalAssessmentIssued.{client_id}"
+    assert (msg.headers or {}).get("Nats-Msg-Id") == msg_id
