@@ -1,7 +1,8 @@
 """Fixtures: real servers once per session, a fresh database and namespace per test.
 
 Isolation is cheap: each test's database is cloned from a migrated template
-(``CREATE DATABASE ... TEMPLATE``), and each test's streams and subjects carry a fresh
+(``CREATE DATABASE ... TEMPLATE``) one test ahead and dropped one test behind, on a
+thread of its own (``tests.support.databases``), and each test's streams and subjects carry a fresh
 namespace, so tests neither see nor clean up after each other.
 """
 
@@ -21,9 +22,9 @@ import pytest
 from reitti.preparation import SERVICE_MODULES, all_service_schemas
 from runtime.config import Settings
 from runtime.db import apply_migrations
-from runtime.keyvault import ensure_vault
 from runtime.streams import connect_nats, ensure_streams
 from tests.support.auth import ISSUER
+from tests.support.databases import DatabaseSupply, with_database
 from tests.support.servers import Servers, real_servers
 
 # Intake's retention sweep erases clients closed over four years ago (ADR 11). Tests
@@ -34,11 +35,6 @@ os.environ["REITTI_RETENTION_SWEEP_HOURS"] = "0"
 # test database makes its own KEK there on first use (the template makes none), so a test
 # that rotates its KEK touches no other test's.
 os.environ.setdefault("REITTI_KEY_ENCRYPTION_KEY_DIR", tempfile.mkdtemp(prefix="reitti-kek-"))
-
-
-def _with_database(url: str, name: str) -> str:
-    base, _, _ = url.rpartition("/")
-    return f"{base}/{name}"
 
 
 @pytest.fixture(scope="session")
@@ -58,7 +54,7 @@ def template_database(servers: Servers) -> Iterator[str]:
             await admin.execute(f'CREATE DATABASE "{name}"')
         finally:
             await admin.close()
-        conn = await asyncpg.connect(_with_database(servers.database_url, name))
+        conn = await asyncpg.connect(with_database(servers.database_url, name))
         try:
             for service in SERVICE_MODULES:
                 for schema, migrations in all_service_schemas(service):
@@ -78,25 +74,18 @@ def template_database(servers: Servers) -> Iterator[str]:
     asyncio.run(drop())
 
 
+@pytest.fixture(scope="session")
+def database_supply(servers: Servers, template_database: str) -> Iterator[DatabaseSupply]:
+    supply = DatabaseSupply(servers.database_url, template_database)
+    yield supply
+    supply.close()
+
+
 @pytest.fixture
-async def database_url(servers: Servers, template_database: str) -> AsyncIterator[str]:
-    name = f"reitti_test_{uuid.uuid4().hex[:12]}"
-    admin = await asyncpg.connect(servers.database_url)
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template_database}"')
-    finally:
-        await admin.close()
-    conn = await asyncpg.connect(_with_database(servers.database_url, name))
-    try:
-        await ensure_vault(conn)  # its own KEK, as a service makes at start (docs/adr/0021)
-    finally:
-        await conn.close()
-    yield _with_database(servers.database_url, name)
-    admin = await asyncpg.connect(servers.database_url)
-    try:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await admin.close()
+def database_url(database_supply: DatabaseSupply) -> Iterator[str]:
+    url = database_supply.take()
+    yield url
+    database_supply.give_back(url)
 
 
 @pytest.fixture

@@ -32,6 +32,10 @@ class Answer:
     body: Any
 
 
+#: how long an idle connection is kept: under the services' keep-alive timeout (uvicorn: 5 s)
+KEEPALIVE_SECONDS = 2.0
+
+
 class Http:
     """JSON calls with signed tokens on one ``httpx.AsyncClient``, so that many clients move
     at once. A call that cannot have been done (a read, or a connection never made) is
@@ -46,7 +50,12 @@ class Http:
     ) -> None:
         self._issuer = issuer
         self._tokens: dict[Person, str] = {}
-        self._client = httpx.AsyncClient(timeout=timeout, transport=transport)
+        # A kept-alive connection is given up before the server's own keep-alive timeout
+        # (uvicorn's 5 s): otherwise a request sent just as the server closes an idle
+        # connection fails with a ReadError, and a POST cannot be retried safely.
+        self._client = httpx.AsyncClient(
+            timeout=timeout, transport=transport, limits=httpx.Limits(keepalive_expiry=KEEPALIVE_SECONDS)
+        )
 
     def token(self, person: Person) -> str:
         if person not in self._tokens:

@@ -16,7 +16,7 @@ import pytest
 
 from contracts.subjects import events_wildcard
 from runtime.config import Settings
-from runtime.log_reader import PATIENCE, LogReader
+from runtime.log_reader import FETCH_TIMEOUT, PATIENCE, LogReader
 from runtime.replay import Progress, ReplayReport, rebuild_and_switch
 from runtime.streams import connect_nats, ensure_streams
 from services.reporting.projections import MIGRATIONS, ReportingProjection
@@ -150,16 +150,18 @@ async def test_a_replay_across_a_broker_pause_resumes_and_equals_live(settings, 
         assert broker.proc is not None
         pid = broker.proc.pid
         ours = settings.with_(nats_url=broker.url)
-        events, live = await publish_and_project(ours, pool, 1_400)
+        # A few fetched batches (500 events each): the pause comes after the first.
+        events, live = await publish_and_project(ours, pool, 250)
         loop = asyncio.get_running_loop()
         paused: list[ReplayReport] = []
 
         def pause_once(done: ReplayReport, until: int) -> None:
-            # Right after the first batch is applied, the broker stops for 15 s.
+            # Right after the first batch is applied, the broker stops for longer than a
+            # fetch waits, so the read must notice the stall and resume.
             if not paused:
                 paused.append(done)
                 os.kill(pid, signal.SIGSTOP)
-                loop.call_later(15, os.kill, pid, signal.SIGCONT)
+                loop.call_later(FETCH_TIMEOUT + 2, os.kill, pid, signal.SIGCONT)
 
         # The patience (120 s) outlasts the pause, so the replay must resume and complete:
         # failing here would be the replay giving up on a broker it was built to wait for

@@ -58,6 +58,30 @@ def _testcontainers() -> Iterator[Servers]:
         yield Servers(nats_url=nats.nats_uri(), database_url=pg.get_connection_url(), kind="docker")
 
 
+def _throwaway_durability(postgres: EmbeddedPostgres) -> None:
+    """The suite's own server is thrown away after the run and never killed (the tests that
+    stop a PostgreSQL start one of their own), so it need not survive a power cut: it
+    commits without waiting for the disk (``synchronous_commit=off``, ``fsync=off``). A
+    commit is as atomic and as visible as with them; only what a crash of the machine
+    would keep differs. Every per-test database (``CREATE DATABASE ... TEMPLATE``) and
+    every commit of the tests then costs no flush, which on a slow disk is most of a
+    test's own time. ``reitti up`` and the production settings are untouched."""
+    import asyncio
+
+    import asyncpg
+
+    async def alter() -> None:
+        conn = await asyncpg.connect(postgres.url())
+        try:
+            await conn.execute("ALTER SYSTEM SET synchronous_commit = off")
+            await conn.execute("ALTER SYSTEM SET fsync = off")
+            await conn.execute("SELECT pg_reload_conf()")
+        finally:
+            await conn.close()
+
+    asyncio.run(alter())
+
+
 @contextlib.contextmanager
 def _embedded(base: Path) -> Iterator[Servers]:
     nats = EmbeddedNats(base / "nats", free_port())
@@ -66,6 +90,7 @@ def _embedded(base: Path) -> Iterator[Servers]:
     try:
         postgres.start()
         try:
+            _throwaway_durability(postgres)
             yield Servers(nats_url=nats.url, database_url=postgres.url(), kind="embedded", embedded_nats=nats)
         finally:
             postgres.stop()

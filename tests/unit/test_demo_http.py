@@ -7,8 +7,9 @@ import json
 
 import httpx
 import pytest
+import uvicorn
 
-from reitti.demo.http import DemoError, Http
+from reitti.demo.http import KEEPALIVE_SECONDS, DemoError, Http
 from reitti.demo.seed import COORDINATOR, PURPOSE
 from runtime.auth import TokenIssuer
 from tests.support.auth import ISSUER
@@ -74,3 +75,10 @@ async def test_an_unexpected_status_names_the_call_and_the_detail() -> None:
     server = Server(httpx.Response(422, json={"detail": "referral_date is in the future"}))
     with pytest.raises(DemoError, match="answered 422: referral_date is in the future"):
         await client(server).call("POST", "http://intake/referrals", COORDINATOR, {})
+
+
+def test_an_idle_connection_is_given_up_before_the_services_keep_alive_timeout_ends_it() -> None:
+    # A POST sent on a connection the server is closing fails with a ReadError and
+    # cannot be retried safely: the client must drop idle connections first.
+    served_by = uvicorn.Config(app=lambda *a: None).timeout_keep_alive
+    assert served_by > KEEPALIVE_SECONDS
