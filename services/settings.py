@@ -17,10 +17,10 @@ from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, field_validator
+from pydantic import Field, ValidationInfo, field_validator
 
 from runtime.clock import DEFAULT_TIME_ZONE
-from runtime.config import RuntimeSection, Settings
+from runtime.config import SERVICE_PORTS, RuntimeSection, Settings
 from runtime.flat_settings import ConfigError, FlatSettings, Section, blank_is_unset, sections_of
 from runtime.flat_settings import variable as variable
 from runtime.operator_config import OperatorSection
@@ -200,6 +200,70 @@ class ReportingSection(Section):
         return checked_session_key(None if raw is None else str(raw))
 
 
+class DeskSection(Section):
+    """The staff desk's settings (työpöytä, services/desk/, docs/adr/0045)."""
+
+    desk_intake_url: str = Field(
+        f"http://127.0.0.1:{SERVICE_PORTS['intake']}", description="the intake API the desk calls"
+    )
+    desk_guidance_url: str = Field(
+        f"http://127.0.0.1:{SERVICE_PORTS['guidance']}", description="the guidance API the desk calls"
+    )
+    desk_reporting_url: str = Field(
+        f"http://127.0.0.1:{SERVICE_PORTS['reporting']}", description="the reporting API the desk calls"
+    )
+    desk_session_key: str | None = Field(
+        None,
+        repr=False,
+        description="the key that seals the desk's session cookies; set it when several desk "
+        "replicas serve the same users (at least 32 characters)",
+        json_schema_extra={"shown_default": "a random key per process"},
+    )
+    desk_development_sign_in: bool = Field(
+        False,
+        description="offer the development sign-in (choose a role, a person and an organisation; "
+        "signed with `REITTI_JWT_PRIVATE_KEY`): `reitti up` turns it on with its own key, never "
+        "turn it on in production",
+    )
+
+    @field_validator("desk_intake_url", "desk_guidance_url", "desk_reporting_url", mode="before")
+    @classmethod
+    def _url(cls, raw: object, info: ValidationInfo) -> object:
+        raw = blank_is_unset(raw)
+        if raw is None:
+            return cls.model_fields[str(info.field_name)].get_default()
+        url = str(raw).strip().rstrip("/")
+        if not url.startswith(("http://", "https://")):
+            raise ConfigError(f"{variable(str(info.field_name))} must be an http:// or https:// URL")
+        return url
+
+    @field_validator("desk_session_key", mode="before")
+    @classmethod
+    def _key(cls, raw: object) -> object:
+        raw = blank_is_unset(raw)
+        if raw is not None and len(str(raw)) < MIN_SESSION_KEY_LENGTH:
+            raise ConfigError(
+                f"REITTI_DESK_SESSION_KEY must be at least {MIN_SESSION_KEY_LENGTH} characters "
+                "(a random string)"
+            )
+        return raw
+
+    @field_validator("desk_development_sign_in", mode="before")
+    @classmethod
+    def _flag(cls, raw: object) -> object:
+        raw = blank_is_unset(raw)
+        if raw is None:
+            return False
+        if isinstance(raw, bool):
+            return raw
+        text = str(raw).strip().lower()
+        if text in ("1", "true", "yes", "on"):
+            return True
+        if text in ("0", "false", "no", "off"):
+            return False
+        raise ConfigError("REITTI_DESK_DEVELOPMENT_SIGN_IN must be true or false")
+
+
 class ReittiConfig(FlatSettings):
     """Every setting, by section. Build it with :meth:`from_env`; ``settings()`` is the
     runtime section with both URLs, for what connects."""
@@ -210,6 +274,7 @@ class ReittiConfig(FlatSettings):
     intake: IntakeSection = Field(default_factory=IntakeSection)
     guidance: GuidanceSection = Field(default_factory=GuidanceSection)
     reporting: ReportingSection = Field(default_factory=ReportingSection)
+    desk: DeskSection = Field(default_factory=DeskSection)
 
     def settings(self) -> Settings:
         """The runtime section with both URLs; an error saying how to give them if not."""

@@ -78,6 +78,12 @@ def register(sub: Subparsers) -> None:
     config_docs = sub.add_parser("config-docs", help="write the table of settings from the settings model")
     config_docs.add_argument("--output", type=Path, default=Path("docs/configuration.md"))
     config_docs.set_defaults(run=cmd_config_docs)
+    messages = sub.add_parser(
+        "desk-messages",
+        help="merge the desk's strings into its catalogues (services/desk/locale/*/messages.po): "
+        "new ones empty, to translate",
+    )
+    messages.set_defaults(run=cmd_desk_messages)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -141,6 +147,17 @@ def cmd_token(args: argparse.Namespace) -> int:
 #: sign-in: runtime/dev_tokens.py)
 token_organisation = dev_tokens.token_organisation
 TOKEN_DEFAULT_ORGANISATION = dev_tokens.TOKEN_DEFAULT_ORGANISATION
+
+
+def cmd_desk_messages(args: argparse.Namespace) -> int:
+    from services.desk.catalogues import write_catalogues
+    from services.desk.i18n import read_catalogue
+
+    for path in write_catalogues():
+        catalogue = read_catalogue(path.parent.parent.name)
+        empty = sum(1 for m in catalogue if m.id and not m.string)
+        print(f"{path}: {len(catalogue)} strings, {empty} to translate")
+    return 0
 
 
 def cmd_schemas(args: argparse.Namespace) -> int:
