@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from contracts.intake import ReferralSource
+from contracts.intake import ConsentScope, ReferralSource
 from runtime.roles import Role
 from services.desk.i18n import N_
 
@@ -87,3 +87,11 @@ def role_name(role: str) -> str:
         return ROLES[Role(role)]
     except ValueError:
         return role
+
+
+#: what a client consents to (``ConsentScope``)
+SCOPES: Mapping[ConsentScope, str] = {
+    ConsentScope.MOVE_TO_CENTRE: N_("moving to the joint service centre"),
+    ConsentScope.DATA_EXCHANGE_WITHIN_CENTRE: N_("data exchange between the centre's staff of both sides"),
+    ConsentScope.DISCLOSURE_TO_ORGANISATIONS: N_("disclosure to the organisations named"),
+}

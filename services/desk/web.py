@@ -35,6 +35,17 @@ class FormRejected(Exception):
         self.reason = reason
 
 
+class Form(dict[str, str]):
+    """A posted form: each field's first value, and :meth:`all` for a field of checkboxes."""
+
+    def __init__(self, fields: dict[str, list[str]]) -> None:
+        super().__init__({name: values[0].strip() for name, values in fields.items()})
+        self._lists = fields
+
+    def all(self, name: str) -> list[str]:
+        return [value.strip() for value in self._lists.get(name, [])]
+
+
 def session_of(request: Request) -> DeskSession:
     """The request's session: the cookie's, else a new one (kept for the response)."""
     found: DeskSession | None = getattr(request.state, "desk_session", None)
@@ -85,7 +96,7 @@ def redirect(request: Request, to: str, session: DeskSession | None = None) -> R
     return keep(RedirectResponse(to, status_code=303), request, session)
 
 
-async def form_of(request: Request) -> dict[str, str]:
+async def form_of(request: Request) -> Form:
     """The posted form, if it is one of this session's; else :class:`FormRejected`."""
     if request.headers.get("content-type", "").split(";")[0].strip().lower() != FORM_TYPE:
         raise FormRejected(415, "not-a-form")
@@ -98,7 +109,7 @@ async def form_of(request: Request) -> dict[str, str]:
         fields = parse_qs(body.decode("utf-8"), keep_blank_values=True, max_num_fields=100)
     except (UnicodeDecodeError, ValueError):
         raise FormRejected(400, "unreadable") from None
-    form = {name: values[0].strip() for name, values in fields.items()}
+    form = Form(fields)
     session = session_of(request)
     if not parts_of(request.app).sessions.csrf_matches(session, form.get(CSRF_FIELD)):
         raise FormRejected(403, "forged")
@@ -111,6 +122,7 @@ def navigation(session: DeskSession) -> list[tuple[str, str, bool]]:
     items = [
         ("/intake/queue", N_("Intake queue"), Permission.QUEUE_READ),
         ("/intake/referral", N_("New referral"), Permission.REFERRAL_REGISTER),
+        ("/intake/info-sessions", N_("Info sessions"), Permission.SESSION_READ),
     ]
     return [(path, label, role is not None and allowed(p, role)) for path, label, p in items]
 

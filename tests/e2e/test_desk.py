@@ -7,11 +7,13 @@ every call made with the user's own token (the access log names the user)."""
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
 import pytest
 
+from runtime import clock
 from tests.support.desk import desk_over_intake
 
 pytestmark = pytest.mark.integration
@@ -159,3 +161,116 @@ async def test_how_the_centre_works_is_the_matrix_and_the_rules_in_force(setting
         assert "terveydenhoitaja" in step and "palveluohjaaja" not in step, "the nurse only"
         assert page.text.count('data-testid="in-force"') == 1
         assert "60 aktiivista asiakasta ohjaajaa kohden" in page.text
+
+
+async def test_an_advisor_takes_a_client_invites_records_attendance_and_consent(
+    settings, tmp_path: Path, monkeypatch
+) -> None:
+    real_now, ahead = clock._utc_now, [timedelta(0)]
+    monkeypatch.setattr(clock, "_utc_now", lambda: real_now() + ahead[0])  # the business clock, movable
+    async with (
+        desk_over_intake(settings, tmp_path) as (desk_url, _intake),
+        httpx.AsyncClient(base_url=desk_url, headers={**BROWSER, "Accept-Language": "en"}) as desk,
+    ):
+        await sign_in(desk, "employment_advisor", "advisor-3")
+        form = await desk.get("/intake/referral")
+        await desk.post("/intake/referral", data=referral(csrf(form.text)))
+        queue = await desk.get("/intake/queue")
+        found = re.search(r'href="(/intake/clients/client-[^"]+)"', queue.text)
+        assert found is not None
+        client = found.group(1)
+
+        page = await desk.get(client)
+        assert page.status_code == 200 and 'data-testid="client-name">Maija Meikäläinen' in page.text
+        picked = await desk.post(f"{client}/pick", data={"csrf": csrf(page.text)})
+        assert picked.headers["location"] == f"{client}?done=pick"
+        page = await desk.get(picked.headers["location"])
+        assert 'data-testid="owner">advisor-3' in page.text
+        assert "No info session is scheduled." in page.text
+
+        sessions = await desk.get("/intake/info-sessions")
+        wrong = await desk.post(
+            "/intake/info-sessions", data={"csrf": csrf(sessions.text), "place": "", "capacity": "many"}
+        )
+        assert wrong.status_code == 422
+        assert 'data-testid="error-starts_at" data-code="missing"' in wrong.text
+        assert 'data-testid="error-place"' in wrong.text and 'data-testid="error-capacity"' in wrong.text
+        # the form's local time, in the centre's zone: the desk adds the offset
+        starts = (clock.now() + timedelta(days=2)).strftime("%Y-%m-%dT%H:%M")
+        scheduled = await desk.post(
+            "/intake/info-sessions",
+            data={"csrf": csrf(sessions.text), "starts_at": starts, "place": "Room 2", "capacity": "12"},
+        )
+        assert scheduled.status_code == 303, scheduled.text
+        listed = await desk.get(scheduled.headers["location"])
+        assert listed.text.count('data-testid="session-row"') == 1 and "Room 2" in listed.text
+        page = await desk.get(client)
+        session_id = re.search(r'<option value="(info-session-[^"]+)"', page.text)
+        assert session_id is not None
+        invited = await desk.post(
+            f"{client}/invitation",
+            data={
+                "csrf": csrf(page.text),
+                "session_id": session_id.group(1),
+                "client_id": client.split("/")[-1],
+            },
+        )
+        assert invited.status_code == 303, invited.text
+        page = await desk.get(client)
+        assert 'data-testid="invited"' in page.text
+
+        early = await desk.post(
+            f"{client}/attendance",
+            data={
+                "csrf": csrf(page.text),
+                "session_id": session_id.group(1),
+                "attended": "yes",
+                "attended_on": clock.today().isoformat(),
+            },
+        )
+        assert early.status_code == 409, "a refusal of the process, beside the attendance form"
+        assert "The rules of the process do not allow this now." in early.text
+        ahead[0] = timedelta(days=2, hours=1)  # the session has begun
+        missing = await desk.post(
+            f"{client}/attendance", data={"csrf": csrf(page.text), "session_id": session_id.group(1)}
+        )
+        assert missing.status_code == 422
+        assert 'data-testid="error-attended" data-code="missing">Fill in this field.' in missing.text
+        today = clock.today().isoformat()
+        came = await desk.post(
+            f"{client}/attendance",
+            data={
+                "csrf": csrf(page.text),
+                "session_id": session_id.group(1),
+                "attended": "yes",
+                "attended_on": today,
+                "initial_survey_form_given": "1",
+            },
+        )
+        assert came.status_code == 303, came.text
+        page = await desk.get(client)
+        assert 'data-testid="attended"' in page.text
+
+        no_scope = await desk.post(f"{client}/consent", data={"csrf": csrf(page.text), "given_on": today})
+        assert no_scope.status_code == 422 and 'data-testid="error-scopes"' in no_scope.text
+        given = await desk.post(
+            f"{client}/consent",
+            content=(
+                f"csrf={csrf(page.text)}&scopes=move_to_centre&scopes=disclosure_to_organisations"
+                f"&organisations=kela&given_on={today}"
+            ),
+            headers={"content-type": "application/x-www-form-urlencoded"},
+        )
+        assert given.status_code == 303, given.text
+        page = await desk.get(client)
+        assert page.text.count('data-testid="consent-row"') == 1 and "<td>Kela</td>" in page.text
+        assert "disclosure to the organisations named; moving to the joint service centre" in page.text
+        consent_id = re.search(r'name="consent_id" value="([^"]+)"', page.text)
+        assert consent_id is not None
+        withdrawn = await desk.post(
+            f"{client}/withdrawal",
+            data={"csrf": csrf(page.text), "consent_id": consent_id.group(1), "withdrawn_on": today},
+        )
+        assert withdrawn.status_code == 303, withdrawn.text
+        page = await desk.get(client)
+        assert "withdrawn on" in page.text and 'name="consent_id"' not in page.text

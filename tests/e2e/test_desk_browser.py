@@ -24,6 +24,7 @@ LANGUAGES: dict[str, dict[str, str]] = {
         "button": "suomeksi",
         "sign_in": "Kirjaudu sisään",
         "referral": "Uusi lähete",
+        "sessions": "Info-tilaisuudet",
         "register": "Kirjaa lähete",
         "whole_number": "Anna kokonaisluku.",
         "done": "Lähete kirjattiin.",
@@ -35,6 +36,7 @@ LANGUAGES: dict[str, dict[str, str]] = {
         "button": "på svenska",
         "sign_in": "Logga in",
         "referral": "Ny remiss",
+        "sessions": "Infotillfällen",
         "register": "Registrera remissen",
         "whole_number": "Ange ett heltal.",
         "done": "Remissen registrerades.",
@@ -46,6 +48,7 @@ LANGUAGES: dict[str, dict[str, str]] = {
         "button": "in English",
         "sign_in": "Sign in",
         "referral": "New referral",
+        "sessions": "Info sessions",
         "register": "Register the referral",
         "whole_number": "Give a whole number.",
         "done": "The referral was registered.",
@@ -59,6 +62,7 @@ SHOTS = {
     ("fi", "sign-in"): "sign-in-fi.png",
     ("fi", "referral-errors"): "referral-errors-fi.png",
     ("sv", "queue"): "queue-sv.png",
+    ("fi", "client"): "client-fi.png",
     ("en", "how"): "how-the-centre-works-en.png",
     ("en", "denied"): "not-permitted-en.png",
 }
@@ -147,6 +151,15 @@ async def test_the_desk_in_a_real_browser_in_three_languages(settings, tmp_path:
                 await accessible(page, f"{language} intake queue")
                 await shot(page, language, "queue")
 
+                await page.get_by_test_id("queue-row").first.get_by_role("link").click()
+                await page.wait_for_url(f"{desk}/intake/clients/*")
+                assert await page.get_by_test_id("client-name").text_content() is not None
+                await accessible(page, f"{language} client")
+                await shot(page, language, "client")
+                await page.get_by_role("navigation").get_by_role("link", name=text["sessions"]).click()
+                await page.wait_for_url(f"{desk}/intake/info-sessions")
+                await accessible(page, f"{language} info sessions")
+
                 await page.goto(f"{desk}/how-the-centre-works")
                 assert await page.get_by_test_id("in-force").count() == 1
                 await accessible(page, f"{language} how the centre works")
@@ -166,6 +179,6 @@ async def test_the_desk_in_a_real_browser_in_three_languages(settings, tmp_path:
             await browser.close()
     assert all(url.startswith(desk) for url in requests), "nothing is fetched from elsewhere"
     assert intake not in " ".join(requests), "the browser never calls the API itself"
-    assert len(checked) == 3 * 7
+    assert len(checked) == 3 * 9
     for name in SHOTS.values():
         assert (SCREENSHOTS / name).stat().st_size > 10_000
