@@ -87,7 +87,8 @@ def local_path(value: str | None, default: str = "/") -> str:
     if not value:
         return default
     parts = urlsplit(value)
-    if parts.scheme or parts.netloc or not parts.path.startswith("/") or parts.path.startswith("//"):
+    # a browser reads "/\host" as "//host": another site
+    if parts.scheme or parts.netloc or not parts.path.startswith("/") or parts.path[1:2] in ("/", "\\"):
         return default
     return parts.path + (f"?{parts.query}" if parts.query else "")
 
