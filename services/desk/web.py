@@ -5,6 +5,7 @@ and the page with its layout."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -70,10 +71,13 @@ def language_of(request: Request) -> str:
 def keep(response: Response, request: Request, session: DeskSession | None = None) -> Response:
     """``response`` with the session cookie (``session``, else the request's)."""
     session = session or session_of(request)
+    lifetime = MAX_SESSION.total_seconds()
+    if session.expires is not None:
+        lifetime = min(lifetime, (session.expires - datetime.now(UTC)).total_seconds())
     response.set_cookie(
         COOKIE,
         parts_of(request.app).sessions.seal(session),
-        max_age=int(MAX_SESSION.total_seconds()),
+        max_age=max(0, int(lifetime)),
         path="/",
         secure=request.url.scheme == "https",
         httponly=True,

@@ -14,7 +14,14 @@ import httpx
 import pytest
 
 from runtime import clock
+from runtime.auth import TokenIssuer
+from services.desk.app import HEADERS
+from services.desk.app import create_app as desk_app
+from services.intake.app import create_app as intake_app
+from services.settings import ReittiConfig
+from tests.support.auth import ISSUER
 from tests.support.desk import desk_over_intake
+from tests.support.served import serving
 
 pytestmark = pytest.mark.integration
 
@@ -274,3 +281,36 @@ async def test_an_advisor_takes_a_client_invites_records_attendance_and_consent(
         assert withdrawn.status_code == 303, withdrawn.text
         page = await desk.get(client)
         assert "withdrawn on" in page.text and 'name="consent_id"' not in page.text
+
+
+async def test_without_the_development_sign_in_a_token_is_pasted_and_one_the_api_refuses_ends_it(
+    settings, tmp_path: Path
+) -> None:
+    async with (
+        serving(intake_app(settings)) as intake,
+        serving(desk_app(ReittiConfig.from_env({"REITTI_DESK_INTAKE_URL": intake}))) as desk_url,
+        httpx.AsyncClient(base_url=desk_url, headers={**BROWSER, "Accept-Language": "en"}) as desk,
+    ):
+        form = await desk.get("/sign-in")
+        assert 'name="token"' in form.text and 'name="role"' not in form.text, "no development sign-in"
+        for name, value in HEADERS.items():
+            assert form.headers[name.lower()] == value
+        token = ISSUER.issue(person_id="advisor-9", role="employment_advisor", organisation="te-office")
+        signed = await desk.post("/sign-in", data={"csrf": csrf(form.text), "token": token})
+        assert signed.status_code == 303
+        cookie = next(h for h in signed.headers.get_list("set-cookie") if h.startswith("reitti_desk="))
+        assert 0 < int(re.search(r"Max-Age=(\d+)", cookie).group(1)) <= 12 * 3600  # type: ignore[union-attr]
+        assert (await desk.get("/intake/queue")).status_code == 200
+
+        other = TokenIssuer.generate().issue(
+            person_id="x", role="employment_advisor", organisation="te-office"
+        )
+        form = await desk.get("/sign-in")
+        await desk.post("/sign-in", data={"csrf": csrf(form.text), "token": other})
+        ended = await desk.get("/intake/queue")
+        assert ended.status_code == 303 and ended.headers["location"] == "/sign-in?reason=ended"
+        again = await desk.get(ended.headers["location"])
+        assert (
+            "Your session has ended: sign in again." in again.text
+            and 'data-testid="signed-in-as"' not in again.text
+        )
