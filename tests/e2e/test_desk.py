@@ -299,7 +299,8 @@ async def test_without_the_development_sign_in_a_token_is_pasted_and_one_the_api
         signed = await desk.post("/sign-in", data={"csrf": csrf(form.text), "token": token})
         assert signed.status_code == 303
         cookie = next(h for h in signed.headers.get_list("set-cookie") if h.startswith("reitti_desk="))
-        assert 0 < int(re.search(r"Max-Age=(\d+)", cookie).group(1)) <= 12 * 3600  # type: ignore[union-attr]
+        max_age = re.search(r"Max-Age=(\d+)", cookie)
+        assert max_age is not None and 0 < int(max_age.group(1)) <= 12 * 3600
         assert (await desk.get("/intake/queue")).status_code == 200
 
         other = TokenIssuer.generate().issue(
