@@ -26,7 +26,7 @@ from services.desk.process import STATUTES
 from services.desk.web import Form, form_of, page, redirect, signed_in
 
 #: the forms of the client page, by the action they post to
-CLIENT_FORMS = ("pick", "invitation", "attendance", "consent", "withdrawal")
+CLIENT_FORMS = ("pick", "invitation", "attendance", "appointment", "consent", "withdrawal")
 #: a problem shown with its form (a refusal of the process, invalid fields); others get a page
 FORM_PROBLEMS = (400, 404, 409, 422)
 
@@ -70,6 +70,11 @@ def body_of(action: str, form: Form) -> dict[str, Any]:
         if form.get("attended_on"):
             body["attended_on"] = form["attended_on"]
         return body
+    if action == "appointment":
+        body = {"assessor_person_id": form.get("assessor_person_id", "")}
+        if form.get("appointment_at"):
+            body["appointment_at"] = aware(form["appointment_at"])
+        return body
     if action == "consent":
         body = {"scopes": form.all("scopes"), "organisations": form.all("organisations")}
         if form.get("given_on"):
@@ -87,6 +92,7 @@ def api_call(action: str, client_id: str, form: Form) -> tuple[str, str]:
         "pick": ("POST", f"/queue/{client}/pick"),
         "invitation": ("POST", f"/info-sessions/{quote(form.get('session_id', ''), safe='')}/invitations"),
         "attendance": ("POST", f"/clients/{client}/info-session-attendance"),
+        "appointment": ("POST", f"/clients/{client}/assessment-appointment"),
         "consent": ("POST", f"/clients/{client}/consents"),
         "withdrawal": (
             "POST",

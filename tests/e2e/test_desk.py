@@ -257,6 +257,23 @@ async def test_an_advisor_takes_a_client_invites_records_attendance_and_consent(
         assert came.status_code == 303, came.text
         page = await desk.get(client)
         assert 'data-testid="attended"' in page.text
+        assert 'name="assessor_person_id" type="text" value="advisor-3"' in page.text, "the user by default"
+        no_time = await desk.post(
+            f"{client}/appointment", data={"csrf": csrf(page.text), "assessor_person_id": "advisor-3"}
+        )
+        assert (
+            no_time.status_code == 422
+            and 'data-testid="error-appointment_at" data-code="missing"' in no_time.text
+        )
+        next_week = (clock.now() + timedelta(days=7)).strftime("%Y-%m-%dT%H:%M")
+        booked = await desk.post(
+            f"{client}/appointment",
+            data={"csrf": csrf(page.text), "appointment_at": next_week, "assessor_person_id": "advisor-3"},
+        )
+        assert booked.status_code == 303, booked.text
+        page = await desk.get(client)
+        assert 'data-testid="appointment"' in page.text
+        assert 'data-testid="waiting-for">the service-needs assessment' in page.text
 
         no_scope = await desk.post(f"{client}/consent", data={"csrf": csrf(page.text), "given_on": today})
         assert no_scope.status_code == 422 and 'data-testid="error-scopes"' in no_scope.text
