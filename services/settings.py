@@ -17,7 +17,7 @@ from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, ValidationInfo, field_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from runtime.clock import DEFAULT_TIME_ZONE
 from runtime.config import SERVICE_PORTS, RuntimeSection, Settings
@@ -225,6 +225,67 @@ class DeskSection(Section):
         "signed with `REITTI_JWT_PRIVATE_KEY`): `reitti up` turns it on with its own key, never "
         "turn it on in production",
     )
+
+    desk_oidc_issuer: str | None = Field(
+        None,
+        description="the identity provider's issuer URL: set it to sign in to the desk through OpenID "
+        "Connect (authorization code with PKCE; the provider's `/.well-known/openid-configuration` is "
+        "read). The services must trust the tokens it issues (`REITTI_JWT_PUBLIC_KEY`, "
+        "`REITTI_JWT_ISSUER`, `REITTI_JWT_AUDIENCE`), with the claims `role` and `org`",
+        json_schema_extra={"shown_default": "unset: no OpenID Connect sign-in"},
+    )
+    desk_oidc_client_id: str | None = Field(
+        None, description="the desk's client id at the identity provider (with `REITTI_DESK_OIDC_ISSUER`)"
+    )
+    desk_oidc_client_secret: str | None = Field(
+        None,
+        repr=False,
+        description="the desk's client secret at the identity provider, if it is a confidential client",
+        json_schema_extra={"shown_default": "unset: a public client (PKCE only)"},
+    )
+    desk_oidc_scope: str = Field("openid", description="the scopes the desk asks the identity provider for")
+    desk_oidc_forward: str = Field(
+        "access_token",
+        description="which of the provider's tokens the desk sends to the services: `access_token` "
+        "(a JWT for the services' audience) or `id_token` (where the provider's access tokens are "
+        "opaque and the services' audience is the desk's client id)",
+    )
+
+    @field_validator("desk_oidc_issuer", "desk_oidc_client_id", "desk_oidc_client_secret", mode="before")
+    @classmethod
+    def _optional(cls, raw: object) -> object:
+        raw = blank_is_unset(raw)
+        return None if raw is None else str(raw).strip()
+
+    @field_validator("desk_oidc_scope", mode="before")
+    @classmethod
+    def _scope(cls, raw: object) -> object:
+        raw = blank_is_unset(raw)
+        scope = "openid" if raw is None else str(raw).strip()
+        if "openid" not in scope.split():
+            raise ConfigError("REITTI_DESK_OIDC_SCOPE must include openid")
+        return scope
+
+    @field_validator("desk_oidc_forward", mode="before")
+    @classmethod
+    def _forward(cls, raw: object) -> object:
+        raw = blank_is_unset(raw)
+        forward = "access_token" if raw is None else str(raw).strip()
+        if forward not in ("access_token", "id_token"):
+            raise ConfigError("REITTI_DESK_OIDC_FORWARD must be access_token or id_token")
+        return forward
+
+    @model_validator(mode="after")
+    def _oidc(self) -> DeskSection:
+        if (self.desk_oidc_issuer is None) != (self.desk_oidc_client_id is None):
+            raise ConfigError("set REITTI_DESK_OIDC_ISSUER and REITTI_DESK_OIDC_CLIENT_ID together")
+        if self.desk_oidc_issuer is not None and not self.desk_oidc_issuer.startswith(
+            ("https://", "http://")
+        ):
+            raise ConfigError(
+                "REITTI_DESK_OIDC_ISSUER must be an https:// URL (http:// on a development machine)"
+            )
+        return self
 
     @field_validator("desk_intake_url", "desk_guidance_url", "desk_reporting_url", mode="before")
     @classmethod

@@ -16,6 +16,7 @@ from fastapi import Depends, FastAPI, Request
 from runtime.auth import TokenIssuer
 from runtime.flat_settings import ConfigError
 from services.desk.apis import Apis
+from services.desk.oidc import OpenIdSignIn
 from services.desk.rendering import Renderer
 from services.desk.session import DeskSessions, session_key
 from services.settings import DeskSection, ReittiConfig
@@ -34,6 +35,8 @@ class DeskParts:
     caseload_limit: int
     #: signs development tokens for the development sign-in; None unless it is turned on
     issuer: TokenIssuer | None
+    #: the OpenID Connect sign-in; None unless an issuer is configured
+    oidc: OpenIdSignIn | None = None
 
 
 def bootstrap(options: ReittiConfig) -> DeskParts:
@@ -64,6 +67,7 @@ def bootstrap(options: ReittiConfig) -> DeskParts:
         municipalities=options.runtime.municipalities,
         caseload_limit=options.shared.caseload_limit,
         issuer=issuer,
+        oidc=OpenIdSignIn.of(desk),
     )
 
 

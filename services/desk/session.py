@@ -43,6 +43,8 @@ class DeskSession:
     token: str | None = None
     actor: Actor | None = None
     expires: datetime | None = None
+    #: an OpenID Connect sign-in under way: its state, nonce and code verifier
+    pending: dict[str, str] | None = None
 
     @property
     def signed_in(self) -> bool:
@@ -50,6 +52,9 @@ class DeskSession:
 
     def with_language(self, language: str) -> DeskSession:
         return replace(self, language=language)
+
+    def with_pending(self, pending: dict[str, str] | None) -> DeskSession:
+        return replace(self, pending=pending)
 
 
 def session_key(configured: str | None) -> bytes:
@@ -100,6 +105,7 @@ class DeskSessions:
             if actor is None
             else {"sub": actor.person_id, "role": actor.role, "org": actor.organisation},
             "exp": None if session.expires is None else int(session.expires.timestamp()),
+            "pending": session.pending,
         }
         return self._fernet.encrypt(json.dumps(payload).encode()).decode()
 
@@ -117,12 +123,14 @@ class DeskSessions:
                 a = data["actor"]
                 actor = Actor(person_id=a["sub"], role=a["role"], organisation=a["org"])
             expires = None if data["exp"] is None else datetime.fromtimestamp(int(data["exp"]), UTC)
+            pending = data.get("pending")
             session = DeskSession(
                 csrf=str(data["csrf"]),
                 language=data["lang"],
                 token=data["token"],
                 actor=actor,
                 expires=expires,
+                pending={str(k): str(v) for k, v in pending.items()} if isinstance(pending, dict) else None,
             )
         except (InvalidToken, ValueError, KeyError, TypeError):
             return None

@@ -10,8 +10,10 @@ ends the session (services/desk/pages.py)."""
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 
+import httpx
 import jwt
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
@@ -23,8 +25,10 @@ from runtime.flat_settings import ConfigError
 from runtime.roles import Role
 from services.desk.bootstrap import parts_of
 from services.desk.i18n import LANGUAGES, N_
+from services.desk.oidc import SignInFailed
 from services.desk.web import form_of, local_path, page, redirect, session_of
 
+log = logging.getLogger("reitti.desk")
 #: how long a development token lasts
 DEVELOPMENT_TOKEN_LIFETIME = timedelta(hours=8)
 #: the people a development sign-in offers to choose from (any id may be typed)
@@ -58,6 +62,7 @@ def _form(
         "sign_in.html",
         {
             "development": parts.issuer is not None,
+            "oidc": parts.oidc is not None,
             "roles": ROLES_OFFERED,
             "organisations": organisations(parts.municipalities),
             "errors": errors or {},
@@ -68,6 +73,12 @@ def _form(
         title=N_("Sign in"),
         status=status,
     )
+
+
+def callback_url(request: Request) -> str:
+    """Where the provider sends the browser back: this desk's callback, as the browser
+    reached the desk (behind a proxy, as uvicorn's proxy headers report it)."""
+    return str(request.url_for("provider_answered"))
 
 
 def router() -> APIRouter:
@@ -116,6 +127,51 @@ def router() -> APIRouter:
             return _form(request, errors={"token": N_("This is not a token.")}, status=401)
         signed = parts.sessions.signed_in(session, token, actor)
         return redirect(request, local_path(form.get("next"), "/"), signed)
+
+    @api.get("/sign-in/oidc", include_in_schema=False)
+    async def sign_in_with_provider(request: Request) -> Response:
+        """To the identity provider (authorization code with PKCE), keeping what its
+        answer must match in the session."""
+        parts = parts_of(request.app)
+        if parts.oidc is None:
+            return page(request, "not_found.html", {}, title=N_("No such page"), status=404)
+        try:
+            url, pending = await parts.oidc.start(callback_url(request))
+        except (httpx.HTTPError, ValueError, KeyError):
+            log.exception("the identity provider %s did not answer", parts.oidc.issuer)
+            return _form(
+                request, message=N_("The identity provider does not answer. Try again later."), status=503
+            )
+        session = session_of(request).with_pending(
+            {**pending, "next": local_path(request.query_params.get("next"))}
+        )
+        return redirect(request, url, session)
+
+    @api.get("/sign-in/oidc/callback", include_in_schema=False)
+    async def provider_answered(request: Request) -> Response:
+        """The provider's answer: the code exchanged for the tokens, the ID token checked,
+        and the session signed in with the token the services take."""
+        parts = parts_of(request.app)
+        session = session_of(request)
+        pending, code, state = (
+            session.pending,
+            request.query_params.get("code"),
+            request.query_params.get("state"),
+        )
+        cleared = session.with_pending(None)
+        if parts.oidc is None or pending is None or not code or not state:
+            return redirect(request, "/sign-in?reason=refused", cleared)
+        try:
+            token = await parts.oidc.finish(callback_url(request), pending, code, state)
+        except SignInFailed as exc:
+            log.warning("an OpenID Connect sign-in was refused: %s", exc)
+            return redirect(request, "/sign-in?reason=refused", cleared)
+        actor = _actor_of(token)
+        if actor is None:
+            log.warning("the provider's %s names no role and organisation", parts.oidc.forward)
+            return redirect(request, "/sign-in?reason=refused", cleared)
+        signed = parts.sessions.signed_in(cleared, token, actor)
+        return redirect(request, local_path(pending.get("next"), "/"), signed)
 
     @api.post("/sign-out", include_in_schema=False)
     async def sign_out(request: Request) -> Response:
