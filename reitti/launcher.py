@@ -1,5 +1,5 @@
 """``reitti up``: start the embedded servers (unless external URLs are given), migrate,
-start the three services as child processes, restart any of them that crashes (with
+start the three services and the staff desk as child processes, restart any of them that crashes (with
 backoff, runtime/supervision.py, docs/adr/0017), and stop them all cleanly on Ctrl-C."""
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from types import FrameType
 
 from reitti.preparation import prepare_everything
 from runtime.auth import ensure_dev_keys
-from runtime.config import CONNECTION_VARIABLES, Settings, write_connection
+from runtime.config import CONNECTION_VARIABLES, DESK_PORT, Settings, write_connection
 from runtime.embedded import (
     EmbeddedNats,
     EmbeddedPostgres,
@@ -30,6 +30,8 @@ from runtime.supervision import CrashHistory, RestartPolicy
 from services.settings import ReittiConfig
 
 SERVICES = ("intake", "guidance", "reporting")
+#: what `reitti up` starts and watches: the services, then the desk that calls them
+UNITS = (*SERVICES, "desk")
 
 
 class LaunchError(RuntimeError):
@@ -43,6 +45,7 @@ class Launcher:
     postgres_port: int
     service_ports: dict[str, int]
     host: str = "127.0.0.1"
+    desk_port: int = DESK_PORT
     out: object = sys.stdout
     demo: bool = False
     restart_policy: RestartPolicy = field(default_factory=RestartPolicy)
@@ -50,6 +53,7 @@ class Launcher:
     children: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     _stopping: bool = False
     _env: dict[str, str] = field(default_factory=dict)
+    _desk_env: dict[str, str] = field(default_factory=dict)
 
     def say(self, text: str) -> None:
         print(text, file=self.out, flush=True)  # type: ignore[call-overload]
@@ -68,6 +72,7 @@ class Launcher:
     def run(self) -> int:
         for name, port in self.service_ports.items():
             ensure_port_free(port, f"the {name} service", f"--{name}-port", self.host)
+        ensure_port_free(self.desk_port, "the staff desk", "--desk-port", self.host)
         previous = {s: signal.signal(s, self._on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
         # The key-encryption keys (docs/adr/0021): beside the token key, outside PostgreSQL;
         # the migrations below make the first one, and the services inherit the setting.
@@ -83,6 +88,9 @@ class Launcher:
             for name in SERVICES:
                 url = f"http://{self.host}:{self.service_ports[name]}"
                 self.say(f"{name:<10} {url}   API docs: {url}/docs")
+            self.say(
+                f"{'desk':<10} http://{self.host}:{self.desk_port}   the staff desk (sign in in a browser)"
+            )
             if self.demo:
                 from reitti.demo import after_launch
 
@@ -148,20 +156,33 @@ class Launcher:
             # retention sweep would erase them (and a later demo load would then refer
             # them again as new clients). `reitti erase-expired` shows the sweep by hand.
             env.setdefault("REITTI_RETENTION_SWEEP_HOURS", "0")
+        url = {name: f"http://{self.host}:{port}" for name, port in self.service_ports.items()}
+        desk = {
+            "REITTI_DESK_INTAKE_URL": url["intake"],
+            "REITTI_DESK_GUIDANCE_URL": url["guidance"],
+            "REITTI_DESK_REPORTING_URL": url["reporting"],
+        }
         if config.runtime.jwt_public_key is None:
-            # No identity provider configured: sign development tokens with our own key.
-            _, public = ensure_dev_keys(self.data_dir / "keys")
+            # No identity provider configured: sign development tokens with our own key, and
+            # let the desk offer the development sign-in with it (docs/adr/0045).
+            private, public = ensure_dev_keys(self.data_dir / "keys")
             env["REITTI_JWT_PUBLIC_KEY"] = str(public)
+            desk.update(REITTI_DESK_DEVELOPMENT_SIGN_IN="true", REITTI_JWT_PRIVATE_KEY=str(private))
         if self.servers:
             # The operator commands (replay, audit-verify, dead-letters, ...) find the
             # embedded servers here; it holds the broker's internal password: owner only.
             write_connection(self.data_dir, {k: env[k] for k in CONNECTION_VARIABLES if k in env})
         self._env = env
-        for name in SERVICES:
+        self._desk_env = {**env, **desk}
+        for name in UNITS:
             self._spawn(name)
 
     def _service_log(self, name: str) -> Path:
         return self.data_dir / "logs" / f"{name}.log"
+
+    def port(self, name: str) -> int:
+        """The port of a service, or of the desk."""
+        return self.desk_port if name == "desk" else self.service_ports[name]
 
     def _spawn(self, name: str) -> None:
         with self._service_log(name).open("ab") as log:
@@ -175,9 +196,9 @@ class Launcher:
                     "--host",
                     self.host,
                     "--port",
-                    str(self.service_ports[name]),
+                    str(self.port(name)),
                 ],
-                env=self._env,
+                env=self._desk_env if name == "desk" else self._env,
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
@@ -185,7 +206,7 @@ class Launcher:
 
     def _wait_healthy(self, within: float = 90.0) -> None:
         deadline = time.monotonic() + within
-        pending = set(SERVICES)
+        pending = set(UNITS)
         while pending:
             for name in sorted(pending):
                 proc = self.children[name]
@@ -194,7 +215,7 @@ class Launcher:
                         f"the {name} service exited with code {proc.returncode}; "
                         f"see {self.data_dir / 'logs' / (name + '.log')}"
                     )
-                url = f"http://{self.host}:{self.service_ports[name]}/healthz"
+                url = f"http://{self.host}:{self.port(name)}/healthz"
                 try:
                     with urllib.request.urlopen(url, timeout=2) as response:
                         if response.status == 200:
@@ -211,7 +232,7 @@ class Launcher:
 
         A child that exits unasked is started again after a backoff; each event is said
         on the output and in ``logs/up.log`` (docs/adr/0017)."""
-        units = [_ServiceUnit(self, name) for name in SERVICES] + [_ServerUnit(self, s) for s in self.servers]
+        units = [_ServiceUnit(self, name) for name in UNITS] + [_ServerUnit(self, s) for s in self.servers]
         self.say(f"restart policy: {self.restart_policy.describe()} per process")
         while True:
             now = time.monotonic()
@@ -309,7 +330,7 @@ class _Unit:
 class _ServiceUnit(_Unit):
     def __init__(self, launcher: Launcher, name: str) -> None:
         self.launcher, self.name = launcher, name
-        self.label = f"the {name} service"
+        self.label = "the staff desk" if name == "desk" else f"the {name} service"
         self.log = launcher._service_log(name)
         self.history = CrashHistory(launcher.restart_policy)
 
@@ -322,7 +343,7 @@ class _ServiceUnit(_Unit):
         self.launcher._spawn(self.name)
 
     def healthy(self) -> bool:
-        url = f"http://{self.launcher.host}:{self.launcher.service_ports[self.name]}/healthz"
+        url = f"http://{self.launcher.host}:{self.launcher.port(self.name)}/healthz"
         try:
             with urllib.request.urlopen(url, timeout=1) as response:
                 return bool(response.status == 200)

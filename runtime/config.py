@@ -28,6 +28,8 @@ DEFAULT_NAMESPACE = "reitti"
 DEFAULT_EMBEDDED_NATS_PORT = 14222
 DEFAULT_EMBEDDED_POSTGRES_PORT = 15432
 SERVICE_PORTS = {"intake": 8001, "guidance": 8002, "reporting": 8003}
+#: the staff desk's default port (`reitti up --desk-port`; services/desk/, docs/adr/0045)
+DESK_PORT = 8004
 #: The centre's seven municipalities (the seed); ``REITTI_MUNICIPALITIES`` replaces them.
 #: Each municipality's social services gets a feed on the broker (docs/adr/0009).
 DEFAULT_MUNICIPALITIES = (

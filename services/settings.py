@@ -17,10 +17,10 @@ from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, field_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from runtime.clock import DEFAULT_TIME_ZONE
-from runtime.config import RuntimeSection, Settings
+from runtime.config import SERVICE_PORTS, RuntimeSection, Settings
 from runtime.flat_settings import ConfigError, FlatSettings, Section, blank_is_unset, sections_of
 from runtime.flat_settings import variable as variable
 from runtime.operator_config import OperatorSection
@@ -200,6 +200,131 @@ class ReportingSection(Section):
         return checked_session_key(None if raw is None else str(raw))
 
 
+class DeskSection(Section):
+    """The staff desk's settings (työpöytä, services/desk/, docs/adr/0045)."""
+
+    desk_intake_url: str = Field(
+        f"http://127.0.0.1:{SERVICE_PORTS['intake']}", description="the intake API the desk calls"
+    )
+    desk_guidance_url: str = Field(
+        f"http://127.0.0.1:{SERVICE_PORTS['guidance']}", description="the guidance API the desk calls"
+    )
+    desk_reporting_url: str = Field(
+        f"http://127.0.0.1:{SERVICE_PORTS['reporting']}", description="the reporting API the desk calls"
+    )
+    desk_session_key: str | None = Field(
+        None,
+        repr=False,
+        description="the key that seals the desk's session cookies; set it when several desk "
+        "replicas serve the same users (at least 32 characters)",
+        json_schema_extra={"shown_default": "a random key per process"},
+    )
+    desk_development_sign_in: bool = Field(
+        False,
+        description="offer the development sign-in (choose a role, a person and an organisation; "
+        "signed with `REITTI_JWT_PRIVATE_KEY`): `reitti up` turns it on with its own key, never "
+        "turn it on in production",
+    )
+
+    desk_oidc_issuer: str | None = Field(
+        None,
+        description="the identity provider's issuer URL: set it to sign in to the desk through OpenID "
+        "Connect (authorization code with PKCE; the provider's `/.well-known/openid-configuration` is "
+        "read). The services must trust the tokens it issues (`REITTI_JWT_PUBLIC_KEY`, "
+        "`REITTI_JWT_ISSUER`, `REITTI_JWT_AUDIENCE`), with the claims `role` and `org`",
+        json_schema_extra={"shown_default": "unset: no OpenID Connect sign-in"},
+    )
+    desk_oidc_client_id: str | None = Field(
+        None, description="the desk's client id at the identity provider (with `REITTI_DESK_OIDC_ISSUER`)"
+    )
+    desk_oidc_client_secret: str | None = Field(
+        None,
+        repr=False,
+        description="the desk's client secret at the identity provider, if it is a confidential client",
+        json_schema_extra={"shown_default": "unset: a public client (PKCE only)"},
+    )
+    desk_oidc_scope: str = Field("openid", description="the scopes the desk asks the identity provider for")
+    desk_oidc_forward: str = Field(
+        "access_token",
+        description="which of the provider's tokens the desk sends to the services: `access_token` "
+        "(a JWT for the services' audience) or `id_token` (where the provider's access tokens are "
+        "opaque and the services' audience is the desk's client id)",
+    )
+
+    @field_validator("desk_oidc_issuer", "desk_oidc_client_id", "desk_oidc_client_secret", mode="before")
+    @classmethod
+    def _optional(cls, raw: object) -> object:
+        raw = blank_is_unset(raw)
+        return None if raw is None else str(raw).strip()
+
+    @field_validator("desk_oidc_scope", mode="before")
+    @classmethod
+    def _scope(cls, raw: object) -> object:
+        raw = blank_is_unset(raw)
+        scope = "openid" if raw is None else str(raw).strip()
+        if "openid" not in scope.split():
+            raise ConfigError("REITTI_DESK_OIDC_SCOPE must include openid")
+        return scope
+
+    @field_validator("desk_oidc_forward", mode="before")
+    @classmethod
+    def _forward(cls, raw: object) -> object:
+        raw = blank_is_unset(raw)
+        forward = "access_token" if raw is None else str(raw).strip()
+        if forward not in ("access_token", "id_token"):
+            raise ConfigError("REITTI_DESK_OIDC_FORWARD must be access_token or id_token")
+        return forward
+
+    @model_validator(mode="after")
+    def _oidc(self) -> DeskSection:
+        if (self.desk_oidc_issuer is None) != (self.desk_oidc_client_id is None):
+            raise ConfigError("set REITTI_DESK_OIDC_ISSUER and REITTI_DESK_OIDC_CLIENT_ID together")
+        if self.desk_oidc_issuer is not None and not self.desk_oidc_issuer.startswith(
+            ("https://", "http://")
+        ):
+            raise ConfigError(
+                "REITTI_DESK_OIDC_ISSUER must be an https:// URL (http:// on a development machine)"
+            )
+        return self
+
+    @field_validator("desk_intake_url", "desk_guidance_url", "desk_reporting_url", mode="before")
+    @classmethod
+    def _url(cls, raw: object, info: ValidationInfo) -> object:
+        raw = blank_is_unset(raw)
+        if raw is None:
+            return cls.model_fields[str(info.field_name)].get_default()
+        url = str(raw).strip().rstrip("/")
+        if not url.startswith(("http://", "https://")):
+            raise ConfigError(f"{variable(str(info.field_name))} must be an http:// or https:// URL")
+        return url
+
+    @field_validator("desk_session_key", mode="before")
+    @classmethod
+    def _key(cls, raw: object) -> object:
+        raw = blank_is_unset(raw)
+        if raw is not None and len(str(raw)) < MIN_SESSION_KEY_LENGTH:
+            raise ConfigError(
+                f"REITTI_DESK_SESSION_KEY must be at least {MIN_SESSION_KEY_LENGTH} characters "
+                "(a random string)"
+            )
+        return raw
+
+    @field_validator("desk_development_sign_in", mode="before")
+    @classmethod
+    def _flag(cls, raw: object) -> object:
+        raw = blank_is_unset(raw)
+        if raw is None:
+            return False
+        if isinstance(raw, bool):
+            return raw
+        text = str(raw).strip().lower()
+        if text in ("1", "true", "yes", "on"):
+            return True
+        if text in ("0", "false", "no", "off"):
+            return False
+        raise ConfigError("REITTI_DESK_DEVELOPMENT_SIGN_IN must be true or false")
+
+
 class ReittiConfig(FlatSettings):
     """Every setting, by section. Build it with :meth:`from_env`; ``settings()`` is the
     runtime section with both URLs, for what connects."""
@@ -210,6 +335,7 @@ class ReittiConfig(FlatSettings):
     intake: IntakeSection = Field(default_factory=IntakeSection)
     guidance: GuidanceSection = Field(default_factory=GuidanceSection)
     reporting: ReportingSection = Field(default_factory=ReportingSection)
+    desk: DeskSection = Field(default_factory=DeskSection)
 
     def settings(self) -> Settings:
         """The runtime section with both URLs; an error saying how to give them if not."""

@@ -9,8 +9,8 @@ import sys
 from datetime import timedelta
 from pathlib import Path
 
-from contracts.names import SOCIAL_SERVICES, TE_OFFICE, canonical_organisation, social_services_of
 from reitti.cli.parsing import Subparsers
+from runtime import dev_tokens
 from runtime.access import Role
 from runtime.config import SERVICE_PORTS, ConfigError, default_data_dir
 from services.settings import ReittiConfig
@@ -78,6 +78,12 @@ def register(sub: Subparsers) -> None:
     config_docs = sub.add_parser("config-docs", help="write the table of settings from the settings model")
     config_docs.add_argument("--output", type=Path, default=Path("docs/configuration.md"))
     config_docs.set_defaults(run=cmd_config_docs)
+    messages = sub.add_parser(
+        "desk-messages",
+        help="merge the desk's strings into its catalogues (services/desk/locale/*/messages.po): "
+        "new ones empty, to translate",
+    )
+    messages.set_defaults(run=cmd_desk_messages)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -137,57 +143,21 @@ def cmd_token(args: argparse.Namespace) -> int:
     return 0
 
 
-#: The organisation a development token names when ``--organisation`` is not given (None:
-#: it must be given). A social worker works for one municipality's social services and a
-#: partner system for its partner, so neither has a default: signing ``centre`` for them
-#: would make a caller the code never meets (docs/adr/0033).
-TOKEN_DEFAULT_ORGANISATION: dict[Role, str | None] = {
-    Role.EMPLOYMENT_ADVISOR: TE_OFFICE,
-    Role.LEAD_EMPLOYMENT_ADVISOR: TE_OFFICE,
-    Role.PSYCHOLOGIST: TE_OFFICE,
-    Role.SERVICE_COORDINATOR: "centre",
-    Role.SERVICE_GUIDE: "centre",
-    Role.NURSE: "centre",
-    Role.OFFICE_SECRETARY: "centre",
-    Role.SOCIAL_WORKER: None,
-    Role.STEERING_GROUP_MEMBER: "centre",
-    Role.AUDITOR: "centre",
-    Role.PARTNER_SYSTEM: None,
-}
+#: the organisation a development token names (one rule, shared with the desk's development
+#: sign-in: runtime/dev_tokens.py)
+token_organisation = dev_tokens.token_organisation
+TOKEN_DEFAULT_ORGANISATION = dev_tokens.TOKEN_DEFAULT_ORGANISATION
 
 
-def token_organisation(role: str, given: str | None, municipalities: tuple[str, ...]) -> str:
-    """The organisation a development token names, in its canonical spelling (ADR 0027):
-    a social worker's is their municipality's social services and must be given
-    (``social_services:mikkeli``, or just ``Mikkeli``); a partner system's is its partner
-    and must be given too; others default to :data:`TOKEN_DEFAULT_ORGANISATION`."""
-    if role == Role.SOCIAL_WORKER:
-        choices = ", ".join(social_services_of(municipalities))
-        if not given:
-            raise ConfigError(
-                "a social worker works for a municipality's social services, so a token needs it: "
-                f"give --organisation with one of {choices} (or just the municipality, e.g. Mikkeli)"
-            )
-        name = given if given.strip().casefold().startswith(SOCIAL_SERVICES) else SOCIAL_SERVICES + given
-        try:
-            return canonical_organisation(name, municipalities)
-        except ValueError:
-            raise ConfigError(
-                f"--organisation {given!r} is no social services of the centre's; use one of: {choices}"
-            ) from None
-    if not given:
-        default = TOKEN_DEFAULT_ORGANISATION[Role(role)]
-        if default is None:
-            partners = ", ".join((TE_OFFICE, "kela", *social_services_of(municipalities)))
-            raise ConfigError(
-                f"a {role} acts for one partner organisation, so a token needs it: "
-                f"give --organisation with one of {partners}"
-            )
-        return default
-    try:
-        return canonical_organisation(given, municipalities)
-    except ValueError as exc:
-        raise ConfigError(f"--organisation {given!r}: {exc}") from None
+def cmd_desk_messages(args: argparse.Namespace) -> int:
+    from services.desk.catalogues import write_catalogues
+    from services.desk.i18n import read_catalogue
+
+    for path in write_catalogues():
+        catalogue = read_catalogue(path.parent.parent.name)
+        empty = sum(1 for m in catalogue if m.id and not m.string)
+        print(f"{path}: {len(catalogue)} strings, {empty} to translate")
+    return 0
 
 
 def cmd_schemas(args: argparse.Namespace) -> int:

@@ -15,6 +15,7 @@ from reitti.cli.parsing import Subparsers
 from runtime.config import (
     DEFAULT_EMBEDDED_NATS_PORT,
     DEFAULT_EMBEDDED_POSTGRES_PORT,
+    DESK_PORT,
     SERVICE_PORTS,
     default_data_dir,
 )
@@ -23,10 +24,12 @@ from services.settings import ReittiConfig
 
 WRITE_SERVICES = ("intake", "guidance")
 ALL_SERVICES = ("intake", "guidance", "reporting")
+#: what `reitti serve` runs: the three services and the staff desk (services/desk/)
+SERVABLE = (*ALL_SERVICES, "desk")
 
 
 def register(sub: Subparsers) -> None:
-    up = sub.add_parser("up", help="start NATS, PostgreSQL and the three services")
+    up = sub.add_parser("up", help="start NATS, PostgreSQL, the three services and the staff desk")
     up.add_argument(
         "--data-dir",
         type=Path,
@@ -54,6 +57,12 @@ def register(sub: Subparsers) -> None:
             help=f"port of the {name} API (default: %(default)s)",
         )
     up.add_argument(
+        "--desk-port",
+        type=int,
+        default=DESK_PORT,
+        help="port of the staff desk (default: %(default)s)",
+    )
+    up.add_argument(
         "--demo",
         action="store_true",
         help="once the services answer, load the demo year 2010 through the APIs (as `reitti demo`)",
@@ -73,10 +82,15 @@ def register(sub: Subparsers) -> None:
     )
     up.set_defaults(run=cmd_up)
 
-    serve = sub.add_parser("serve", help="run one service (needs REITTI_NATS_URL and REITTI_DATABASE_URL)")
-    serve.add_argument("service", choices=ALL_SERVICES)
+    serve = sub.add_parser(
+        "serve",
+        help="run one service (needs REITTI_NATS_URL and REITTI_DATABASE_URL), or the staff desk "
+        "(needs the services' URLs: REITTI_DESK_INTAKE_URL, REITTI_DESK_GUIDANCE_URL, "
+        "REITTI_DESK_REPORTING_URL)",
+    )
+    serve.add_argument("service", choices=SERVABLE)
     serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=None, help="default: 8001/8002/8003")
+    serve.add_argument("--port", type=int, default=None, help="default: 8001/8002/8003, the desk 8004")
 
     relay = sub.add_parser("relay", help="run one service's outbox relay on its own")
     relay.add_argument("service", choices=WRITE_SERVICES)
@@ -94,6 +108,7 @@ def cmd_up(args: argparse.Namespace) -> int:
         nats_port=args.nats_port,
         postgres_port=args.postgres_port,
         service_ports={name: getattr(args, f"{name}_port") for name in SERVICE_PORTS},
+        desk_port=args.desk_port,
         host=args.host,
         demo=args.demo,
         restart_policy=RestartPolicy(max_restarts=args.max_restarts, window=args.restart_window),
@@ -124,14 +139,17 @@ def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     # fail early, with a clear message, if a setting is wrong or a URL is missing (the
-    # app reads the model again, in its own process's composition root)
-    ReittiConfig.from_env().settings()
+    # app reads the model again, in its own process's composition root); the desk
+    # connects to no broker or database, only to the services' APIs
+    config = ReittiConfig.from_env()
+    if args.service != "desk":
+        config.settings()
     logging.getLogger("uvicorn.access").addFilter(RedactTokens())
     uvicorn.run(
         f"services.{args.service}.app:create_app",
         factory=True,
         host=args.host,
-        port=args.port or SERVICE_PORTS[args.service],
+        port=args.port or (DESK_PORT if args.service == "desk" else SERVICE_PORTS[args.service]),
         log_level="info",
     )
     return 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -14,6 +15,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from runtime.embedded import ensure_port_free, free_port
@@ -23,7 +25,7 @@ pytestmark = pytest.mark.integration
 
 
 def ports() -> dict[str, int]:
-    return {name: free_port() for name in ("nats", "postgres", "intake", "guidance", "reporting")}
+    return {name: free_port() for name in ("nats", "postgres", "intake", "guidance", "reporting", "desk")}
 
 
 def embedded_env() -> dict[str, str]:
@@ -128,6 +130,20 @@ def test_reitti_up_runs_three_healthy_services_on_embedded_servers_and_keeps_dat
         )
         assert status == 201
         assert referred_total(p["reporting"], 1, coordinator) == 1
+        # the desk: its URL printed, its development sign-in signed with the same key
+        desk = f"http://127.0.0.1:{p['desk']}"
+        assert any(line.startswith("desk") and desk in line for line in lines), lines
+        with httpx.Client(base_url=desk, headers={"Accept-Language": "en"}) as browser:
+            form = browser.get("/sign-in")
+            assert form.status_code == 200 and 'name="role"' in form.text, "the development sign-in"
+            field = re.search(r'name="csrf" value="([^"]+)"', form.text)
+            assert field is not None
+            signed = browser.post(
+                "/sign-in", data={"csrf": field.group(1), "role": "employment_advisor", "person": "advisor-2"}
+            )
+            assert signed.status_code == 303
+            queue = browser.get("/intake/queue")
+            assert queue.status_code == 200 and queue.text.count('data-testid="queue-row"') == 1
         # The operator commands find the embedded servers through the data directory.
         listed = subprocess.run(
             [sys.executable, "-m", "reitti.cli", "dead-letters"],

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from runtime.embedded import free_port
 
-NAMES = ("nats", "postgres", "intake", "guidance", "reporting")
+NAMES = ("nats", "postgres", "intake", "guidance", "reporting", "desk")
 
 
 def embedded_env() -> dict[str, str]:

@@ -72,3 +72,48 @@ def test_the_check_sees_late_and_dynamic_imports(tmp_path: Path) -> None:
         encoding="utf-8",
     )
     assert imported(module) == {"services", "reitti"}
+
+
+#: what the desk may import of Reitti's: contracts, runtime, the shared rules and the
+#: settings model, never another service's internals (it calls their public APIs)
+DESK_ALLOWED = ("contracts", "runtime", "services.desk", "services.rules", "services.settings")
+
+
+def desk_imports(tree: ast.Module) -> set[str]:
+    """The Reitti modules a parsed module imports, by their full dotted name."""
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module)
+    return {name for name in found if name.split(".")[0] in PACKAGES}
+
+
+def outside_the_desk_s_layer(names: set[str]) -> list[str]:
+    return sorted(n for n in names if not any(n == a or n.startswith(a + ".") for a in DESK_ALLOWED))
+
+
+def test_the_desk_imports_no_other_service() -> None:
+    wrong = {
+        str(path.relative_to(ROOT)): found
+        for path in sources.python_files("services")
+        if path.relative_to(ROOT).parts[:2] == ("services", "desk")
+        and (found := outside_the_desk_s_layer(desk_imports(sources.tree(path))))
+    }
+    assert wrong == {}
+
+
+def test_no_service_imports_the_desk() -> None:
+    wrong = [
+        str(path.relative_to(ROOT))
+        for path in sources.python_files("services")
+        if path.relative_to(ROOT).parts[:2] != ("services", "desk")
+        and any(n.startswith("services.desk") for n in desk_imports(sources.tree(path)))
+    ]
+    assert wrong == []
+
+
+def test_the_desk_check_sees_an_import_of_another_service() -> None:
+    tree = ast.parse("from services.intake.domain.case import Stage\nimport services.rules\n")
+    assert outside_the_desk_s_layer(desk_imports(tree)) == ["services.intake.domain.case"]

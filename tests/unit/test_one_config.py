@@ -329,7 +329,7 @@ def test_the_kek_directory_is_read_through_the_model_on_each_call(
 
 
 def test_the_table_has_a_row_for_every_section() -> None:
-    assert list(SECTIONS) == ["runtime", "operator", "shared", "intake", "guidance", "reporting"]
+    assert list(SECTIONS) == ["runtime", "operator", "shared", "intake", "guidance", "reporting", "desk"]
     table = (ROOT / "docs" / "configuration.md").read_text(encoding="utf-8")
     for name in ("REITTI_NATS_URL", "REITTI_DATA_DIR", "REITTI_TOKEN", "REITTI_NATS_SYNC_INTERVAL"):
         assert f"| `{name}` |" in table

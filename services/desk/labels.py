@@ -1,0 +1,97 @@
+"""What the desk shows for the API's codes: roles, queue steps, referral sources, kinds
+of problem and field errors, each marked for the catalogues (services/desk/i18n.py) with
+the domain's own terms. A code the desk does not know is shown as the API spelled it."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from contracts.intake import ConsentScope, ReferralSource
+from runtime.roles import Role
+from services.desk.i18n import N_
+
+ROLES: Mapping[Role, str] = {
+    Role.EMPLOYMENT_ADVISOR: N_("employment advisor"),
+    Role.LEAD_EMPLOYMENT_ADVISOR: N_("lead employment advisor"),
+    Role.PSYCHOLOGIST: N_("psychologist"),
+    Role.SERVICE_COORDINATOR: N_("service coordinator"),
+    Role.SERVICE_GUIDE: N_("service guide"),
+    Role.NURSE: N_("nurse"),
+    Role.OFFICE_SECRETARY: N_("office secretary"),
+    Role.SOCIAL_WORKER: N_("social worker"),
+    Role.STEERING_GROUP_MEMBER: N_("steering group member"),
+    Role.AUDITOR: N_("auditor"),
+    Role.PARTNER_SYSTEM: N_("partner system"),
+}
+
+#: what a client in the intake queue waits for (the queue's ``waiting_for``)
+WAITING_FOR: Mapping[str, str] = {
+    "invitation": N_("an invitation to an info session"),
+    "info_session": N_("the info session"),
+    "assessment_appointment": N_("an assessment appointment"),
+    "assessment": N_("the service-needs assessment"),
+    "routed": N_("routed"),
+}
+
+SOURCES: Mapping[ReferralSource, str] = {
+    ReferralSource.TE_OFFICE: N_("TE-office"),
+    ReferralSource.SOCIAL_SERVICES: N_("social services"),
+    ReferralSource.SELF_REFERRAL: N_("the client themself"),
+    ReferralSource.OTHER: N_("another source"),
+}
+
+#: the kinds of problem (docs/adr/0024), as the page above a form says them
+PROBLEMS: Mapping[str, str] = {
+    "malformed": N_("The form could not be read. Try again."),
+    "unauthenticated": N_("Your sign-in has ended. Sign in again."),
+    "forbidden": N_("Your role may not do this."),
+    "not-found": N_("There is no such client or case, or you may not see it."),
+    "method-not-allowed": N_("The desk asked the service in a way it does not take. Nothing was saved."),
+    "unsupported-media-type": N_("The desk sent the service something it does not read. Nothing was saved."),
+    "refused": N_("The rules of the process do not allow this now."),
+    "concurrent-change": N_("Someone else changed this client at the same time. Try again."),
+    "too-large": N_("The form is too large."),
+    "invalid-input": N_("Some fields need correcting: see the messages beside them."),
+    "too-many-requests": N_("The service is busy. Try again in a moment."),
+    "unavailable": N_("The service does not answer just now. Nothing was saved. Try again later."),
+    "internal": N_("Something went wrong in the service. Nothing was saved."),
+}
+
+#: field errors by their ``code`` (pydantic's error types and the services' own)
+FIELD_ERRORS: Mapping[str, str] = {
+    "missing": N_("Fill in this field."),
+    "string_too_short": N_("Fill in this field."),
+    "string_too_long": N_("This is too long."),
+    "int_type": N_("Give a whole number."),
+    "number_type": N_("Give a whole number."),
+    "iso_date": N_("Give a date."),
+    "identity_code": N_("Give the personal identity code in its legal form, for example 010190-123M."),
+    "identity_code_check": N_("The check character of the personal identity code does not match."),
+    "municipality": N_("Choose one of the centre's municipalities."),
+    "int_parsing": N_("Give a whole number."),
+    "greater_than_equal": N_("The number is too small."),
+    "less_than_equal": N_("The number is too large."),
+    "date_type": N_("Give a date."),
+    "date_from_datetime_parsing": N_("Give a date."),
+    "date_parsing": N_("Give a date."),
+    "enum": N_("Choose one of the options."),
+    "literal_error": N_("Choose one of the options."),
+}
+#: a field error whose code the desk does not know
+FIELD_ERROR: str = N_("This value is not accepted.")
+
+
+def role_name(role: str) -> str:
+    """The role's name to translate (its code if it is no role of the matrix)."""
+    try:
+        return ROLES[Role(role)]
+    except ValueError:
+        return role
+
+
+#: what a client consents to (``ConsentScope``)
+SCOPES: Mapping[ConsentScope, str] = {
+    ConsentScope.MOVE_TO_CENTRE: N_("moving to the joint service centre"),
+    ConsentScope.DATA_EXCHANGE_WITHIN_CENTRE: N_("data exchange between the centre's staff of both sides"),
+    ConsentScope.DISCLOSURE_TO_ORGANISATIONS: N_("disclosure to the organisations named"),
+}

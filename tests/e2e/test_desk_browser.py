@@ -1,0 +1,184 @@
+"""The staff desk in a real browser (Debian's chromium, driven by Playwright; slow): in
+Finnish, Swedish and English an employment advisor signs in with the keyboard, refers a
+client (first with a mistake, shown beside its field in the page's language), and sees
+them in the intake queue; a nurse is shown "not permitted" for the queue. axe-core checks
+every page visited (zero violations), nothing is fetched from elsewhere, and the key
+pages are saved as screenshots under docs/desk/ (shown in the README)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.e2e.test_dashboard import CHROMIUM, CHROMIUM_ARGS
+from tests.support.desk import desk_over_intake
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "desk"
+#: per language: the switcher's button, the texts the test reads, and a client to refer
+LANGUAGES: dict[str, dict[str, str]] = {
+    "fi": {
+        "button": "suomeksi",
+        "sign_in": "Kirjaudu sisään",
+        "referral": "Uusi lähete",
+        "sessions": "Info-tilaisuudet",
+        "register": "Kirjaa lähete",
+        "whole_number": "Anna kokonaisluku.",
+        "done": "Lähete kirjattiin.",
+        "denied": "Roolisi, terveydenhoitaja, ei saa nähdä tätä sivua.",
+        "code": "010190-901R",
+        "first": "Maija",
+    },
+    "sv": {
+        "button": "på svenska",
+        "sign_in": "Logga in",
+        "referral": "Ny remiss",
+        "sessions": "Infotillfällen",
+        "register": "Registrera remissen",
+        "whole_number": "Ange ett heltal.",
+        "done": "Remissen registrerades.",
+        "denied": "Din roll, hälsovårdare, får inte se den här sidan.",
+        "code": "020285-902X",
+        "first": "Stina",
+    },
+    "en": {
+        "button": "in English",
+        "sign_in": "Sign in",
+        "referral": "New referral",
+        "sessions": "Info sessions",
+        "register": "Register the referral",
+        "whole_number": "Give a whole number.",
+        "done": "The referral was registered.",
+        "denied": "Your role, nurse, may not see this page.",
+        "code": "030378-903L",
+        "first": "Emma",
+    },
+}
+#: the pages saved for the README: (language, what) -> file
+SHOTS = {
+    ("fi", "sign-in"): "sign-in-fi.png",
+    ("fi", "referral-errors"): "referral-errors-fi.png",
+    ("sv", "queue"): "queue-sv.png",
+    ("fi", "client"): "client-fi.png",
+    ("en", "how"): "how-the-centre-works-en.png",
+    ("en", "denied"): "not-permitted-en.png",
+}
+
+
+@pytest.mark.skipif(
+    not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium (apt-get install chromium)"
+)
+async def test_the_desk_in_a_real_browser_in_three_languages(settings, tmp_path: Path) -> None:
+    from axe_playwright_python.async_playwright import Axe
+    from playwright.async_api import Page, async_playwright
+
+    axe = Axe()
+    checked: list[str] = []
+
+    async def accessible(page: Page, what: str) -> None:
+        results = await axe.run(page)
+        assert results.violations_count == 0, f"{what}: {results.generate_report()}"
+        checked.append(what)
+
+    async def shot(page: Page, language: str, what: str) -> None:
+        if (language, what) in SHOTS:
+            await page.screenshot(path=str(SCREENSHOTS / SHOTS[(language, what)]), full_page=True)
+
+    async with desk_over_intake(settings, tmp_path) as (desk, intake), async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        requests: list[str] = []
+        try:
+            for count, (language, text) in enumerate(LANGUAGES.items(), start=1):
+                context = await browser.new_context(viewport={"width": 1100, "height": 900}, locale=language)
+                page = await context.new_page()
+                page.on("request", lambda request: requests.append(request.url))
+
+                async def sign_in(
+                    role: str, person: str, page: Page = page, text: dict[str, str] = text
+                ) -> None:
+                    await page.goto(f"{desk}/sign-in")
+                    await page.locator("#role").select_option(role)
+                    await page.locator("#person").fill(person)
+                    # the keyboard alone: Enter in the last field sends the form
+                    async with page.expect_navigation():
+                        await page.locator("#person").press("Enter")
+
+                # the language, chosen with the switcher (a form: works without script)
+                await page.goto(f"{desk}/sign-in")
+                async with page.expect_navigation():
+                    await page.get_by_role("button", name=text["button"]).click()
+                assert await page.get_attribute("html", "lang") == language
+                assert await page.get_by_role("heading", level=1).text_content() == text["sign_in"]
+                await accessible(page, f"{language} sign-in")
+                await shot(page, language, "sign-in")
+                # the skip link is the first stop of the keyboard, and leads to the content
+                await page.keyboard.press("Tab")
+                assert await page.evaluate("document.activeElement.className") == "skip"
+
+                await sign_in("employment_advisor", f"advisor-{language}")
+                assert page.url == f"{desk}/"
+                await accessible(page, f"{language} start page")
+                session = next(c for c in await context.cookies() if c["name"] == "reitti_desk")
+                assert session["httpOnly"] and session["sameSite"] == "Lax"
+                assert await page.evaluate("document.cookie") == "", "no script can read the session"
+
+                await page.get_by_role("navigation").get_by_role("link", name=text["referral"]).click()
+                await page.wait_for_url(f"{desk}/intake/referral")
+                await accessible(page, f"{language} referral form")
+                await page.locator("#client-first_name").fill(text["first"])
+                await page.locator("#client-last_name").fill("Virtanen")
+                await page.locator("#client-personal_identity_code").fill(text["code"])
+                await page.locator("#referral_date").fill("2026-03-02")
+                await page.locator("#subsidy_days").fill("paljon")
+                async with page.expect_navigation():
+                    await page.get_by_role("button", name=text["register"]).click()
+                error = page.get_by_test_id("error-subsidy_days")
+                assert await error.text_content() == text["whole_number"]
+                described = await page.locator("#subsidy_days").get_attribute("aria-describedby")
+                assert described == "subsidy_days-error", "the message is tied to its field"
+                await accessible(page, f"{language} referral form with an error")
+                await shot(page, language, "referral-errors")
+
+                await page.locator("#subsidy_days").fill("520")
+                async with page.expect_navigation():
+                    await page.locator("#subsidy_days").press("Enter")
+                assert page.url == f"{desk}/intake/queue?done=referral"
+                assert await page.get_by_test_id("done").text_content() == text["done"]
+                assert await page.get_by_test_id("queue-row").count() == count, "one more client each time"
+                await accessible(page, f"{language} intake queue")
+                await shot(page, language, "queue")
+
+                await page.get_by_test_id("queue-row").first.get_by_role("link").click()
+                await page.wait_for_url(f"{desk}/intake/clients/*")
+                assert await page.get_by_test_id("client-name").text_content() is not None
+                await accessible(page, f"{language} client")
+                await shot(page, language, "client")
+                await page.get_by_role("navigation").get_by_role("link", name=text["sessions"]).click()
+                await page.wait_for_url(f"{desk}/intake/info-sessions")
+                await accessible(page, f"{language} info sessions")
+
+                await page.goto(f"{desk}/how-the-centre-works")
+                assert await page.get_by_test_id("in-force").count() == 1
+                await accessible(page, f"{language} how the centre works")
+                await shot(page, language, "how")
+
+                async with page.expect_navigation():
+                    await page.get_by_test_id("sign-out").click()
+                assert page.url.startswith(f"{desk}/sign-in")
+                await sign_in("nurse", f"nurse-{language}")
+                response: Any = await page.goto(f"{desk}/intake/queue")
+                assert response is not None and response.status == 403
+                assert await page.get_by_test_id("denied").text_content() == text["denied"]
+                await accessible(page, f"{language} not permitted")
+                await shot(page, language, "denied")
+                await context.close()
+        finally:
+            await browser.close()
+    assert all(url.startswith(desk) for url in requests), "nothing is fetched from elsewhere"
+    assert intake not in " ".join(requests), "the browser never calls the API itself"
+    assert len(checked) == 3 * 9
+    for name in SHOTS.values():
+        assert (SCREENSHOTS / name).stat().st_size > 10_000
