@@ -34,7 +34,7 @@ def served(app: ASGIApp) -> Iterator[str]:
 
 
 @contextlib.asynccontextmanager
-async def serving(app: FastAPI) -> AsyncIterator[str]:
+async def serving(app: ASGIApp) -> AsyncIterator[str]:
     """``app`` under uvicorn on a port of its own, in this event loop (its lifespan runs);
     its base URL. For a browser, or another app, that must reach it over real HTTP."""
     port = free_port()
