@@ -21,7 +21,8 @@ from services.intake.imports import MAX_REPORTED_ERRORS
 from tests.support.apps import running
 from tests.support.factories import HEADERS
 
-pytestmark = [pytest.mark.integration, pytest.mark.slow]
+# It times the service's answers: measured alone, not beside a test on the other core.
+pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.solo]
 
 ROWS = 100_000
 #: the rows written to the database (each its own transaction: about 10 ms a row here);

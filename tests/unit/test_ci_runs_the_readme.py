@@ -22,4 +22,6 @@ def test_ci_runs_the_readme_test_command_and_lint_and_types_are_steps_of_it() ->
     assert ci[-1] == command
     steps = [step.strip() for step in command.split("&&")]
     assert {"ruff check .", "ruff format --check .", "mypy"} <= set(steps)
-    assert steps[-1] == "python -m pytest", "the tests run last, everything included"
+    assert steps[-2:] == ['python -m pytest -n 2 -m "not solo"', "python -m pytest -m solo"], (
+        "the tests run last, everything included: two at a time, then the solo ones alone"
+    )
