@@ -42,7 +42,7 @@ from runtime.consumer import (
 )
 from runtime.db import Migration, apply_migrations
 from runtime.log_reader import PATIENCE, IncompleteRead, LogReader
-from runtime.replay_bulk import BulkLoad, drop_deferred, pipelined
+from runtime.replay_bulk import BulkLoad, drop_deferred, fewer_collections, pipelined
 from runtime.sql import SqlStatements
 
 
@@ -274,24 +274,25 @@ async def rebuild(
         until = await last_sequence(js, settings)
         if bulk is not None:
             bulk.start_bulk()
-        report = await replay_range(
-            js,
-            settings,
-            consumer,
-            pool,
-            after_seq=0,
-            until_seq=until,
-            batch_size=batch_size,
-            progress=progress,
-            patience=patience,
-        )
-        if bulk is None:
-            return report
-        started = time.perf_counter()
-        async with pool.acquire() as conn, conn.transaction():
-            await bulk.finish_bulk(conn)
-            for definition in deferred:
-                await conn.execute(definition)
+        with fewer_collections():
+            report = await replay_range(
+                js,
+                settings,
+                consumer,
+                pool,
+                after_seq=0,
+                until_seq=until,
+                batch_size=batch_size,
+                progress=progress,
+                patience=patience,
+            )
+            if bulk is None:
+                return report
+            started = time.perf_counter()
+            async with pool.acquire() as conn, conn.transaction():
+                await bulk.finish_bulk(conn)
+                for definition in deferred:
+                    await conn.execute(definition)
         return dataclasses.replace(report, seconds=report.seconds + time.perf_counter() - started)
     except BaseException:
         await _drop(pool, sql)
