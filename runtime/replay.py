@@ -14,6 +14,12 @@ range and that every event read was applied, counted invalid, or was a duplicate
 applied (the same event in the log twice). Anything else raises
 :class:`ReplayIncomplete`; the live projections are then left as they were and the
 partial rebuild is dropped (it holds personal data that erasure does not reach).
+
+A rebuild goes into a schema nobody reads yet, so it takes the fast path of
+:mod:`runtime.replay_bulk` (ADR 0046): the next batch decoded while the previous one
+commits, a projection that is a :class:`runtime.replay_bulk.BulkLoad` holding state in
+memory until the load ends and its unused indexes built after it, and fewer garbage
+collections.
 """
 
 from __future__ import annotations

@@ -79,8 +79,8 @@ class BulkCases:
         self._written: dict[str, CaseFacts | None] = {}
         self._now: dict[str, CaseFacts] = {}
 
-    def held(self) -> set[str]:
-        return set(self._written)
+    def holds(self, client_id: str) -> bool:
+        return client_id in self._written
 
     def load(self, client_id: str, facts: CaseFacts | None) -> None:
         self._written[client_id] = facts
@@ -182,7 +182,7 @@ class SidePartitions:
         """:meth:`apply_batch` of a rebuild: the cases not held are loaded (none, in a fresh
         schema), every event is folded in order, and the cases stay in memory; the
         health details and final assessments are written now, as live writes them."""
-        missing = sorted({e.stream_id for e in events if _folded(e)} - bulk.held())
+        missing = sorted({e.stream_id for e in events if _folded(e) and not bulk.holds(e.stream_id)})
         loaded: list[Any] = await conn.fetch(self.sql.load, missing) if missing else []
         # keys now only for the text written now; the cases' are read when they are written
         apart = HealthCheckDetailsRecorded | FinalAssessmentIssued
