@@ -34,6 +34,8 @@ from runtime.sql import SqlStatements
 from services.reporting.columns import columns_of
 
 GENESIS = "0" * 64
+#: the chain heads a rebuild holds in memory at most before it writes them out
+BULK_HEADS = 100_000
 #: CloudEvents extension attributes an exported line carries besides the envelope.
 EXPORT_ATTRIBUTES = ("streamseq", "auditposition", "auditprevhash", "audithash")
 
@@ -72,6 +74,16 @@ FROM unnest($1::text[], $2::text[], $3::int[], $4::uuid[], $5::text[], $6::int[]
             $8::text[], $9::text[], $10::text[], $11::uuid[], $12::uuid[], $13::text[], $14::text[])
     AS u(source, stream_id, position, event_id, event_type, stream_version, occurred_at,
          actor_person_id, actor_role, actor_organisation, correlation_id, causation_id, prev_hash, hash)
+"""
+    # A rebuild's heads, held in memory while it loads (ADR 0046), read and written once.
+    read_heads = """
+SELECT source, stream_id, position, hash FROM {schema}.audit_chain_heads AS h
+WHERE (h.source, h.stream_id) IN (SELECT * FROM unnest($1::text[], $2::text[]))
+"""
+    save_heads = """
+INSERT INTO {schema}.audit_chain_heads (source, stream_id, position, hash)
+SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::text[])
+ON CONFLICT (source, stream_id) DO UPDATE SET position = excluded.position, hash = excluded.hash
 """
     move_heads = """
 UPDATE {schema}.audit_chain_heads AS h SET position = u.position, hash = u.hash
@@ -153,12 +165,48 @@ class AuditTrail:
     def __init__(self, schema: str, consumer: str) -> None:
         self._consumer = consumer
         self.sql = AuditSql(schema)
+        #: a rebuild's chain heads, held between batches (:meth:`start_bulk`); None when live
+        self._bulk: dict[ChainId, Head] | None = None
+
+    def start_bulk(self) -> None:
+        """From now on (a rebuild into a fresh schema nobody else writes, ADR 0046), hold
+        the chains' heads in memory and write them once, at :meth:`finish_bulk`. The
+        entries are still written batch by batch, linked exactly as live links them."""
+        self._bulk = {}
+
+    async def finish_bulk(self, conn: asyncpg.Connection) -> None:
+        """Write the heads held, and go back to locking and moving them per batch."""
+        if self._bulk is not None:
+            await self._save_heads(conn, self._bulk)
+            self._bulk = None
+
+    async def _save_heads(self, conn: asyncpg.Connection, heads: Mapping[ChainId, Head]) -> None:
+        rows = [(source, stream_id, h.position, h.hash) for (source, stream_id), h in sorted(heads.items())]
+        if rows:
+            await conn.execute(self.sql.save_heads, *columns_of(rows))
+
+    async def _bulk_heads(
+        self, conn: asyncpg.Connection, chains: Sequence[ChainId], held: dict[ChainId, Head]
+    ) -> dict[ChainId, Head]:
+        """The heads of ``chains`` from memory; those not held read (none, in a fresh
+        schema) or new. Past :data:`BULK_HEADS` held, the heads are written and forgotten."""
+        if len(held) > BULK_HEADS:
+            await self._save_heads(conn, held)
+            held.clear()
+        missing = [c for c in chains if c not in held]
+        if missing:
+            rows = await conn.fetch(self.sql.read_heads, [c[0] for c in missing], [c[1] for c in missing])
+            found = {(r["source"], r["stream_id"]): Head(r["position"], r["hash"]) for r in rows}
+            held.update({c: found.get(c, Head(0, GENESIS)) for c in missing})
+        return {c: held[c] for c in chains}
 
     async def lock_heads(
         self, conn: asyncpg.Connection, items: Sequence[tuple[EventBase, CloudEventEnvelope]]
     ) -> dict[ChainId, Head]:
         """The heads of the chains of ``items``' events, locked until the transaction ends."""
         chains = sorted({(envelope.source, event.stream_id) for event, envelope in items})
+        if self._bulk is not None:
+            return await self._bulk_heads(conn, chains, self._bulk)
         rows = await conn.fetch(self.sql.lock_heads, [c[0] for c in chains], [c[1] for c in chains], GENESIS)
         return {(r["source"], r["stream_id"]): Head(r["position"], r["hash"]) for r in rows}
 
@@ -199,6 +247,9 @@ class AuditTrail:
         if not entries:
             return
         await conn.execute(self.sql.append, *columns_of(entries), self._consumer)
+        if self._bulk is not None:
+            self._bulk.update(moved)
+            return
         await conn.execute(
             self.sql.move_heads,
             *columns_of(

@@ -1,6 +1,6 @@
 """The side partitions (sivuosiot): each client event folded into the centre partition's
-case facts, and the TE, municipal, steering and health partitions cut from them. SQL is
-in plain sight; ``{schema}`` is the projection's schema."""
+case facts, and the TE, municipal, steering and health partitions cut from them. The
+statements are in :mod:`services.reporting.side_partition_sql`."""
 
 from __future__ import annotations
 
@@ -23,7 +23,6 @@ from contracts.guidance import (
 from contracts.intake import ClientDataErased, ClientReferred
 from runtime.erasure import PREFIX
 from runtime.sealing import Sealer
-from runtime.sql import SqlStatements
 from services.reporting.columns import columns_of
 from services.reporting.facts import CaseFacts, ClientEvent, evolve
 from services.reporting.partitions import SteeringKey, municipal_view, steering_changes, te_view
@@ -33,117 +32,7 @@ from services.reporting.sealed import (
     seal_facts,
     sealer_for,
 )
-
-# --- centre partition and the cuts from it ----------------------------------------------
-
-# Intake's and guidance's events of one client may be applied at once (each holds only
-# its own stream's head): the client's lock makes them take turns on the case. A batch
-# takes its clients' locks in one order (by key), so two batches never wait on each other
-# in a circle.
-_LOCK_CASES = """
-SELECT pg_advisory_xact_lock(hashtext('reitti.reporting.case'), key)
-FROM (SELECT DISTINCT hashtext(client_id) AS key FROM unnest($1::text[]) AS u(client_id) ORDER BY key) AS keys
-"""
-_LOAD_CASES = (
-    "SELECT client_id, facts::text AS facts FROM {schema}.centre_cases WHERE client_id = ANY($1::text[])"
-)
-_SAVE_CASES = """
-INSERT INTO {schema}.centre_cases (client_id, municipality, facts)
-SELECT client_id, municipality, facts::jsonb FROM unnest($1::text[], $2::text[], $3::text[])
-    AS u(client_id, municipality, facts)
-ON CONFLICT (client_id) DO UPDATE SET municipality = excluded.municipality, facts = excluded.facts
-"""
-_CHANGE_COUNTS = """
-INSERT INTO {schema}.steering_counts (metric, year, municipality, bucket, n)
-SELECT * FROM unnest($1::text[], $2::int[], $3::text[], $4::text[], $5::int[])
-ON CONFLICT (metric, year, municipality, bucket) DO UPDATE SET n = {schema}.steering_counts.n + excluded.n
-"""
-_DROP_ZERO_COUNTS = """
-DELETE FROM {schema}.steering_counts
-WHERE n = 0 AND (metric, year, municipality, bucket) IN (
-    SELECT * FROM unnest($1::text[], $2::int[], $3::text[], $4::text[]))
-"""
-_CLEAR_TE = """
-WITH measures AS (DELETE FROM {schema}.te_measures WHERE client_id = ANY($1::text[])),
-     summaries AS (DELETE FROM {schema}.te_health_summaries WHERE client_id = ANY($1::text[]))
-DELETE FROM {schema}.te_clients WHERE client_id = ANY($1::text[])
-"""
-_INSERT_TE_CLIENTS = """
-INSERT INTO {schema}.te_clients (client_id, municipality, referral_source, referral_date, route, profile,
-                            ministry_segment, opened_on, guide_person_id, phase, closed_on, outcome)
-SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::date[], $5::text[], $6::text[], $7::int[],
-                     $8::date[], $9::text[], $10::text[], $11::date[], $12::text[])
-"""
-_INSERT_TE_MEASURES = """
-INSERT INTO {schema}.te_measures (client_id, measure_id, kind, provider, start_on, end_on, status)
-SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::date[], $6::date[], $7::text[])
-"""
-_INSERT_TE_HEALTH_SUMMARIES = """
-INSERT INTO {schema}.te_health_summaries (client_id, n, checked_on, work_restrictions_found,
-                                     recommended_next_step)
-SELECT * FROM unnest($1::text[], $2::int[], $3::date[], $4::bool[], $5::text[])
-"""
-_CLEAR_MUNICIPAL = """
-WITH transfers AS (DELETE FROM {schema}.municipal_transfers WHERE client_id = ANY($1::text[]))
-DELETE FROM {schema}.municipal_clients WHERE client_id = ANY($1::text[])
-"""
-_INSERT_MUNICIPAL_CLIENTS = """
-INSERT INTO {schema}.municipal_clients (municipality, client_id, home_municipality, route, opened_on,
-                                   closed_on, at_social_services, name)
-SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::date[], $6::date[], $7::bool[],
-                     $8::text[])
-"""
-_INSERT_MUNICIPAL_TRANSFERS = """
-INSERT INTO {schema}.municipal_transfers (municipality, transfer_id, client_id, transferred_on, plan_start,
-    plan_months, days_per_week, hours_per_day, place, relationship_stays_open, acknowledged_on,
-    accepted, returned_on)
-SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::date[], $5::date[], $6::int[], $7::int[],
-                     $8::numeric[], $9::text[], $10::bool[], $11::date[], $12::bool[], $13::date[])
-"""
-_INSERT_HEALTH_CHECKS = """
-INSERT INTO {schema}.health_checks (event_id, client_id, municipality, checked_on, details)
-SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::date[], $5::text[])
-"""
-# An array column cannot ride in unnest (arrays of arrays are flattened): the recommended
-# services travel as a JSON array each.
-_INSERT_FINAL_ASSESSMENTS = """
-INSERT INTO {schema}.te_final_assessments (event_id, client_id, municipality, closed_on, outcome,
-    outside_labour_force_reason, services_continue, follow_up_advisor_person_id,
-    work_ability_clarified, competence_improved, recommended_services, assessment_text)
-SELECT event_id, client_id, municipality, closed_on, outcome, outside_labour_force_reason,
-       services_continue, follow_up_advisor_person_id, work_ability_clarified, competence_improved,
-       ARRAY(SELECT jsonb_array_elements_text(recommended_services::jsonb)), assessment_text
-FROM unnest($1::uuid[], $2::text[], $3::text[], $4::date[], $5::text[], $6::text[], $7::text[],
-            $8::text[], $9::bool[], $10::bool[], $11::text[], $12::text[])
-    AS u(event_id, client_id, municipality, closed_on, outcome, outside_labour_force_reason,
-         services_continue, follow_up_advisor_person_id, work_ability_clarified, competence_improved,
-         recommended_services, assessment_text)
-"""
-_ERASE = """
-WITH health_checks AS (UPDATE {schema}.health_checks SET details = $2 WHERE client_id = ANY($1::text[]))
-UPDATE {schema}.te_final_assessments SET assessment_text = $2 WHERE client_id = ANY($1::text[])
-"""
-
-
-class SidePartitionSql(SqlStatements):
-    """The side partitions' statements (sivuosiot), formatted once per schema."""
-
-    lock = _LOCK_CASES
-    load = _LOAD_CASES
-    save = _SAVE_CASES
-    change_counts = _CHANGE_COUNTS
-    drop_zero = _DROP_ZERO_COUNTS
-    clear_te = _CLEAR_TE
-    te_clients = _INSERT_TE_CLIENTS
-    te_measures = _INSERT_TE_MEASURES
-    te_health_summaries = _INSERT_TE_HEALTH_SUMMARIES
-    clear_municipal = _CLEAR_MUNICIPAL
-    municipal_clients = _INSERT_MUNICIPAL_CLIENTS
-    municipal_transfers = _INSERT_MUNICIPAL_TRANSFERS
-    health_checks = _INSERT_HEALTH_CHECKS
-    final_assessments = _INSERT_FINAL_ASSESSMENTS
-    erase = _ERASE
-
+from services.reporting.side_partition_sql import SidePartitionSql
 
 #: a client's case before a batch (None if new) and after it
 CaseChange = tuple[CaseFacts | None, CaseFacts]
@@ -177,6 +66,46 @@ def _folded(event: EventBase) -> TypeGuard[ClientEvent]:
     )
 
 
+#: the clients a rebuild holds in memory at most before it writes their cases out
+BULK_CASES = 50_000
+
+
+class BulkCases:
+    """A rebuild's cases between batches: for each client held, its case as last written
+    to the schema (None if never) and as it is now."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self._written: dict[str, CaseFacts | None] = {}
+        self._now: dict[str, CaseFacts] = {}
+
+    def holds(self, client_id: str) -> bool:
+        return client_id in self._written
+
+    def load(self, client_id: str, facts: CaseFacts | None) -> None:
+        self._written[client_id] = facts
+        if facts is not None:
+            self._now[client_id] = facts
+
+    def current(self, client_id: str) -> CaseFacts | None:
+        return self._now.get(client_id)
+
+    def change(self, client_id: str, facts: CaseFacts) -> None:
+        self._now[client_id] = facts
+
+    def full(self) -> bool:
+        return len(self._written) > self.limit
+
+    def take_changes(self) -> list[CaseChange]:
+        """The cases that differ from what was written, by client; nothing is held after."""
+        changes = [
+            (self._written[c], self._now[c]) for c in sorted(self._now) if self._now[c] != self._written[c]
+        ]
+        self._written.clear()
+        self._now.clear()
+        return changes
+
+
 class SidePartitions:
     """Folds each client event into the centre partition's :class:`CaseFacts` and writes
     what changed in the TE, municipal and steering partitions; routes the health check's
@@ -188,12 +117,29 @@ class SidePartitions:
 
     def __init__(self, schema: str) -> None:
         self.sql = SidePartitionSql(schema)
+        #: a rebuild's cases kept between batches (:meth:`start_bulk`); None when live
+        self._bulk: BulkCases | None = None
+
+    def start_bulk(self, limit: int | None = None) -> None:
+        """From now on (a rebuild into a fresh schema nobody else writes, ADR 0046), keep
+        the cases in memory between batches and write each client's case and cuts once,
+        when :meth:`finish_bulk` is called or when more than ``limit`` clients are held
+        (:data:`BULK_CASES`)."""
+        self._bulk = BulkCases(BULK_CASES if limit is None else limit)
+
+    async def finish_bulk(self, conn: asyncpg.Connection) -> None:
+        """Write what the cases held in memory changed, and go back to writing per batch."""
+        if self._bulk is not None:
+            await self._flush_bulk(conn, self._bulk)
+            self._bulk = None
 
     async def apply_batch(
         self, conn: asyncpg.Connection, events: Sequence[EventBase]
     ) -> list[CaseFacts | None]:
         """Apply ``events`` in order; for each, its client's case facts after it (None if
         it is not folded into a case)."""
+        if self._bulk is not None:
+            return await self._apply_bulk(conn, events, self._bulk)
         clients = sorted({e.stream_id for e in events if _folded(e)})
         loaded: list[Any] = []
         if clients:
@@ -216,13 +162,55 @@ class SidePartitions:
             after.append(facts)
         await self._write_apart(conn, events, sealer)
         changes = [(stored.get(c), cases[c]) for c in clients if cases[c] != stored.get(c)]
+        await self._write_changes(conn, changes, sealer)
+        return after
+
+    async def _write_changes(
+        self, conn: asyncpg.Connection, changes: Sequence[CaseChange], sealer: Sealer
+    ) -> None:
+        """The changed cases saved, and the steering counts and side views cut from them."""
         if changes:
             rows = [(new.client_id, new.municipality, seal_facts(sealer, new)) for _, new in changes]
             await self._insert(conn, self.sql.save, rows)
             await self._change_counts(conn, changes)
             await self._cut_te_views(conn, changes, sealer)
             await self._cut_municipal_views(conn, changes, sealer)
+
+    async def _apply_bulk(
+        self, conn: asyncpg.Connection, events: Sequence[EventBase], bulk: BulkCases
+    ) -> list[CaseFacts | None]:
+        """:meth:`apply_batch` of a rebuild: the cases not held are loaded (none, in a fresh
+        schema), every event is folded in order, and the cases stay in memory; the
+        health details and final assessments are written now, as live writes them."""
+        missing = sorted({e.stream_id for e in events if _folded(e) and not bulk.holds(e.stream_id)})
+        loaded: list[Any] = await conn.fetch(self.sql.load, missing) if missing else []
+        # keys now only for the text written now; the cases' are read when they are written
+        apart = HealthCheckDetailsRecorded | FinalAssessmentIssued
+        keyed = {e.stream_id for e in events if isinstance(e, apart)}
+        keyed.update(r["client_id"] for r in loaded if PREFIX in r["facts"])
+        sealer = await sealer_for(conn, keyed)
+        stored = {r["client_id"]: open_facts(sealer, r["facts"]) for r in loaded}
+        for c in missing:
+            bulk.load(c, stored.get(c))  # None: the client has no case in the schema yet
+        after: list[CaseFacts | None] = []
+        for event in events:
+            if not _folded(event):
+                after.append(None)
+                continue
+            facts = evolve(bulk.current(event.stream_id) or CaseFacts.new(event), event)
+            bulk.change(event.stream_id, facts)
+            after.append(facts)
+        await self._write_apart(conn, events, sealer)
+        if bulk.full():
+            await self._flush_bulk(conn, bulk)
         return after
+
+    async def _flush_bulk(self, conn: asyncpg.Connection, bulk: BulkCases) -> None:
+        """Write the held cases that changed since they were written, each once, in the
+        clients' order, and forget every case held (memory stays bounded)."""
+        changes = bulk.take_changes()
+        sealer = await sealer_for(conn, [new.client_id for _, new in changes])
+        await self._write_changes(conn, changes, sealer)
 
     async def _insert(
         self, conn: asyncpg.Connection, statement: str, rows: Sequence[tuple[Any, ...]]

@@ -56,6 +56,11 @@ ALLOWED: dict[tuple[str, str], str] = {
         "psql -c with a database's name (not a schema), as a literal and as an identifier: "
         "quote_literal and quote_ident"
     ),
+    ("runtime/replay_bulk.py", "drop_deferred"): (
+        "a rebuild drops the indexes its projection names, found in the fresh schema's "
+        "catalogue just before: each name written with quote_ident (and each is built again "
+        "from the catalogue's own indexdef)"
+    ),
     ("services/reporting/projections.py", "ReportingProjection.snapshot"): (
         "the snapshot reads every table of the schema with its columns, both found in the "
         "catalogue just before: each name written with quote_ident"
