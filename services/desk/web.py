@@ -131,6 +131,7 @@ def navigation(session: DeskSession) -> list[tuple[str, str, bool]]:
         ("/guidance/waiting", N_("Waiting for a guide"), Permission.GUIDE_ASSIGN),
         ("/guidance/worklist", N_("My worklist"), Permission.PLAN_REVISE),
         ("/social/transfers", N_("Transfers"), Permission.TRANSFER_ACKNOWLEDGE),
+        ("/audit/clients", N_("Client audit"), Permission.AUDIT_READ),
     ]
     return [(path, label, role is not None and allowed(p, role)) for path, label, p in items]
 

@@ -16,11 +16,14 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from runtime import clock
 from tests.e2e.desk_path import whole_path
 from tests.e2e.test_dashboard import CHROMIUM, CHROMIUM_ARGS
+from tests.support.apps import eventually
+from tests.support.auth import headers
 from tests.support.desk import desk_over_services
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -91,6 +94,7 @@ SHOTS = {
     ("fi", "case, the plan"): "plan-fi.png",
     ("fi", "transfers to acknowledge"): "transfers-fi.png",
     ("fi", "case, closed"): "closed-fi.png",
+    ("fi", "audit"): "audit-fi.png",
 }
 
 
@@ -142,7 +146,24 @@ async def test_the_desk_in_a_real_browser_in_three_languages(settings, tmp_path:
                 await accessible(page, f"fi path: {what}")
                 await shot(page, "fi", what)
 
-            await whole_path(page, desk, urls, sign_in_as, visited, move_clock)
+            client_id = await whole_path(page, desk, urls, sign_in_as, visited, move_clock)
+            # the auditor sees every step and every page view of the client's data
+            readers = {"advisor-path", "coordinator-path", "guide-path", "sw-path"}
+            auditor = headers("auditor", "auditor-path", "centre")
+            async with httpx.AsyncClient(base_url=urls["reporting"], headers=auditor) as reporting:
+                await eventually(
+                    lambda: reporting.get(f"/audit/clients/{client_id}/access-report"),
+                    lambda r: (
+                        readers <= {a["person_id"] for a in r.json() if a["purpose_detail"] == "staff desk"}
+                    ),
+                    within=30,
+                )
+            await sign_in_as("auditor", "auditor-path", "")
+            await page.goto(f"{desk}/audit/clients?client_id={client_id}")
+            await visited(page, "audit")
+            people = set(await page.get_by_test_id("access-person").all_text_contents())
+            assert readers <= people, people
+            assert await page.get_by_test_id("timeline-row").count() >= 10, "every step of the path"
             await sign_in_as("social_worker", "sw-other", "social_services:mikkeli")
             refused: Any = await page.goto(f"{desk}/guidance/worklist")
             assert refused is not None and refused.status == 403
@@ -240,6 +261,6 @@ async def test_the_desk_in_a_real_browser_in_three_languages(settings, tmp_path:
     assert not any(urls[name] in called for name in ("intake", "guidance", "reporting")), (
         "the browser never calls the APIs itself"
     )
-    assert len(checked) == 3 * 9 + 11
+    assert len(checked) == 3 * 9 + 12
     for name in SHOTS.values():
         assert (screenshots / name).stat().st_size > 10_000
