@@ -14,7 +14,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from runtime import clock
-from services.desk import intake_pages, pages, sign_in
+from services.desk import assessment_pages, audit_pages, guidance_pages, intake_pages, pages, sign_in
 from services.desk.bootstrap import bootstrap, parts_of
 from services.desk.i18n import N_
 from services.desk.web import FormRejected, SignInRequired, local_path, page, redirect
@@ -58,7 +58,11 @@ def create_app(options: ReittiConfig | None = None) -> FastAPI:
 
     app.include_router(sign_in.router())
     app.include_router(pages.router())
+    # before intake's pages, whose /intake/clients/{id}/{action} would take its path
+    app.include_router(assessment_pages.router())
     app.include_router(intake_pages.router())
+    app.include_router(guidance_pages.router())
+    app.include_router(audit_pages.router())
 
     @app.middleware("http")
     async def headers(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from contracts.intake import ConsentScope, ReferralSource
+from contracts.intake import AssessmentArea, ClientProfile, ConsentScope, ReferralSource, Route, SupportNeed
 from runtime.roles import Role
 from services.desk.i18n import N_
 
@@ -94,4 +94,41 @@ SCOPES: Mapping[ConsentScope, str] = {
     ConsentScope.MOVE_TO_CENTRE: N_("moving to the joint service centre"),
     ConsentScope.DATA_EXCHANGE_WITHIN_CENTRE: N_("data exchange between the centre's staff of both sides"),
     ConsentScope.DISCLOSURE_TO_ORGANISATIONS: N_("disclosure to the organisations named"),
+}
+
+
+#: the six areas of the service-needs assessment (*palvelutarvearvion osa-alueet*)
+AREAS: Mapping[AssessmentArea, str] = {
+    AssessmentArea.COMPETENCE: N_("competence"),
+    AssessmentArea.MOTIVATION: N_("motivation"),
+    AssessmentArea.WORK_ABILITY: N_("work ability"),
+    AssessmentArea.SOCIAL_FUNCTIONING: N_("social functioning"),
+    AssessmentArea.MATERIAL_RESOURCES: N_("material resources"),
+    AssessmentArea.LABOUR_MARKET_POSITION: N_("position in the labour market"),
+}
+
+#: the support need found in one area
+SUPPORT_NEEDS: Mapping[SupportNeed, str] = {
+    SupportNeed.NONE: N_("no support needed"),
+    SupportNeed.SOME: N_("some support needed"),
+    SupportNeed.SIGNIFICANT: N_("significant support needed"),
+    SupportNeed.NOT_ASSESSED: N_("not assessed"),
+}
+
+#: where the assessment sends the client (*reitti*)
+ROUTES: Mapping[Route, str] = {
+    Route.INDIVIDUAL_SERVICE_GUIDANCE: N_("individual service guidance"),
+    Route.HEALTH_CHECK_FIRST: N_("a health check first"),
+    Route.INTERMEDIATE_LABOUR_MARKET: N_("the intermediate labour market"),
+    Route.PAID_OR_WAGE_SUBSIDISED_WORK: N_("paid or wage-subsidised work"),
+    Route.JOB_SEARCH_SERVICES: N_("job-search services"),
+    Route.REHABILITATIVE_WORK_ACTIVITY: N_("rehabilitative work activity"),
+    Route.NOT_HELPED_HERE: N_("not helped here: another service"),
+}
+
+#: the client profiles the centre's team agreed on
+PROFILES: Mapping[ClientProfile, str] = {
+    ClientProfile.CENTRE: N_("the centre's client"),
+    ClientProfile.INTERMEDIATE_LABOUR_MARKET: N_("intermediate labour market"),
+    ClientProfile.REHABILITATIVE_WORK_ACTIVITY: N_("rehabilitative work activity"),
 }

@@ -47,7 +47,7 @@ def refused(request: Request, answer: Answer, permission: Permission) -> Respons
         return page(
             request,
             "denied.html",
-            {"may": may(permission), "permission": permission.value},
+            {"may": may(permission), "permission": permission.value, "detail": problem.detail},
             title=N_("Not permitted"),
             status=403,
         )

@@ -8,7 +8,7 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from services.desk import labels
+from services.desk import guidance_labels, labels
 from services.desk.i18n import LANGUAGE_NAMES, LANGUAGES, Formats, translations
 
 
@@ -31,6 +31,7 @@ class Renderer:
                 language=language,
                 languages=[(code, LANGUAGE_NAMES[code]) for code in LANGUAGES],
                 labels=labels,
+                glabels=guidance_labels,
             )
             self._envs[language] = env
 

@@ -128,6 +128,10 @@ def navigation(session: DeskSession) -> list[tuple[str, str, bool]]:
         ("/intake/queue", N_("Intake queue"), Permission.QUEUE_READ),
         ("/intake/referral", N_("New referral"), Permission.REFERRAL_REGISTER),
         ("/intake/info-sessions", N_("Info sessions"), Permission.SESSION_READ),
+        ("/guidance/waiting", N_("Waiting for a guide"), Permission.GUIDE_ASSIGN),
+        ("/guidance/worklist", N_("My worklist"), Permission.PLAN_REVISE),
+        ("/social/transfers", N_("Transfers"), Permission.TRANSFER_ACKNOWLEDGE),
+        ("/audit/clients", N_("Client audit"), Permission.AUDIT_READ),
     ]
     return [(path, label, role is not None and allowed(p, role)) for path, label, p in items]
 

@@ -299,6 +299,51 @@ async def test_an_advisor_takes_a_client_invites_records_attendance_and_consent(
         page = await desk.get(client)
         assert "withdrawn on" in page.text and 'name="consent_id"' not in page.text
 
+        # the service-needs assessment over the six areas, with a pair assessor
+        again = await desk.post(
+            f"{client}/consent",
+            content=(
+                f"csrf={csrf(page.text)}&scopes=move_to_centre&scopes=data_exchange_within_centre"
+                f"&given_on={today}"
+            ),
+            headers={"content-type": "application/x-www-form-urlencoded"},
+        )
+        assert again.status_code == 303, again.text
+        page = await desk.get(client)
+        assert 'data-testid="assessment-link"' in page.text
+        form = await desk.get(f"{client}/assessment")
+        assert form.status_code == 200 and form.text.count('<select id="findings-') == 6
+        areas = {f"findings.{i}.support_need": "some" for i in range(6)}
+        half_pair = await desk.post(
+            f"{client}/assessment",
+            data={"csrf": csrf(form.text), "assessed_on": today, **areas, "assessors.1.person_id": "sw-1"},
+        )
+        assert half_pair.status_code == 422, half_pair.text
+        assert 'data-testid="error-capacity_allows_rehabilitative_work" data-code="missing"' in half_pair.text
+        assert 'data-testid="error-route"' in half_pair.text
+        assert 'data-testid="error-assessors.1.role"' in half_pair.text, "the pair's missing role, beside it"
+        assessed = await desk.post(
+            f"{client}/assessment",
+            data={
+                "csrf": csrf(form.text),
+                "assessed_on": today,
+                **areas,
+                "findings.2.support_need": "significant",
+                "assessors.1.person_id": "sw-1",
+                "assessors.1.role": "social_worker",
+                "assessors.1.organisation": "social_services:mikkeli",
+                "capacity_allows_rehabilitative_work": "yes",
+                "route": "individual_service_guidance",
+                "profile": "centre",
+                "ministry_segment": "3",
+            },
+        )
+        assert assessed.status_code == 303, assessed.text
+        page = await desk.get(assessed.headers["location"])
+        assert 'data-testid="route">The assessment is done: the route is individual service guidance.' in (
+            page.text
+        )
+
 
 async def test_without_the_development_sign_in_a_token_is_pasted_and_one_the_api_refuses_ends_it(
     settings, tmp_path: Path

@@ -47,3 +47,25 @@ async def desk_over_intake(settings: Settings, directory: Path) -> AsyncIterator
         serving(desk_app(desk_options(intake, signing_key(directory)))) as desk,
     ):
         yield desk, intake
+
+
+@contextlib.asynccontextmanager
+async def desk_over_services(settings: Settings, directory: Path) -> AsyncIterator[dict[str, str]]:
+    """Intake, guidance and reporting served over HTTP on the test's broker and database
+    (their consumers running), and the desk calling all three: every base URL by name."""
+    from services.guidance.app import create_app as guidance_app
+    from services.reporting.app import create_app as reporting_app
+
+    async with (
+        serving(intake_app(settings)) as intake,
+        serving(guidance_app(settings)) as guidance,
+        serving(reporting_app(settings)) as reporting,
+    ):
+        options = desk_options(
+            intake,
+            signing_key(directory),
+            REITTI_DESK_GUIDANCE_URL=guidance,
+            REITTI_DESK_REPORTING_URL=reporting,
+        )
+        async with serving(desk_app(options)) as desk:
+            yield {"desk": desk, "intake": intake, "guidance": guidance, "reporting": reporting}
