@@ -24,6 +24,8 @@ from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
 from babel.support import Translations
 
+from runtime import clock
+
 #: the languages, in the order the switcher shows them; the first is the default
 LANGUAGES: Final = ("fi", "sv", "en")
 DEFAULT_LANGUAGE: Final = "fi"
@@ -86,7 +88,11 @@ class Formats:
         if value is None or value == "":
             return ""
         moment = datetime.fromisoformat(value) if isinstance(value, str) else value
-        return format_datetime(moment, format="medium", locale=self.language)
+        # An instant is shown on the centre's clock (runtime.clock's zone, Europe/Helsinki
+        # by default), as the forms read it, never in the zone the API wrote it in (UTC).
+        if moment.tzinfo is None:  # already a wall-clock time: shown as it is
+            return format_datetime(moment, format="medium", locale=self.language)
+        return format_datetime(moment, format="medium", tzinfo=clock.zone(), locale=self.language)
 
     def number(self, value: float | int | None) -> str:
         return "" if value is None else format_decimal(value, locale=self.language)
