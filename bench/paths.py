@@ -263,6 +263,16 @@ def foundation_rows(found: dict[str, Any]) -> list[Row]:
                 bool(targets[name]["met"]),
             )
         )
+    rows.append(
+        Row(
+            "foundation append, 1 connection (events/s; raw insert)",
+            figs["reitti.append_1"]["median"],
+            figs["raw.insert_1"]["median"],
+            over(figs["reitti.append_1"]["median"], figs["raw.insert_1"]["median"]),
+            "(informative)",
+            None,
+        )
+    )
     e2e = found["e2e"]
     rows.append(
         Row(

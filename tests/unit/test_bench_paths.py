@@ -65,6 +65,8 @@ def sample_report() -> dict[str, Any]:
     }
     figs = {
         "reitti.append_c": {"unit": "events/s", "median": 2_000.0},
+        "reitti.append_1": {"unit": "events/s", "median": 500.0},
+        "raw.insert_1": {"unit": "rows/s", "median": 1_000.0},
         "raw.insert_c": {"unit": "rows/s", "median": 5_000.0},
         "reitti.relay_drain": {"unit": "events/s", "median": 9_000.0},
         "raw.publish_async": {"unit": "msgs/s", "median": 10_000.0},
@@ -124,7 +126,8 @@ def test_every_figure_of_the_issue_becomes_a_row_with_its_ratio_and_verdict() ->
     low, high = by_start(rows, "end to end at")
     assert (low.reitti, low.met) == (30.0, True)
     assert high.met is None and "1 missing" in high.figure
-    append, relay, thin_replay, e2e = by_start(rows, "foundation")
+    append, relay, thin_replay, one, e2e = by_start(rows, "foundation")
+    assert (one.reitti, one.baseline, one.ratio, one.met) == (500.0, 1_000.0, 0.5, None)
     assert (append.reitti, append.baseline, append.ratio, append.met) == (2_000.0, 5_000.0, 0.4, False)
     assert relay.met is True and thin_replay.met is True
     assert (e2e.reitti, e2e.target, e2e.met) == (342.0, "< 100 ms", False)
