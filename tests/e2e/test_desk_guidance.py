@@ -17,10 +17,27 @@ import httpx
 import pytest
 
 from runtime import clock
+from services.desk.i18n import read_catalogue
+from services.guidance.domain.plan import DEFAULT_MEASURE_CATALOGUE
 from tests.e2e.test_desk import BROWSER, csrf, referral, sign_in
 from tests.support.apps import eventually
 from tests.support.auth import headers
 from tests.support.desk import desk_over_services
+
+
+def measure_cell(html: str) -> str:
+    """The measure named in the plan's first row."""
+    shown = re.search(r'<tr data-testid="measure-row"><td>([^<]+)</td>', html)
+    assert shown is not None, "a row of the plan"
+    return shown.group(1)
+
+
+def finnish_measure(code: str) -> str:
+    """What the Finnish catalogue calls measure ``code`` of the one measure catalogue."""
+    message = read_catalogue("fi").get(DEFAULT_MEASURE_CATALOGUE[code])
+    assert message is not None, code
+    return str(message.string)
+
 
 pytestmark = pytest.mark.integration
 
@@ -166,6 +183,11 @@ async def test_one_client_from_referral_to_a_closed_case_through_the_desk(
             assert planned.status_code == 303, planned.text
             page = await guide.get(case)
             assert page.text.count('data-testid="measure-row"') == 1
+            assert measure_cell(page.text) == DEFAULT_MEASURE_CATALOGUE[kind.group(1)], "named, not coded"
+            assert (await post(guide, "/language", page, language="fi", next=case)).status_code == 303
+            page = await guide.get(case)
+            assert measure_cell(page.text) == finnish_measure(kind.group(1)), "named in the user's language"
+            assert (await post(guide, "/language", page, language="en", next=case)).status_code == 303
             transferred = await post(
                 guide,
                 f"{case}/transfer",
