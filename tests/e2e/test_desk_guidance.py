@@ -41,6 +41,7 @@ def finnish_measure(code: str) -> str:
 
 pytestmark = pytest.mark.integration
 
+HEALTH_DETAILS = "Selkakipu vuodesta 2019"
 ENGLISH = {**BROWSER, "Accept-Language": "en"}
 
 
@@ -188,6 +189,31 @@ async def test_one_client_from_referral_to_a_closed_case_through_the_desk(
             page = await guide.get(case)
             assert measure_cell(page.text) == finnish_measure(kind.group(1)), "named in the user's language"
             assert (await post(guide, "/language", page, language="en", next=case)).status_code == 303
+            assert 'data-testid="health-link"' not in page.text, "the health check is the nurse's"
+
+        async with browser() as nurse:  # the health check: details into the health partition
+            await sign_in(nurse, "nurse", "nurse-1")
+            assert 'data-testid="health-link"' in (await nurse.get(case)).text
+            health = await nurse.get(f"{case}/health")
+            assert health.status_code == 200 and 'data-testid="no-health-check"' in health.text
+            check = {
+                "checked_on": today,
+                "work_restrictions_found": "yes",
+                "recommended_next_step": "Tyoterveys",
+            }
+            no_details = await post(nurse, f"{case}/health", health, **check)
+            assert no_details.status_code == 422 and 'data-testid="error-details"' in no_details.text
+            recorded = await post(nurse, f"{case}/health", health, **check, details=HEALTH_DETAILS)
+            assert recorded.status_code == 303, recorded.text
+            health = await nurse.get(recorded.headers["location"])
+            assert health.text.count('data-testid="health-row"') == 1 and HEALTH_DETAILS in health.text
+
+        async with browser() as guide:
+            await sign_in(guide, "service_guide", "guide-1")
+            denied = await guide.get(f"{case}/health")
+            assert denied.status_code == 403 and 'data-testid="denied"' in denied.text
+            assert HEALTH_DETAILS not in (await guide.get(case)).text, "the team sees the summary only"
+            page = await guide.get(case)
             transferred = await post(
                 guide,
                 f"{case}/transfer",
