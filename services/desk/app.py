@@ -17,6 +17,7 @@ from runtime import clock
 from services.desk import (
     assessment_pages,
     audit_pages,
+    coordination_pages,
     guidance_pages,
     health_pages,
     intake_pages,
@@ -70,6 +71,7 @@ def create_app(options: ReittiConfig | None = None) -> FastAPI:
     app.include_router(assessment_pages.router())
     app.include_router(intake_pages.router())
     app.include_router(health_pages.router())  # before guidance's /guidance/cases/{id}/{action}
+    app.include_router(coordination_pages.router())
     app.include_router(guidance_pages.router())
     app.include_router(audit_pages.router())
 

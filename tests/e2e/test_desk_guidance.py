@@ -21,7 +21,6 @@ from services.desk.i18n import read_catalogue
 from services.guidance.domain.plan import DEFAULT_MEASURE_CATALOGUE
 from tests.e2e.test_desk import BROWSER, csrf, referral, sign_in
 from tests.support.apps import eventually
-from tests.support.auth import headers
 from tests.support.desk import desk_over_services
 
 
@@ -119,19 +118,20 @@ async def test_one_client_from_referral_to_a_closed_case_through_the_desk(
             )
             assert assessed.status_code == 303, assessed.text
 
-        # the guide exists in guidance (the coordinator's guide register, through its API)
-        async with httpx.AsyncClient(base_url=urls["guidance"]) as guidance:
-            added = await guidance.post(
-                "/guides",
-                json={
-                    "person_id": "guide-1",
-                    "name": "Greta Guide",
-                    "role": "service_guide",
-                    "areas": ["Mikkeli"],
-                },
-                headers=headers("service_coordinator", "coordinator-1", "centre"),
-            )
-        assert added.status_code in (200, 201), added.text
+        async with browser() as coordinator:  # the coordinator registers the guide and their area
+            await sign_in(coordinator, "service_coordinator", "coordinator-1")
+            guides = await coordinator.get("/guidance/guides")
+            assert guides.status_code == 200 and 'action="/guidance/guides"' in guides.text
+            greta = {"person_id": "guide-1", "role": "service_guide", "areas": "Mikkeli"}
+            no_name = await post(coordinator, "/guidance/guides", guides, **greta)
+            assert no_name.status_code == 422 and 'data-testid="error-name"' in no_name.text
+            added = await post(coordinator, "/guidance/guides", guides, **greta, name="Greta Guide")
+            assert added.status_code == 303, added.text
+            guides = await coordinator.get(added.headers["location"])
+            row = re.search(r'<tr data-testid="guide-row">\s*<td>Greta Guide .*?</tr>', guides.text, re.S)
+            assert row is not None and "Mikkeli" in row.group(0) and "0 / " in row.group(0), "caseload, limit"
+            area = re.search(r'data-testid="area-Mikkeli">([^<]*)</dd>', guides.text)
+            assert area is not None and "Greta Guide" in area.group(1), "the guides of the area"
 
         async with browser() as coordinator:
             await sign_in(coordinator, "service_coordinator", "coordinator-1")
