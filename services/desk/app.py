@@ -14,7 +14,16 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from runtime import clock
-from services.desk import assessment_pages, audit_pages, guidance_pages, intake_pages, pages, sign_in
+from services.desk import (
+    assessment_pages,
+    audit_pages,
+    coordination_pages,
+    guidance_pages,
+    health_pages,
+    intake_pages,
+    pages,
+    sign_in,
+)
 from services.desk.bootstrap import bootstrap, parts_of
 from services.desk.i18n import N_
 from services.desk.web import FormRejected, SignInRequired, local_path, page, redirect
@@ -61,6 +70,8 @@ def create_app(options: ReittiConfig | None = None) -> FastAPI:
     # before intake's pages, whose /intake/clients/{id}/{action} would take its path
     app.include_router(assessment_pages.router())
     app.include_router(intake_pages.router())
+    app.include_router(health_pages.router())  # before guidance's /guidance/cases/{id}/{action}
+    app.include_router(coordination_pages.router())
     app.include_router(guidance_pages.router())
     app.include_router(audit_pages.router())
 

@@ -13,10 +13,13 @@ from babel.messages.catalog import Catalog
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import write_po
 
+from services.desk.guidance_labels import MEASURE_NAMES
 from services.desk.i18n import DOMAIN, LANGUAGES, catalogue_path, read_catalogue
 
 PACKAGE = Path(__file__).resolve().parent
 METHODS = [("**/templates/**.html", "jinja2"), ("**.py", "python")]
+#: where the measure catalogue's names are taken from, as their catalogues' location
+MEASURE_SOURCE, MEASURE_LINE = "guidance_labels.py", 1
 KEYWORDS = {"_": None, "N_": None, "gettext": None, "ngettext": (1, 2)}
 OPTIONS = {
     "**/templates/**.html": {"extensions": "jinja2.ext.i18n", "trim_blocks": "true", "lstrip_blocks": "true"}
@@ -31,6 +34,9 @@ def used_messages() -> dict[str, list[str]]:
     ):
         key = message if isinstance(message, str) else message[0]
         found.setdefault(key, []).append(f"{filename}:{line}")
+    # names the desk translates at run time, as the API answers them: the measure catalogue's
+    for name in MEASURE_NAMES:
+        found.setdefault(name, []).append(f"{MEASURE_SOURCE}:{MEASURE_LINE}")
     return found
 
 

@@ -9,6 +9,20 @@ from collections.abc import Mapping
 
 from contracts.guidance import Continuation, MeasureStatus, Outcome, OutsideLabourForceReason, Phase
 from services.desk.i18n import N_
+from services.settings import GuidanceSection
+
+#: The measure catalogue's names, which the desk shows translated (a measure's code ->
+#: the name guidance's ``GET /measure-catalogue`` answers -> its translation). They come from
+#: the one catalogue, the settings' default (services/guidance/domain/plan.py), not a copy:
+#: ``reitti desk-messages`` adds them to the desk's catalogues. A centre's own configured
+#: name is shown as it was written.
+MEASURE_NAMES: tuple[str, ...] = tuple(GuidanceSection.model_fields["measure_catalogue"].default.values())
+
+
+def measure_name(code: str, catalogue: Mapping[str, str]) -> str:
+    """The name to translate for measure ``code``: the catalogue's, or the code itself."""
+    return catalogue.get(code, code)
+
 
 PHASES: Mapping[str, str] = {
     Phase.REFERRAL: N_("referral"),

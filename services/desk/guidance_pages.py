@@ -127,7 +127,8 @@ def router() -> APIRouter:
                 "suggestions": suggestions.body if suggestions.ok else [],
                 "catalogue": catalogue.body if catalogue.ok else {},
                 "joint": joint_decision_needed(case.body),
-                "may": {action: allowed(p, role) for action, (_, _, p) in CASE_FORMS.items()},
+                "may": {action: allowed(p, role) for action, (_, _, p) in CASE_FORMS.items()}
+                | {"health": allowed(Permission.HEALTH_RECORD, role)},
                 "problem": problem,
                 "problem_form": problem_form,
                 "errors": problem.by_field() if problem else {},

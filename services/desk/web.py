@@ -129,6 +129,7 @@ def navigation(session: DeskSession) -> list[tuple[str, str, bool]]:
         ("/intake/referral", N_("New referral"), Permission.REFERRAL_REGISTER),
         ("/intake/info-sessions", N_("Info sessions"), Permission.SESSION_READ),
         ("/guidance/waiting", N_("Waiting for a guide"), Permission.GUIDE_ASSIGN),
+        ("/guidance/guides", N_("Guides and their areas"), Permission.GUIDES_MANAGE),
         ("/guidance/worklist", N_("My worklist"), Permission.PLAN_REVISE),
         ("/social/transfers", N_("Transfers"), Permission.TRANSFER_ACKNOWLEDGE),
         ("/audit/clients", N_("Client audit"), Permission.AUDIT_READ),

@@ -88,6 +88,7 @@ async def test_an_advisor_refers_a_client_through_the_desk_and_sees_them_in_the_
         assert queue.status_code == 200
         assert queue.text.count('data-testid="queue-row"') == 1
         assert "Mikkeli" in queue.text and "TE-toimisto" in queue.text and "2.3.2026" in queue.text
+        assert 'data-testid="queue-name">Meikäläinen, Maija</a>' in queue.text, "a row names its client"
 
     # every call was the user's own: the access log names the advisor, not the desk
     reads = await pool.fetch(
@@ -96,7 +97,8 @@ async def test_an_advisor_refers_a_client_through_the_desk_and_sees_them_in_the_
         "FROM intake.events WHERE event_type = 'ClientDataAccessed'"
     )
     assert {(r["person"], r["what"], r["detail"]) for r in reads} >= {
-        ("advisor-7", "intake queue", "staff desk")
+        ("advisor-7", "intake queue", "staff desk"),
+        ("advisor-7", "intake case", "staff desk"),  # the name in the queue is a read of the case
     }
 
 

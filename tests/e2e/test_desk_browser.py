@@ -168,6 +168,15 @@ async def test_the_desk_in_a_real_browser_in_three_languages(settings, tmp_path:
             refused: Any = await page.goto(f"{desk}/guidance/worklist")
             assert refused is not None and refused.status == 403
             await accessible(page, "fi path: a social worker is not permitted the worklist")
+            await sign_in_as("nurse", "nurse-path", "")
+            health: Any = await page.goto(f"{desk}/guidance/cases/{client_id}/health")
+            assert health is not None and health.status == 200
+            assert await page.get_by_test_id("no-health-check").count() == 1
+            await accessible(page, "fi path: the nurse's health check")
+            await sign_in_as("service_coordinator", "coordinator-path", "centre")
+            await page.goto(f"{desk}/guidance/guides")
+            assert await page.get_by_test_id("guide-row").count() >= 1
+            await accessible(page, "fi path: the coordinator's guides and their areas")
             await context.close()
             for count, (language, text) in enumerate(LANGUAGES.items(), start=1):
                 context = await browser.new_context(viewport={"width": 1100, "height": 900}, locale=language)
@@ -261,6 +270,6 @@ async def test_the_desk_in_a_real_browser_in_three_languages(settings, tmp_path:
     assert not any(urls[name] in called for name in ("intake", "guidance", "reporting")), (
         "the browser never calls the APIs itself"
     )
-    assert len(checked) == 3 * 9 + 12
+    assert len(checked) == 3 * 9 + 14
     for name in SHOTS.values():
         assert (screenshots / name).stat().st_size > 10_000

@@ -17,13 +17,30 @@ import httpx
 import pytest
 
 from runtime import clock
+from services.desk.i18n import read_catalogue
+from services.guidance.domain.plan import DEFAULT_MEASURE_CATALOGUE
 from tests.e2e.test_desk import BROWSER, csrf, referral, sign_in
 from tests.support.apps import eventually
-from tests.support.auth import headers
 from tests.support.desk import desk_over_services
+
+
+def measure_cell(html: str) -> str:
+    """The measure named in the plan's first row."""
+    shown = re.search(r'<tr data-testid="measure-row"><td>([^<]+)</td>', html)
+    assert shown is not None, "a row of the plan"
+    return shown.group(1)
+
+
+def finnish_measure(code: str) -> str:
+    """What the Finnish catalogue calls measure ``code`` of the one measure catalogue."""
+    message = read_catalogue("fi").get(DEFAULT_MEASURE_CATALOGUE[code])
+    assert message is not None, code
+    return str(message.string)
+
 
 pytestmark = pytest.mark.integration
 
+HEALTH_DETAILS = "Selkakipu vuodesta 2019"
 ENGLISH = {**BROWSER, "Accept-Language": "en"}
 
 
@@ -101,19 +118,20 @@ async def test_one_client_from_referral_to_a_closed_case_through_the_desk(
             )
             assert assessed.status_code == 303, assessed.text
 
-        # the guide exists in guidance (the coordinator's guide register, through its API)
-        async with httpx.AsyncClient(base_url=urls["guidance"]) as guidance:
-            added = await guidance.post(
-                "/guides",
-                json={
-                    "person_id": "guide-1",
-                    "name": "Greta Guide",
-                    "role": "service_guide",
-                    "areas": ["Mikkeli"],
-                },
-                headers=headers("service_coordinator", "coordinator-1", "centre"),
-            )
-        assert added.status_code in (200, 201), added.text
+        async with browser() as coordinator:  # the coordinator registers the guide and their area
+            await sign_in(coordinator, "service_coordinator", "coordinator-1")
+            guides = await coordinator.get("/guidance/guides")
+            assert guides.status_code == 200 and 'action="/guidance/guides"' in guides.text
+            greta = {"person_id": "guide-1", "role": "service_guide", "areas": "Mikkeli"}
+            no_name = await post(coordinator, "/guidance/guides", guides, **greta)
+            assert no_name.status_code == 422 and 'data-testid="error-name"' in no_name.text
+            added = await post(coordinator, "/guidance/guides", guides, **greta, name="Greta Guide")
+            assert added.status_code == 303, added.text
+            guides = await coordinator.get(added.headers["location"])
+            row = re.search(r'<tr data-testid="guide-row">\s*<td>Greta Guide .*?</tr>', guides.text, re.S)
+            assert row is not None and "Mikkeli" in row.group(0) and "0 / " in row.group(0), "caseload, limit"
+            area = re.search(r'data-testid="area-Mikkeli">([^<]*)</dd>', guides.text)
+            assert area is not None and "Greta Guide" in area.group(1), "the guides of the area"
 
         async with browser() as coordinator:
             await sign_in(coordinator, "service_coordinator", "coordinator-1")
@@ -166,6 +184,36 @@ async def test_one_client_from_referral_to_a_closed_case_through_the_desk(
             assert planned.status_code == 303, planned.text
             page = await guide.get(case)
             assert page.text.count('data-testid="measure-row"') == 1
+            assert measure_cell(page.text) == DEFAULT_MEASURE_CATALOGUE[kind.group(1)], "named, not coded"
+            assert (await post(guide, "/language", page, language="fi", next=case)).status_code == 303
+            page = await guide.get(case)
+            assert measure_cell(page.text) == finnish_measure(kind.group(1)), "named in the user's language"
+            assert (await post(guide, "/language", page, language="en", next=case)).status_code == 303
+            assert 'data-testid="health-link"' not in page.text, "the health check is the nurse's"
+
+        async with browser() as nurse:  # the health check: details into the health partition
+            await sign_in(nurse, "nurse", "nurse-1")
+            assert 'data-testid="health-link"' in (await nurse.get(case)).text
+            health = await nurse.get(f"{case}/health")
+            assert health.status_code == 200 and 'data-testid="no-health-check"' in health.text
+            check = {
+                "checked_on": today,
+                "work_restrictions_found": "yes",
+                "recommended_next_step": "Tyoterveys",
+            }
+            no_details = await post(nurse, f"{case}/health", health, **check)
+            assert no_details.status_code == 422 and 'data-testid="error-details"' in no_details.text
+            recorded = await post(nurse, f"{case}/health", health, **check, details=HEALTH_DETAILS)
+            assert recorded.status_code == 303, recorded.text
+            health = await nurse.get(recorded.headers["location"])
+            assert health.text.count('data-testid="health-row"') == 1 and HEALTH_DETAILS in health.text
+
+        async with browser() as guide:
+            await sign_in(guide, "service_guide", "guide-1")
+            denied = await guide.get(f"{case}/health")
+            assert denied.status_code == 403 and 'data-testid="denied"' in denied.text
+            assert HEALTH_DETAILS not in (await guide.get(case)).text, "the team sees the summary only"
+            page = await guide.get(case)
             transferred = await post(
                 guide,
                 f"{case}/transfer",

@@ -13,6 +13,7 @@ from services.desk import labels
 from services.desk.catalogues import used_messages
 from services.desk.i18n import LANGUAGES, read_catalogue
 from services.desk.process import STATUTES
+from services.guidance.domain.plan import DEFAULT_MEASURE_CATALOGUE
 from services.intake.domain.case import Stage
 from services.rules import RULE_SETS
 
@@ -61,3 +62,12 @@ def test_every_code_the_api_answers_with_has_a_label() -> None:
     assert set(labels.WAITING_FOR) == {stage.value for stage in Stage}, "the queue's waiting_for"
     assert {t.value.rsplit(":", 1)[-1] for t in ProblemType} <= set(labels.PROBLEMS)
     assert {rules.statute for rules in RULE_SETS} <= set(STATUTES)
+
+
+def test_every_measure_of_the_catalogue_is_translated(used: dict[str, list[str]]) -> None:
+    assert set(DEFAULT_MEASURE_CATALOGUE.values()) <= set(used), "the one catalogue's names"
+    for language in TRANSLATED:
+        catalogue = read_catalogue(language)
+        for name in DEFAULT_MEASURE_CATALOGUE.values():
+            translated = catalogue.get(name)
+            assert translated is not None and translated.string not in ("", name), (language, name)

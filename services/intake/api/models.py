@@ -262,6 +262,10 @@ ORGANISATIONS = (
 
 class QueueEntry(BaseModel):
     client_id: str = Field(description=CLIENT_ID)
+    name: NameView | None = Field(
+        description="The client's name; null unless the caller may read the client's intake case, "
+        "and for an erased client"
+    )
     municipality: str = Field(description=MUNICIPALITY)
     source: ReferralSource = Field(description="Who referred the client")
     referral_date: date = Field(description="The day of the referral")

@@ -14,6 +14,12 @@ from runtime.http import Purpose, context
 from runtime.known_names import municipality_at
 from runtime.openapi_names import MUNICIPALITY as NAMES_ONE
 from services.disclosure.policy import Client, Crossing, Kind, decide, ensure
+from services.intake.api.case_reads import (
+    case_decision,
+    readable_cases,
+    record_case_reads,
+    shown_name,
+)
 from services.intake.api.dependencies import (
     CONFLICT,
     NOT_FOUND,
@@ -37,7 +43,7 @@ from services.intake.api.models import (
 from services.intake.api.views import candidate_view, case_view, written
 from services.intake.bootstrap import Parts
 from services.intake.domain import referral
-from services.intake.domain.case import Stage, disclosure_client
+from services.intake.domain.case import Stage
 
 
 def router() -> APIRouter:
@@ -64,12 +70,7 @@ def router() -> APIRouter:
         candidates = {c for _, held in found for c in held.candidates}
         # A candidate's name, municipality and stage are its intake case: shown only where
         # the disclosure policy lets this caller read that case, as GET /clients/{id} does.
-        today = clock.today()
-        cases = {
-            client_id: case
-            for client_id, case in (await svc.cases([*candidates]) if may_read else {}).items()
-            if decide(actor, Crossing(Kind.INTAKE_CASE), disclosure_client(case), on=(today,)).allowed
-        }
+        cases = await readable_cases(actor, svc, sorted(candidates), clock.today())
         shown = [row.referral_id for row, _ in found] + sorted(candidates)
         await parts.access_log.record(actor, shown, what="possible duplicates", purpose=why)
         return [
@@ -116,6 +117,10 @@ def router() -> APIRouter:
         response_model=list[QueueEntry],
         tags=["queue"],
         summary="The one intake queue: who waits for what, and for how long",
+        description="Each entry carries the client's name where the caller may read the "
+        "client's intake case (as GET /clients/{id} decides); those reads are recorded in the "
+        "access log as intake-case reads, and the listing itself as the intake queue. An erased "
+        "client's entry has no name.",
     )
     async def queue(
         actor: ReadsQueue,
@@ -145,10 +150,13 @@ def router() -> APIRouter:
             for r in rows
             if decide(actor, queue, Client(r.client_id, r.municipality, referred_by=r.source)).allowed
         ]
+        cases = await readable_cases(actor, svc, [r.client_id for r in rows], today)
         await parts.access_log.record(actor, [r.client_id for r in rows], what="intake queue", purpose=why)
+        await record_case_reads(parts.access_log, actor, cases, why)
         return [
             QueueEntry(
                 client_id=r.client_id,
+                name=shown_name(cases.get(r.client_id)),
                 municipality=r.municipality,
                 source=ReferralSource(r.source),
                 referral_date=r.referral_date,
@@ -187,8 +195,8 @@ def router() -> APIRouter:
     ) -> CaseView:
         state = await svc.get(client_id)
         today = clock.today()
-        ensure(decide(actor, Crossing(Kind.INTAKE_CASE), disclosure_client(state), on=(today,)))
-        await parts.access_log.record(actor, [client_id], what="intake case", purpose=why)
+        ensure(case_decision(actor, state, today))
+        await record_case_reads(parts.access_log, actor, [client_id], why)
         return case_view(state, today)
 
     return api

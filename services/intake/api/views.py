@@ -9,12 +9,12 @@ from typing import Any
 from fastapi import status
 
 from contracts.intake import AssessmentCompleted
+from services.intake.api.case_reads import shown_name
 from services.intake.api.models import (
     CandidateView,
     CaseView,
     ConsentView,
     InfoSessionView,
-    NameView,
     ReferralAccepted,
     ReferralReceipt,
     RulesView,
@@ -62,7 +62,7 @@ def candidate_view(client_id: str, case: IntakeCase | None) -> CandidateView:
         return CandidateView(client_id=client_id, name=None, municipality=None, waiting_for=None)
     return CandidateView(
         client_id=client_id,
-        name=NameView(first_name=case.client.first_name, last_name=case.client.last_name),
+        name=shown_name(case),
         municipality=case.municipality,
         waiting_for=case.stage,
     )
