@@ -103,7 +103,7 @@ def env_for_up() -> dict[str, str]:
 class System:
     def __init__(self, data_dir: Path) -> None:
         self.data_dir = data_dir
-        self.ports = {n: free_port() for n in ("nats", "postgres", "intake", "guidance", "reporting")}
+        self.ports = {n: free_port() for n in ("nats", "postgres", "intake", "guidance", "reporting", "desk")}
         self.proc: subprocess.Popen[str] | None = None
         self._issuer: TokenIssuer | None = None
 
