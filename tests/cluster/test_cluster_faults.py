@@ -29,7 +29,10 @@ from tests.support.digests import projection_digest
 from tests.support.ledger import assert_nothing_lost_or_doubled, settled_ledger
 from tests.support.load import ReferralLoad
 
-pytestmark = [pytest.mark.integration, pytest.mark.slow]
+# It kills a cluster's nodes under load, with ack waits and leader elections timed for a
+# machine of its own: run alone (docs/adr/0047). Twice this session, beside another
+# worker, reporting's consumer stopped short of the stream's end (see the closing note).
+pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.solo]
 
 SERVICES = ("intake", "guidance", "reporting")
 
