@@ -103,7 +103,7 @@ def install_error_handlers(
     retry. Nothing was written in any of these cases."""
 
     async def refused(_: Request, exc: Exception) -> JSONResponse:
-        return problem(ProblemType.REFUSED, str(exc))
+        return problem(ProblemType.REFUSED, str(exc), missing_consents=missing_consents(exc))
 
     async def conflict(_: Request, exc: Exception) -> JSONResponse:
         return problem(ProblemType.CONCURRENT_CHANGE, str(exc))
@@ -238,11 +238,20 @@ def outage_problem(exc: BaseException) -> JSONResponse:
     )
 
 
+def missing_consents(exc: Exception) -> list[str] | None:
+    """The consents a refusal names as missing (``missing`` of the disclosure policy's
+    refusals and of intake's ConsentMissing), for the problem's ``missing_consents``."""
+    missing = getattr(exc, "missing", None)
+    if isinstance(missing, list) and all(isinstance(m, str) for m in missing):
+        return list(missing) or None
+    return None
+
+
 def install_forbidden(app: FastAPI, kinds: tuple[type[Exception], ...]) -> None:
     """The caller's role or organisation may not do this: 403 saying what is missing."""
 
     async def forbidden(_: Request, exc: Exception) -> JSONResponse:
-        return problem(ProblemType.FORBIDDEN, str(exc))
+        return problem(ProblemType.FORBIDDEN, str(exc), missing_consents=missing_consents(exc))
 
     for kind in kinds:
         app.add_exception_handler(kind, forbidden)

@@ -121,6 +121,14 @@ class Problem(BaseModel):
     error_id: str | None = Field(
         default=None, description="On a 500: the id under which the failure was logged; quote it"
     )
+    missing_consents: list[str] | None = Field(
+        default=None,
+        description="On a refusal for want of the client's consent (403, 409): each consent "
+        "that is needed and not in force, as a scope (`data_exchange_within_centre`) or "
+        "`disclosure_to_organisations:<organisation>`. The client gives it; an intake advisor "
+        "records it (POST /clients/{client_id}/consents)",
+        examples=[["disclosure_to_organisations:social_services:mikkeli"]],
+    )
 
     model_config = {
         "json_schema_extra": {
@@ -153,6 +161,7 @@ def problem(
     title: str | None = None,
     errors: list[dict[str, object]] | None = None,
     error_id: str | None = None,
+    missing_consents: list[str] | None = None,
     headers: Mapping[str, str] | None = None,
     retry_after: int = 0,
 ) -> JSONResponse:
@@ -169,6 +178,8 @@ def problem(
         body["errors"] = errors
     if error_id is not None:
         body["error_id"] = error_id
+    if missing_consents:
+        body["missing_consents"] = missing_consents
     response = JSONResponse(body, status_code=STATUS[kind], media_type=MEDIA_TYPE)
     if kind in RETRYABLE:
         response.headers["Retry-After"] = str(retry_after)

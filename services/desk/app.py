@@ -20,6 +20,7 @@ from services.desk import (
     coordination_pages,
     guidance_pages,
     health_pages,
+    import_pages,
     intake_pages,
     pages,
     sign_in,
@@ -55,6 +56,7 @@ def create_app(options: ReittiConfig | None = None) -> FastAPI:
         try:
             yield
         finally:
+            await parts_of(app).imports.close()
             await parts_of(app).apis.close()
 
     app = FastAPI(title="Reitti desk", docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan)
@@ -69,6 +71,7 @@ def create_app(options: ReittiConfig | None = None) -> FastAPI:
     app.include_router(pages.router())
     # before intake's pages, whose /intake/clients/{id}/{action} would take its path
     app.include_router(assessment_pages.router())
+    app.include_router(import_pages.router())  # before intake's /intake/clients/... and the like
     app.include_router(intake_pages.router())
     app.include_router(health_pages.router())  # before guidance's /guidance/cases/{id}/{action}
     app.include_router(coordination_pages.router())

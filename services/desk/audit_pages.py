@@ -9,13 +9,19 @@ from __future__ import annotations
 from urllib.parse import quote
 
 from fastapi import APIRouter, Request
-from fastapi.responses import Response
+from fastapi.responses import Response, StreamingResponse
+from starlette.background import BackgroundTask
 
+from runtime import clock
 from runtime.access import Permission
 from services.desk.bootstrap import parts_of
 from services.desk.i18n import N_
 from services.desk.pages import refused
-from services.desk.web import page, signed_in
+from services.desk.web import page, signed_in, token_of
+
+JSON_LINES = "application/x-ndjson"
+#: the range of an export, as reporting takes it
+EXPORT_RANGE = ("since", "until", "from_seq", "to_seq")
 
 
 def router() -> APIRouter:
@@ -45,5 +51,26 @@ def router() -> APIRouter:
                 return refused(request, accesses, Permission.AUDIT_READ)
             context.update(timeline=timeline.body, accesses=accesses.body)
         return page(request, "audit.html", context, title=N_("A client's timeline and access report"))
+
+    @api.get("/audit/export", include_in_schema=False)
+    async def export(request: Request) -> Response:
+        """The audit log as reporting exports it (JSON Lines of CloudEvents with the
+        audit chain), as a download; the range as reporting's ``GET /audit/export``
+        takes it (``since``, ``until``, ``from_seq``, ``to_seq``)."""
+        token = token_of(request)
+        params = {k: v for k, v in request.query_params.items() if k in EXPORT_RANGE and v}
+        response, refusal = await parts_of(request.app).apis.stream(
+            "reporting", "/audit/export", token=token, purpose="audit", accept=JSON_LINES, params=params
+        )
+        if response is None:
+            assert refusal is not None
+            return refused(request, refusal, Permission.AUDIT_READ)
+        name = f"reitti-audit-{clock.today().isoformat()}.jsonl"
+        return StreamingResponse(
+            response.aiter_bytes(),
+            media_type=JSON_LINES,
+            headers={"Content-Disposition": f'attachment; filename="{name}"'},
+            background=BackgroundTask(response.aclose),
+        )
 
     return api

@@ -8,7 +8,7 @@ each language and, in embedded mode only, the development token signer. The app
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated
 
 from fastapi import Depends, FastAPI, Request
@@ -16,6 +16,7 @@ from fastapi import Depends, FastAPI, Request
 from runtime.auth import TokenIssuer
 from runtime.flat_settings import ConfigError
 from services.desk.apis import Apis
+from services.desk.imports import ImportJobs
 from services.desk.oidc import OpenIdSignIn
 from services.desk.rendering import Renderer
 from services.desk.session import DeskSessions, session_key
@@ -37,6 +38,8 @@ class DeskParts:
     issuer: TokenIssuer | None
     #: the OpenID Connect sign-in; None unless an issuer is configured
     oidc: OpenIdSignIn | None = None
+    #: the info-list imports under way and their results (in memory only)
+    imports: ImportJobs = field(default_factory=ImportJobs)
 
 
 def bootstrap(options: ReittiConfig) -> DeskParts:
@@ -63,7 +66,7 @@ def bootstrap(options: ReittiConfig) -> DeskParts:
                 "reporting": desk.desk_reporting_url,
             }
         ),
-        renderer=Renderer(),
+        renderer=Renderer(options.runtime.municipalities),
         municipalities=options.runtime.municipalities,
         caseload_limit=options.shared.caseload_limit,
         issuer=issuer,

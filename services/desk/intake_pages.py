@@ -14,13 +14,12 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from contracts.intake import ConsentScope
-from contracts.names import TE_OFFICE, social_services_of
-from contracts.subjects import organisation_slug
 from runtime import clock
 from runtime.access import Permission, allowed
 from services.desk.apis import Answer, Problem
 from services.desk.bootstrap import parts_of
 from services.desk.i18n import N_
+from services.desk.labels import organisations
 from services.desk.pages import refused
 from services.desk.process import STATUTES
 from services.desk.web import Form, form_of, page, redirect, signed_in
@@ -29,20 +28,6 @@ from services.desk.web import Form, form_of, page, redirect, signed_in
 CLIENT_FORMS = ("pick", "invitation", "attendance", "appointment", "consent", "withdrawal")
 #: a problem shown with its form (a refusal of the process, invalid fields); others get a page
 FORM_PROBLEMS = (400, 404, 409, 422)
-
-
-def organisations(municipalities: tuple[str, ...]) -> list[tuple[str, str, dict[str, str]]]:
-    """The organisations a consent may name: (code, label to translate, its values)."""
-    found: list[tuple[str, str, dict[str, str]]] = [
-        ("kela", N_("Kela"), {}),
-        (TE_OFFICE, N_("TE-office"), {}),
-    ]
-    names = {organisation_slug(m): m for m in municipalities}
-    for code in social_services_of(municipalities):
-        found.append(
-            (code, N_("social services of %(municipality)s"), {"municipality": names[code.split(":")[1]]})
-        )
-    return found
 
 
 def aware(value: str) -> str:

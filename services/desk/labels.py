@@ -7,6 +7,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from contracts.intake import AssessmentArea, ClientProfile, ConsentScope, ReferralSource, Route, SupportNeed
+from contracts.names import TE_OFFICE, social_services_of
+from contracts.subjects import organisation_slug
 from runtime.roles import Role
 from services.desk.i18n import N_
 
@@ -95,6 +97,38 @@ SCOPES: Mapping[ConsentScope, str] = {
     ConsentScope.DATA_EXCHANGE_WITHIN_CENTRE: N_("data exchange between the centre's staff of both sides"),
     ConsentScope.DISCLOSURE_TO_ORGANISATIONS: N_("disclosure to the organisations named"),
 }
+
+
+def organisations(municipalities: tuple[str, ...]) -> list[tuple[str, str, dict[str, str]]]:
+    """The organisations a consent may name: (code, label to translate, its values)."""
+    found: list[tuple[str, str, dict[str, str]]] = [
+        ("kela", N_("Kela"), {}),
+        (TE_OFFICE, N_("TE-office"), {}),
+    ]
+    names = {organisation_slug(m): m for m in municipalities}
+    for code in social_services_of(municipalities):
+        found.append(
+            (code, N_("social services of %(municipality)s"), {"municipality": names[code.split(":")[1]]})
+        )
+    return found
+
+
+def consent_needs(
+    needs: tuple[str, ...], municipalities: tuple[str, ...]
+) -> list[tuple[str, str | None, dict[str, str]]]:
+    """What a refusal's ``missing_consents`` ask for, to say: for each, the scope's label
+    and, for a disclosure, the organisation's label with its values (None if none)."""
+    names = {code: (label, values) for code, label, values in organisations(municipalities)}
+    found: list[tuple[str, str | None, dict[str, str]]] = []
+    for need in needs:
+        scope, _, organisation = need.partition(":")
+        try:
+            label = SCOPES[ConsentScope(scope)]
+        except ValueError:
+            label = scope
+        org_label, values = names.get(organisation, (organisation, {})) if organisation else (None, {})
+        found.append((label, org_label, values))
+    return found
 
 
 #: the six areas of the service-needs assessment (*palvelutarvearvion osa-alueet*)

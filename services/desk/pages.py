@@ -43,7 +43,7 @@ def refused(request: Request, answer: Answer, permission: Permission) -> Respons
     if problem.status == 401:
         fresh = parts_of(request.app).sessions.new(session_of(request).language)
         return redirect(request, "/sign-in?reason=ended", fresh)
-    if problem.status == 403:
+    if problem.status == 403 and not problem.missing_consents:
         return page(
             request,
             "denied.html",

@@ -15,7 +15,7 @@ from services.desk.i18n import LANGUAGE_NAMES, LANGUAGES, Formats, translations
 class Renderer:
     """Renders a template in a language."""
 
-    def __init__(self) -> None:
+    def __init__(self, municipalities: tuple[str, ...] = ()) -> None:
         self._envs: dict[str, Environment] = {}
         for language in LANGUAGES:
             env = Environment(
@@ -32,6 +32,7 @@ class Renderer:
                 languages=[(code, LANGUAGE_NAMES[code]) for code in LANGUAGES],
                 labels=labels,
                 glabels=guidance_labels,
+                consent_needs=lambda needs: labels.consent_needs(tuple(needs), municipalities),
             )
             self._envs[language] = env
 

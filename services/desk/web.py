@@ -13,6 +13,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from runtime.access import MATRIX, Permission, allowed
+from services.desk.apis import on_page
 from services.desk.bootstrap import DeskParts, parts_of
 from services.desk.i18n import N_, chosen
 from services.desk.session import COOKIE, CSRF_FIELD, MAX_SESSION, SAME_SITE, DeskSession
@@ -58,10 +59,22 @@ def session_of(request: Request) -> DeskSession:
 
 
 def signed_in(request: Request) -> DeskSession:
+    """The signed-in user's session (else :class:`SignInRequired`: to the sign-in page).
+    It also names the page for the access log (services/desk/apis.py::on_page)."""
     session = session_of(request)
     if not session.signed_in:
         raise SignInRequired
+    route = request.scope.get("route")
+    on_page(request.method, getattr(route, "path", request.url.path))
     return session
+
+
+def token_of(request: Request) -> str:
+    """The signed-in user's token, for the APIs (else to the sign-in page)."""
+    token = signed_in(request).token
+    if token is None:
+        raise SignInRequired
+    return token
 
 
 def language_of(request: Request) -> str:
@@ -121,18 +134,23 @@ async def form_of(request: Request) -> Form:
     return form
 
 
-def navigation(session: DeskSession) -> list[tuple[str, str, bool]]:
-    """The menu: (path, label, whether the role may use it), by the permission matrix."""
+def navigation(session: DeskSession, reporting_url: str) -> list[tuple[str, str, bool]]:
+    """The menu: (path, label, whether the role may use it), by the permission matrix.
+    The steering group's dashboard is reporting's own page (its figures are the
+    statistics' one source, docs/adr/0049): the menu leads there."""
     role = session.actor.role if session.actor else None
     items = [
         ("/intake/queue", N_("Intake queue"), Permission.QUEUE_READ),
         ("/intake/referral", N_("New referral"), Permission.REFERRAL_REGISTER),
+        ("/intake/import", N_("Import the info list"), Permission.REFERRAL_IMPORT),
+        ("/intake/possible-duplicates", N_("Possible duplicates"), Permission.QUEUE_PICK),
         ("/intake/info-sessions", N_("Info sessions"), Permission.SESSION_READ),
         ("/guidance/waiting", N_("Waiting for a guide"), Permission.GUIDE_ASSIGN),
         ("/guidance/guides", N_("Guides and their areas"), Permission.GUIDES_MANAGE),
         ("/guidance/worklist", N_("My worklist"), Permission.PLAN_REVISE),
         ("/social/transfers", N_("Transfers"), Permission.TRANSFER_ACKNOWLEDGE),
         ("/audit/clients", N_("Client audit"), Permission.AUDIT_READ),
+        (f"{reporting_url.rstrip('/')}/dashboard", N_("Dashboard"), Permission.STATISTICS_READ),
     ]
     return [(path, label, role is not None and allowed(p, role)) for path, label, p in items]
 
@@ -162,7 +180,7 @@ def page(
             "session": session,
             "csrf": session.csrf,
             "here": local_path(request.url.path + (f"?{request.url.query}" if request.url.query else "")),
-            "nav": navigation(session) if session.signed_in else [],
+            "nav": navigation(session, parts.config.desk_reporting_url) if session.signed_in else [],
             **(context or {}),
         },
     )

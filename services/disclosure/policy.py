@@ -150,6 +150,7 @@ class DisclosureForbidden(Exception):
 
     def __init__(self, decision: Decision) -> None:
         self.decision = decision
+        self.missing = list(decision.missing)
         super().__init__(decision.reason)
 
 

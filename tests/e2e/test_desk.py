@@ -97,8 +97,9 @@ async def test_an_advisor_refers_a_client_through_the_desk_and_sees_them_in_the_
         "FROM intake.events WHERE event_type = 'ClientDataAccessed'"
     )
     assert {(r["person"], r["what"], r["detail"]) for r in reads} >= {
-        ("advisor-7", "intake queue", "staff desk"),
-        ("advisor-7", "intake case", "staff desk"),  # the name in the queue is a read of the case
+        ("advisor-7", "intake queue", "staff desk: GET /intake/queue"),
+        # the name in the queue is a read of the case; each read names the desk's page
+        ("advisor-7", "intake case", "staff desk: GET /intake/queue"),
     }
 
 

@@ -160,6 +160,8 @@ async def test_a_client_goes_from_the_info_list_to_a_routed_assessment_through_t
         )
         assert refused.status_code == 409
         assert "move_to_centre" in refused.json()["detail"]
+        # what is missing, for a caller to say it (the desk: services/desk/templates/forms.html)
+        assert "move_to_centre" in refused.json()["missing_consents"]
 
         consent = await intake.post(
             f"/clients/{client_id}/consents",
