@@ -64,8 +64,9 @@ def signed_in(request: Request) -> DeskSession:
     session = session_of(request)
     if not session.signed_in:
         raise SignInRequired
-    route = request.scope.get("route")
-    on_page(request.method, getattr(route, "path", request.url.path))
+    route = getattr(request.scope.get("route"), "path", None)
+    if route is not None:  # the route's template: never the path itself, which holds ids
+        on_page(request.method, route)
     return session
 
 
