@@ -105,6 +105,7 @@ async def test_an_erased_clients_feed_copies_are_deleted_from_the_stream_and_its
         assert all(marker.encode() not in data for _, data in left)
         assert len(await client_messages(nats_client, settings, other.client_id)) >= 1, "others' copies stay"
         # the row goes just after the deletes (FeedEraser.run_once), so it is waited for
-        await eventually(lambda: pool.fetchval("SELECT count(*) FROM reporting_feeds.erasures"), lambda n: n == 0)
+        erasures = "SELECT count(*) FROM reporting_feeds.erasures"
+        await eventually(lambda: pool.fetchval(erasures), lambda n: n == 0)
     if servers.embedded_nats is not None:
         assert marker.encode() not in stream_files(servers, settings), "securely deleted: gone from the files"
