@@ -45,6 +45,11 @@ class Phase(StrEnum):
     CLOSURE = "closure"
 
 
+#: The phases a phase change may move a case to: the closure phase begins with closing
+#: the relationship itself (guidance's ``POST /cases/{client_id}/closure``).
+MOVABLE_PHASES: tuple[Phase, ...] = tuple(p for p in Phase if p is not Phase.CLOSURE)
+
+
 class GuidanceCaseOpened(GuidanceClientEvent):
     """An assessment routed the client into the centre: the relationship starts here."""
 

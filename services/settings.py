@@ -24,7 +24,7 @@ from runtime.config import SERVICE_PORTS, RuntimeSection, Settings
 from runtime.flat_settings import ConfigError, FlatSettings, Section, blank_is_unset, sections_of
 from runtime.flat_settings import variable as variable
 from runtime.operator_config import OperatorSection
-from services.guidance.domain.plan import DEFAULT_MEASURE_CATALOGUE
+from services.guidance.domain.plan import DEFAULT_MEASURE_CATALOGUE, DEFAULT_MEASURE_USES
 from services.guidance.domain.transfer import DEFAULT_ACKNOWLEDGEMENT_DAYS
 from services.reporting.disclosure_control import DEFAULT_MIN_CELL
 from services.rules.caseload import CASELOAD_LIMIT
@@ -109,6 +109,12 @@ class GuidanceSection(Section):
         json_schema_extra={"shown_default": "the catalogue in the code"},
     )
 
+    measure_uses: Mapping[str, str] = Field(
+        DEFAULT_MEASURE_USES,
+        description="a JSON file of measure code -> when the measure is meant to be used",
+        json_schema_extra={"shown_default": "the texts in the code"},
+    )
+
     @field_validator("transfer_ack_days", mode="before")
     @classmethod
     def _days(cls, raw: object) -> object:
@@ -123,18 +129,31 @@ class GuidanceSection(Section):
     @field_validator("measure_catalogue", mode="before")
     @classmethod
     def _catalogue(cls, raw: object) -> object:
-        raw = blank_is_unset(raw)
-        if raw is None:
-            return DEFAULT_MEASURE_CATALOGUE
-        if not isinstance(raw, str):
-            return raw  # a mapping given in code
-        try:
-            data = json.loads(Path(raw).read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
-            raise ConfigError(f"REITTI_MEASURE_CATALOGUE {raw}: {exc}") from None
-        if not isinstance(data, dict) or not all(isinstance(v, str) for v in data.values()):
-            raise ConfigError("REITTI_MEASURE_CATALOGUE must be a JSON object of code -> name")
-        return data
+        return code_texts(raw, DEFAULT_MEASURE_CATALOGUE, "REITTI_MEASURE_CATALOGUE", "name")
+
+    @field_validator("measure_uses", mode="before")
+    @classmethod
+    def _uses(cls, raw: object) -> object:
+        return code_texts(
+            raw, DEFAULT_MEASURE_USES, "REITTI_MEASURE_USES", "when the measure is meant to be used"
+        )
+
+
+def code_texts(raw: object, default: Mapping[str, str], variable: str, what: str) -> object:
+    """A setting of measure code -> text: unset is ``default``, a mapping given in code is
+    itself, and a string is the path of a JSON object of code -> ``what``."""
+    raw = blank_is_unset(raw)
+    if raw is None:
+        return default
+    if not isinstance(raw, str):
+        return raw
+    try:
+        data = json.loads(Path(raw).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"{variable} {raw}: {exc}") from None
+    if not isinstance(data, dict) or not all(isinstance(v, str) for v in data.values()):
+        raise ConfigError(f"{variable} must be a JSON object of code -> {what}")
+    return data
 
 
 def checked_session_key(raw: str | None) -> str | None:

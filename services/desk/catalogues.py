@@ -13,7 +13,7 @@ from babel.messages.catalog import Catalog
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import write_po
 
-from services.desk.guidance_labels import MEASURE_NAMES
+from services.desk.guidance_labels import MEASURE_NAMES, MEASURE_USES
 from services.desk.i18n import DOMAIN, LANGUAGES, catalogue_path, read_catalogue
 
 PACKAGE = Path(__file__).resolve().parent
@@ -34,8 +34,9 @@ def used_messages() -> dict[str, list[str]]:
     ):
         key = message if isinstance(message, str) else message[0]
         found.setdefault(key, []).append(f"{filename}:{line}")
-    # names the desk translates at run time, as the API answers them: the measure catalogue's
-    for name in MEASURE_NAMES:
+    # texts the desk translates at run time, as the API answers them: the measure
+    # catalogue's names and when each measure is meant to be used
+    for name in (*MEASURE_NAMES, *MEASURE_USES):
         found.setdefault(name, []).append(f"{MEASURE_SOURCE}:{MEASURE_LINE}")
     return found
 

@@ -1,6 +1,7 @@
 """The API bodies of the guidance forms of the desk (*palveluohjaus*): the named guide,
-the plan and its measures, the transfer to social services, its acknowledgement and the
-return, the closure proposal and the closure with the final assessment (*loppuarvio*).
+the phase, the plan and its measures, the transfer to social services, its
+acknowledgement and the return, the re-assessment (*uudelleenarviointi*), the closure
+proposal and the closure with the final assessment (*loppuarvio*).
 
 Each form's fields are named as guidance's API names them (``activation_plan.months``,
 ``measures.0.kind``, ``final_assessment.text``), so the API's field errors land beside
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from contracts.base import Actor
 from services.desk.web import Form
 
 #: the measure fields of one plan row (``measures.N.<field>``)
@@ -49,6 +51,25 @@ def nested(form: Form, prefix: str, names: tuple[str, ...]) -> dict[str, str]:
 def guide_body(form: Form) -> dict[str, Any]:
     body: dict[str, Any] = {}
     given(form, body, "guide_person_id", "assigned_on", "override_reason")
+    return body
+
+
+def phase_body(form: Form) -> dict[str, Any]:
+    body: dict[str, Any] = {}
+    given(form, body, "phase", "changed_on")
+    return body
+
+
+def reassessment_body(form: Form, actor: Actor) -> dict[str, Any]:
+    """The signed-in guide is the first assessor; the client's own social worker, whose
+    id and organisation the form asks, the second (the API checks both)."""
+    me = {"person_id": actor.person_id, "role": actor.role, "organisation": actor.organisation}
+    social_worker = nested(form, "assessors.1", ("person_id", "organisation"))
+    body: dict[str, Any] = {
+        "assessors": [me, {**social_worker, "role": "social_worker"}],
+        "reason": form.get("reason", ""),
+    }
+    given(form, body, "reassessed_on", "route")
     return body
 
 

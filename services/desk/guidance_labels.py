@@ -7,7 +7,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from contracts.guidance import Continuation, MeasureStatus, Outcome, OutsideLabourForceReason, Phase
+from contracts.guidance import (
+    Continuation,
+    MeasureStatus,
+    Outcome,
+    OutsideLabourForceReason,
+    Phase,
+)
 from services.desk.i18n import N_
 from services.settings import GuidanceSection
 
@@ -17,6 +23,9 @@ from services.settings import GuidanceSection
 #: ``reitti desk-messages`` adds them to the desk's catalogues. A centre's own configured
 #: name is shown as it was written.
 MEASURE_NAMES: tuple[str, ...] = tuple(GuidanceSection.model_fields["measure_catalogue"].default.values())
+#: when each measure is meant to be used, as guidance's ``GET /measure-guide`` answers it,
+#: translated the same way (from the one source, services/guidance/domain/plan.py)
+MEASURE_USES: tuple[str, ...] = tuple(GuidanceSection.model_fields["measure_uses"].default.values())
 
 
 def measure_name(code: str, catalogue: Mapping[str, str]) -> str:

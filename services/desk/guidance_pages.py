@@ -10,14 +10,19 @@ guidance's or reporting's public API, called as the user (docs/adr/0045)."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from contracts.subjects import organisation_slug
+from contracts.base import Actor
+from contracts.guidance import MOVABLE_PHASES
+from contracts.intake import Route
+from contracts.names import social_services_of
+from contracts.subjects import organisation_slug, social_services
 from runtime import clock
 from runtime.access import Permission, allowed
 from services.desk import guidance_forms as bodies
@@ -25,17 +30,28 @@ from services.desk.apis import Answer, Problem
 from services.desk.bootstrap import parts_of
 from services.desk.i18n import N_
 from services.desk.intake_pages import FORM_PROBLEMS
+from services.desk.labels import organisations
 from services.desk.pages import refused
-from services.desk.web import Form, form_of, page, redirect, signed_in
+from services.desk.web import Form, form_of, page, redirect, signed_in, token_of
 from services.rules import closure_requires_joint_decision, rules_in_force
 
+Body = Callable[[Form, Actor], dict[str, Any]]
+
+
+def form_only(body: Callable[[Form], dict[str, Any]]) -> Body:
+    """A body made from the form alone, whoever sends it."""
+    return lambda form, _actor: body(form)
+
+
 #: the case page's forms: action -> (the API's path under the case, its body, permission)
-CASE_FORMS: dict[str, tuple[str, Callable[[Form], dict[str, Any]], Permission]] = {
-    "guide": ("guide", bodies.guide_body, Permission.GUIDE_ASSIGN),
-    "plan": ("plan", bodies.plan_body, Permission.PLAN_REVISE),
-    "transfer": ("transfers", bodies.transfer_body, Permission.TRANSFER_MAKE),
-    "closure-proposal": ("closure-proposal", bodies.proposal_body, Permission.CLOSURE_PROPOSE),
-    "closure": ("closure", bodies.closure_body, Permission.CLOSURE_RECORD),
+CASE_FORMS: dict[str, tuple[str, Body, Permission]] = {
+    "guide": ("guide", form_only(bodies.guide_body), Permission.GUIDE_ASSIGN),
+    "phase": ("phase", form_only(bodies.phase_body), Permission.PLAN_REVISE),
+    "plan": ("plan", form_only(bodies.plan_body), Permission.PLAN_REVISE),
+    "transfer": ("transfers", form_only(bodies.transfer_body), Permission.TRANSFER_MAKE),
+    "reassessment": ("reassessment", bodies.reassessment_body, Permission.REASSESSMENT_RECORD),
+    "closure-proposal": ("closure-proposal", form_only(bodies.proposal_body), Permission.CLOSURE_PROPOSE),
+    "closure": ("closure", form_only(bodies.closure_body), Permission.CLOSURE_RECORD),
 }
 #: the social worker's forms on one transfer
 TRANSFER_FORMS: dict[str, tuple[str, Callable[[Form], dict[str, Any]], Permission]] = {
@@ -50,19 +66,47 @@ def joint_decision_needed(case: dict[str, Any]) -> bool:
     return closure_requires_joint_decision(rules_in_force(date.fromisoformat(case["opened_on"])))
 
 
+def municipal_social_services(municipalities: tuple[str, ...]) -> list[tuple[str, str, dict[str, str]]]:
+    """The centre's municipalities' social services, as the consent form names them."""
+    codes = set(social_services_of(municipalities))
+    return [o for o in organisations(municipalities) if o[0] in codes]
+
+
 def municipality_of(organisation: str, municipalities: tuple[str, ...]) -> str | None:
     """The municipality of a ``social_services:<slug>`` organisation, as the API names it."""
     slug = organisation.split(":", 1)[1] if organisation.startswith("social_services:") else ""
     return next((m for m in municipalities if organisation_slug(m) == slug), None)
 
 
+@dataclass(frozen=True)
+class CaseTimeline:
+    """A client's timeline as the case page shows it: intake's part (when the disclosure
+    policy lets the user read it) and guidance's, in the order things happened."""
+
+    entries: list[dict[str, Any]]
+    #: why intake's part is not shown (its refusal, naming any missing consent), or None
+    intake_hidden: Problem | None
+
+
+async def case_timeline(request: Request, client: str) -> CaseTimeline:
+    """Intake's and guidance's timelines of ``client`` (quoted), each read as the user:
+    each service's own disclosure decision says what is shown, and each read is logged."""
+    apis, token = parts_of(request.app).apis, token_of(request)
+    intake = await apis.call(
+        "intake", "GET", f"/clients/{client}/timeline", token=token, purpose="service_guidance"
+    )
+    guidance = await apis.call(
+        "guidance", "GET", f"/cases/{client}/timeline", token=token, purpose="service_guidance"
+    )
+    entries = [*(intake.body if intake.ok else []), *(guidance.body if guidance.ok else [])]
+    entries.sort(
+        key=lambda e: (datetime.fromisoformat(e["occurred_at"]), e["source"] != "intake", e["stream_version"])
+    )
+    return CaseTimeline(entries, None if intake.ok else intake.problem)
+
+
 def router() -> APIRouter:
     api = APIRouter()
-
-    def token_of(request: Request) -> str:
-        session = signed_in(request)
-        assert session.token is not None
-        return session.token
 
     @api.get("/guidance/waiting", include_in_schema=False)
     async def waiting(request: Request) -> Response:
@@ -118,14 +162,23 @@ def router() -> APIRouter:
                 token=session.token,
                 purpose="service_guidance",
             )
-        catalogue = await apis.call("guidance", "GET", "/measure-catalogue", token=session.token)
+        guide = await apis.call("guidance", "GET", "/measure-guide", token=session.token)
+        measures = guide.body if guide.ok else []
+        history = await case_timeline(request, client)
         return page(
             request,
             "case.html",
             {
                 "case": case.body,
                 "suggestions": suggestions.body if suggestions.ok else [],
-                "catalogue": catalogue.body if catalogue.ok else {},
+                "catalogue": {m["kind"]: m["name"] for m in measures},
+                "measure_guide": measures,
+                "timeline": history.entries,
+                "intake_hidden": history.intake_hidden,
+                "phases": MOVABLE_PHASES,
+                "social_services": municipal_social_services(parts_of(request.app).municipalities),
+                "case_social_services": social_services(case.body["municipality"]),
+                "routes": tuple(Route),
                 "joint": joint_decision_needed(case.body),
                 "may": {action: allowed(p, role) for action, (_, _, p) in CASE_FORMS.items()}
                 | {"health": allowed(Permission.HEALTH_RECORD, role)},
@@ -147,14 +200,15 @@ def router() -> APIRouter:
 
     @api.post("/guidance/cases/{client_id}/{action}", include_in_schema=False)
     async def act(request: Request, client_id: str, action: str) -> Response:
-        token = token_of(request)
+        session = signed_in(request)
+        assert session.token is not None and session.actor is not None
         form = await form_of(request)
         if action not in CASE_FORMS:
             return page(request, "not_found.html", {}, title=N_("No such page"), status=404)
         path, body, permission = CASE_FORMS[action]
         client = quote(client_id, safe="")
         answer = await parts_of(request.app).apis.call(
-            "guidance", "POST", f"/cases/{client}/{path}", token=token, json=body(form)
+            "guidance", "POST", f"/cases/{client}/{path}", token=session.token, json=body(form, session.actor)
         )
         if answer.ok:
             return redirect(request, f"/guidance/cases/{client}?done={action}")

@@ -8,7 +8,7 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from services.desk import guidance_labels, labels
+from services.desk import event_labels, guidance_labels, labels
 from services.desk.i18n import LANGUAGE_NAMES, LANGUAGES, Formats, translations
 
 
@@ -32,6 +32,7 @@ class Renderer:
                 languages=[(code, LANGUAGE_NAMES[code]) for code in LANGUAGES],
                 labels=labels,
                 glabels=guidance_labels,
+                elabels=event_labels,
                 consent_needs=lambda needs: labels.consent_needs(tuple(needs), municipalities),
             )
             self._envs[language] = env

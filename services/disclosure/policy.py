@@ -247,8 +247,8 @@ def _allow(reason: str, consent_id: str | None = None) -> Decision:
     return Decision(True, reason, consent_id=consent_id)
 
 
-def _forbid(reason: str) -> Decision:
-    return Decision(False, reason, Refusal.FORBIDDEN)
+def _forbid(reason: str, missing: tuple[str, ...] = ()) -> Decision:
+    return Decision(False, reason, Refusal.FORBIDDEN, missing)
 
 
 def _under_consent(ask: _Ask, need: str, what: str, refusal: Refusal = Refusal.CONSENT) -> Decision:
@@ -395,7 +395,8 @@ def _centre_record(ask: _Ask, what: str, *, own_side: bool, task: str) -> Decisi
     return _forbid(
         f"{refused.reason}. Without that consent the {what} stays with the side it came from and "
         f"with whoever holds the task on the client ({task}): {origin}and {ask.who} "
-        f"({ask.actor.person_id if ask.actor else '-'}) holds no task on this client"
+        f"({ask.actor.person_id if ask.actor else '-'}) holds no task on this client",
+        refused.missing,
     )
 
 

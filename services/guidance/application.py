@@ -75,6 +75,15 @@ class GuidanceService:
         async with self._pool.acquire() as conn:
             return await self._existing(conn, client_id)
 
+    async def history(self, client_id: str) -> tuple[GuidanceCase, list[EventBase]]:
+        """The case and the events it is folded from, in one read (the timeline's)."""
+        async with self._pool.acquire() as conn:
+            events = await self.repo.store.load_events(client_id, conn=conn)
+        state = fold(events)
+        if state is None:
+            raise CaseNotFound(f"no guidance case {client_id}")
+        return state, events
+
     async def assign(
         self, client_id: str, guide_id: str, *, assigned_on: date, override_reason: str | None, ctx: Context
     ) -> Outcome:

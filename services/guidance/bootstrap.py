@@ -34,6 +34,8 @@ class GuidanceSettings:
 
     #: the measures a plan may contain: code -> name
     measure_catalogue: Mapping[str, str]
+    #: when each measure is meant to be used: code -> text
+    measure_uses: Mapping[str, str]
     #: days before a hand-over to social services left unanswered is flagged
     acknowledgement_days: int
     #: the most active clients a guide should have (services/rules/caseload.py)
@@ -44,6 +46,7 @@ def guidance_settings(config: ReittiConfig) -> GuidanceSettings:
     """Guidance's settings from the settings model, read once by the composition root."""
     return GuidanceSettings(
         measure_catalogue=config.guidance.measure_catalogue,
+        measure_uses=config.guidance.measure_uses,
         acknowledgement_days=config.guidance.transfer_ack_days,
         caseload_limit=config.shared.caseload_limit,
     )

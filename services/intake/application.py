@@ -308,6 +308,15 @@ class IntakeService:
             raise ClientNotFound(f"no intake case {client_id}")
         return state
 
+    async def history(self, client_id: str) -> tuple[IntakeCase, list[EventBase]]:
+        """The case and the events it is folded from, in one read (the timeline's)."""
+        async with self._pool.acquire() as conn:
+            events = await self._repo.store.load_events(client_id, conn=conn)
+        state = fold(events)
+        if state is None:
+            raise ClientNotFound(f"no intake case {client_id}")
+        return state, events
+
     async def cases(self, client_ids: list[str]) -> dict[str, IntakeCase]:
         """The intake cases of ``client_ids`` that exist (an erased one reads `[erased]`)."""
         found: dict[str, IntakeCase] = {}

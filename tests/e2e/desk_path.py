@@ -2,11 +2,12 @@
 browser test (tests/e2e/test_desk_browser.py), in the page's language: the info list's
 import (a row in error, a possible duplicate resolved), the intake queue, the info
 session, attendance, consent, the service-needs assessment, the guide registered and
-assigned by the coordinator, the plan, the transfer, the social worker's acknowledgement
-and return, the closure proposal and the joint decision with the final assessment. Each
-page visited is handed to ``visited`` (axe runs there, and the test notes who viewed
-which page, for the access report); a step that waits for another service waits on that
-service's answer, then loads the page."""
+assigned by the coordinator, the plan (each measure saying when to use it), the phase,
+the client's timeline, the transfer, the social worker's acknowledgement and return, the
+re-assessment with the social worker, the closure proposal and the joint decision with
+the final assessment. Each page visited is handed to ``visited`` (axe runs there, and
+the test notes who viewed which page, for the access report); a step that waits for
+another service waits on that service's answer, then loads the page."""
 
 from __future__ import annotations
 
@@ -176,6 +177,14 @@ async def whole_path(
     await page.locator("#measures-0-start").fill(today)
     await submit(page, "/plan")
     assert await page.get_by_test_id("measure-row").count() == 1
+    assert await page.locator('[data-testid="measure-use"][data-kind="job_coach"]').count() == 1
+    await page.locator("#phase").select_option("survey_and_research")
+    await page.locator("#changed_on").fill(today)
+    await submit(page, "/phase")
+    events = page.get_by_test_id("case-timeline-row")
+    assert await events.last.get_attribute("data-event") == "PhaseChanged"
+    assert await events.first.get_attribute("data-event") == "ClientReferred", "intake's steps, by consent"
+    await visited(page, "case, the plan and the timeline")
     await page.locator("#transferred_on").fill(today)
     await page.locator('input[name="relationship_stays_open"][value="yes"]').check()
     await page.locator("#activation_plan-start").fill(today)
@@ -208,6 +217,15 @@ async def whole_path(
     await sign_in("service_guide", guide, "")
     case = f"{desk}/guidance/cases/{client_id}"
     await page.goto(case)
+    await page.locator("#reassessed_on").fill(today)
+    await page.locator("#assessors-1-person_id").fill(worker)
+    await page.locator("#assessors-1-organisation").select_option("social_services:mikkeli")
+    await page.locator("#route").select_option("individual_service_guidance")
+    await page.locator("#reassessment-reason").fill(who.reason)
+    await submit(page, "/reassessment")
+    assert await page.get_by_test_id("case-timeline-row").last.get_attribute("data-event") == (
+        "ReassessmentCompleted"
+    )
     await page.locator("#proposed_on").fill(today)
     for name, value in (("outcome", "education"), ("services_continue", "te_office")):
         await page.locator(f'form[action$="/closure-proposal"] select[name="{name}"]').select_option(value)

@@ -116,13 +116,13 @@ SHOTS = {
     ("fi", "assessment"): "assessment-fi.png",
     ("fi", "case, to assign"): "assign-guide-fi.png",
     ("fi", "worklist"): "worklist-fi.png",
-    ("fi", "case, the plan"): "plan-fi.png",
     ("fi", "transfers to acknowledge"): "transfers-fi.png",
     ("fi", "case, closed"): "closed-fi.png",
     ("fi", "audit"): "audit-fi.png",
     ("fi", "import result"): "import-result-fi.png",
     ("sv", "possible duplicates"): "possible-duplicates-sv.png",
     ("en", "case, the plan"): "plan-en.png",
+    ("fi", "case, the plan and the timeline"): "timeline-fi.png",
 }
 
 

@@ -16,9 +16,11 @@ from pathlib import Path
 import httpx
 import pytest
 
+from contracts.intake import ConsentScope
 from runtime import clock
 from services.desk.i18n import read_catalogue
-from services.guidance.domain.plan import DEFAULT_MEASURE_CATALOGUE
+from services.desk.labels import SCOPES
+from services.guidance.domain.plan import DEFAULT_MEASURE_CATALOGUE, DEFAULT_MEASURE_USES
 from tests.e2e.test_desk import BROWSER, csrf, referral, sign_in
 from tests.support.apps import eventually
 from tests.support.desk import desk_over_services
@@ -29,6 +31,11 @@ def measure_cell(html: str) -> str:
     shown = re.search(r'<tr data-testid="measure-row"><td>([^<]+)</td>', html)
     assert shown is not None, "a row of the plan"
     return shown.group(1)
+
+
+def timeline_events(html: str) -> list[str]:
+    """The event types of the case page's timeline, in its order."""
+    return re.findall(r'<tr data-testid="case-timeline-row" data-event="([^"]+)"', html)
 
 
 def finnish_measure(code: str) -> str:
@@ -190,6 +197,29 @@ async def test_one_client_from_referral_to_a_closed_case_through_the_desk(
             assert measure_cell(page.text) == finnish_measure(kind.group(1)), "named in the user's language"
             assert (await post(guide, "/language", page, language="en", next=case)).status_code == 303
             assert 'data-testid="health-link"' not in page.text, "the health check is the nurse's"
+            page = await guide.get(case)
+            use = re.search(r'data-testid="measure-use" data-kind="job_coach">([^<]+)</dd>', page.text)
+            assert use is not None and use.group(1) == DEFAULT_MEASURE_USES["job_coach"].replace("'", "&#39;")
+            assert page.text.count('data-testid="measure-use"') == len(DEFAULT_MEASURE_CATALOGUE)
+            no_phase = await post(guide, f"{case}/phase", page, changed_on=today)
+            assert no_phase.status_code == 422 and 'data-testid="error-phase"' in no_phase.text
+            moved = await post(guide, f"{case}/phase", page, phase="survey_and_research", changed_on=today)
+            assert moved.status_code == 303, moved.text
+            page = await guide.get(case)
+            assert "<dd>survey and research</dd>" in page.text
+            assert timeline_events(page.text) == [
+                "ClientReferred",
+                "ReferralPicked",
+                "InvitedToInfoSession",
+                "InfoSessionAttended",
+                "ConsentGiven",
+                "AssessmentCompleted",
+                "GuidanceCaseOpened",
+                "GuideAssigned",
+                "PlanRevised",
+                "PhaseChanged",
+            ], "intake's steps and guidance's, in order, under the consent to exchange"
+            assert 'data-testid="intake-hidden"' not in page.text
 
         async with browser() as nurse:  # the health check: details into the health partition
             await sign_in(nurse, "nurse", "nurse-1")
@@ -256,6 +286,30 @@ async def test_one_client_from_referral_to_a_closed_case_through_the_desk(
             await sign_in(guide, "service_guide", "guide-1")
             page = await guide.get(case)
             assert "returned on" in page.text
+            alone = await post(
+                guide,
+                f"{case}/reassessment",
+                page,
+                reassessed_on=today,
+                route="job_search_services",
+                reason="x",
+            )
+            assert alone.status_code == 422, alone.text
+            assert 'data-testid="error-assessors.1.person_id"' in alone.text, (
+                "the co-assessor, beside its field"
+            )
+            reassessed = await post(
+                guide,
+                f"{case}/reassessment",
+                page,
+                reassessed_on=today,
+                route="individual_service_guidance",
+                reason="Stalled after the return; work ability clarified with the social worker.",
+                **{"assessors.1.person_id": "sw-1", "assessors.1.organisation": "social_services:mikkeli"},
+            )
+            assert reassessed.status_code == 303, reassessed.text
+            page = await guide.get(case)
+            assert timeline_events(page.text)[-1] == "ReassessmentCompleted"
             joint = (
                 'data-testid="closure-rule">Under the rules in force the closure is a joint decision'
                 in page.text
@@ -302,6 +356,25 @@ async def test_one_client_from_referral_to_a_closed_case_through_the_desk(
             assert closed.status_code == 303, closed.text
             page = await decider.get(case)
             assert 'data-testid="status">closed' in page.text and 'data-testid="closed-on"' in page.text
+
+        async with browser() as advisor:  # the client withdraws the consent to exchange
+            await sign_in(advisor, "employment_advisor", "advisor-1")
+            page = await advisor.get(client)
+            consent_id = re.search(r'name="consent_id" value="([^"]+)"', page.text)
+            assert consent_id is not None
+            withdrawn = await post(
+                advisor, f"{client}/withdrawal", page, consent_id=consent_id.group(1), withdrawn_on=today
+            )
+            assert withdrawn.status_code == 303, withdrawn.text
+        async with browser() as guide:  # intake's steps are no longer the municipal guide's to see
+            await sign_in(guide, "service_guide", "guide-1")
+            page = await guide.get(case)
+            assert page.status_code == 200, page.text
+            assert 'data-testid="intake-hidden"' in page.text and 'data-testid="missing-consent"' in page.text
+            hidden = page.text.split('data-testid="intake-hidden"', 1)[1].split("</div>", 2)[0]
+            assert SCOPES[ConsentScope.DATA_EXCHANGE_WITHIN_CENTRE] in hidden, "the consent missing, named"
+            assert "ClientReferred" not in timeline_events(page.text)
+            assert "GuidanceCaseOpened" in timeline_events(page.text)
 
         # each role sees only what it may: the API refuses, the desk shows "not permitted"
         for role, person, organisation, paths in (

@@ -220,3 +220,65 @@ async def test_after_a_withdrawal_the_identity_no_longer_crosses_to_staff_withou
         assert (await intake.get(url, headers=HEADERS)).status_code == 200, (
             "the assessor answers for the route"
         )
+
+
+async def timeline_reads(pool: Any, schema: str, client_id: str) -> list[tuple[str, str]]:
+    """(who, what) of the access-log entries of ``schema``'s timeline reads of the client."""
+    async with pool.acquire() as conn:
+        rows = await conn.fetch(
+            f"SELECT envelope->'data'->'actor'->>'person_id' AS who, envelope->'data'->>'what' AS what "
+            f"FROM {schema}.events WHERE event_type = 'ClientDataAccessed' "
+            "AND (envelope->'data'->'client_ids')::jsonb ? $1 AND envelope->'data'->>'what' LIKE '%timeline' "
+            "ORDER BY global_position",
+            client_id,
+        )
+    return [(r["who"], r["what"]) for r in rows]
+
+
+async def test_a_clients_timeline_is_shown_as_far_as_the_case_reads_allow_and_each_read_is_logged(
+    settings, pool
+) -> None:
+    """A TE-office referral's intake steps are the TE side's until the client consents to
+    the exchange: the municipal guide is refused with the consent named, the TE side reads
+    them; after the consent and the route both parts are the guide's. Each answer says
+    what, when and who only, and each read is in the access log."""
+    async with running(intake_app(settings)) as intake, running(guidance_app(settings)) as guidance:
+        client_id = await referred(intake, "te_office")
+        url = f"/clients/{client_id}/timeline"
+
+        refused = await intake.get(url, headers=SERVICE_GUIDE)
+        assert refused.status_code == 403, refused.text
+        assert refused.json()["missing_consents"] == ["data_exchange_within_centre"]
+        assert "Meik" not in refused.text
+        own_side = await intake.get(url, headers=ADVISOR_2)
+        assert own_side.status_code == 200, own_side.text
+        assert [(e["event_type"], e["actor_person_id"]) for e in own_side.json()] == [
+            ("ClientReferred", "advisor-1")
+        ]
+        assert "Meik" not in own_side.text and "identity" not in own_side.text, "what, when, who only"
+        assert await timeline_reads(pool, "intake", client_id) == [("advisor-2", "intake timeline")], (
+            "a refused read shows nothing and is no read"
+        )
+
+        await consented_and_routed(intake, client_id)
+        steps = await intake.get(url, headers=SERVICE_GUIDE)
+        assert steps.status_code == 200, steps.text
+        assert [e["event_type"] for e in steps.json()] == [
+            "ClientReferred",
+            "ConsentGiven",
+            "AssessmentCompleted",
+        ]
+        assert {e["source"] for e in steps.json()} == {"intake"}
+
+        async def guidance_part() -> Any:
+            return await guidance.get(f"/cases/{client_id}/timeline", headers=SERVICE_GUIDE)
+
+        opened = await eventually(guidance_part, lambda r: r.status_code == 200)
+        assert [e["event_type"] for e in opened.json()][:1] == ["GuidanceCaseOpened"]
+        assert [e["stream_version"] for e in opened.json()] == list(range(1, len(opened.json()) + 1))
+        outsider = await guidance.get(f"/cases/{client_id}/timeline", headers=HIRVENSALMI_SW)
+        assert outsider.status_code == 403, "guidance's part answers to guidance's case rule"
+        assert ("guide-1", "guidance timeline") in await timeline_reads(pool, "guidance", client_id)
+        assert ("guide-1", "intake timeline") in await timeline_reads(pool, "intake", client_id)
+        missing = await intake.get("/clients/no-such-client/timeline", headers=ADVISOR_2)
+        assert missing.status_code == 404, missing.text

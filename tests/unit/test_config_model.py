@@ -22,7 +22,7 @@ def test_the_committed_table_of_settings_is_the_models() -> None:
 def test_the_readme_points_at_the_generated_table_and_keeps_no_copy_of_its_rows() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     names = [variable(f) for model in SECTIONS.values() for f in model.model_fields]
-    assert len(names) == 40
+    assert len(names) == 41
     assert "(docs/configuration.md)" in readme
     assert [n for n in names if f"| `{n}` |" in readme] == [], "rows live in docs/configuration.md"
 
@@ -72,6 +72,7 @@ def test_the_process_environment_is_read_only_when_no_mapping_is_given(
         ("REITTI_RETENTION_SWEEP_HOURS", "daily"),
         ("REITTI_TRANSFER_ACK_DAYS", "two weeks"),
         ("REITTI_MEASURE_CATALOGUE", "/nonexistent/catalogue.json"),
+        ("REITTI_MEASURE_USES", "/nonexistent/uses.json"),
         ("REITTI_MIN_CELL", "0"),
         ("REITTI_SUBSIDY_DAILY_AMOUNT", "lots"),
         ("REITTI_DASHBOARD_SESSION_KEY", "short"),

@@ -13,7 +13,7 @@ from runtime.routes import endpoints
 from runtime.sql import SqlStatements
 from services.guidance.app import create_app
 from services.guidance.bootstrap import guidance_settings
-from services.guidance.domain.plan import DEFAULT_MEASURE_CATALOGUE
+from services.guidance.domain.plan import DEFAULT_MEASURE_CATALOGUE, DEFAULT_MEASURE_USES
 from services.guidance.domain.transfer import DEFAULT_ACKNOWLEDGEMENT_DAYS
 from services.guidance.queries import GuidanceReadSql
 from services.guidance.repository import GuidanceSql
@@ -41,16 +41,21 @@ def test_guidance_settings_default_and_read_from_the_environment(tmp_path: Path)
     )
     defaults = guidance_settings(ReittiConfig.from_env({}))
     assert defaults.measure_catalogue == DEFAULT_MEASURE_CATALOGUE
+    assert defaults.measure_uses == DEFAULT_MEASURE_USES
+    assert list(DEFAULT_MEASURE_USES) == list(DEFAULT_MEASURE_CATALOGUE), "each measure says when to use it"
     assert (defaults.acknowledgement_days, defaults.caseload_limit) == (
         DEFAULT_ACKNOWLEDGEMENT_DAYS,
         CASELOAD_LIMIT,
     )
     catalogue = tmp_path / "catalogue.json"
     catalogue.write_text('{"m": "Mentoring"}', encoding="utf-8")
+    uses = tmp_path / "uses.json"
+    uses.write_text('{"m": "When a mentor helps"}', encoding="utf-8")
     read = guidance_settings(
         ReittiConfig.from_env(
             {
                 "REITTI_MEASURE_CATALOGUE": str(catalogue),
+                "REITTI_MEASURE_USES": str(uses),
                 "REITTI_TRANSFER_ACK_DAYS": "7",
                 "REITTI_CASELOAD_LIMIT": "40",
             }
@@ -61,6 +66,7 @@ def test_guidance_settings_default_and_read_from_the_environment(tmp_path: Path)
         7,
         40,
     )
+    assert dict(read.measure_uses) == {"m": "When a mentor helps"}
 
 
 @pytest.mark.parametrize(
@@ -68,6 +74,7 @@ def test_guidance_settings_default_and_read_from_the_environment(tmp_path: Path)
     [
         ({"REITTI_TRANSFER_ACK_DAYS": "two weeks"}, "REITTI_TRANSFER_ACK_DAYS"),
         ({"REITTI_MEASURE_CATALOGUE": "/nonexistent/catalogue.json"}, "REITTI_MEASURE_CATALOGUE"),
+        ({"REITTI_MEASURE_USES": "/nonexistent/uses.json"}, "REITTI_MEASURE_USES"),
     ],
 )
 def test_a_wrong_guidance_setting_stops_the_start(

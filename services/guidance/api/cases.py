@@ -5,7 +5,17 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from runtime.http import Purpose, context
-from services.guidance.api.common import ERRORS, ClientIdPath, Parts, Plans, Reads, read_case, today
+from runtime.timeline import TimelineEntry, timeline
+from services.guidance.api.common import (
+    ERRORS,
+    ClientIdPath,
+    Parts,
+    Plans,
+    Reads,
+    ensure_readable,
+    read_case,
+    today,
+)
 from services.guidance.api.models import CaseView, PhaseRequest, PlanRequest, Written
 from services.guidance.api.views import case_view, written
 from services.guidance.domain import plan
@@ -30,6 +40,25 @@ async def get_case(client_id: ClientIdPath, actor: Reads, why: Purpose, parts: P
         acknowledgement_days=parts.options.acknowledgement_days,
         referral_date=referred.get(client_id),
     )
+
+
+@routes.get(
+    "/cases/{client_id}/timeline",
+    response_model=list[TimelineEntry],
+    tags=["cases"],
+    responses=ERRORS,
+    summary="The case's timeline: what happened in guidance, who did it and when",
+)
+async def case_timeline(
+    client_id: ClientIdPath, actor: Reads, why: Purpose, parts: Parts
+) -> list[TimelineEntry]:
+    """Every event of the client's guidance stream, its type, day and doer only, to
+    whom the disclosure policy lets read the case (as ``GET /cases/{client_id}``); the
+    read is in the access log."""
+    state, events = await parts.service.history(client_id)
+    await ensure_readable(parts, actor, state)
+    await parts.access_log.record(actor, [client_id], what="guidance timeline", purpose=why)
+    return timeline("guidance", events)
 
 
 @routes.post(

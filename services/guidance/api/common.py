@@ -66,9 +66,16 @@ async def read_case(
 ) -> GuidanceCase:
     """The case, if the disclosure policy lets ``actor`` read it (else 403 saying why)."""
     state = await parts.service.get(client_id)
-    consents = await parts.queries.consents(client_id)
-    ensure(decide(actor, Crossing(kind), disclosure_client(state, consents), on=(today(),)))
+    await ensure_readable(parts, actor, state, kind)
     return state
+
+
+async def ensure_readable(
+    parts: GuidanceParts, actor: Actor, state: GuidanceCase, kind: Kind = Kind.GUIDANCE_CASE
+) -> None:
+    """Raise 403 saying why, unless the disclosure policy lets ``actor`` read ``state``."""
+    consents = await parts.queries.consents(state.client_id)
+    ensure(decide(actor, Crossing(kind), disclosure_client(state, consents), on=(today(),)))
 
 
 async def cases(

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query
 from runtime.http import Purpose
 from runtime.strict_types import IsoDate
 from services.guidance.api.common import Parts, Reads, cases, today
-from services.guidance.api.models import WaitingEntry, WorklistEntry
+from services.guidance.api.models import MeasureGuideEntry, WaitingEntry, WorklistEntry
 from services.guidance.api.views import case_view, waiting_days
 from services.guidance.domain.case import Status
 
@@ -88,3 +88,18 @@ async def worklist(
 )
 async def measure_catalogue(actor: Reads, parts: Parts) -> dict[str, str]:
     return dict(parts.options.measure_catalogue)
+
+
+@routes.get(
+    "/measure-guide",
+    response_model=list[MeasureGuideEntry],
+    tags=["plan"],
+    summary="The catalogue's measures, each with when it is meant to be used",
+)
+async def measure_guide(actor: Reads, parts: Parts) -> list[MeasureGuideEntry]:
+    """The measure catalogue in its order, each measure with when it is meant to be used
+    (null for a code the texts, ``REITTI_MEASURE_USES``, do not know)."""
+    return [
+        MeasureGuideEntry(kind=kind, name=name, when_to_use=parts.options.measure_uses.get(kind))
+        for kind, name in parts.options.measure_catalogue.items()
+    ]

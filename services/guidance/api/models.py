@@ -192,6 +192,16 @@ class AssignRequest(RequestModel):
     )
 
 
+class MeasureGuideEntry(BaseModel):
+    """One measure of the catalogue and when it is meant to be used."""
+
+    kind: str = Field(description="The measure's code in the catalogue", examples=["job_coach"])
+    name: str = Field(description="Its name", examples=["Job coach (työvalmentaja)"])
+    when_to_use: str | None = Field(
+        description="When it is meant to be used; null when the centre has not said (its own code)"
+    )
+
+
 class PhaseRequest(RequestModel):
     model_config = ConfigDict(
         json_schema_extra={"examples": [{"phase": "survey_and_research", "changed_on": "2026-04-01"}]}

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from contracts.base import EventBase
-from contracts.guidance import Measure, Phase, PhaseChanged, PlanRevised
+from contracts.guidance import MOVABLE_PHASES, Measure, Phase, PhaseChanged, PlanRevised
 from runtime.decision import Context
 from services.guidance.domain.case import GuidanceCase, Status, require_open
 from services.guidance.domain.errors import DomainError
@@ -31,10 +31,44 @@ DEFAULT_MEASURE_CATALOGUE: Mapping[str, str] = {
     "vartti": "Vartti project (workshops)",
 }
 
+#: When each measure of the default catalogue is meant to be used (*milloin käytetään*):
+#: the seed's staff did not know when to use the projects and purchased services
+#: (domain.md). The desk shows it beside each measure; a centre's own code without a text
+#: here is shown without one.
+DEFAULT_MEASURE_USES: Mapping[str, str] = {
+    "health_check": "When health limits need clarifying first: the nurse checks the client's health "
+    "and refers them on to treatment.",
+    "psychologist_assessment": "When work ability or the vocational direction is unclear: the centre's "
+    "psychologist assesses them and the need for vocational rehabilitation.",
+    "neuropsychological_tests": "When learning difficulties or limits of memory or attention are "
+    "suspected and they bear on training or the work sought.",
+    "job_coach": "A purchased service: when the client is ready for work or training but needs "
+    "someone beside them to find and keep the place.",
+    "job_finder": "A purchased service: when the client is ready for the open labour market and needs "
+    "help to find work that fits their restrictions; the finder contacts employers.",
+    "work_try_out": "When the client's fitness for a field or a workplace should be tried in practice "
+    "before training or work.",
+    "work_life_coaching": "When the client is close to working life and needs coaching in the job "
+    "search and at the workplace.",
+    "training": "When the client's education is outdated or missing and they are motivated to train.",
+    "wage_subsidised_work": "When the client can work but an employer (a firm, the municipality, an "
+    "association) needs the subsidy to take them on.",
+    "rehabilitative_work_activity": "When the client cannot take part five days a week and needs other "
+    "support too: municipal social services, with a transfer and an activation plan.",
+    "pension_or_long_rehabilitation_inquiry": "When work ability is lastingly reduced and the way "
+    "forward is a pension or long rehabilitation rather than work.",
+    "specialist_doctor_consultation": "A purchased service: when the assessment of work ability needs "
+    "a specialist's statement that the health centre cannot give.",
+    "vaaksa": "The intermediate labour market: when guidance has cleared the way but education is "
+    "outdated or missing, restrictions rule out open-market firms, or motivation is weak.",
+    "vartti": "Workshops: when the client needs a daily rhythm and practice in a supported setting "
+    "before work or training.",
+}
+
 
 def change_phase(state: GuidanceCase, phase: Phase, *, changed_on: date, ctx: Context) -> list[EventBase]:
     require_open(state)
-    if phase is Phase.CLOSURE:
+    if phase not in MOVABLE_PHASES:
         raise DomainError("the closure phase begins with closing the relationship (POST .../closure)")
     if phase is state.phase:
         return []

@@ -13,6 +13,7 @@ from runtime.field_docs import MUNICIPALITY
 from runtime.http import Purpose, context
 from runtime.known_names import municipality_at
 from runtime.openapi_names import MUNICIPALITY as NAMES_ONE
+from runtime.timeline import TimelineEntry, timeline
 from services.disclosure.policy import Client, Crossing, Kind, decide, ensure
 from services.intake.api.case_reads import (
     case_decision,
@@ -198,5 +199,23 @@ def router() -> APIRouter:
         ensure(case_decision(actor, state, today))
         await record_case_reads(parts.access_log, actor, [client_id], why)
         return case_view(state, today)
+
+    @api.get(
+        "/clients/{client_id}/timeline",
+        response_model=list[TimelineEntry],
+        tags=["clients"],
+        summary="One client's intake timeline: what happened, who did it and when",
+        responses=NOT_FOUND,
+    )
+    async def case_timeline(
+        client_id: ClientIdPath, actor: ReadsCase, why: Purpose, svc: Service, parts: Parts
+    ) -> list[TimelineEntry]:
+        """Every event of the client's intake stream, its type, day and doer only, to whom
+        the disclosure policy lets read the intake case (as ``GET /clients/{client_id}``:
+        403 with the consents missing); the read is in the access log."""
+        state, events = await svc.history(client_id)
+        ensure(case_decision(actor, state, clock.today()))
+        await parts.access_log.record(actor, [client_id], what="intake timeline", purpose=why)
+        return timeline("intake", events)
 
     return api
