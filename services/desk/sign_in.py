@@ -23,6 +23,7 @@ from contracts.names import TE_OFFICE, social_services_of
 from runtime.dev_tokens import token_organisation
 from runtime.flat_settings import ConfigError
 from runtime.roles import Role
+from services.desk import labels
 from services.desk.bootstrap import parts_of
 from services.desk.i18n import LANGUAGES, N_
 from services.desk.oidc import SignInFailed
@@ -37,6 +38,12 @@ ROLES_OFFERED = [r for r in Role if r is not Role.PARTNER_SYSTEM]
 
 def organisations(municipalities: tuple[str, ...]) -> list[str]:
     return ["centre", TE_OFFICE, *social_services_of(municipalities)]
+
+
+def organisation_names(municipalities: tuple[str, ...]) -> dict[str, tuple[str, dict[str, str]]]:
+    """What the sign-in calls each organisation: code -> (label to translate, its values)."""
+    named = {code: (label, values) for code, label, values in labels.organisations(municipalities)}
+    return {"centre": (N_("the centre"), {}), **named}
 
 
 def _actor_of(token: str) -> Actor | None:
@@ -65,6 +72,7 @@ def _form(
             "oidc": parts.oidc is not None,
             "roles": ROLES_OFFERED,
             "organisations": organisations(parts.municipalities),
+            "organisation_names": organisation_names(parts.municipalities),
             "errors": errors or {},
             "values": values or {},
             "message": message,
