@@ -35,24 +35,42 @@ class AccessLog:
     ) -> None:
         """Record the read. With ``conn``, inside the caller's transaction (the read and
         its entry commit together); ``correlation_id`` ties the entry to the request."""
+        stream_id, events = self.entry(
+            actor, client_ids, what=what, purpose=purpose, correlation_id=correlation_id
+        )
+        if events:
+            await self._store.append(stream_id, 0, events, conn=conn)
+
+    def entry(
+        self,
+        actor: Actor,
+        client_ids: Iterable[str],
+        *,
+        what: str,
+        purpose: ReadPurpose,
+        correlation_id: UUID | None = None,
+    ) -> tuple[str, list[ClientDataAccessed]]:
+        """The read's entry, to append in the caller's own statement (the event store's
+        ``append_all``, at version 0 of the returned stream): a new stream of one event
+        per 5,000 clients; none if no client was read."""
         ids = tuple(dict.fromkeys(client_ids))
-        if not ids:
-            return
         now = datetime.now(UTC)
         stream_id = f"access-{uuid4()}"
-        for start in range(0, len(ids), 5000):
-            event = ClientDataAccessed(
+        correlation = correlation_id or uuid4()
+        return stream_id, [
+            ClientDataAccessed(
                 event_id=uuid4(),
                 stream_id=stream_id,
                 stream_version=start // 5000 + 1,
                 occurred_at=now,
                 recorded_at=now,
                 actor=actor,
-                correlation_id=correlation_id or uuid4(),
+                correlation_id=correlation,
                 service=self._store.service,
                 client_ids=ids[start : start + 5000],
                 what=what,
                 purpose=purpose.code.value,
                 purpose_detail=purpose.detail,
             )
-            await self._store.append(stream_id, start // 5000, [event], conn=conn)
+            for start in range(0, len(ids), 5000)
+        ]

@@ -274,20 +274,29 @@ class EventStore:
         """
         if not events:
             return expected_version
-        for offset, event in enumerate(events, start=1):
-            if event.stream_id != stream_id:
-                raise ValueError(f"event {event.event_id} belongs to {event.stream_id!r}")
-            if event.stream_version != expected_version + offset:
-                raise ValueError(
-                    f"event {event.event_id} has version {event.stream_version}, "
-                    f"expected {expected_version + offset}"
-                )
-        request = _Append(stream_id, expected_version, events)
+        request = _request(stream_id, expected_version, events)
         if conn is not None:
             await self._write_alone(conn, request)
         else:
             self._enqueue(request)
         return await request.done
+
+    async def append_all(
+        self, appends: Sequence[tuple[str, int, Sequence[EventBase]]], *, conn: asyncpg.Connection
+    ) -> list[int]:
+        """Several appends (stream, expected version, events) inside the caller's
+        transaction, in one statement: one round trip for a command's events and its
+        access-log entry. Each stream's new version, in the order given; the first
+        conflict is raised as :meth:`append` raises it (the transaction is then the
+        caller's to roll back)."""
+        requests = [_request(stream, version, events) for stream, version, events in appends if events]
+        if requests:
+            try:
+                await self._write(conn, sorted(requests, key=lambda r: r.stream_id))
+            except asyncpg.UniqueViolationError as exc:
+                raise _typed(exc, requests[0]) from exc
+        versions = {r.stream_id: await r.done for r in requests}
+        return [versions.get(stream, version) for stream, version, _ in appends]
 
     def _enqueue(self, request: _Append) -> None:
         """Group commit: the append waits in a queue that at most ``max_writers`` writer
@@ -535,6 +544,19 @@ class EventStore:
         async with self._pool.acquire() as conn:
             rows = await conn.fetch(self.sql.read_all, after_position, limit)
         return [_stored(r) for r in rows]
+
+
+def _request(stream_id: str, expected_version: int, events: Sequence[EventBase]) -> _Append:
+    """An append, once its events are checked to be the stream's next ones, in order."""
+    for offset, event in enumerate(events, start=1):
+        if event.stream_id != stream_id:
+            raise ValueError(f"event {event.event_id} belongs to {event.stream_id!r}")
+        if event.stream_version != expected_version + offset:
+            raise ValueError(
+                f"event {event.event_id} has version {event.stream_version}, "
+                f"expected {expected_version + offset}"
+            )
+    return _Append(stream_id, expected_version, events)
 
 
 def _columns(sealed: list[_Sealed]) -> list[list[Any]]:

@@ -342,7 +342,12 @@ class OutboxRelay:
         signal from an append in this process or the idle poll, whichever comes first.
         A command's appends (in :meth:`runtime.eventstore.EventStore.transaction`) signal once committed;
         an append inside another transaction (a consumer's) signals before its commit, so
-        a wake that finds nothing looks again a few times over the next ~40 ms."""
+        a wake that finds nothing looks again a few times over the next ~40 ms.
+
+        A batch smaller than the batch size drained the outbox as of its claim: the relay
+        waits then, without a pass that would find nothing (four round trips). Rows
+        appended meanwhile in this process have signalled, so the wait returns at once;
+        rows of other processes are found by the idle poll, as when idle."""
         retries = 0
         while not stop.is_set():
             try:
@@ -356,8 +361,12 @@ class OutboxRelay:
                 )
             except StoppedWaiting:
                 return
-            if published:
+            if published >= self._batch_size:
+                retries = 0  # a full batch: more may be waiting
+            elif published:
                 retries = 0
+                if await self._signal.wait(self._idle_poll):
+                    retries = 4
             elif retries:
                 retries -= 1
                 await asyncio.sleep(0.01)

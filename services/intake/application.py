@@ -8,7 +8,7 @@ use cases share the one load-decide-append step (``_commit``) and the read model
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from enum import StrEnum
@@ -126,12 +126,15 @@ class IntakeService:
             alike_key = look_alike_key(
                 name.first_name, name.last_name, birth_date(code), await self._repo.look_alike_secret(conn)
             )
-            existing = await self._repo.find_client(conn, key)
-            state = await self._repo.load(conn, existing) if existing else None
-            look_alikes = await self._repo.look_alikes(conn, alike_key)
-            held_before = await self._repo.held_before(
-                conn, identity_key=key, source=command.source.value, referral_date=command.referral_date
+            found = await self._repo.referral_lookup(
+                conn,
+                identity_key=key,
+                look_alike_key=alike_key,
+                source=command.source.value,
+                referral_date=command.referral_date,
             )
+            existing, look_alikes, held_before = found.existing, found.look_alikes, found.held_before
+            state = await self._repo.load(conn, existing) if existing else None
             client_id = existing or f"client-{uuid4()}"
             held_id = f"client-{uuid4()}"
             events = referral.register_referral(
@@ -146,10 +149,13 @@ class IntakeService:
             )
             looked_up = [c for c in (existing, *look_alikes) if c]
             if referral.possible_duplicate(state, command, tuple(c for c in look_alikes if c != existing)):
+                looked_up.append(held_id if events else (held_before or held_id))
                 if events:
                     held = events[0]
                     assert isinstance(held, ReferralHeldAsPossibleDuplicate)
-                    await self._repo.store.append(held_id, 0, events, conn=conn)
+                    await self._repo.store.append_all(
+                        [(held_id, 0, events), self._lookup_entry(ctx, looked_up, purpose)], conn=conn
+                    )
                     await self._repo.hold(
                         conn,
                         referral_id=held_id,
@@ -161,13 +167,21 @@ class IntakeService:
                         candidates=held.candidate_client_ids,
                         held_at=ctx.now,
                     )
-                # else: held before, and held again: nothing new is written
+                else:  # held before, and held again: nothing new is written but the lookup
+                    await self._repo.store.append_all(
+                        [self._lookup_entry(ctx, looked_up, purpose)], conn=conn
+                    )
                 result = Registered(referral_id, ReferralKind.POSSIBLE_DUPLICATE, None, None, events)
-                looked_up.append(held_id if events else (held_before or held_id))
             else:
-                if state is None:
-                    await self._remember(conn, key, alike_key, client_id)
-                new_state = await self._commit(conn, client_id, state, events)
+                looked_up.append(client_id)
+                if state is None and not await self._repo.remember_new_client(
+                    conn, key, alike_key, client_id
+                ):
+                    # The same client referred at the same moment by someone else: retry.
+                    raise ConcurrencyConflict(client_id, 0, None)
+                new_state = await self._commit(
+                    conn, client_id, state, events, also=[self._lookup_entry(ctx, looked_up, purpose)]
+                )
                 kind = (
                     ReferralKind.NEW_CASE
                     if state is None
@@ -176,17 +190,19 @@ class IntakeService:
                     else ReferralKind.ALREADY_PRESENT
                 )
                 result = Registered(referral_id, kind, client_id, new_state.version, events)
-                looked_up.append(client_id)
-            if self._access_log is not None:
-                await self._access_log.record(
-                    ctx.actor,
-                    looked_up,
-                    what=IDENTITY_LOOKUP,
-                    purpose=purpose,
-                    conn=conn,
-                    correlation_id=ctx.correlation_id,
-                )
         return result
+
+    def _lookup_entry(
+        self, ctx: Context, looked_up: list[str], purpose: ReadPurpose
+    ) -> tuple[str, int, list[EventBase]]:
+        """The access-log entry of a referral's identity lookup, to append in the same
+        statement as the referral's own events (none without an access log)."""
+        if self._access_log is None:
+            return ("", 0, [])
+        stream_id, entries = self._access_log.entry(
+            ctx.actor, looked_up, what=IDENTITY_LOOKUP, purpose=purpose, correlation_id=ctx.correlation_id
+        )
+        return (stream_id, 0, list(entries))
 
     async def _remember(self, conn: asyncpg.Connection, key: str, alike_key: str, client_id: str) -> None:
         try:
@@ -400,12 +416,22 @@ class IntakeService:
         return Outcome(new_state, events)
 
     async def _commit(
-        self, conn: asyncpg.Connection, client_id: str, state: IntakeCase | None, events: list[EventBase]
+        self,
+        conn: asyncpg.Connection,
+        client_id: str,
+        state: IntakeCase | None,
+        events: list[EventBase],
+        *,
+        also: Sequence[tuple[str, int, Sequence[EventBase]]] = (),
     ) -> IntakeCase:
+        """Append the case's events (with ``also``, other streams' appends, in the same
+        statement) and save its overview."""
+        await self._repo.store.append_all(
+            [(client_id, state.version if state else 0, events), *also], conn=conn
+        )
         if not events:
             assert state is not None
             return state
-        await self._repo.store.append(client_id, state.version if state else 0, events, conn=conn)
         new_state = fold(events, state)
         if new_state is None:
             raise DomainError("the events did not open an intake case")

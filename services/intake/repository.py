@@ -18,10 +18,44 @@ from services.intake.domain.status import deadline_status
 SCHEMA = "intake"
 
 
+@dataclass(frozen=True)
+class ReferralLookup:
+    """What a referral's look-ups found (:attr:`IntakeSql.referral_lookup`)."""
+
+    #: the client the identity code names, if known
+    existing: str | None
+    #: the clients with the referral's look-alike key (name and birth date)
+    look_alikes: list[str]
+    #: the referral held before as a possible duplicate, if it was
+    held_before: str | None
+
+
 class IntakeSql(SqlStatements):
     """Intake's statements; ``{schema}`` is intake's schema."""
 
     find_identity = "SELECT client_id FROM {schema}.client_identities WHERE identity_key = $1"
+    # A referral's three look-ups in one round trip, from one snapshot: the client its
+    # identity code names, the clients of its look-alike key, and an earlier hold of it.
+    referral_lookup = """
+SELECT (SELECT client_id FROM {schema}.client_identities WHERE identity_key = $1) AS existing,
+       ARRAY(SELECT client_id FROM {schema}.look_alike_keys WHERE look_alike_key = $2
+             ORDER BY client_id) AS look_alikes,
+       (SELECT referral_id FROM {schema}.possible_duplicates
+        WHERE identity_key = $1 AND source = $3 AND referral_date = $4
+        ORDER BY held_at LIMIT 1) AS held_before
+"""
+    # A new client's pseudonym and look-alike key in one round trip. No row back: the
+    # code (or the client id) was taken by a concurrent registration, which has won.
+    remember_new_client = """
+WITH identity AS (
+    INSERT INTO {schema}.client_identities (identity_key, client_id) VALUES ($1, $2)
+    ON CONFLICT DO NOTHING RETURNING client_id
+), look_alike AS (
+    INSERT INTO {schema}.look_alike_keys (look_alike_key, client_id)
+    SELECT $3, client_id FROM identity ON CONFLICT DO NOTHING
+)
+SELECT client_id FROM identity
+"""
     remember_identity = "INSERT INTO {schema}.client_identities (identity_key, client_id) VALUES ($1, $2)"
     forget_identity = "DELETE FROM {schema}.client_identities WHERE client_id = $1"
     forget_look_alike = "DELETE FROM {schema}.look_alike_keys WHERE client_id = $1"
@@ -120,6 +154,31 @@ class IntakeRepository:
     async def find_client(self, conn: asyncpg.Connection, identity_key: str) -> str | None:
         found: str | None = await conn.fetchval(self.sql.find_identity, identity_key)
         return found
+
+    async def referral_lookup(
+        self,
+        conn: asyncpg.Connection,
+        *,
+        identity_key: str,
+        look_alike_key: str,
+        source: str,
+        referral_date: date,
+    ) -> ReferralLookup:
+        row = await conn.fetchrow(
+            self.sql.referral_lookup, identity_key, look_alike_key, source, referral_date
+        )
+        assert row is not None
+        return ReferralLookup(row["existing"], list(row["look_alikes"]), row["held_before"])
+
+    async def remember_new_client(
+        self, conn: asyncpg.Connection, identity_key: str, look_alike_key: str, client_id: str
+    ) -> bool:
+        """Remember a new client's pseudonym and look-alike key; False if a concurrent
+        registration took the code first (nothing is written then)."""
+        return (
+            await conn.fetchval(self.sql.remember_new_client, identity_key, client_id, look_alike_key)
+            is not None
+        )
 
     async def remember_client(self, conn: asyncpg.Connection, identity_key: str, client_id: str) -> None:
         await conn.execute(self.sql.remember_identity, identity_key, client_id)

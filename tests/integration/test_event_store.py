@@ -149,3 +149,43 @@ async def test_appends_in_the_stores_transaction_wake_the_relay_once_it_has_comm
     async with pool.acquire() as conn, conn.transaction():  # a transaction of its own
         await es.append("client-d", 0, [client_referred("client-d", 1)], conn=conn)
         assert len(wakes) == 2, "outside the store's transaction it wakes at once, as before"
+
+
+async def test_appends_to_several_streams_go_in_one_statement_and_a_conflict_in_one_stops_all(
+    pool, settings
+) -> None:
+    """``append_all`` (a command's events with its access-log entry): both streams in one
+    statement, each at its new version; a stale version in one raises the conflict, and
+    the caller's rolled-back transaction keeps nothing of the other."""
+    es = store(pool, settings)
+    statements: list[str] = []
+    async with pool.acquire() as conn:
+        conn.add_query_logger(lambda record: statements.append(record.query))
+        async with conn.transaction():
+            versions = await es.append_all(
+                [
+                    ("client-h", 0, [client_referred("client-h", 1), client_referred("client-h", 2)]),
+                    ("client-i", 0, [client_referred("client-i", 1)]),
+                    ("client-j", 0, []),
+                ],
+                conn=conn,
+            )
+        appends = [q for q in statements if "INSERT INTO intake.events" in q or "intake.outbox" in q]
+    assert versions == [2, 1, 0]
+    assert len(appends) == 1, "one statement for both streams"
+    assert [e.stream_version for e in await es.read_stream("client-h")] == [1, 2]
+    assert [e.stream_version for e in await es.read_stream("client-i")] == [1]
+
+    async with pool.acquire() as conn:
+        with pytest.raises(ConcurrencyConflict) as raised:
+            async with conn.transaction():
+                await es.append_all(
+                    [
+                        ("client-k", 0, [client_referred("client-k", 1)]),
+                        ("client-h", 1, [client_referred("client-h", 2)]),  # stale: h is at 2
+                    ],
+                    conn=conn,
+                )
+        assert raised.value.stream_id == "client-h"
+        assert await es.read_stream("client-k") == [], "nothing of the other stream stays"
+        assert await conn.fetchval("SELECT count(*) FROM intake.outbox") == 3
