@@ -43,6 +43,7 @@ from runtime.openapi import install_openapi
 from runtime.outages import BrokerUnavailable
 from runtime.relay import OutboxRelay, OutboxSignal, StreamPublisher
 from runtime.request_limits import FORM_BODIES, IMPORT_BODIES, BodyLimits, RequestLimits
+from runtime.stalls import STALL_ACK_WAITS, watch_subscription
 from runtime.streams import connect_nats, ensure_streams
 from runtime.subscribers import DurableSubscription
 
@@ -130,6 +131,20 @@ class ServiceHost:
             await broker.start()
         for task in self.background:
             self._tasks.append(asyncio.create_task(self._supervise(task)))
+        for subscription in self.subscriptions:
+            self._tasks.append(asyncio.create_task(self._watch(subscription)))
+
+    async def _watch(self, subscription: DurableSubscription) -> None:
+        """Resubscribe ``subscription`` if it stalls (runtime/stalls.py, ADR 0051)."""
+        ack_wait = self.settings.ack_wait
+        await watch_subscription(
+            lambda: self.js,
+            self.settings.events_stream,
+            subscription,
+            self._stop,
+            every=ack_wait,
+            stall_after=STALL_ACK_WAITS * ack_wait,
+        )
 
     async def _supervise(self, task: BackgroundTask) -> None:
         # A background task that crashes is restarted: the relay must keep relaying.

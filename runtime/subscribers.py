@@ -23,6 +23,7 @@ still arrive late; the consumer's per-stream version check puts them back in ord
 
 from __future__ import annotations
 
+import contextlib
 import warnings
 from collections.abc import Callable
 
@@ -31,6 +32,7 @@ from faststream.nats import ConsumerConfig, DeliverPolicy, JStream, NatsBroker
 from faststream.nats.annotations import NatsMessage
 from nats.aio.msg import Msg
 from nats.aio.subscription import Subscription
+from nats.errors import BadSubscriptionError
 from nats.js import JetStreamContext
 
 from contracts.subjects import events_wildcard
@@ -70,11 +72,27 @@ class DurableSubscription:
         self.subject = subject or events_wildcard(settings.namespace)
         self._consumer = consumer
         self._sub: Subscription | None = None
+        #: deliveries received by this process so far (runtime/stalls.py watches it)
+        self.received = 0
 
     async def _deliver(self, msg: Msg) -> None:
+        self.received += 1
         await self._consumer().submit(msg)
 
     async def start(self, js: JetStreamContext) -> None:
+        await self._subscribe(js)
+
+    async def resubscribe(self, js: JetStreamContext) -> None:
+        """Subscribe again to the same durable consumer (made again if the broker lost
+        it), leaving the consumer's worker and what it has queued as they are: a stalled
+        subscription's remedy (runtime/stalls.py)."""
+        if self._sub is not None:
+            with contextlib.suppress(Exception):
+                await self._sub.unsubscribe()
+            self._sub = None
+        await self._subscribe(js)
+
+    async def _subscribe(self, js: JetStreamContext) -> None:
         self._sub = await js.subscribe(
             self.subject,
             queue=self.name,
@@ -89,7 +107,8 @@ class DurableSubscription:
     async def stop(self) -> None:
         """Stop receiving; deliveries not yet applied are redelivered after ack_wait."""
         if self._sub is not None:
-            await self._sub.unsubscribe()
+            with contextlib.suppress(BadSubscriptionError):  # its interest was lost already
+                await self._sub.unsubscribe()
             self._sub = None
         await self._consumer().stop()
 

@@ -283,3 +283,50 @@ async def test_a_projection_that_reads_no_personal_data_gets_every_personal_fiel
             )
         found[projection.name] = row["first_name"]
     assert found == {"reads": event.client.first_name, "minimal": ERASED}
+
+
+@pytest.mark.parametrize("lost", ["the client's interest", "the broker's consumer"])
+async def test_a_subscription_that_stops_receiving_is_resubscribed_and_every_event_applied(
+    settings, pool, nats_client, caplog, lost
+) -> None:
+    """More events than the consumer's ack window and the client's pending buffer wait
+    while the subscription receives nothing (its interest silently gone, or its durable
+    consumer gone from the broker); the stall watch notices, says so, and subscribes
+    again: every event is applied, once."""
+    from runtime.stalls import watch_subscription
+    from runtime.subscribers import MAX_ACK_PENDING
+
+    js = nats_client.jetstream()
+    projection = CountingProjection("counting")
+    async with pool.acquire() as conn:
+        await projection.create(conn)
+    consumer = ExactlyOnceConsumer(pool=pool, js=js, settings=settings, projection=projection)
+    subscription = DurableSubscription(settings, projection.name, lambda: consumer)
+    await subscription.start(js)
+    stop = asyncio.Event()
+    try:
+        await publish(js, settings, client_referred("client-before", 1))
+        await eventually(lambda: counts(pool), lambda c: c.get("client-before") == 1)
+        if lost == "the client's interest":
+            assert subscription._sub is not None
+            await subscription._sub.unsubscribe()  # behind its back: nothing tells the consumer
+        else:
+            await js.delete_consumer(settings.events_stream, projection.name)
+        total = MAX_ACK_PENDING * 5  # beyond the ack window and the client's pending limit
+        await asyncio.gather(
+            *(publish(js, settings, client_referred(f"client-{i}", 1)) for i in range(total))
+        )
+        caplog.set_level("WARNING", logger="reitti.stalls")
+        watch = asyncio.create_task(
+            watch_subscription(
+                lambda: js, settings.events_stream, subscription, stop, every=0.2, stall_after=1.0
+            )
+        )
+        found = await eventually(lambda: counts(pool), lambda c: len(c) == total + 1, within=60)
+        assert set(found.values()) == {1}, "each event applied once"
+        assert any(projection.name in r.getMessage() for r in caplog.records), "the stall was said"
+    finally:
+        stop.set()
+        with contextlib.suppress(Exception):
+            await watch
+        await subscription.stop()
