@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import os
 import re
+import time
 from collections.abc import Mapping, MutableMapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -42,11 +43,20 @@ class Unauthenticated(Exception):
     """No token, or one that does not verify (HTTP 401)."""
 
 
+#: how many verified tokens a verifier remembers until they expire (then it starts over)
+VERIFIED_TOKENS = 4096
+
+
 @dataclass(frozen=True)
 class TokenVerifier:
     issuer: str
     audience: str
     public_keys: tuple[Any, ...]
+    #: tokens this verifier has verified, with their caller and expiry: a caller sends the
+    #: same token with each request until it expires, and its signature stays verified
+    _verified: dict[str, tuple[Actor, float]] = field(
+        default_factory=dict, init=False, compare=False, repr=False, hash=False
+    )
 
     @classmethod
     def from_pem(
@@ -65,7 +75,21 @@ class TokenVerifier:
     def verify(self, token: str) -> Actor:
         """The caller a token names, if one of our keys signed it; else
         :class:`Unauthenticated` saying why (never an error of our own: any token a caller
-        can make, however malformed, is answered 401)."""
+        can make, however malformed, is answered 401). A token verified before is not
+        verified again until it expires: the same string, signed by the same key, names
+        the same caller, and its expiry is checked each time."""
+        known = self._verified.get(token)
+        if known is not None:
+            if time.time() < known[1]:
+                return known[0]
+            self._verified.pop(token, None)
+        actor, expires = self._verify(token)
+        if len(self._verified) >= VERIFIED_TOKENS:
+            self._verified.clear()
+        self._verified[token] = (actor, expires)
+        return actor
+
+    def _verify(self, token: str) -> tuple[Actor, float]:
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError:
@@ -90,7 +114,7 @@ class TokenVerifier:
                 continue
             except (jwt.PyJWTError, TypeError, ValueError) as exc:
                 raise Unauthenticated(f"the token is not valid: {_reason(exc)}") from None
-            return _actor(claims)
+            return _actor(claims), float(claims["exp"])
         raise Unauthenticated("the token is not signed by a trusted key")
 
     @property

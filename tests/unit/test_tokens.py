@@ -3,6 +3,7 @@ answered as unauthenticated, never as an error of ours (a 500 here was reachable
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -79,3 +80,40 @@ def test_an_rsa_or_ec_key_of_a_real_issuer_verifies_its_own_tokens_only() -> Non
     other = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     with pytest.raises(Unauthenticated, match="not signed by a trusted key"):
         both.verify(jwt.encode(claims(), other, algorithm="RS256"))
+
+
+def test_a_verified_token_is_remembered_until_it_expires_and_only_by_its_own_verifier(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    verifier = TokenVerifier.from_pem(ISSUER.public_pem())
+    token = signed(exp=int(datetime.now(UTC).timestamp()) + 60)
+    calls: list[str] = []
+    real = jwt.decode
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        calls.append("decode")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(jwt, "decode", counted)
+    first = verifier.verify(token)
+    assert verifier.verify(token) == first and calls == ["decode"], "verified once"
+    other = TokenVerifier.from_pem(TokenIssuer.generate().public_pem())
+    with pytest.raises(Unauthenticated, match="not signed by a trusted key"):
+        other.verify(token)  # another verifier's memory is its own
+    forged = token[:-4] + ("AAAA" if not token.endswith("AAAA") else "BBBB")
+    with pytest.raises(Unauthenticated):
+        verifier.verify(forged)  # a different string is verified afresh
+    calls.clear()
+    verifier.verify(token)
+    assert calls == [], "still remembered before its expiry"
+    monkeypatch.setattr(time, "time", time_after(61))
+    verifier.verify(token)  # (PyJWT's own clock says it is still valid)
+    assert calls == ["decode"], "past its expiry, the token is verified again, by PyJWT's exp check"
+    expired = signed(exp=int(datetime.now(UTC).timestamp()) - 1)
+    with pytest.raises(Unauthenticated, match="expired"):
+        verifier.verify(expired)
+
+
+def time_after(seconds: float) -> Any:
+    start = time.time()
+    return lambda: start + seconds
