@@ -21,10 +21,9 @@ from runtime.roles import Role
 from services.desk.apis import Problem
 from services.desk.bootstrap import parts_of
 from services.desk.i18n import N_
-from services.desk.intake_pages import FORM_PROBLEMS
-from services.desk.pages import refused
+from services.desk.pages import refused, submitted
 from services.desk.session import DeskSession
-from services.desk.web import Form, form_of, page, redirect, signed_in
+from services.desk.web import Form, form_of, page, signed_in
 
 #: the areas in the order the form shows and sends them
 AREAS: tuple[AssessmentArea, ...] = tuple(AssessmentArea)
@@ -128,14 +127,14 @@ def router() -> APIRouter:
             token=session.token,
             json=assessment_body(values, session),
         )
-        if answer.ok:
-            return redirect(request, f"/intake/clients/{quote(client_id, safe='')}?done=assessment")
-        problem = answer.problem
-        assert problem is not None
-        if problem.status in FORM_PROBLEMS:
-            return await assessment_page(
+        return await submitted(
+            request,
+            answer,
+            done=f"/intake/clients/{quote(client_id, safe='')}?done=assessment",
+            again=lambda problem: assessment_page(
                 request, client_id, problem=problem, values=values, status=problem.status
-            )
-        return refused(request, answer, Permission.ASSESSMENT_COMPLETE)
+            ),
+            permission=Permission.ASSESSMENT_COMPLETE,
+        )
 
     return api

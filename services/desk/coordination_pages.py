@@ -14,9 +14,8 @@ from runtime.access import Permission, allowed
 from services.desk.apis import Problem
 from services.desk.bootstrap import parts_of
 from services.desk.i18n import N_
-from services.desk.intake_pages import FORM_PROBLEMS
-from services.desk.pages import refused
-from services.desk.web import Form, form_of, page, redirect, signed_in
+from services.desk.pages import refused, submitted
+from services.desk.web import Form, form_of, page, signed_in
 
 
 def guide_body(form: Form) -> dict[str, Any]:
@@ -73,13 +72,12 @@ def router() -> APIRouter:
         answer = await parts_of(request.app).apis.call(
             "guidance", "POST", "/guides", token=session.token, json=guide_body(form)
         )
-        if answer.ok:
-            return redirect(request, "/guidance/guides?done=guide")
-        assert answer.problem is not None
-        if answer.problem.status in FORM_PROBLEMS:
-            return await guides_page(
-                request, problem=answer.problem, values=form, status=answer.problem.status
-            )
-        return refused(request, answer, Permission.GUIDES_MANAGE)
+        return await submitted(
+            request,
+            answer,
+            done="/guidance/guides?done=guide",
+            again=lambda problem: guides_page(request, problem=problem, values=form, status=problem.status),
+            permission=Permission.GUIDES_MANAGE,
+        )
 
     return api

@@ -29,10 +29,9 @@ from services.desk import guidance_forms as bodies
 from services.desk.apis import Answer, Problem
 from services.desk.bootstrap import parts_of
 from services.desk.i18n import N_
-from services.desk.intake_pages import FORM_PROBLEMS
 from services.desk.labels import organisations
-from services.desk.pages import refused
-from services.desk.web import Form, form_of, page, redirect, signed_in, token_of
+from services.desk.pages import refused, submitted
+from services.desk.web import Form, form_of, page, signed_in, token_of
 from services.rules import closure_requires_joint_decision, rules_in_force
 
 Body = Callable[[Form, Actor], dict[str, Any]]
@@ -210,19 +209,15 @@ def router() -> APIRouter:
         answer = await parts_of(request.app).apis.call(
             "guidance", "POST", f"/cases/{client}/{path}", token=session.token, json=body(form, session.actor)
         )
-        if answer.ok:
-            return redirect(request, f"/guidance/cases/{client}?done={action}")
-        assert answer.problem is not None
-        if answer.problem.status in FORM_PROBLEMS:
-            return await case_page(
-                request,
-                client_id,
-                problem=answer.problem,
-                problem_form=action,
-                values=form,
-                status=answer.problem.status,
-            )
-        return refused(request, answer, permission)
+        return await submitted(
+            request,
+            answer,
+            done=f"/guidance/cases/{client}?done={action}",
+            again=lambda problem: case_page(
+                request, client_id, problem=problem, problem_form=action, values=form, status=problem.status
+            ),
+            permission=permission,
+        )
 
     async def transfers_page(
         request: Request,
@@ -285,17 +280,18 @@ def router() -> APIRouter:
             token=token,
             json=body(form),
         )
-        if answer.ok:
-            return redirect(request, f"/social/transfers?done={action}")
-        assert answer.problem is not None
-        if answer.problem.status in FORM_PROBLEMS:
-            return await transfers_page(
+        return await submitted(
+            request,
+            answer,
+            done=f"/social/transfers?done={action}",
+            again=lambda problem: transfers_page(
                 request,
-                problem=answer.problem,
+                problem=problem,
                 problem_form=f"{action}-{transfer_id}",
                 values=form,
-                status=answer.problem.status,
-            )
-        return refused(request, answer, permission)
+                status=problem.status,
+            ),
+            permission=permission,
+        )
 
     return api

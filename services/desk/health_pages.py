@@ -17,9 +17,8 @@ from runtime.access import Permission
 from services.desk.apis import Problem
 from services.desk.bootstrap import parts_of
 from services.desk.i18n import N_
-from services.desk.intake_pages import FORM_PROBLEMS
-from services.desk.pages import refused
-from services.desk.web import Form, form_of, page, redirect, signed_in
+from services.desk.pages import refused, submitted
+from services.desk.web import Form, form_of, page, signed_in
 
 
 def health_check_body(form: Form) -> dict[str, Any]:
@@ -84,13 +83,14 @@ def router() -> APIRouter:
             token=session.token,
             json=health_check_body(form),
         )
-        if answer.ok:
-            return redirect(request, f"/guidance/cases/{client}/health?done=health-check")
-        assert answer.problem is not None
-        if answer.problem.status in FORM_PROBLEMS:
-            return await health_page(
-                request, client_id, problem=answer.problem, values=form, status=answer.problem.status
-            )
-        return refused(request, answer, Permission.HEALTH_RECORD)
+        return await submitted(
+            request,
+            answer,
+            done=f"/guidance/cases/{client}/health?done=health-check",
+            again=lambda problem: health_page(
+                request, client_id, problem=problem, values=form, status=problem.status
+            ),
+            permission=Permission.HEALTH_RECORD,
+        )
 
     return api

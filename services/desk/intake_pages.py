@@ -20,14 +20,12 @@ from services.desk.apis import Answer, Problem
 from services.desk.bootstrap import parts_of
 from services.desk.i18n import N_
 from services.desk.labels import organisations
-from services.desk.pages import refused
+from services.desk.pages import refused, submitted
 from services.desk.process import STATUTES
-from services.desk.web import Form, form_of, page, redirect, signed_in
+from services.desk.web import Form, form_of, page, signed_in
 
 #: the forms of the client page, by the action they post to
 CLIENT_FORMS = ("pick", "invitation", "attendance", "appointment", "consent", "withdrawal")
-#: a problem shown with its form (a refusal of the process, invalid fields); others get a page
-FORM_PROBLEMS = (400, 404, 409, 422)
 
 
 def aware(value: str) -> str:
@@ -150,15 +148,15 @@ def router() -> APIRouter:
             token=session.token,
             json=body_of(action, form) if action != "pick" else None,
         )
-        if answer.ok:
-            return redirect(request, f"/intake/clients/{quote(client_id, safe='')}?done={action}")
-        problem = answer.problem
-        assert problem is not None
-        if problem.status in FORM_PROBLEMS:
-            return await client_page(
+        return await submitted(
+            request,
+            answer,
+            done=f"/intake/clients/{quote(client_id, safe='')}?done={action}",
+            again=lambda problem: client_page(
                 request, client_id, problem=problem, problem_form=action, values=form, status=problem.status
-            )
-        return refused(request, answer, Permission.INTAKE_CASE_READ)
+            ),
+            permission=Permission.INTAKE_CASE_READ,
+        )
 
     async def sessions_page(
         request: Request, *, problem: Problem | None = None, values: Form | None = None, status: int = 200
@@ -200,12 +198,12 @@ def router() -> APIRouter:
         answer = await parts_of(request.app).apis.call(
             "intake", "POST", "/info-sessions", token=session.token, json=body
         )
-        if answer.ok:
-            return redirect(request, "/intake/info-sessions?done=scheduled")
-        problem = answer.problem
-        assert problem is not None
-        if problem.status in FORM_PROBLEMS:
-            return await sessions_page(request, problem=problem, values=form, status=problem.status)
-        return refused(request, answer, Permission.SESSION_MANAGE)
+        return await submitted(
+            request,
+            answer,
+            done="/intake/info-sessions?done=scheduled",
+            again=lambda problem: sessions_page(request, problem=problem, values=form, status=problem.status),
+            permission=Permission.SESSION_MANAGE,
+        )
 
     return api

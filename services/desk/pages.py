@@ -6,6 +6,7 @@ permitted" page naming the roles that may, 401 back to the sign-in, a problem wi
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -34,6 +35,27 @@ REFERRAL_FIELDS = (
     "client.personal_identity_code",
 )
 NUMBERS = ("subsidy_days", "unemployment_months")
+#: a problem shown with its form (a refusal of the process, invalid fields); others get a page
+FORM_PROBLEMS = (400, 404, 409, 422)
+
+
+async def submitted(
+    request: Request,
+    answer: Answer,
+    *,
+    done: str,
+    again: Callable[[Problem], Awaitable[Response]],
+    permission: Permission,
+) -> Response:
+    """The answer to a form sent to an API: on success, to the page ``done`` (so a reload
+    sends nothing twice); a problem about the form, its page ``again`` with the problem
+    beside its fields; any other problem, a page of its own (:func:`refused`)."""
+    if answer.ok:
+        return redirect(request, done)
+    assert answer.problem is not None
+    if answer.problem.status in FORM_PROBLEMS:
+        return await again(answer.problem)
+    return refused(request, answer, permission)
 
 
 def refused(request: Request, answer: Answer, permission: Permission) -> Response:
