@@ -23,7 +23,7 @@ from services.desk.bootstrap import parts_of
 from services.desk.i18n import N_
 from services.desk.pages import refused, submitted
 from services.desk.session import DeskSession
-from services.desk.web import Form, form_of, page, signed_in
+from services.desk.web import Form, form_context, form_of, page, signed_in
 
 #: the areas in the order the form shows and sends them
 AREAS: tuple[AssessmentArea, ...] = tuple(AssessmentArea)
@@ -102,9 +102,7 @@ def router() -> APIRouter:
                 "routes": list(Route),
                 "profiles": list(ClientProfile),
                 "pair_roles": [role.value for role in PAIR_ROLES],
-                "problem": problem,
-                "errors": problem.by_field() if problem else {},
-                "values": values or {},
+                **form_context(problem, values),
                 "today": clock.today().isoformat(),
             },
             title=N_("Service-needs assessment"),

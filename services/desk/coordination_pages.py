@@ -15,7 +15,7 @@ from services.desk.apis import Problem
 from services.desk.bootstrap import parts_of
 from services.desk.i18n import N_
 from services.desk.pages import refused, submitted
-from services.desk.web import Form, form_of, page, signed_in
+from services.desk.web import Form, form_context, form_of, page, signed_in
 
 
 def guide_body(form: Form) -> dict[str, Any]:
@@ -50,9 +50,7 @@ def router() -> APIRouter:
                 "areas": by_area(answer.body, parts.municipalities),
                 "municipalities": parts.municipalities,
                 "may_manage": allowed(Permission.GUIDES_MANAGE, session.actor.role),
-                "problem": problem,
-                "errors": problem.by_field() if problem else {},
-                "values": values or {},
+                **form_context(problem, values),
                 "chosen_areas": values.all("areas") if values else [],
                 "done": request.query_params.get("done") == "guide",
             },

@@ -31,7 +31,7 @@ from services.desk.bootstrap import parts_of
 from services.desk.i18n import N_
 from services.desk.labels import organisations
 from services.desk.pages import refused, submitted
-from services.desk.web import Form, form_of, page, signed_in, token_of
+from services.desk.web import Form, form_context, form_of, page, signed_in, token_of
 from services.rules import closure_requires_joint_decision, rules_in_force
 
 Body = Callable[[Form, Actor], dict[str, Any]]
@@ -181,10 +181,7 @@ def router() -> APIRouter:
                 "joint": joint_decision_needed(case.body),
                 "may": {action: allowed(p, role) for action, (_, _, p) in CASE_FORMS.items()}
                 | {"health": allowed(Permission.HEALTH_RECORD, role)},
-                "problem": problem,
-                "problem_form": problem_form,
-                "errors": problem.by_field() if problem else {},
-                "values": values or {},
+                **form_context(problem, values, problem_form),
                 "today": clock.today().isoformat(),
                 "municipalities": parts_of(request.app).municipalities,
                 "done": request.query_params.get("done"),
@@ -251,10 +248,7 @@ def router() -> APIRouter:
             {
                 "record": answer.body,
                 "names": names,
-                "problem": problem,
-                "problem_form": problem_form,
-                "errors": problem.by_field() if problem else {},
-                "values": values or {},
+                **form_context(problem, values, problem_form),
                 "today": clock.today().isoformat(),
                 "done": request.query_params.get("done"),
             },

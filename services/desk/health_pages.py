@@ -18,7 +18,7 @@ from services.desk.apis import Problem
 from services.desk.bootstrap import parts_of
 from services.desk.i18n import N_
 from services.desk.pages import refused, submitted
-from services.desk.web import Form, form_of, page, signed_in
+from services.desk.web import Form, form_context, form_of, page, signed_in
 
 
 def health_check_body(form: Form) -> dict[str, Any]:
@@ -56,9 +56,7 @@ def router() -> APIRouter:
             {
                 "client_id": client_id,
                 "details": details.body,
-                "problem": problem,
-                "errors": problem.by_field() if problem else {},
-                "values": values or {},
+                **form_context(problem, values),
                 "today": clock.today().isoformat(),
                 "done": request.query_params.get("done") == "health-check",
             },

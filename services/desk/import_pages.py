@@ -30,7 +30,16 @@ from services.desk.i18n import N_
 from services.desk.imports import MAX_FILE_BYTES, JobState, kind_of
 from services.desk.pages import refused
 from services.desk.session import CSRF_FIELD
-from services.desk.web import FormRejected, form_of, page, redirect, session_of, signed_in, token_of
+from services.desk.web import (
+    FormRejected,
+    form_context,
+    form_of,
+    page,
+    redirect,
+    session_of,
+    signed_in,
+    token_of,
+)
 
 #: a form's fields around the file (the anti-forgery value), in bytes
 FORM_OVERHEAD = 64 * 1024
@@ -157,10 +166,7 @@ def router() -> APIRouter:
             "duplicates.html",
             {
                 "held": answer.body,
-                "problem": problem,
-                "problem_form": problem_form,
-                "errors": problem.by_field() if problem else {},
-                "values": {},
+                **form_context(problem, None, problem_form),
                 "done": request.query_params.get("done"),
             },
             title=N_("Possible duplicates"),

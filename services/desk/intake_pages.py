@@ -22,7 +22,7 @@ from services.desk.i18n import N_
 from services.desk.labels import organisations
 from services.desk.pages import refused, submitted
 from services.desk.process import STATUTES
-from services.desk.web import Form, form_of, page, signed_in
+from services.desk.web import Form, form_context, form_of, page, signed_in
 
 #: the forms of the client page, by the action they post to
 CLIENT_FORMS = ("pick", "invitation", "attendance", "appointment", "consent", "withdrawal")
@@ -115,10 +115,7 @@ def router() -> APIRouter:
                 "case": case.body,
                 "statute": STATUTES.get(case.body["rules"]["statute"], case.body["rules"]["statute"]),
                 "sessions": sessions.body if sessions.ok else [],
-                "problem": problem,
-                "problem_form": problem_form,
-                "errors": problem.by_field() if problem else {},
-                "values": values or {},
+                **form_context(problem, values, problem_form),
                 "scopes": list(ConsentScope),
                 "organisations": known,
                 "organisation_names": {code: (label, v) for code, label, v in known},
@@ -171,9 +168,7 @@ def router() -> APIRouter:
             "sessions.html",
             {
                 "sessions": answer.body,
-                "problem": problem,
-                "errors": problem.by_field() if problem else {},
-                "values": values or {},
+                **form_context(problem, values),
                 "done": request.query_params.get("done") == "scheduled",
             },
             title=N_("Info sessions"),

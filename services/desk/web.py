@@ -13,7 +13,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from runtime.access import MATRIX, Permission, allowed
-from services.desk.apis import on_page
+from services.desk.apis import Problem, on_page
 from services.desk.bootstrap import DeskParts, parts_of
 from services.desk.i18n import N_, chosen
 from services.desk.session import COOKIE, CSRF_FIELD, MAX_SESSION, SAME_SITE, DeskSession
@@ -68,6 +68,19 @@ def signed_in(request: Request) -> DeskSession:
     if route is not None:  # the route's template: never the path itself, which holds ids
         on_page(request.method, route)
     return session
+
+
+def form_context(
+    problem: Problem | None, values: Form | None, problem_form: str | None = None
+) -> dict[str, Any]:
+    """What a page with forms needs to show a problem: the problem, the form it concerns
+    (a page of several forms), each field's messages, and what was typed."""
+    return {
+        "problem": problem,
+        "problem_form": problem_form,
+        "errors": problem.by_field() if problem else {},
+        "values": values or {},
+    }
 
 
 def token_of(request: Request) -> str:
