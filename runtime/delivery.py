@@ -138,6 +138,7 @@ class DeliveryPolicy:
         self._settings = settings
         self.stats = ConsumerStats()
         self._queue: WaitingQueue[Delivery] = WaitingQueue()
+        self._busy = False  # a batch is in hand (:attr:`idle`)
         self._worker: asyncio.Task[None] | None = None
         #: seconds between attempts while the database is unreachable (doubles, capped)
         self.outage_backoff = (0.1, 5.0)
@@ -179,17 +180,23 @@ class DeliveryPolicy:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._worker
 
+    @property
+    def idle(self) -> bool:
+        """No batch in hand and nothing queued (one waiting on its database is not idle)."""
+        return not self._busy and self._queue.empty()
+
     async def _work(self) -> None:
         while True:
+            self._busy = False
             batch = [await self._queue.get()]
             while len(batch) < BATCH_SIZE and not self._queue.empty():
                 batch.append(self._queue.get_nowait())
+            self._busy = True
             try:
                 every = heartbeat_interval(self._settings.ack_wait)
                 async with heartbeats(functools.partial(self._held, batch), every=every):
                     await self.handle_batch(batch)
-            except Exception:
-                # Not acked: JetStream redelivers them after ack_wait. The worker lives on.
+            except Exception:  # not acked: redelivered after ack_wait; the worker lives on
                 log.exception("%s: a batch of %d could not be handled", self.name, len(batch))
 
     def _held(self, batch: list[Delivery]) -> list[Delivery]:

@@ -8,11 +8,12 @@ change or a reconnect), the remedy is the same: subscribe again to the same dura
 consumer, which then delivers what waits; the exactly-once consumer absorbs any repeat.
 
 :class:`StallWatch` is the rule, pure: a consumer is stalled when the broker says events
-wait for it (pending or delivered and not acknowledged) and for ``stall_after`` seconds
-neither its acknowledgement floor moved nor did this process receive a delivery. A
-consumer held up by a database outage is not stalled: its deliveries keep coming back
-after each ack wait, and each is a delivery received. :func:`watch_subscription` checks
-every ``every`` seconds, logs a warning naming what it saw, and resubscribes.
+wait for it (pending, or delivered and not acknowledged), its worker holds nothing, and
+for ``stall_after`` seconds neither its acknowledgement floor moved nor did this process
+receive a delivery. A consumer held up by a database outage is not stalled: it holds its
+deliveries (and keeps them with progress heartbeats) until the database is back.
+:func:`watch_subscription` checks every ``every`` seconds, logs a warning naming what it
+saw, and resubscribes.
 """
 
 from __future__ import annotations
@@ -46,6 +47,9 @@ class Progress:
     ack_floor: int
     #: deliveries this process has received on the subscription so far
     received: int
+    #: whether the consumer holds nothing: a consumer with deliveries in hand (a batch, a
+    #: wait on its database, with progress heartbeats) is busy, not stalled
+    idle: bool = True
 
 
 class StallWatch:
@@ -62,6 +66,7 @@ class StallWatch:
         moved = (
             self._last is None
             or now.waiting == 0
+            or not now.idle
             or now.ack_floor != self._last.ack_floor
             or now.received != self._last.received
         )
@@ -81,6 +86,9 @@ class Resubscribable(Protocol):
     name: str
     received: int
 
+    @property
+    def idle(self) -> bool: ...
+
     async def resubscribe(self, js: JetStreamContext) -> None: ...
 
 
@@ -92,7 +100,7 @@ async def look(js: JetStreamContext, stream: str, subscription: Resubscribable) 
         return None
     waiting = int(info.num_pending or 0) + int(info.num_ack_pending or 0)
     floor = int(info.ack_floor.stream_seq or 0) if info.ack_floor else 0
-    return Progress(waiting=waiting, ack_floor=floor, received=subscription.received)
+    return Progress(waiting=waiting, ack_floor=floor, received=subscription.received, idle=subscription.idle)
 
 
 async def watch_subscription(

@@ -75,6 +75,11 @@ class DurableSubscription:
         #: deliveries received by this process so far (runtime/stalls.py watches it)
         self.received = 0
 
+    @property
+    def idle(self) -> bool:
+        """Whether the consumer's worker holds nothing (runtime/stalls.py)."""
+        return self._consumer().idle
+
     async def _deliver(self, msg: Msg) -> None:
         self.received += 1
         await self._consumer().submit(msg)

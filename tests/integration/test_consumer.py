@@ -7,9 +7,11 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from functools import partial
+from typing import Any, cast
 
 import asyncpg
 import pytest
+from nats.js import JetStreamContext
 
 from contracts.base import EventBase
 from contracts.envelope import CloudEventEnvelope
@@ -329,4 +331,77 @@ async def test_a_subscription_that_stops_receiving_is_resubscribed_and_every_eve
         stop.set()
         with contextlib.suppress(Exception):
             await watch
+        await subscription.stop()
+
+
+class BlockedProjection(CountingProjection):
+    """Holds its first batch until ``release`` is set: a consumer waiting on its database."""
+
+    def __init__(self, schema: str) -> None:
+        super().__init__(schema)
+        self.release = asyncio.Event()
+        self.holding = asyncio.Event()
+
+    async def apply(self, conn: asyncpg.Connection, event: EventBase, envelope: CloudEventEnvelope) -> None:
+        self.holding.set()
+        await self.release.wait()
+        await super().apply(conn, event, envelope)
+
+
+async def test_a_consumer_holding_its_deliveries_is_not_taken_for_stalled(
+    settings, pool, nats_client, caplog, monkeypatch
+) -> None:
+    """Events wait, nothing is acknowledged or received, for many times ``stall_after``:
+    but the worker holds a batch (as through a database outage), so the watch says
+    nothing and does not subscribe again; released, every event is applied once."""
+    from runtime.stalls import watch_subscription
+
+    js = nats_client.jetstream()
+    projection = BlockedProjection("counting")
+    async with pool.acquire() as conn:
+        await projection.create(conn)
+    consumer = ExactlyOnceConsumer(pool=pool, js=js, settings=settings, projection=projection)
+    subscription = DurableSubscription(settings, projection.name, lambda: consumer)
+    resubscribed: list[int] = []
+    real = subscription.resubscribe
+
+    async def spied(js_: Any) -> None:
+        resubscribed.append(1)
+        await real(js_)
+
+    monkeypatch.setattr(subscription, "resubscribe", spied)
+    looks: list[int] = []
+
+    class CountingJs:
+        async def consumer_info(self, *args: Any, **kwargs: Any) -> Any:
+            looks.append(1)
+            return await js.consumer_info(*args, **kwargs)
+
+    await subscription.start(js)
+    stop = asyncio.Event()
+    caplog.set_level("WARNING", logger="reitti.stalls")
+    watch = asyncio.create_task(
+        watch_subscription(
+            lambda: cast(JetStreamContext, CountingJs()),
+            settings.events_stream,
+            subscription,
+            stop,
+            every=0.1,
+            stall_after=0.5,
+        )
+    )
+    try:
+        await asyncio.gather(*(publish(js, settings, client_referred(f"held-{i}", 1)) for i in range(20)))
+        await asyncio.wait_for(projection.holding.wait(), timeout=20)
+        start = len(looks)
+        await eventually(lambda: asyncio.sleep(0, len(looks)), lambda n: n >= start + 15)  # > 1.5 s
+        assert not subscription.idle
+        assert resubscribed == [] and not caplog.records, "busy is not stalled"
+        projection.release.set()
+        found = await eventually(lambda: counts(pool), lambda c: len(c) == 20)
+        assert set(found.values()) == {1}
+    finally:
+        projection.release.set()
+        stop.set()
+        await watch
         await subscription.stop()

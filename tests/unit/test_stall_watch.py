@@ -42,3 +42,19 @@ def test_a_delivery_received_or_an_acknowledgement_is_progress_and_no_work_is_ne
     clock.now = 100.0
     assert not watch.stalled(Progress(waiting=0, ack_floor=12, received=9)), "nothing waits"
     assert not watch.stalled(Progress(waiting=0, ack_floor=12, received=9))
+
+
+def test_a_consumer_holding_deliveries_is_busy_not_stalled() -> None:
+    """A database outage: the worker holds its batch (and keeps it with progress
+    heartbeats), so nothing is redelivered, received or acknowledged for a long time."""
+    clock = Clock()
+    watch = StallWatch(10.0, clock)
+    held = Progress(waiting=256, ack_floor=537, received=793, idle=False)
+    assert not watch.stalled(held)
+    clock.now = 600.0
+    assert not watch.stalled(held)
+    clock.now = 605.0
+    idle = Progress(waiting=256, ack_floor=537, received=793, idle=True)
+    assert not watch.stalled(idle), "counted from when it stopped holding"
+    clock.now = 615.0
+    assert watch.stalled(idle)
