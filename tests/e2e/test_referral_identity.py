@@ -275,3 +275,91 @@ async def test_a_candidate_is_shown_only_where_the_policy_lets_the_caller_read_i
         assert (await intake.get(f"/clients/{candidate['client_id']}", headers=HEADERS)).status_code == 403
         assert (candidate["name"], candidate["municipality"], candidate["waiting_for"]) == (None, None, None)
         assert listed["name"] == {"first_name": "Eeva", "last_name": "Koski"}, "the held referral's own"
+
+
+async def test_one_new_person_referred_many_times_at_once_becomes_exactly_one_client(settings, pool) -> None:
+    """Twelve referrals of one new identity code race for its first case: one opens it,
+    the rest are recorded on it or answered 409 to retry, a retry lands on the one case,
+    and the store holds one pseudonym and one look-alike key per client and one case
+    stream for the person: the losers left nothing behind."""
+    import asyncio
+
+    code = identity_code()
+    bodies = [referral_request("te_office", code=code) for _ in range(12)]
+    for day, body in enumerate(bodies, start=1):
+        body["referral_date"] = date(2026, 3, day).isoformat()  # each a referral of its own
+    async with running(intake_app(settings)) as intake:
+        # a first client makes the store's keys (left out of the race: see the closing note)
+        warm = await intake.post("/referrals", json=referral_request("te_office"), headers=HEADERS)
+        assert warm.status_code == 201, warm.text
+        answers = await asyncio.gather(*(intake.post("/referrals", json=b, headers=HEADERS) for b in bodies))
+        assert {a.status_code for a in answers} <= {200, 201, 409}, [a.text for a in answers]
+        assert [a.status_code for a in answers].count(201) == 1, "one new case"
+        assert all(a.json()["type"].endswith("concurrent-change") for a in answers if a.status_code == 409)
+        retried = [
+            await intake.post("/referrals", json=b, headers=HEADERS)
+            for b, a in zip(bodies, answers, strict=True)
+            if a.status_code == 409
+        ]
+        done = [a for a in (*answers, *retried) if a.status_code in (200, 201)]
+        assert len(done) == 12, [a.text for a in retried]
+        assert len({a.json()["client_id"] for a in done}) == 1, "one client"
+    client_id = done[0].json()["client_id"]
+    async with pool.acquire() as conn:
+        assert await conn.fetchval("SELECT count(*) FROM intake.client_identities") == 2, "warm-up's and ours"
+        assert await conn.fetchval("SELECT count(*) FROM intake.look_alike_keys") == 2
+        ours = await conn.fetch(
+            "SELECT stream_id, count(*) AS n FROM intake.events WHERE stream_id LIKE 'client-%' "
+            "AND stream_id <> $1 GROUP BY 1",
+            warm.json()["client_id"],
+        )
+    assert [(r["stream_id"], r["n"]) for r in ours] == [(client_id, 12)], "each referral once, on one case"
+
+
+async def test_of_two_registrations_of_one_new_code_at_once_the_second_learns_it_lost(settings, pool) -> None:
+    """The race the burst above may not reach, made to happen: two transactions both find
+    the code unknown; the second's insert of the pseudonym waits on the first's, and when
+    the first commits it is told it lost (so its referral is answered 409 and retried),
+    with nothing of its own written: no pseudonym, no look-alike key for its client id."""
+    import asyncio
+
+    from runtime.eventstore import EventStore
+    from services.intake.repository import IntakeRepository
+
+    async with running(intake_app(settings)):
+        pass  # intake's schema, as the service makes it
+    repo = IntakeRepository(EventStore(pool, schema="intake", namespace=settings.namespace, source="/test"))
+    key, alike = f"key-{identity_code()}", "alike-key"
+    first, second = await pool.acquire(), await pool.acquire()
+    try:
+        one, two = first.transaction(), second.transaction()
+        await one.start()
+        await two.start()
+        for conn in (first, second):
+            found = await repo.referral_lookup(
+                conn,
+                identity_key=key,
+                look_alike_key=alike,
+                source="te_office",
+                referral_date=date(2026, 3, 2),
+            )
+            assert found.existing is None and found.look_alikes == []
+        assert await repo.remember_new_client(first, key, alike, "client-first")
+        racing = asyncio.create_task(repo.remember_new_client(second, key, alike, "client-second"))
+        waiting = "SELECT count(*) FROM pg_stat_activity WHERE pid = $1 AND wait_event_type = 'Lock'"
+        second_pid = second.get_server_pid()
+        async with pool.acquire() as watcher:
+            await eventually(lambda: watcher.fetchval(waiting, second_pid), lambda n: n == 1)
+        await one.commit()
+        assert await racing is False, "the second learns that the first took the code"
+        await two.rollback()
+    finally:
+        await pool.release(first)
+        await pool.release(second)
+    async with pool.acquire() as conn:
+        rows = await conn.fetch("SELECT client_id FROM intake.client_identities WHERE identity_key = $1", key)
+        alikes = await conn.fetch(
+            "SELECT client_id FROM intake.look_alike_keys WHERE look_alike_key = $1", alike
+        )
+    assert [r["client_id"] for r in rows] == ["client-first"]
+    assert [r["client_id"] for r in alikes] == ["client-first"]
