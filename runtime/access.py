@@ -16,7 +16,7 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from contracts.base import Actor
-from runtime.auth import TokenVerifier, Unauthenticated, verified_in
+from runtime.auth import TokenVerifier, Unauthenticated
 
 # The roles live in runtime.roles (pure, for the disclosure policy); re-exported here.
 from runtime.roles import SIDE_OF_ROLE as SIDE_OF_ROLE
@@ -165,9 +165,6 @@ async def authenticated(request: Request, credentials: HTTPAuthorizationCredenti
     """The caller, from a verified ``Authorization: Bearer`` token (else 401)."""
     if credentials is None:
         raise Unauthenticated("no bearer token: send Authorization: Bearer <token>")
-    checked = verified_in(request.scope)
-    if checked is not None and checked[0] == credentials.credentials:
-        return checked[1]  # this request's token, verified already before its body was read
     verifier: TokenVerifier = request.app.state.verifier
     return verifier.verify(credentials.credentials)
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 import os
 import re
 import time
-from collections.abc import Mapping, MutableMapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -206,18 +205,3 @@ def ensure_dev_keys(directory: Path) -> tuple[Path, Path]:
             out.write(pem)
         public.write_text(issuer.public_pem(), encoding="utf-8")
     return private, public
-
-
-#: where a request's scope keeps the token verified for it, with its caller
-VERIFIED_KEY = "reitti.verified_token"
-
-
-def remember_verified(scope: MutableMapping[str, Any], token: str, actor: Actor) -> None:
-    """Keep, for this request only (its ASGI scope's state), the token verified for it."""
-    scope.setdefault("state", {})[VERIFIED_KEY] = (token, actor)
-
-
-def verified_in(scope: Mapping[str, Any]) -> tuple[str, Actor] | None:
-    """The token verified earlier in this request, with its caller, if any."""
-    found: tuple[str, Actor] | None = scope.get("state", {}).get(VERIFIED_KEY)
-    return found

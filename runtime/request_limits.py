@@ -31,7 +31,7 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from runtime.auth import TokenVerifier, Unauthenticated, remember_verified
+from runtime.auth import TokenVerifier, Unauthenticated
 from runtime.problems import ProblemType, problem
 
 #: bytes of a JSON command's body (a referral with its client is under 2 KB)
@@ -112,8 +112,7 @@ class RequestLimits:
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         try:
             if scope["path"] not in self.token_in_body:
-                token = _bearer(headers.get("authorization"))
-                remember_verified(scope, token, self.verifier().verify(token))
+                self.verifier().verify(_bearer(headers.get("authorization")))
         except Unauthenticated as exc:
             await problem(ProblemType.UNAUTHENTICATED, str(exc))(scope, receive, send)
             return

@@ -22,7 +22,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -32,8 +32,8 @@ from nats.js.errors import NotFoundError
 log = logging.getLogger("reitti.stalls")
 
 #: a service looks at each consumer once per ack wait, and calls it stalled after this
-#: many ack waits without progress: a live consumer gets its unacknowledged deliveries
-#: back after every ack wait, so four without one mean nothing is arriving
+#: many ack waits with events waiting, nothing in hand and nothing arriving: an idle live
+#: subscription gets any unacknowledged delivery back after one ack wait
 STALL_ACK_WAITS = 4
 
 
@@ -111,7 +111,6 @@ async def watch_subscription(
     *,
     every: float,
     stall_after: float,
-    sleep: Callable[[float], Awaitable[None]] | None = None,
 ) -> None:
     """Until ``stop``: look at the consumer every ``every`` seconds; resubscribe it when it
     is stalled or the broker lost it (a look that fails is tried again next time)."""

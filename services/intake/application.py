@@ -174,11 +174,8 @@ class IntakeService:
                 result = Registered(referral_id, ReferralKind.POSSIBLE_DUPLICATE, None, None, events)
             else:
                 looked_up.append(client_id)
-                if state is None and not await self._repo.remember_new_client(
-                    conn, key, alike_key, client_id
-                ):
-                    # The same client referred at the same moment by someone else: retry.
-                    raise ConcurrencyConflict(client_id, 0, None)
+                if state is None:
+                    await self._remember(conn, key, alike_key, client_id)
                 new_state = await self._commit(
                     conn, client_id, state, events, also=[self._lookup_entry(ctx, looked_up, purpose)]
                 )
@@ -205,13 +202,10 @@ class IntakeService:
         return (stream_id, 0, list(entries))
 
     async def _remember(self, conn: asyncpg.Connection, key: str, alike_key: str, client_id: str) -> None:
-        try:
-            async with conn.transaction():
-                await self._repo.remember_client(conn, key, client_id)
-        except asyncpg.UniqueViolationError:
-            # The same client referred at the same moment by someone else: retry.
-            raise ConcurrencyConflict(client_id, 0, None) from None
-        await self._repo.remember_look_alike(conn, alike_key, client_id)
+        """A new client's pseudonym and look-alike key, in one statement; a conflict to
+        retry if the same person was registered at the same moment by someone else."""
+        if not await self._repo.remember_new_client(conn, key, alike_key, client_id):
+            raise ConcurrencyConflict(client_id, 0, None)
 
     async def backfill_look_alikes(self, *, batch: int = 200) -> int:
         """Give each client registered before look-alike keys existed (ADR 19) their key,

@@ -56,25 +56,16 @@ WITH identity AS (
 )
 SELECT client_id FROM identity
 """
-    remember_identity = "INSERT INTO {schema}.client_identities (identity_key, client_id) VALUES ($1, $2)"
     forget_identity = "DELETE FROM {schema}.client_identities WHERE client_id = $1"
     forget_look_alike = "DELETE FROM {schema}.look_alike_keys WHERE client_id = $1"
     remember_look_alike = """
 INSERT INTO {schema}.look_alike_keys (look_alike_key, client_id) VALUES ($1, $2) ON CONFLICT DO NOTHING
 """
-    look_alikes = (
-        "SELECT client_id FROM {schema}.look_alike_keys WHERE look_alike_key = $1 ORDER BY client_id"
-    )
     without_look_alike = """
 SELECT i.client_id FROM {schema}.client_identities i
 WHERE i.client_id > $1
   AND NOT EXISTS (SELECT 1 FROM {schema}.look_alike_keys k WHERE k.client_id = i.client_id)
 ORDER BY i.client_id LIMIT $2
-"""
-    held_before = """
-SELECT referral_id FROM {schema}.possible_duplicates
-WHERE identity_key = $1 AND source = $2 AND referral_date = $3
-ORDER BY held_at LIMIT 1
 """
     hold = """
 INSERT INTO {schema}.possible_duplicates (referral_id, identity_key, source, referral_date, municipality,
@@ -180,9 +171,6 @@ class IntakeRepository:
             is not None
         )
 
-    async def remember_client(self, conn: asyncpg.Connection, identity_key: str, client_id: str) -> None:
-        await conn.execute(self.sql.remember_identity, identity_key, client_id)
-
     async def forget_client(self, conn: asyncpg.Connection, client_id: str) -> None:
         """Erasure: the pseudonym of the identity code and the look-alike key go with the
         key (ADR 6, ADR 11, ADR 19)."""
@@ -201,15 +189,6 @@ class IntakeRepository:
     async def without_look_alike(self, conn: asyncpg.Connection, *, after: str, limit: int) -> list[str]:
         """Clients known by their identity code but without a look-alike key, in id order."""
         return [r["client_id"] for r in await conn.fetch(self.sql.without_look_alike, after, limit)]
-
-    async def look_alikes(self, conn: asyncpg.Connection, look_alike_key: str) -> list[str]:
-        return [r["client_id"] for r in await conn.fetch(self.sql.look_alikes, look_alike_key)]
-
-    async def held_before(
-        self, conn: asyncpg.Connection, *, identity_key: str, source: str, referral_date: date
-    ) -> str | None:
-        found: str | None = await conn.fetchval(self.sql.held_before, identity_key, source, referral_date)
-        return found
 
     async def hold(
         self,
